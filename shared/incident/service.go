@@ -1,0 +1,705 @@
+package incident
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Service turns signals into incidents and carries incidents through their
+// lifecycle. It is safe for concurrent use: every decision is written with a
+// condition on what it read, and retried when another writer got there first.
+type Service struct {
+	store Store
+	rules Rules
+	now   func() time.Time
+}
+
+// Option configures a Service.
+type Option func(*Service)
+
+// WithClock makes the service read the time from now (tests, local runtime).
+func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = now } }
+
+// NewService returns a service writing to store under rules.
+func NewService(store Store, rules Rules, opts ...Option) *Service {
+	s := &Service{store: store, rules: rules.withDefaults(), now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Rules returns the rules the service applies.
+func (s *Service) Rules() Rules { return s.rules }
+
+// maxAttempts bounds the retries of one decision under contention.
+const maxAttempts = 60
+
+// retry runs fn until it does not return ErrConflict, backing off with jitter.
+func retry[T any](ctx context.Context, what string, fn func() (T, error)) (T, error) {
+	var zero T
+	backoff := 2 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		v, err := fn()
+		if err == nil || !errors.Is(err, ErrConflict) || isDomainConflict(err) {
+			return v, err
+		}
+		if attempt == maxAttempts {
+			return zero, fmt.Errorf("%s: still conflicting after %d attempts: %w", what, attempt, err)
+		}
+		d := time.Duration(float64(backoff) * (0.5 + rand.Float64()))
+		select {
+		case <-ctx.Done():
+			return zero, fmt.Errorf("%s: %w", what, ctx.Err())
+		case <-time.After(d):
+		}
+		backoff = min(backoff*2, 100*time.Millisecond)
+	}
+}
+
+// isDomainConflict tells a refused transition (final) from a lost write race
+// (retried).
+func isDomainConflict(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Kind == ErrConflict
+}
+
+// Ingest handles one signal: it opens an incident, appends to the open incident
+// of the signal's dedup key, reopens a recently resolved one, or notes recovery.
+// A signal whose DeliveryID was applied before changes nothing and returns the
+// first result with Duplicate set.
+func (s *Service) Ingest(ctx context.Context, sig Signal) (Result, error) {
+	sig, err := sig.normalize(s.now())
+	if err != nil {
+		return Result{}, err
+	}
+	return retry(ctx, "ingest signal "+sig.DedupKey, func() (Result, error) {
+		return s.ingestOnce(ctx, sig, nil)
+	})
+}
+
+// ReportInput is a problem reported by a person.
+type ReportInput struct {
+	Service       string
+	Summary       string
+	Description   string
+	ReporterName  string
+	ReporterEmail string
+	AffectedUsers int
+	// DeliveryID makes a retried submission idempotent (Idempotency-Key).
+	DeliveryID string
+}
+
+// Report records a person's report and opens or joins the service's report
+// incident. Reports start at SEV4; when enough distinct reporters report the
+// same service within the service's window, the incident is raised.
+func (s *Service) Report(ctx context.Context, in ReportInput) (Result, error) {
+	now := s.now()
+	in.Service = strings.TrimSpace(in.Service)
+	in.Summary = strings.TrimSpace(in.Summary)
+	if err := s.knownService(ctx, in.Service); err != nil {
+		return Result{}, err
+	}
+	if in.Summary == "" {
+		return Result{}, Invalidf("summary is required")
+	}
+	if in.AffectedUsers < 0 {
+		return Result{}, Invalidf("affected_users %d is negative", in.AffectedUsers)
+	}
+	reporter := strings.ToLower(strings.TrimSpace(in.ReporterEmail))
+	if reporter == "" {
+		reporter = strings.TrimSpace(in.ReporterName)
+	}
+	rpt := &Report{
+		ID: NewID(now), Service: in.Service, Summary: truncate(in.Summary, maxTitle),
+		Description: truncate(in.Description, maxText), ReporterName: in.ReporterName,
+		ReporterEmail: in.ReporterEmail, AffectedUsers: in.AffectedUsers, At: now,
+	}
+	actor := reporter
+	if actor == "" {
+		actor = "anonymous"
+	}
+	text := rpt.Summary
+	if rpt.Description != "" {
+		text += "\n" + rpt.Description
+	}
+	if rpt.AffectedUsers > 0 {
+		text += fmt.Sprintf("\n(affected users: %d)", rpt.AffectedUsers)
+	}
+	sig, err := Signal{
+		Source: SourceReport, Kind: Trigger, Service: in.Service, DedupKey: "report:" + in.Service,
+		Title: rpt.Summary, Text: text, At: now, Ref: "report:" + rpt.ID,
+		DeliveryID: in.DeliveryID, Actor: actor, Reporter: reporter,
+	}.normalize(now)
+	if err != nil {
+		return Result{}, err
+	}
+	return retry(ctx, "report on "+in.Service, func() (Result, error) {
+		return s.ingestOnce(ctx, sig, rpt)
+	})
+}
+
+func (s *Service) ingestOnce(ctx context.Context, sig Signal, rpt *Report) (Result, error) {
+	if sig.DeliveryID != "" {
+		res, err := s.store.Delivery(ctx, sig.DeliveryID)
+		if err == nil {
+			res.Duplicate = true
+			return res, nil
+		}
+		if !errors.Is(err, ErrNotFound) {
+			return Result{}, fmt.Errorf("read delivery %s: %w", sig.DeliveryID, err)
+		}
+	}
+	cfg, err := s.serviceConfig(ctx, sig.Service)
+	if err != nil {
+		return Result{}, err
+	}
+	cur, err := s.store.IncidentByDedupKey(ctx, sig.DedupKey)
+	found := err == nil
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return Result{}, fmt.Errorf("read incident of dedup key %s: %w", sig.DedupKey, err)
+	}
+	now := s.now()
+	var ch Change
+	switch {
+	case sig.Kind != Trigger:
+		if !found || !cur.Status.Open() {
+			return Result{Outcome: Ignored, IncidentID: cur.ID}, nil
+		}
+		ch = s.noteSignal(cur, sig, cfg, now)
+	case !found:
+		ch = s.open(sig, cfg, now, "")
+	case cur.Status.Open():
+		ch = appendSignal(cur, sig, cfg, now)
+	case cur.ResolvedAt != nil && sig.At.Sub(*cur.ResolvedAt) <= s.rules.ReopenWindow:
+		ch = reopen(cur, sig, cfg, now, s.rules.ReopenWindow)
+	default:
+		ch = s.open(sig, cfg, now, cur.ID)
+	}
+	if rpt != nil {
+		r := *rpt
+		r.IncidentID = ch.Incident.ID
+		ch.Report = &r
+		ch.Result.ReportID = r.ID
+	}
+	if sig.DeliveryID != "" {
+		ch.DeliveryID = sig.DeliveryID
+		ch.DeliveryExpires = now.Add(s.rules.DeliveryTTL)
+	}
+	if err := s.store.Apply(ctx, ch); err != nil {
+		if errors.Is(err, ErrDuplicate) {
+			res, derr := s.store.Delivery(ctx, sig.DeliveryID)
+			if derr != nil {
+				return Result{}, fmt.Errorf("read delivery %s: %w", sig.DeliveryID, derr)
+			}
+			res.Duplicate = true
+			return res, nil
+		}
+		return Result{}, fmt.Errorf("write incident %s: %w", ch.Incident.ID, err)
+	}
+	return ch.Result, nil
+}
+
+// serviceConfig returns the service's config with defaults; an unconfigured
+// service gets the defaults.
+func (s *Service) serviceConfig(ctx context.Context, name string) (ServiceConfig, error) {
+	cfg, err := s.store.ServiceConfig(ctx, name)
+	if errors.Is(err, ErrNotFound) {
+		return ServiceConfig{Name: name}.WithDefaults(), nil
+	}
+	if err != nil {
+		return ServiceConfig{}, fmt.Errorf("read config of service %s: %w", name, err)
+	}
+	return cfg.WithDefaults(), nil
+}
+
+// knownService checks that people report on or declare incidents for a
+// configured service (a typo would otherwise open an incident nobody watches).
+// With no service configured at all, any valid name is accepted.
+func (s *Service) knownService(ctx context.Context, name string) error {
+	if err := ValidateServiceName(name); err != nil {
+		return err
+	}
+	_, err := s.store.ServiceConfig(ctx, name)
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("read config of service %s: %w", name, err)
+	}
+	all, err := s.store.ListServiceConfigs(ctx)
+	if err != nil {
+		return fmt.Errorf("list services: %w", err)
+	}
+	if len(all) == 0 {
+		return nil
+	}
+	names := make([]string, len(all))
+	for i, c := range all {
+		names[i] = c.Name
+	}
+	return Invalidf("service %q is not configured; configured services: %s", name, strings.Join(names, ", "))
+}
+
+func newEntry(at time.Time, kind EntryKind, actor, text string) Entry {
+	return Entry{ID: NewID(at), At: at, Kind: kind, Actor: actor, Text: text}
+}
+
+func signalEntry(kind EntryKind, sig Signal) Entry {
+	e := newEntry(sig.At, kind, sig.Actor, sig.Text)
+	if e.Text == "" {
+		e.Text = sig.Title
+	}
+	e.Ref = sig.Ref
+	e.Samples = sig.Samples
+	return e
+}
+
+func (s *Service) open(sig Signal, cfg ServiceConfig, now time.Time, replaces string) Change {
+	inc := Incident{
+		ID: NewID(now), Service: sig.Service, Title: sig.Title, Severity: cfg.severityFor(sig),
+		Status: StatusTriggered, Source: sig.Source, DedupKey: sig.DedupKey,
+		StartedAt: sig.At, CreatedAt: now, UpdatedAt: now,
+		SignalCount: 1, LastSignalAt: sig.At, Version: 1,
+	}
+	opened := signalEntry(EntryOpened, sig)
+	opened.At = now
+	opened.Text = fmt.Sprintf("%s incident opened from %s: %s", inc.Severity, sig.Source, sig.Title)
+	if sig.Source != SourceReport && sig.Text != "" && sig.Text != sig.Title {
+		opened.Text += "\n" + sig.Text
+	}
+	entries := []Entry{opened}
+	if sig.Source == SourceReport {
+		entries = append(entries, signalEntry(EntryReport, sig))
+		inc.markReporter(sig.Reporter, sig.At)
+		entries = append(entries, raiseForReports(&inc, cfg, now)...)
+	}
+	return Change{
+		Kind: Create, Incident: inc, Entries: entries,
+		Dedup:  &DedupRecord{Key: sig.DedupKey, IncidentID: inc.ID, Claim: true, Replaces: replaces},
+		Result: Result{Outcome: Opened, IncidentID: inc.ID},
+	}
+}
+
+// raiseForReports raises a report incident's severity once enough distinct
+// people reported within the service's window.
+func raiseForReports(inc *Incident, cfg ServiceConfig, now time.Time) []Entry {
+	window := time.Duration(cfg.ReportWindowMinutes) * time.Minute
+	n := inc.reportersSince(now.Add(-window))
+	if n < cfg.ReportThreshold || !cfg.ReportSeverity.MoreSevereThan(inc.Severity) {
+		return nil
+	}
+	from := inc.Severity
+	inc.Severity = cfg.ReportSeverity
+	return []Entry{newEntry(now, EntrySeverityChanged, "platform",
+		fmt.Sprintf("%s → %s: %d distinct reporters within %d minutes", from, inc.Severity, n, cfg.ReportWindowMinutes))}
+}
+
+func appendSignal(cur Incident, sig Signal, cfg ServiceConfig, now time.Time) Change {
+	inc := cur
+	inc.Reporters = append([]ReporterMark(nil), cur.Reporters...)
+	inc.SignalCount++
+	if sig.At.After(inc.LastSignalAt) {
+		inc.LastSignalAt = sig.At
+	}
+	inc.UpdatedAt = now
+	kind := EntrySignal
+	if sig.Source == SourceReport {
+		kind = EntryReport
+	}
+	entries := []Entry{signalEntry(kind, sig)}
+	if sev := cfg.severityFor(sig); sig.Source != SourceReport && sev.MoreSevereThan(inc.Severity) {
+		entries = append(entries, newEntry(now, EntrySeverityChanged, sig.Actor,
+			fmt.Sprintf("%s → %s: %s", inc.Severity, sev, sig.Title)))
+		inc.Severity = sev
+	}
+	if sig.Source == SourceReport {
+		inc.markReporter(sig.Reporter, sig.At)
+		entries = append(entries, raiseForReports(&inc, cfg, now)...)
+	}
+	res := Result{Outcome: Appended, IncidentID: inc.ID}
+	if inc.Severity == cur.Severity && sig.Source != SourceReport {
+		return Change{Kind: Append, Incident: inc, ExpectStatus: cur.Status, Signals: 1, Entries: entries, Result: res}
+	}
+	inc.Version = cur.Version + 1
+	return Change{Kind: Update, Incident: inc, ExpectVersion: cur.Version, Entries: entries, Result: res}
+}
+
+func reopen(cur Incident, sig Signal, cfg ServiceConfig, now time.Time, window time.Duration) Change {
+	inc := cur
+	resolvedAt := *cur.ResolvedAt
+	inc.reopen()
+	inc.SignalCount++
+	if sig.At.After(inc.LastSignalAt) {
+		inc.LastSignalAt = sig.At
+	}
+	inc.UpdatedAt = now
+	inc.Version = cur.Version + 1
+	entries := []Entry{
+		newEntry(now, EntryReopened, sig.Actor, fmt.Sprintf("reopened: %s fired again %s after the incident was resolved (reopen window %s)",
+			sig.Source, sig.At.Sub(resolvedAt).Round(time.Second), window)),
+		signalEntry(EntrySignal, sig),
+	}
+	if sev := cfg.severityFor(sig); sig.Source != SourceReport && sev.MoreSevereThan(inc.Severity) {
+		entries = append(entries, newEntry(now, EntrySeverityChanged, sig.Actor, fmt.Sprintf("%s → %s: %s", inc.Severity, sev, sig.Title)))
+		inc.Severity = sev
+	}
+	if sig.Source == SourceReport {
+		entries[1].Kind = EntryReport
+		inc.markReporter(sig.Reporter, sig.At)
+		entries = append(entries, raiseForReports(&inc, cfg, now)...)
+	}
+	return Change{
+		Kind: Update, Incident: inc, ExpectVersion: cur.Version, Entries: entries,
+		Dedup:  &DedupRecord{Key: inc.DedupKey, IncidentID: inc.ID},
+		Result: Result{Outcome: Reopened, IncidentID: inc.ID},
+	}
+}
+
+// noteSignal records a recovery or an informational signal on an open incident,
+// and resolves it when the service auto-resolves on recovery.
+func (s *Service) noteSignal(cur Incident, sig Signal, cfg ServiceConfig, now time.Time) Change {
+	inc := cur
+	if sig.Kind == Info {
+		return Change{Kind: Touch, Incident: inc, Entries: []Entry{signalEntry(EntrySignal, sig)},
+			Result: Result{Outcome: Noted, IncidentID: inc.ID}}
+	}
+	at := sig.At
+	inc.RecoveredAt = &at
+	inc.UpdatedAt = now
+	inc.Version = cur.Version + 1
+	entries := []Entry{signalEntry(EntryRecovered, sig)}
+	ch := Change{Kind: Update, Incident: inc, ExpectVersion: cur.Version, Result: Result{Outcome: Recovered, IncidentID: inc.ID}}
+	if cfg.AutoResolve {
+		if changed, _ := inc.transition(StatusResolved, now); changed {
+			entries = append(entries, newEntry(now, EntryResolved, sig.Actor, "auto-resolved: the monitor recovered (service auto_resolve is on)"))
+			ch.Dedup = s.expireDedup(inc, now)
+			ch.Result.Outcome = Resolved
+		}
+	}
+	ch.Incident = inc
+	ch.Entries = entries
+	return ch
+}
+
+// expireDedup lets the dedup record of a resolved incident expire once it can no
+// longer be reopened.
+func (s *Service) expireDedup(inc Incident, now time.Time) *DedupRecord {
+	if inc.DedupKey == "" {
+		return nil
+	}
+	return &DedupRecord{Key: inc.DedupKey, IncidentID: inc.ID, ExpiresAt: now.Add(s.rules.ReopenWindow + time.Hour)}
+}
+
+// Declaration is an incident declared by hand.
+type Declaration struct {
+	Service  string
+	Title    string
+	Severity Severity
+	Actor    string
+	Text     string
+}
+
+// Declare opens an incident by hand. Declared incidents are never deduplicated.
+func (s *Service) Declare(ctx context.Context, d Declaration) (Incident, error) {
+	d.Service = strings.TrimSpace(d.Service)
+	d.Title = strings.TrimSpace(d.Title)
+	if err := s.knownService(ctx, d.Service); err != nil {
+		return Incident{}, err
+	}
+	if d.Title == "" {
+		return Incident{}, Invalidf("title is required")
+	}
+	if len(d.Title) > maxTitle {
+		return Incident{}, Invalidf("title is %d bytes long, at most %d", len(d.Title), maxTitle)
+	}
+	if d.Severity != "" && !d.Severity.Valid() {
+		return Incident{}, Invalidf("severity %q is not one of SEV1, SEV2, SEV3, SEV4", d.Severity)
+	}
+	cfg, err := s.serviceConfig(ctx, d.Service)
+	if err != nil {
+		return Incident{}, err
+	}
+	now := s.now()
+	sig := Signal{Source: SourceManual, Kind: Trigger, Service: d.Service, Severity: d.Severity,
+		Title: d.Title, Text: d.Text, At: now, Actor: d.Actor}
+	ch := s.open(sig, cfg, now, "")
+	ch.Incident.DedupKey = ""
+	ch.Dedup = nil
+	if err := s.store.Apply(ctx, ch); err != nil {
+		return Incident{}, fmt.Errorf("declare incident on %s: %w", d.Service, err)
+	}
+	return ch.Incident, nil
+}
+
+// Get returns an incident and its timeline.
+func (s *Service) Get(ctx context.Context, id string) (Incident, []Entry, error) {
+	if !ValidID(id) {
+		return Incident{}, nil, NotFoundf("incident %q not found", id)
+	}
+	inc, err := s.store.Incident(ctx, id)
+	if err != nil {
+		return Incident{}, nil, err
+	}
+	tl, err := s.store.Timeline(ctx, id)
+	if err != nil {
+		return Incident{}, nil, fmt.Errorf("read timeline of %s: %w", id, err)
+	}
+	sort.SliceStable(tl, func(i, j int) bool {
+		if !tl[i].At.Equal(tl[j].At) {
+			return tl[i].At.Before(tl[j].At)
+		}
+		return tl[i].ID < tl[j].ID
+	})
+	return inc, tl, nil
+}
+
+// List returns a page of incidents.
+func (s *Service) List(ctx context.Context, q Query) (Page, error) {
+	switch q.Status {
+	case "", "open", "all":
+		if q.Status == "all" {
+			q.Status = ""
+		}
+	default:
+		if _, err := ParseStatus(q.Status); err != nil {
+			return Page{}, Invalidf("status %q is not one of open, all, triggered, acknowledged, identified, resolved", q.Status)
+		}
+	}
+	if q.Service != "" {
+		if err := ValidateServiceName(q.Service); err != nil {
+			return Page{}, err
+		}
+	}
+	if q.Limit == 0 {
+		q.Limit = 25
+	}
+	if q.Limit < 1 || q.Limit > 100 {
+		return Page{}, Invalidf("limit %d is not between 1 and 100", q.Limit)
+	}
+	return s.store.Incidents(ctx, q)
+}
+
+// mutate applies fn to the incident and writes the result, retrying when another
+// writer changed the incident in between. fn returns the entries to add; none
+// means nothing changed and nothing is written.
+func (s *Service) mutate(ctx context.Context, id, what string, fn func(inc *Incident, now time.Time) ([]Entry, *DedupRecord, error)) (Incident, error) {
+	if !ValidID(id) {
+		return Incident{}, NotFoundf("incident %q not found", id)
+	}
+	return retry(ctx, what+" "+id, func() (Incident, error) {
+		cur, err := s.store.Incident(ctx, id)
+		if err != nil {
+			return Incident{}, err
+		}
+		inc := cur
+		now := s.now()
+		entries, dedup, err := fn(&inc, now)
+		if err != nil || len(entries) == 0 {
+			return cur, err
+		}
+		inc.UpdatedAt = now
+		inc.Version = cur.Version + 1
+		ch := Change{Kind: Update, Incident: inc, ExpectVersion: cur.Version, Entries: entries, Dedup: dedup}
+		if err := s.store.Apply(ctx, ch); err != nil {
+			return Incident{}, err
+		}
+		return inc, nil
+	})
+}
+
+func checkActor(actor string) error {
+	if strings.TrimSpace(actor) == "" {
+		return Invalidf("actor is required")
+	}
+	return nil
+}
+
+// Acknowledge marks the incident acknowledged: someone is on it. Acknowledging
+// twice, or an incident already identified, changes nothing.
+func (s *Service) Acknowledge(ctx context.Context, id, actor string) (Incident, error) {
+	if err := checkActor(actor); err != nil {
+		return Incident{}, err
+	}
+	return s.mutate(ctx, id, "acknowledge", func(inc *Incident, now time.Time) ([]Entry, *DedupRecord, error) {
+		changed, err := inc.transition(StatusAcknowledged, now)
+		if err != nil || !changed {
+			return nil, nil, err
+		}
+		return []Entry{newEntry(now, EntryAcknowledged, actor, "acknowledged by "+actor)}, nil, nil
+	})
+}
+
+// Identify marks the cause identified, with an optional note on what it is.
+func (s *Service) Identify(ctx context.Context, id, actor, text string) (Incident, error) {
+	if err := checkActor(actor); err != nil {
+		return Incident{}, err
+	}
+	if len(text) > maxText {
+		return Incident{}, Invalidf("text is %d bytes long, at most %d", len(text), maxText)
+	}
+	return s.mutate(ctx, id, "identify", func(inc *Incident, now time.Time) ([]Entry, *DedupRecord, error) {
+		changed, err := inc.transition(StatusIdentified, now)
+		if err != nil || !changed {
+			return nil, nil, err
+		}
+		msg := "cause identified by " + actor
+		if t := strings.TrimSpace(text); t != "" {
+			msg += ": " + t
+		}
+		return []Entry{newEntry(now, EntryIdentified, actor, msg)}, nil, nil
+	})
+}
+
+// Resolution is what resolving records for the post-mortem.
+type Resolution struct {
+	RootCause string
+	Fix       string
+}
+
+// Resolve marks the incident resolved. Resolving a resolved incident only updates
+// its root cause and fix, when given.
+func (s *Service) Resolve(ctx context.Context, id, actor string, r Resolution) (Incident, error) {
+	if err := checkActor(actor); err != nil {
+		return Incident{}, err
+	}
+	if len(r.RootCause) > maxText || len(r.Fix) > maxText {
+		return Incident{}, Invalidf("root_cause and fix are at most %d bytes each", maxText)
+	}
+	return s.mutate(ctx, id, "resolve", func(inc *Incident, now time.Time) ([]Entry, *DedupRecord, error) {
+		var entries []Entry
+		var dedup *DedupRecord
+		if inc.Status.Open() {
+			if _, err := inc.transition(StatusResolved, now); err != nil {
+				return nil, nil, err
+			}
+			entries = append(entries, newEntry(now, EntryResolved, actor, "resolved by "+actor))
+			dedup = s.expireDedup(*inc, now)
+		}
+		var parts []string
+		if rc := strings.TrimSpace(r.RootCause); rc != "" && rc != inc.RootCause {
+			inc.RootCause = rc
+			parts = append(parts, "root cause: "+rc)
+		}
+		if fx := strings.TrimSpace(r.Fix); fx != "" && fx != inc.Fix {
+			inc.Fix = fx
+			parts = append(parts, "fix: "+fx)
+		}
+		if len(parts) > 0 {
+			if len(entries) > 0 {
+				entries[0].Text += "\n" + strings.Join(parts, "\n")
+			} else {
+				entries = append(entries, newEntry(now, EntryNote, actor, strings.Join(parts, "\n")))
+			}
+		}
+		return entries, dedup, nil
+	})
+}
+
+// maxNote bounds a note's length.
+const maxNote = maxText
+
+// AddNote adds a note to the incident's timeline, open or resolved.
+func (s *Service) AddNote(ctx context.Context, id, actor, text string) (Entry, error) {
+	if err := checkActor(actor); err != nil {
+		return Entry{}, err
+	}
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return Entry{}, Invalidf("text is required")
+	}
+	if len(text) > maxNote {
+		return Entry{}, Invalidf("text is %d bytes long, at most %d", len(text), maxNote)
+	}
+	if !ValidID(id) {
+		return Entry{}, NotFoundf("incident %q not found", id)
+	}
+	return retry(ctx, "add note to "+id, func() (Entry, error) {
+		cur, err := s.store.Incident(ctx, id)
+		if err != nil {
+			return Entry{}, err
+		}
+		e := newEntry(s.now(), EntryNote, actor, text)
+		cur.UpdatedAt = e.At
+		if err := s.store.Apply(ctx, Change{Kind: Touch, Incident: cur, Entries: []Entry{e}}); err != nil {
+			return Entry{}, err
+		}
+		return e, nil
+	})
+}
+
+// Patch changes an incident's editable fields; nil fields stay as they are.
+type Patch struct {
+	Severity  *Severity
+	Title     *string
+	Commander *string
+}
+
+// Update applies a patch; each change is a timeline entry.
+func (s *Service) Update(ctx context.Context, id, actor string, p Patch) (Incident, error) {
+	if err := checkActor(actor); err != nil {
+		return Incident{}, err
+	}
+	if p.Severity == nil && p.Title == nil && p.Commander == nil {
+		return Incident{}, Invalidf("nothing to change: give severity, title or commander")
+	}
+	if p.Severity != nil && !p.Severity.Valid() {
+		return Incident{}, Invalidf("severity %q is not one of SEV1, SEV2, SEV3, SEV4", *p.Severity)
+	}
+	if p.Title != nil {
+		t := strings.TrimSpace(*p.Title)
+		if t == "" || len(t) > maxTitle {
+			return Incident{}, Invalidf("title must be 1-%d bytes long", maxTitle)
+		}
+		p.Title = &t
+	}
+	if p.Commander != nil && len(*p.Commander) > 200 {
+		return Incident{}, Invalidf("commander is at most 200 bytes long")
+	}
+	return s.mutate(ctx, id, "update", func(inc *Incident, now time.Time) ([]Entry, *DedupRecord, error) {
+		var entries []Entry
+		if p.Severity != nil && *p.Severity != inc.Severity {
+			entries = append(entries, newEntry(now, EntrySeverityChanged, actor, fmt.Sprintf("%s → %s by %s", inc.Severity, *p.Severity, actor)))
+			inc.Severity = *p.Severity
+		}
+		if p.Title != nil && *p.Title != inc.Title {
+			entries = append(entries, newEntry(now, EntryTitleChanged, actor, fmt.Sprintf("title changed to %q", *p.Title)))
+			inc.Title = *p.Title
+		}
+		if p.Commander != nil && *p.Commander != inc.Commander {
+			entries = append(entries, newEntry(now, EntryCommander, actor, fmt.Sprintf("incident commander: %s", *p.Commander)))
+			inc.Commander = *p.Commander
+		}
+		return entries, nil, nil
+	})
+}
+
+// Services returns the service configs.
+func (s *Service) Services(ctx context.Context) ([]ServiceConfig, error) {
+	return s.store.ListServiceConfigs(ctx)
+}
+
+// ServiceConfig returns one service's config as stored (without defaults).
+func (s *Service) ServiceConfig(ctx context.Context, name string) (ServiceConfig, error) {
+	if err := ValidateServiceName(name); err != nil {
+		return ServiceConfig{}, NotFoundf("service %q not found", name)
+	}
+	return s.store.ServiceConfig(ctx, name)
+}
+
+// PutServiceConfig validates and stores a service's config.
+func (s *Service) PutServiceConfig(ctx context.Context, c ServiceConfig) (ServiceConfig, error) {
+	if err := c.Validate(); err != nil {
+		return ServiceConfig{}, err
+	}
+	c.UpdatedAt = s.now().UTC()
+	if err := s.store.PutServiceConfig(ctx, c); err != nil {
+		return ServiceConfig{}, fmt.Errorf("store config of service %s: %w", c.Name, err)
+	}
+	return c, nil
+}

@@ -1,0 +1,111 @@
+package incident
+
+import (
+	"strings"
+	"time"
+)
+
+// SignalKind says what a signal asserts about its problem.
+type SignalKind string
+
+// Signal kinds.
+const (
+	// Trigger: the problem is happening (an alarm in ALARM, error lines, a report).
+	Trigger SignalKind = "trigger"
+	// Recover: the monitor saw the problem end (an alarm back to OK).
+	Recover SignalKind = "recover"
+	// Info: worth noting on an open incident, nothing more (INSUFFICIENT_DATA).
+	Info SignalKind = "info"
+)
+
+// Signal is one piece of evidence about a problem, from any detection source.
+type Signal struct {
+	Source   Source
+	Kind     SignalKind
+	Service  string
+	DedupKey string
+	// Severity is the source's own severity; empty means the service's default.
+	Severity Severity
+	// Title is a one-line summary, used as the title of an incident it opens.
+	Title string
+	// Text is the detail written to the timeline.
+	Text string
+	// At is when the source says it happened.
+	At time.Time
+	// Ref points at the raw event (alarm ARN, log group and stream, report id).
+	Ref string
+	// DeliveryID identifies the delivered event (SNS MessageId, EventBridge id, an
+	// API Idempotency-Key); a redelivery with the same id changes nothing.
+	DeliveryID string
+	// Actor is who or what sent it, e.g. "alarm:checkout-cpu" or a reporter's e-mail.
+	Actor string
+	// Reporter identifies a person reporting, so that distinct reporters can be
+	// counted; empty for machine sources.
+	Reporter string
+	// Samples are example lines kept in the timeline (log errors).
+	Samples []string
+}
+
+// Limits on signal fields; longer values are cut, not refused, since a monitor
+// cannot be asked to resend.
+const (
+	maxTitle      = 200
+	maxText       = 4000
+	maxSamples    = 5
+	maxSampleText = 1000
+)
+
+// normalize validates s and fills defaults.
+func (s Signal) normalize(now time.Time) (Signal, error) {
+	switch s.Source {
+	case SourceAlarm, SourceLog, SourceReport, SourceManual:
+	default:
+		return s, Invalidf("signal source %q is not one of alarm, log, report, manual", s.Source)
+	}
+	switch s.Kind {
+	case "":
+		s.Kind = Trigger
+	case Trigger, Recover, Info:
+	default:
+		return s, Invalidf("signal kind %q is not one of trigger, recover, info", s.Kind)
+	}
+	s.Service = strings.TrimSpace(s.Service)
+	if err := ValidateServiceName(s.Service); err != nil {
+		return s, err
+	}
+	if s.DedupKey == "" {
+		return s, Invalidf("signal for service %q has no dedup key", s.Service)
+	}
+	if s.Severity != "" && !s.Severity.Valid() {
+		return s, Invalidf("severity %q is not one of SEV1, SEV2, SEV3, SEV4", s.Severity)
+	}
+	if s.At.IsZero() || s.At.After(now) {
+		s.At = now
+	}
+	s.Title = truncate(strings.TrimSpace(s.Title), maxTitle)
+	if s.Title == "" {
+		s.Title = string(s.Source) + " on " + s.Service
+	}
+	s.Text = truncate(s.Text, maxText)
+	if len(s.Samples) > maxSamples {
+		s.Samples = s.Samples[:maxSamples]
+	}
+	for i := range s.Samples {
+		s.Samples[i] = truncate(s.Samples[i], maxSampleText)
+	}
+	if s.Actor == "" {
+		s.Actor = string(s.Source)
+	}
+	return s, nil
+}
+
+// truncate cuts s to at most n bytes without splitting a UTF-8 sequence.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && n < len(s) && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n] + "…"
+}

@@ -1,0 +1,153 @@
+package incident
+
+import (
+	"context"
+	"time"
+)
+
+// Store keeps incidents, their timelines and the records that make signal
+// handling exactly-once. Implementations must apply a Change atomically.
+type Store interface {
+	// Incident returns the incident with the given id, or ErrNotFound.
+	Incident(ctx context.Context, id string) (Incident, error)
+	// Timeline returns the incident's entries, oldest first.
+	Timeline(ctx context.Context, id string) ([]Entry, error)
+	// IncidentByDedupKey returns the incident that key last opened, resolved or
+	// not, or ErrNotFound.
+	IncidentByDedupKey(ctx context.Context, key string) (Incident, error)
+	// Delivery returns the recorded result of an applied delivery, or ErrNotFound.
+	Delivery(ctx context.Context, deliveryID string) (Result, error)
+	// Apply writes a change atomically. It returns ErrConflict when the incident or
+	// its dedup record changed since it was read (the caller reads again and
+	// retries), and ErrDuplicate when the change's delivery was already applied.
+	Apply(ctx context.Context, ch Change) error
+	// Incidents lists incidents newest first, one page at a time.
+	Incidents(ctx context.Context, q Query) (Page, error)
+	ServiceConfigs
+}
+
+// ServiceConfigs keeps the configuration of services.
+type ServiceConfigs interface {
+	// ServiceConfig returns the named service's config, or ErrNotFound.
+	ServiceConfig(ctx context.Context, name string) (ServiceConfig, error)
+	// ListServiceConfigs returns every configured service, by name.
+	ListServiceConfigs(ctx context.Context) ([]ServiceConfig, error)
+	// PutServiceConfig creates or replaces a service's config.
+	PutServiceConfig(ctx context.Context, c ServiceConfig) error
+}
+
+// ChangeKind says how the store must write a change's incident.
+type ChangeKind int
+
+const (
+	// Create puts a new incident; it must not exist.
+	Create ChangeKind = iota + 1
+	// Update replaces the incident if its version is still ExpectVersion.
+	Update
+	// Append records more signals on an open incident without rewriting it:
+	// signal_count grows by Signals, last_signal_at is set, the version is
+	// bumped; it requires the status to still be ExpectStatus. Appends commute,
+	// so concurrent duplicates of one alarm do not fight over the version.
+	Append
+	// Touch writes only entries (and the report, delivery and version bump) of
+	// an existing incident, whatever its state: notes.
+	Touch
+)
+
+// Change is everything one decision writes, applied atomically.
+type Change struct {
+	Kind ChangeKind
+	// Incident is the incident's state after the change.
+	Incident Incident
+	// ExpectVersion is the version the decision read (Update).
+	ExpectVersion int64
+	// ExpectStatus is the status the decision read (Append).
+	ExpectStatus Status
+	// Signals is how many signals an Append adds.
+	Signals int
+	// Entries are added to the timeline.
+	Entries []Entry
+	// Dedup, when not nil, writes the dedup record.
+	Dedup *DedupRecord
+	// Report, when not nil, is stored with the incident.
+	Report *Report
+	// DeliveryID, when not empty, is recorded with Result, until DeliveryExpires;
+	// the change fails with ErrDuplicate if it was recorded before.
+	DeliveryID      string
+	DeliveryExpires time.Time
+	Result          Result
+}
+
+// DedupRecord points a dedup key at the incident it opened.
+type DedupRecord struct {
+	Key        string
+	IncidentID string
+	// Claim: the record must not exist, or must point at Replaces (a resolved
+	// incident whose reopen window passed). Otherwise the record must already
+	// point at IncidentID.
+	Claim    bool
+	Replaces string
+	// ExpiresAt, when set, lets the store delete the record after then (the
+	// incident is resolved and cannot be reopened any more).
+	ExpiresAt time.Time
+}
+
+// Outcome says what a signal did.
+type Outcome string
+
+// Outcomes.
+const (
+	Opened    Outcome = "opened"
+	Appended  Outcome = "appended"
+	Reopened  Outcome = "reopened"
+	Recovered Outcome = "recovery_noted"
+	Resolved  Outcome = "resolved"
+	Noted     Outcome = "noted"
+	Ignored   Outcome = "ignored"
+)
+
+// Result is what handling a signal did, as returned to its sender.
+type Result struct {
+	Outcome    Outcome `json:"outcome"`
+	IncidentID string  `json:"incident_id,omitempty"`
+	ReportID   string  `json:"report_id,omitempty"`
+	// Duplicate is true when the delivery was seen before and nothing changed.
+	Duplicate bool `json:"duplicate,omitempty"`
+}
+
+// Deduplicated reports whether the signal joined an incident that was already
+// there instead of opening one.
+func (r Result) Deduplicated() bool {
+	return r.Outcome == Appended || r.Outcome == Reopened || r.Duplicate
+}
+
+// Report is a problem reported by a person.
+type Report struct {
+	ID            string    `json:"report_id"`
+	IncidentID    string    `json:"incident_id"`
+	Service       string    `json:"service"`
+	Summary       string    `json:"summary"`
+	Description   string    `json:"description,omitempty"`
+	ReporterName  string    `json:"reporter_name,omitempty"`
+	ReporterEmail string    `json:"reporter_email,omitempty"`
+	AffectedUsers int       `json:"affected_users,omitempty"`
+	At            time.Time `json:"at"`
+}
+
+// Query selects incidents to list.
+type Query struct {
+	// Status is a status, "open" (any but resolved) or "" (all).
+	Status string
+	// Service, when set, limits the list to one service.
+	Service string
+	// Limit is the page size (1-100; 0 means 25).
+	Limit int
+	// Cursor continues a previous page; opaque to callers.
+	Cursor string
+}
+
+// Page is one page of a list.
+type Page struct {
+	Items      []Incident `json:"items"`
+	NextCursor string     `json:"next_cursor"`
+}
