@@ -34,7 +34,7 @@ build: ## build every function as a linux/arm64 Lambda bootstrap under .build/
 	done
 
 lint: ## gofmt and go vet
-	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*')); \
+	@out=$$(find . -name '*.go' -not -path './node_modules/*' -not -path './.build/*' -not -path './cdk.out/*' -print0 | xargs -0 gofmt -l); \
 	  if [ -n "$$out" ]; then echo "not gofmt'ed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 

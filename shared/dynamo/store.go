@@ -5,8 +5,11 @@ package dynamo
 
 import (
 	"context"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/incidentd/incidentd/shared/incident"
 )
 
 // Client is the part of the DynamoDB API the store uses; *dynamodb.Client
@@ -23,15 +26,31 @@ type Client interface {
 
 var _ Client = (*dynamodb.Client)(nil)
 
+var _ incident.Store = (*Store)(nil)
+
 // Store reads and writes the platform's table.
 type Store struct {
 	db    Client
 	table string
+	now   func() time.Time
 }
 
+// Option configures a Store.
+type Option func(*Store)
+
+// WithClock makes the store read the time from now. The store needs the time
+// only to tell expired records that DynamoDB's TTL has not deleted yet (TTL
+// deletes within days, not at once); tests that move the incident service's
+// clock must give the store the same clock.
+func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
+
 // New returns a store over the named table.
-func New(db Client, table string) *Store {
-	return &Store{db: db, table: table}
+func New(db Client, table string, opts ...Option) *Store {
+	s := &Store{db: db, table: table, now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // Table returns the table's name.

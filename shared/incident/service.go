@@ -74,6 +74,9 @@ func isDomainConflict(err error) bool {
 // A signal whose DeliveryID was applied before changes nothing and returns the
 // first result with Duplicate set.
 func (s *Service) Ingest(ctx context.Context, sig Signal) (Result, error) {
+	if strings.TrimSpace(sig.Service) == "" {
+		sig.Service = s.rules.DefaultService // nothing is dropped for want of a service
+	}
 	sig, err := sig.normalize(s.now())
 	if err != nil {
 		return Result{}, err
@@ -417,6 +420,9 @@ func (s *Service) Declare(ctx context.Context, d Declaration) (Incident, error) 
 	}
 	if len(d.Title) > maxTitle {
 		return Incident{}, Invalidf("title is %d bytes long, at most %d", len(d.Title), maxTitle)
+	}
+	if len(d.Text) > maxText {
+		return Incident{}, Invalidf("text is %d bytes long, at most %d", len(d.Text), maxText)
 	}
 	if d.Severity != "" && !d.Severity.Valid() {
 		return Incident{}, Invalidf("severity %q is not one of SEV1, SEV2, SEV3, SEV4", d.Severity)

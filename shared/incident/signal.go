@@ -87,9 +87,8 @@ func (s Signal) normalize(now time.Time) (Signal, error) {
 		s.Title = string(s.Source) + " on " + s.Service
 	}
 	s.Text = truncate(s.Text, maxText)
-	if len(s.Samples) > maxSamples {
-		s.Samples = s.Samples[:maxSamples]
-	}
+	// A copy: the caller's samples stay as they were.
+	s.Samples = append([]string(nil), s.Samples[:min(len(s.Samples), maxSamples)]...)
 	for i := range s.Samples {
 		s.Samples[i] = truncate(s.Samples[i], maxSampleText)
 	}
@@ -99,13 +98,20 @@ func (s Signal) normalize(now time.Time) (Signal, error) {
 	return s, nil
 }
 
-// truncate cuts s to at most n bytes without splitting a UTF-8 sequence.
+// truncate cuts s to at most n bytes, the ellipsis that marks the cut
+// included, without splitting a UTF-8 sequence.
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	for n > 0 && n < len(s) && s[n]&0xC0 == 0x80 {
+	const ellipsis = "…"
+	mark := ellipsis
+	if n < len(ellipsis) {
+		mark = ""
+	}
+	n -= len(mark)
+	for n > 0 && s[n]&0xC0 == 0x80 {
 		n--
 	}
-	return s[:n] + "…"
+	return s[:n] + mark
 }

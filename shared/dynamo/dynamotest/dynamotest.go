@@ -1,5 +1,6 @@
 // Package dynamotest runs the store's integration tests against DynamoDB Local,
-// AWS's own emulator, started once per test binary on a free 127.0.0.1 port.
+// AWS's own emulator, started at most once per test binary (by the first test
+// that needs it) on a free 127.0.0.1 port, with package dynamolocal.
 //
 //	func TestMain(m *testing.M) { os.Exit(dynamotest.Run(m)) }
 //
@@ -10,105 +11,144 @@
 //
 // The emulator is the jar of the pinned npm package amplify-dynamodb-simulator,
 // found under <module root>/node_modules/amplify-dynamodb-simulator/emulator, or
-// in $DYNAMODB_LOCAL_DIR. It needs Java. Without either the tests fail: they are
-// never skipped, since a skipped integration test hides a broken store.
+// in $DYNAMODB_LOCAL_DIR, and run with Java ($DYNAMODB_LOCAL_JAVA_OPTS replaces
+// the JVM options). Without Java or the jar, every test that asks for the
+// emulator fails, saying what to install: it is never skipped, since a skipped
+// integration test hides a broken store.
+//
+// With $DYNAMODB_LOCAL_ENDPOINT set (a URL on this machine, such as
+// http://127.0.0.1:8000), the tests use the DynamoDB Local already running
+// there and start none, so that fuzz workers and repeated runs share one JVM
+// instead of paying its start-up each time:
+//
+//	java -Djava.library.path=$EMU/DynamoDBLocal_lib -jar $EMU/DynamoDBLocal.jar -inMemory -sharedDb -port 8000 &
+//	DYNAMODB_LOCAL_ENDPOINT=http://127.0.0.1:8000 go test -fuzz=FuzzX ./pkg
+//
+// with EMU=node_modules/amplify-dynamodb-simulator/emulator. The emulator must
+// run with -sharedDb (else each client sees its own tables). Every process
+// names its tables apart, so several may share one emulator at once; tables are
+// deleted when their test ends, but a process killed mid-run leaves its own.
+// The tests fail if that endpoint does not answer.
 package dynamotest
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
-	"net/http"
+	"net/url"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/incidentd/incidentd/shared/dynamo"
+	"github.com/incidentd/incidentd/shared/dynamo/dynamolocal"
 )
 
-// emulatorPath is where the npm package keeps the jar, relative to the module root.
-const emulatorPath = "node_modules/amplify-dynamodb-simulator/emulator"
-
-// startTimeout bounds how long the JVM may take to answer (it needs ~3 s).
-const startTimeout = 60 * time.Second
+// endpointEnv names the variable that points the tests at a running emulator.
+const endpointEnv = "DYNAMODB_LOCAL_ENDPOINT"
 
 var (
-	// endpoint is the running emulator's URL; empty until Run started it.
-	endpoint string
-	client   *dynamodb.Client
-	tables   atomic.Int64
+	// runCalled is set by Run before the tests start.
+	runCalled bool
+	startOnce sync.Once
+	running   *dynamolocal.Process // nil when none was started, or with endpointEnv
+	endpoint  string
+	startErr  error
+	client    *dynamodb.Client
+	tables    atomic.Int64
+	// runID sets this process's table names apart from those of other
+	// processes sharing the emulator (fuzz workers, parallel test binaries).
+	runID = strconv.FormatUint(uint64(rand.Uint32()), 36)
 )
 
-// Run starts DynamoDB Local, runs the tests and stops the emulator. Use it in
-// TestMain: os.Exit(dynamotest.Run(m)). It returns 1 without running the tests
-// when the emulator cannot start.
+// Run runs the tests and then stops DynamoDB Local if it started one. Use it in
+// TestMain: os.Exit(dynamotest.Run(m)). The emulator starts with the first test
+// that asks for it, so a run that needs none (a fuzz target's workers, -run on
+// unit tests) starts no JVM.
 func Run(m *testing.M) int {
-	local, err := start()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "dynamotest: %v\n", err)
-		return 1
-	}
-	defer local.stop()
-	endpoint = local.url
-	client = NewClient(local.url)
-	return m.Run()
+	runCalled = true
+	code := m.Run()
+	running.Stop()
+	return code
 }
 
-// Endpoint returns the URL of the running DynamoDB Local, for code that builds
-// its own client (the local runtime's tests). It fails tb if Run did not start one.
+// Endpoint returns the URL of DynamoDB Local, starting it on first use, for code
+// that builds its own client (the local runtime's tests). It fails tb if the
+// emulator cannot start or, with $DYNAMODB_LOCAL_ENDPOINT, does not answer.
 func Endpoint(tb testing.TB) string {
 	tb.Helper()
-	if endpoint == "" {
-		tb.Fatal("dynamotest: DynamoDB Local is not running: call os.Exit(dynamotest.Run(m)) from TestMain")
+	if !runCalled {
+		tb.Fatal("dynamotest: call os.Exit(dynamotest.Run(m)) from TestMain, so that DynamoDB Local is stopped after the tests")
+	}
+	startOnce.Do(func() {
+		endpoint, startErr = connect()
+		if startErr == nil {
+			client = NewClient(endpoint)
+		}
+	})
+	if startErr != nil {
+		tb.Fatalf("dynamotest: %v", startErr)
 	}
 	return endpoint
 }
 
-// Client returns a client for the running DynamoDB Local.
+// connect starts DynamoDB Local, or checks the one $DYNAMODB_LOCAL_ENDPOINT names.
+func connect() (string, error) {
+	if u := os.Getenv(endpointEnv); u != "" {
+		return external(u)
+	}
+	p, err := dynamolocal.Start(context.Background(), dynamolocal.Options{})
+	if err != nil {
+		return "", err
+	}
+	running = p
+	return p.Endpoint, nil
+}
+
+// external checks that the emulator at u is on this machine and answers.
+func external(u string) (string, error) {
+	parsed, err := url.Parse(u)
+	if err != nil || (parsed.Scheme != "http" && parsed.Scheme != "https") || parsed.Host == "" {
+		return "", fmt.Errorf("%s=%q is not a URL like http://127.0.0.1:8000", endpointEnv, u)
+	}
+	// The tests create and delete tables: they must never reach a real account.
+	if h := parsed.Hostname(); h != "localhost" && !net.ParseIP(h).IsLoopback() {
+		return "", fmt.Errorf("%s=%s is not on this machine: the tests only use an emulator on 127.0.0.1", endpointEnv, u)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := dynamolocal.Ping(ctx, NewClient(u)); err != nil {
+		return "", fmt.Errorf("%s=%s does not answer (start DynamoDB Local there with -sharedDb, or unset %[1]s to have the tests start their own): %[3]w", endpointEnv, u, err)
+	}
+	return u, nil
+}
+
+// Client returns a client for DynamoDB Local.
 func Client(tb testing.TB) *dynamodb.Client {
 	tb.Helper()
 	Endpoint(tb)
 	return client
 }
 
-// NewClient returns a DynamoDB client for an emulator at url: static dummy
-// credentials, region us-east-1, no shared config read from the environment.
-// It keeps enough idle connections for hundreds of concurrent requests, and does
-// not rate-limit its retries, so that contention tests measure the store.
+// NewClient returns a DynamoDB client for an emulator at url: that of
+// dynamolocal.Client (dummy credentials, a large connection pool, retries
+// without a rate limit, so that contention tests measure the store).
 func NewClient(url string) *dynamodb.Client {
-	httpClient := awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
-		t.MaxIdleConns = 512
-		t.MaxIdleConnsPerHost = 512
-	})
-	return dynamodb.New(dynamodb.Options{
-		Region:       "us-east-1",
-		BaseEndpoint: aws.String(url),
-		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
-		HTTPClient:   httpClient,
-		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
-			o.RateLimiter = ratelimit.None
-		}),
-		// DynamoDB Local's CRC32 header does not match what the SDK computes
-		// for some responses; the SDK would log a warning for each.
-		DisableValidateResponseChecksum: true,
-	})
+	return dynamolocal.Client(url)
 }
 
 // NewTable creates a table from dynamo.CreateTableInput with a name no other
-// test uses, and deletes it when the test ends.
+// test uses, and deletes it when the test ends. TTL is left off: when DynamoDB
+// deletes an expired item is up to it, and a test must not depend on that (the
+// store treats expired records as gone by itself).
 func NewTable(tb testing.TB) string {
 	tb.Helper()
 	db := Client(tb)
@@ -121,16 +161,19 @@ func NewTable(tb testing.TB) string {
 	tb.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		// Freeing the in-memory table keeps long benchmark runs small.
+		// Freeing the in-memory table keeps long benchmark runs (and a shared
+		// emulator) small.
 		_, _ = db.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(name)})
 	})
 	return name
 }
 
-// Store returns a store over a fresh table.
-func Store(tb testing.TB) *dynamo.Store {
+// Store returns a store over a fresh table. A test that moves the incident
+// service's clock (incident.WithClock) passes the same clock here with
+// dynamo.WithClock: the store tells expired dedup records by its own clock.
+func Store(tb testing.TB, opts ...dynamo.Option) *dynamo.Store {
 	tb.Helper()
-	return dynamo.New(Client(tb), NewTable(tb))
+	return dynamo.New(Client(tb), NewTable(tb), opts...)
 }
 
 var unsafeChars = regexp.MustCompile(`[^a-zA-Z0-9_.-]+`)
@@ -141,161 +184,5 @@ func tableName(test string, n int64) string {
 	if len(s) > 200 {
 		s = s[:200]
 	}
-	return "t" + strconv.FormatInt(n, 10) + "_" + s
-}
-
-// local is a running DynamoDB Local.
-type local struct {
-	cmd  *exec.Cmd
-	url  string
-	done chan struct{} // closed when the JVM exited
-}
-
-// start launches the JVM and waits until it answers. A port taken between
-// choosing and binding it makes the JVM exit; start then tries another.
-func start() (*local, error) {
-	dir, err := emulatorDir()
-	if err != nil {
-		return nil, err
-	}
-	java, err := exec.LookPath("java")
-	if err != nil {
-		return nil, errors.New("java is not on PATH: DynamoDB Local needs Java 17 or later (run `make test`, which checks the toolchain)")
-	}
-	var lastErr error
-	for attempt := 0; attempt < 3; attempt++ {
-		l, err := launch(java, dir)
-		if err == nil {
-			return l, nil
-		}
-		lastErr = err
-	}
-	return nil, lastErr
-}
-
-// emulatorDir finds the folder holding DynamoDBLocal.jar.
-func emulatorDir() (string, error) {
-	if d := os.Getenv("DYNAMODB_LOCAL_DIR"); d != "" {
-		if _, err := os.Stat(filepath.Join(d, "DynamoDBLocal.jar")); err != nil {
-			return "", fmt.Errorf("DYNAMODB_LOCAL_DIR=%s holds no DynamoDBLocal.jar: %w", d, err)
-		}
-		return d, nil
-	}
-	root, err := moduleRoot()
-	if err != nil {
-		return "", err
-	}
-	d := filepath.Join(root, emulatorPath)
-	if _, err := os.Stat(filepath.Join(d, "DynamoDBLocal.jar")); err != nil {
-		return "", fmt.Errorf("DynamoDB Local is not installed (no %s/DynamoDBLocal.jar): run `npm ci` in %s, or `make test`, or set DYNAMODB_LOCAL_DIR", emulatorPath, root)
-	}
-	return d, nil
-}
-
-// moduleRoot walks up from the working directory (the package under test) to
-// the folder holding go.mod.
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("find module root: %w", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("find module root: no go.mod above the working directory")
-		}
-		dir = parent
-	}
-}
-
-// freePort asks the kernel for a port nobody listens on.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-func launch(java, dir string) (*local, error) {
-	port, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(java,
-		"-Djava.library.path="+filepath.Join(dir, "DynamoDBLocal_lib"),
-		"-jar", filepath.Join(dir, "DynamoDBLocal.jar"),
-		"-inMemory", "-sharedDb", "-port", strconv.Itoa(port))
-	cmd.Dir = dir
-	// The JVM's banner is noise; its errors matter when it does not come up.
-	var stderr lockedBuffer
-	cmd.Stderr = &stderr
-	l := &local{cmd: cmd, url: "http://127.0.0.1:" + strconv.Itoa(port), done: make(chan struct{})}
-	started := make(chan error, 1)
-	go l.run(started)
-	if err := <-started; err != nil {
-		return nil, fmt.Errorf("start DynamoDB Local: %w", err)
-	}
-	if err := l.waitReady(); err != nil {
-		l.stop()
-		if msg := stderr.String(); msg != "" {
-			err = fmt.Errorf("%w\n%s", err, msg)
-		}
-		return nil, err
-	}
-	return l, nil
-}
-
-// run starts the JVM and waits for it on a goroutine locked to its OS thread:
-// the parent-death signal (Linux) fires when the thread that forked the child
-// exits, so the thread must live as long as the child does. When the test binary
-// dies (timeout panic, ^C, kill -9), the kernel kills the JVM.
-func (l *local) run(started chan<- error) {
-	lockThread()
-	defer close(l.done)
-	l.cmd.SysProcAttr = sysProcAttr()
-	if err := l.cmd.Start(); err != nil {
-		started <- err
-		return
-	}
-	started <- nil
-	_ = l.cmd.Wait()
-}
-
-// waitReady polls ListTables until the emulator answers.
-func (l *local) waitReady() error {
-	db := NewClient(l.url)
-	deadline := time.Now().Add(startTimeout)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		_, err := db.ListTables(ctx, &dynamodb.ListTablesInput{}, func(o *dynamodb.Options) {
-			o.RetryMaxAttempts = 1
-		})
-		cancel()
-		if err == nil {
-			return nil
-		}
-		select {
-		case <-l.done:
-			return fmt.Errorf("DynamoDB Local on %s exited before answering: %v", l.url, l.cmd.ProcessState)
-		case <-time.After(100 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("DynamoDB Local on %s did not answer within %s: %w", l.url, startTimeout, err)
-		}
-	}
-}
-
-// stop kills the JVM (its whole process group) and waits for it to exit.
-func (l *local) stop() {
-	killGroup(l.cmd)
-	select {
-	case <-l.done:
-	case <-time.After(10 * time.Second):
-		fmt.Fprintf(os.Stderr, "dynamotest: DynamoDB Local (pid %d) did not exit\n", l.cmd.Process.Pid)
-	}
+	return "t" + runID + "_" + strconv.FormatInt(n, 10) + "_" + s
 }

@@ -2,7 +2,12 @@ package dynamotest_test
 
 import (
 	"context"
+	"errors"
+	"net"
 	"os"
+	"os/exec"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -32,5 +37,63 @@ func TestTablesAreSeparate(t *testing.T) {
 	}
 	if got := dynamotest.Store(t).Table(); got == a || got == b {
 		t.Errorf("Store reused table %q, want a fresh one", got)
+	}
+}
+
+// child runs this test binary again with env, only the test TestChild, and
+// returns its output and whether it passed.
+func child(t *testing.T, env ...string) (string, bool) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestChild$", "-test.count=1")
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		t.Fatalf("run child: %v", err)
+	}
+	return string(out), err == nil
+}
+
+// TestChild is the child side of the tests below; run directly, it does nothing.
+func TestChild(t *testing.T) {
+	want := os.Getenv("DYNAMOTEST_CHILD_SEES_TABLE")
+	if want == "" && os.Getenv("DYNAMOTEST_CHILD") == "" {
+		return
+	}
+	out, err := dynamotest.Client(t).ListTables(context.Background(), &dynamodb.ListTablesInput{})
+	if err != nil {
+		t.Fatalf("list tables: %v", err)
+	}
+	if want != "" && !slices.Contains(out.TableNames, want) {
+		t.Errorf("got tables %v, want %s among them", out.TableNames, want)
+	}
+}
+
+func TestEndpointEnvSharesTheRunningEmulator(t *testing.T) {
+	table := dynamotest.NewTable(t)
+	out, ok := child(t, "DYNAMODB_LOCAL_ENDPOINT="+dynamotest.Endpoint(t), "DYNAMOTEST_CHILD_SEES_TABLE="+table)
+	if !ok {
+		t.Errorf("got a failing child, want it to see table %s of this emulator:\n%s", table, out)
+	}
+}
+
+func TestEndpointEnvThatDoesNotAnswerFails(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close() // nothing listens there now
+	out, ok := child(t, "DYNAMODB_LOCAL_ENDPOINT=http://"+addr, "DYNAMOTEST_CHILD=1")
+	if ok || !strings.Contains(out, "does not answer") {
+		t.Errorf("got passed=%v with output:\n%s\nwant a failure saying the endpoint does not answer", ok, out)
+	}
+}
+
+func TestEndpointEnvOffThisMachineFails(t *testing.T) {
+	// 192.0.2.0/24 is reserved for documentation: nothing is sent there.
+	out, ok := child(t, "DYNAMODB_LOCAL_ENDPOINT=http://192.0.2.1:8000", "DYNAMOTEST_CHILD=1")
+	if ok || !strings.Contains(out, "not on this machine") {
+		t.Errorf("got passed=%v with output:\n%s\nwant a failure saying the endpoint is not on this machine", ok, out)
 	}
 }

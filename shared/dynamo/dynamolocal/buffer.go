@@ -1,4 +1,4 @@
-package dynamotest
+package dynamolocal
 
 import (
 	"bytes"

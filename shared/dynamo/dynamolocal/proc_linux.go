@@ -1,13 +1,13 @@
-package dynamotest
+package dynamolocal
 
 import (
-	"os/exec"
 	"runtime"
 	"syscall"
 )
 
-// sysProcAttr puts the JVM in its own process group (so stop can kill any child
-// it forks) and has the kernel kill it when the test binary dies.
+// sysProcAttr puts the JVM in its own process group (so Stop can kill any child
+// it forks, and a terminal's ^C reaches only our process, which stops the JVM
+// itself) and has the kernel kill it when our process dies.
 func sysProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 }
@@ -15,11 +15,3 @@ func sysProcAttr() *syscall.SysProcAttr {
 // lockThread pins the calling goroutine to its thread for good: Pdeathsig is
 // tied to the thread that forked the child, not to the process.
 func lockThread() { runtime.LockOSThread() }
-
-func killGroup(cmd *exec.Cmd) {
-	if cmd.Process == nil {
-		return
-	}
-	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	_ = cmd.Process.Kill()
-}

@@ -1,6 +1,6 @@
 //go:build !unix
 
-package dynamotest
+package dynamolocal
 
 import (
 	"os/exec"

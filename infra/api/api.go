@@ -1,0 +1,149 @@
+// Package api is the platform's HTTPS endpoint: an API Gateway HTTP API whose
+// $default route sends every request to the api function, which routes it.
+//
+// There is deliberately no API Gateway authorizer. The api function checks the
+// bearer token of every request itself (shared/auth), because whether a request
+// needs one depends on the route and on configuration: with PUBLIC_REPORTS,
+// POST /reports is open to people without a token (rate limited per source IP),
+// while every other route still requires one, and Slack's endpoints are
+// authenticated by request signature instead. An authorizer in front would be
+// a second, partial copy of those rules and one more Lambda call per request.
+package api
+
+import (
+	"strconv"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/incidentd/incidentd/infra/function"
+)
+
+// Defaults of Props.
+const (
+	// DefaultRateLimit is the steady requests per second the stage lets through.
+	DefaultRateLimit = 50
+	// DefaultBurstLimit is how many requests may arrive at once.
+	DefaultBurstLimit = 100
+)
+
+// AccessLogRetention keeps access logs long enough to look back at an incident
+// after its post-mortem.
+var AccessLogRetention = awslogs.RetentionDays_THREE_MONTHS
+
+// Props configure the API.
+type Props struct {
+	Functions function.Shared
+	// PublicReports lets people without a token report a problem (POST /reports);
+	// it becomes PUBLIC_REPORTS.
+	PublicReports bool
+	// RateLimit and BurstLimit throttle the stage; 0 means the default.
+	RateLimit  float64
+	BurstLimit float64
+}
+
+// API is the HTTP API and its function.
+type API struct {
+	constructs.Construct
+	Function  *function.Function
+	HttpApi   awsapigatewayv2.HttpApi
+	Stage     awsapigatewayv2.HttpStage
+	AccessLog awslogs.LogGroup
+	// URL is the base URL, ending in "/".
+	URL *string
+}
+
+// New creates the API.
+func New(scope constructs.Construct, id string, props Props) *API {
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	a := &API{Construct: c}
+
+	a.Function = function.New(c, "ApiFunction", props.Functions, function.Props{
+		Name:        "api",
+		Description: "incidentd: the HTTP API (reports, incidents, on-call, deployments, Slack)",
+		// Well under the HTTP API's 30 s integration limit, so a slow request is our
+		// timeout with our log line, not a bare 503 from API Gateway.
+		Timeout: awscdk.Duration_Seconds(jsii.Number(10)),
+		Environment: map[string]*string{
+			"PUBLIC_REPORTS": jsii.String(strconv.FormatBool(props.PublicReports)),
+		},
+	})
+
+	a.HttpApi = awsapigatewayv2.NewHttpApi(c, jsii.String("HttpApi"), &awsapigatewayv2.HttpApiProps{
+		Description: jsii.String("incidentd HTTP API"),
+		DefaultIntegration: awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String("ApiFunction"), a.Function.Lambda,
+			&awsapigatewayv2integrations.HttpLambdaIntegrationProps{
+				PayloadFormatVersion: awsapigatewayv2.PayloadFormatVersion_VERSION_2_0(),
+			}),
+		// The stage is created below, with throttling and access logs.
+		CreateDefaultStage: jsii.Bool(false),
+	})
+	cdknag.NagSuppressions_AddResourceSuppressions(a.HttpApi, &[]*cdknag.NagPackSuppression{{
+		Id:     jsii.String("AwsSolutions-APIG4"),
+		Reason: jsii.String("The api function authorizes every request itself (bearer tokens; Slack request signatures; POST /reports optionally public and rate limited), as documented on package api; an API Gateway authorizer would duplicate those per-route rules."),
+	}}, jsii.Bool(true))
+
+	a.AccessLog = awslogs.NewLogGroup(c, jsii.String("AccessLogs"), &awslogs.LogGroupProps{
+		Retention: AccessLogRetention,
+	})
+	rate, burst := props.RateLimit, props.BurstLimit
+	if rate == 0 {
+		rate = DefaultRateLimit
+	}
+	if burst == 0 {
+		burst = DefaultBurstLimit
+	}
+	a.Stage = awsapigatewayv2.NewHttpStage(c, jsii.String("DefaultStage"), &awsapigatewayv2.HttpStageProps{
+		HttpApi:    a.HttpApi,
+		StageName:  jsii.String("$default"),
+		AutoDeploy: jsii.Bool(true),
+		Throttle: &awsapigatewayv2.ThrottleSettings{
+			RateLimit:  jsii.Number(rate),
+			BurstLimit: jsii.Number(burst),
+		},
+		AccessLogSettings: &accessLogSettings{
+			destination: awsapigatewayv2.NewLogGroupLogDestination(a.AccessLog),
+			format:      awsapigateway.AccessLogFormat_Custom(jsii.String(AccessLogFormat)),
+		},
+	})
+	a.URL = a.Stage.Url()
+	return a
+}
+
+// accessLogSettings implements awsapigatewayv2.IAccessLogSettings, which the Go
+// binding declares as an interface rather than a struct.
+type accessLogSettings struct {
+	destination awsapigatewayv2.IAccessLogDestination
+	format      awsapigateway.AccessLogFormat
+}
+
+func (s *accessLogSettings) Destination() awsapigatewayv2.IAccessLogDestination {
+	return s.destination
+}
+
+func (s *accessLogSettings) Format() awsapigateway.AccessLogFormat { return s.format }
+
+// AccessLogFormat is the access log line: one JSON object per request, keys in
+// snake_case like the API's own JSON. No header is logged: Authorization carries
+// the bearer token.
+const AccessLogFormat = `{"request_id":"$context.requestId",` +
+	`"request_time":"$context.requestTime",` +
+	`"source_ip":"$context.identity.sourceIp",` +
+	`"user_agent":"$context.identity.userAgent",` +
+	`"method":"$context.httpMethod",` +
+	`"path":"$context.path",` +
+	`"route_key":"$context.routeKey",` +
+	`"protocol":"$context.protocol",` +
+	`"status":"$context.status",` +
+	`"response_length":"$context.responseLength",` +
+	`"response_latency_ms":"$context.responseLatency",` +
+	`"integration_status":"$context.integrationStatus",` +
+	`"integration_latency_ms":"$context.integrationLatency",` +
+	`"integration_error":"$context.integrationErrorMessage",` +
+	`"error":"$context.error.message"}`

@@ -1,0 +1,196 @@
+// Package detection is how signals reach the platform from CloudWatch: the
+// AlarmTopic and the alarms function behind it (also reachable as a direct Lambda
+// alarm action and from EventBridge), the logs function fed by subscription
+// filters, and the alarms and filters of every service in infra/services.json.
+package detection
+
+import (
+	"encoding/json"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/incidentd/incidentd/infra/dlq"
+	"github.com/incidentd/incidentd/infra/function"
+	"github.com/incidentd/incidentd/infra/services"
+)
+
+// Props configure detection.
+type Props struct {
+	Functions function.Shared
+	// Services are the monitored services (infra/services.json).
+	Services services.Config
+}
+
+// Detection holds the alarm path and the log path.
+type Detection struct {
+	constructs.Construct
+	// AlarmTopic is where alarm actions publish; other stacks' alarms may use it.
+	AlarmTopic awssns.Topic
+	// Alarms receives alarm state changes (SNS, EventBridge, direct alarm action).
+	Alarms *function.Function
+	// Logs receives the error lines of the services' log groups.
+	Logs *function.Function
+	// AlarmRule forwards "CloudWatch Alarm State Change" events to Alarms.
+	AlarmRule awsevents.Rule
+	// DeadLetterQueues are every queue a failed delivery ends in, for the
+	// self-monitoring alarms.
+	DeadLetterQueues []awssqs.IQueue
+	// ServiceAlarms are the alarms created for infra/services.json.
+	ServiceAlarms []awscloudwatch.Alarm
+}
+
+// New creates the detection slice.
+func New(scope constructs.Construct, id string, props Props) *Detection {
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	d := &Detection{Construct: c}
+	stack := awscdk.Stack_Of(c)
+
+	d.Alarms = function.New(c, "AlarmsFunction", props.Functions, function.Props{
+		Name:        "alarms",
+		Description: "incidentd: turns CloudWatch alarm state changes (SNS, EventBridge, alarm action) into incident signals",
+		Timeout:     awscdk.Duration_Seconds(jsii.Number(30)),
+		// Two retries: a signal is idempotent on its delivery id, so a retry after a
+		// partial failure cannot open a second incident.
+		Async: &function.Async{RetryAttempts: 2},
+	})
+	// A map of strings always marshals.
+	logGroupServices, _ := json.Marshal(props.Services.LogGroupServices())
+	d.Logs = function.New(c, "LogsFunction", props.Functions, function.Props{
+		Name:        "logs",
+		Description: "incidentd: turns error lines from CloudWatch Logs subscriptions into incident signals",
+		Timeout:     awscdk.Duration_Seconds(jsii.Number(60)),
+		Async:       &function.Async{RetryAttempts: 2},
+		Environment: map[string]*string{
+			// Which service a log group's errors belong to (logscan.ParseServices).
+			// Lambda allows 4 KB of variables: about 70 log groups.
+			"LOG_GROUP_SERVICES": jsii.String(string(logGroupServices)),
+		},
+	})
+	d.DeadLetterQueues = append(d.DeadLetterQueues, d.Alarms.Failures, d.Logs.Failures)
+
+	d.AlarmTopic = newAlarmTopic(c, stack)
+	// SNS retries a Lambda delivery for hours; what still fails (the function
+	// deleted, its invoke throttled throughout) lands here rather than vanishing.
+	topicDLQ := dlq.New(c, "AlarmTopicDeadLetters")
+	d.AlarmTopic.AddSubscription(awssnssubscriptions.NewLambdaSubscription(d.Alarms.Lambda,
+		&awssnssubscriptions.LambdaSubscriptionProps{DeadLetterQueue: topicDLQ}))
+	d.DeadLetterQueues = append(d.DeadLetterQueues, topicDLQ)
+
+	// Alarms whose description carries no markers are routed by their tags,
+	// which the function looks up (shared/alarms CloudWatchTags).
+	d.Alarms.Lambda.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("cloudwatch:ListTagsForResource"),
+		Resources: &[]*string{alarmARNs(stack)},
+	}))
+	cdknag.NagSuppressions_AddResourceSuppressions(d.Alarms.Role, &[]*cdknag.NagPackSuppression{{
+		Id:        jsii.String("AwsSolutions-IAM5"),
+		Reason:    jsii.String("cloudwatch:ListTagsForResource on the alarms of this account and region: any of them may notify the alarms function, which reads their routing tags; the action is read-only."),
+		AppliesTo: &[]interface{}{&cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::arn:(<AWS::Partition>|aws[a-z-]*):cloudwatch:(<AWS::Region>|[a-z0-9-]+):(<AWS::AccountId>|[0-9]{12}):alarm:\*$/g`)}},
+	}}, jsii.Bool(true))
+
+	// A CloudWatch alarm in this account may name the alarms function as its
+	// action directly (the Lambda alarm action) instead of going through SNS.
+	d.Alarms.Lambda.AddPermission(jsii.String("CloudWatchAlarmAction"), &awslambda.Permission{
+		Principal:     awsiam.NewServicePrincipal(jsii.String("lambda.alarms.cloudwatch.amazonaws.com"), nil),
+		Action:        jsii.String("lambda:InvokeFunction"),
+		SourceAccount: stack.Account(),
+		SourceArn:     alarmARNs(stack),
+	})
+
+	// Alarms that have no action at all still emit an EventBridge event on every
+	// state change. Alarms with an SNS action emit it too: the alarms function
+	// folds both into one signal (same alarm, same state change time).
+	ruleDLQ := dlq.New(c, "AlarmRuleDeadLetters")
+	d.AlarmRule = awsevents.NewRule(c, jsii.String("AlarmStateChange"), &awsevents.RuleProps{
+		Description: jsii.String("incidentd: CloudWatch alarm state changes to ALARM or OK, to the alarms function"),
+		EventPattern: &awsevents.EventPattern{
+			Source:     jsii.Strings("aws.cloudwatch"),
+			DetailType: jsii.Strings("CloudWatch Alarm State Change"),
+			// INSUFFICIENT_DATA is neither a problem nor a recovery; the SNS actions
+			// below skip it for the same reason.
+			Detail: &map[string]interface{}{
+				"state": map[string]interface{}{"value": []string{"ALARM", "OK"}},
+			},
+		},
+	})
+	d.AlarmRule.AddTarget(awseventstargets.NewLambdaFunction(d.Alarms.Lambda, &awseventstargets.LambdaFunctionProps{
+		DeadLetterQueue: ruleDLQ,
+		RetryAttempts:   jsii.Number(8),
+		MaxEventAge:     awscdk.Duration_Hours(jsii.Number(2)),
+	}))
+	d.DeadLetterQueues = append(d.DeadLetterQueues, ruleDLQ)
+
+	action := awscloudwatchactions.NewSnsAction(d.AlarmTopic)
+	for _, s := range props.Services.Services {
+		sc := constructs.NewConstruct(c, jsii.String("Service-"+s.Name))
+		for _, alarm := range serviceAlarms(sc, s) {
+			alarm.AddAlarmAction(action)
+			alarm.AddOkAction(action)
+			d.ServiceAlarms = append(d.ServiceAlarms, alarm)
+		}
+		logFilters(sc, s, d.Logs.Lambda)
+	}
+	return d
+}
+
+// newAlarmTopic creates AlarmTopic, encrypted with its own key. The AWS managed
+// SNS key would not do: its policy cannot be changed, and CloudWatch must be
+// allowed to use the key to publish an alarm.
+func newAlarmTopic(scope constructs.Construct, stack awscdk.Stack) awssns.Topic {
+	key := awskms.NewKey(scope, jsii.String("AlarmTopicKey"), &awskms.KeyProps{
+		Description:       jsii.String("incidentd AlarmTopic encryption"),
+		EnableKeyRotation: jsii.Bool(true),
+		// The key protects messages in flight only; nothing stays encrypted under
+		// it once the stack is gone.
+		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+	})
+	cloudwatch := awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)
+	// As AWS documents for alarms publishing to an encrypted topic. The key is
+	// only used through the topic, whose policy below pins the source account.
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowCloudWatchAlarmsToUseTheKey"),
+		Principals: &[]awsiam.IPrincipal{cloudwatch},
+		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
+		Resources:  jsii.Strings("*"),
+	}), nil)
+
+	topic := awssns.NewTopic(scope, jsii.String("AlarmTopic"), &awssns.TopicProps{
+		DisplayName: jsii.String("incidentd alarms"),
+		MasterKey:   key,
+		EnforceSSL:  jsii.Bool(true),
+	})
+	topic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowCloudWatchAlarmsOfThisAccount"),
+		Principals: &[]awsiam.IPrincipal{cloudwatch},
+		Actions:    jsii.Strings("sns:Publish"),
+		Resources:  &[]*string{topic.TopicArn()},
+		Conditions: &map[string]interface{}{
+			"StringEquals": map[string]interface{}{"aws:SourceAccount": stack.Account()},
+			"ArnLike":      map[string]interface{}{"aws:SourceArn": alarmARNs(stack)},
+		},
+	}))
+	return topic
+}
+
+// alarmARNs matches every CloudWatch alarm of the stack's account and region.
+func alarmARNs(stack awscdk.Stack) *string {
+	return stack.FormatArn(&awscdk.ArnComponents{
+		Service:      jsii.String("cloudwatch"),
+		Resource:     jsii.String("alarm"),
+		ResourceName: jsii.String("*"),
+		ArnFormat:    awscdk.ArnFormat_COLON_RESOURCE_NAME,
+	})
+}

@@ -1,0 +1,176 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/incidentd/incidentd/infra/detection"
+)
+
+func TestAlarmTopic(t *testing.T) {
+	testStack(t)
+	key := logicalID(t, "AWS::KMS::Key", "DetectionAlarmTopicKey")
+	topicID := logicalID(t, "AWS::SNS::Topic", topic)
+	hasID(t, "AWS::SNS::Topic", topicID, map[string]any{"KmsMasterKeyId": arnOf(key)})
+	hasID(t, "AWS::KMS::Key", key, map[string]any{
+		"EnableKeyRotation": true,
+		"KeyPolicy": like(map[string]any{"Statement": arrayWith(map[string]any{
+			"Sid":       "AllowCloudWatchAlarmsToUseTheKey",
+			"Effect":    "Allow",
+			"Principal": map[string]any{"Service": "cloudwatch.amazonaws.com"},
+			"Action":    []any{"kms:Decrypt", "kms:GenerateDataKey*"},
+			"Resource":  "*",
+		})}),
+	})
+	has(t, "AWS::SNS::TopicPolicy", map[string]any{
+		"Topics": []any{ref(topicID)},
+		"PolicyDocument": like(map[string]any{"Statement": []any{
+			map[string]any{
+				"Sid":       "AllowPublishThroughSSLOnly",
+				"Effect":    "Deny",
+				"Principal": "*",
+				"Action":    "sns:Publish",
+				"Resource":  ref(topicID),
+				"Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}},
+			},
+			map[string]any{
+				"Sid":       "AllowCloudWatchAlarmsOfThisAccount",
+				"Effect":    "Allow",
+				"Principal": map[string]any{"Service": "cloudwatch.amazonaws.com"},
+				"Action":    "sns:Publish",
+				"Resource":  ref(topicID),
+				"Condition": map[string]any{
+					"StringEquals": map[string]any{"aws:SourceAccount": testAccount},
+					"ArnLike":      map[string]any{"aws:SourceArn": "arn:aws:cloudwatch:" + testRegion + ":" + testAccount + ":alarm:*"},
+				},
+			},
+		}}),
+	})
+}
+
+func TestAlarmTopicSubscription(t *testing.T) {
+	testStack(t)
+	has(t, "AWS::SNS::Subscription", map[string]any{
+		"TopicArn": ref(logicalID(t, "AWS::SNS::Topic", topic)),
+		"Protocol": "lambda",
+		"Endpoint": arnOf(logicalID(t, "AWS::Lambda::Function", alarmsFn)),
+		"RedrivePolicy": map[string]any{
+			"deadLetterTargetArn": arnOf(logicalID(t, "AWS::SQS::Queue", "DetectionAlarmTopicDeadLetters")),
+		},
+	})
+}
+
+func TestAlarmStateChangeRule(t *testing.T) {
+	testStack(t)
+	has(t, "AWS::Events::Rule", map[string]any{
+		"State": "ENABLED",
+		"EventPattern": map[string]any{
+			"source":      []any{"aws.cloudwatch"},
+			"detail-type": []any{"CloudWatch Alarm State Change"},
+			"detail":      map[string]any{"state": map[string]any{"value": []any{"ALARM", "OK"}}},
+		},
+		"Targets": []any{like(map[string]any{
+			"Arn":              arnOf(logicalID(t, "AWS::Lambda::Function", alarmsFn)),
+			"DeadLetterConfig": map[string]any{"Arn": arnOf(logicalID(t, "AWS::SQS::Queue", "DetectionAlarmRuleDeadLetters"))},
+			"RetryPolicy":      map[string]any{"MaximumRetryAttempts": 8, "MaximumEventAgeInSeconds": 7200},
+		})},
+	})
+}
+
+// TestServiceAlarms checks every alarm testdata/services.json asks for: name,
+// markers, threshold, missing data and both actions.
+func TestServiceAlarms(t *testing.T) {
+	testStack(t)
+	topicRef := []any{ref(logicalID(t, "AWS::SNS::Topic", topic))}
+	alb := []any{
+		map[string]any{"Name": "LoadBalancer", "Value": "app/production-public/50dc6c495c0c9188"},
+		map[string]any{"Name": "TargetGroup", "Value": "targetgroup/checkout/73e2d6bc24d8a067"},
+	}
+	ecs := []any{
+		map[string]any{"Name": "ClusterName", "Value": "production"},
+		map[string]any{"Name": "ServiceName", "Value": "checkout"},
+	}
+	payments := []any{map[string]any{"Name": "FunctionName", "Value": "payments-api"}}
+	storefront := []any{map[string]any{"Name": "LoadBalancer", "Value": "app/storefront/0123456789abcdef"}}
+	tests := []struct {
+		name, service, severity, missing string
+		threshold                        float64
+		metric                           map[string]any // the metric part of the alarm
+	}{
+		{"checkout-cpu", "checkout", "SEV3", "missing", 80, map[string]any{
+			"Namespace": "AWS/ECS", "MetricName": "CPUUtilization", "Dimensions": ecs, "Statistic": "Average", "Period": 60}},
+		{"checkout-memory", "checkout", "SEV3", "breaching", 85, map[string]any{
+			"Namespace": "AWS/ECS", "MetricName": "MemoryUtilization", "Dimensions": ecs, "Statistic": "Average", "Period": 60}},
+		{"checkout-latency-p99", "checkout", "SEV3", "notBreaching", 1, map[string]any{
+			"Namespace": "AWS/ApplicationELB", "MetricName": "TargetResponseTime", "Dimensions": alb,
+			"ExtendedStatistic": "p99", "EvaluateLowSampleCountPercentile": "ignore"}},
+		{"checkout-error-rate", "checkout", "SEV1", "notBreaching", 2, map[string]any{
+			"Metrics": arrayWith(like(map[string]any{"Expression": "100 * FILL(target5xx, 0) / requests", "ReturnData": true}))}},
+		{"checkout-log-errors", "checkout", "SEV3", "notBreaching", 5, map[string]any{
+			"Namespace": detection.LogErrorsNamespace, "MetricName": "checkout", "Statistic": "Sum"}},
+		{"payments-latency-p99", "payments", "SEV2", "notBreaching", 800, map[string]any{
+			"Namespace": "AWS/Lambda", "MetricName": "Duration", "Dimensions": payments, "ExtendedStatistic": "p99"}},
+		{"payments-error-rate", "payments", "SEV2", "notBreaching", 5, map[string]any{
+			"Metrics": arrayWith(like(map[string]any{"Expression": "100 * FILL(errors, 0) / invocations", "ReturnData": true}))}},
+		{"payments-log-errors", "payments", "SEV3", "notBreaching", 5, map[string]any{
+			"Namespace": detection.LogErrorsNamespace, "MetricName": "payments"}},
+		{"storefront-latency-p99", "storefront", "SEV3", "notBreaching", 1, map[string]any{
+			"Namespace": "AWS/ApplicationELB", "MetricName": "TargetResponseTime", "Dimensions": storefront}},
+		{"storefront-error-rate", "storefront", "SEV2", "notBreaching", 5, map[string]any{
+			"Metrics": arrayWith(like(map[string]any{"Expression": "100 * (FILL(target5xx, 0) + FILL(elb5xx, 0)) / requests"}))}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			want := map[string]any{
+				"AlarmName":          tt.name,
+				"AlarmDescription":   matches(`incidentd:service=` + tt.service + ` incidentd:severity=` + tt.severity + `$`),
+				"ComparisonOperator": "GreaterThanThreshold",
+				"Threshold":          tt.threshold,
+				"EvaluationPeriods":  5,
+				"DatapointsToAlarm":  3,
+				"TreatMissingData":   tt.missing,
+				"AlarmActions":       topicRef,
+				"OKActions":          topicRef,
+			}
+			for k, v := range tt.metric {
+				want[k] = v
+			}
+			has(t, "AWS::CloudWatch::Alarm", want)
+		})
+	}
+}
+
+func TestLogFilters(t *testing.T) {
+	testStack(t)
+	logs := arnOf(logicalID(t, "AWS::Lambda::Function", logsFn))
+	const (
+		jsonPattern = `{ ($.level = "ERROR") || ($.level = "FATAL") || ($.level = "error") || ($.level = "fatal") }`
+		textPattern = `?"ERROR" ?"FATAL" ?"panic" ?"Traceback"`
+	)
+	tests := []struct {
+		logGroup, service, pattern string
+	}{
+		{"/ecs/production/checkout", "checkout", jsonPattern},
+		{"/ecs/production/checkout-worker", "checkout", textPattern},
+		{"/aws/lambda/payments-api", "payments", jsonPattern},
+	}
+	for _, tt := range tests {
+		t.Run(tt.logGroup, func(t *testing.T) {
+			has(t, "AWS::Logs::MetricFilter", map[string]any{
+				"LogGroupName":  tt.logGroup,
+				"FilterPattern": tt.pattern,
+				"MetricTransformations": []any{map[string]any{
+					"MetricNamespace": detection.LogErrorsNamespace,
+					"MetricName":      tt.service,
+					"MetricValue":     "1",
+					"DefaultValue":    0,
+					"Unit":            "Count",
+				}},
+			})
+			has(t, "AWS::Logs::SubscriptionFilter", map[string]any{
+				"LogGroupName":   tt.logGroup,
+				"FilterPattern":  tt.pattern,
+				"DestinationArn": logs,
+			})
+		})
+	}
+}

@@ -1,0 +1,168 @@
+// Package function is the one way the stack defines a Lambda: a Go binary from
+// functions/<name>, on provided.al2023 and arm64, logging JSON to its own log
+// group, with a role that may write that log group and nothing else until a
+// construct grants more.
+package function
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdadestinations"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/incidentd/incidentd/infra/dlq"
+	"github.com/incidentd/incidentd/infra/gobuild"
+)
+
+// Defaults for what Props leaves unset.
+var (
+	DefaultMemoryMB = 256.0
+	DefaultTimeout  = awscdk.Duration_Seconds(jsii.Number(10))
+	// LogRetention bounds what the platform's own logs cost.
+	LogRetention = awslogs.RetentionDays_ONE_MONTH
+)
+
+// logLevels maps LOG_LEVEL values to the level Lambda filters JSON logs on. The
+// two must agree: with JSON logging Lambda drops lines below its level before
+// they reach CloudWatch, whatever the function's own logger lets through.
+var logLevels = map[string]awslambda.ApplicationLogLevel{
+	"debug": awslambda.ApplicationLogLevel_DEBUG,
+	"info":  awslambda.ApplicationLogLevel_INFO,
+	"warn":  awslambda.ApplicationLogLevel_WARN,
+	"error": awslambda.ApplicationLogLevel_ERROR,
+}
+
+// CheckLogLevel reports whether level is a LOG_LEVEL the functions understand.
+func CheckLogLevel(level string) error {
+	if _, ok := logLevels[level]; !ok {
+		return fmt.Errorf("log level %q: want one of %v", level, slices.Sorted(maps.Keys(logLevels)))
+	}
+	return nil
+}
+
+// Shared is what every function of the stack has in common.
+type Shared struct {
+	// ModuleRoot is the directory holding go.mod; function <name> is built from
+	// ModuleRoot/functions/<name>.
+	ModuleRoot string
+	// Environment is given to every function (TABLE_NAME, DEFAULT_SERVICE, LOG_LEVEL).
+	Environment map[string]*string
+	// LogLevel is LOG_LEVEL ("debug", "info", "warn", "error"); see CheckLogLevel.
+	LogLevel string
+	// Tracing turns on X-Ray active tracing.
+	Tracing bool
+}
+
+// Props configure one function.
+type Props struct {
+	// Name is the folder under functions/.
+	Name        string
+	Description string
+	// Environment is added to Shared.Environment (and wins over it).
+	Environment map[string]*string
+	// MemoryMB defaults to DefaultMemoryMB; on arm64, CPU grows with memory.
+	MemoryMB float64
+	// Timeout defaults to DefaultTimeout.
+	Timeout awscdk.Duration
+	// Async is set for a function that AWS invokes asynchronously (SNS, EventBridge,
+	// CloudWatch Logs, alarm actions): such events have no caller to see an error,
+	// so after the retries they go to a dead-letter queue instead of vanishing.
+	Async *Async
+}
+
+// Async configures asynchronous invocation.
+type Async struct {
+	// RetryAttempts after a function error, 0 to 2.
+	RetryAttempts int
+	// MaxEventAge, if set, bounds how long Lambda keeps retrying (default 6 hours).
+	MaxEventAge awscdk.Duration
+}
+
+// Function is a Go Lambda and what belongs to it alone.
+type Function struct {
+	constructs.Construct
+	Lambda   awslambda.Function
+	Role     awsiam.Role
+	LogGroup awslogs.LogGroup
+	// Failures receives events that failed after all retries (async functions only).
+	Failures awssqs.Queue
+}
+
+// New defines the function functions/<props.Name>.
+func New(scope constructs.Construct, id string, shared Shared, props Props) *Function {
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	f := &Function{Construct: c}
+
+	f.LogGroup = awslogs.NewLogGroup(c, jsii.String("Logs"), &awslogs.LogGroupProps{
+		Retention: LogRetention,
+	})
+	// An own role instead of the default one, whose AWSLambdaBasicExecutionRole
+	// may create and write any log group in the account.
+	f.Role = awsiam.NewRole(c, jsii.String("Role"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		Description: jsii.String(fmt.Sprintf("incidentd function %s", props.Name)),
+	})
+	f.LogGroup.GrantWrite(f.Role)
+
+	env := map[string]*string{}
+	maps.Copy(env, shared.Environment)
+	maps.Copy(env, props.Environment)
+
+	memory := props.MemoryMB
+	if memory == 0 {
+		memory = DefaultMemoryMB
+	}
+	timeout := props.Timeout
+	if timeout == nil {
+		timeout = DefaultTimeout
+	}
+	level, ok := logLevels[shared.LogLevel]
+	if !ok {
+		level = awslambda.ApplicationLogLevel_INFO
+	}
+	tracing := awslambda.Tracing_DISABLED
+	if shared.Tracing {
+		tracing = awslambda.Tracing_ACTIVE
+	}
+
+	fp := &awslambda.FunctionProps{
+		Code:                  gobuild.Code(shared.ModuleRoot, "./functions/"+props.Name),
+		Handler:               jsii.String(gobuild.Binary),
+		Runtime:               awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture:          awslambda.Architecture_ARM_64(),
+		Description:           jsii.String(props.Description),
+		Environment:           &env,
+		MemorySize:            jsii.Number(memory),
+		Timeout:               timeout,
+		Role:                  f.Role,
+		LogGroup:              f.LogGroup,
+		LoggingFormat:         awslambda.LoggingFormat_JSON,
+		ApplicationLogLevelV2: level,
+		Tracing:               tracing,
+	}
+	if props.Async != nil {
+		f.Failures = dlq.New(c, "Failures")
+		fp.RetryAttempts = jsii.Number(float64(props.Async.RetryAttempts))
+		fp.MaxEventAge = props.Async.MaxEventAge
+		fp.OnFailure = awslambdadestinations.NewSqsDestination(f.Failures)
+	}
+	f.Lambda = awslambda.NewFunction(c, jsii.String("Function"), fp)
+
+	if shared.Tracing {
+		cdknag.NagSuppressions_AddResourceSuppressions(f.Role, &[]*cdknag.NagPackSuppression{{
+			Id:        jsii.String("AwsSolutions-IAM5"),
+			Reason:    jsii.String("X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level permissions; AWS documents Resource \"*\" for them."),
+			AppliesTo: &[]interface{}{jsii.String("Resource::*")},
+		}}, jsii.Bool(true))
+	}
+	return f
+}

@@ -1,0 +1,227 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestFunctions(t *testing.T) {
+	testStack(t)
+	tableID := logicalID(t, "AWS::DynamoDB::Table", table)
+	tests := []struct {
+		name    string
+		prefix  string
+		timeout float64
+		extra   map[string]any
+	}{
+		{"alarms", alarmsFn, 30, nil},
+		{"logs", logsFn, 60, map[string]any{"LOG_GROUP_SERVICES": `{"/aws/lambda/payments-api":"payments",` +
+			`"/ecs/production/checkout":"checkout","/ecs/production/checkout-worker":"checkout"}`}},
+		{"api", apiFn, 10, map[string]any{"PUBLIC_REPORTS": "true"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			id := logicalID(t, "AWS::Lambda::Function", tt.prefix)
+			logs := logicalID(t, "AWS::Logs::LogGroup", tt.prefix+"Logs")
+			role := logicalID(t, "AWS::IAM::Role", tt.prefix+"Role")
+			env := map[string]any{
+				"TABLE_NAME":      ref(tableID),
+				"DEFAULT_SERVICE": "platform", // testdata/services.json
+				"LOG_LEVEL":       "info",
+			}
+			for k, v := range tt.extra {
+				env[k] = v
+			}
+			hasID(t, "AWS::Lambda::Function", id, map[string]any{
+				"FunctionName":  absent(),
+				"Runtime":       "provided.al2023",
+				"Architectures": []any{"arm64"},
+				"Handler":       "bootstrap",
+				"MemorySize":    256,
+				"Timeout":       tt.timeout,
+				"Role":          arnOf(role),
+				// Every variable, and no other.
+				"Environment": map[string]any{"Variables": env},
+				"LoggingConfig": map[string]any{
+					"LogFormat":           "JSON",
+					"ApplicationLogLevel": "INFO",
+					"LogGroup":            ref(logs),
+				},
+				"TracingConfig": map[string]any{"Mode": "Active"},
+				"Code":          like(map[string]any{"S3Key": matches(`^[0-9a-f]{64}\.zip$`)}),
+			})
+			if got := properties(id)["Environment"]; asJSON(t, got) != asJSON(t, map[string]any{"Variables": env}) {
+				t.Errorf("function %s environment: got %s, want %s", tt.name, asJSON(t, got), asJSON(t, map[string]any{"Variables": env}))
+			}
+		})
+	}
+}
+
+func TestFunctionLogGroups(t *testing.T) {
+	testStack(t)
+	for _, prefix := range []string{alarmsFn, logsFn, apiFn} {
+		id := logicalID(t, "AWS::Logs::LogGroup", prefix+"Logs")
+		hasID(t, "AWS::Logs::LogGroup", id, map[string]any{"RetentionInDays": 30})
+	}
+}
+
+// TestFunctionRoles checks least privilege: an own role per function, no managed
+// policy, and exactly its log group, the table (items and indexes), its failure
+// queue and X-Ray.
+func TestFunctionRoles(t *testing.T) {
+	testStack(t)
+	tableID := logicalID(t, "AWS::DynamoDB::Table", table)
+	tableIndexes := map[string]any{"Fn::Join": []any{"", []any{arnOf(tableID), "/index/*"}}}
+	dynamoActions := []any{"dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem",
+		"dynamodb:DeleteItem", "dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:GetRecords",
+		"dynamodb:GetShardIterator", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:UpdateItem"}
+	tests := []struct {
+		name, prefix string
+		failures     string // the on-failure queue, if async
+		extra        []any  // statements of this function alone
+	}{
+		{"alarms", alarmsFn, alarmsFn + "Failures", []any{map[string]any{
+			"Action": "cloudwatch:ListTagsForResource", "Effect": "Allow",
+			"Resource": "arn:aws:cloudwatch:" + testRegion + ":" + testAccount + ":alarm:*",
+		}}},
+		{"logs", logsFn, logsFn + "Failures", nil},
+		{"api", apiFn, "", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			role := logicalID(t, "AWS::IAM::Role", tt.prefix+"Role")
+			hasID(t, "AWS::IAM::Role", role, map[string]any{
+				"AssumeRolePolicyDocument": like(map[string]any{"Statement": []any{map[string]any{
+					"Action": "sts:AssumeRole", "Effect": "Allow",
+					"Principal": map[string]any{"Service": "lambda.amazonaws.com"},
+				}}}),
+				"ManagedPolicyArns": absent(),
+				"Description":       "incidentd function " + tt.name,
+			})
+			statements := []any{
+				map[string]any{"Action": []any{"logs:CreateLogStream", "logs:PutLogEvents"}, "Effect": "Allow",
+					"Resource": arnOf(logicalID(t, "AWS::Logs::LogGroup", tt.prefix+"Logs"))},
+				map[string]any{"Action": []any{"xray:PutTelemetryRecords", "xray:PutTraceSegments"}, "Effect": "Allow", "Resource": "*"},
+			}
+			if tt.failures != "" {
+				statements = append(statements, map[string]any{
+					"Action":   []any{"sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"},
+					"Effect":   "Allow",
+					"Resource": arnOf(logicalID(t, "AWS::SQS::Queue", tt.failures)),
+				})
+			}
+			statements = append(statements, tt.extra...)
+			statements = append(statements, map[string]any{
+				"Action": dynamoActions, "Effect": "Allow",
+				"Resource": []any{arnOf(tableID), tableIndexes},
+			})
+			policy := logicalID(t, "AWS::IAM::Policy", tt.prefix+"RoleDefaultPolicy")
+			hasID(t, "AWS::IAM::Policy", policy, map[string]any{
+				"Roles":          []any{ref(role)},
+				"PolicyDocument": map[string]any{"Statement": statements, "Version": "2012-10-17"},
+			})
+			if doc := asJSON(t, properties(policy)); strings.Contains(doc, "FullAccess") {
+				t.Errorf("policy %s mentions a FullAccess policy: %s", policy, doc)
+			}
+		})
+	}
+}
+
+// TestAsyncFunctions checks that what AWS invokes asynchronously retries and then
+// lands in a dead-letter queue.
+func TestAsyncFunctions(t *testing.T) {
+	testStack(t)
+	for _, prefix := range []string{alarmsFn, logsFn} {
+		t.Run(prefix, func(t *testing.T) {
+			has(t, "AWS::Lambda::EventInvokeConfig", map[string]any{
+				"FunctionName":         ref(logicalID(t, "AWS::Lambda::Function", prefix)),
+				"Qualifier":            "$LATEST",
+				"MaximumRetryAttempts": 2,
+				"DestinationConfig": map[string]any{"OnFailure": map[string]any{
+					"Destination": arnOf(logicalID(t, "AWS::SQS::Queue", prefix+"Failures")),
+				}},
+			})
+		})
+	}
+}
+
+func TestDeadLetterQueues(t *testing.T) {
+	testStack(t)
+	for _, prefix := range []string{alarmsFn + "Failures", logsFn + "Failures",
+		"DetectionAlarmTopicDeadLetters", "DetectionAlarmRuleDeadLetters"} {
+		t.Run(prefix, func(t *testing.T) {
+			q := logicalID(t, "AWS::SQS::Queue", prefix)
+			hasID(t, "AWS::SQS::Queue", q, map[string]any{
+				"SqsManagedSseEnabled":   true,
+				"MessageRetentionPeriod": 14 * 24 * 3600,
+			})
+			has(t, "AWS::SQS::QueuePolicy", map[string]any{
+				"Queues": []any{ref(q)},
+				"PolicyDocument": like(map[string]any{"Statement": arrayWith(map[string]any{
+					"Action":    "sqs:*",
+					"Effect":    "Deny",
+					"Principal": map[string]any{"AWS": "*"},
+					"Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}},
+					"Resource":  arnOf(q),
+				})}),
+			})
+		})
+	}
+	// SNS and EventBridge may put what they could not deliver into their queues,
+	// and only from the topic and the rule.
+	has(t, "AWS::SQS::QueuePolicy", map[string]any{
+		"Queues": []any{ref(logicalID(t, "AWS::SQS::Queue", "DetectionAlarmTopicDeadLetters"))},
+		"PolicyDocument": like(map[string]any{"Statement": arrayWith(like(map[string]any{
+			"Action":    "sqs:SendMessage",
+			"Effect":    "Allow",
+			"Principal": map[string]any{"Service": "sns.amazonaws.com"},
+			"Condition": map[string]any{"ArnEquals": map[string]any{"aws:SourceArn": ref(logicalID(t, "AWS::SNS::Topic", topic))}},
+		}))}),
+	})
+	has(t, "AWS::SQS::QueuePolicy", map[string]any{
+		"Queues": []any{ref(logicalID(t, "AWS::SQS::Queue", "DetectionAlarmRuleDeadLetters"))},
+		"PolicyDocument": like(map[string]any{"Statement": arrayWith(like(map[string]any{
+			"Action":    "sqs:SendMessage",
+			"Effect":    "Allow",
+			"Principal": map[string]any{"Service": "events.amazonaws.com"},
+			"Condition": map[string]any{"ArnEquals": map[string]any{"aws:SourceArn": arnOf(logicalID(t, "AWS::Events::Rule", "DetectionAlarmStateChange"))}},
+		}))}),
+	})
+}
+
+func TestLambdaPermissions(t *testing.T) {
+	testStack(t)
+	alarms := arnOf(logicalID(t, "AWS::Lambda::Function", alarmsFn))
+	logs := arnOf(logicalID(t, "AWS::Lambda::Function", logsFn))
+	logGroupArn := func(name string) string {
+		return "arn:aws:logs:" + testRegion + ":" + testAccount + ":log-group:" + name + ":*"
+	}
+	tests := []struct {
+		name string
+		want map[string]any
+	}{
+		{"SNS AlarmTopic", map[string]any{"FunctionName": alarms, "Principal": "sns.amazonaws.com",
+			"SourceArn": ref(logicalID(t, "AWS::SNS::Topic", topic))}},
+		{"EventBridge rule", map[string]any{"FunctionName": alarms, "Principal": "events.amazonaws.com",
+			"SourceArn": arnOf(logicalID(t, "AWS::Events::Rule", "DetectionAlarmStateChange"))}},
+		{"Lambda alarm action", map[string]any{"FunctionName": alarms, "Principal": "lambda.alarms.cloudwatch.amazonaws.com",
+			"SourceAccount": testAccount, "SourceArn": "arn:aws:cloudwatch:" + testRegion + ":" + testAccount + ":alarm:*"}},
+		{"checkout log group", map[string]any{"FunctionName": logs, "Principal": "logs.amazonaws.com",
+			"SourceArn": logGroupArn("/ecs/production/checkout")}},
+		{"checkout worker log group", map[string]any{"FunctionName": logs, "Principal": "logs.amazonaws.com",
+			"SourceArn": logGroupArn("/ecs/production/checkout-worker")}},
+		{"payments log group", map[string]any{"FunctionName": logs, "Principal": "logs.amazonaws.com",
+			"SourceArn": logGroupArn("/aws/lambda/payments-api")}},
+		{"API Gateway", map[string]any{"FunctionName": arnOf(logicalID(t, "AWS::Lambda::Function", apiFn)),
+			"Principal": "apigateway.amazonaws.com",
+			"SourceArn": map[string]any{"Fn::Join": []any{"", []any{
+				"arn:aws:execute-api:" + testRegion + ":" + testAccount + ":",
+				ref(logicalID(t, "AWS::ApiGatewayV2::Api", "ApiHttpApi")), "/*/*"}}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.want["Action"] = "lambda:InvokeFunction"
+			has(t, "AWS::Lambda::Permission", tt.want)
+		})
+	}
+}

@@ -1,0 +1,116 @@
+// Command local runs the whole platform on a laptop, with no AWS account and no
+// Docker (`make local`): DynamoDB Local (AWS's own emulator) with the table built
+// from the shared schema and demo services seeded; the HTTP API on
+// 127.0.0.1:3000 (as `sam local start-api`); and a Lambda Invoke API on
+// 127.0.0.1:3001 (as `sam local start-lambda`) that runs every function under
+// functions/ in this one process, with the same handlers Lambda runs.
+//
+// Environment: LOCAL_API_PORT (3000), LOCAL_LAMBDA_PORT (3001),
+// LOCAL_DYNAMODB_PORT (8000), LOCAL_DB_PATH (empty: in memory), LOCAL_API_TOKEN
+// (the admin token to seed; default the public dev token), PUBLIC_REPORTS,
+// DEFAULT_SERVICE, LOG_THRESHOLD, LOG_WINDOW, LOG_GROUP_SERVICES, LOG_LEVEL.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/incidentd/incidentd/shared/dynamo/dynamolocal"
+)
+
+func main() {
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel(os.Getenv("LOG_LEVEL"))}))
+	slog.SetDefault(logger)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, logger); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func run(ctx context.Context, logger *slog.Logger) error {
+	apiPort, err := portEnv("LOCAL_API_PORT", 3000)
+	if err != nil {
+		return err
+	}
+	lambdaPort, err := portEnv("LOCAL_LAMBDA_PORT", 3001)
+	if err != nil {
+		return err
+	}
+	dbPort, err := portEnv("LOCAL_DYNAMODB_PORT", 8000)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("starting DynamoDB Local on 127.0.0.1:%d …\n", dbPort)
+	db, err := dynamolocal.Start(ctx, dynamolocal.Options{Port: dbPort, DBPath: os.Getenv("LOCAL_DB_PATH")})
+	if err != nil {
+		return err
+	}
+	defer db.Stop()
+
+	p, err := newPlatform(ctx, db.Endpoint, os.Getenv, logger)
+	if err != nil {
+		return err
+	}
+	apiLn, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(apiPort)))
+	if err != nil {
+		return fmt.Errorf("listen for the API: %w", err)
+	}
+	lambdaLn, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(lambdaPort)))
+	if err != nil {
+		return fmt.Errorf("listen for Lambda invocations: %w", err)
+	}
+	servers := []*http.Server{
+		{Handler: p.api, ReadHeaderTimeout: 10 * time.Second},
+		{Handler: &invokeServer{functions: p.functions, log: logger}, ReadHeaderTimeout: 10 * time.Second},
+	}
+	errc := make(chan error, 2)
+	go func() { errc <- servers[0].Serve(apiLn) }()
+	go func() { errc <- servers[1].Serve(lambdaLn) }()
+	printWelcome(os.Stdout, "http://"+apiLn.Addr().String(), "http://"+lambdaLn.Addr().String(), db.Endpoint, p)
+
+	select {
+	case <-ctx.Done():
+		fmt.Println("\nstopping …")
+	case err = <-errc:
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, s := range servers {
+		_ = s.Shutdown(shutdown)
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+func portEnv(name string, def int) (int, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 65535 {
+		return 0, fmt.Errorf("%s %q is not a port number", name, v)
+	}
+	return n, nil
+}
+
+func logLevel(s string) slog.Level {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return slog.LevelInfo
+	}
+	return l
+}

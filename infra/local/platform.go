@@ -1,0 +1,172 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/incidentd/incidentd/shared/alarms"
+	"github.com/incidentd/incidentd/shared/auth"
+	"github.com/incidentd/incidentd/shared/dynamo"
+	"github.com/incidentd/incidentd/shared/dynamo/dynamolocal"
+	"github.com/incidentd/incidentd/shared/httpapi"
+	"github.com/incidentd/incidentd/shared/incident"
+	"github.com/incidentd/incidentd/shared/logscan"
+	"github.com/incidentd/incidentd/shared/settings"
+)
+
+// localTable is the table's name in DynamoDB Local.
+const localTable = "incidentd-local"
+
+// platform is every function of the platform wired in one process, as the CDK
+// stack wires them in AWS.
+type platform struct {
+	api       http.Handler
+	functions map[string]Function
+	token     string
+	services  []string
+	settings  settings.Settings
+}
+
+// demoServices are seeded so that the fixtures in events/ land on known
+// services (their alarms are named checkout-…, payments-…).
+var demoServices = []incident.ServiceConfig{
+	{Name: "checkout", DefaultSeverity: incident.SEV2, Alarms: []string{"checkout-*"}},
+	{Name: "payments", DefaultSeverity: incident.SEV1, AutoResolve: true},
+	{Name: "search", DefaultSeverity: incident.SEV3, PagingSeverities: []incident.Severity{incident.SEV1, incident.SEV2}},
+}
+
+// newPlatform creates the table in the DynamoDB Local at endpoint, seeds it and
+// wires the functions. getenv supplies the same variables the Lambdas read.
+func newPlatform(ctx context.Context, endpoint string, getenv func(string) string, logger *slog.Logger) (*platform, error) {
+	env := func(k string) string {
+		if k == "TABLE_NAME" && getenv(k) == "" {
+			return localTable
+		}
+		return getenv(k)
+	}
+	set, err := settings.FromEnv(env)
+	if err != nil {
+		return nil, err
+	}
+	db := dynamolocal.Client(endpoint)
+	if err := dynamolocal.CreateTable(ctx, db, set.Table); err != nil {
+		return nil, err
+	}
+	store := dynamo.New(db, set.Table)
+	svc := incident.NewService(store, set.Rules())
+
+	var names []string
+	for _, c := range demoServices {
+		if _, err := svc.ServiceConfig(ctx, c.Name); err == nil {
+			continue // kept from an earlier run (LOCAL_DB_PATH): don't undo edits
+		} else if !errors.Is(err, incident.ErrNotFound) {
+			return nil, err
+		}
+		if _, err := svc.PutServiceConfig(ctx, c); err != nil {
+			return nil, fmt.Errorf("seed service %s: %w", c.Name, err)
+		}
+	}
+	all, err := svc.Services(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range all {
+		names = append(names, c.Name)
+	}
+
+	token, err := seedToken(ctx, store, getenv("LOCAL_API_TOKEN"))
+	if err != nil {
+		return nil, err
+	}
+
+	logsCfg, err := logscan.ConfigFromEnv(env)
+	if err != nil {
+		return nil, err
+	}
+	api := httpapi.New(httpapi.Config{
+		Incidents: svc, Tokens: auth.NewAuthenticator(store), PublicReports: set.PublicReports, Logger: logger,
+	})
+	alarmsH := alarms.NewHandler(svc, store, alarms.Config{DefaultService: set.DefaultService, Logger: logger})
+	logsH := logscan.NewHandler(store, svc, logsCfg, logger)
+	apiLambda := httpapi.NewLambda(api, logger)
+
+	return &platform{
+		api:   api,
+		token: token, services: names, settings: set,
+		functions: map[string]Function{
+			"alarms": func(ctx context.Context, event []byte) ([]byte, error) {
+				out, err := alarmsH.Handle(ctx, json.RawMessage(event))
+				if err != nil {
+					return nil, err
+				}
+				return json.Marshal(out)
+			},
+			"logs": typedNoResult(func(ctx context.Context, e events.CloudwatchLogsEvent) error { return logsH.Handle(ctx, e) }),
+			"api":  typed(apiLambda.Handle),
+		},
+	}, nil
+}
+
+// seedToken stores the admin token for local use: LOCAL_API_TOKEN when given
+// (it must have the shape of a token), else the public dev token the fixtures
+// in events/ carry.
+func seedToken(ctx context.Context, store *dynamo.Store, given string) (string, error) {
+	now := time.Now()
+	rec := auth.LocalDevRecord(now)
+	token := auth.LocalDevToken
+	if given != "" {
+		id, secret, err := auth.Parse(given)
+		if err != nil {
+			return "", fmt.Errorf("LOCAL_API_TOKEN is not a token of this platform (make one with `go run ./infra/token create`): %w", err)
+		}
+		rec = auth.Token{ID: id, Name: "local-admin", Scopes: []auth.Scope{auth.ScopeAdmin}, Hash: auth.Hash(secret), CreatedAt: now}
+		token = given
+	}
+	if _, err := store.APIToken(ctx, rec.ID); err == nil {
+		return token, nil
+	}
+	if err := store.PutAPIToken(ctx, rec); err != nil {
+		return "", fmt.Errorf("seed the local admin token: %w", err)
+	}
+	return token, nil
+}
+
+func printWelcome(w io.Writer, api, invoke, db string, p *platform) {
+	fns := make([]string, 0, len(p.functions))
+	for n := range p.functions {
+		fns = append(fns, n)
+	}
+	sort.Strings(fns)
+	fmt.Fprintf(w, `
+incidentd is running locally (Ctrl-C stops everything).
+
+  HTTP API          %[1]s            (as sam local start-api)
+  Lambda invoke     %[2]s            (as sam local start-lambda)
+  DynamoDB Local    %[3]s            table %[4]s
+  functions         %[5]s
+  services          %[6]s
+  admin token       %[7]s
+
+Try it from another shell:
+
+  export TOKEN=%[7]s
+  curl -s -X POST %[1]s/reports -H "Authorization: Bearer $TOKEN" \
+       -H 'Content-Type: application/json' \
+       -d '{"service":"checkout","summary":"Checkout page times out","reporter":{"name":"Ana","email":"ana@example.com"}}'
+  curl -s %[1]s/incidents -H "Authorization: Bearer $TOKEN"
+  curl -s -X POST %[2]s/2015-03-31/functions/alarms/invocations -d @events/alarms-sns-metric.json
+  aws lambda invoke --endpoint-url %[2]s --function-name logs \
+       --payload fileb://events/logs-json-errors.json /dev/stdout
+
+`, api, invoke, db, p.settings.Table, strings.Join(fns, ", "), strings.Join(p.services, ", "), p.token)
+}

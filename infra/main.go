@@ -1,0 +1,164 @@
+// Command infra is the incidentd CDK app: `cdk synth` and `cdk deploy` run it
+// (cdk.json: "go run ./infra") from the repository root.
+//
+// Context values (cdk.json or -c key=value):
+//
+//	services       path of the services file, relative to the module root (infra/services.json)
+//	logLevel       LOG_LEVEL of every function: debug, info, warn, error (info)
+//	tracing        X-Ray active tracing for every function (false)
+//	publicReports  PUBLIC_REPORTS: POST /reports without a token (false)
+//	apiRateLimit   API stage steady requests per second (50)
+//	apiBurstLimit  API stage burst (100)
+package main
+
+import (
+	"fmt"
+	"log"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/incidentd/incidentd/infra/function"
+	"github.com/incidentd/incidentd/infra/gobuild"
+	"github.com/incidentd/incidentd/infra/services"
+)
+
+// StackName is the CloudFormation stack cdk deploys.
+const StackName = "Incidentd"
+
+func main() {
+	if err := synth(); err != nil {
+		// No jsii.Close here: after an error thrown in the CDK the jsii kernel
+		// answers Close with a Node EPIPE trace that buries this message. The
+		// kernel exits on its own when this process does.
+		log.Fatalf("incidentd infra: %v", err)
+	}
+	jsii.Close()
+}
+
+// synth builds and synthesizes the app. An error thrown inside the CDK (a
+// function that does not compile, an invalid construct) reaches Go as a panic
+// of the jsii runtime; it is reported like any other error, after the Go
+// compiler's own output, rather than as a stack trace.
+func synth() (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("synth: %v", r)
+		}
+	}()
+	app := awscdk.NewApp(nil)
+	props, err := stackProps(app)
+	if err != nil {
+		return err
+	}
+	NewStack(app, StackName, props)
+	Check(app)
+	app.Synth(nil)
+	return nil
+}
+
+// stackProps reads the stack's configuration from the app's context and the
+// services file. The stack is environment-agnostic: it synthesizes without
+// credentials, and deploys into whatever account and region the CLI targets.
+func stackProps(app awscdk.App) (*StackProps, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil, fmt.Errorf("working directory: %w", err)
+	}
+	root, err := gobuild.ModuleRoot(wd)
+	if err != nil {
+		return nil, err
+	}
+	ctx := appContext{app}
+	path := ctx.str("services", filepath.Join("infra", "services.json"))
+	cfg, err := services.Load(filepath.Join(root, path))
+	if err != nil {
+		return nil, err
+	}
+	props := &StackProps{
+		StackProps: awscdk.StackProps{
+			Description: jsii.String("incidentd: incident response platform (detection, HTTP API)"),
+		},
+		ModuleRoot: root,
+		Services:   cfg,
+		LogLevel:   ctx.str("logLevel", "info"),
+	}
+	if err := function.CheckLogLevel(props.LogLevel); err != nil {
+		return nil, fmt.Errorf("context logLevel: %w", err)
+	}
+	if props.Tracing, err = ctx.bool("tracing", false); err != nil {
+		return nil, err
+	}
+	if props.PublicReports, err = ctx.bool("publicReports", false); err != nil {
+		return nil, err
+	}
+	if props.RateLimit, err = ctx.number("apiRateLimit"); err != nil {
+		return nil, err
+	}
+	if props.BurstLimit, err = ctx.number("apiBurstLimit"); err != nil {
+		return nil, err
+	}
+	return props, nil
+}
+
+// appContext reads context values, which arrive as JSON values from cdk.json and as
+// strings from -c on the command line.
+type appContext struct{ app awscdk.App }
+
+func (c appContext) get(key string) any {
+	return c.app.Node().TryGetContext(jsii.String(key))
+}
+
+func (c appContext) str(key, def string) string {
+	switch v := c.get(key).(type) {
+	case nil:
+		return def
+	case string:
+		return v
+	default:
+		return fmt.Sprint(v)
+	}
+}
+
+func (c appContext) bool(key string, def bool) (bool, error) {
+	switch v := c.get(key).(type) {
+	case nil:
+		return def, nil
+	case bool:
+		return v, nil
+	case string:
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return false, fmt.Errorf("context %s: %q is not true or false", key, v)
+		}
+		return b, nil
+	default:
+		return false, fmt.Errorf("context %s: %v is not true or false", key, v)
+	}
+}
+
+// number reads a non-negative number; absent is 0.
+func (c appContext) number(key string) (float64, error) {
+	var n float64
+	switch v := c.get(key).(type) {
+	case nil:
+		return 0, nil
+	case float64:
+		n = v
+	case string:
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return 0, fmt.Errorf("context %s: %q is not a number", key, v)
+		}
+		n = f
+	default:
+		return 0, fmt.Errorf("context %s: %v is not a number", key, v)
+	}
+	if n < 0 {
+		return 0, fmt.Errorf("context %s: %v must not be negative", key, n)
+	}
+	return n, nil
+}

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+)
+
+func TestStackPropsFromContext(t *testing.T) {
+	tests := []struct {
+		name    string
+		give    map[string]any
+		want    StackProps // only the fields set here are compared
+		wantErr string
+	}{
+		{name: "defaults", give: map[string]any{},
+			want: StackProps{LogLevel: "info"}},
+		{name: "command line strings", give: map[string]any{"tracing": "true", "publicReports": "true", "logLevel": "debug",
+			"apiRateLimit": "20", "apiBurstLimit": "40"},
+			want: StackProps{LogLevel: "debug", Tracing: true, PublicReports: true, RateLimit: 20, BurstLimit: 40}},
+		{name: "cdk.json values", give: map[string]any{"tracing": true, "publicReports": false, "apiRateLimit": 5.0},
+			want: StackProps{LogLevel: "info", Tracing: true, RateLimit: 5}},
+		{name: "bad bool", give: map[string]any{"publicReports": "yes please"}, wantErr: "context publicReports"},
+		{name: "bad log level", give: map[string]any{"logLevel": "verbose"}, wantErr: "context logLevel"},
+		{name: "negative rate", give: map[string]any{"apiRateLimit": "-1"}, wantErr: "must not be negative"},
+		{name: "other services file", give: map[string]any{"services": "infra/testdata/services.json"},
+			want: StackProps{LogLevel: "info"}},
+		{name: "missing services file", give: map[string]any{"services": "infra/nope.json"}, wantErr: "read services"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			app := awscdk.NewApp(&awscdk.AppProps{Context: &tt.give})
+			got, err := stackProps(app)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("stackProps: got error %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("stackProps: %v", err)
+			}
+			if got.LogLevel != tt.want.LogLevel || got.Tracing != tt.want.Tracing || got.PublicReports != tt.want.PublicReports ||
+				got.RateLimit != tt.want.RateLimit || got.BurstLimit != tt.want.BurstLimit {
+				t.Errorf("stackProps: got log %q tracing %v public %v rate %v burst %v, want %q %v %v %v %v",
+					got.LogLevel, got.Tracing, got.PublicReports, got.RateLimit, got.BurstLimit,
+					tt.want.LogLevel, tt.want.Tracing, tt.want.PublicReports, tt.want.RateLimit, tt.want.BurstLimit)
+			}
+			if len(got.Services.Services) == 0 || got.ModuleRoot == "" {
+				t.Errorf("stackProps: got %d services from module root %q, want the services file read", len(got.Services.Services), got.ModuleRoot)
+			}
+		})
+	}
+}

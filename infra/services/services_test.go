@@ -1,0 +1,133 @@
+package services
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/incidentd/incidentd/shared/incident"
+)
+
+func TestLoadShippedFile(t *testing.T) {
+	cfg, err := Load("../services.json")
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if len(cfg.Services) == 0 {
+		t.Fatal("got no services, want the example services")
+	}
+	for _, s := range cfg.Services {
+		if len(s.EnabledChecks()) == 0 {
+			t.Errorf("service %s: got no checks", s.Name)
+		}
+	}
+}
+
+func TestParse(t *testing.T) {
+	cfg, err := Parse([]byte(`{
+		"services": [
+			{"name": "checkout",
+			 "ecs": {"cluster": "prod", "service": "checkout"},
+			 "alb": {"load_balancer": "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/pub/50dc",
+			         "target_group": "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/checkout/73e2"},
+			 "log_groups": [{"name": "/ecs/checkout"}],
+			 "checks": {"cpu": {"threshold": 90, "severity": "sev2"}, "memory": {"disabled": true}}},
+			{"name": "payments", "lambda": {"function_name": "payments"}}
+		]}`))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	if got, want := cfg.DefaultService, incident.DefaultServiceName; got != want {
+		t.Errorf("DefaultService: got %q, want %q", got, want)
+	}
+	checkout, payments := cfg.Services[0], cfg.Services[1]
+	if got, want := checkout.ALB.LoadBalancer, "app/pub/50dc"; got != want {
+		t.Errorf("load balancer dimension: got %q, want %q", got, want)
+	}
+	if got, want := checkout.ALB.TargetGroup, "targetgroup/checkout/73e2"; got != want {
+		t.Errorf("target group dimension: got %q, want %q", got, want)
+	}
+	if got, want := checkout.LogGroups[0].Format, LogFormatText; got != want {
+		t.Errorf("log format: got %q, want %q", got, want)
+	}
+
+	tests := []struct {
+		name    string
+		service Service
+		want    []Check
+	}{
+		{"ecs, alb and logs, memory disabled", checkout, []Check{CheckCPU, CheckLatencyP99, CheckErrorRate, CheckLogErrors}},
+		{"lambda", payments, []Check{CheckLatencyP99, CheckErrorRate, CheckThrottles}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.service.EnabledChecks(); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("EnabledChecks: got %v, want %v", got, tt.want)
+			}
+		})
+	}
+
+	if got, want := checkout.Settings(CheckCPU), (Settings{Threshold: 90, Severity: "SEV2", TreatMissingData: MissingMissing}); got != want {
+		t.Errorf("Settings(cpu): got %+v, want %+v", got, want)
+	}
+	if got, want := payments.Settings(CheckErrorRate), Defaults[CheckErrorRate]; got != want {
+		t.Errorf("Settings(error-rate): got %+v, want %+v", got, want)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		give string
+		want string
+	}{
+		{"unknown field", `{"services": [{"name": "a", "ecs": {"cluster": "c", "service": "s"}, "cheks": {}}]}`, `unknown field "cheks"`},
+		{"bad name", `{"services": [{"name": "Checkout"}]}`, `service "Checkout" is not a valid name`},
+		{"bad default service", `{"default_service": "no one", "services": []}`, "default_service"},
+		{"duplicate name", `{"services": [{"name": "a"}, {"name": "a"}]}`, "listed twice"},
+		{"alb and lambda", `{"services": [{"name": "a", "alb": {"load_balancer": "app/x/1"}, "lambda": {"function_name": "f"}}]}`, "split them"},
+		{"bad load balancer", `{"services": [{"name": "a", "alb": {"load_balancer": "my-alb"}}]}`, "alb.load_balancer"},
+		{"ecs incomplete", `{"services": [{"name": "a", "ecs": {"cluster": "c"}}]}`, "ecs: cluster and service"},
+		{"unknown check", `{"services": [{"name": "a", "ecs": {"cluster": "c", "service": "s"}, "checks": {"disk": {}}}]}`, `unknown check "disk"`},
+		{"check does not apply", `{"services": [{"name": "a", "lambda": {"function_name": "f"}, "checks": {"cpu": {}}}]}`, "checks.cpu: does not apply"},
+		{"bad severity", `{"services": [{"name": "a", "lambda": {"function_name": "f"}, "checks": {"throttles": {"severity": "P1"}}}]}`, "severity: "},
+		{"percent over 100", `{"services": [{"name": "a", "lambda": {"function_name": "f"}, "checks": {"error-rate": {"threshold": 150}}}]}`, "at most 100"},
+		{"bad missing data", `{"services": [{"name": "a", "lambda": {"function_name": "f"}, "checks": {"throttles": {"treat_missing_data": "zero"}}}]}`, "treat_missing_data"},
+		{"bad log format", `{"services": [{"name": "a", "log_groups": [{"name": "/x", "format": "xml"}]}]}`, `format "xml"`},
+		{"shared log group", `{"services": [{"name": "a", "log_groups": [{"name": "/x"}]}, {"name": "b", "log_groups": [{"name": "/x"}]}]}`, "already belongs to service a"},
+	}
+	var many []string
+	for i := range 100 {
+		many = append(many, fmt.Sprintf(`{"name": "/aws/lambda/function-number-%d"}`, i))
+	}
+	tests = append(tests, struct{ name, give, want string }{"too many log groups",
+		`{"services": [{"name": "a", "log_groups": [` + strings.Join(many, ",") + `]}]}`, "LOG_GROUP_SERVICES"})
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.give))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Parse: got error %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestLogGroupServices(t *testing.T) {
+	cfg, err := Parse([]byte(`{"services": [
+		{"name": "a", "log_groups": [{"name": "/a/1"}, {"name": "/a/2"}]},
+		{"name": "b", "log_groups": [{"name": "/b"}]}, {"name": "c"}]}`))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	want := map[string]string{"/a/1": "a", "/a/2": "a", "/b": "b"}
+	if got := cfg.LogGroupServices(); !reflect.DeepEqual(got, want) {
+		t.Errorf("LogGroupServices: got %v, want %v", got, want)
+	}
+}
+
+func TestMarkers(t *testing.T) {
+	if got, want := Markers("checkout", "SEV2"), "incidentd:service=checkout incidentd:severity=SEV2"; got != want {
+		t.Errorf("Markers: got %q, want %q", got, want)
+	}
+}

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/incidentd/incidentd/infra/api"
+	"github.com/incidentd/incidentd/infra/detection"
+	"github.com/incidentd/incidentd/infra/function"
+	"github.com/incidentd/incidentd/infra/services"
+	"github.com/incidentd/incidentd/infra/storage"
+)
+
+// StackProps configure the incidentd stack.
+type StackProps struct {
+	awscdk.StackProps
+	// ModuleRoot is the directory holding go.mod; functions/<name> is built from it.
+	ModuleRoot string
+	// Services are the monitored services (infra/services.json).
+	Services services.Config
+	// LogLevel is every function's LOG_LEVEL.
+	LogLevel string
+	// Tracing turns on X-Ray for every function.
+	Tracing bool
+	// PublicReports lets people report problems (POST /reports) without a token.
+	PublicReports bool
+	// RateLimit and BurstLimit throttle the API; 0 means api's defaults.
+	RateLimit, BurstLimit float64
+}
+
+// NewStack composes the platform from its constructs. It holds no resources of
+// its own: what each capability needs lives in its package, and what they share
+// (the table, the functions' environment) is wired here.
+func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.Stack {
+	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
+	awscdk.Tags_Of(stack).Add(jsii.String("app"), jsii.String("incidentd"), nil)
+
+	store := storage.New(stack, "Storage", storage.Props{})
+	fns := function.Shared{
+		ModuleRoot: props.ModuleRoot,
+		Environment: map[string]*string{
+			"TABLE_NAME":      store.TableName(),
+			"DEFAULT_SERVICE": jsii.String(props.Services.DefaultService),
+			"LOG_LEVEL":       jsii.String(props.LogLevel),
+		},
+		LogLevel: props.LogLevel,
+		Tracing:  props.Tracing,
+	}
+	detect := detection.New(stack, "Detection", detection.Props{
+		Functions: fns,
+		Services:  props.Services,
+	})
+	httpAPI := api.New(stack, "Api", api.Props{
+		Functions:     fns,
+		PublicReports: props.PublicReports,
+		RateLimit:     props.RateLimit,
+		BurstLimit:    props.BurstLimit,
+	})
+
+	// Every function reads and writes items; none gets more of the table.
+	for _, fn := range []*function.Function{detect.Alarms, detect.Logs, httpAPI.Function} {
+		store.GrantReadWriteData(fn.Lambda)
+	}
+
+	output(stack, "ApiUrl", httpAPI.URL, "Base URL of the HTTP API")
+	output(stack, "AlarmTopicArn", detect.AlarmTopic.TopicArn(), "Alarm actions of other alarms may publish here")
+	output(stack, "AlarmsFunctionArn", detect.Alarms.Lambda.FunctionArn(), "Usable as a Lambda alarm action by alarms of this account")
+	output(stack, "TableName", store.TableName(), "The incidentd table")
+	return stack
+}
+
+func output(stack awscdk.Stack, id string, value *string, description string) {
+	awscdk.NewCfnOutput(stack, jsii.String(id), &awscdk.CfnOutputProps{
+		Value:       value,
+		Description: jsii.String(description),
+	})
+}
+
+// Check applies cdk-nag's AWS Solutions rules to everything in scope, so that
+// `cdk synth` and `cdk deploy` stop on an unexplained finding just as the tests do.
+func Check(scope constructs.IConstruct) {
+	awscdk.Aspects_Of(scope).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{
+		Verbose: jsii.Bool(true),
+	}), nil)
+}

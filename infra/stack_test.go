@@ -1,0 +1,291 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/incidentd/incidentd/infra/gobuild"
+	"github.com/incidentd/incidentd/infra/services"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	jsii.Close()
+	os.Exit(code)
+}
+
+const (
+	testAccount = "123456789012"
+	testRegion  = "eu-west-1"
+)
+
+// synthesized is the test stack, synthesized once for all tests: a synth takes
+// seconds and the tests only read it.
+var synthesized struct {
+	once        sync.Once
+	template    assertions.Template
+	annotations assertions.Annotations
+	resources   map[string]map[string]any
+	outputs     map[string]any
+	err         error
+}
+
+// testStack synthesizes the stack as `cdk synth` would (cdk.json's context,
+// cdk-nag applied), from testdata/services.json, in a fixed account and region,
+// with tracing and public reports on so that every optional part is present.
+//
+// Nothing is compiled: the context "aws:cdk:bundling-stacks" names no stack, so
+// CDK skips the Go builds (the CLI does the same for `cdk list`) and the assets
+// get placeholder hashes. The tests need neither functions/ nor network.
+func testStack(t *testing.T) assertions.Template {
+	t.Helper()
+	s := &synthesized
+	s.once.Do(func() { s.err = synthesize() })
+	if s.err != nil {
+		t.Fatalf("synthesize test stack: %v", s.err)
+	}
+	return s.template
+}
+
+func synthesize() error {
+	s := &synthesized
+	root, err := gobuild.ModuleRoot(".")
+	if err != nil {
+		return err
+	}
+	ctx, err := cdkContext(filepath.Join(root, "cdk.json"))
+	if err != nil {
+		return err
+	}
+	ctx["aws:cdk:bundling-stacks"] = []string{}
+	cfg, err := services.Load(filepath.Join("testdata", "services.json"))
+	if err != nil {
+		return err
+	}
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx})
+	stack := NewStack(app, "Test", &StackProps{
+		StackProps: awscdk.StackProps{Env: &awscdk.Environment{
+			Account: jsii.String(testAccount),
+			Region:  jsii.String(testRegion),
+		}},
+		ModuleRoot:    root,
+		Services:      cfg,
+		LogLevel:      "info",
+		Tracing:       true,
+		PublicReports: true,
+	})
+	Check(app)
+	s.template = assertions.Template_FromStack(stack, nil)
+	s.annotations = assertions.Annotations_FromStack(stack)
+
+	// The template as plain JSON, for lookups by logical id and for counting.
+	b, err := json.Marshal(s.template.ToJSON())
+	if err != nil {
+		return fmt.Errorf("template to JSON: %w", err)
+	}
+	var tpl struct {
+		Resources map[string]map[string]any `json:"Resources"`
+		Outputs   map[string]any            `json:"Outputs"`
+	}
+	if err := json.Unmarshal(b, &tpl); err != nil {
+		return fmt.Errorf("decode template: %w", err)
+	}
+	s.resources, s.outputs = tpl.Resources, tpl.Outputs
+	return nil
+}
+
+// cdkContext reads the context of cdk.json, so that the tests synthesize with the
+// same feature flags as the CLI.
+func cdkContext(path string) (map[string]any, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var cfg struct {
+		Context map[string]any `json:"context"`
+	}
+	if err := json.Unmarshal(data, &cfg); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if cfg.Context == nil {
+		cfg.Context = map[string]any{}
+	}
+	return cfg.Context, nil
+}
+
+// has asserts that a resource of type typ has (at least) props. An assertion
+// failure is a JavaScript error, which jsii raises as a panic; turn it into a
+// test error so that one failure does not end the run.
+func has(t *testing.T, typ string, props map[string]any) {
+	t.Helper()
+	tpl := testStack(t)
+	defer func() {
+		if r := recover(); r != nil {
+			t.Errorf("%s: %v", typ, r)
+		}
+	}()
+	tpl.HasResourceProperties(jsii.String(typ), props)
+}
+
+// hasResource is has for the whole resource (DeletionPolicy, DependsOn, ...).
+func hasResource(t *testing.T, typ string, resource map[string]any) {
+	t.Helper()
+	tpl := testStack(t)
+	defer func() {
+		if r := recover(); r != nil {
+			t.Errorf("%s: %v", typ, r)
+		}
+	}()
+	tpl.HasResource(jsii.String(typ), resource)
+}
+
+// hasID asserts that the resource with logical id id, of type typ, has (at
+// least) props.
+func hasID(t *testing.T, typ, id string, props map[string]any) {
+	t.Helper()
+	tpl := testStack(t)
+	found := tpl.FindResources(jsii.String(typ), map[string]any{"Properties": like(props)})
+	if _, ok := (*found)[id]; !ok {
+		t.Errorf("%s %s: properties %s do not match %s", typ, id, asJSON(t, properties(id)), asJSON(t, props))
+	}
+}
+
+// logicalID finds the one resource of type typ that construct path parts name,
+// e.g. "DetectionAlarmsFunction" for Detection/AlarmsFunction/Function.
+func logicalID(t *testing.T, typ, prefix string) string {
+	t.Helper()
+	testStack(t)
+	re := regexp.MustCompile("^" + prefix + "[0-9A-F]{8}$")
+	var ids []string
+	for id, r := range synthesized.resources {
+		if r["Type"] == typ && re.MatchString(id) {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) != 1 {
+		t.Fatalf("resources %s named %s*: got %v, want exactly one", typ, prefix, ids)
+	}
+	return ids[0]
+}
+
+func ref(id string) map[string]any   { return map[string]any{"Ref": id} }
+func arnOf(id string) map[string]any { return map[string]any{"Fn::GetAtt": []any{id, "Arn"}} }
+func like(p map[string]any) any      { return assertions.Match_ObjectLike(&p) }
+func arrayWith(items ...any) any     { return assertions.Match_ArrayWith(&items) }
+func matches(pattern string) any     { return assertions.Match_StringLikeRegexp(jsii.String(pattern)) }
+func absent() any                    { return assertions.Match_Absent() }
+
+// properties are the Properties of the resource with logical id id.
+func properties(id string) map[string]any {
+	p, _ := synthesized.resources[id]["Properties"].(map[string]any)
+	return p
+}
+
+// Logical id prefixes. A function's construct (e.g. Detection/AlarmsFunction)
+// prefixes its parts: <prefix>Role, <prefix>Logs, <prefix>Failures; the Lambda
+// function itself (.../Function) is <prefix> alone, as CDK drops a path
+// component its parent already ends with.
+const (
+	alarmsFn = "DetectionAlarmsFunction"
+	logsFn   = "DetectionLogsFunction"
+	apiFn    = "ApiApiFunction"
+	table    = "StorageTable"
+	topic    = "DetectionAlarmTopic"
+)
+
+// TestResourceCounts fails when the stack gains or loses a resource (or a type),
+// so a new resource comes with a test of its properties in the same change. The
+// counts follow testdata/services.json: 3 services, 10 checks, 4 log groups... see
+// the comments.
+func TestResourceCounts(t *testing.T) {
+	testStack(t)
+	want := map[string]int{
+		"AWS::DynamoDB::Table":           1,
+		"AWS::KMS::Key":                  1,
+		"AWS::SNS::Topic":                1,
+		"AWS::SNS::TopicPolicy":          1,
+		"AWS::SNS::Subscription":         1,
+		"AWS::Lambda::Function":          3, // alarms, logs, api
+		"AWS::IAM::Role":                 3, // one per function
+		"AWS::IAM::Policy":               3,
+		"AWS::Logs::LogGroup":            4, // one per function, API access logs
+		"AWS::Lambda::EventInvokeConfig": 2, // alarms, logs
+		"AWS::SQS::Queue":                4, // alarms and logs failures, topic and rule dead letters
+		"AWS::SQS::QueuePolicy":          4, // TLS only (+ SNS, EventBridge may send)
+		"AWS::Events::Rule":              1,
+		"AWS::CloudWatch::Alarm":         10, // checkout 5, payments 3, storefront 2
+		"AWS::Logs::MetricFilter":        3,  // one per service log group
+		"AWS::Logs::SubscriptionFilter":  3,
+		"AWS::Lambda::Permission":        7, // SNS, EventBridge, alarm action, 3 log groups, API Gateway
+		"AWS::ApiGatewayV2::Api":         1,
+		"AWS::ApiGatewayV2::Route":       1,
+		"AWS::ApiGatewayV2::Integration": 1,
+		"AWS::ApiGatewayV2::Stage":       1,
+	}
+	got := map[string]int{}
+	for _, r := range synthesized.resources {
+		got[r["Type"].(string)]++
+	}
+	types := map[string]bool{}
+	for k := range got {
+		types[k] = true
+	}
+	for k := range want {
+		types[k] = true
+	}
+	var sorted []string
+	for k := range types {
+		sorted = append(sorted, k)
+	}
+	sort.Strings(sorted)
+	for _, typ := range sorted {
+		if got[typ] != want[typ] {
+			t.Errorf("%s: got %d, want %d", typ, got[typ], want[typ])
+		}
+	}
+}
+
+func TestOutputs(t *testing.T) {
+	testStack(t)
+	tests := []struct {
+		name string
+		want any
+	}{
+		{"ApiUrl", map[string]any{"Fn::Join": []any{"", []any{"https://", ref(logicalID(t, "AWS::ApiGatewayV2::Api", "ApiHttpApi")),
+			".execute-api." + testRegion + ".", ref("AWS::URLSuffix"), "/"}}}},
+		{"AlarmTopicArn", ref(logicalID(t, "AWS::SNS::Topic", topic))},
+		{"AlarmsFunctionArn", arnOf(logicalID(t, "AWS::Lambda::Function", alarmsFn))},
+		{"TableName", ref(logicalID(t, "AWS::DynamoDB::Table", table))},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, ok := synthesized.outputs[tt.name].(map[string]any)
+			if !ok {
+				t.Fatalf("output %s: missing", tt.name)
+			}
+			if got, want := asJSON(t, out["Value"]), asJSON(t, tt.want); got != want {
+				t.Errorf("output %s: got %s, want %s", tt.name, got, want)
+			}
+		})
+	}
+}
+
+// asJSON renders v canonically (sorted keys), to compare template fragments.
+func asJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatalf("marshal %v: %v", v, err)
+	}
+	return string(b)
+}

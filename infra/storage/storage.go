@@ -1,0 +1,116 @@
+// Package storage holds the platform's single DynamoDB table, built from the
+// schema in shared/dynamo, the same definition the local runtime and the
+// integration tests create their tables from.
+package storage
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/incidentd/incidentd/shared/dynamo"
+)
+
+// Props configure the table.
+type Props struct {
+	// EncryptionKey, if set, encrypts the table with this customer managed key;
+	// otherwise the AWS managed key (aws/dynamodb) does.
+	EncryptionKey awskms.IKey
+}
+
+// Storage is the table and the only way to get access to it.
+type Storage struct {
+	constructs.Construct
+	Table awsdynamodb.Table
+	key   awskms.IKey
+}
+
+// New creates the table: on demand, point-in-time recovery, deletion protection,
+// TTL on dynamo.TTLAttribute, a stream with old and new images (the stream
+// function diffs them), and one GSI per dynamo.Indexes entry.
+func New(scope constructs.Construct, id string, props Props) *Storage {
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	encryption := awsdynamodb.TableEncryption_AWS_MANAGED
+	if props.EncryptionKey != nil {
+		encryption = awsdynamodb.TableEncryption_CUSTOMER_MANAGED
+	}
+	table := awsdynamodb.NewTable(c, jsii.String("Table"), &awsdynamodb.TableProps{
+		PartitionKey: str(dynamo.PartitionKey),
+		SortKey:      str(dynamo.SortKey),
+		BillingMode:  awsdynamodb.BillingMode_PAY_PER_REQUEST,
+		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{
+			PointInTimeRecoveryEnabled: jsii.Bool(true),
+		},
+		DeletionProtection:  jsii.Bool(true),
+		RemovalPolicy:       awscdk.RemovalPolicy_RETAIN,
+		Encryption:          encryption,
+		EncryptionKey:       props.EncryptionKey,
+		TimeToLiveAttribute: jsii.String(dynamo.TTLAttribute),
+		Stream:              awsdynamodb.StreamViewType_NEW_AND_OLD_IMAGES,
+	})
+	for _, ix := range dynamo.Indexes {
+		table.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
+			IndexName:      jsii.String(ix.Name),
+			PartitionKey:   str(ix.PartitionKey),
+			SortKey:        str(ix.SortKey),
+			ProjectionType: awsdynamodb.ProjectionType_ALL,
+		})
+	}
+	return &Storage{Construct: c, Table: table, key: props.EncryptionKey}
+}
+
+func str(name string) *awsdynamodb.Attribute {
+	return &awsdynamodb.Attribute{Name: jsii.String(name), Type: awsdynamodb.AttributeType_STRING}
+}
+
+// TableName is the table's name, for TABLE_NAME.
+func (s *Storage) TableName() *string { return s.Table.TableName() }
+
+// GrantReadWriteData lets grantee read and write items, through the table and
+// its indexes.
+func (s *Storage) GrantReadWriteData(grantee awsiam.IGrantable) awsiam.Grant {
+	g := s.Table.GrantReadWriteData(grantee)
+	s.suppressGrantWildcards(grantee)
+	return g
+}
+
+// GrantReadData lets grantee read items, through the table and its indexes.
+func (s *Storage) GrantReadData(grantee awsiam.IGrantable) awsiam.Grant {
+	g := s.Table.GrantReadData(grantee)
+	s.suppressGrantWildcards(grantee)
+	return g
+}
+
+// GrantStreamRead lets grantee read the table's stream (for an event source
+// mapping).
+func (s *Storage) GrantStreamRead(grantee awsiam.IGrantable) awsiam.Grant {
+	g := s.Table.GrantStreamRead(grantee)
+	s.suppressGrantWildcards(grantee)
+	return g
+}
+
+// suppressGrantWildcards explains to cdk-nag the wildcards that CDK's table
+// grants write into the grantee's policy. They are scoped to this table: its
+// indexes (<table ARN>/index/*), its streams (<table ARN>/stream/*, for
+// ListStreams) and, with a customer key, the key's action families on that key.
+func (s *Storage) suppressGrantWildcards(grantee awsiam.IGrantable) {
+	principal, ok := grantee.GrantPrincipal().(constructs.IConstruct)
+	if !ok {
+		return // not a role of this app: nothing synthesized to annotate
+	}
+	applies := []interface{}{
+		&cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::<.*Table[0-9A-F]{8}\.Arn>\/(index|stream)\/\*$/g`)},
+	}
+	if s.key != nil {
+		applies = append(applies, jsii.String("Action::kms:GenerateDataKey*"), jsii.String("Action::kms:ReEncrypt*"))
+	}
+	cdknag.NagSuppressions_AddResourceSuppressions(principal, &[]*cdknag.NagPackSuppression{{
+		Id:        jsii.String("AwsSolutions-IAM5"),
+		Reason:    jsii.String("Scoped to the incidentd table: the wildcards only reach its own global secondary indexes and streams (and, with a customer key, the data-key action families on that one key). Queries on the open/service/time indexes need them."),
+		AppliesTo: &applies,
+	}}, jsii.Bool(true))
+}

@@ -1,0 +1,314 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/incidentd/incidentd/shared/incident"
+)
+
+// key returns a primary key for GetItem and friends.
+func key(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		PartitionKey: &types.AttributeValueMemberS{Value: pk},
+		SortKey:      &types.AttributeValueMemberS{Value: sk},
+	}
+}
+
+// get reads one item with a consistent read into out; found is false when the
+// item does not exist. Every read on the signal path is consistent: a decision
+// made on a stale read would only be refused by the write's condition and
+// retried.
+func (s *Store) get(ctx context.Context, pk, sk string, out any) (found bool, err error) {
+	res, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(s.table),
+		Key:            key(pk, sk),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return false, err
+	}
+	if res.Item == nil {
+		return false, nil
+	}
+	if err := attributevalue.UnmarshalMap(res.Item, out); err != nil {
+		return false, fmt.Errorf("decode %s %s: %w", pk, sk, err)
+	}
+	return true, nil
+}
+
+// Incident returns the incident with the given id.
+func (s *Store) Incident(ctx context.Context, id string) (incident.Incident, error) {
+	var it incidentItem
+	found, err := s.get(ctx, incidentPK(id), metaSK, &it)
+	if err != nil {
+		return incident.Incident{}, fmt.Errorf("read incident %s: %w", id, err)
+	}
+	if !found {
+		return incident.Incident{}, incident.NotFoundf("incident %q not found", id)
+	}
+	return it.incident(), nil
+}
+
+// Timeline returns the incident's entries, oldest first. An incident without
+// entries (or one that does not exist) has an empty timeline.
+func (s *Store) Timeline(ctx context.Context, id string) ([]incident.Entry, error) {
+	kc := expression.Key(PartitionKey).Equal(expression.Value(incidentPK(id))).
+		And(expression.KeyBeginsWith(expression.Key(SortKey), timelinePrefix))
+	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+	if err != nil {
+		return nil, fmt.Errorf("build timeline query: %w", err)
+	}
+	in := &dynamodb.QueryInput{
+		TableName:                 aws.String(s.table),
+		KeyConditionExpression:    expr.KeyCondition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+		ConsistentRead:            aws.Bool(true),
+	}
+	entries := []incident.Entry{}
+	p := dynamodb.NewQueryPaginator(s.db, in)
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("read timeline of %s: %w", id, err)
+		}
+		var items []entryItem
+		if err := attributevalue.UnmarshalListOfMaps(out.Items, &items); err != nil {
+			return nil, fmt.Errorf("decode timeline of %s: %w", id, err)
+		}
+		for _, it := range items {
+			entries = append(entries, it.entry())
+		}
+	}
+	return entries, nil
+}
+
+// IncidentByDedupKey returns the incident that key last opened. A dedup record
+// past its expiry counts as gone, whether or not TTL deleted it yet.
+func (s *Store) IncidentByDedupKey(ctx context.Context, dedupKey string) (incident.Incident, error) {
+	var d dedupItem
+	found, err := s.get(ctx, dedupPK(dedupKey), dedupSK, &d)
+	if err != nil {
+		return incident.Incident{}, fmt.Errorf("read dedup key %s: %w", dedupKey, err)
+	}
+	if !found || d.expired(s.now()) {
+		return incident.Incident{}, incident.NotFoundf("no incident for dedup key %q", dedupKey)
+	}
+	return s.Incident(ctx, d.IncidentID)
+}
+
+// Delivery returns the recorded result of an applied delivery. Expired records
+// still count until TTL deletes them: a redelivery that late is better dropped.
+func (s *Store) Delivery(ctx context.Context, deliveryID string) (incident.Result, error) {
+	var d deliveryItem
+	found, err := s.get(ctx, deliveryPK(deliveryID), deliverySK, &d)
+	if err != nil {
+		return incident.Result{}, fmt.Errorf("read delivery %s: %w", deliveryID, err)
+	}
+	if !found {
+		return incident.Result{}, incident.NotFoundf("delivery %q not found", deliveryID)
+	}
+	return incident.Result{Outcome: incident.Outcome(d.Outcome), IncidentID: d.IncidentID, ReportID: d.ReportID}, nil
+}
+
+// maxTransactItems is DynamoDB's limit on the items of one transaction.
+const maxTransactItems = 100
+
+// Apply writes a change in one transaction: the incident, its new timeline
+// entries and report, the dedup record and the delivery record. Each write is
+// conditioned on what the change was decided on, so two writers that read the
+// same state cannot both succeed.
+func (s *Store) Apply(ctx context.Context, ch incident.Change) error {
+	id := ch.Incident.ID
+	if id == "" {
+		return errors.New("apply change: the incident has no id")
+	}
+	var items []types.TransactWriteItem
+	meta, err := s.incidentWrite(ch)
+	if err != nil {
+		return fmt.Errorf("apply change to incident %s: %w", id, err)
+	}
+	items = append(items, meta)
+	for _, e := range ch.Entries {
+		put, err := s.put(newEntryItem(id, e), nil)
+		if err != nil {
+			return fmt.Errorf("apply change to incident %s: %w", id, err)
+		}
+		items = append(items, put)
+	}
+	if ch.Report != nil {
+		put, err := s.put(newReportItem(id, *ch.Report), nil)
+		if err != nil {
+			return fmt.Errorf("apply change to incident %s: %w", id, err)
+		}
+		items = append(items, put)
+	}
+	if ch.Dedup != nil {
+		put, err := s.dedupWrite(*ch.Dedup)
+		if err != nil {
+			return fmt.Errorf("apply change to incident %s: %w", id, err)
+		}
+		items = append(items, put)
+	}
+	delivery := -1
+	if ch.DeliveryID != "" {
+		d := deliveryItem{
+			PK: deliveryPK(ch.DeliveryID), SK: deliverySK, Type: TypeDelivery, DeliveryID: ch.DeliveryID,
+			Outcome: string(ch.Result.Outcome), IncidentID: ch.Result.IncidentID, ReportID: ch.Result.ReportID,
+		}
+		if !ch.DeliveryExpires.IsZero() {
+			d.ExpiresAt = ch.DeliveryExpires.Unix()
+		}
+		put, err := s.put(d, notExists())
+		if err != nil {
+			return fmt.Errorf("apply change to incident %s: %w", id, err)
+		}
+		delivery = len(items)
+		items = append(items, put)
+	}
+	if len(items) > maxTransactItems {
+		// The service writes a handful of entries per change; this many is a bug,
+		// and dropping entries silently would lose timeline.
+		return fmt.Errorf("apply change to incident %s: %d writes, at most %d fit in one transaction", id, len(items), maxTransactItems)
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+		TransactItems: items,
+		// The token makes an SDK retry of a transaction that did commit (a lost
+		// response) succeed instead of failing its own conditions.
+		ClientRequestToken: aws.String(incident.NewID(s.now())),
+	})
+	if err != nil {
+		return fmt.Errorf("apply change to incident %s: %w", id, transactError(err, delivery))
+	}
+	return nil
+}
+
+// transactError maps a cancelled transaction to the store's errors, by the
+// reason given for each item (in the order of the request).
+func transactError(err error, delivery int) error {
+	var tce *types.TransactionCanceledException
+	if !errors.As(err, &tce) {
+		var tc *types.TransactionConflictException
+		if errors.As(err, &tc) {
+			return fmt.Errorf("%v: %w", err, incident.ErrConflict)
+		}
+		return err
+	}
+	reasons := tce.CancellationReasons
+	if delivery >= 0 && delivery < len(reasons) && aws.ToString(reasons[delivery].Code) == "ConditionalCheckFailed" {
+		return incident.ErrDuplicate
+	}
+	for i, r := range reasons {
+		switch aws.ToString(r.Code) {
+		case "ConditionalCheckFailed":
+			return fmt.Errorf("write %d of the transaction: condition failed: %w", i, incident.ErrConflict)
+		case "TransactionConflict":
+			return fmt.Errorf("write %d of the transaction: concurrent transaction: %w", i, incident.ErrConflict)
+		}
+	}
+	return err
+}
+
+func notExists() *expression.ConditionBuilder {
+	c := expression.AttributeNotExists(expression.Name(PartitionKey))
+	return &c
+}
+
+// put returns a Put of item under an optional condition.
+func (s *Store) put(item any, cond *expression.ConditionBuilder) (types.TransactWriteItem, error) {
+	av, err := attributevalue.MarshalMap(item)
+	if err != nil {
+		return types.TransactWriteItem{}, fmt.Errorf("encode item: %w", err)
+	}
+	p := &types.Put{TableName: aws.String(s.table), Item: av}
+	if cond != nil {
+		expr, err := expression.NewBuilder().WithCondition(*cond).Build()
+		if err != nil {
+			return types.TransactWriteItem{}, fmt.Errorf("build condition: %w", err)
+		}
+		p.ConditionExpression = expr.Condition()
+		p.ExpressionAttributeNames = expr.Names()
+		p.ExpressionAttributeValues = expr.Values()
+	}
+	return types.TransactWriteItem{Put: p}, nil
+}
+
+// incidentWrite returns the write of the change's incident, by its kind.
+func (s *Store) incidentWrite(ch incident.Change) (types.TransactWriteItem, error) {
+	inc := ch.Incident
+	switch ch.Kind {
+	case incident.Create:
+		if inc.Version == 0 {
+			inc.Version = 1
+		}
+		return s.put(newIncidentItem(inc), notExists())
+	case incident.Update:
+		// The version written is the one read plus one, whatever the caller
+		// set, so that versions only ever grow by one per write.
+		inc.Version = ch.ExpectVersion + 1
+		cond := expression.Name("version").Equal(expression.Value(ch.ExpectVersion))
+		return s.put(newIncidentItem(inc), &cond)
+	case incident.Append:
+		n := ch.Signals
+		if n < 1 {
+			n = 1
+		}
+		// last_signal_at is set, not maxed: an update expression cannot compare,
+		// and concurrent duplicates of one alarm carry nearly the same time.
+		upd := expression.Add(expression.Name("signal_count"), expression.Value(n)).
+			Add(expression.Name("version"), expression.Value(1)).
+			Set(expression.Name("last_signal_at"), expression.Value(inc.LastSignalAt.UTC())).
+			Set(expression.Name("updated_at"), expression.Value(inc.UpdatedAt.UTC()))
+		cond := expression.Name("status").Equal(expression.Value(string(ch.ExpectStatus)))
+		return s.update(inc.ID, upd, cond)
+	case incident.Touch:
+		upd := expression.Add(expression.Name("version"), expression.Value(1)).
+			Set(expression.Name("updated_at"), expression.Value(inc.UpdatedAt.UTC()))
+		return s.update(inc.ID, upd, expression.AttributeExists(expression.Name(PartitionKey)))
+	}
+	return types.TransactWriteItem{}, fmt.Errorf("change kind %d is not one of Create, Update, Append, Touch", ch.Kind)
+}
+
+func (s *Store) update(id string, upd expression.UpdateBuilder, cond expression.ConditionBuilder) (types.TransactWriteItem, error) {
+	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+	if err != nil {
+		return types.TransactWriteItem{}, fmt.Errorf("build update: %w", err)
+	}
+	return types.TransactWriteItem{Update: &types.Update{
+		TableName:                 aws.String(s.table),
+		Key:                       key(incidentPK(id), metaSK),
+		UpdateExpression:          expr.Update(),
+		ConditionExpression:       expr.Condition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+	}}, nil
+}
+
+// dedupWrite returns the Put of a dedup record. A claim takes a key nobody
+// holds (or whose record expired), or one that points at the resolved incident
+// it replaces; any other write keeps the key on the same incident.
+func (s *Store) dedupWrite(d incident.DedupRecord) (types.TransactWriteItem, error) {
+	it := dedupItem{PK: dedupPK(d.Key), SK: dedupSK, Type: TypeDedup, Key: d.Key, IncidentID: d.IncidentID}
+	if !d.ExpiresAt.IsZero() {
+		it.ExpiresAt = d.ExpiresAt.Unix()
+	}
+	var cond expression.ConditionBuilder
+	if d.Claim {
+		cond = expression.AttributeNotExists(expression.Name(PartitionKey)).Or(
+			expression.Name(TTLAttribute).LessThanEqual(expression.Value(s.now().Unix())))
+		if d.Replaces != "" {
+			cond = cond.Or(expression.Name("incident_id").Equal(expression.Value(d.Replaces)))
+		}
+	} else {
+		cond = expression.Name("incident_id").Equal(expression.Value(d.IncidentID))
+	}
+	return s.put(it, &cond)
+}

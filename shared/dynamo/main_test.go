@@ -1,0 +1,63 @@
+package dynamo_test
+
+import (
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/incidentd/incidentd/shared/dynamo"
+	"github.com/incidentd/incidentd/shared/dynamo/dynamotest"
+	"github.com/incidentd/incidentd/shared/incident"
+)
+
+func TestMain(m *testing.M) { os.Exit(dynamotest.Run(m)) }
+
+// clock is a settable time shared by the service and the store.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *clock { return &clock{t: time.Now().UTC().Truncate(time.Second)} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// newService returns a service over a fresh table; the store and the service
+// read the same clock.
+func newService(t testing.TB, c *clock, rules incident.Rules) (*incident.Service, *dynamo.Store) {
+	t.Helper()
+	if c == nil {
+		store := dynamotest.Store(t)
+		return incident.NewService(store, rules), store
+	}
+	store := dynamotest.Store(t, dynamo.WithClock(c.Now))
+	return incident.NewService(store, rules, incident.WithClock(c.Now)), store
+}
+
+func alarm(service, name string) incident.Signal {
+	return incident.Signal{
+		Source: incident.SourceAlarm, Kind: incident.Trigger, Service: service,
+		DedupKey: "arn:aws:cloudwatch:us-east-1:123456789012:alarm:" + name,
+		Title:    name + " in ALARM", Actor: "alarm:" + name,
+	}
+}
+
+// countKinds counts timeline entries by kind.
+func countKinds(tl []incident.Entry) map[incident.EntryKind]int {
+	n := map[incident.EntryKind]int{}
+	for _, e := range tl {
+		n[e.Kind]++
+	}
+	return n
+}

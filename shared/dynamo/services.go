@@ -1,0 +1,71 @@
+package dynamo
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/incidentd/incidentd/shared/incident"
+)
+
+// ServiceConfig returns the named service's config.
+func (s *Store) ServiceConfig(ctx context.Context, name string) (incident.ServiceConfig, error) {
+	var it serviceItem
+	found, err := s.get(ctx, servicesPK, serviceSK(name), &it)
+	if err != nil {
+		return incident.ServiceConfig{}, fmt.Errorf("read service %s: %w", name, err)
+	}
+	if !found {
+		return incident.ServiceConfig{}, incident.NotFoundf("service %q not found", name)
+	}
+	return it.config(), nil
+}
+
+// ListServiceConfigs returns every configured service, by name: one partition,
+// read with Query.
+func (s *Store) ListServiceConfigs(ctx context.Context) ([]incident.ServiceConfig, error) {
+	kc := expression.Key(PartitionKey).Equal(expression.Value(servicesPK)).
+		And(expression.KeyBeginsWith(expression.Key(SortKey), servicePrefix))
+	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+	if err != nil {
+		return nil, fmt.Errorf("build service query: %w", err)
+	}
+	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
+		TableName:                 aws.String(s.table),
+		KeyConditionExpression:    expr.KeyCondition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+		ConsistentRead:            aws.Bool(true),
+	})
+	configs := []incident.ServiceConfig{}
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list services: %w", err)
+		}
+		var items []serviceItem
+		if err := attributevalue.UnmarshalListOfMaps(out.Items, &items); err != nil {
+			return nil, fmt.Errorf("decode services: %w", err)
+		}
+		for _, it := range items {
+			configs = append(configs, it.config())
+		}
+	}
+	return configs, nil
+}
+
+// PutServiceConfig creates or replaces a service's config.
+func (s *Store) PutServiceConfig(ctx context.Context, c incident.ServiceConfig) error {
+	av, err := attributevalue.MarshalMap(newServiceItem(c))
+	if err != nil {
+		return fmt.Errorf("encode service %s: %w", c.Name, err)
+	}
+	if _, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: av}); err != nil {
+		return fmt.Errorf("store service %s: %w", c.Name, err)
+	}
+	return nil
+}

@@ -1,0 +1,236 @@
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"path"
+	"runtime/debug"
+	"time"
+
+	"github.com/incidentd/incidentd/shared/auth"
+	"github.com/incidentd/incidentd/shared/httpapi/apigw"
+	"github.com/incidentd/incidentd/shared/incident"
+)
+
+// Authenticator checks a presented bearer token; *auth.Authenticator is one.
+type Authenticator interface {
+	Authenticate(ctx context.Context, token string) (auth.Token, error)
+}
+
+// Config is what the API needs.
+type Config struct {
+	Incidents *incident.Service
+	Tokens    Authenticator
+	// PublicReports lets POST /reports through without a token (a status page's
+	// "report a problem" form). Such reports are rate limited per source IP and
+	// must name their reporter.
+	PublicReports bool
+	// PublicReportsPerMinute is each source IP's allowance of public reports
+	// (default 10), also the burst.
+	PublicReportsPerMinute int
+	// MaxBody bounds request bodies (default DefaultMaxBody).
+	MaxBody int64
+	Logger  *slog.Logger
+	// Now is the clock of the rate limiter (tests); default time.Now.
+	Now func() time.Time
+}
+
+// API is the HTTP API's handler.
+type API struct {
+	svc     *incident.Service
+	tokens  Authenticator
+	public  bool
+	limiter *limiter
+	maxBody int64
+	log     *slog.Logger
+	now     func() time.Time
+	mux     *http.ServeMux
+}
+
+// New returns the API's handler.
+func New(c Config) *API {
+	a := &API{
+		svc: c.Incidents, tokens: c.Tokens, public: c.PublicReports,
+		maxBody: c.MaxBody, log: c.Logger, now: c.Now, mux: http.NewServeMux(),
+	}
+	if a.maxBody <= 0 {
+		a.maxBody = DefaultMaxBody
+	}
+	if a.log == nil {
+		a.log = slog.Default()
+	}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	perMinute := c.PublicReportsPerMinute
+	if perMinute <= 0 {
+		perMinute = 10
+	}
+	a.limiter = newLimiter(perMinute, time.Minute, maxLimiterKeys)
+	a.routes()
+	return a
+}
+
+// route is one endpoint: the scope it needs and its handler. A handler returns
+// its error instead of writing it, so that every error goes through classify.
+type route struct {
+	scope auth.Scope
+	// public: with PublicReports on, the route takes requests without a token.
+	public bool
+	h      func(w http.ResponseWriter, r *http.Request, p principal) error
+}
+
+// principal is who sent a request.
+type principal struct {
+	// token is nil for an anonymous public report.
+	token *auth.Token
+	// actor names the sender in the timeline: the token's name.
+	actor string
+}
+
+func (a *API) routes() {
+	a.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	a.handle("POST /reports", route{scope: auth.ScopeReportsWrite, public: true, h: a.postReport})
+	a.handle("GET /incidents", route{scope: auth.ScopeIncidentsRead, h: a.listIncidents})
+	a.handle("POST /incidents", route{scope: auth.ScopeIncidentsWrite, h: a.declareIncident})
+	a.handle("GET /incidents/{id}", route{scope: auth.ScopeIncidentsRead, h: a.getIncident})
+	a.handle("PATCH /incidents/{id}", route{scope: auth.ScopeIncidentsWrite, h: a.patchIncident})
+	a.handle("POST /incidents/{id}/acknowledge", route{scope: auth.ScopeIncidentsWrite, h: a.acknowledge})
+	a.handle("POST /incidents/{id}/identify", route{scope: auth.ScopeIncidentsWrite, h: a.identify})
+	a.handle("POST /incidents/{id}/resolve", route{scope: auth.ScopeIncidentsWrite, h: a.resolve})
+	a.handle("POST /incidents/{id}/notes", route{scope: auth.ScopeIncidentsWrite, h: a.addNote})
+	a.handle("GET /services", route{scope: auth.ScopeServicesRead, h: a.listServices})
+	a.handle("GET /services/{name}", route{scope: auth.ScopeServicesRead, h: a.getService})
+	a.handle("PUT /services/{name}", route{scope: auth.ScopeServicesWrite, h: a.putService})
+}
+
+func (a *API) handle(pattern string, rt route) {
+	a.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		p, err := a.authorize(r, rt)
+		if err == nil {
+			err = rt.h(w, r, p)
+		}
+		if err != nil {
+			a.writeError(w, r, err)
+		}
+	})
+}
+
+// ServeHTTP serves a request: it gives it a request id, logs it, answers an
+// unknown route or method in JSON, and turns a panic into a 500.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := a.now()
+	rid := RequestID(r.Context())
+	if rid == "" {
+		if rc, ok := apigw.RequestContext(r.Context()); ok && rc.RequestID != "" {
+			rid = rc.RequestID // API Gateway's, as in its access log
+		} else {
+			rid = incident.NewID(start)
+		}
+		r = r.WithContext(WithRequestID(r.Context(), rid))
+	}
+	w.Header().Set("X-Request-Id", rid)
+	sw := &statusWriter{ResponseWriter: w}
+	h, pattern := a.mux.Handler(r)
+	if path.Clean(r.URL.Path) != r.URL.Path {
+		// The mux would redirect "//x" or "/a/../x" to the clean path; an API
+		// client is better told plainly that the path is not one of the routes.
+		pattern = ""
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			a.log.ErrorContext(r.Context(), "panic serving request", "request_id", rid,
+				"method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			if sw.status == 0 {
+				a.writeError(sw, r, fmt.Errorf("panic: %v", v))
+			}
+		}
+		a.log.InfoContext(r.Context(), "request", "request_id", rid, "method", r.Method,
+			"path", r.URL.Path, "route", pattern, "status", sw.status,
+			"duration_ms", a.now().Sub(start).Milliseconds(), "source_ip", clientKey(r))
+	}()
+	if pattern == "" {
+		a.noRoute(sw, r, h)
+		return
+	}
+	a.mux.ServeHTTP(sw, r)
+}
+
+// noRoute answers a request no pattern matches. The mux knows whether the path
+// exists with other methods; its own answer (404, or 405 with Allow) is caught
+// and rewritten as JSON.
+func (a *API) noRoute(w http.ResponseWriter, r *http.Request, h http.Handler) {
+	c := &captureWriter{header: http.Header{}}
+	if path.Clean(r.URL.Path) == r.URL.Path {
+		h.ServeHTTP(c, r)
+	}
+	if c.status == http.StatusMethodNotAllowed {
+		allow := c.header.Get("Allow")
+		a.writeError(w, r, newError(http.StatusMethodNotAllowed, "method_not_allowed",
+			fmt.Sprintf("%s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, allow)).with("Allow", allow))
+		return
+	}
+	a.writeError(w, r, newError(http.StatusNotFound, "not_found", fmt.Sprintf("no route %s %s", r.Method, r.URL.Path)))
+}
+
+// statusWriter remembers the status written, for the access log and for the
+// panic handler (which must not write a second header).
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the real writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// captureWriter records the mux's answer for a request without a route.
+type captureWriter struct {
+	header http.Header
+	status int
+}
+
+func (c *captureWriter) Header() http.Header { return c.header }
+func (c *captureWriter) WriteHeader(code int) {
+	if c.status == 0 {
+		c.status = code
+	}
+}
+func (c *captureWriter) Write(b []byte) (int, error) {
+	if c.status == 0 {
+		c.status = http.StatusOK
+	}
+	return len(b), nil
+}
+
+type requestIDKey struct{}
+
+// WithRequestID returns ctx carrying the request's id. Without one, a request
+// from API Gateway takes the event's requestId (so that the API's logs and the
+// access logs agree), any other a new one.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey{}, id)
+}
+
+// RequestID returns the id of the request ctx belongs to, or "".
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}

@@ -1,0 +1,68 @@
+// Package httpapi is the platform's HTTP API (DESIGN §5): one http.Handler that
+// serves API Gateway's requests in Lambda (through Lambda, the payload format
+// 2.0 adapter in this package) and `make local`'s 127.0.0.1:3000 directly.
+//
+// # Routes and scopes
+//
+//	GET   /healthz                      no token
+//	POST  /reports                      reports:write (or none, with PublicReports)
+//	GET   /incidents                    incidents:read   ?status=&service=&limit=&cursor=
+//	POST  /incidents                    incidents:write  → 201, Location
+//	GET   /incidents/{id}               incidents:read   with "timeline"
+//	PATCH /incidents/{id}               incidents:write  severity, title, commander
+//	POST  /incidents/{id}/acknowledge   incidents:write  body optional ({})
+//	POST  /incidents/{id}/identify      incidents:write  optional text
+//	POST  /incidents/{id}/resolve       incidents:write  optional root_cause, fix
+//	POST  /incidents/{id}/notes         incidents:write  text → 201 entry
+//	GET   /services                     services:read
+//	GET   /services/{name}              services:read
+//	PUT   /services/{name}              services:write   the whole config (name from the path)
+//
+// The admin scope grants every other scope.
+//
+// # Tokens and actors
+//
+// Every route but /healthz takes `Authorization: Bearer ink_<id>_<secret>`
+// (package auth). A missing or invalid token is 401 with WWW-Authenticate:
+// Bearer; a token without the route's scope is 403 (error="insufficient_scope").
+// The actor written to the timeline is the token's name; X-Actor headers or
+// body fields are not honoured, since they would let any token holder write
+// any name into the audit trail. Give each person or integration its own token.
+//
+// # Errors
+//
+// Every error is {"error":{"code","message"}}. classify (errors.go) is the
+// one place mapping errors to statuses:
+//
+//	400 any bad input, told apart by code: invalid_json (with line and column),
+//	    unknown_field (naming it), invalid_field (wrong JSON type), trailing_data,
+//	    empty_body, invalid (a rule of the domain, incident.ErrInvalid: its message
+//	    says which). 422 is not used: one status means "fix the request".
+//	401 unauthorized, 403 forbidden, 404 not_found (route, incident, service),
+//	405 method_not_allowed (with Allow), 409 conflict (incident.ErrConflict, e.g.
+//	acknowledging a resolved incident), 413 body_too_large (64 KiB),
+//	415 unsupported_media_type (not application/json or application/*+json),
+//	429 rate_limited (public reports, with Retry-After),
+//	500 internal: anything else; logged with the request id, which the message
+//	    repeats, and nothing about the cause. A panic is recovered into one.
+//
+// Times are RFC 3339 in UTC. Paths must be clean: "//x" and "/a/../x" are 404,
+// not redirects.
+//
+// # Reports
+//
+// POST /reports answers 202 {report_id, incident_id, deduplicated}. An
+// Idempotency-Key header (1-255 visible ASCII characters) makes a retry safe:
+// the same key from the same token (or from the public) returns the first
+// answer with Idempotent-Replayed: true, and the report is counted once. A
+// report sent with a token and no reporter is reported by the token's name.
+//
+// With PublicReports (PUBLIC_REPORTS=true), POST /reports also takes requests
+// without a token (a token given is still checked). Those must name a reporter
+// (reporter.email or reporter.name) and are limited per source IP (IPv6: per
+// /64) to PublicReportsPerMinute (default 10, also the burst) by a token bucket
+// in the instance. Lambda instances do not share it, so in AWS it is a second
+// line: the stage throttling of the API Gateway is the real limit. The source
+// IP is API Gateway's sourceIp (or the TCP peer locally); X-Forwarded-For is
+// never read.
+package httpapi

@@ -1,0 +1,89 @@
+package httpapi
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/incidentd/incidentd/shared/incident"
+)
+
+// apiError is an error the API itself raises about a request (a body it cannot
+// read, a missing token), with the status and code to answer.
+type apiError struct {
+	status  int
+	code    string
+	message string
+	// header holds response headers that go with the error (WWW-Authenticate,
+	// Allow, Retry-After).
+	header http.Header
+}
+
+func (e *apiError) Error() string { return e.message }
+
+func newError(status int, code, message string) *apiError {
+	return &apiError{status: status, code: code, message: message}
+}
+
+func (e *apiError) with(key, value string) *apiError {
+	if e.header == nil {
+		e.header = http.Header{}
+	}
+	e.header.Set(key, value)
+	return e
+}
+
+// errorBody is the JSON of every error response.
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// classify is the one place that maps errors to HTTP answers. Bad input is 400
+// whatever its kind (syntax, unknown field, a broken domain rule), told apart by
+// the code, so that a client has one status to treat as "fix the request";
+// 422 is not used. Anything unrecognised is a 500 whose message says nothing
+// about the cause (the log has it).
+func classify(err error) (status int, code, message string, header http.Header) {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return ae.status, ae.code, ae.message, ae.header
+	}
+	// The domain's messages are written for the person who sent the request;
+	// other errors of a domain kind (from the store) get a fixed message.
+	var de *incident.Error
+	domainMessage := func(fallback string) string {
+		if errors.As(err, &de) {
+			return de.Message
+		}
+		return fallback
+	}
+	switch {
+	case errors.Is(err, incident.ErrInvalid):
+		return http.StatusBadRequest, "invalid", domainMessage("the request is invalid"), nil
+	case errors.Is(err, incident.ErrNotFound):
+		return http.StatusNotFound, "not_found", domainMessage("not found"), nil
+	case errors.Is(err, incident.ErrConflict), errors.Is(err, incident.ErrDuplicate):
+		return http.StatusConflict, "conflict", domainMessage("the resource changed while the request was applied; retry"), nil
+	}
+	return http.StatusInternalServerError, "internal", "internal error", nil
+}
+
+// writeError answers err as JSON. Server errors are logged with the request id,
+// which the message repeats so that a report can be matched with the log.
+func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	status, code, message, header := classify(err)
+	rid := RequestID(r.Context())
+	if status >= 500 {
+		a.log.ErrorContext(r.Context(), "request failed", "request_id", rid,
+			"method", r.Method, "path", r.URL.Path, "error", err.Error())
+		message += " (request id " + rid + ")"
+	}
+	for k, vs := range header {
+		w.Header()[k] = vs
+	}
+	writeJSON(w, status, errorBody{Error: errorDetail{Code: code, Message: message}})
+}

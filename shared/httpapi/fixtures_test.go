@@ -1,0 +1,107 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/incidentd/incidentd/shared/auth"
+	"github.com/incidentd/incidentd/shared/httpapi"
+	"github.com/incidentd/incidentd/shared/incident"
+)
+
+// fixtureIncidentID stands for an incident id in the events/api-*.json paths.
+const fixtureIncidentID = "01jd0000000000000000000000"
+
+// fixtureStatus is the answer each fixture gets against a table seeded with the
+// dev token, service checkout and one incident.
+var fixtureStatus = map[string]int{
+	"api-post-report.json":    202,
+	"api-list-incidents.json": 200,
+	"api-post-incident.json":  201,
+	"api-get-incident.json":   200,
+	"api-acknowledge.json":    200,
+	"api-identify.json":       200,
+	"api-resolve.json":        200,
+	"api-note.json":           201,
+	"api-patch-incident.json": 200,
+	"api-put-service.json":    200,
+	"api-get-service.json":    200,
+	"api-unauthorized.json":   401,
+	"api-bad-body.json":       400,
+}
+
+func fixtures(t testing.TB) []string {
+	t.Helper()
+	files, err := filepath.Glob("../../events/api-*.json")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no events/api-*.json fixtures: %v", err)
+	}
+	return files
+}
+
+// loadFixture reads a fixture as an event, with the placeholder id replaced.
+func loadFixture(t testing.TB, file, incidentID string) events.APIGatewayV2HTTPRequest {
+	t.Helper()
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw = []byte(strings.ReplaceAll(string(raw), fixtureIncidentID, incidentID))
+	var ev events.APIGatewayV2HTTPRequest
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	return ev
+}
+
+func TestReplayFixtures(t *testing.T) {
+	for _, file := range fixtures(t) {
+		name := filepath.Base(file)
+		want, ok := fixtureStatus[name]
+		if !ok {
+			t.Errorf("%s has no expected status in fixtureStatus", name)
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t, envOptions{})
+			ctx := context.Background()
+			if err := e.store.PutAPIToken(ctx, auth.LocalDevRecord(time.Now())); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.svc.PutServiceConfig(ctx, incident.ServiceConfig{Name: "checkout", DefaultSeverity: incident.SEV2}); err != nil {
+				t.Fatal(err)
+			}
+			id := e.declare(t)
+			ev := loadFixture(t, file, id)
+			if ev.Version != "2.0" || ev.RouteKey != "$default" || ev.RequestContext.HTTP.Method == "" || ev.RequestContext.RequestID == "" {
+				t.Errorf("got version %q routeKey %q method %q requestId %q, want a payload 2.0 $default event", ev.Version, ev.RouteKey, ev.RequestContext.HTTP.Method, ev.RequestContext.RequestID)
+			}
+			res, err := httpapi.NewLambda(e.api, e.logger).Handle(ctx, ev)
+			if err != nil {
+				t.Fatalf("Handle: %v", err)
+			}
+			var body map[string]any
+			if err := json.Unmarshal([]byte(res.Body), &body); err != nil {
+				t.Fatalf("got body %q: %v", res.Body, err)
+			}
+			if res.StatusCode != want {
+				t.Errorf("got %d %s, want %d", res.StatusCode, res.Body, want)
+			}
+			if got := res.Headers["X-Request-Id"]; got != ev.RequestContext.RequestID {
+				t.Errorf("got X-Request-Id %q, want API Gateway's %q", got, ev.RequestContext.RequestID)
+			}
+		})
+	}
+	for name := range fixtureStatus {
+		if _, err := os.Stat(filepath.Join("../../events", name)); err != nil {
+			t.Errorf("fixture %s is missing: %v", name, err)
+		}
+	}
+}

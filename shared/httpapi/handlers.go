@@ -1,0 +1,349 @@
+package httpapi
+
+import (
+	"fmt"
+	"net/http"
+	"net/mail"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/incidentd/incidentd/shared/incident"
+)
+
+// Request bodies. Every field is optional to the decoder; the domain says which
+// ones a request needs, so the rules live in one place.
+
+type reportRequest struct {
+	Service       string        `json:"service"`
+	Summary       string        `json:"summary"`
+	Description   string        `json:"description"`
+	Reporter      *reporterBody `json:"reporter"`
+	AffectedUsers int           `json:"affected_users"`
+}
+
+type reporterBody struct {
+	Name  string `json:"name"`
+	Email string `json:"email"`
+}
+
+// Limits on reporter fields, which the domain stores as given.
+const (
+	maxReporterName  = 200
+	maxReporterEmail = 254
+	maxIdempotency   = 255
+)
+
+func (a *API) postReport(w http.ResponseWriter, r *http.Request, p principal) error {
+	var req reportRequest
+	if err := a.decode(w, r, &req, decodeOptions{}); err != nil {
+		return err
+	}
+	key, err := idempotencyKey(r)
+	if err != nil {
+		return err
+	}
+	in := incident.ReportInput{
+		Service: strings.TrimSpace(req.Service), Summary: req.Summary, Description: req.Description,
+		AffectedUsers: req.AffectedUsers,
+	}
+	if req.Reporter != nil {
+		in.ReporterName = strings.TrimSpace(req.Reporter.Name)
+		in.ReporterEmail = strings.TrimSpace(req.Reporter.Email)
+	}
+	if err := checkReporter(in.ReporterName, in.ReporterEmail); err != nil {
+		return err
+	}
+	// Keys are scoped to who sent them, so one client cannot replay (or block)
+	// another's report by guessing its key.
+	namespace := "public"
+	switch {
+	case p.token != nil:
+		namespace = "token:" + p.token.ID
+		if in.ReporterName == "" && in.ReporterEmail == "" {
+			in.ReporterName = p.actor // an integration reporting for itself
+		}
+	case in.ReporterName == "" && in.ReporterEmail == "":
+		return incident.Invalidf("reporter.email or reporter.name is required for a report sent without a token")
+	}
+	if in.Service == "" {
+		return incident.Invalidf("service is required")
+	}
+	if key != "" {
+		in.DeliveryID = "api:report:" + namespace + ":" + key
+	}
+	res, err := a.svc.Report(r.Context(), in)
+	if err != nil {
+		return err
+	}
+	if res.Duplicate {
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
+	writeJSON(w, http.StatusAccepted, reportView{ReportID: res.ReportID, IncidentID: res.IncidentID, Deduplicated: res.Deduplicated()})
+	return nil
+}
+
+// idempotencyKey reads the Idempotency-Key header: 1-255 visible ASCII characters.
+func idempotencyKey(r *http.Request) (string, error) {
+	vs := r.Header.Values("Idempotency-Key")
+	if len(vs) == 0 {
+		return "", nil
+	}
+	k := vs[0]
+	if len(vs) > 1 || k == "" || len(k) > maxIdempotency || strings.ContainsFunc(k, func(c rune) bool { return c < 0x21 || c > 0x7e }) {
+		return "", incident.Invalidf("Idempotency-Key must be one value of 1-%d visible ASCII characters", maxIdempotency)
+	}
+	return k, nil
+}
+
+func checkReporter(name, email string) error {
+	if len(name) > maxReporterName || strings.ContainsFunc(name, isControl) {
+		return incident.Invalidf("reporter.name must be at most %d characters, without control characters", maxReporterName)
+	}
+	if email == "" {
+		return nil
+	}
+	addr, err := mail.ParseAddress(email)
+	if err != nil || addr.Address != email || len(email) > maxReporterEmail {
+		return incident.Invalidf("reporter.email %q is not an e-mail address", email)
+	}
+	return nil
+}
+
+func isControl(c rune) bool { return c < 0x20 || c == 0x7f }
+
+// listParams are the query parameters of GET /incidents.
+var listParams = map[string]bool{"status": true, "service": true, "limit": true, "cursor": true}
+
+func (a *API) listIncidents(w http.ResponseWriter, r *http.Request, _ principal) error {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return incident.Invalidf("the query string is malformed")
+	}
+	for k, vs := range q {
+		if !listParams[k] {
+			return incident.Invalidf("unknown query parameter %q (known: status, service, limit, cursor)", k)
+		}
+		if len(vs) > 1 {
+			return incident.Invalidf("query parameter %q is given %d times", k, len(vs))
+		}
+	}
+	query := incident.Query{Status: q.Get("status"), Service: q.Get("service"), Cursor: q.Get("cursor")}
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return incident.Invalidf("limit %q is not a whole number", s)
+		}
+		query.Limit = n
+		if n == 0 {
+			return incident.Invalidf("limit 0 is not between 1 and 100")
+		}
+	}
+	page, err := a.svc.List(r.Context(), query)
+	if err != nil {
+		return err
+	}
+	out := listView{Items: make([]incidentView, 0, len(page.Items))}
+	for _, inc := range page.Items {
+		out.Items = append(out.Items, viewIncident(inc))
+	}
+	if page.NextCursor != "" {
+		out.NextCursor = &page.NextCursor
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+type declareRequest struct {
+	Service     string `json:"service"`
+	Title       string `json:"title"`
+	Severity    string `json:"severity"`
+	Description string `json:"description"`
+}
+
+func (a *API) declareIncident(w http.ResponseWriter, r *http.Request, p principal) error {
+	var req declareRequest
+	if err := a.decode(w, r, &req, decodeOptions{}); err != nil {
+		return err
+	}
+	d := incident.Declaration{Service: req.Service, Title: req.Title, Actor: p.actor, Text: req.Description}
+	if req.Severity != "" {
+		sev, err := incident.ParseSeverity(req.Severity)
+		if err != nil {
+			return err
+		}
+		d.Severity = sev
+	}
+	inc, err := a.svc.Declare(r.Context(), d)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/incidents/"+inc.ID)
+	writeJSON(w, http.StatusCreated, viewIncident(inc))
+	return nil
+}
+
+func (a *API) getIncident(w http.ResponseWriter, r *http.Request, _ principal) error {
+	inc, tl, err := a.svc.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	v := viewIncident(inc)
+	entries := make([]entryView, 0, len(tl))
+	for _, e := range tl {
+		entries = append(entries, viewEntry(e))
+	}
+	v.Timeline = &entries
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
+type patchRequest struct {
+	Severity  *string `json:"severity"`
+	Title     *string `json:"title"`
+	Commander *string `json:"commander"`
+}
+
+func (a *API) patchIncident(w http.ResponseWriter, r *http.Request, p principal) error {
+	var req patchRequest
+	if err := a.decode(w, r, &req, decodeOptions{}); err != nil {
+		return err
+	}
+	patch := incident.Patch{Title: req.Title, Commander: req.Commander}
+	if req.Severity != nil {
+		sev, err := incident.ParseSeverity(*req.Severity)
+		if err != nil {
+			return err
+		}
+		patch.Severity = &sev
+	}
+	inc, err := a.svc.Update(r.Context(), r.PathValue("id"), p.actor, patch)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, viewIncident(inc))
+	return nil
+}
+
+// acknowledgeRequest is empty: the actor is the token's. The body may be
+// absent or {}.
+type acknowledgeRequest struct{}
+
+func (a *API) acknowledge(w http.ResponseWriter, r *http.Request, p principal) error {
+	var req acknowledgeRequest
+	if err := a.decode(w, r, &req, decodeOptions{allowEmpty: true}); err != nil {
+		return err
+	}
+	inc, err := a.svc.Acknowledge(r.Context(), r.PathValue("id"), p.actor)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, viewIncident(inc))
+	return nil
+}
+
+type identifyRequest struct {
+	Text string `json:"text"`
+}
+
+func (a *API) identify(w http.ResponseWriter, r *http.Request, p principal) error {
+	var req identifyRequest
+	if err := a.decode(w, r, &req, decodeOptions{allowEmpty: true}); err != nil {
+		return err
+	}
+	inc, err := a.svc.Identify(r.Context(), r.PathValue("id"), p.actor, req.Text)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, viewIncident(inc))
+	return nil
+}
+
+type resolveRequest struct {
+	RootCause string `json:"root_cause"`
+	Fix       string `json:"fix"`
+}
+
+func (a *API) resolve(w http.ResponseWriter, r *http.Request, p principal) error {
+	var req resolveRequest
+	if err := a.decode(w, r, &req, decodeOptions{allowEmpty: true}); err != nil {
+		return err
+	}
+	inc, err := a.svc.Resolve(r.Context(), r.PathValue("id"), p.actor, incident.Resolution{RootCause: req.RootCause, Fix: req.Fix})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, viewIncident(inc))
+	return nil
+}
+
+type noteRequest struct {
+	Text string `json:"text"`
+}
+
+func (a *API) addNote(w http.ResponseWriter, r *http.Request, p principal) error {
+	var req noteRequest
+	if err := a.decode(w, r, &req, decodeOptions{}); err != nil {
+		return err
+	}
+	e, err := a.svc.AddNote(r.Context(), r.PathValue("id"), p.actor, req.Text)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, viewEntry(e))
+	return nil
+}
+
+func (a *API) listServices(w http.ResponseWriter, r *http.Request, _ principal) error {
+	cs, err := a.svc.Services(r.Context())
+	if err != nil {
+		return fmt.Errorf("list services: %w", err)
+	}
+	out := servicesView{Items: make([]incident.ServiceConfig, 0, len(cs))}
+	for _, c := range cs {
+		out.Items = append(out.Items, viewService(c))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (a *API) getService(w http.ResponseWriter, r *http.Request, _ principal) error {
+	c, err := a.svc.ServiceConfig(r.Context(), r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, viewService(c))
+	return nil
+}
+
+// serviceRequest is a service's config as PUT: incident.ServiceConfig without
+// the name (the path's) and updated_at (the server's). PUT replaces the whole
+// config; a field left out takes its default.
+type serviceRequest struct {
+	Policy              string              `json:"policy"`
+	DefaultSeverity     incident.Severity   `json:"default_severity"`
+	AutoResolve         bool                `json:"auto_resolve"`
+	PagingSeverities    []incident.Severity `json:"paging_severities"`
+	Alarms              []string            `json:"alarms"`
+	ReportThreshold     int                 `json:"report_threshold"`
+	ReportWindowMinutes int                 `json:"report_window_minutes"`
+	ReportSeverity      incident.Severity   `json:"report_severity"`
+}
+
+func (a *API) putService(w http.ResponseWriter, r *http.Request, _ principal) error {
+	var req serviceRequest
+	if err := a.decode(w, r, &req, decodeOptions{}); err != nil {
+		return err
+	}
+	c, err := a.svc.PutServiceConfig(r.Context(), incident.ServiceConfig{
+		Name: r.PathValue("name"), Policy: req.Policy, DefaultSeverity: req.DefaultSeverity,
+		AutoResolve: req.AutoResolve, PagingSeverities: req.PagingSeverities, Alarms: req.Alarms,
+		ReportThreshold: req.ReportThreshold, ReportWindowMinutes: req.ReportWindowMinutes,
+		ReportSeverity: req.ReportSeverity,
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, viewService(c))
+	return nil
+}

@@ -1,0 +1,414 @@
+// Package incidenttest holds an in-memory incident.Store for the unit tests of
+// the incident domain. It honours the contract the DynamoDB store honours
+// (atomic changes, conditional writes, expiring dedup and delivery records), so
+// the domain's rules can be tested quickly and under -race. Anything that tests
+// the real store, or code built on it, belongs against DynamoDB Local instead.
+package incidenttest
+
+import (
+	"cmp"
+	"context"
+	"encoding/base64"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/incidentd/incidentd/shared/incident"
+)
+
+var _ incident.Store = (*Store)(nil)
+
+// Store is an in-memory incident.Store. The zero value is not usable; call New.
+type Store struct {
+	now func() time.Time
+
+	mu         sync.Mutex
+	incidents  map[string]incident.Incident
+	timelines  map[string][]incident.Entry
+	reports    map[string][]incident.Report
+	dedups     map[string]incident.DedupRecord
+	deliveries map[string]delivery
+	configs    map[string]incident.ServiceConfig
+	writes     int
+}
+
+type delivery struct {
+	result  incident.Result
+	expires time.Time
+}
+
+// New returns an empty store that reads the time from now (nil means
+// time.Now) to decide which dedup and delivery records have expired, as
+// DynamoDB's condition on expires_at does before TTL deletes the item.
+func New(now func() time.Time) *Store {
+	if now == nil {
+		now = time.Now
+	}
+	return &Store{
+		now:        now,
+		incidents:  map[string]incident.Incident{},
+		timelines:  map[string][]incident.Entry{},
+		reports:    map[string][]incident.Report{},
+		dedups:     map[string]incident.DedupRecord{},
+		deliveries: map[string]delivery{},
+		configs:    map[string]incident.ServiceConfig{},
+	}
+}
+
+// Incident returns the incident with the given id, or ErrNotFound.
+func (s *Store) Incident(ctx context.Context, id string) (incident.Incident, error) {
+	if err := ctx.Err(); err != nil {
+		return incident.Incident{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	inc, ok := s.incidents[id]
+	if !ok {
+		return incident.Incident{}, incident.NotFoundf("incident %s not found", id)
+	}
+	return copyIncident(inc), nil
+}
+
+// Timeline returns the incident's entries, oldest first (entries of one time
+// in the order they were written).
+func (s *Store) Timeline(ctx context.Context, id string) ([]incident.Entry, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.incidents[id]; !ok {
+		return nil, incident.NotFoundf("incident %s not found", id)
+	}
+	tl := make([]incident.Entry, 0, len(s.timelines[id]))
+	for _, e := range s.timelines[id] {
+		tl = append(tl, copyEntry(e))
+	}
+	slices.SortStableFunc(tl, func(a, b incident.Entry) int { return a.At.Compare(b.At) })
+	return tl, nil
+}
+
+// IncidentByDedupKey returns the incident the key's live record points at, or
+// ErrNotFound.
+func (s *Store) IncidentByDedupKey(ctx context.Context, key string) (incident.Incident, error) {
+	if err := ctx.Err(); err != nil {
+		return incident.Incident{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec, ok := s.liveDedup(key)
+	if !ok {
+		return incident.Incident{}, fmt.Errorf("dedup key %s: %w", key, incident.ErrNotFound)
+	}
+	inc, ok := s.incidents[rec.IncidentID]
+	if !ok {
+		return incident.Incident{}, fmt.Errorf("incident %s of dedup key %s: %w", rec.IncidentID, key, incident.ErrNotFound)
+	}
+	return copyIncident(inc), nil
+}
+
+// Delivery returns the recorded result of a live delivery, or ErrNotFound.
+func (s *Store) Delivery(ctx context.Context, deliveryID string) (incident.Result, error) {
+	if err := ctx.Err(); err != nil {
+		return incident.Result{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, ok := s.liveDelivery(deliveryID)
+	if !ok {
+		return incident.Result{}, fmt.Errorf("delivery %s: %w", deliveryID, incident.ErrNotFound)
+	}
+	return d.result, nil
+}
+
+// Apply writes a change atomically: every condition is checked before anything
+// is written. A failed condition is a plain wrapped ErrConflict (a lost race the
+// service retries), never an *incident.Error (a refusal it does not retry).
+func (s *Store) Apply(ctx context.Context, ch incident.Change) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := ch.Incident.ID
+	if id == "" {
+		return fmt.Errorf("apply change: incident has no id")
+	}
+	if ch.DeliveryID != "" {
+		if _, ok := s.liveDelivery(ch.DeliveryID); ok {
+			return fmt.Errorf("apply delivery %s: %w", ch.DeliveryID, incident.ErrDuplicate)
+		}
+	}
+	cur, exists := s.incidents[id]
+	var next incident.Incident
+	switch ch.Kind {
+	case incident.Create:
+		if exists {
+			return fmt.Errorf("create incident %s: exists: %w", id, incident.ErrConflict)
+		}
+		next = copyIncident(ch.Incident)
+	case incident.Update:
+		if !exists {
+			return fmt.Errorf("update incident %s: %w", id, incident.ErrNotFound)
+		}
+		if cur.Version != ch.ExpectVersion {
+			return fmt.Errorf("update incident %s: version %d, expected %d: %w", id, cur.Version, ch.ExpectVersion, incident.ErrConflict)
+		}
+		next = copyIncident(ch.Incident)
+	case incident.Append:
+		if !exists {
+			return fmt.Errorf("append to incident %s: %w", id, incident.ErrNotFound)
+		}
+		if cur.Status != ch.ExpectStatus {
+			return fmt.Errorf("append to incident %s: status %s, expected %s: %w", id, cur.Status, ch.ExpectStatus, incident.ErrConflict)
+		}
+		next = copyIncident(cur)
+		next.SignalCount += ch.Signals
+		next.LastSignalAt = later(next.LastSignalAt, ch.Incident.LastSignalAt)
+		next.UpdatedAt = later(next.UpdatedAt, ch.Incident.UpdatedAt)
+		next.Version++
+	case incident.Touch:
+		if !exists {
+			return fmt.Errorf("touch incident %s: %w", id, incident.ErrNotFound)
+		}
+		next = copyIncident(cur)
+		next.UpdatedAt = later(next.UpdatedAt, ch.Incident.UpdatedAt)
+		next.Version++
+	default:
+		return fmt.Errorf("apply change to incident %s: unknown kind %d", id, ch.Kind)
+	}
+	if d := ch.Dedup; d != nil {
+		rec, live := s.liveDedup(d.Key)
+		switch {
+		case d.Claim && live && (d.Replaces == "" || rec.IncidentID != d.Replaces):
+			return fmt.Errorf("claim dedup key %s: points at %s: %w", d.Key, rec.IncidentID, incident.ErrConflict)
+		case !d.Claim && (!live || rec.IncidentID != d.IncidentID):
+			return fmt.Errorf("dedup key %s: no longer points at %s: %w", d.Key, d.IncidentID, incident.ErrConflict)
+		}
+	}
+
+	// Every condition holds: write.
+	s.writes++
+	s.incidents[id] = next
+	for _, e := range ch.Entries {
+		s.timelines[id] = append(s.timelines[id], copyEntry(e))
+	}
+	if d := ch.Dedup; d != nil {
+		s.dedups[d.Key] = incident.DedupRecord{Key: d.Key, IncidentID: d.IncidentID, ExpiresAt: d.ExpiresAt}
+	}
+	if ch.Report != nil {
+		s.reports[id] = append(s.reports[id], *ch.Report)
+	}
+	if ch.DeliveryID != "" {
+		s.deliveries[ch.DeliveryID] = delivery{result: ch.Result, expires: ch.DeliveryExpires}
+	}
+	return nil
+}
+
+// Incidents lists incidents newest first (by creation time, then id).
+func (s *Store) Incidents(ctx context.Context, q incident.Query) (incident.Page, error) {
+	if err := ctx.Err(); err != nil {
+		return incident.Page{}, err
+	}
+	limit := q.Limit
+	if limit == 0 {
+		limit = 25
+	}
+	if limit < 1 || limit > 100 {
+		return incident.Page{}, incident.Invalidf("limit %d is not between 1 and 100", q.Limit)
+	}
+	var after *incident.Incident
+	if q.Cursor != "" {
+		c, err := decodeCursor(q.Cursor)
+		if err != nil {
+			return incident.Page{}, err
+		}
+		after = &c
+	}
+	s.mu.Lock()
+	all := make([]incident.Incident, 0, len(s.incidents))
+	for _, inc := range s.incidents {
+		if matches(inc, q) && (after == nil || newer(*after, inc)) {
+			all = append(all, copyIncident(inc))
+		}
+	}
+	s.mu.Unlock()
+	slices.SortFunc(all, func(a, b incident.Incident) int {
+		if newer(a, b) {
+			return -1
+		}
+		return 1
+	})
+	page := incident.Page{Items: all}
+	if len(all) > limit {
+		page.Items = all[:limit]
+		page.NextCursor = encodeCursor(all[limit-1])
+	}
+	return page, nil
+}
+
+func matches(inc incident.Incident, q incident.Query) bool {
+	if q.Service != "" && inc.Service != q.Service {
+		return false
+	}
+	switch q.Status {
+	case "", "all":
+		return true
+	case "open":
+		return inc.Status.Open()
+	}
+	return string(inc.Status) == q.Status
+}
+
+// newer reports whether a lists before b.
+func newer(a, b incident.Incident) bool {
+	if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+		return c > 0
+	}
+	return a.ID > b.ID
+}
+
+func encodeCursor(inc incident.Incident) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(inc.CreatedAt.UTC().Format(time.RFC3339Nano) + "|" + inc.ID))
+}
+
+func decodeCursor(c string) (incident.Incident, error) {
+	bad := incident.Invalidf("cursor %q is not valid", c)
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		return incident.Incident{}, bad
+	}
+	at, id, ok := strings.Cut(string(b), "|")
+	if !ok {
+		return incident.Incident{}, bad
+	}
+	t, err := time.Parse(time.RFC3339Nano, at)
+	if err != nil || !incident.ValidID(id) {
+		return incident.Incident{}, bad
+	}
+	return incident.Incident{ID: id, CreatedAt: t}, nil
+}
+
+// ServiceConfig returns the named service's config, or ErrNotFound.
+func (s *Store) ServiceConfig(ctx context.Context, name string) (incident.ServiceConfig, error) {
+	if err := ctx.Err(); err != nil {
+		return incident.ServiceConfig{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.configs[name]
+	if !ok {
+		return incident.ServiceConfig{}, incident.NotFoundf("service %q not found", name)
+	}
+	return copyConfig(c), nil
+}
+
+// ListServiceConfigs returns every configured service, by name.
+func (s *Store) ListServiceConfigs(ctx context.Context) ([]incident.ServiceConfig, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]incident.ServiceConfig, 0, len(s.configs))
+	for _, c := range s.configs {
+		out = append(out, copyConfig(c))
+	}
+	slices.SortFunc(out, func(a, b incident.ServiceConfig) int { return cmp.Compare(a.Name, b.Name) })
+	return out, nil
+}
+
+// PutServiceConfig creates or replaces a service's config.
+func (s *Store) PutServiceConfig(ctx context.Context, c incident.ServiceConfig) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.configs[c.Name] = copyConfig(c)
+	return nil
+}
+
+// Reports returns the reports stored with an incident, in the order written.
+func (s *Store) Reports(id string) []incident.Report {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.reports[id])
+}
+
+// Dedup returns the dedup record of key as stored, expired or not, so tests can
+// see its expiry.
+func (s *Store) Dedup(key string) (incident.DedupRecord, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec, ok := s.dedups[key]
+	return rec, ok
+}
+
+// Writes counts the changes applied so far; a refused change does not count.
+func (s *Store) Writes() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.writes
+}
+
+// liveDedup returns key's record unless it has expired. The caller holds mu.
+func (s *Store) liveDedup(key string) (incident.DedupRecord, bool) {
+	rec, ok := s.dedups[key]
+	if !ok || expired(rec.ExpiresAt, s.now()) {
+		return incident.DedupRecord{}, false
+	}
+	return rec, true
+}
+
+// liveDelivery returns the delivery's record unless it has expired. The caller
+// holds mu.
+func (s *Store) liveDelivery(id string) (delivery, bool) {
+	d, ok := s.deliveries[id]
+	if !ok || expired(d.expires, s.now()) {
+		return delivery{}, false
+	}
+	return d, true
+}
+
+// expired: a zero expiry never expires.
+func expired(at, now time.Time) bool { return !at.IsZero() && !at.After(now) }
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// copyIncident copies inc so that neither the store nor its caller sees the
+// other's later writes through shared pointers or slices.
+func copyIncident(inc incident.Incident) incident.Incident {
+	inc.AcknowledgedAt = copyTime(inc.AcknowledgedAt)
+	inc.IdentifiedAt = copyTime(inc.IdentifiedAt)
+	inc.ResolvedAt = copyTime(inc.ResolvedAt)
+	inc.RecoveredAt = copyTime(inc.RecoveredAt)
+	inc.Reporters = slices.Clone(inc.Reporters)
+	return inc
+}
+
+func copyTime(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	v := *t
+	return &v
+}
+
+func copyEntry(e incident.Entry) incident.Entry {
+	e.Samples = slices.Clone(e.Samples)
+	return e
+}
+
+func copyConfig(c incident.ServiceConfig) incident.ServiceConfig {
+	c.PagingSeverities = slices.Clone(c.PagingSeverities)
+	c.Alarms = slices.Clone(c.Alarms)
+	return c
+}

@@ -1,0 +1,158 @@
+package logscan
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// maxTemplate bounds the readable template kept with a fingerprint.
+const maxTemplate = 200
+
+// maxFingerprinted bounds the text that is normalized; the start of an error
+// message is what tells errors apart.
+const maxFingerprinted = 2048
+
+// Fingerprint groups error lines that are "the same error": it normalizes the
+// line's message and hashes it. It returns the key (the first 16 hex digits of
+// the SHA-256 of the normalized text) and a readable template (the normalized
+// text, at most 200 bytes).
+//
+// The message's telling line is used: its first line, or the last line of a
+// Python traceback. Then, in this order:
+//   - quoted strings ("…", and '…' after a space or punctuation) → <str>
+//   - UUIDs → <uuid>
+//   - timestamps (ISO 8601 and "2006-01-02 15:04:05,000", times, common log
+//     format, syslog) → <ts>
+//   - e-mail addresses → <email>; URL query strings → ?<query>
+//   - IPv4 addresses (with port) and full IPv6 addresses → <ip>
+//   - 0x… and hex runs of 8+ digits with a digit among them → <hex>
+//   - words of 6+ characters mixing letters and digits (ord_8f7a6b, i-0abc123,
+//     user42) → <id>, except a number with a unit (3001ms, 1.5GB); numbers
+//     (with decimals) → <n>, so /orders/123 → /orders/<n> and "after 3001ms" →
+//     "after <n>ms"
+//   - whitespace collapsed; leading placeholders, level words and separators
+//     (the timestamp, request id and level of a log prefix) dropped.
+//
+// An access-log line (Line.Status set) fingerprints as "HTTP <status>
+// responses": a failing service answers 5xx on many paths, and splitting them
+// by path would keep each below the threshold.
+func Fingerprint(l Line) (key, template string) {
+	norm := normalize(l.Message)
+	if l.Status != 0 {
+		norm = "HTTP " + strconv.Itoa(l.Status) + " responses"
+	}
+	if norm == "" {
+		norm = "(empty message)"
+	}
+	sum := sha256.Sum256([]byte(norm))
+	return hex.EncodeToString(sum[:8]), truncateText(norm, maxTemplate)
+}
+
+var (
+	doubleQuoted = regexp.MustCompile(`"(?:[^"\\\n]|\\.)*"`)
+	singleQuoted = regexp.MustCompile(`(^|[\s(\[{=:,])'[^'\n]*'`)
+	uuidRe       = regexp.MustCompile(`\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b`)
+	timestampRes = []*regexp.Regexp{
+		regexp.MustCompile(`\b\d{4}[-/]\d{2}[-/]\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2}|\b))?`),
+		regexp.MustCompile(`\b\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2}(?: [+-]\d{4})?`),
+		regexp.MustCompile(`\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +\d{1,2} \d{2}:\d{2}:\d{2}\b`),
+		regexp.MustCompile(`\b\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?`),
+	}
+	emailRe  = regexp.MustCompile(`\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b`)
+	queryRe  = regexp.MustCompile(`([\w/.-])\?[^\s"'<>]*`)
+	ipv4Re   = regexp.MustCompile(`\b\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?\b`)
+	ipv6Re   = regexp.MustCompile(`\b(?:[0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}\b`)
+	hex0xRe  = regexp.MustCompile(`\b0[xX][0-9a-fA-F]+\b`)
+	hexRunRe = regexp.MustCompile(`\b[0-9a-fA-F]{8,}\b`)
+	wordRe   = regexp.MustCompile(`[\p{L}\p{N}_-]*\d[\p{L}\p{N}_-]*`)
+	numberRe = regexp.MustCompile(`\d+(?:\.\d+)?`)
+	withUnit = regexp.MustCompile(`^\d+(?:\.\d+)?[A-Za-z]{1,3}$`)
+	spaceRe  = regexp.MustCompile(`\s+`)
+)
+
+// normalize turns a message into its template.
+func normalize(msg string) string {
+	s := clip(msg)
+	s = tellingLine(s)
+	if len(s) > maxFingerprinted {
+		s = truncateText(s, maxFingerprinted)
+	}
+	s = doubleQuoted.ReplaceAllString(s, "<str>")
+	s = singleQuoted.ReplaceAllString(s, "$1<str>")
+	s = uuidRe.ReplaceAllString(s, "<uuid>")
+	for _, re := range timestampRes {
+		s = re.ReplaceAllString(s, "<ts>")
+	}
+	s = emailRe.ReplaceAllString(s, "<email>")
+	s = queryRe.ReplaceAllString(s, "$1?<query>")
+	s = ipv4Re.ReplaceAllString(s, "<ip>")
+	s = ipv6Re.ReplaceAllString(s, "<ip>")
+	s = hex0xRe.ReplaceAllString(s, "<hex>")
+	s = hexRunRe.ReplaceAllStringFunc(s, func(w string) string {
+		if strings.IndexFunc(w, unicode.IsDigit) < 0 {
+			return w // an all-letter word such as "deadbeefcafe" or "accepted"
+		}
+		return "<hex>"
+	})
+	s = wordRe.ReplaceAllStringFunc(s, func(w string) string {
+		if withUnit.MatchString(w) {
+			return numberRe.ReplaceAllString(w, "<n>") // 3001ms, 1.5GB
+		}
+		if utf8.RuneCountInString(w) >= 6 && strings.IndexFunc(w, unicode.IsLetter) >= 0 {
+			return "<id>"
+		}
+		return numberRe.ReplaceAllString(w, "<n>")
+	})
+	s = strings.TrimSpace(spaceRe.ReplaceAllString(s, " "))
+	return dropPrefix(s)
+}
+
+// dropPrefix removes what a log prefix leaves at the start of a template: the
+// placeholders of its timestamp and request id, its level, separators.
+func dropPrefix(s string) string {
+	rest := s
+	for rest != "" {
+		tok, after, _ := strings.Cut(rest, " ")
+		if !prefixToken(tok) {
+			break
+		}
+		rest = after
+	}
+	if rest == "" {
+		return s // nothing but a prefix: keep it, it is all there is
+	}
+	return rest
+}
+
+func prefixToken(tok string) bool {
+	t := strings.Trim(tok, "[]()<>:|,;-=")
+	switch {
+	case t == "":
+		return true // a separator such as "-" or "|"
+	case tok == "<ts>" || tok == "<uuid>" || tok == "<n>" || tok == "<hex>" || tok == "<id>" || tok == "<ip>":
+		return true
+	case strings.Trim(tok, "[]:") == "<ts>" || strings.Trim(tok, "[]:") == "<n>":
+		return true
+	case len(tok) == 4 && strings.Contains("IWEF", tok[:1]) && tok[1:] == "<n>":
+		return true // klog's "E0102"
+	}
+	bracketed := strings.HasPrefix(tok, "[") || strings.HasPrefix(tok, "<")
+	return levelOfName(t) != levelNone && (t == strings.ToUpper(t) || bracketed)
+}
+
+// truncateText cuts s to at most n bytes without splitting a UTF-8 sequence,
+// marking the cut with "…".
+func truncateText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return strings.TrimSpace(s[:n]) + "…"
+}

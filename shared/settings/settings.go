@@ -1,0 +1,78 @@
+// Package settings reads the platform's settings from the environment, the same
+// way in every Lambda and in the local runtime.
+package settings
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/incidentd/incidentd/shared/incident"
+)
+
+// Settings are the values every function shares.
+type Settings struct {
+	// Table is the DynamoDB table (TABLE_NAME, required).
+	Table string
+	// DefaultService receives signals no rule maps to a service
+	// (DEFAULT_SERVICE, default "unassigned").
+	DefaultService string
+	// ReopenWindow: a resolved incident whose signal fires again within it is
+	// reopened (REOPEN_WINDOW, a Go duration, default 30m).
+	ReopenWindow time.Duration
+	// PublicReports lets POST /reports through without a token (PUBLIC_REPORTS).
+	PublicReports bool
+	// LogLevel is debug, info, warn or error (LOG_LEVEL, default info).
+	LogLevel slog.Level
+}
+
+// FromEnv reads the settings through getenv (os.Getenv in Lambda).
+func FromEnv(getenv func(string) string) (Settings, error) {
+	s := Settings{
+		Table:          strings.TrimSpace(getenv("TABLE_NAME")),
+		DefaultService: strings.TrimSpace(getenv("DEFAULT_SERVICE")),
+		ReopenWindow:   incident.DefaultReopenWindow,
+	}
+	if s.Table == "" {
+		return s, fmt.Errorf("TABLE_NAME is not set")
+	}
+	if s.DefaultService == "" {
+		s.DefaultService = incident.DefaultServiceName
+	}
+	if err := incident.ValidateServiceName(s.DefaultService); err != nil {
+		return s, fmt.Errorf("DEFAULT_SERVICE: %w", err)
+	}
+	if v := strings.TrimSpace(getenv("REOPEN_WINDOW")); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Minute || d > 7*24*time.Hour {
+			return s, fmt.Errorf("REOPEN_WINDOW %q is not a duration between 1m and 168h", v)
+		}
+		s.ReopenWindow = d
+	}
+	if v := strings.TrimSpace(getenv("PUBLIC_REPORTS")); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return s, fmt.Errorf("PUBLIC_REPORTS %q is not true or false", v)
+		}
+		s.PublicReports = b
+	}
+	if v := strings.TrimSpace(getenv("LOG_LEVEL")); v != "" {
+		if err := s.LogLevel.UnmarshalText([]byte(v)); err != nil {
+			return s, fmt.Errorf("LOG_LEVEL %q is not debug, info, warn or error", v)
+		}
+	}
+	return s, nil
+}
+
+// Rules are the incident service's rules these settings give.
+func (s Settings) Rules() incident.Rules {
+	return incident.Rules{DefaultService: s.DefaultService, ReopenWindow: s.ReopenWindow}
+}
+
+// Logger returns a JSON logger at the configured level, writing to w.
+func (s Settings) Logger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: s.LogLevel}))
+}
