@@ -66,7 +66,7 @@ func TestAlarmStateChangeRule(t *testing.T) {
 		"EventPattern": map[string]any{
 			"source":      []any{"aws.cloudwatch"},
 			"detail-type": []any{"CloudWatch Alarm State Change"},
-			"detail":      map[string]any{"state": map[string]any{"value": []any{"ALARM", "OK"}}},
+			"detail":      map[string]any{"state": map[string]any{"value": []any{"ALARM", "OK", "INSUFFICIENT_DATA"}}},
 		},
 		"Targets": []any{like(map[string]any{
 			"Arn":              arnOf(logicalID(t, "AWS::Lambda::Function", alarmsFn)),

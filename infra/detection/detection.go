@@ -115,14 +115,15 @@ func New(scope constructs.Construct, id string, props Props) *Detection {
 	// folds both into one signal (same alarm, same state change time).
 	ruleDLQ := dlq.New(c, "AlarmRuleDeadLetters")
 	d.AlarmRule = awsevents.NewRule(c, jsii.String("AlarmStateChange"), &awsevents.RuleProps{
-		Description: jsii.String("incidentd: CloudWatch alarm state changes to ALARM or OK, to the alarms function"),
+		Description: jsii.String("incidentd: CloudWatch alarm state changes, to the alarms function"),
 		EventPattern: &awsevents.EventPattern{
 			Source:     jsii.Strings("aws.cloudwatch"),
 			DetailType: jsii.Strings("CloudWatch Alarm State Change"),
-			// INSUFFICIENT_DATA is neither a problem nor a recovery; the SNS actions
-			// below skip it for the same reason.
+			// INSUFFICIENT_DATA too: it is noted on an open incident (a monitor
+			// that stops reporting during an incident matters) and ignored
+			// otherwise.
 			Detail: &map[string]interface{}{
-				"state": map[string]interface{}{"value": []string{"ALARM", "OK"}},
+				"state": map[string]interface{}{"value": []string{"ALARM", "OK", "INSUFFICIENT_DATA"}},
 			},
 		},
 	})

@@ -304,3 +304,25 @@ func TestLocalAPITokenIsSeeded(t *testing.T) {
 		t.Errorf("GET /incidents with LOCAL_API_TOKEN: got %d %s, want 200", status, body)
 	}
 }
+
+// Log groups map to services as in the deployed stack: from infra/services.json.
+func TestLocalLogsMapToMonitoredServices(t *testing.T) {
+	p, api, invoke := startLocal(t, nil)
+	fixture, err := os.ReadFile("../../events/logs-json-errors.json") // log group /aws/lambda/checkout-api
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, hdr, body := call(t, http.MethodPost, invoke.URL+"/2015-03-31/functions/logs/invocations", "", fixture)
+	if status != http.StatusOK || hdr.Get("X-Amz-Function-Error") != "" {
+		t.Fatalf("invoke logs: got %d %q %s", status, hdr.Get("X-Amz-Function-Error"), body)
+	}
+	var logIncidents []incidentView
+	for _, inc := range listIncidents(t, api.URL, p.token, "status=all") {
+		if inc.Source == "log" {
+			logIncidents = append(logIncidents, inc)
+		}
+	}
+	if len(logIncidents) != 1 || logIncidents[0].Service != "checkout" {
+		t.Fatalf("log incidents: got %+v, want one on checkout (its log group is listed in infra/services.json)", logIncidents)
+	}
+}

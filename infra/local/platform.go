@@ -8,12 +8,14 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/incidentd/incidentd/infra/services"
 	"github.com/incidentd/incidentd/shared/alarms"
 	"github.com/incidentd/incidentd/shared/auth"
 	"github.com/incidentd/incidentd/shared/dynamo"
@@ -48,11 +50,30 @@ var demoServices = []incident.ServiceConfig{
 // newPlatform creates the table in the DynamoDB Local at endpoint, seeds it and
 // wires the functions. getenv supplies the same variables the Lambdas read.
 func newPlatform(ctx context.Context, endpoint string, getenv func(string) string, logger *slog.Logger) (*platform, error) {
+	// The monitored services file the stack deploys from gives the defaults of
+	// DEFAULT_SERVICE and LOG_GROUP_SERVICES, as the stack sets them in AWS.
+	root, err := dynamolocal.ModuleRoot()
+	if err != nil {
+		return nil, err
+	}
+	monitored, err := services.Load(filepath.Join(root, "infra", "services.json"))
+	if err != nil {
+		return nil, err
+	}
+	groups, err := json.Marshal(monitored.LogGroupServices())
+	if err != nil {
+		return nil, err
+	}
+	defaults := map[string]string{
+		"TABLE_NAME":         localTable,
+		"DEFAULT_SERVICE":    monitored.DefaultService,
+		"LOG_GROUP_SERVICES": string(groups),
+	}
 	env := func(k string) string {
-		if k == "TABLE_NAME" && getenv(k) == "" {
-			return localTable
+		if v := getenv(k); v != "" {
+			return v
 		}
-		return getenv(k)
+		return defaults[k]
 	}
 	set, err := settings.FromEnv(env)
 	if err != nil {

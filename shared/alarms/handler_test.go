@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -21,19 +20,9 @@ import (
 	"github.com/incidentd/incidentd/shared/incident"
 )
 
-// TestMain starts DynamoDB Local for the handler tests. A fuzzing run
-// (go test -run='^$' -fuzz=...) runs none of them, and its worker processes
-// run TestMain too, so it does without the emulator.
-func TestMain(m *testing.M) {
-	flag.Parse()
-	if f := flag.Lookup("test.fuzz"); f != nil && f.Value.String() != "" {
-		os.Exit(m.Run())
-	}
-	if f := flag.Lookup("test.fuzzworker"); f != nil && f.Value.String() == "true" {
-		os.Exit(m.Run())
-	}
-	os.Exit(dynamotest.Run(m))
-}
+// TestMain stops DynamoDB Local after the tests; dynamotest starts it with the
+// first test that needs it, so fuzzing runs start none.
+func TestMain(m *testing.M) { os.Exit(dynamotest.Run(m)) }
 
 // services are the configured services of the handler tests.
 var services = []incident.ServiceConfig{

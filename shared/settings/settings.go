@@ -3,12 +3,17 @@
 package settings
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/incidentd/incidentd/shared/incident"
 )
@@ -75,4 +80,29 @@ func (s Settings) Rules() incident.Rules {
 // Logger returns a JSON logger at the configured level, writing to w.
 func (s Settings) Logger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: s.LogLevel}))
+}
+
+// Lambda is what every function's main builds once per cold start: the
+// settings, the AWS configuration and the default JSON logger.
+type Lambda struct {
+	Settings
+	AWS    aws.Config
+	Logger *slog.Logger
+}
+
+// ForLambda reads the settings and the AWS configuration from the environment
+// and installs the JSON logger (on stdout, where Lambda collects it) as slog's
+// default.
+func ForLambda(ctx context.Context) (Lambda, error) {
+	s, err := FromEnv(os.Getenv)
+	if err != nil {
+		return Lambda{}, err
+	}
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return Lambda{}, fmt.Errorf("load AWS config: %w", err)
+	}
+	logger := s.Logger(os.Stdout)
+	slog.SetDefault(logger)
+	return Lambda{Settings: s, AWS: cfg, Logger: logger}, nil
 }
