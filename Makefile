@@ -10,6 +10,8 @@ BUILD_DIR := .build
 NODE_STAMP := node_modules/.installed
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w"
 FUZZTIME ?= 60s
+# One worker: the API fuzz targets run against DynamoDB Local, one emulator per worker.
+FUZZFLAGS ?= -parallel=1
 
 .PHONY: all build test local synth deploy bench lint fuzz tools clean help
 
@@ -58,7 +60,7 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 60s)
 	  dir=$$($(GO) list -f '{{.Dir}}' $$pkg); \
 	  for t in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go 2>/dev/null | sed 's/^func //'); do \
 	    echo "fuzz $$pkg $$t for $(FUZZTIME)"; \
-	    $(GO) test -run='^$$' -fuzz="^$$t$$" -fuzztime=$(FUZZTIME) $$pkg; \
+	    $(GO) test -run='^$$' -fuzz="^$$t$$" -fuzztime=$(FUZZTIME) $(FUZZFLAGS) $$pkg; \
 	  done; \
 	done
 

@@ -147,11 +147,13 @@ func TestLogFilters(t *testing.T) {
 		textPattern = `?"ERROR" ?"FATAL" ?"panic" ?"Traceback"`
 	)
 	tests := []struct {
-		logGroup, service, pattern string
+		logGroup, service, pattern, subscription string
 	}{
-		{"/ecs/production/checkout", "checkout", jsonPattern},
-		{"/ecs/production/checkout-worker", "checkout", textPattern},
-		{"/aws/lambda/payments-api", "payments", jsonPattern},
+		// Every line goes to the logs function, which alone decides what is an
+		// error, unless the log group narrows it.
+		{"/ecs/production/checkout", "checkout", jsonPattern, ""},
+		{"/ecs/production/checkout-worker", "checkout", textPattern, `?"ERROR" ?"Exception"`},
+		{"/aws/lambda/payments-api", "payments", jsonPattern, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.logGroup, func(t *testing.T) {
@@ -168,7 +170,7 @@ func TestLogFilters(t *testing.T) {
 			})
 			has(t, "AWS::Logs::SubscriptionFilter", map[string]any{
 				"LogGroupName":   tt.logGroup,
-				"FilterPattern":  tt.pattern,
+				"FilterPattern":  tt.subscription,
 				"DestinationArn": logs,
 			})
 		})

@@ -9,6 +9,7 @@
 //	publicReports  PUBLIC_REPORTS: POST /reports without a token (false)
 //	apiRateLimit   API stage steady requests per second (50)
 //	apiBurstLimit  API stage burst (100)
+//	reopenWindow   REOPEN_WINDOW of every function, a Go duration (30m)
 package main
 
 import (
@@ -24,6 +25,7 @@ import (
 	"github.com/incidentd/incidentd/infra/function"
 	"github.com/incidentd/incidentd/infra/gobuild"
 	"github.com/incidentd/incidentd/infra/services"
+	"github.com/incidentd/incidentd/shared/settings"
 )
 
 // StackName is the CloudFormation stack cdk deploys.
@@ -88,6 +90,12 @@ func stackProps(app awscdk.App) (*StackProps, error) {
 	}
 	if err := function.CheckLogLevel(props.LogLevel); err != nil {
 		return nil, fmt.Errorf("context logLevel: %w", err)
+	}
+	props.ReopenWindow = ctx.str("reopenWindow", "30m")
+	if _, err := settings.FromEnv(func(k string) string {
+		return map[string]string{"TABLE_NAME": "check", "REOPEN_WINDOW": props.ReopenWindow}[k]
+	}); err != nil {
+		return nil, fmt.Errorf("context reopenWindow: %w", err)
 	}
 	if props.Tracing, err = ctx.bool("tracing", false); err != nil {
 		return nil, err

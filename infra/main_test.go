@@ -15,17 +15,20 @@ func TestStackPropsFromContext(t *testing.T) {
 		wantErr string
 	}{
 		{name: "defaults", give: map[string]any{},
-			want: StackProps{LogLevel: "info"}},
+			want: StackProps{LogLevel: "info", ReopenWindow: "30m"}},
+		{name: "reopen window", give: map[string]any{"reopenWindow": "2h"},
+			want: StackProps{LogLevel: "info", ReopenWindow: "2h"}},
+		{name: "bad reopen window", give: map[string]any{"reopenWindow": "5s"}, wantErr: "context reopenWindow"},
 		{name: "command line strings", give: map[string]any{"tracing": "true", "publicReports": "true", "logLevel": "debug",
 			"apiRateLimit": "20", "apiBurstLimit": "40"},
-			want: StackProps{LogLevel: "debug", Tracing: true, PublicReports: true, RateLimit: 20, BurstLimit: 40}},
+			want: StackProps{LogLevel: "debug", Tracing: true, PublicReports: true, RateLimit: 20, BurstLimit: 40, ReopenWindow: "30m"}},
 		{name: "cdk.json values", give: map[string]any{"tracing": true, "publicReports": false, "apiRateLimit": 5.0},
-			want: StackProps{LogLevel: "info", Tracing: true, RateLimit: 5}},
+			want: StackProps{LogLevel: "info", Tracing: true, RateLimit: 5, ReopenWindow: "30m"}},
 		{name: "bad bool", give: map[string]any{"publicReports": "yes please"}, wantErr: "context publicReports"},
 		{name: "bad log level", give: map[string]any{"logLevel": "verbose"}, wantErr: "context logLevel"},
 		{name: "negative rate", give: map[string]any{"apiRateLimit": "-1"}, wantErr: "must not be negative"},
 		{name: "other services file", give: map[string]any{"services": "infra/testdata/services.json"},
-			want: StackProps{LogLevel: "info"}},
+			want: StackProps{LogLevel: "info", ReopenWindow: "30m"}},
 		{name: "missing services file", give: map[string]any{"services": "infra/nope.json"}, wantErr: "read services"},
 	}
 	for _, tt := range tests {
@@ -42,10 +45,11 @@ func TestStackPropsFromContext(t *testing.T) {
 				t.Fatalf("stackProps: %v", err)
 			}
 			if got.LogLevel != tt.want.LogLevel || got.Tracing != tt.want.Tracing || got.PublicReports != tt.want.PublicReports ||
-				got.RateLimit != tt.want.RateLimit || got.BurstLimit != tt.want.BurstLimit {
-				t.Errorf("stackProps: got log %q tracing %v public %v rate %v burst %v, want %q %v %v %v %v",
-					got.LogLevel, got.Tracing, got.PublicReports, got.RateLimit, got.BurstLimit,
-					tt.want.LogLevel, tt.want.Tracing, tt.want.PublicReports, tt.want.RateLimit, tt.want.BurstLimit)
+				got.RateLimit != tt.want.RateLimit || got.BurstLimit != tt.want.BurstLimit ||
+				got.ReopenWindow != tt.want.ReopenWindow {
+				t.Errorf("stackProps: got log %q tracing %v public %v rate %v burst %v reopen %q, want %q %v %v %v %v %q",
+					got.LogLevel, got.Tracing, got.PublicReports, got.RateLimit, got.BurstLimit, got.ReopenWindow,
+					tt.want.LogLevel, tt.want.Tracing, tt.want.PublicReports, tt.want.RateLimit, tt.want.BurstLimit, tt.want.ReopenWindow)
 			}
 			if len(got.Services.Services) == 0 || got.ModuleRoot == "" {
 				t.Errorf("stackProps: got %d services from module root %q, want the services file read", len(got.Services.Services), got.ModuleRoot)

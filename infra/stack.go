@@ -22,6 +22,8 @@ type StackProps struct {
 	Services services.Config
 	// LogLevel is every function's LOG_LEVEL.
 	LogLevel string
+	// ReopenWindow is every function's REOPEN_WINDOW (a Go duration).
+	ReopenWindow string
 	// Tracing turns on X-Ray for every function.
 	Tracing bool
 	// PublicReports lets people report problems (POST /reports) without a token.
@@ -44,6 +46,7 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 			"TABLE_NAME":      store.TableName(),
 			"DEFAULT_SERVICE": jsii.String(props.Services.DefaultService),
 			"LOG_LEVEL":       jsii.String(props.LogLevel),
+			"REOPEN_WINDOW":   jsii.String(props.ReopenWindow),
 		},
 		LogLevel: props.LogLevel,
 		Tracing:  props.Tracing,
@@ -61,7 +64,7 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 
 	// Every function reads and writes items; none gets more of the table.
 	for _, fn := range []*function.Function{detect.Alarms, detect.Logs, httpAPI.Function} {
-		store.GrantReadWriteData(fn.Lambda)
+		store.GrantItems(fn.Lambda)
 	}
 
 	output(stack, "ApiUrl", httpAPI.URL, "Base URL of the HTTP API")

@@ -81,6 +81,7 @@ func synthesize() error {
 		ModuleRoot:    root,
 		Services:      cfg,
 		LogLevel:      "info",
+		ReopenWindow:  "45m",
 		Tracing:       true,
 		PublicReports: true,
 	})

@@ -33,9 +33,12 @@ func ErrorPattern(format services.LogFormat) awslogs.IFilterPattern {
 // logFilters imports each log group of s by name and gives it two filters with
 // the same error pattern: a metric filter counting error lines into
 // LogErrorsNamespace/<service> (which the log-errors check alarms on), and a
-// subscription filter sending those lines to the logs function, which
-// fingerprints them and finds the service in LOG_GROUP_SERVICES. Only error lines
-// are sent, so a chatty service does not invoke the function for every line.
+// subscription filter sending the group's lines to the logs function, which
+// detects errors, fingerprints them and finds the service in
+// LOG_GROUP_SERVICES. The subscription sends every line unless the log group
+// sets its own pattern: a narrower CloudWatch pattern would silently drop
+// errors the function recognises (a 5xx access line, a "severity" field, a
+// Lambda timeout), so that what is tested is what runs.
 func logFilters(scope constructs.Construct, s services.Service, logsFn awslambda.IFunction) {
 	for _, lg := range s.LogGroups {
 		id := "LogGroup" + constructID(lg.Name)
@@ -51,9 +54,13 @@ func logFilters(scope constructs.Construct, s services.Service, logsFn awslambda
 			DefaultValue: jsii.Number(0),
 			Unit:         awscloudwatch.Unit_COUNT,
 		})
+		subscription := awslogs.FilterPattern_AllEvents()
+		if lg.SubscriptionPattern != "" {
+			subscription = awslogs.FilterPattern_Literal(jsii.String(lg.SubscriptionPattern))
+		}
 		awslogs.NewSubscriptionFilter(scope, jsii.String(id+"ToLogsFunction"), &awslogs.SubscriptionFilterProps{
 			LogGroup:      group,
-			FilterPattern: pattern,
+			FilterPattern: subscription,
 			Destination:   awslogsdestinations.NewLambdaDestination(logsFn, nil),
 		})
 	}

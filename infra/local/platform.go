@@ -186,8 +186,9 @@ Try it from another shell:
        -d '{"service":"checkout","summary":"Checkout page times out","reporter":{"name":"Ana","email":"ana@example.com"}}'
   curl -s %[1]s/incidents -H "Authorization: Bearer $TOKEN"
   curl -s -X POST %[2]s/2015-03-31/functions/alarms/invocations -d @events/alarms-sns-metric.json
-  aws lambda invoke --endpoint-url %[2]s --function-name logs \
-       --payload fileb://events/logs-json-errors.json /dev/stdout
+  curl -s -X POST %[2]s/2015-03-31/functions/logs/invocations -d @events/logs-json-errors.json
+
+Any file in events/ can be posted to its function (events/<function>-*.json).
 
 `, api, invoke, db, p.settings.Table, strings.Join(fns, ", "), strings.Join(p.services, ", "), p.token)
 }

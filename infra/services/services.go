@@ -70,8 +70,14 @@ const (
 // LogGroup is an existing log group of the service, imported by name.
 type LogGroup struct {
 	Name string `json:"name"`
-	// Format defaults to text.
+	// Format defaults to text. It decides the metric filter's error pattern.
 	Format LogFormat `json:"format,omitempty"`
+	// SubscriptionPattern, when set, is the CloudWatch filter pattern of the
+	// subscription to the logs function. By default every line is sent and the
+	// logs function alone decides what is an error (the rules tested in
+	// shared/logscan); a pattern here trades detection for fewer invocations on
+	// a chatty log group.
+	SubscriptionPattern string `json:"subscription_pattern,omitempty"`
 }
 
 // Check is one health check; an alarm is named "<service>-<check>".

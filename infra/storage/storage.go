@@ -70,33 +70,26 @@ func str(name string) *awsdynamodb.Attribute {
 // TableName is the table's name, for TABLE_NAME.
 func (s *Storage) TableName() *string { return s.Table.TableName() }
 
-// GrantReadWriteData lets grantee read and write items, through the table and
-// its indexes.
-func (s *Storage) GrantReadWriteData(grantee awsiam.IGrantable) awsiam.Grant {
-	g := s.Table.GrantReadWriteData(grantee)
-	s.suppressGrantWildcards(grantee)
-	return g
+// ItemActions are the table actions the functions use: reads by key and by
+// index, writes by key and in transactions (which IAM checks per item action).
+// Scan, DeleteItem and BatchWriteItem are left out: no request path uses them.
+var ItemActions = []string{
+	"dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:GetItem",
+	"dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem",
 }
 
-// GrantReadData lets grantee read items, through the table and its indexes.
-func (s *Storage) GrantReadData(grantee awsiam.IGrantable) awsiam.Grant {
-	g := s.Table.GrantReadData(grantee)
-	s.suppressGrantWildcards(grantee)
-	return g
-}
-
-// GrantStreamRead lets grantee read the table's stream (for an event source
-// mapping).
-func (s *Storage) GrantStreamRead(grantee awsiam.IGrantable) awsiam.Grant {
-	g := s.Table.GrantStreamRead(grantee)
+// GrantItems lets grantee read and write items through the table and its
+// indexes, with ItemActions only.
+func (s *Storage) GrantItems(grantee awsiam.IGrantable) awsiam.Grant {
+	g := s.Table.Grant(grantee, *jsii.Strings(ItemActions...)...)
 	s.suppressGrantWildcards(grantee)
 	return g
 }
 
 // suppressGrantWildcards explains to cdk-nag the wildcards that CDK's table
 // grants write into the grantee's policy. They are scoped to this table: its
-// indexes (<table ARN>/index/*), its streams (<table ARN>/stream/*, for
-// ListStreams) and, with a customer key, the key's action families on that key.
+// indexes (<table ARN>/index/*) and, with a customer key, the key's action
+// families on that key.
 func (s *Storage) suppressGrantWildcards(grantee awsiam.IGrantable) {
 	principal, ok := grantee.GrantPrincipal().(constructs.IConstruct)
 	if !ok {

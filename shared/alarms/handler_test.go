@@ -132,8 +132,10 @@ func TestHandleEveryFixture(t *testing.T) {
 		"alarms-eventbridge-composite.json":     {outcome: string(incident.Ignored), service: "checkout"},
 		"alarms-eventbridge-muted.json":         {outcome: string(incident.Ignored), service: "search"},
 		"alarms-eventbridge-config-change.json": {outcome: OutcomeSkipped},
-		"alarms-action.json":                    {string(incident.Opened), "unassigned", incident.SEV3, "nightly-export-failures in ALARM"},
-		"alarms-action-ok.json":                 {outcome: string(incident.Ignored), service: "unassigned"},
+		// Noted on an open incident; with none open, nothing to note.
+		"alarms-eventbridge-insufficient-data.json": {outcome: string(incident.Ignored), service: "checkout"},
+		"alarms-action.json":                        {string(incident.Opened), "unassigned", incident.SEV3, "nightly-export-failures in ALARM"},
+		"alarms-action-ok.json":                     {outcome: string(incident.Ignored), service: "unassigned"},
 	}
 	for _, name := range alarmFixtures(t) {
 		if _, ok := tests[name]; !ok {
