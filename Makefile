@@ -8,7 +8,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 FUNCTIONS := $(notdir $(patsubst %/,%,$(wildcard functions/*/)))
 BUILD_DIR := .build
 NODE_STAMP := node_modules/.installed
-LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w"
+LAMBDA_FLAGS := -tags lambda.norpc,timetzdata -trimpath -buildvcs=false -ldflags "-s -w"
 FUZZTIME ?= 60s
 # One worker: the API fuzz targets run against DynamoDB Local, one emulator per worker.
 FUZZFLAGS ?= -parallel=1

@@ -31,6 +31,7 @@ func main() {
 	api := httpapi.New(httpapi.Config{
 		Incidents:     incident.NewService(store, env.Rules()),
 		Tokens:        auth.NewAuthenticator(store),
+		OnCall:        store,
 		PublicReports: env.PublicReports,
 		Logger:        env.Logger,
 	})

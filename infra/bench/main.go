@@ -118,7 +118,7 @@ func run(n, dups, workers int, buildDir string) error {
 	printLatency("  latency under load", lat)
 	fmt.Printf("  incidents opened:     %d (want 1)\n", len(ids))
 
-	fmt.Println("\nLambda bootstrap sizes (linux/arm64, -tags lambda.norpc, -s -w)")
+	fmt.Println("\nLambda bootstrap sizes (linux/arm64, -tags lambda.norpc,timetzdata, -s -w)")
 	return printSizes(buildDir)
 }
 

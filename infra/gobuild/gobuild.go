@@ -36,12 +36,14 @@ var env = map[string]string{
 // Args are the go command arguments that build pkg (a path relative to the module
 // root, e.g. "./functions/alarms") into out.
 //
-// lambda.norpc drops aws-lambda-go's net/rpc shim, which only the retired go1.x
-// runtime needs; -trimpath and -buildvcs=false keep the binary (and so the asset
+// timetzdata embeds the IANA time zone database (~450 KB): on-call rotations
+// follow their zones' wall clocks, and provided.al2023 does not promise
+// /usr/share/zoneinfo. lambda.norpc drops aws-lambda-go's net/rpc shim, which
+// only the retired go1.x runtime needs; -trimpath and -buildvcs=false keep the binary (and so the asset
 // hash) identical across checkouts and commits that do not change the code;
 // -s -w strip debug tables the Lambda runtime never reads.
 func Args(pkg, out string) []string {
-	return []string{"build", "-tags", "lambda.norpc", "-trimpath", "-buildvcs=false",
+	return []string{"build", "-tags", "lambda.norpc,timetzdata", "-trimpath", "-buildvcs=false",
 		"-ldflags", "-s -w", "-o", out, pkg}
 }
 

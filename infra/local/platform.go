@@ -20,10 +20,12 @@ import (
 	"github.com/incidentd/incidentd/shared/auth"
 	"github.com/incidentd/incidentd/shared/dynamo"
 	"github.com/incidentd/incidentd/shared/dynamo/dynamolocal"
+	"github.com/incidentd/incidentd/shared/escalation"
 	"github.com/incidentd/incidentd/shared/httpapi"
 	"github.com/incidentd/incidentd/shared/incident"
 	"github.com/incidentd/incidentd/shared/logscan"
 	"github.com/incidentd/incidentd/shared/settings"
+	"github.com/incidentd/incidentd/shared/slack"
 )
 
 // localTable is the table's name in DynamoDB Local.
@@ -115,11 +117,20 @@ func newPlatform(ctx context.Context, endpoint string, getenv func(string) strin
 		return nil, err
 	}
 	api := httpapi.New(httpapi.Config{
-		Incidents: svc, Tokens: auth.NewAuthenticator(store), PublicReports: set.PublicReports, Logger: logger,
+		Incidents: svc, Tokens: auth.NewAuthenticator(store), OnCall: store, PublicReports: set.PublicReports, Logger: logger,
 	})
 	alarmsH := alarms.NewHandler(svc, store, alarms.Config{DefaultService: set.DefaultService, Logger: logger})
 	logsH := logscan.NewHandler(store, svc, logsCfg, logger)
 	apiLambda := httpapi.NewLambda(api, logger)
+	// Pages and Slack calls are printed and recorded, not sent.
+	slackRec := slack.NewRecorder(logger)
+	escalateH := escalation.NewEscalator(escalation.Config{
+		Incidents: svc, Directory: store, Pager: escalation.LogPager{Logger: logger}, Slack: slackRec, Logger: logger,
+	})
+	warroomH := escalation.NewWarRoom(escalation.WarRoomConfig{
+		Incidents: svc, Directory: store, Slack: slackRec,
+		Stakeholders: escalation.SplitList(env("STAKEHOLDERS")), Logger: logger,
+	})
 
 	return &platform{
 		api:   api,
@@ -132,8 +143,10 @@ func newPlatform(ctx context.Context, endpoint string, getenv func(string) strin
 				}
 				return json.Marshal(out)
 			},
-			"logs": typedNoResult(func(ctx context.Context, e events.CloudwatchLogsEvent) error { return logsH.Handle(ctx, e) }),
-			"api":  typed(apiLambda.Handle),
+			"logs":     typedNoResult(func(ctx context.Context, e events.CloudwatchLogsEvent) error { return logsH.Handle(ctx, e) }),
+			"api":      typed(apiLambda.Handle),
+			"escalate": typed(escalateH.Handle),
+			"warroom":  typed(warroomH.Handle),
 		},
 	}, nil
 }

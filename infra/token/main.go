@@ -55,7 +55,8 @@ const usage = `usage:
   token list [--table T] [--endpoint URL]
   token revoke --id ID [--table T] [--endpoint URL]
 
-scopes: reports:write, incidents:read, incidents:write, services:read, services:write, admin (all)
+scopes: reports:write, incidents:read, incidents:write, services:read, services:write,
+        oncall:read, oncall:write, admin (all)
 --ttl: e.g. 90d, 12h; default: until revoked
 --table: default $TABLE_NAME, or incidentd-local (make local's) with --endpoint
 --endpoint: DynamoDB Local, e.g. http://127.0.0.1:8000 (make local's)`
@@ -141,7 +142,7 @@ func create(ctx context.Context, store auth.Store, name, scopes, ttl string, std
 		expires = t.ExpiresAt.Format(time.RFC3339)
 	}
 	fmt.Fprintf(stderr, "created token %s (name %s, scopes %s, expires %s); it is shown only this once\n",
-		t.ID, t.Name, joinScopes(t.Scopes), expires)
+		t.ID, t.Name, auth.JoinScopes(t.Scopes), expires)
 	return nil
 }
 
@@ -164,7 +165,7 @@ func list(ctx context.Context, store auth.Store, stdout io.Writer, now time.Time
 		case !t.Active(now):
 			state = "expired"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, joinScopes(t.Scopes), t.CreatedAt.UTC().Format(time.RFC3339), expires, state)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, auth.JoinScopes(t.Scopes), t.CreatedAt.UTC().Format(time.RFC3339), expires, state)
 	}
 	return tw.Flush()
 }
@@ -186,12 +187,4 @@ func parseTTL(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("--ttl %q is not a positive duration (e.g. 90d, 12h)", s)
 	}
 	return d, nil
-}
-
-func joinScopes(ss []auth.Scope) string {
-	parts := make([]string, len(ss))
-	for i, s := range ss {
-		parts[i] = string(s)
-	}
-	return strings.Join(parts, ",")
 }

@@ -96,7 +96,7 @@ func (e *env) incidents(t *testing.T) []incident.Incident {
 // timeline returns the incident's entries.
 func (e *env) timeline(t *testing.T, id string) []incident.Entry {
 	t.Helper()
-	_, tl, err := e.svc.Get(context.Background(), id)
+	_, tl, _, err := e.svc.Get(context.Background(), id)
 	if err != nil {
 		t.Fatalf("get incident %s: %v", id, err)
 	}
@@ -213,7 +213,7 @@ func TestAlarmThenOKNotesRecovery(t *testing.T) {
 					t.Fatalf("got OK on incident %q, want %q", it.IncidentID, opened.IncidentID)
 				}
 			}
-			inc, tl, err := e.svc.Get(context.Background(), opened.IncidentID)
+			inc, tl, _, err := e.svc.Get(context.Background(), opened.IncidentID)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -405,7 +405,7 @@ func TestUnknownAlarmGoesToDefaultService(t *testing.T) {
 		t.Fatal(err)
 	}
 	it := out.(Response).Items[0]
-	inc, _, err := svc.Get(context.Background(), it.IncidentID)
+	inc, _, _, err := svc.Get(context.Background(), it.IncidentID)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,11 +48,14 @@ const (
 	ScopeIncidentsWrite Scope = "incidents:write"
 	ScopeServicesRead   Scope = "services:read"
 	ScopeServicesWrite  Scope = "services:write"
+	ScopeOnCallRead     Scope = "oncall:read"
+	ScopeOnCallWrite    Scope = "oncall:write"
 	ScopeAdmin          Scope = "admin"
 )
 
 // Scopes lists every scope, in the order the CLI prints them.
-var Scopes = []Scope{ScopeReportsWrite, ScopeIncidentsRead, ScopeIncidentsWrite, ScopeServicesRead, ScopeServicesWrite, ScopeAdmin}
+var Scopes = []Scope{ScopeReportsWrite, ScopeIncidentsRead, ScopeIncidentsWrite, ScopeServicesRead, ScopeServicesWrite,
+	ScopeOnCallRead, ScopeOnCallWrite, ScopeAdmin}
 
 // ParseScopes reads a comma-separated list of scopes ("reports:write,incidents:read").
 // Duplicates are dropped; an unknown scope or an empty list is an error.
@@ -64,7 +67,7 @@ func ParseScopes(s string) ([]Scope, error) {
 			continue
 		}
 		if !slices.Contains(Scopes, sc) {
-			return nil, fmt.Errorf("scope %q is not one of %s", sc, joinScopes(Scopes))
+			return nil, fmt.Errorf("scope %q is not one of %s", sc, JoinScopes(Scopes))
 		}
 		if !slices.Contains(out, sc) {
 			out = append(out, sc)
@@ -76,12 +79,14 @@ func ParseScopes(s string) ([]Scope, error) {
 	return out, nil
 }
 
-func joinScopes(ss []Scope) string {
+// JoinScopes writes scopes comma-separated, as ParseScopes reads them (and the
+// token CLI's --scopes takes them), so a printed list can be pasted back.
+func JoinScopes(ss []Scope) string {
 	parts := make([]string, len(ss))
 	for i, s := range ss {
 		parts[i] = string(s)
 	}
-	return strings.Join(parts, ", ")
+	return strings.Join(parts, ",")
 }
 
 // Token is a stored token: everything but its secret.
@@ -149,7 +154,7 @@ func Generate(name string, scopes []Scope, now time.Time, ttl time.Duration) (st
 	}
 	for _, s := range scopes {
 		if !slices.Contains(Scopes, s) {
-			return "", Token{}, fmt.Errorf("scope %q is not one of %s", s, joinScopes(Scopes))
+			return "", Token{}, fmt.Errorf("scope %q is not one of %s", s, JoinScopes(Scopes))
 		}
 	}
 	if ttl < 0 {

@@ -204,6 +204,31 @@ func TestParseScopes(t *testing.T) {
 	}
 }
 
+// JoinScopes writes what --scopes and ParseScopes read, so a list printed by
+// the CLI can be pasted back.
+func TestJoinScopesRoundTrips(t *testing.T) {
+	tests := []struct {
+		give []Scope
+		want string
+	}{
+		{give: []Scope{ScopeReportsWrite, ScopeIncidentsRead}, want: "reports:write,incidents:read"},
+		{give: []Scope{ScopeAdmin}, want: "admin"},
+		{give: Scopes, want: "reports:write,incidents:read,incidents:write,services:read,services:write,oncall:read,oncall:write,admin"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			got := JoinScopes(tt.give)
+			if got != tt.want {
+				t.Errorf("got JoinScopes(%v) %q, want %q", tt.give, got, tt.want)
+			}
+			back, err := ParseScopes(got)
+			if err != nil || !slices.Equal(back, tt.give) {
+				t.Errorf("got ParseScopes(%q) %v, %v; want %v", got, back, err, tt.give)
+			}
+		})
+	}
+}
+
 func FuzzParse(f *testing.F) {
 	plain, _, _ := Generate("seed", []Scope{ScopeAdmin}, now, 0)
 	for _, s := range []string{plain, "", "ink_", "ink_0000000000000000_", plain[:len(plain)-1] + "z", strings.ToUpper(plain), "Bearer " + plain} {

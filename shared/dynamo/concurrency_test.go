@@ -60,7 +60,7 @@ func TestConcurrentDuplicateSignalsOpenOneIncident(t *testing.T) {
 	if want := int64(n); inc.Version != want {
 		t.Errorf("got version %d, want %d (one per write)", inc.Version, want)
 	}
-	tl, err := store.Timeline(ctx, inc.ID)
+	tl, _, err := store.Timeline(ctx, inc.ID, incident.TimelineLimit)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +126,7 @@ func TestRedeliveredSignalAppliesOnce(t *testing.T) {
 			if got := page.Items[0].SignalCount; got != 1 {
 				t.Errorf("got signal_count %d, want 1", got)
 			}
-			tl, err := store.Timeline(ctx, page.Items[0].ID)
+			tl, _, err := store.Timeline(ctx, page.Items[0].ID, incident.TimelineLimit)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -190,7 +190,7 @@ func TestConcurrentTransitionsAndNotes(t *testing.T) {
 		t.Error(err)
 	}
 
-	inc, tl, err := svc.Get(ctx, id)
+	inc, tl, _, err := svc.Get(ctx, id)
 	if err != nil {
 		t.Fatal(err)
 	}

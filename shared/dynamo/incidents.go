@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -13,14 +15,6 @@ import (
 
 	"github.com/incidentd/incidentd/shared/incident"
 )
-
-// key returns a primary key for GetItem and friends.
-func key(pk, sk string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{
-		PartitionKey: &types.AttributeValueMemberS{Value: pk},
-		SortKey:      &types.AttributeValueMemberS{Value: sk},
-	}
-}
 
 // get reads one item with a consistent read into out; found is false when the
 // item does not exist. Every read on the signal path is consistent: a decision
@@ -57,9 +51,37 @@ func (s *Store) Incident(ctx context.Context, id string) (incident.Incident, err
 	return it.incident(), nil
 }
 
-// Timeline returns the incident's entries, oldest first. An incident without
-// entries (or one that does not exist) has an empty timeline.
-func (s *Store) Timeline(ctx context.Context, id string) ([]incident.Entry, error) {
+// Timeline returns the incident's first entry and its newest limit entries,
+// oldest first, and whether entries between them were left out. An incident
+// without entries (or one that does not exist) has an empty timeline.
+//
+// It reads the newest limit+2 entries backwards (limit+1 of them are all there
+// is when the first entry is among them); only when there are more does a
+// second Query, forwards with Limit 1, read the first entry.
+func (s *Store) Timeline(ctx context.Context, id string, limit int) ([]incident.Entry, bool, error) {
+	if limit < 1 {
+		return nil, false, fmt.Errorf("read timeline of %s: limit %d, want at least 1", id, limit)
+	}
+	newest, err := s.timelineEntries(ctx, id, false, limit+2)
+	if err != nil {
+		return nil, false, err
+	}
+	slices.Reverse(newest)
+	if len(newest) <= limit+1 {
+		return newest, false, nil
+	}
+	first, err := s.timelineEntries(ctx, id, true, 1)
+	if err != nil {
+		return nil, false, err
+	}
+	return append(first, newest[len(newest)-limit:]...), true, nil
+}
+
+// timelineEntries reads at most n timeline entries of an incident from one end:
+// the oldest when forward, else the newest (newest first). A Query page holds
+// at most 1 MB, less than n large entries may take, so it reads pages until it
+// has n or there are no more.
+func (s *Store) timelineEntries(ctx context.Context, id string, forward bool, n int) ([]incident.Entry, error) {
 	kc := expression.Key(PartitionKey).Equal(expression.Value(incidentPK(id))).
 		And(expression.KeyBeginsWith(expression.Key(SortKey), timelinePrefix))
 	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
@@ -72,11 +94,12 @@ func (s *Store) Timeline(ctx context.Context, id string) ([]incident.Entry, erro
 		ExpressionAttributeNames:  expr.Names(),
 		ExpressionAttributeValues: expr.Values(),
 		ConsistentRead:            aws.Bool(true),
+		ScanIndexForward:          aws.Bool(forward),
 	}
 	entries := []incident.Entry{}
-	p := dynamodb.NewQueryPaginator(s.db, in)
-	for p.HasMorePages() {
-		out, err := p.NextPage(ctx)
+	for {
+		in.Limit = aws.Int32(int32(min(n-len(entries), math.MaxInt32)))
+		out, err := s.db.Query(ctx, in)
 		if err != nil {
 			return nil, fmt.Errorf("read timeline of %s: %w", id, err)
 		}
@@ -87,8 +110,11 @@ func (s *Store) Timeline(ctx context.Context, id string) ([]incident.Entry, erro
 		for _, it := range items {
 			entries = append(entries, it.entry())
 		}
+		if len(entries) >= n || len(out.LastEvaluatedKey) == 0 {
+			return entries, nil
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
 	}
-	return entries, nil
 }
 
 // IncidentByDedupKey returns the incident that key last opened. A dedup record

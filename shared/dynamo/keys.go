@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
 // Item layout (pk / sk; every item also carries a "type" attribute, so the
@@ -64,8 +66,17 @@ func reportSK(id string) string { return reportPrefix + id }
 
 func serviceSK(name string) string { return servicePrefix + name }
 
+// key returns a primary key for GetItem and friends.
+func key(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		PartitionKey: &types.AttributeValueMemberS{Value: pk},
+		SortKey:      &types.AttributeValueMemberS{Value: sk},
+	}
+}
+
 // maxKeyPart bounds the outside-supplied part of a key: a partition key holds at
-// most 2048 bytes. Longer dedup keys and delivery ids are hashed.
+// most 2048 bytes. Longer dedup keys, delivery ids, log batch ids and log
+// counter keys are hashed.
 const maxKeyPart = 1024
 
 func boundedKey(s string) string {

@@ -65,7 +65,7 @@ func TestAlarmWithinReopenWindowReopensTheIncident(t *testing.T) {
 	if again.IncidentID != first.IncidentID {
 		t.Errorf("got incident %s, want the reopened %s", again.IncidentID, first.IncidentID)
 	}
-	inc, tl, err := svc.Get(ctx, first.IncidentID)
+	inc, tl, _, err := svc.Get(ctx, first.IncidentID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +168,7 @@ func TestRecoverySignal(t *testing.T) {
 			clk.Advance(7 * time.Minute)
 			sig.Kind = incident.Recover
 			mustIngest(t, svc, sig, tt.want)
-			inc, tl, err := svc.Get(ctx, opened.IncidentID)
+			inc, tl, _, err := svc.Get(ctx, opened.IncidentID)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -2,8 +2,6 @@ package dynamo
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -47,25 +45,6 @@ const (
 	// error at the same moment).
 	logAttempts = 8
 )
-
-// logMaxKey bounds the caller's part of a counter or batch key (a partition key
-// holds at most 2048 bytes); longer ones are hashed.
-const logMaxKey = 1024
-
-func logKeyPart(s string) string {
-	if len(s) <= logMaxKey {
-		return s
-	}
-	sum := sha256.Sum256([]byte(s))
-	return "sha256:" + hex.EncodeToString(sum[:])
-}
-
-func logItemKey(pk, sk string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{
-		PartitionKey: &types.AttributeValueMemberS{Value: pk},
-		SortKey:      &types.AttributeValueMemberS{Value: sk},
-	}
-}
 
 func logWindowSK(start time.Time) string {
 	return logWindowPrefix + start.UTC().Format(time.RFC3339)
@@ -132,7 +111,7 @@ func (s *Store) logCountWrites(batchID, sk string, windowStart time.Time, window
 	items := []types.TransactWriteItem{{Put: &types.Put{
 		TableName: aws.String(s.table),
 		Item: map[string]types.AttributeValue{
-			PartitionKey:  &types.AttributeValueMemberS{Value: logBatchPrefix + logKeyPart(batchID)},
+			PartitionKey:  &types.AttributeValueMemberS{Value: logBatchPrefix + boundedKey(batchID)},
 			SortKey:       &types.AttributeValueMemberS{Value: sk},
 			TypeAttribute: &types.AttributeValueMemberS{Value: TypeLogBatch},
 			TTLAttribute:  &types.AttributeValueMemberN{Value: strconv.FormatInt(batchExpires, 10)},
@@ -152,7 +131,7 @@ func (s *Store) logCountWrites(batchID, sk string, windowStart time.Time, window
 		}
 		items = append(items, types.TransactWriteItem{Update: &types.Update{
 			TableName:                 aws.String(s.table),
-			Key:                       logItemKey(logCounterPrefix+logKeyPart(k), sk),
+			Key:                       key(logCounterPrefix+boundedKey(k), sk),
 			UpdateExpression:          expr.Update(),
 			ExpressionAttributeNames:  expr.Names(),
 			ExpressionAttributeValues: expr.Values(),
@@ -204,9 +183,9 @@ func (s *Store) logTotals(ctx context.Context, sk string, keys []string) (map[st
 	byPK := make(map[string]string, len(keys))
 	req := make([]map[string]types.AttributeValue, 0, len(keys))
 	for _, k := range keys {
-		pk := logCounterPrefix + logKeyPart(k)
+		pk := logCounterPrefix + boundedKey(k)
 		byPK[pk] = k
-		req = append(req, logItemKey(pk, sk))
+		req = append(req, key(pk, sk))
 	}
 	totals := make(map[string]int, len(keys))
 	for _, k := range keys {

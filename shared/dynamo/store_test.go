@@ -71,7 +71,7 @@ func TestIncidentRoundTrip(t *testing.T) {
 	if err != nil || byKey.ID != want.ID {
 		t.Errorf("got %s (%v) by dedup key, want %s", byKey.ID, err, want.ID)
 	}
-	tl, err := store.Timeline(ctx, want.ID)
+	tl, _, err := store.Timeline(ctx, want.ID, incident.TimelineLimit)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +130,7 @@ func TestApplyRefusesStaleWrites(t *testing.T) {
 			if errors.As(err, &domain) {
 				t.Errorf("got a domain conflict %q, want a plain ErrConflict the service retries", err)
 			}
-			tl, err := store.Timeline(ctx, ch.Incident.ID)
+			tl, _, err := store.Timeline(ctx, ch.Incident.ID, incident.TimelineLimit)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -189,7 +189,7 @@ func TestApplyReportsDuplicateDelivery(t *testing.T) {
 	if err != nil || got != res {
 		t.Errorf("got delivery %+v (%v), want the first result %+v", got, err, res)
 	}
-	if tl, _ := store.Timeline(ctx, inc.ID); len(tl) != 0 {
+	if tl, _, _ := store.Timeline(ctx, inc.ID, incident.TimelineLimit); len(tl) != 0 {
 		t.Errorf("got %d entries from a duplicate delivery, want none", len(tl))
 	}
 }
@@ -208,7 +208,7 @@ func TestMissingRecordsAreNotFound(t *testing.T) {
 	if _, err := store.Delivery(ctx, "nothing"); !errors.Is(err, incident.ErrNotFound) {
 		t.Errorf("got %v for a missing delivery, want ErrNotFound", err)
 	}
-	if tl, err := store.Timeline(ctx, id); err != nil || len(tl) != 0 {
+	if tl, _, err := store.Timeline(ctx, id, incident.TimelineLimit); err != nil || len(tl) != 0 {
 		t.Errorf("got %v, %v for a missing incident's timeline, want none", tl, err)
 	}
 }

@@ -23,6 +23,9 @@ type Authenticator interface {
 type Config struct {
 	Incidents *incident.Service
 	Tokens    Authenticator
+	// OnCall holds schedules, policies and users; without it the on-call
+	// routes are absent (404).
+	OnCall OnCallStore
 	// PublicReports lets POST /reports through without a token (a status page's
 	// "report a problem" form). Such reports are rate limited per source IP and
 	// must name their reporter.
@@ -41,6 +44,7 @@ type Config struct {
 type API struct {
 	svc     *incident.Service
 	tokens  Authenticator
+	oncall  OnCallStore
 	public  bool
 	limiter *limiter
 	maxBody int64
@@ -52,7 +56,7 @@ type API struct {
 // New returns the API's handler.
 func New(c Config) *API {
 	a := &API{
-		svc: c.Incidents, tokens: c.Tokens, public: c.PublicReports,
+		svc: c.Incidents, tokens: c.Tokens, oncall: c.OnCall, public: c.PublicReports,
 		maxBody: c.MaxBody, log: c.Logger, now: c.Now, mux: http.NewServeMux(),
 	}
 	if a.maxBody <= 0 {
@@ -106,6 +110,7 @@ func (a *API) routes() {
 	a.handle("GET /services", route{scope: auth.ScopeServicesRead, h: a.listServices})
 	a.handle("GET /services/{name}", route{scope: auth.ScopeServicesRead, h: a.getService})
 	a.handle("PUT /services/{name}", route{scope: auth.ScopeServicesWrite, h: a.putService})
+	a.oncallRoutes()
 }
 
 func (a *API) handle(pattern string, rt route) {

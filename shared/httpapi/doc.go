@@ -8,7 +8,7 @@
 //	POST  /reports                      reports:write (or none, with PublicReports)
 //	GET   /incidents                    incidents:read   ?status=&service=&limit=&cursor=
 //	POST  /incidents                    incidents:write  → 201, Location
-//	GET   /incidents/{id}               incidents:read   with "timeline"
+//	GET   /incidents/{id}               incidents:read   with "timeline" (see below)
 //	PATCH /incidents/{id}               incidents:write  severity, title, commander
 //	POST  /incidents/{id}/acknowledge   incidents:write  body optional ({})
 //	POST  /incidents/{id}/identify      incidents:write  optional text
@@ -17,8 +17,40 @@
 //	GET   /services                     services:read
 //	GET   /services/{name}              services:read
 //	PUT   /services/{name}              services:write   the whole config (name from the path)
+//	PUT   /schedules/{id}               oncall:write     a schedule document (package oncall)
+//	GET   /schedules/{id}               oncall:read
+//	GET   /schedules/{id}.ics           oncall:read      text/calendar ?from=&to= (RFC 3339; now, +28 days; at most 366)
+//	PUT   /policies/{id}                oncall:write     every schedule it names must exist (else 400 naming it)
+//	GET   /policies/{id}                oncall:read
+//	PUT   /users/{id}                   oncall:write     name, email, phone (E.164), slack_user_id; optional id = the path's
+//	GET   /users/{id}                   oncall:read
+//	GET   /oncall                       oncall:read      ?service= or ?policy= (exactly one), &at= (default now)
 //
 // The admin scope grants every other scope.
+//
+// # On-call configuration
+//
+// Schedules, policies and users have their own scopes rather than services:*:
+// who may change a rota (a team lead swapping shifts) need not be able to
+// change which severities page, and a calendar feed token (oncall:read) reads
+// nothing else. Ids are 1-64 characters of a-z, 0-9, '.', '_', '-', starting
+// with a letter or digit; a schedule id may not end in ".ics", which names its
+// calendar (a ServeMux wildcard fills a whole segment, so GET /schedules/{file}
+// serves both). PUT replaces the whole document and answers it; GET answers
+// the same bytes, so a document can be read, edited and sent back. A field
+// error of a document is 400 "invalid" whose message names the field
+// ("rotations[0].time_zone: ..."). A Slack id already held by another user is
+// 409. GET /oncall answers {"service","policy","at","levels":[{"level",
+// "on_call"}]}; a service without a policy is 404. These routes are absent
+// (404) when Config.OnCall is nil.
+//
+// # Timeline
+//
+// GET /incidents/{id} answers the timeline oldest first, bounded: the first
+// entry ("opened") and the newest incident.TimelineLimit (500) entries. When
+// entries between them were left out, "timeline_truncated": true says so (the
+// field is absent otherwise). A days-long log incident collects thousands of
+// entries, and Lambda cannot answer more than 6 MB.
 //
 // # Tokens and actors
 //

@@ -13,28 +13,33 @@ import (
 
 	"github.com/incidentd/incidentd/shared/auth"
 	"github.com/incidentd/incidentd/shared/httpapi"
-	"github.com/incidentd/incidentd/shared/incident"
 )
 
 // fixtureIncidentID stands for an incident id in the events/api-*.json paths.
 const fixtureIncidentID = "01jd0000000000000000000000"
 
 // fixtureStatus is the answer each fixture gets against a table seeded with the
-// dev token, service checkout and one incident.
+// dev token, service checkout (policy checkout, DESIGN §5's on-call documents)
+// and one incident.
 var fixtureStatus = map[string]int{
-	"api-post-report.json":    202,
-	"api-list-incidents.json": 200,
-	"api-post-incident.json":  201,
-	"api-get-incident.json":   200,
-	"api-acknowledge.json":    200,
-	"api-identify.json":       200,
-	"api-resolve.json":        200,
-	"api-note.json":           201,
-	"api-patch-incident.json": 200,
-	"api-put-service.json":    200,
-	"api-get-service.json":    200,
-	"api-unauthorized.json":   401,
-	"api-bad-body.json":       400,
+	"api-post-report.json":      202,
+	"api-list-incidents.json":   200,
+	"api-post-incident.json":    201,
+	"api-get-incident.json":     200,
+	"api-acknowledge.json":      200,
+	"api-identify.json":         200,
+	"api-resolve.json":          200,
+	"api-note.json":             201,
+	"api-patch-incident.json":   200,
+	"api-put-service.json":      200,
+	"api-get-service.json":      200,
+	"api-unauthorized.json":     401,
+	"api-bad-body.json":         400,
+	"api-put-schedule.json":     200,
+	"api-get-schedule-ics.json": 200,
+	"api-put-policy.json":       200,
+	"api-put-user.json":         200,
+	"api-get-oncall.json":       200,
 }
 
 func fixtures(t testing.TB) []string {
@@ -75,9 +80,7 @@ func TestReplayFixtures(t *testing.T) {
 			if err := e.store.PutAPIToken(ctx, auth.LocalDevRecord(time.Now())); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := e.svc.PutServiceConfig(ctx, incident.ServiceConfig{Name: "checkout", DefaultSeverity: incident.SEV2}); err != nil {
-				t.Fatal(err)
-			}
+			seedOnCall(t, e)
 			id := e.declare(t)
 			ev := loadFixture(t, file, id)
 			if ev.Version != "2.0" || ev.RouteKey != "$default" || ev.RequestContext.HTTP.Method == "" || ev.RequestContext.RequestID == "" {
@@ -88,8 +91,12 @@ func TestReplayFixtures(t *testing.T) {
 				t.Fatalf("Handle: %v", err)
 			}
 			var body map[string]any
-			if err := json.Unmarshal([]byte(res.Body), &body); err != nil {
-				t.Fatalf("got body %q: %v", res.Body, err)
+			if ct := res.Headers["Content-Type"]; !strings.HasPrefix(ct, "text/calendar") {
+				if err := json.Unmarshal([]byte(res.Body), &body); err != nil {
+					t.Fatalf("got body %q: %v", res.Body, err)
+				}
+			} else if !strings.HasPrefix(res.Body, "BEGIN:VCALENDAR") {
+				t.Errorf("got %s body %q, want a calendar", ct, res.Body)
 			}
 			if res.StatusCode != want {
 				t.Errorf("got %d %s, want %d", res.StatusCode, res.Body, want)

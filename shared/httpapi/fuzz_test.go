@@ -33,11 +33,18 @@ func fuzzEnv(f *testing.F) (*env, string) {
 }
 
 // checkAnswer fails t unless the answer is a 1xx-4xx with a JSON object body,
-// and an error body for a 4xx.
+// and an error body for a 4xx; a schedule's calendar (200 text/calendar) is
+// the one answer that is not JSON.
 func checkAnswer(t *testing.T, what string, status int, contentType string, body []byte) {
 	t.Helper()
 	if status >= 500 {
 		t.Fatalf("%s: got %d %s, want no server error", what, status, body)
+	}
+	if status == http.StatusOK && strings.HasPrefix(contentType, "text/calendar") {
+		if !bytes.HasPrefix(body, []byte("BEGIN:VCALENDAR")) {
+			t.Fatalf("%s: got a text/calendar body that is no calendar: %q", what, body)
+		}
+		return
 	}
 	if !strings.HasPrefix(contentType, "application/json") {
 		t.Fatalf("%s: got Content-Type %q, want JSON", what, contentType)
@@ -67,6 +74,10 @@ func FuzzRequestBody(f *testing.F) {
 		`{}`, `{"text":"x"}`, `{"severity":"sev1","title":"t","commander":"c"}`, `{"reporter":null}`,
 		`{"paging_severities":[],"alarms":["a*"],"report_threshold":2}`, `{"a":1}{"b":2}`, `[]`, `null`, `{"text":"\ud800"}`,
 		`{"affected_users":9223372036854775808}`, `{"service":"checkout","summary":"x","reporter":{"email":"a@b"}}`,
+		primaryScheduleJSON, checkoutPolicyJSON, aliceJSON, `{"name":"x","time_zone":"Mars/Olympus","rotations":[]}`,
+		`{"name":"x","time_zone":"UTC","rotations":[{"participants":["a"],"shift_hours":1,"start":"0001-01-01T00:00:00Z"}]}`,
+		`{"name":"p","levels":[{"targets":[{"schedule":"nightly"}]}],"fallback":{"user":"d"}}`,
+		`{"id":"bob","name":"x","phone":"+1","slack_user_id":"W"}`,
 	} {
 		f.Add([]byte(s), "application/json; charset=utf-8")
 	}
@@ -82,6 +93,9 @@ func FuzzRequestBody(f *testing.F) {
 		{"POST", "/incidents/" + id + "/notes"},
 		{"POST", "/incidents/" + id + "/resolve"},
 		{"PUT", "/services/checkout"},
+		{"PUT", "/schedules/primary"},
+		{"PUT", "/policies/checkout"},
+		{"PUT", "/users/alice"},
 	}
 	f.Fuzz(func(t *testing.T, body []byte, contentType string) {
 		for _, rt := range routes {

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/mail"
@@ -184,18 +185,45 @@ func (a *API) declareIncident(w http.ResponseWriter, r *http.Request, p principa
 }
 
 func (a *API) getIncident(w http.ResponseWriter, r *http.Request, _ principal) error {
-	inc, tl, err := a.svc.Get(r.Context(), r.PathValue("id"))
+	inc, tl, truncated, err := a.svc.Get(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
 	v := viewIncident(inc)
-	entries := make([]entryView, 0, len(tl))
-	for _, e := range tl {
-		entries = append(entries, viewEntry(e))
-	}
+	entries, cut := fitTimeline(tl, timelineBudget)
 	v.Timeline = &entries
+	v.TimelineTruncated = truncated || cut
 	writeJSON(w, http.StatusOK, v)
 	return nil
+}
+
+// timelineBudget bounds the encoded timeline of one response. Lambda answers at
+// most 6 MB, and API Gateway's payload wraps the body in a JSON string, which can
+// double its size again: 2 MB of entries always fit.
+const timelineBudget = 2 << 20
+
+// fitTimeline views the entries, keeping the first (how it started) and as many
+// of the newest as fit in budget bytes of JSON; cut says whether any were left out.
+func fitTimeline(tl []incident.Entry, budget int) (entries []entryView, cut bool) {
+	views := make([]entryView, len(tl))
+	size := make([]int, len(tl))
+	total := 0
+	for i, e := range tl {
+		views[i] = viewEntry(e)
+		b, _ := json.Marshal(views[i]) // a view of strings and times always marshals
+		size[i] = len(b) + 1
+		total += size[i]
+	}
+	if total <= budget {
+		return views, false
+	}
+	used := size[0]
+	from := len(views)
+	for from > 1 && used+size[from-1] <= budget {
+		from--
+		used += size[from]
+	}
+	return append([]entryView{views[0]}, views[from:]...), true
 }
 
 type patchRequest struct {

@@ -27,7 +27,7 @@ type env struct {
 	api    *httpapi.API
 	store  *dynamo.Store
 	svc    *incident.Service
-	tokens map[string]string // by name: admin, reader, writer, reporter, services-reader, services-writer
+	tokens map[string]string // by name: admin, reader, writer, reporter, services-reader, services-writer, oncall-reader, oncall-writer
 	logs   *bytes.Buffer
 	logger *slog.Logger
 }
@@ -50,6 +50,8 @@ func newEnv(t testing.TB, o envOptions) *env {
 		"reporter":        {auth.ScopeReportsWrite},
 		"services-reader": {auth.ScopeServicesRead},
 		"services-writer": {auth.ScopeServicesWrite},
+		"oncall-reader":   {auth.ScopeOnCallRead},
+		"oncall-writer":   {auth.ScopeOnCallWrite},
 	}
 	for name, sc := range scopes {
 		plain, _, err := auth.Issue(context.Background(), store, name, sc, 0, time.Now())
@@ -59,7 +61,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 		e.tokens[name] = plain
 	}
 	e.api = httpapi.New(httpapi.Config{
-		Incidents: svc, Tokens: auth.NewAuthenticator(store), PublicReports: o.public,
+		Incidents: svc, Tokens: auth.NewAuthenticator(store), OnCall: store, PublicReports: o.public,
 		Logger: e.logger, Now: o.now,
 	})
 	return e

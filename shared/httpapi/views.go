@@ -37,6 +37,9 @@ type incidentView struct {
 	ReporterCount     int          `json:"reporter_count"`
 	Version           int64        `json:"version"`
 	Timeline          *[]entryView `json:"timeline,omitempty"`
+	// TimelineTruncated: the timeline holds the first entry and the newest
+	// incident.TimelineLimit, the entries between were left out.
+	TimelineTruncated bool `json:"timeline_truncated,omitempty"`
 }
 
 type entryView struct {

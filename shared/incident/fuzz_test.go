@@ -69,7 +69,7 @@ func FuzzIngest(f *testing.F) {
 		if res.Outcome == incident.Ignored {
 			return
 		}
-		inc, tl, err := e.svc.Get(context.Background(), res.IncidentID)
+		inc, tl, _, err := e.svc.Get(context.Background(), res.IncidentID)
 		if err != nil {
 			t.Fatalf("Get(%s): %v", res.IncidentID, err)
 		}

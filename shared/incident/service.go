@@ -443,18 +443,20 @@ func (s *Service) Declare(ctx context.Context, d Declaration) (Incident, error) 
 	return ch.Incident, nil
 }
 
-// Get returns an incident and its timeline.
-func (s *Service) Get(ctx context.Context, id string) (Incident, []Entry, error) {
+// Get returns an incident and its timeline, oldest first: the first entry and
+// the newest TimelineLimit. truncated reports that entries between them were
+// left out.
+func (s *Service) Get(ctx context.Context, id string) (inc Incident, timeline []Entry, truncated bool, err error) {
 	if !ValidID(id) {
-		return Incident{}, nil, NotFoundf("incident %q not found", id)
+		return Incident{}, nil, false, NotFoundf("incident %q not found", id)
 	}
-	inc, err := s.store.Incident(ctx, id)
+	inc, err = s.store.Incident(ctx, id)
 	if err != nil {
-		return Incident{}, nil, err
+		return Incident{}, nil, false, err
 	}
-	tl, err := s.store.Timeline(ctx, id)
+	tl, truncated, err := s.store.Timeline(ctx, id, TimelineLimit)
 	if err != nil {
-		return Incident{}, nil, fmt.Errorf("read timeline of %s: %w", id, err)
+		return Incident{}, nil, false, fmt.Errorf("read timeline of %s: %w", id, err)
 	}
 	sort.SliceStable(tl, func(i, j int) bool {
 		if !tl[i].At.Equal(tl[j].At) {
@@ -462,7 +464,7 @@ func (s *Service) Get(ctx context.Context, id string) (Incident, []Entry, error)
 		}
 		return tl[i].ID < tl[j].ID
 	})
-	return inc, tl, nil
+	return inc, tl, truncated, nil
 }
 
 // List returns a page of incidents.

@@ -89,7 +89,7 @@ func (e env) ingest(t *testing.T, sig incident.Signal) incident.Result {
 
 func (e env) get(t *testing.T, id string) (incident.Incident, []incident.Entry) {
 	t.Helper()
-	inc, tl, err := e.svc.Get(context.Background(), id)
+	inc, tl, _, err := e.svc.Get(context.Background(), id)
 	if err != nil {
 		t.Fatalf("Get(%s): %v", id, err)
 	}
@@ -1294,7 +1294,7 @@ func TestGetRejects(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, incident.Rules{})
-			if _, _, err := e.svc.Get(context.Background(), tt.give); !errors.Is(err, incident.ErrNotFound) {
+			if _, _, _, err := e.svc.Get(context.Background(), tt.give); !errors.Is(err, incident.ErrNotFound) {
 				t.Errorf("Get(%q): got error %v, want %v", tt.give, err, incident.ErrNotFound)
 			}
 		})
@@ -1673,7 +1673,7 @@ func TestLostRaceIsRetried(t *testing.T) {
 			if st.hook != nil {
 				t.Fatal("the racer never ran")
 			}
-			inc, tl, err := svc.Get(ctx, id)
+			inc, tl, _, err := svc.Get(ctx, id)
 			if err != nil {
 				t.Fatal(err)
 			}

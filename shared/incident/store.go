@@ -5,13 +5,24 @@ import (
 	"time"
 )
 
+// TimelineLimit is how many of the newest timeline entries Get returns. A
+// long-running incident collects an entry per signal (a log incident one per
+// batch over the threshold, each with its samples), and the whole timeline of
+// one that ran for days would not fit in the API's answer (Lambda answers at
+// most 6 MB).
+const TimelineLimit = 500
+
 // Store keeps incidents, their timelines and the records that make signal
 // handling exactly-once. Implementations must apply a Change atomically.
 type Store interface {
 	// Incident returns the incident with the given id, or ErrNotFound.
 	Incident(ctx context.Context, id string) (Incident, error)
-	// Timeline returns the incident's entries, oldest first.
-	Timeline(ctx context.Context, id string) ([]Entry, error)
+	// Timeline returns the newest limit entries of the incident's timeline,
+	// oldest first, plus its first entry (the "opened" one), so that the start
+	// is always there: at most limit+1 entries. truncated reports that entries
+	// between the first and the newest limit were left out. A limit below 1 is
+	// an error.
+	Timeline(ctx context.Context, id string, limit int) (entries []Entry, truncated bool, err error)
 	// IncidentByDedupKey returns the incident that key last opened, resolved or
 	// not, or ErrNotFound.
 	IncidentByDedupKey(ctx context.Context, key string) (Incident, error)

@@ -91,17 +91,22 @@ func levelOfName(s string) levelKind {
 //     "ERROR:root:", Lambda's "<time>\t<request id>\tERROR\t"), a bracketed one
 //     in any case ("[error]" of nginx), "fail:"/"crit:" of ASP.NET, klog's
 //     "E0102 15:04:05" prefix;
+//   - a level word is a word of its own: not part of an identifier joined by
+//     "_" (ERROR_CODE, SHOW_ERROR_PAGE, NO_ERROR), not a key before "="
+//     (ERROR=0, a counter), not inside a quoted phrase ('Report ERROR', a UI
+//     label); a quoted single word ({"status":"ERROR"}) still counts;
 //   - without one, markers make an error: an upper-case ERROR, FATAL, CRITICAL,
-//     PANIC, EMERG or SEVERE word, "panic:", "Traceback (most recent call
-//     last)", a word ending in "Exception", "SomethingError: " (Python, Node),
-//     "error:"/"fatal:" at the start, Lambda's "Task timed out after" and
-//     "Runtime exited with error";
+//     PANIC, EMERG or SEVERE word (a word as above), "panic:", "Traceback
+//     (most recent call last)", a word ending in "Exception", "SomethingError: "
+//     (Python, Node), "error:"/"fatal:" at the start, Lambda's "Task timed out
+//     after" and "Runtime exited with error";
 //   - a 5xx status in an access-log shape is an error: `"GET /x HTTP/1.1" 503 `
 //     (common/combined log format), an ALB log with elb_status_code 5xx,
 //     status=502, status_code: 500, "status":500.
 //
-// So "0 errors", "error_count=0", "ERRORS=0" and "INFO … no error" are not errors:
-// lower-case "error" words alone never count, and a quiet level wins over words.
+// So "0 errors", "error_count=0", "ERRORS=0", "ERROR_COUNT=0" and "INFO … no
+// error" are not errors: lower-case "error" words alone never count, and a
+// quiet level wins over words.
 func Classify(msg string) Line {
 	msg = clip(msg)
 	trimmed := strings.TrimSpace(msg)
@@ -149,17 +154,28 @@ var (
 	errorKeys   = []string{"error", "err", "exception", "exc_info", "@x", "error.message", "exception.message", "error.stack_trace"}
 )
 
+// decide applies the rules JSON and text lines share, in order: an error
+// level, then a 5xx status (unless the level discounts it), then a quiet level.
+// It reports whether one of them decided.
+func (l *Line) decide(level levelKind, levelText string, status int) bool {
+	switch {
+	case level == levelError:
+		l.Error, l.Reason = true, "level "+levelText
+	case status != 0 && !ignores5xx(levelText):
+		l.Error, l.Reason, l.Status = true, "HTTP "+strconv.Itoa(status), status
+	case level == levelQuiet:
+		l.Reason = "level " + levelText
+	default:
+		return false
+	}
+	return true
+}
+
 func classifyJSON(obj map[string]any, raw string) Line {
 	line := Line{Message: jsonMessage(obj)}
 	level, levelText := jsonLevel(obj)
-	status := jsonStatus(obj)
 	switch {
-	case level == levelError:
-		line.Error, line.Reason = true, "level "+levelText
-	case status != 0 && !ignores5xx(levelText):
-		line.Error, line.Reason, line.Status = true, "HTTP "+strconv.Itoa(status), status
-	case level == levelQuiet:
-		line.Reason = "level " + levelText
+	case line.decide(level, levelText, jsonStatus(obj)):
 	case lambdaPlatformFailure(obj) != "":
 		line.Error, line.Reason, line.Message = true, "lambda failure", lambdaPlatformFailure(obj)
 	case hasErrorField(obj):
@@ -451,9 +467,14 @@ var (
 	klogPrefix = regexp.MustCompile(`^([IWEF])\d{4} \d\d:\d\d:\d\d`)
 	// dotnetPrefix is ASP.NET Core's console format "fail: Category[0]".
 	dotnetPrefix = regexp.MustCompile(`^(trce|dbug|info|warn|fail|crit):\s`)
-	letters      = regexp.MustCompile(`[A-Za-z]+`)
+	// levelToken is a level word candidate: letters, digits and "_", so that
+	// ERROR_CODE and NO_ERROR are one word, and the "=" that follows a key, so
+	// that ERROR=0 is not all letters either.
+	levelToken = regexp.MustCompile(`[A-Za-z0-9_]+=?`)
 
-	errorWord     = regexp.MustCompile(`\b(?:ERROR|FATAL|CRITICAL|PANIC|EMERG|SEVERE)\b`)
+	// errorWord is an upper-case error word that stands alone: not part of an
+	// identifier joined by "_" (\b does not break there), not a key before "=".
+	errorWord     = regexp.MustCompile(`\b(ERROR|FATAL|CRITICAL|PANIC|EMERG|SEVERE)\b(?:[^=]|$)`)
 	panicMarker   = regexp.MustCompile(`\bpanic: `)
 	exceptionWord = regexp.MustCompile(`\b\w*Exception\b`)
 	errorClass    = regexp.MustCompile(`\b(?:[A-Z]\w*)?Error: `)
@@ -469,15 +490,7 @@ var (
 func classifyText(msg string) Line {
 	line := Line{Message: msg}
 	level, levelText := textLevel(msg)
-	status := textStatus(msg)
-	switch {
-	case level == levelError:
-		line.Error, line.Reason = true, "level "+levelText
-	case status != 0 && !ignores5xx(levelText):
-		line.Error, line.Reason, line.Status = true, "HTTP "+strconv.Itoa(status), status
-	case level == levelQuiet:
-		line.Reason = "level " + levelText
-	default:
+	if !line.decide(level, levelText, textStatus(msg)) {
 		line.Reason = textMarker(msg)
 		line.Error = line.Reason != ""
 	}
@@ -522,15 +535,15 @@ func textLevel(msg string) (levelKind, string) {
 		name := strings.ToUpper(m[1])
 		return levelOfName(name), name
 	}
-	fields := strings.Fields(firstLine(msg))
+	fields := strings.Fields(unquoted(firstLine(msg)))
 	if len(fields) > 6 {
 		fields = fields[:6]
 	}
 	for _, f := range fields {
 		bracketed := strings.HasPrefix(f, "[") || strings.HasPrefix(f, "<")
-		for _, tok := range letters.FindAllString(f, 4) {
-			if !bracketed && tok != strings.ToUpper(tok) {
-				continue
+		for _, tok := range levelToken.FindAllString(f, 4) {
+			if !isLetters(tok) || !bracketed && tok != strings.ToUpper(tok) {
+				continue // ERROR_CODE, ERROR=, a lower-case word outside brackets
 			}
 			if kind := levelOfName(tok); kind != levelNone {
 				return kind, strings.ToUpper(tok)
@@ -540,6 +553,31 @@ func textLevel(msg string) (levelKind, string) {
 	return levelNone, ""
 }
 
+// unquoted blanks the quoted phrases of s: quoted text with a space in it
+// ('Report ERROR', a button's label, a message being quoted) is something
+// written, not the line's level. A quoted single word stays: it is a value,
+// and {"status":"ERROR"} still reads as an error.
+func unquoted(s string) string {
+	blank := func(q string) string {
+		if !strings.ContainsAny(q, " \t") {
+			return q
+		}
+		i := strings.IndexAny(q, `"'`)
+		return q[:i+1] + q[len(q)-1:] // keep what precedes the quote, and the quotes
+	}
+	s = doubleQuoted.ReplaceAllStringFunc(s, blank)
+	return singleQuoted.ReplaceAllStringFunc(s, blank)
+}
+
+func isLetters(s string) bool {
+	for _, r := range s {
+		if (r < 'a' || r > 'z') && (r < 'A' || r > 'Z') {
+			return false
+		}
+	}
+	return s != ""
+}
+
 func firstLine(s string) string {
 	first, _, _ := strings.Cut(s, "\n")
 	return first
@@ -547,6 +585,7 @@ func firstLine(s string) string {
 
 // textMarker returns why a text line without a level is an error, or "".
 func textMarker(msg string) string {
+	word := errorWord.FindStringSubmatch(unquoted(msg))
 	switch {
 	case strings.Contains(msg, "Traceback (most recent call last)"):
 		return "traceback"
@@ -554,8 +593,8 @@ func textMarker(msg string) string {
 		return "panic"
 	case lambdaFailure.MatchString(msg):
 		return "lambda failure"
-	case errorWord.MatchString(msg):
-		return "word " + errorWord.FindString(msg)
+	case word != nil:
+		return "word " + word[1]
 	case exceptionWord.MatchString(msg):
 		return "exception"
 	case errorClass.MatchString(msg), errorPrefix.MatchString(msg):

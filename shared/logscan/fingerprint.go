@@ -30,11 +30,18 @@ const maxFingerprinted = 2048
 //     format, syslog) → <ts>
 //   - e-mail addresses → <email>; URL query strings → ?<query>
 //   - IPv4 addresses (with port) and full IPv6 addresses → <ip>
-//   - 0x… and hex runs of 8+ digits with a digit among them → <hex>
-//   - words of 6+ characters mixing letters and digits (ord_8f7a6b, i-0abc123,
-//     user42) → <id>, except a number with a unit (3001ms, 1.5GB); numbers
-//     (with decimals) → <n>, so /orders/123 → /orders/<n> and "after 3001ms" →
-//     "after <n>ms"
+//   - 0x… → <hex>
+//   - a number with a unit (3001ms, 1.5GB) → <n> and its unit: "after <n>ms"
+//   - any other word with a digit in it (letters, digits, "_", "-", and "."
+//     between digits) is a value → <n>: numbers (17, 12.50, -1, 1.2.3) and ids
+//     (ord_8f7a6b, ord_123456, i-0abc123, 8f7a6b3c9d, user42), so /orders/123 →
+//     /orders/<n>. Ids and numbers share the placeholder so that one error
+//     logged with order 17 and with order ord_8f7a6b is one fingerprint. A
+//     word shorter than 6 characters without "_" or "-" keeps its letters
+//     (s3 → s<n>, ec2 → ec<n>, v2 → v<n>): such words are names more often
+//     than ids, so an id of that shape (ab12) splits from longer ones, as do
+//     ids without a digit (ord_abcdef stays as it is) and ids in another
+//     placeholder's shape (a UUID, an e-mail address).
 //   - whitespace collapsed; leading placeholders, level words and separators
 //     (the timestamp, request id and level of a log prefix) dropped.
 //
@@ -68,9 +75,8 @@ var (
 	ipv4Re   = regexp.MustCompile(`\b\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?\b`)
 	ipv6Re   = regexp.MustCompile(`\b(?:[0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}\b`)
 	hex0xRe  = regexp.MustCompile(`\b0[xX][0-9a-fA-F]+\b`)
-	hexRunRe = regexp.MustCompile(`\b[0-9a-fA-F]{8,}\b`)
-	wordRe   = regexp.MustCompile(`[\p{L}\p{N}_-]*\d[\p{L}\p{N}_-]*`)
-	numberRe = regexp.MustCompile(`\d+(?:\.\d+)?`)
+	wordRe   = regexp.MustCompile(`[\p{L}\p{N}_-]*\d(?:[\p{L}\p{N}_-]|\.\d)*`)
+	numberRe = regexp.MustCompile(`\d+(?:\.\d+)*`)
 	withUnit = regexp.MustCompile(`^\d+(?:\.\d+)?[A-Za-z]{1,3}$`)
 	spaceRe  = regexp.MustCompile(`\s+`)
 )
@@ -93,23 +99,20 @@ func normalize(msg string) string {
 	s = ipv4Re.ReplaceAllString(s, "<ip>")
 	s = ipv6Re.ReplaceAllString(s, "<ip>")
 	s = hex0xRe.ReplaceAllString(s, "<hex>")
-	s = hexRunRe.ReplaceAllStringFunc(s, func(w string) string {
-		if strings.IndexFunc(w, unicode.IsDigit) < 0 {
-			return w // an all-letter word such as "deadbeefcafe" or "accepted"
-		}
-		return "<hex>"
-	})
-	s = wordRe.ReplaceAllStringFunc(s, func(w string) string {
-		if withUnit.MatchString(w) {
-			return numberRe.ReplaceAllString(w, "<n>") // 3001ms, 1.5GB
-		}
-		if utf8.RuneCountInString(w) >= 6 && strings.IndexFunc(w, unicode.IsLetter) >= 0 {
-			return "<id>"
-		}
-		return numberRe.ReplaceAllString(w, "<n>")
-	})
+	s = wordRe.ReplaceAllStringFunc(s, value)
 	s = strings.TrimSpace(spaceRe.ReplaceAllString(s, " "))
 	return dropPrefix(s)
+}
+
+// value replaces a word with a digit in it (see Fingerprint).
+func value(w string) string {
+	switch {
+	case withUnit.MatchString(w):
+		return numberRe.ReplaceAllString(w, "<n>") // 3001ms, 1.5GB
+	case utf8.RuneCountInString(w) < 6 && !strings.ContainsAny(w, "_-") && strings.IndexFunc(w, unicode.IsLetter) >= 0:
+		return numberRe.ReplaceAllString(w, "<n>") // s3, ec2
+	}
+	return "<n>"
 }
 
 // dropPrefix removes what a log prefix leaves at the start of a template: the
@@ -134,7 +137,7 @@ func prefixToken(tok string) bool {
 	switch {
 	case t == "":
 		return true // a separator such as "-" or "|"
-	case tok == "<ts>" || tok == "<uuid>" || tok == "<n>" || tok == "<hex>" || tok == "<id>" || tok == "<ip>":
+	case tok == "<ts>" || tok == "<uuid>" || tok == "<n>" || tok == "<hex>" || tok == "<ip>":
 		return true
 	case strings.Trim(tok, "[]:") == "<ts>" || strings.Trim(tok, "[]:") == "<n>":
 		return true

@@ -36,6 +36,10 @@ func TestFingerprintSameError(t *testing.T) {
 			"Traceback (most recent call last):\n  File \"/app/h.py\", line 10, in handler\nValueError: invalid literal for int() with base 10: 'abc'",
 			"Traceback (most recent call last):\n  File \"/app/h.py\", line 12, in handler\nValueError: invalid literal for int() with base 10: 'zz'"},
 		{"access log paths", `1.2.3.4 - - [01/Jan/2026:12:00:00 +0000] "GET /a HTTP/1.1" 503 1 "-" "x"`, `5.6.7.8 - - [02/Jan/2026:13:00:00 +0000] "POST /b/c HTTP/2.0" 503 99 "-" "y"`},
+		{"decimal amounts", `ERROR charge of 12.50 EUR declined`, `ERROR charge of 7 EUR declined`},
+		{"long numeric id and short one", `ERROR order 12345678 not found`, `ERROR order 17 not found`},
+		{"hex id and numeric id", `ERROR order 8f7a6b3c9d not found`, `ERROR order 17 not found`},
+		{"short id with separator", `ERROR order ord_1 not found`, `ERROR order ord_8f7a6b not found`},
 		{"access json and text of one status", `{"method":"GET","path":"/x","status":502}`, `status=502 path=/y`},
 	}
 	for _, tt := range tests {
@@ -46,6 +50,20 @@ func TestFingerprintSameError(t *testing.T) {
 				t.Errorf("fingerprints differ: got %s (%q) and %s (%q), want one", ka, ta, kb, tb)
 			}
 		})
+	}
+}
+
+// One error logged with ids of different shapes in the id position, pure
+// digits or mixed, gets one fingerprint: the id's value is what changes.
+func TestFingerprintIDShapes(t *testing.T) {
+	ids := []string{"ord_8f7a6b", "ord_123456", "17"}
+	keys := map[string][]string{}
+	for _, id := range ids {
+		key, tmpl := fingerprintOf(`{"level":"error","msg":"payment failed for order ` + id + ` after 3 retries"}`)
+		keys[key] = append(keys[key], id+" → "+tmpl)
+	}
+	if len(keys) != 1 {
+		t.Errorf("got %d fingerprints for order ids %q: %v, want 1", len(keys), ids, keys)
 	}
 }
 
@@ -83,17 +101,21 @@ func TestFingerprintTemplate(t *testing.T) {
 		want string
 	}{
 		{"lambda python prefix dropped", "[ERROR]\t2026-01-01T12:00:00.000Z\t8f1c3c2a-1b2c-4d5e-8f90-0123456789ab\tpayment 12345 failed for ord_8f7a6b3c after 30s",
-			"payment <n> failed for <id> after <n>s"},
+			"payment <n> failed for <n> after <n>s"},
 		{"lambda node error record", "2026-01-01T12:00:00.000Z\t8f1c3c2a-1b2c-4d5e-8f90-0123456789ab\tERROR\tInvoke Error \t{\"errorType\":\"TypeError\",\"errorMessage\":\"Cannot read properties of undefined (reading 'id')\",\"stack\":[]}",
 			"Invoke Error TypeError: Cannot read properties of undefined (reading <str>)"},
 		{"json message and error object", `{"level":"error","msg":"charge failed","err":{"type":"StripeError","message":"card_declined for cus_N8fa7b2"}}`,
-			"charge failed: StripeError: card_declined for <id>"},
+			"charge failed: StripeError: card_declined for <n>"},
 		{"python exc_info keeps the exception line", `{"levelname":"ERROR","message":"upstream call failed","exc_info":"Traceback (most recent call last):\n  File \"/app/x.py\", line 3\nConnectionError: host 10.1.2.3 unreachable"}`,
 			"upstream call failed: ConnectionError: host <ip> unreachable"},
 		{"klog prefix dropped", `E0102 15:04:05.000000       1 controller.go:42] sync "default/web" failed`, "controller.go:<n>] sync <str> failed"},
 		{"java prefix dropped", `2026-01-01 12:00:00.123 ERROR 1 --- [main] c.e.Foo : connection to 10.0.0.12:5432 refused`,
 			"[main] c.e.Foo : connection to <ip> refused"},
 		{"access log", `1.2.3.4 - - [01/Jan/2026:12:00:00 +0000] "GET /a HTTP/1.1" 503 1 "-" "x"`, "HTTP 503 responses"},
+		{"decimal is one number", `ERROR charge of 12.50 EUR declined`, "charge of <n> EUR declined"},
+		{"decimal with unit", `ERROR heap at 1.5GB over limit`, "heap at <n>GB over limit"},
+		{"ids and numbers share a placeholder", `ERROR order ord_8f7a6b, 17 and 12345678 not found`, "order <n>, <n> and <n> not found"},
+		{"short names keep their letters", `ERROR s3 put to ec2 host failed`, "s<n> put to ec<n> host failed"},
 		{"only a level", `ERROR`, "ERROR"},
 	}
 	for _, tt := range tests {

@@ -140,6 +140,7 @@ func FuzzClassify(f *testing.F) {
 		`{"level":50,"msg":"x"}`, `{"log":{"level":"error"}}`, `status=503`, `panic: x`,
 		"Traceback (most recent call last):\nKeyError: 'a'", `{"status":"599"}`, `E0102 15:04:05 x`,
 		`1.2.3.4 - - [01/Jan/2026:00:00:00 +0000] "GET / HTTP/1.1" 502 0`, "{\"level\":\"error\",\"msg\":\"\xff\"}",
+		`ERROR_COUNT=0`, `user clicked 'Report ERROR'`, `charge of 12.50 for ord_8f7a6b failed`,
 	} {
 		f.Add(s)
 	}

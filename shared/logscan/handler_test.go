@@ -160,7 +160,7 @@ func TestReplayFixtures(t *testing.T) {
 	}{
 		"logs-json-errors.json": {want: []wantIncident{{
 			service:     "checkout-api",
-			titlePrefix: "checkout-api: payment provider timeout for order <id> after <n>ms: TimeoutError: context deadline exceeded",
+			titlePrefix: "checkout-api: payment provider timeout for order <n> after <n>ms: TimeoutError: context deadline exceeded",
 			startedAt:   time.Date(2026, 11, 24, 10, 0, 2, 20e6, time.UTC),
 			text:        "6 errors like this in the 5m window from 2026-11-24T10:00:00Z (threshold 5), log group /aws/lambda/checkout-api",
 		}}, wantLog: "log signal"},
@@ -194,7 +194,7 @@ func TestReplayFixtures(t *testing.T) {
 			}
 			var timelines [][]incident.Entry
 			for i, w := range tt.want {
-				inc, tl, err := e.svc.Get(context.Background(), got[i].ID)
+				inc, tl, _, err := e.svc.Get(context.Background(), got[i].ID)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -222,7 +222,7 @@ func TestReplayFixtures(t *testing.T) {
 				t.Fatalf("after a redelivery: got %d incidents, want %d", len(again), len(got))
 			}
 			for i := range again {
-				_, tl, err := e.svc.Get(context.Background(), again[i].ID)
+				_, tl, _, err := e.svc.Get(context.Background(), again[i].ID)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -288,12 +288,12 @@ func TestBatchesAddUpToTheThreshold(t *testing.T) {
 	if len(got) != 1 {
 		t.Fatalf("after 6 errors in two batches: got %d incidents, want 1", len(got))
 	}
-	_, tl, err := e.svc.Get(context.Background(), got[0].ID)
+	_, tl, _, err := e.svc.Get(context.Background(), got[0].ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got[0].Service != "inventory-sync" || !strings.Contains(tl[0].Text, "6 errors like this") ||
-		!strings.Contains(got[0].Title, "ConditionalCheckFailedException: The conditional request failed for item <id>") {
+		!strings.Contains(got[0].Title, "ConditionalCheckFailedException: The conditional request failed for item <n>") {
 		t.Errorf("got incident %q on %s, opened %q; want the ConditionalCheckFailedException of inventory-sync, 6 errors", got[0].Title, got[0].Service, tl[0].Text)
 	}
 }
@@ -317,7 +317,7 @@ func TestOneSignalPerWindow(t *testing.T) {
 	if len(got) != 1 || got[0].SignalCount != 2 {
 		t.Fatalf("next window: got %d incidents (%+v), want one with two signals", len(got), got)
 	}
-	_, tl, err := e.svc.Get(context.Background(), got[0].ID)
+	_, tl, _, err := e.svc.Get(context.Background(), got[0].ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -358,7 +358,7 @@ func TestRetryAfterFailedIngestOpensTheIncident(t *testing.T) {
 	if len(got) != 1 {
 		t.Fatalf("after the retry: got %d incidents, want 1", len(got))
 	}
-	_, tl, err := e.svc.Get(context.Background(), got[0].ID)
+	_, tl, _, err := e.svc.Get(context.Background(), got[0].ID)
 	if err != nil {
 		t.Fatal(err)
 	}

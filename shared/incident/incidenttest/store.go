@@ -71,23 +71,30 @@ func (s *Store) Incident(ctx context.Context, id string) (incident.Incident, err
 	return copyIncident(inc), nil
 }
 
-// Timeline returns the incident's entries, oldest first (entries of one time
-// in the order they were written).
-func (s *Store) Timeline(ctx context.Context, id string) ([]incident.Entry, error) {
+// Timeline returns the first entry and the newest limit entries of the
+// incident's timeline, oldest first (entries of one time in the order they were
+// written), and whether entries between them were left out.
+func (s *Store) Timeline(ctx context.Context, id string, limit int) ([]incident.Entry, bool, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, false, err
+	}
+	if limit < 1 {
+		return nil, false, fmt.Errorf("timeline of %s: limit %d, want at least 1", id, limit)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.incidents[id]; !ok {
-		return nil, incident.NotFoundf("incident %s not found", id)
+		return nil, false, incident.NotFoundf("incident %s not found", id)
 	}
 	tl := make([]incident.Entry, 0, len(s.timelines[id]))
 	for _, e := range s.timelines[id] {
 		tl = append(tl, copyEntry(e))
 	}
 	slices.SortStableFunc(tl, func(a, b incident.Entry) int { return a.At.Compare(b.At) })
-	return tl, nil
+	if len(tl) <= limit+1 {
+		return tl, false, nil
+	}
+	return append(tl[:1], tl[len(tl)-limit:]...), true, nil
 }
 
 // IncidentByDedupKey returns the incident the key's live record points at, or

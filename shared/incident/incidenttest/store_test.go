@@ -142,7 +142,7 @@ func snapshot(t *testing.T, st *incidenttest.Store) state {
 	var s state
 	s.A, _ = st.Incident(ctx, idA)
 	s.C, _ = st.Incident(ctx, idC)
-	s.TL, _ = st.Timeline(ctx, idA)
+	s.TL, _, _ = st.Timeline(ctx, idA, incident.TimelineLimit)
 	s.Keys[0], _ = st.Dedup("k")
 	s.Keys[1], _ = st.Dedup("old")
 	_, s.Deliv = st.Delivery(ctx, "d-old")
@@ -175,7 +175,7 @@ func TestAppendAndTouch(t *testing.T) {
 	if !reflect.DeepEqual(inc, want) {
 		t.Errorf("after Touch: got %+v, want %+v", inc, want)
 	}
-	tl, _ := st.Timeline(ctx, idA)
+	tl, _, _ := st.Timeline(ctx, idA, incident.TimelineLimit)
 	if len(tl) != 2 || tl[0].ID != "e1" || tl[1].ID != "e2" {
 		t.Errorf("timeline: got %+v, want e1, e2", tl)
 	}
@@ -339,5 +339,45 @@ func TestApplyIsAtomicUnderContention(t *testing.T) {
 	}
 	if page, _ := st.Incidents(ctx, incident.Query{}); len(page.Items) != 1 {
 		t.Errorf("incidents: got %d, want 1", len(page.Items))
+	}
+}
+
+// A timeline longer than the limit gives its first entry and the newest limit,
+// oldest first, as the DynamoDB store does.
+func TestTimelineKeepsFirstAndNewest(t *testing.T) {
+	tests := []struct {
+		name          string
+		entries       int
+		limit         int
+		want          []string
+		wantTruncated bool
+	}{
+		{"shorter than the limit", 3, 5, []string{"e0", "e1", "e2"}, false},
+		{"limit and the first", 4, 3, []string{"e0", "e1", "e2", "e3"}, false},
+		{"longer", 7, 3, []string{"e0", "e4", "e5", "e6"}, true},
+		{"limit 1", 7, 1, []string{"e0", "e6"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := seeded(t)
+			ctx := context.Background()
+			for i := range tt.entries {
+				e := incident.Entry{ID: fmt.Sprintf("e%d", i), At: t0.Add(time.Duration(i) * time.Second), Kind: incident.EntryNote}
+				if err := st.Apply(ctx, incident.Change{Kind: incident.Touch, Incident: incident.Incident{ID: idA}, Entries: []incident.Entry{e}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			tl, truncated, err := st.Timeline(ctx, idA, tt.limit)
+			var got []string
+			for _, e := range tl {
+				got = append(got, e.ID)
+			}
+			if err != nil || !slices.Equal(got, tt.want) || truncated != tt.wantTruncated {
+				t.Errorf("got %v, truncated %v, %v; want %v, truncated %v", got, truncated, err, tt.want, tt.wantTruncated)
+			}
+		})
+	}
+	if _, _, err := seeded(t).Timeline(context.Background(), idA, 0); err == nil {
+		t.Error("limit 0: got no error, want one")
 	}
 }

@@ -1,0 +1,54 @@
+// Command escalate is the PageLevel task of the escalation state machine: it
+// pages the on-call people of the escalation's current step (SNS first, then
+// Slack) unless the incident was acknowledged, and returns the next step and
+// how long to wait for it (see package escalation for the task's JSON).
+//
+// Environment (package settings): TABLE_NAME (required), LOG_LEVEL;
+// PAGING_TOPIC_ARN (required), SLACK_BOT_TOKEN (optional: without it pages go
+// by SNS only; Secrets Manager later), FALLBACK_USER (paged when the state
+// names no fallback).
+package main
+
+import (
+	"context"
+	"log"
+	"os"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
+
+	"github.com/incidentd/incidentd/shared/dynamo"
+	"github.com/incidentd/incidentd/shared/escalation"
+	"github.com/incidentd/incidentd/shared/incident"
+	"github.com/incidentd/incidentd/shared/oncall"
+	"github.com/incidentd/incidentd/shared/settings"
+	"github.com/incidentd/incidentd/shared/slack"
+	"github.com/incidentd/incidentd/shared/sns"
+)
+
+func main() {
+	env, err := settings.ForLambda(context.Background())
+	if err != nil {
+		log.Fatal(err)
+	}
+	topic := strings.TrimSpace(os.Getenv("PAGING_TOPIC_ARN"))
+	if topic == "" {
+		log.Fatal("PAGING_TOPIC_ARN is not set")
+	}
+	store := dynamo.New(dynamodb.NewFromConfig(env.AWS), env.Table)
+	cfg := escalation.Config{
+		Incidents: incident.NewService(store, env.Rules()),
+		Directory: store,
+		Pager:     &sns.Pager{Client: awssns.NewFromConfig(env.AWS), TopicARN: topic},
+		Logger:    env.Logger,
+	}
+	if token := strings.TrimSpace(os.Getenv("SLACK_BOT_TOKEN")); token != "" {
+		cfg.Slack = slack.NewClient(token, slack.Config{Logger: env.Logger})
+	}
+	if u := strings.TrimSpace(os.Getenv("FALLBACK_USER")); u != "" {
+		cfg.Fallback = &oncall.Target{User: u}
+	}
+	lambda.Start(escalation.NewEscalator(cfg).Handle)
+}

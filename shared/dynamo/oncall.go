@@ -1,0 +1,353 @@
+package dynamo
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/incidentd/incidentd/shared/incident"
+	"github.com/incidentd/incidentd/shared/oncall"
+)
+
+// On-call configuration items (pk / sk), one item per document:
+//
+//	schedule          SCHEDULE#<id>         SCHEDULE    type=schedule, doc, updated_at
+//	policy            POLICY#<id>           POLICY      type=policy, doc, updated_at
+//	user              USER#<id>             USER        type=user, doc, slack_user_id, version, updated_at
+//	slack id lookup   SLACKUSER#<slack id>  SLACKUSER   type=slack_user, user_id (absent once released), expires_at
+//
+// doc is the document's JSON as the oncall package writes it: the store does
+// not take documents apart, so a field added to a document needs no change
+// here. A slack id lookup is written in the same transaction as its user and
+// says which user holds the id, so two users cannot claim one Slack account.
+// When a user's Slack id changes, the old lookup is released in that
+// transaction: its user_id is removed and its TTL set, rather than the item
+// deleted, because the functions' roles do not grant dynamodb:DeleteItem (a
+// Delete inside TransactWriteItems needs it too).
+const (
+	TypeSchedule  = "schedule"
+	TypePolicy    = "policy"
+	TypeUser      = "user"
+	TypeSlackUser = "slack_user"
+
+	schedulePrefix  = "SCHEDULE#"
+	scheduleSK      = "SCHEDULE"
+	policyPrefix    = "POLICY#"
+	policySK        = "POLICY"
+	userPrefix      = "USER#"
+	userSK          = "USER"
+	slackUserPrefix = "SLACKUSER#"
+	slackUserSK     = "SLACKUSER"
+
+	// batchGetLimit is BatchGetItem's limit of keys per request.
+	batchGetLimit = 100
+	// putUserAttempts bounds the retries of PutUser racing another write of the
+	// same user.
+	putUserAttempts = 3
+)
+
+// docItem is a schedule or policy as stored.
+type docItem struct {
+	PK        string `dynamodbav:"pk"`
+	SK        string `dynamodbav:"sk"`
+	Type      string `dynamodbav:"type"`
+	ID        string `dynamodbav:"id"`
+	Doc       string `dynamodbav:"doc"`
+	UpdatedAt string `dynamodbav:"updated_at"`
+}
+
+// userItem is a user as stored; slack_user_id repeats the document's field so
+// that PutUser knows which lookup it holds, and version guards the
+// read-then-transact of PutUser.
+type userItem struct {
+	PK          string `dynamodbav:"pk"`
+	SK          string `dynamodbav:"sk"`
+	Type        string `dynamodbav:"type"`
+	ID          string `dynamodbav:"id"`
+	Doc         string `dynamodbav:"doc"`
+	SlackUserID string `dynamodbav:"slack_user_id,omitempty"`
+	Version     int64  `dynamodbav:"version"`
+	UpdatedAt   string `dynamodbav:"updated_at"`
+}
+
+// slackUserItem maps a Slack member id to the user holding it.
+type slackUserItem struct {
+	PK     string `dynamodbav:"pk"`
+	SK     string `dynamodbav:"sk"`
+	Type   string `dynamodbav:"type"`
+	UserID string `dynamodbav:"user_id,omitempty"`
+}
+
+// Schedule returns the schedule with the given id.
+func (s *Store) Schedule(ctx context.Context, id string) (oncall.Schedule, error) {
+	var sc oncall.Schedule
+	if err := s.getDoc(ctx, "schedule", schedulePrefix+id, scheduleSK, id, &sc); err != nil {
+		return oncall.Schedule{}, err
+	}
+	return sc, nil
+}
+
+// PutSchedule creates or replaces a schedule.
+func (s *Store) PutSchedule(ctx context.Context, id string, sc oncall.Schedule) error {
+	return s.putDoc(ctx, "schedule", TypeSchedule, schedulePrefix+id, scheduleSK, id, sc)
+}
+
+// Schedules returns the schedules with the given ids, read with BatchGetItem
+// (strongly consistent); an id without a schedule is simply absent.
+func (s *Store) Schedules(ctx context.Context, ids []string) (map[string]*oncall.Schedule, error) {
+	out := map[string]*oncall.Schedule{}
+	var unique []string
+	for _, id := range ids {
+		if !slices.Contains(unique, id) {
+			unique = append(unique, id)
+		}
+	}
+	for chunk := range slices.Chunk(unique, batchGetLimit) {
+		keys := make([]map[string]types.AttributeValue, len(chunk))
+		for i, id := range chunk {
+			keys[i] = key(schedulePrefix+id, scheduleSK)
+		}
+		pending := map[string]types.KeysAndAttributes{s.table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
+		backoff := 20 * time.Millisecond
+		for attempt := 1; len(pending[s.table].Keys) > 0; attempt++ {
+			if attempt > 1 {
+				// Unprocessed keys: the table is throttling; back off before asking again.
+				if attempt > 10 {
+					return nil, fmt.Errorf("read schedules: %d still unprocessed after %d attempts", len(pending[s.table].Keys), attempt-1)
+				}
+				select {
+				case <-ctx.Done():
+					return nil, ctx.Err()
+				case <-time.After(backoff):
+				}
+				backoff = min(backoff*2, time.Second)
+			}
+			res, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: pending})
+			if err != nil {
+				return nil, fmt.Errorf("read schedules: %w", err)
+			}
+			for _, av := range res.Responses[s.table] {
+				var it docItem
+				if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+					return nil, fmt.Errorf("decode schedule item: %w", err)
+				}
+				var sc oncall.Schedule
+				if err := json.Unmarshal([]byte(it.Doc), &sc); err != nil {
+					return nil, fmt.Errorf("decode schedule %s: %w", it.ID, err)
+				}
+				out[it.ID] = &sc
+			}
+			pending = res.UnprocessedKeys
+		}
+	}
+	return out, nil
+}
+
+// Policy returns the escalation policy with the given id.
+func (s *Store) Policy(ctx context.Context, id string) (oncall.Policy, error) {
+	var p oncall.Policy
+	if err := s.getDoc(ctx, "policy", policyPrefix+id, policySK, id, &p); err != nil {
+		return oncall.Policy{}, err
+	}
+	return p, nil
+}
+
+// PutPolicy creates or replaces an escalation policy. It does not check that
+// the schedules the policy names exist; the API does, before.
+func (s *Store) PutPolicy(ctx context.Context, id string, p oncall.Policy) error {
+	return s.putDoc(ctx, "policy", TypePolicy, policyPrefix+id, policySK, id, p)
+}
+
+// User returns the user with the given id.
+func (s *Store) User(ctx context.Context, id string) (oncall.User, error) {
+	u, _, err := s.user(ctx, id)
+	return u, err
+}
+
+// UserBySlackID returns the user holding the Slack member id.
+func (s *Store) UserBySlackID(ctx context.Context, slackID string) (oncall.User, error) {
+	var l slackUserItem
+	found, err := s.get(ctx, slackUserPrefix+slackID, slackUserSK, &l)
+	if err != nil {
+		return oncall.User{}, fmt.Errorf("read slack user %s: %w", slackID, err)
+	}
+	if !found || l.UserID == "" {
+		return oncall.User{}, incident.NotFoundf("no user has the Slack id %q", slackID)
+	}
+	u, _, err := s.user(ctx, l.UserID)
+	if err != nil && !errors.Is(err, incident.ErrNotFound) {
+		return oncall.User{}, err
+	}
+	// The lookup and the user are written together; checking the user's own
+	// field as well keeps an answer right even if that ever stops being so.
+	if err != nil || u.SlackUserID != slackID {
+		return oncall.User{}, incident.NotFoundf("no user has the Slack id %q", slackID)
+	}
+	return u, nil
+}
+
+// PutUser creates or replaces a user. Its Slack id, if any, is claimed in the
+// same transaction (ErrConflict naming the holder when another user has it), and
+// a Slack id the user gives up is released.
+func (s *Store) PutUser(ctx context.Context, u oncall.User) error {
+	for attempt := 1; ; attempt++ {
+		err := s.putUser(ctx, u)
+		if !errors.Is(err, errUserChanged) || attempt == putUserAttempts {
+			if errors.Is(err, errUserChanged) {
+				return incident.Conflictf("user %q changed while it was written; retry", u.ID)
+			}
+			return err
+		}
+	}
+}
+
+// errUserChanged: the user item changed between PutUser's read and its write.
+var errUserChanged = errors.New("user changed")
+
+func (s *Store) putUser(ctx context.Context, u oncall.User) error {
+	_, prev, err := s.user(ctx, u.ID)
+	exists := err == nil
+	if err != nil && !errors.Is(err, incident.ErrNotFound) {
+		return err
+	}
+	doc, err := json.Marshal(u)
+	if err != nil {
+		return fmt.Errorf("encode user %s: %w", u.ID, err)
+	}
+	it := userItem{
+		PK: userPrefix + u.ID, SK: userSK, Type: TypeUser, ID: u.ID, Doc: string(doc),
+		SlackUserID: u.SlackUserID, Version: prev.Version + 1, UpdatedAt: s.now().UTC().Format(time.RFC3339Nano),
+	}
+	av, err := attributevalue.MarshalMap(it)
+	if err != nil {
+		return fmt.Errorf("encode user %s: %w", u.ID, err)
+	}
+	userPut := &types.Put{TableName: aws.String(s.table), Item: av}
+	if exists {
+		userPut.ConditionExpression = aws.String("version = :v")
+		userPut.ExpressionAttributeValues = map[string]types.AttributeValue{
+			":v": &types.AttributeValueMemberN{Value: strconv.FormatInt(prev.Version, 10)},
+		}
+	} else {
+		userPut.ConditionExpression = aws.String("attribute_not_exists(pk)")
+	}
+	items := []types.TransactWriteItem{{Put: userPut}}
+	uid := &types.AttributeValueMemberS{Value: u.ID}
+	claim := -1
+	if u.SlackUserID != "" {
+		lav, err := attributevalue.MarshalMap(slackUserItem{
+			PK: slackUserPrefix + u.SlackUserID, SK: slackUserSK, Type: TypeSlackUser, UserID: u.ID,
+		})
+		if err != nil {
+			return fmt.Errorf("encode slack user %s: %w", u.SlackUserID, err)
+		}
+		claim = len(items)
+		items = append(items, types.TransactWriteItem{Put: &types.Put{
+			TableName: aws.String(s.table), Item: lav,
+			ConditionExpression:       aws.String("attribute_not_exists(user_id) OR user_id = :uid"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":uid": uid},
+		}})
+	}
+	if exists && prev.SlackUserID != "" && prev.SlackUserID != u.SlackUserID {
+		// Release the old id: the lookup stays (no DeleteItem) but holds nobody
+		// and expires.
+		items = append(items, types.TransactWriteItem{Update: &types.Update{
+			TableName:                aws.String(s.table),
+			Key:                      key(slackUserPrefix+prev.SlackUserID, slackUserSK),
+			UpdateExpression:         aws.String("REMOVE user_id SET expires_at = :ttl, #type = :type"),
+			ConditionExpression:      aws.String("attribute_not_exists(user_id) OR user_id = :uid"),
+			ExpressionAttributeNames: map[string]string{"#type": TypeAttribute},
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":uid":  uid,
+				":type": &types.AttributeValueMemberS{Value: TypeSlackUser},
+				":ttl":  &types.AttributeValueMemberN{Value: strconv.FormatInt(s.now().Unix(), 10)},
+			},
+		}})
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if err == nil {
+		return nil
+	}
+	var tce *types.TransactionCanceledException
+	if errors.As(err, &tce) {
+		reasons := tce.CancellationReasons
+		if claim >= 0 && claim < len(reasons) && aws.ToString(reasons[claim].Code) == "ConditionalCheckFailed" {
+			var l slackUserItem
+			if found, gerr := s.get(ctx, slackUserPrefix+u.SlackUserID, slackUserSK, &l); gerr == nil && found && l.UserID != "" && l.UserID != u.ID {
+				return incident.Conflictf("the Slack id %q belongs to user %q", u.SlackUserID, l.UserID)
+			}
+			return errUserChanged // released meanwhile: try again
+		}
+		for _, r := range reasons {
+			switch aws.ToString(r.Code) {
+			case "ConditionalCheckFailed", "TransactionConflict":
+				return errUserChanged
+			}
+		}
+	}
+	var tc *types.TransactionConflictException
+	if errors.As(err, &tc) {
+		return errUserChanged
+	}
+	return fmt.Errorf("store user %s: %w", u.ID, err)
+}
+
+// user reads a user and its item.
+func (s *Store) user(ctx context.Context, id string) (oncall.User, userItem, error) {
+	var it userItem
+	found, err := s.get(ctx, userPrefix+id, userSK, &it)
+	if err != nil {
+		return oncall.User{}, userItem{}, fmt.Errorf("read user %s: %w", id, err)
+	}
+	if !found {
+		return oncall.User{}, userItem{}, incident.NotFoundf("user %q not found", id)
+	}
+	var u oncall.User
+	if err := json.Unmarshal([]byte(it.Doc), &u); err != nil {
+		return oncall.User{}, userItem{}, fmt.Errorf("decode user %s: %w", id, err)
+	}
+	return u, it, nil
+}
+
+// getDoc reads the document of a schedule or policy item into out.
+func (s *Store) getDoc(ctx context.Context, what, pk, sk, id string, out any) error {
+	var it docItem
+	found, err := s.get(ctx, pk, sk, &it)
+	if err != nil {
+		return fmt.Errorf("read %s %s: %w", what, id, err)
+	}
+	if !found {
+		return incident.NotFoundf("%s %q not found", what, id)
+	}
+	if err := json.Unmarshal([]byte(it.Doc), out); err != nil {
+		return fmt.Errorf("decode %s %s: %w", what, id, err)
+	}
+	return nil
+}
+
+// putDoc writes a schedule or policy item, replacing any before it.
+func (s *Store) putDoc(ctx context.Context, what, typ, pk, sk, id string, v any) error {
+	doc, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %s %s: %w", what, id, err)
+	}
+	av, err := attributevalue.MarshalMap(docItem{
+		PK: pk, SK: sk, Type: typ, ID: id, Doc: string(doc), UpdatedAt: s.now().UTC().Format(time.RFC3339Nano),
+	})
+	if err != nil {
+		return fmt.Errorf("encode %s %s: %w", what, id, err)
+	}
+	if _, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: av}); err != nil {
+		return fmt.Errorf("store %s %s: %w", what, id, err)
+	}
+	return nil
+}

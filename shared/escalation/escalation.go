@@ -1,0 +1,348 @@
+// Package escalation runs the two Lambda tasks of the escalation state machine
+// (DESIGN §3): PageLevel (Escalator.Page: stop if someone acknowledged,
+// otherwise page the on-call people of the current step and say how long to
+// wait) and OpenWarRoom (WarRoom.Open: the incident's Slack channel). It holds
+// no AWS types: pages go out through Pager (an SNS adapter in shared/sns), the
+// on-call data comes through Directory, Slack through slack.Messenger.
+//
+// The state machine carries the escalation state (oncall.Escalation, with the
+// policy snapshotted when the incident opened) from one PageLevel to the next:
+//
+//	PageLevel input:  {"incident_id": "...", "execution": "...", "state": {"policy": {...}, "fallback": {...}, "step": {...}}}
+//	PageLevel output: {"incident_id": "...", "execution": "...", "state": {... next step ...}, "done": false, "wait_seconds": 300, "paged": [...]}
+//
+// The output is the next PageLevel's input: a Wait state with
+// SecondsPath $.wait_seconds, then PageLevel again, until done.
+//
+// Step Functions retries a failed task, so a step must be safe to run twice:
+// every page is recorded on the incident under a key made of the incident, the
+// escalation run, the step and the responder, and a retried step skips the
+// responders already recorded. A page is recorded after its SNS publish
+// succeeds, so the one window for a second page is a crash between the two;
+// the other order could drop a page, which is worse.
+package escalation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/incidentd/incidentd/shared/incident"
+	"github.com/incidentd/incidentd/shared/oncall"
+	"github.com/incidentd/incidentd/shared/slack"
+)
+
+// Actor is who the escalation's timeline entries are by.
+const Actor = "escalation"
+
+// DefaultSlackTimeout bounds each Slack call of a step: Slack being slow must
+// not hold the next level's page.
+const DefaultSlackTimeout = 5 * time.Second
+
+// maxSteps bounds the steps one invocation fires: every level of every pass,
+// plus the fallback (Fire ends after that many whatever the state says).
+const maxSteps = oncall.MaxLevels*(oncall.MaxRepeat+1) + 2
+
+// Directory is where on-call data lives: schedules by id and responders.
+type Directory interface {
+	// Schedules returns the schedules of ids that exist; a missing one is left
+	// out (it has nobody on call).
+	Schedules(ctx context.Context, ids []string) (map[string]*oncall.Schedule, error)
+	// User returns a responder, or an error matching incident.ErrNotFound.
+	User(ctx context.Context, id string) (oncall.User, error)
+}
+
+// Page is one page to one responder, as the Pager sends it.
+type Page struct {
+	Responder  string
+	Severity   string
+	IncidentID string
+	// Level is the policy level (from 1); 0 for the fallback.
+	Level   int
+	Subject string
+	Message string
+}
+
+// Pager sends pages (SNS publish to PagingTopic, filtered per responder).
+type Pager interface {
+	Page(ctx context.Context, p Page) error
+}
+
+// Incidents is what the tasks need of the incident service.
+type Incidents interface {
+	Incident(ctx context.Context, id string) (incident.Incident, error)
+	PageRecorded(ctx context.Context, key string) (bool, error)
+	RecordPage(ctx context.Context, id string, p incident.PageRecord) (incident.Entry, error)
+}
+
+// Input is PageLevel's input.
+type Input struct {
+	IncidentID string `json:"incident_id"`
+	// Execution names the escalation run (the state machine's execution
+	// name); pages of one run are recorded apart from another's, so an
+	// escalation restarted for a reopened incident pages again.
+	Execution string            `json:"execution,omitempty"`
+	State     oncall.Escalation `json:"state"`
+}
+
+// Output is PageLevel's output, and the next PageLevel's input.
+type Output struct {
+	IncidentID string            `json:"incident_id"`
+	Execution  string            `json:"execution,omitempty"`
+	State      oncall.Escalation `json:"state"`
+	// Done is true when nothing is left to page: acknowledged, identified,
+	// resolved, not found, or every level, repeat and the fallback paged.
+	Done bool `json:"done"`
+	// WaitSeconds is how long to wait for an acknowledgement before the next
+	// PageLevel.
+	WaitSeconds int `json:"wait_seconds"`
+	// Paged are the pages of this invocation.
+	Paged []Paged `json:"paged"`
+	// Reason says why the escalation stopped, when Done.
+	Reason string `json:"reason,omitempty"`
+}
+
+// Paged is one responder paged by a step.
+type Paged struct {
+	Responder string `json:"responder"`
+	// Level is the policy level (from 1); 0 for the fallback.
+	Level  int `json:"level"`
+	Repeat int `json:"repeat"`
+	// Duplicate: an earlier try of this step already paged them; not paged again.
+	Duplicate bool `json:"duplicate,omitempty"`
+	// SlackError is why the Slack page did not go out (the SNS page did).
+	SlackError string `json:"slack_error,omitempty"`
+}
+
+// Config wires an Escalator.
+type Config struct {
+	Incidents Incidents
+	Directory Directory
+	Pager     Pager
+	// Slack posts the Slack page to each responder; nil: no Slack pages.
+	Slack slack.Messenger
+	// SlackTimeout bounds each Slack call (0: DefaultSlackTimeout).
+	SlackTimeout time.Duration
+	// Fallback is paged when the state names no fallback of its own
+	// (FALLBACK_USER), so a page is never dropped.
+	Fallback *oncall.Target
+	Logger   *slog.Logger
+	// Now is the clock (nil: time.Now).
+	Now func() time.Time
+}
+
+// Escalator runs PageLevel.
+type Escalator struct{ cfg Config }
+
+// NewEscalator returns an Escalator.
+func NewEscalator(cfg Config) *Escalator {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.SlackTimeout <= 0 {
+		cfg.SlackTimeout = DefaultSlackTimeout
+	}
+	return &Escalator{cfg: cfg}
+}
+
+// Handle is the Lambda handler: Page over the task's JSON.
+func (e *Escalator) Handle(ctx context.Context, in Input) (Output, error) { return e.Page(ctx, in) }
+
+// stopped says why an incident in status s pages nobody more, or "".
+func stopped(s incident.Status) string {
+	switch s {
+	case incident.StatusAcknowledged, incident.StatusIdentified, incident.StatusResolved:
+		return "incident is " + string(s)
+	}
+	return ""
+}
+
+// Page fires the escalation's current step: unless the incident was
+// acknowledged (or is further on), it pages the step's on-call people and
+// returns the next step and how long to wait before it. A step that finds
+// nobody on call does not wait: the next one fires in the same invocation.
+// Errors are those worth retrying (store, directory, SNS); bad input and an
+// unknown incident end the escalation with a logged reason.
+func (e *Escalator) Page(ctx context.Context, in Input) (Output, error) {
+	out := Output{IncidentID: in.IncidentID, Execution: in.Execution, State: in.State, Paged: []Paged{}}
+	log := e.cfg.Logger.With(slog.String("incident_id", in.IncidentID))
+	done := func(reason string) (Output, error) {
+		out.Done, out.WaitSeconds, out.Reason = true, 0, reason
+		out.State.Step = oncall.Step{Phase: oncall.PhaseDone}
+		log.InfoContext(ctx, "escalation done", slog.String("reason", reason), slog.Int("paged", len(out.Paged)))
+		return out, nil
+	}
+	if out.State.Fallback == nil && e.cfg.Fallback != nil {
+		f := *e.cfg.Fallback
+		out.State.Fallback = &f
+	}
+	if !incident.ValidID(in.IncidentID) {
+		log.WarnContext(ctx, "escalation rejected: not an incident id")
+		return done("incident_id is not an incident id")
+	}
+	for range maxSteps {
+		inc, err := e.cfg.Incidents.Incident(ctx, in.IncidentID)
+		if errors.Is(err, incident.ErrNotFound) {
+			return done("incident not found")
+		}
+		if err != nil {
+			return out, fmt.Errorf("read incident: %w", err)
+		}
+		if r := stopped(inc.Status); r != "" {
+			return done(r)
+		}
+		schedules, err := e.cfg.Directory.Schedules(ctx, out.State.ScheduleIDs())
+		if err != nil {
+			return out, fmt.Errorf("read schedules: %w", err)
+		}
+		pg := out.State.Fire(schedules, e.cfg.Now())
+		paged, err := e.pageAll(ctx, log, inc, in.Execution, pg)
+		out.Paged = append(out.Paged, paged...)
+		if err != nil {
+			// The state stays at this step: the retry skips who was paged.
+			return out, err
+		}
+		out.State.Step = pg.Next
+		if pg.Done {
+			return done("escalation exhausted")
+		}
+		if pg.WaitSeconds > 0 {
+			out.WaitSeconds = pg.WaitSeconds
+			log.InfoContext(ctx, "escalation waits", slog.Int("wait_seconds", pg.WaitSeconds),
+				slog.Any("next", out.State.Step), slog.Int("paged", len(out.Paged)))
+			return out, nil
+		}
+		// Nobody on call (or a level that waits 0): the next step now.
+	}
+	return out, nil
+}
+
+// level is the page's level, 0 for the fallback.
+func level(s oncall.Step) int {
+	if s.Phase == oncall.PhaseLevel {
+		return s.Level
+	}
+	return 0
+}
+
+// pageKey identifies one page of one run: a retried step has the same key.
+func pageKey(inc incident.Incident, execution string, s oncall.Step, responder string) string {
+	return fmt.Sprintf("page#%s#%s#r%d#%s#%d#%d#%s", inc.ID, execution, inc.ReopenCount, s.Phase, s.Level, s.Repeat, responder)
+}
+
+// pageAll sends the SNS page of every responder of pg not paged before, each
+// recorded right after it is sent, then their Slack pages. An SNS failure is
+// returned after the others are paged, for the task to be retried.
+func (e *Escalator) pageAll(ctx context.Context, log *slog.Logger, inc incident.Incident, execution string, pg oncall.Page) ([]Paged, error) {
+	lvl := level(pg.Step)
+	var out []Paged
+	var sent []int // indexes in out of the pages sent now
+	var errs []error
+	for _, user := range pg.Users {
+		p := Paged{Responder: user, Level: lvl, Repeat: pg.Step.Repeat}
+		key := pageKey(inc, execution, pg.Step, user)
+		seen, err := e.cfg.Incidents.PageRecorded(ctx, key)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if seen {
+			p.Duplicate = true
+			out = append(out, p)
+			continue
+		}
+		if err := e.cfg.Pager.Page(ctx, snsPage(inc, pg, user)); err != nil {
+			log.ErrorContext(ctx, "page not sent", slog.String("responder", user), slog.Int("level", lvl), slog.Any("error", err))
+			errs = append(errs, fmt.Errorf("page %s: %w", user, err))
+			continue
+		}
+		_, err = e.cfg.Incidents.RecordPage(ctx, inc.ID, incident.PageRecord{
+			Key: key, Responder: user, Level: lvl, Repeat: pg.Step.Repeat, Actor: Actor,
+		})
+		if err != nil && !errors.Is(err, incident.ErrDuplicate) {
+			// Sent but not recorded: a retry may page them again, which beats
+			// not paging someone else.
+			errs = append(errs, fmt.Errorf("record page of %s: %w", user, err))
+		}
+		log.InfoContext(ctx, "paged", slog.String("responder", user), slog.Int("level", lvl), slog.Int("repeat", pg.Step.Repeat))
+		sent = append(sent, len(out))
+		out = append(out, p)
+	}
+	for _, i := range sent {
+		if err := e.slackPage(ctx, inc, lvl, out[i].Responder); err != nil {
+			log.WarnContext(ctx, "slack page not sent", slog.String("responder", out[i].Responder), slog.Any("error", err))
+			out[i].SlackError = err.Error()
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
+// slackPage posts the page to the responder's Slack user, within SlackTimeout.
+func (e *Escalator) slackPage(ctx context.Context, inc incident.Incident, lvl int, responder string) error {
+	if e.cfg.Slack == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, e.cfg.SlackTimeout)
+	defer cancel()
+	u, err := e.cfg.Directory.User(ctx, responder)
+	if errors.Is(err, incident.ErrNotFound) {
+		return fmt.Errorf("responder %s is not in the directory", responder)
+	}
+	if err != nil {
+		return fmt.Errorf("read responder %s: %w", responder, err)
+	}
+	if u.SlackUserID == "" {
+		return nil // pages by SNS only
+	}
+	_, err = e.cfg.Slack.PostMessage(ctx, u.SlackUserID, slack.PageMessage(inc, slack.Page{Level: lvl, SlackUserIDs: []string{u.SlackUserID}}))
+	return err
+}
+
+// snsPage is the SNS page of one responder: a subject for e-mail and a
+// message short enough for an SMS to be useful.
+func snsPage(inc incident.Incident, pg oncall.Page, responder string) Page {
+	what := fmt.Sprintf("level %d", pg.Step.Level)
+	if pg.Step.Phase != oncall.PhaseLevel {
+		what = "fallback"
+	}
+	subject := fmt.Sprintf("[%s] %s: %s", inc.Severity, inc.Service, inc.Title)
+	msg := fmt.Sprintf("%s\nIncident %s, %s page (%s). Acknowledge to stop the escalation.", subject, inc.ID, what, inc.Status)
+	return Page{
+		Responder: responder, Severity: string(inc.Severity), IncidentID: inc.ID, Level: level(pg.Step),
+		Subject: strings.TrimSpace(subject), Message: msg,
+	}
+}
+
+// SplitList splits a comma-separated setting (STAKEHOLDERS) into its
+// non-empty, trimmed items.
+func SplitList(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// LogPager is the local PagingTopic: it logs each page as a JSON line (give it
+// a slog.JSONHandler) instead of publishing it.
+type LogPager struct{ Logger *slog.Logger }
+
+// Page implements Pager.
+func (p LogPager) Page(ctx context.Context, pg Page) error {
+	l := p.Logger
+	if l == nil {
+		l = slog.Default()
+	}
+	l.InfoContext(ctx, "page (local)", slog.String("responder", pg.Responder), slog.String("severity", pg.Severity),
+		slog.String("incident_id", pg.IncidentID), slog.Int("level", pg.Level), slog.String("subject", pg.Subject),
+		slog.String("message", pg.Message))
+	return nil
+}

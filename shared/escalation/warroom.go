@@ -1,0 +1,178 @@
+package escalation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/incidentd/incidentd/shared/incident"
+	"github.com/incidentd/incidentd/shared/oncall"
+	"github.com/incidentd/incidentd/shared/slack"
+)
+
+// WarRoomInput is OpenWarRoom's input. State, when given, is the escalation
+// state the execution started with: the people its first step pages are
+// invited.
+type WarRoomInput struct {
+	IncidentID string             `json:"incident_id"`
+	State      *oncall.Escalation `json:"state,omitempty"`
+}
+
+// WarRoomOutput is OpenWarRoom's output: the channel, or nothing when there is
+// no incident to open one for (Reason says why).
+type WarRoomOutput struct {
+	ChannelID   string `json:"channel_id"`
+	ChannelName string `json:"channel_name"`
+	Reason      string `json:"reason,omitempty"`
+}
+
+// WarRoomIncidents is what OpenWarRoom needs of the incident service.
+type WarRoomIncidents interface {
+	Incident(ctx context.Context, id string) (incident.Incident, error)
+	Get(ctx context.Context, id string) (incident.Incident, []incident.Entry, bool, error)
+	SetWarRoom(ctx context.Context, id, actor, channelID, channelName string) (incident.Incident, error)
+	RecordWarRoomFailure(ctx context.Context, id, actor, reason string) (incident.Entry, error)
+}
+
+// WarRoomConfig wires a WarRoom.
+type WarRoomConfig struct {
+	Incidents WarRoomIncidents
+	Directory Directory
+	// Slack opens the channel; nil (no bot token): no war rooms.
+	Slack slack.Messenger
+	// Stakeholders are Slack user ids invited to every war room.
+	Stakeholders []string
+	Logger       *slog.Logger
+	Now          func() time.Time
+}
+
+// WarRoom runs OpenWarRoom.
+type WarRoom struct{ cfg WarRoomConfig }
+
+// NewWarRoom returns a WarRoom.
+func NewWarRoom(cfg WarRoomConfig) *WarRoom {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &WarRoom{cfg: cfg}
+}
+
+// Handle is the Lambda handler: Open over the task's JSON.
+func (w *WarRoom) Handle(ctx context.Context, in WarRoomInput) (WarRoomOutput, error) {
+	return w.Open(ctx, in)
+}
+
+// Open creates the incident's war-room channel, sets its topic, invites the
+// first step's on-call people and the stakeholders, posts the summary and
+// records the channel on the incident. An incident that has a war room gets it
+// back (a retried task opens no second channel). A Slack failure is recorded
+// on the timeline (war_room_failed) and returned: the state machine catches
+// it and pages on.
+func (w *WarRoom) Open(ctx context.Context, in WarRoomInput) (WarRoomOutput, error) {
+	log := w.cfg.Logger.With(slog.String("incident_id", in.IncidentID))
+	if !incident.ValidID(in.IncidentID) {
+		log.WarnContext(ctx, "war room rejected: not an incident id")
+		return WarRoomOutput{Reason: "incident_id is not an incident id"}, nil
+	}
+	inc, err := w.cfg.Incidents.Incident(ctx, in.IncidentID)
+	if errors.Is(err, incident.ErrNotFound) {
+		log.WarnContext(ctx, "war room not opened: incident not found")
+		return WarRoomOutput{Reason: "incident not found"}, nil
+	}
+	if err != nil {
+		return WarRoomOutput{}, fmt.Errorf("read incident: %w", err)
+	}
+	if inc.WarRoomChannel != "" {
+		return w.existing(ctx, inc)
+	}
+	if w.cfg.Slack == nil {
+		log.InfoContext(ctx, "war room not opened: Slack is not configured")
+		return WarRoomOutput{Reason: "slack is not configured"}, nil
+	}
+	ch, err := w.cfg.Slack.CreateChannel(ctx, slack.ChannelName(inc.CreatedAt, inc.ID, inc.Service))
+	if err != nil {
+		return WarRoomOutput{}, w.failed(ctx, log, inc.ID, fmt.Errorf("create channel: %w", err))
+	}
+	// Recorded before the rest, so that a retry after a later failure finds
+	// the channel instead of creating another.
+	got, err := w.cfg.Incidents.SetWarRoom(ctx, inc.ID, Actor, ch.ID, ch.Name)
+	if err != nil {
+		return WarRoomOutput{}, fmt.Errorf("record war room %s: %w", ch.ID, err)
+	}
+	if got.WarRoomChannel != ch.ID {
+		// Another invocation recorded its channel first; ours stays unused.
+		log.WarnContext(ctx, "war room opened twice; keeping the first", slog.String("unused_channel", ch.ID))
+		return w.existing(ctx, got)
+	}
+	inc = got
+	out := WarRoomOutput{ChannelID: ch.ID, ChannelName: ch.Name}
+	if err := w.cfg.Slack.SetTopic(ctx, ch.ID, slack.Topic(inc)); err != nil {
+		return out, w.failed(ctx, log, inc.ID, fmt.Errorf("set topic of %s: %w", ch.Name, err))
+	}
+	if users := append(w.onCall(ctx, log, in.State), w.cfg.Stakeholders...); len(users) > 0 {
+		if err := w.cfg.Slack.Invite(ctx, ch.ID, users); err != nil {
+			return out, w.failed(ctx, log, inc.ID, fmt.Errorf("invite to %s: %w", ch.Name, err))
+		}
+	}
+	if _, err := w.cfg.Slack.PostMessage(ctx, ch.ID, slack.SummaryMessage(inc)); err != nil {
+		return out, w.failed(ctx, log, inc.ID, fmt.Errorf("post summary to %s: %w", ch.Name, err))
+	}
+	log.InfoContext(ctx, "war room opened", slog.String("channel_id", ch.ID), slog.String("channel_name", ch.Name))
+	return out, nil
+}
+
+// existing returns the war room inc already has, named as its
+// war_room_opened entry says.
+func (w *WarRoom) existing(ctx context.Context, inc incident.Incident) (WarRoomOutput, error) {
+	out := WarRoomOutput{ChannelID: inc.WarRoomChannel}
+	_, tl, _, err := w.cfg.Incidents.Get(ctx, inc.ID)
+	if err != nil {
+		return WarRoomOutput{}, fmt.Errorf("read timeline: %w", err)
+	}
+	for _, e := range tl {
+		if e.Kind == incident.EntryWarRoomOpened && e.Ref == inc.WarRoomChannel {
+			out.ChannelName = strings.TrimPrefix(e.Text, "#")
+		}
+	}
+	return out, nil
+}
+
+// failed records err on the timeline and returns it.
+func (w *WarRoom) failed(ctx context.Context, log *slog.Logger, id string, err error) error {
+	log.ErrorContext(ctx, "war room failed", slog.Any("error", err))
+	if _, rerr := w.cfg.Incidents.RecordWarRoomFailure(ctx, id, Actor, err.Error()); rerr != nil {
+		return errors.Join(err, fmt.Errorf("record the failure: %w", rerr))
+	}
+	return err
+}
+
+// onCall returns the Slack ids of the people the escalation's first step
+// pages; a directory failure only costs the invitations.
+func (w *WarRoom) onCall(ctx context.Context, log *slog.Logger, state *oncall.Escalation) []string {
+	if state == nil || w.cfg.Directory == nil {
+		return nil
+	}
+	schedules, err := w.cfg.Directory.Schedules(ctx, state.ScheduleIDs())
+	if err != nil {
+		log.WarnContext(ctx, "on-call people not invited", slog.Any("error", err))
+		return nil
+	}
+	var ids []string
+	for _, user := range state.Fire(schedules, w.cfg.Now()).Users {
+		u, err := w.cfg.Directory.User(ctx, user)
+		if err != nil {
+			log.WarnContext(ctx, "responder not invited", slog.String("responder", user), slog.Any("error", err))
+			continue
+		}
+		if u.SlackUserID != "" {
+			ids = append(ids, u.SlackUserID)
+		}
+	}
+	return ids
+}

@@ -1,0 +1,101 @@
+// Package sns adapts Amazon SNS: Pager publishes escalation pages to the
+// PagingTopic, where each responder's e-mail and SMS subscriptions filter on
+// the responder message attribute.
+package sns
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sns/types"
+
+	"github.com/incidentd/incidentd/shared/escalation"
+)
+
+// Publisher is the one SNS call Pager makes; *sns.Client has it.
+type Publisher interface {
+	Publish(ctx context.Context, in *awssns.PublishInput, opts ...func(*awssns.Options)) (*awssns.PublishOutput, error)
+}
+
+// Limits SNS puts on a publish.
+const (
+	maxSubject = 100
+	maxMessage = 256 * 1024
+)
+
+// Pager publishes pages to a topic. It implements escalation.Pager.
+type Pager struct {
+	Client   Publisher
+	TopicARN string
+}
+
+// Page publishes p with the message attributes responder, severity,
+// incident_id and level (String; empty ones left out, as SNS refuses them).
+func (p *Pager) Page(ctx context.Context, pg escalation.Page) error {
+	if pg.Responder == "" {
+		return errors.New("publish page: no responder")
+	}
+	attrs := map[string]types.MessageAttributeValue{}
+	for k, v := range map[string]string{
+		"responder":   pg.Responder,
+		"severity":    pg.Severity,
+		"incident_id": pg.IncidentID,
+		"level":       strconv.Itoa(pg.Level),
+	} {
+		if v != "" {
+			attrs[k] = types.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(v)}
+		}
+	}
+	msg := pg.Message
+	if strings.TrimSpace(msg) == "" {
+		msg = pg.Subject
+	}
+	in := &awssns.PublishInput{
+		TopicArn:          aws.String(p.TopicARN),
+		Message:           aws.String(clip(msg, maxMessage)),
+		MessageAttributes: attrs,
+	}
+	if s := subject(pg.Subject); s != "" {
+		in.Subject = aws.String(s)
+	}
+	if _, err := p.Client.Publish(ctx, in); err != nil {
+		return fmt.Errorf("publish page for %s: %w", pg.Responder, err)
+	}
+	return nil
+}
+
+// subject makes s a valid e-mail subject for SNS: printable ASCII only (other
+// characters become '?', line breaks spaces), at most 100 characters.
+func subject(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\n' || r == '\r' || r == '\t':
+			b.WriteByte(' ')
+		case r >= 0x20 && r < 0x7f:
+			b.WriteRune(r)
+		default:
+			b.WriteByte('?')
+		}
+		if b.Len() >= maxSubject {
+			break
+		}
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// clip cuts s to at most n bytes without splitting a UTF-8 sequence.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n]
+}
