@@ -8,16 +8,29 @@ import (
 func TestFunctions(t *testing.T) {
 	testStack(t)
 	tableID := logicalID(t, "AWS::DynamoDB::Table", table)
+	// Where incidents open, escalations start.
+	starts := ref(logicalID(t, "AWS::StepFunctions::StateMachine", stateMachine))
+	secret := ref(logicalID(t, "AWS::SecretsManager::Secret", slackSecret))
 	tests := []struct {
 		name    string
 		prefix  string
 		timeout float64
 		extra   map[string]any
 	}{
-		{"alarms", alarmsFn, 30, nil},
-		{"logs", logsFn, 60, map[string]any{"LOG_GROUP_SERVICES": `{"/aws/lambda/payments-api":"payments",` +
-			`"/ecs/production/checkout":"checkout","/ecs/production/checkout-worker":"checkout"}`}},
-		{"api", apiFn, 10, map[string]any{"PUBLIC_REPORTS": "true"}},
+		{"alarms", alarmsFn, 30, map[string]any{"STATE_MACHINE_ARN": starts}},
+		{"logs", logsFn, 60, map[string]any{"STATE_MACHINE_ARN": starts,
+			"LOG_GROUP_SERVICES": `{"/aws/lambda/payments-api":"payments",` +
+				`"/ecs/production/checkout":"checkout","/ecs/production/checkout-worker":"checkout"}`}},
+		{"api", apiFn, 10, map[string]any{"STATE_MACHINE_ARN": starts, "PUBLIC_REPORTS": "true"}},
+		{"escalate", escalateFn, 60, map[string]any{
+			"PAGING_TOPIC_ARN": ref(logicalID(t, "AWS::SNS::Topic", pagingTopic)),
+			"FALLBACK_USER":    "duty-manager", // context fallbackUser
+			"SLACK_SECRET_ARN": secret,
+		}},
+		{"warroom", warroomFn, 30, map[string]any{
+			"STAKEHOLDERS":     "U01STAKE,U02HOLDER", // context stakeholders
+			"SLACK_SECRET_ARN": secret,
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -60,7 +73,7 @@ func TestFunctions(t *testing.T) {
 
 func TestFunctionLogGroups(t *testing.T) {
 	testStack(t)
-	for _, prefix := range []string{alarmsFn, logsFn, apiFn} {
+	for _, prefix := range []string{alarmsFn, logsFn, apiFn, escalateFn, warroomFn} {
 		id := logicalID(t, "AWS::Logs::LogGroup", prefix+"Logs")
 		hasID(t, "AWS::Logs::LogGroup", id, map[string]any{"RetentionInDays": 30})
 	}
@@ -68,7 +81,8 @@ func TestFunctionLogGroups(t *testing.T) {
 
 // TestFunctionRoles checks least privilege: an own role per function, no managed
 // policy, and exactly its log group, the table (items and indexes), its failure
-// queue and X-Ray.
+// queue and X-Ray; starting escalations where incidents open; paging and the
+// Slack secret for the escalation tasks.
 func TestFunctionRoles(t *testing.T) {
 	testStack(t)
 	tableID := logicalID(t, "AWS::DynamoDB::Table", table)
@@ -76,17 +90,30 @@ func TestFunctionRoles(t *testing.T) {
 	// Items only: no Scan, DeleteItem, BatchWriteItem or stream reads.
 	dynamoActions := []any{"dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:GetItem",
 		"dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"}
+	// This state machine alone, and only StartExecution.
+	start := map[string]any{"Action": "states:StartExecution", "Effect": "Allow",
+		"Resource": ref(logicalID(t, "AWS::StepFunctions::StateMachine", stateMachine))}
+	readSecret := map[string]any{"Action": []any{"secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"},
+		"Effect": "Allow", "Resource": ref(logicalID(t, "AWS::SecretsManager::Secret", slackSecret))}
 	tests := []struct {
 		name, prefix string
 		failures     string // the on-failure queue, if async
-		extra        []any  // statements of this function alone
+		extra        []any  // statements of this function alone, before the table's
+		after        []any  // and after it
 	}{
 		{"alarms", alarmsFn, alarmsFn + "Failures", []any{map[string]any{
 			"Action": "cloudwatch:ListTagsForResource", "Effect": "Allow",
 			"Resource": "arn:aws:cloudwatch:" + testRegion + ":" + testAccount + ":alarm:*",
-		}}},
-		{"logs", logsFn, logsFn + "Failures", nil},
-		{"api", apiFn, "", nil},
+		}}, []any{start}},
+		{"logs", logsFn, logsFn + "Failures", nil, []any{start}},
+		{"api", apiFn, "", nil, []any{start}},
+		{"escalate", escalateFn, "", []any{
+			map[string]any{"Action": "sns:Publish", "Effect": "Allow", "Resource": ref(logicalID(t, "AWS::SNS::Topic", pagingTopic))},
+			map[string]any{"Action": []any{"kms:Decrypt", "kms:GenerateDataKey*"}, "Effect": "Allow",
+				"Resource": arnOf(logicalID(t, "AWS::KMS::Key", pagingTopic+"Key"))},
+			readSecret,
+		}, nil},
+		{"warroom", warroomFn, "", []any{readSecret}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -116,6 +143,7 @@ func TestFunctionRoles(t *testing.T) {
 				"Action": dynamoActions, "Effect": "Allow",
 				"Resource": []any{arnOf(tableID), tableIndexes},
 			})
+			statements = append(statements, tt.after...)
 			policy := logicalID(t, "AWS::IAM::Policy", tt.prefix+"RoleDefaultPolicy")
 			hasID(t, "AWS::IAM::Policy", policy, map[string]any{
 				"Roles":          []any{ref(role)},

@@ -10,6 +10,8 @@
 //	apiRateLimit   API stage steady requests per second (50)
 //	apiBurstLimit  API stage burst (100)
 //	reopenWindow   REOPEN_WINDOW of every function, a Go duration (30m)
+//	fallbackUser   FALLBACK_USER of escalate: the responder paged when a policy has no fallback ("")
+//	stakeholders   STAKEHOLDERS of warroom: comma-separated Slack user ids invited to every war room ("")
 package main
 
 import (
@@ -82,7 +84,7 @@ func stackProps(app awscdk.App) (*StackProps, error) {
 	}
 	props := &StackProps{
 		StackProps: awscdk.StackProps{
-			Description: jsii.String("incidentd: incident response platform (detection, HTTP API)"),
+			Description: jsii.String("incidentd: incident response platform (detection, HTTP API, escalation)"),
 		},
 		ModuleRoot: root,
 		Services:   cfg,
@@ -91,6 +93,8 @@ func stackProps(app awscdk.App) (*StackProps, error) {
 	if err := function.CheckLogLevel(props.LogLevel); err != nil {
 		return nil, fmt.Errorf("context logLevel: %w", err)
 	}
+	props.FallbackUser = ctx.str("fallbackUser", "")
+	props.Stakeholders = ctx.str("stakeholders", "")
 	props.ReopenWindow = ctx.str("reopenWindow", "30m")
 	if _, err := settings.FromEnv(func(k string) string {
 		return map[string]string{"TABLE_NAME": "check", "REOPEN_WINDOW": props.ReopenWindow}[k]

@@ -20,8 +20,9 @@ func TestStackPropsFromContext(t *testing.T) {
 			want: StackProps{LogLevel: "info", ReopenWindow: "2h"}},
 		{name: "bad reopen window", give: map[string]any{"reopenWindow": "5s"}, wantErr: "context reopenWindow"},
 		{name: "command line strings", give: map[string]any{"tracing": "true", "publicReports": "true", "logLevel": "debug",
-			"apiRateLimit": "20", "apiBurstLimit": "40"},
-			want: StackProps{LogLevel: "debug", Tracing: true, PublicReports: true, RateLimit: 20, BurstLimit: 40, ReopenWindow: "30m"}},
+			"apiRateLimit": "20", "apiBurstLimit": "40", "fallbackUser": "duty-manager", "stakeholders": "U1,U2"},
+			want: StackProps{LogLevel: "debug", Tracing: true, PublicReports: true, RateLimit: 20, BurstLimit: 40, ReopenWindow: "30m",
+				FallbackUser: "duty-manager", Stakeholders: "U1,U2"}},
 		{name: "cdk.json values", give: map[string]any{"tracing": true, "publicReports": false, "apiRateLimit": 5.0},
 			want: StackProps{LogLevel: "info", Tracing: true, RateLimit: 5, ReopenWindow: "30m"}},
 		{name: "bad bool", give: map[string]any{"publicReports": "yes please"}, wantErr: "context publicReports"},
@@ -46,10 +47,12 @@ func TestStackPropsFromContext(t *testing.T) {
 			}
 			if got.LogLevel != tt.want.LogLevel || got.Tracing != tt.want.Tracing || got.PublicReports != tt.want.PublicReports ||
 				got.RateLimit != tt.want.RateLimit || got.BurstLimit != tt.want.BurstLimit ||
-				got.ReopenWindow != tt.want.ReopenWindow {
-				t.Errorf("stackProps: got log %q tracing %v public %v rate %v burst %v reopen %q, want %q %v %v %v %v %q",
-					got.LogLevel, got.Tracing, got.PublicReports, got.RateLimit, got.BurstLimit, got.ReopenWindow,
-					tt.want.LogLevel, tt.want.Tracing, tt.want.PublicReports, tt.want.RateLimit, tt.want.BurstLimit, tt.want.ReopenWindow)
+				got.ReopenWindow != tt.want.ReopenWindow ||
+				got.FallbackUser != tt.want.FallbackUser || got.Stakeholders != tt.want.Stakeholders {
+				t.Errorf("stackProps: got log %q tracing %v public %v rate %v burst %v reopen %q fallback %q stakeholders %q, want %q %v %v %v %v %q %q %q",
+					got.LogLevel, got.Tracing, got.PublicReports, got.RateLimit, got.BurstLimit, got.ReopenWindow, got.FallbackUser, got.Stakeholders,
+					tt.want.LogLevel, tt.want.Tracing, tt.want.PublicReports, tt.want.RateLimit, tt.want.BurstLimit, tt.want.ReopenWindow,
+					tt.want.FallbackUser, tt.want.Stakeholders)
 			}
 			if len(got.Services.Services) == 0 || got.ModuleRoot == "" {
 				t.Errorf("stackProps: got %d services from module root %q, want the services file read", len(got.Services.Services), got.ModuleRoot)

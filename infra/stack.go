@@ -8,6 +8,7 @@ import (
 
 	"github.com/incidentd/incidentd/infra/api"
 	"github.com/incidentd/incidentd/infra/detection"
+	"github.com/incidentd/incidentd/infra/escalation"
 	"github.com/incidentd/incidentd/infra/function"
 	"github.com/incidentd/incidentd/infra/services"
 	"github.com/incidentd/incidentd/infra/storage"
@@ -30,6 +31,10 @@ type StackProps struct {
 	PublicReports bool
 	// RateLimit and BurstLimit throttle the API; 0 means api's defaults.
 	RateLimit, BurstLimit float64
+	// FallbackUser is paged when an escalation policy names no fallback ("" for none).
+	FallbackUser string
+	// Stakeholders are comma-separated Slack user ids invited to every war room.
+	Stakeholders string
 }
 
 // NewStack composes the platform from its constructs. It holds no resources of
@@ -62,15 +67,29 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 		BurstLimit:    props.BurstLimit,
 	})
 
+	esc := escalation.New(stack, "Escalation", escalation.Props{
+		Functions:    fns,
+		FallbackUser: props.FallbackUser,
+		Stakeholders: props.Stakeholders,
+	})
+
 	// Every function reads and writes items; none gets more of the table.
-	for _, fn := range []*function.Function{detect.Alarms, detect.Logs, httpAPI.Function} {
+	for _, fn := range []*function.Function{detect.Alarms, detect.Logs, httpAPI.Function, esc.Escalate, esc.WarRoom} {
 		store.GrantItems(fn.Lambda)
+	}
+	// Where incidents open (signals, reports, declarations) escalations start.
+	for _, fn := range []*function.Function{detect.Alarms, detect.Logs, httpAPI.Function} {
+		esc.GrantStart(fn)
 	}
 
 	output(stack, "ApiUrl", httpAPI.URL, "Base URL of the HTTP API")
 	output(stack, "AlarmTopicArn", detect.AlarmTopic.TopicArn(), "Alarm actions of other alarms may publish here")
 	output(stack, "AlarmsFunctionArn", detect.Alarms.Lambda.FunctionArn(), "Usable as a Lambda alarm action by alarms of this account")
 	output(stack, "TableName", store.TableName(), "The incidentd table")
+	output(stack, "EscalationStateMachineArn", esc.StateMachine.StateMachineArn(), "The escalation state machine")
+	output(stack, "PagingTopicArn", esc.PagingTopic.TopicArn(), "Pages; responders subscribe filtered on the responder attribute")
+	output(stack, "IncidentEventsTopicArn", esc.IncidentEventsTopic.TopicArn(), "Incident lifecycle events for other systems")
+	output(stack, "SlackSecretArn", esc.SlackSecret.SecretArn(), `Set {"bot_token","signing_secret"} of the Slack app here`)
 	return stack
 }
 

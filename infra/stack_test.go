@@ -37,7 +37,9 @@ var synthesized struct {
 	annotations assertions.Annotations
 	resources   map[string]map[string]any
 	outputs     map[string]any
-	err         error
+	// json is the template as CloudFormation JSON (for asl.Resolve).
+	json []byte
+	err  error
 }
 
 // testStack synthesizes the stack as `cdk synth` would (cdk.json's context,
@@ -84,6 +86,8 @@ func synthesize() error {
 		ReopenWindow:  "45m",
 		Tracing:       true,
 		PublicReports: true,
+		FallbackUser:  "duty-manager",
+		Stakeholders:  "U01STAKE,U02HOLDER",
 	})
 	Check(app)
 	s.template = assertions.Template_FromStack(stack, nil)
@@ -101,7 +105,7 @@ func synthesize() error {
 	if err := json.Unmarshal(b, &tpl); err != nil {
 		return fmt.Errorf("decode template: %w", err)
 	}
-	s.resources, s.outputs = tpl.Resources, tpl.Outputs
+	s.resources, s.outputs, s.json = tpl.Resources, tpl.Outputs, b
 	return nil
 }
 
@@ -202,6 +206,13 @@ const (
 	apiFn    = "ApiApiFunction"
 	table    = "StorageTable"
 	topic    = "DetectionAlarmTopic"
+
+	escalateFn   = "EscalationEscalateFunction"
+	warroomFn    = "EscalationWarRoomFunction"
+	stateMachine = "EscalationStateMachine"
+	pagingTopic  = "EscalationPagingTopic"
+	eventsTopic  = "EscalationIncidentEventsTopic"
+	slackSecret  = "EscalationSlackSecret"
 )
 
 // TestResourceCounts fails when the stack gains or loses a resource (or a type),
@@ -211,27 +222,29 @@ const (
 func TestResourceCounts(t *testing.T) {
 	testStack(t)
 	want := map[string]int{
-		"AWS::DynamoDB::Table":           1,
-		"AWS::KMS::Key":                  1,
-		"AWS::SNS::Topic":                1,
-		"AWS::SNS::TopicPolicy":          1,
-		"AWS::SNS::Subscription":         1,
-		"AWS::Lambda::Function":          3, // alarms, logs, api
-		"AWS::IAM::Role":                 3, // one per function
-		"AWS::IAM::Policy":               3,
-		"AWS::Logs::LogGroup":            4, // one per function, API access logs
-		"AWS::Lambda::EventInvokeConfig": 2, // alarms, logs
-		"AWS::SQS::Queue":                4, // alarms and logs failures, topic and rule dead letters
-		"AWS::SQS::QueuePolicy":          4, // TLS only (+ SNS, EventBridge may send)
-		"AWS::Events::Rule":              1,
-		"AWS::CloudWatch::Alarm":         10, // checkout 5, payments 3, storefront 2
-		"AWS::Logs::MetricFilter":        3,  // one per service log group
-		"AWS::Logs::SubscriptionFilter":  3,
-		"AWS::Lambda::Permission":        7, // SNS, EventBridge, alarm action, 3 log groups, API Gateway
-		"AWS::ApiGatewayV2::Api":         1,
-		"AWS::ApiGatewayV2::Route":       1,
-		"AWS::ApiGatewayV2::Integration": 1,
-		"AWS::ApiGatewayV2::Stage":       1,
+		"AWS::DynamoDB::Table":             1,
+		"AWS::KMS::Key":                    3, // AlarmTopic, PagingTopic, IncidentEventsTopic
+		"AWS::SNS::Topic":                  3, // AlarmTopic, PagingTopic, IncidentEventsTopic
+		"AWS::SNS::TopicPolicy":            3, // TLS only (+ CloudWatch alarms on AlarmTopic)
+		"AWS::SNS::Subscription":           1,
+		"AWS::Lambda::Function":            5, // alarms, logs, api, escalate, warroom
+		"AWS::IAM::Role":                   6, // one per function, the state machine's
+		"AWS::IAM::Policy":                 6,
+		"AWS::Logs::LogGroup":              7, // one per function, API access logs, state machine
+		"AWS::Lambda::EventInvokeConfig":   2, // alarms, logs
+		"AWS::SQS::Queue":                  4, // alarms and logs failures, topic and rule dead letters
+		"AWS::SQS::QueuePolicy":            4, // TLS only (+ SNS, EventBridge may send)
+		"AWS::Events::Rule":                1,
+		"AWS::CloudWatch::Alarm":           10, // checkout 5, payments 3, storefront 2
+		"AWS::Logs::MetricFilter":          3,  // one per service log group
+		"AWS::Logs::SubscriptionFilter":    3,
+		"AWS::Lambda::Permission":          7, // SNS, EventBridge, alarm action, 3 log groups, API Gateway
+		"AWS::ApiGatewayV2::Api":           1,
+		"AWS::ApiGatewayV2::Route":         1,
+		"AWS::ApiGatewayV2::Integration":   1,
+		"AWS::ApiGatewayV2::Stage":         1,
+		"AWS::SecretsManager::Secret":      1, // Slack bot token and signing secret
+		"AWS::StepFunctions::StateMachine": 1, // escalation
 	}
 	got := map[string]int{}
 	for _, r := range synthesized.resources {
@@ -267,6 +280,10 @@ func TestOutputs(t *testing.T) {
 		{"AlarmTopicArn", ref(logicalID(t, "AWS::SNS::Topic", topic))},
 		{"AlarmsFunctionArn", arnOf(logicalID(t, "AWS::Lambda::Function", alarmsFn))},
 		{"TableName", ref(logicalID(t, "AWS::DynamoDB::Table", table))},
+		{"EscalationStateMachineArn", ref(logicalID(t, "AWS::StepFunctions::StateMachine", stateMachine))},
+		{"PagingTopicArn", ref(logicalID(t, "AWS::SNS::Topic", pagingTopic))},
+		{"IncidentEventsTopicArn", ref(logicalID(t, "AWS::SNS::Topic", eventsTopic))},
+		{"SlackSecretArn", ref(logicalID(t, "AWS::SecretsManager::Secret", slackSecret))},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,7 +4,9 @@
 // Environment (package settings): TABLE_NAME (required), DEFAULT_SERVICE
 // (default "unassigned"), REOPEN_WINDOW (default 30m),
 // PUBLIC_REPORTS ("true" lets POST /reports through without a token; default
-// false), LOG_LEVEL (debug, info, warn, error; default info).
+// false), SLACK_SIGNING_SECRET (turns POST /slack/commands and
+// /slack/interactions on; empty: they are 404), LOG_LEVEL (debug, info, warn,
+// error; default info).
 package main
 
 import (
@@ -29,11 +31,12 @@ func main() {
 	// The authenticator's token cache lives as long as the instance.
 	store := dynamo.New(dynamodb.NewFromConfig(env.AWS), env.Table)
 	api := httpapi.New(httpapi.Config{
-		Incidents:     incident.NewService(store, env.Rules()),
-		Tokens:        auth.NewAuthenticator(store),
-		OnCall:        store,
-		PublicReports: env.PublicReports,
-		Logger:        env.Logger,
+		Incidents:          incident.NewService(store, env.Rules()),
+		Tokens:             auth.NewAuthenticator(store),
+		OnCall:             store,
+		PublicReports:      env.PublicReports,
+		SlackSigningSecret: env.SlackSigningSecret,
+		Logger:             env.Logger,
 	})
 	lambda.Start(httpapi.NewLambda(api, env.Logger).Handle)
 }

@@ -117,7 +117,7 @@ func newPlatform(ctx context.Context, endpoint string, getenv func(string) strin
 		return nil, err
 	}
 	api := httpapi.New(httpapi.Config{
-		Incidents: svc, Tokens: auth.NewAuthenticator(store), OnCall: store, PublicReports: set.PublicReports, Logger: logger,
+		Incidents: svc, Tokens: auth.NewAuthenticator(store), OnCall: store, PublicReports: set.PublicReports, SlackSigningSecret: set.SlackSigningSecret, Logger: logger,
 	})
 	alarmsH := alarms.NewHandler(svc, store, alarms.Config{DefaultService: set.DefaultService, Logger: logger})
 	logsH := logscan.NewHandler(store, svc, logsCfg, logger)

@@ -26,6 +26,11 @@ type Config struct {
 	// OnCall holds schedules, policies and users; without it the on-call
 	// routes are absent (404).
 	OnCall OnCallStore
+	// SlackSigningSecret verifies POST /slack/commands and /slack/interactions;
+	// empty means Slack is not set up and those routes are absent (404).
+	SlackSigningSecret string
+	// SlackUsers maps Slack users to responders; default OnCall, when it can.
+	SlackUsers SlackUsers
 	// PublicReports lets POST /reports through without a token (a status page's
 	// "report a problem" form). Such reports are rate limited per source IP and
 	// must name their reporter.
@@ -51,6 +56,10 @@ type API struct {
 	log     *slog.Logger
 	now     func() time.Time
 	mux     *http.ServeMux
+
+	// slackSecret and slackUsers serve the Slack routes (slack.go).
+	slackSecret string
+	slackUsers  SlackUsers
 }
 
 // New returns the API's handler.
@@ -58,6 +67,10 @@ func New(c Config) *API {
 	a := &API{
 		svc: c.Incidents, tokens: c.Tokens, oncall: c.OnCall, public: c.PublicReports,
 		maxBody: c.MaxBody, log: c.Logger, now: c.Now, mux: http.NewServeMux(),
+		slackSecret: c.SlackSigningSecret, slackUsers: c.SlackUsers,
+	}
+	if su, ok := c.OnCall.(SlackUsers); ok && a.slackUsers == nil {
+		a.slackUsers = su
 	}
 	if a.maxBody <= 0 {
 		a.maxBody = DefaultMaxBody
@@ -111,6 +124,7 @@ func (a *API) routes() {
 	a.handle("GET /services/{name}", route{scope: auth.ScopeServicesRead, h: a.getService})
 	a.handle("PUT /services/{name}", route{scope: auth.ScopeServicesWrite, h: a.putService})
 	a.oncallRoutes()
+	a.slackRoutes()
 }
 
 func (a *API) handle(pattern string, rt route) {

@@ -25,6 +25,8 @@
 //	PUT   /users/{id}                   oncall:write     name, email, phone (E.164), slack_user_id; optional id = the path's
 //	GET   /users/{id}                   oncall:read
 //	GET   /oncall                       oncall:read      ?service= or ?policy= (exactly one), &at= (default now)
+//	POST  /slack/commands               Slack signature  the /incident command (see Slack below)
+//	POST  /slack/interactions           Slack signature  Acknowledge and Resolve buttons
 //
 // The admin scope grants every other scope.
 //
@@ -44,6 +46,41 @@
 // "on_call"}]}; a service without a policy is 404. These routes are absent
 // (404) when Config.OnCall is nil.
 //
+// # Slack
+//
+// POST /slack/commands and /slack/interactions take no token: Slack cannot
+// send one. Their body (form-encoded, at most 1 MiB, since a button click
+// carries its whole message) is read raw and slack.Verify checks the v0
+// signature with Config.SlackSigningSecret before anything is parsed; any
+// failure is 401 "unauthorized", and the log says which check failed
+// (missing or malformed header, stale timestamp, signature mismatch). With no
+// signing secret configured (SLACK_SIGNING_SECRET empty, the local default)
+// both routes are absent (404), like the on-call routes without a store:
+// Slack is simply not set up, which a 503 would misreport as an outage.
+//
+// The Slack user is mapped to a responder by Config.SlackUsers
+// (UserBySlackID; by default the OnCall store, which has it). An unlinked user
+// gets an ephemeral reply saying how to link the account (PUT /users/{id} with
+// slack_user_id) and nothing is done; only help works without a link. The
+// actor of the timeline entries is the responder's user id, never the Slack
+// name. Commands: ack [id], resolve [id] [summary] (the summary is recorded as
+// the resolution's fix; the root cause can follow through the API), note [id]
+// text, status [service] (open incidents, at most 100), help. Without an id a
+// command means the open incident whose war_room_channel is the channel it was
+// typed in, found among the first 100 open incidents (one List page; an index
+// item from channel to incident is the way past that). Buttons incident_ack
+// and incident_resolve do the same as the commands.
+//
+// Slack wants an answer within 3 s, so these handlers only do store work: no
+// Slack Web API call, no response_url post. Every answer Slack should show is
+// 200 {"response_type":"ephemeral","text":…,"replace_original":false}: the
+// confirmation, a usage error, an unknown incident, acknowledging a resolved
+// one (Slack shows any non-200 as a bare failure). Acknowledging twice (a
+// double click) changes nothing and answers the same confirmation. A body
+// that is no Slack payload is 400 malformed_payload; a well-formed interaction
+// that is not ours (another app's button, a modal) is 200 with an empty body.
+// A store failure is a 500, as elsewhere.
+//
 // # Timeline
 //
 // GET /incidents/{id} answers the timeline oldest first, bounded: the first
@@ -54,7 +91,7 @@
 //
 // # Tokens and actors
 //
-// Every route but /healthz takes `Authorization: Bearer ink_<id>_<secret>`
+// Every route but /healthz and /slack/* takes `Authorization: Bearer ink_<id>_<secret>`
 // (package auth). A missing or invalid token is 401 with WWW-Authenticate:
 // Bearer; a token without the route's scope is 403 (error="insufficient_scope").
 // The actor written to the timeline is the token's name; X-Actor headers or

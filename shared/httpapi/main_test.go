@@ -35,6 +35,8 @@ type env struct {
 type envOptions struct {
 	public bool
 	now    func() time.Time
+	// slackSecret turns the Slack routes on.
+	slackSecret string
 }
 
 func newEnv(t testing.TB, o envOptions) *env {
@@ -62,7 +64,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 	}
 	e.api = httpapi.New(httpapi.Config{
 		Incidents: svc, Tokens: auth.NewAuthenticator(store), OnCall: store, PublicReports: o.public,
-		Logger: e.logger, Now: o.now,
+		Logger: e.logger, Now: o.now, SlackSigningSecret: o.slackSecret,
 	})
 	return e
 }

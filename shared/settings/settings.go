@@ -32,6 +32,9 @@ type Settings struct {
 	PublicReports bool
 	// LogLevel is debug, info, warn or error (LOG_LEVEL, default info).
 	LogLevel slog.Level
+	// SlackSigningSecret verifies requests from Slack (SLACK_SIGNING_SECRET);
+	// empty turns the API's Slack routes off.
+	SlackSigningSecret string
 }
 
 // FromEnv reads the settings through getenv (os.Getenv in Lambda).
@@ -40,6 +43,8 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 		Table:          strings.TrimSpace(getenv("TABLE_NAME")),
 		DefaultService: strings.TrimSpace(getenv("DEFAULT_SERVICE")),
 		ReopenWindow:   incident.DefaultReopenWindow,
+		// Not trimmed: a secret is used exactly as given.
+		SlackSigningSecret: getenv("SLACK_SIGNING_SECRET"),
 	}
 	if s.Table == "" {
 		return s, fmt.Errorf("TABLE_NAME is not set")

@@ -21,8 +21,9 @@ func TestFromEnv(t *testing.T) {
 		{
 			name: "everything set",
 			give: map[string]string{"TABLE_NAME": "t", "DEFAULT_SERVICE": "platform", "REOPEN_WINDOW": "2h",
-				"PUBLIC_REPORTS": "true", "LOG_LEVEL": "debug"},
-			want: Settings{Table: "t", DefaultService: "platform", ReopenWindow: 2 * time.Hour, PublicReports: true, LogLevel: slog.LevelDebug},
+				"PUBLIC_REPORTS": "true", "LOG_LEVEL": "debug", "SLACK_SIGNING_SECRET": "8f742231b10e8888abcd99yyyzzz85a5"},
+			want: Settings{Table: "t", DefaultService: "platform", ReopenWindow: 2 * time.Hour, PublicReports: true, LogLevel: slog.LevelDebug,
+				SlackSigningSecret: "8f742231b10e8888abcd99yyyzzz85a5"},
 		},
 		{name: "no table", give: map[string]string{}, wantErr: "TABLE_NAME is not set"},
 		{name: "bad default service", give: map[string]string{"TABLE_NAME": "t", "DEFAULT_SERVICE": "Not Valid"}, wantErr: `DEFAULT_SERVICE: service "Not Valid" is not a valid name (lower-case letters, digits, '.', '_', '-'; 1-63 characters)`},

@@ -1,0 +1,287 @@
+// Package escalation is the paging path of DESIGN §3: the escalation state
+// machine (OpenWarRoom, then PageLevel and Wait until the escalate function says
+// it is done), the escalate and warroom functions it invokes, PagingTopic (the
+// responders' SMS and e-mail subscriptions filter it on "responder"),
+// IncidentEventsTopic (lifecycle events for other systems) and the Slack secret.
+//
+// The state machine is kept to what the local runner (aws-local-stepfunctions)
+// executes as deployed: JSONPath only, and every Task invokes a Lambda function
+// by its ARN (payloadResponseOnly), no other service integration.
+package escalation
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctionstasks"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/incidentd/incidentd/infra/function"
+)
+
+// State names of the state machine; the local runner overrides Tasks by name.
+const (
+	OpenWarRoom = "OpenWarRoom"
+	PageLevel   = "PageLevel"
+	DoneChoice  = "Done?"
+	Wait        = "Wait"
+	Escalated   = "Escalated"
+)
+
+// LogRetention keeps the state machine's error log as long as the functions'.
+var LogRetention = awslogs.RetentionDays_ONE_MONTH
+
+// lambdaServiceErrors are Lambda's own transient failures (not the function's):
+// a retry of them is always safe.
+var lambdaServiceErrors = []string{
+	"Lambda.ClientExecutionTimeoutException", "Lambda.ServiceException",
+	"Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException",
+}
+
+// Props configure escalation.
+type Props struct {
+	Functions function.Shared
+	// FallbackUser is FALLBACK_USER of escalate: paged when a policy names no
+	// fallback of its own ("" for none).
+	FallbackUser string
+	// Stakeholders is STAKEHOLDERS of warroom: comma-separated Slack user ids
+	// invited to every war room.
+	Stakeholders string
+}
+
+// Escalation holds the state machine, its functions, topics and secret.
+type Escalation struct {
+	constructs.Construct
+	// PagingTopic carries pages, with the message attributes responder,
+	// severity, incident_id and level; escalate publishes.
+	PagingTopic awssns.Topic
+	PagingKey   awskms.Key
+	// IncidentEventsTopic carries lifecycle events for other systems.
+	IncidentEventsTopic awssns.Topic
+	IncidentEventsKey   awskms.Key
+	// SlackSecret is {"bot_token": "...", "signing_secret": "..."}; set its
+	// values after the first deploy.
+	SlackSecret awssecretsmanager.Secret
+	Escalate    *function.Function
+	WarRoom     *function.Function
+	// StateMachine runs one escalation per incident.
+	StateMachine awsstepfunctions.StateMachine
+	StateLogs    awslogs.LogGroup
+}
+
+// New creates the escalation slice.
+func New(scope constructs.Construct, id string, props Props) *Escalation {
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	e := &Escalation{Construct: c}
+
+	e.PagingKey = topicKey(c, "PagingTopicKey", "incidentd PagingTopic encryption")
+	e.PagingTopic = awssns.NewTopic(c, jsii.String("PagingTopic"), &awssns.TopicProps{
+		DisplayName: jsii.String("incidentd pages"),
+		MasterKey:   e.PagingKey,
+		EnforceSSL:  jsii.Bool(true),
+	})
+	e.IncidentEventsKey = topicKey(c, "IncidentEventsTopicKey", "incidentd IncidentEventsTopic encryption")
+	e.IncidentEventsTopic = awssns.NewTopic(c, jsii.String("IncidentEventsTopic"), &awssns.TopicProps{
+		DisplayName: jsii.String("incidentd incident events"),
+		MasterKey:   e.IncidentEventsKey,
+		EnforceSSL:  jsii.Bool(true),
+	})
+
+	e.SlackSecret = awssecretsmanager.NewSecret(c, jsii.String("SlackSecret"), &awssecretsmanager.SecretProps{
+		Description: jsii.String(`incidentd Slack app: {"bot_token": "xoxb-...", "signing_secret": "..."}; set both after the first deploy`),
+		// An empty bot token means "no Slack" to the functions. The signing
+		// secret starts random rather than empty, so that no request verifies
+		// until the real one is set.
+		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
+			SecretStringTemplate: jsii.String(`{"bot_token":""}`),
+			GenerateStringKey:    jsii.String("signing_secret"),
+			ExcludePunctuation:   jsii.Bool(true),
+			PasswordLength:       jsii.Number(32),
+		},
+	})
+	cdknag.NagSuppressions_AddResourceSuppressions(e.SlackSecret, &[]*cdknag.NagPackSuppression{{
+		Id:     jsii.String("AwsSolutions-SMG4"),
+		Reason: jsii.String("The Slack bot token and signing secret are issued and rotated in Slack's app settings, not by a rotation Lambda; an operator copies new values into the secret."),
+	}}, jsii.Bool(true))
+
+	slackEnv := map[string]*string{"SLACK_SECRET_ARN": e.SlackSecret.SecretArn()}
+	e.Escalate = function.New(c, "EscalateFunction", props.Functions, function.Props{
+		Name:        "escalate",
+		Description: "incidentd: PageLevel of the escalation state machine (pages the current level's on-call people)",
+		// A step pages a handful of people, SNS first, each Slack call bounded
+		// to 5 s (escalation.DefaultSlackTimeout).
+		Timeout: awscdk.Duration_Seconds(jsii.Number(60)),
+		Environment: merge(slackEnv, map[string]*string{
+			"PAGING_TOPIC_ARN": e.PagingTopic.TopicArn(),
+			"FALLBACK_USER":    jsii.String(props.FallbackUser),
+		}),
+	})
+	e.WarRoom = function.New(c, "WarRoomFunction", props.Functions, function.Props{
+		Name:        "warroom",
+		Description: "incidentd: OpenWarRoom of the escalation state machine (the incident's Slack channel)",
+		Timeout:     awscdk.Duration_Seconds(jsii.Number(30)),
+		Environment: merge(slackEnv, map[string]*string{
+			"STAKEHOLDERS": jsii.String(props.Stakeholders),
+		}),
+	})
+
+	e.PagingTopic.GrantPublish(e.Escalate.Lambda)
+	cdknag.NagSuppressions_AddResourceSuppressions(e.Escalate.Role, &[]*cdknag.NagPackSuppression{{
+		Id:        jsii.String("AwsSolutions-IAM5"),
+		Reason:    jsii.String("kms:GenerateDataKey* is on the PagingTopic key alone (CDK's publish grant to an encrypted topic): SNS needs a data key per publish."),
+		AppliesTo: &[]interface{}{jsii.String("Action::kms:GenerateDataKey*")},
+	}}, jsii.Bool(true))
+	// The key policy names the escalate role itself, so publishing keeps
+	// working whatever else changes in the account's IAM policies.
+	e.PagingKey.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowEscalateFunctionToPublish"),
+		Principals: &[]awsiam.IPrincipal{e.Escalate.Role},
+		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
+		Resources:  jsii.Strings("*"),
+	}), nil)
+	// Read now; the functions switch from SLACK_BOT_TOKEN to the secret next.
+	for _, fn := range []*function.Function{e.Escalate, e.WarRoom} {
+		e.SlackSecret.GrantRead(fn.Lambda, nil)
+	}
+
+	e.StateLogs = awslogs.NewLogGroup(c, jsii.String("StateMachineLogs"), &awslogs.LogGroupProps{
+		Retention: LogRetention,
+	})
+	e.StateMachine = awsstepfunctions.NewStateMachine(c, jsii.String("StateMachine"), &awsstepfunctions.StateMachineProps{
+		Comment:          jsii.String("incidentd escalation: open the war room, then page level by level until acknowledged or exhausted"),
+		StateMachineType: awsstepfunctions.StateMachineType_STANDARD,
+		QueryLanguage:    awsstepfunctions.QueryLanguage_JSON_PATH,
+		DefinitionBody:   awsstepfunctions.DefinitionBody_FromChainable(definition(c, e.Escalate, e.WarRoom)),
+		TracingEnabled:   jsii.Bool(props.Functions.Tracing),
+		Logs: &awsstepfunctions.LogOptions{
+			Destination: e.StateLogs,
+			Level:       awsstepfunctions.LogLevel_ERROR,
+			// Execution data holds incident ids and the escalation policy
+			// (responders); errors are what the log is for.
+			IncludeExecutionData: jsii.Bool(false),
+		},
+	})
+	e.suppressStateMachineFindings(props.Functions.Tracing)
+	return e
+}
+
+// definition is OpenWarRoom → PageLevel → Done? → (Escalated | Wait → PageLevel).
+func definition(scope constructs.Construct, escalate, warroom *function.Function) awsstepfunctions.IChainable {
+	open := awsstepfunctionstasks.NewLambdaInvoke(scope, jsii.String(OpenWarRoom), &awsstepfunctionstasks.LambdaInvokeProps{
+		Comment:        jsii.String("Open the incident's Slack channel; a failure is recorded and paging goes on"),
+		LambdaFunction: warroom.Lambda,
+		Payload: awsstepfunctions.TaskInput_FromObject(&map[string]interface{}{
+			"incident_id": awsstepfunctions.JsonPath_StringAt(jsii.String("$.incident_id")),
+			"state":       awsstepfunctions.JsonPath_ObjectAt(jsii.String("$.state")),
+		}),
+		PayloadResponseOnly:      jsii.Bool(true),
+		RetryOnServiceExceptions: jsii.Bool(false),
+		ResultPath:               jsii.String("$.war_room"),
+	})
+	open.AddRetry(&awsstepfunctions.RetryProps{
+		Errors:      jsii.Strings(lambdaServiceErrors...),
+		Interval:    awscdk.Duration_Seconds(jsii.Number(1)),
+		MaxAttempts: jsii.Number(2),
+		BackoffRate: jsii.Number(2),
+	})
+
+	page := awsstepfunctionstasks.NewLambdaInvoke(scope, jsii.String(PageLevel), &awsstepfunctionstasks.LambdaInvokeProps{
+		Comment:        jsii.String("Page the current level unless acknowledged; the output is the next PageLevel's input"),
+		LambdaFunction: escalate.Lambda,
+		Payload: awsstepfunctions.TaskInput_FromObject(&map[string]interface{}{
+			"incident_id": awsstepfunctions.JsonPath_StringAt(jsii.String("$.incident_id")),
+			"execution":   awsstepfunctions.JsonPath_StringAt(jsii.String("$$.Execution.Name")),
+			"state":       awsstepfunctions.JsonPath_ObjectAt(jsii.String("$.state")),
+		}),
+		PayloadResponseOnly:      jsii.Bool(true),
+		RetryOnServiceExceptions: jsii.Bool(false),
+	})
+	// A step is safe to run twice (pages are recorded per execution, step and
+	// responder), so the function's own errors are retried too.
+	page.AddRetry(&awsstepfunctions.RetryProps{
+		Errors:      jsii.Strings(append(lambdaServiceErrors, "States.TaskFailed")...),
+		Interval:    awscdk.Duration_Seconds(jsii.Number(2)),
+		MaxAttempts: jsii.Number(3),
+		BackoffRate: jsii.Number(2),
+	})
+	open.AddCatch(page, &awsstepfunctions.CatchProps{
+		Errors:     jsii.Strings("States.ALL"),
+		ResultPath: jsii.String("$.war_room_error"),
+	})
+
+	wait := awsstepfunctions.NewWait(scope, jsii.String(Wait), &awsstepfunctions.WaitProps{
+		Comment: jsii.String("Give the paged people wait_seconds to acknowledge"),
+		Time:    awsstepfunctions.WaitTime_SecondsPath(jsii.String("$.wait_seconds")),
+	})
+	done := awsstepfunctions.NewChoice(scope, jsii.String(DoneChoice), nil).
+		When(awsstepfunctions.Condition_BooleanEquals(jsii.String("$.done"), jsii.Bool(true)),
+			awsstepfunctions.NewSucceed(scope, jsii.String(Escalated), &awsstepfunctions.SucceedProps{
+				Comment: jsii.String("Acknowledged, resolved, or every level, repeat and the fallback paged"),
+			}), nil).
+		Otherwise(wait.Next(page))
+	return open.Next(page).Next(done)
+}
+
+// suppressStateMachineFindings explains the state machine's role and logging
+// to cdk-nag.
+func (e *Escalation) suppressStateMachineFindings(tracing bool) {
+	role := e.StateMachine.Role()
+	applies := []interface{}{
+		&cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::<.*(Escalate|WarRoom)Function[0-9A-F]{8}\.Arn>:\*$/g`)},
+		// CloudWatch Logs vended-log delivery and X-Ray: these actions take no resource.
+		jsii.String("Resource::*"),
+	}
+	cdknag.NagSuppressions_AddResourceSuppressions(role, &[]*cdknag.NagPackSuppression{{
+		Id: jsii.String("AwsSolutions-IAM5"),
+		Reason: jsii.String("<function ARN>:* are the versions and aliases of the escalate and warroom functions alone (CDK's invoke grant); " +
+			"Resource \"*\" is the log delivery actions (logs:CreateLogDelivery etc.) Step Functions needs for its log group and, with tracing, X-Ray, none of which support resource-level permissions."),
+		AppliesTo: &applies,
+	}}, jsii.Bool(true))
+	sup := []*cdknag.NagPackSuppression{{
+		Id: jsii.String("AwsSolutions-SF1"),
+		Reason: jsii.String("The state machine logs ERROR events without execution data: the data holds incident ids and responders, " +
+			"every transition at ALL would be logged for hours-long escalations, and the escalate function logs each page itself."),
+	}}
+	if !tracing {
+		sup = append(sup, &cdknag.NagPackSuppression{
+			Id:     jsii.String("AwsSolutions-SF2"),
+			Reason: jsii.String("X-Ray follows the stack's tracing setting (context tracing), off by default like the functions'."),
+		})
+	}
+	cdknag.NagSuppressions_AddResourceSuppressions(e.StateMachine, &sup, jsii.Bool(false))
+}
+
+// topicKey is a topic's own key: the AWS managed SNS key's policy cannot be
+// changed, so nothing outside SNS could ever be allowed to use it.
+func topicKey(scope constructs.Construct, id, description string) awskms.Key {
+	return awskms.NewKey(scope, jsii.String(id), &awskms.KeyProps{
+		Description:       jsii.String(description),
+		EnableKeyRotation: jsii.Bool(true),
+		// The key protects messages in flight only; nothing stays encrypted under
+		// it once the stack is gone.
+		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+	})
+}
+
+func merge(maps ...map[string]*string) map[string]*string {
+	out := map[string]*string{}
+	for _, m := range maps {
+		for k, v := range m {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// GrantStart lets grantee start executions of the state machine (and nothing
+// else of it), for STATE_MACHINE_ARN.
+func (e *Escalation) GrantStart(fn *function.Function) {
+	e.StateMachine.GrantStartExecution(fn.Lambda)
+	fn.Lambda.AddEnvironment(jsii.String("STATE_MACHINE_ARN"), e.StateMachine.StateMachineArn(), nil)
+}
