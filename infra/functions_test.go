@@ -31,6 +31,7 @@ func TestFunctions(t *testing.T) {
 			"STAKEHOLDERS":     "U01STAKE,U02HOLDER", // context stakeholders
 			"SLACK_SECRET_ARN": secret,
 		}},
+		{"stream", streamFn, 30, map[string]any{"STATE_MACHINE_ARN": starts, "FALLBACK_USER": "duty-manager"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -73,7 +74,7 @@ func TestFunctions(t *testing.T) {
 
 func TestFunctionLogGroups(t *testing.T) {
 	testStack(t)
-	for _, prefix := range []string{alarmsFn, logsFn, apiFn, escalateFn, warroomFn} {
+	for _, prefix := range []string{alarmsFn, logsFn, apiFn, escalateFn, warroomFn, streamFn} {
 		id := logicalID(t, "AWS::Logs::LogGroup", prefix+"Logs")
 		hasID(t, "AWS::Logs::LogGroup", id, map[string]any{"RetentionInDays": 30})
 	}
@@ -100,20 +101,32 @@ func TestFunctionRoles(t *testing.T) {
 		failures     string // the on-failure queue, if async
 		extra        []any  // statements of this function alone, before the table's
 		after        []any  // and after it
+		whole        []any  // when set: every statement after the log group's
 	}{
 		{"alarms", alarmsFn, alarmsFn + "Failures", []any{map[string]any{
 			"Action": "cloudwatch:ListTagsForResource", "Effect": "Allow",
 			"Resource": "arn:aws:cloudwatch:" + testRegion + ":" + testAccount + ":alarm:*",
-		}}, []any{start}},
-		{"logs", logsFn, logsFn + "Failures", nil, []any{start}},
-		{"api", apiFn, "", nil, []any{start}},
+		}}, []any{start}, nil},
+		{"logs", logsFn, logsFn + "Failures", nil, []any{start}, nil},
+		{"api", apiFn, "", nil, []any{start}, nil},
 		{"escalate", escalateFn, "", []any{
 			map[string]any{"Action": "sns:Publish", "Effect": "Allow", "Resource": ref(logicalID(t, "AWS::SNS::Topic", pagingTopic))},
 			map[string]any{"Action": []any{"kms:Decrypt", "kms:GenerateDataKey*"}, "Effect": "Allow",
 				"Resource": arnOf(logicalID(t, "AWS::KMS::Key", pagingTopic+"Key"))},
 			readSecret,
-		}, nil},
-		{"warroom", warroomFn, "", []any{readSecret}, nil},
+		}, nil, nil},
+		{"warroom", warroomFn, "", []any{readSecret}, nil, nil},
+		// Its event source mapping lists the stream (no resource), reads this
+		// table's stream and sends what failed to its queue.
+		{"stream", streamFn, "", nil, nil, []any{
+			map[string]any{"Action": []any{"dynamodb:ListStreams", "xray:PutTelemetryRecords", "xray:PutTraceSegments"}, "Effect": "Allow", "Resource": "*"},
+			start,
+			map[string]any{"Action": []any{"sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"}, "Effect": "Allow",
+				"Resource": arnOf(logicalID(t, "AWS::SQS::Queue", "EscalationStreamFailures"))},
+			map[string]any{"Action": []any{"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"}, "Effect": "Allow",
+				"Resource": map[string]any{"Fn::GetAtt": []any{tableID, "StreamArn"}}},
+			map[string]any{"Action": dynamoActions, "Effect": "Allow", "Resource": []any{arnOf(tableID), tableIndexes}},
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -131,19 +144,23 @@ func TestFunctionRoles(t *testing.T) {
 					"Resource": arnOf(logicalID(t, "AWS::Logs::LogGroup", tt.prefix+"Logs"))},
 				map[string]any{"Action": []any{"xray:PutTelemetryRecords", "xray:PutTraceSegments"}, "Effect": "Allow", "Resource": "*"},
 			}
-			if tt.failures != "" {
+			if tt.whole != nil {
+				statements = append(statements[:1], tt.whole...)
+			} else if tt.failures != "" {
 				statements = append(statements, map[string]any{
 					"Action":   []any{"sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"},
 					"Effect":   "Allow",
 					"Resource": arnOf(logicalID(t, "AWS::SQS::Queue", tt.failures)),
 				})
 			}
-			statements = append(statements, tt.extra...)
-			statements = append(statements, map[string]any{
-				"Action": dynamoActions, "Effect": "Allow",
-				"Resource": []any{arnOf(tableID), tableIndexes},
-			})
-			statements = append(statements, tt.after...)
+			if tt.whole == nil {
+				statements = append(statements, tt.extra...)
+				statements = append(statements, map[string]any{
+					"Action": dynamoActions, "Effect": "Allow",
+					"Resource": []any{arnOf(tableID), tableIndexes},
+				})
+				statements = append(statements, tt.after...)
+			}
 			policy := logicalID(t, "AWS::IAM::Policy", tt.prefix+"RoleDefaultPolicy")
 			hasID(t, "AWS::IAM::Policy", policy, map[string]any{
 				"Roles":          []any{ref(role)},
@@ -174,9 +191,33 @@ func TestAsyncFunctions(t *testing.T) {
 	}
 }
 
+// TestStreamEventSource checks the table's stream reaches the stream function
+// with bounded retries: a poisoned record is isolated (bisect), retried 3
+// times within an hour at most, then described in the failure queue, and the
+// shard moves on. Only incident items are delivered.
+func TestStreamEventSource(t *testing.T) {
+	testStack(t)
+	hasID(t, "AWS::Lambda::EventSourceMapping", logicalID(t, "AWS::Lambda::EventSourceMapping", streamFn+"DynamoDBEventSource[A-Za-z0-9]*"), map[string]any{
+		"FunctionName":               ref(logicalID(t, "AWS::Lambda::Function", streamFn)),
+		"EventSourceArn":             map[string]any{"Fn::GetAtt": []any{logicalID(t, "AWS::DynamoDB::Table", table), "StreamArn"}},
+		"StartingPosition":           "LATEST",
+		"BatchSize":                  25,
+		"BisectBatchOnFunctionError": true,
+		"MaximumRetryAttempts":       3,
+		"MaximumRecordAgeInSeconds":  3600,
+		"FunctionResponseTypes":      []any{"ReportBatchItemFailures"},
+		"DestinationConfig": map[string]any{"OnFailure": map[string]any{
+			"Destination": arnOf(logicalID(t, "AWS::SQS::Queue", "EscalationStreamFailures")),
+		}},
+		"FilterCriteria": map[string]any{"Filters": []any{
+			map[string]any{"Pattern": `{"dynamodb":{"NewImage":{"type":{"S":["incident"]}}}}`},
+		}},
+	})
+}
+
 func TestDeadLetterQueues(t *testing.T) {
 	testStack(t)
-	for _, prefix := range []string{alarmsFn + "Failures", logsFn + "Failures",
+	for _, prefix := range []string{alarmsFn + "Failures", logsFn + "Failures", "EscalationStreamFailures",
 		"DetectionAlarmTopicDeadLetters", "DetectionAlarmRuleDeadLetters"} {
 		t.Run(prefix, func(t *testing.T) {
 			q := logicalID(t, "AWS::SQS::Queue", prefix)

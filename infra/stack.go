@@ -73,8 +73,15 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 		Stakeholders: props.Stakeholders,
 	})
 
-	// Every function reads and writes items; none gets more of the table.
-	for _, fn := range []*function.Function{detect.Alarms, detect.Logs, httpAPI.Function, esc.Escalate, esc.WarRoom} {
+	// Incidents that open, reopen or rise in severity start their escalation
+	// from the table's stream.
+	stream := esc.AddStream(escalation.StreamProps{
+		Functions: fns, Table: store.Table, FallbackUser: props.FallbackUser,
+	})
+
+	// Every function reads and writes items; none gets more of the table
+	// (the stream function also reads the stream, through its event source).
+	for _, fn := range []*function.Function{detect.Alarms, detect.Logs, httpAPI.Function, esc.Escalate, esc.WarRoom, stream.Function} {
 		store.GrantItems(fn.Lambda)
 	}
 	// Where incidents open (signals, reports, declarations) escalations start.

@@ -16,10 +16,13 @@ import (
 
 	"github.com/incidentd/incidentd/infra/gobuild"
 	"github.com/incidentd/incidentd/infra/services"
+	"github.com/incidentd/incidentd/shared/dynamo/dynamotest"
 )
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	// dynamotest.Run stops the DynamoDB Local the state machine tests
+	// (sfn_test.go) start, if they ran.
+	code := dynamotest.Run(m)
 	jsii.Close()
 	os.Exit(code)
 }
@@ -209,6 +212,7 @@ const (
 
 	escalateFn   = "EscalationEscalateFunction"
 	warroomFn    = "EscalationWarRoomFunction"
+	streamFn     = "EscalationStreamFunction"
 	stateMachine = "EscalationStateMachine"
 	pagingTopic  = "EscalationPagingTopic"
 	eventsTopic  = "EscalationIncidentEventsTopic"
@@ -227,13 +231,14 @@ func TestResourceCounts(t *testing.T) {
 		"AWS::SNS::Topic":                  3, // AlarmTopic, PagingTopic, IncidentEventsTopic
 		"AWS::SNS::TopicPolicy":            3, // TLS only (+ CloudWatch alarms on AlarmTopic)
 		"AWS::SNS::Subscription":           1,
-		"AWS::Lambda::Function":            5, // alarms, logs, api, escalate, warroom
-		"AWS::IAM::Role":                   6, // one per function, the state machine's
-		"AWS::IAM::Policy":                 6,
-		"AWS::Logs::LogGroup":              7, // one per function, API access logs, state machine
+		"AWS::Lambda::Function":            6, // alarms, logs, api, escalate, warroom, stream
+		"AWS::IAM::Role":                   7, // one per function, the state machine's
+		"AWS::IAM::Policy":                 7,
+		"AWS::Logs::LogGroup":              8, // one per function, API access logs, state machine
 		"AWS::Lambda::EventInvokeConfig":   2, // alarms, logs
-		"AWS::SQS::Queue":                  4, // alarms and logs failures, topic and rule dead letters
-		"AWS::SQS::QueuePolicy":            4, // TLS only (+ SNS, EventBridge may send)
+		"AWS::Lambda::EventSourceMapping":  1, // the table's stream → stream
+		"AWS::SQS::Queue":                  5, // alarms, logs and stream failures, topic and rule dead letters
+		"AWS::SQS::QueuePolicy":            5, // TLS only (+ SNS, EventBridge may send)
 		"AWS::Events::Rule":                1,
 		"AWS::CloudWatch::Alarm":           10, // checkout 5, payments 3, storefront 2
 		"AWS::Logs::MetricFilter":          3,  // one per service log group

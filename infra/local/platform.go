@@ -23,6 +23,7 @@ import (
 	"github.com/incidentd/incidentd/shared/escalation"
 	"github.com/incidentd/incidentd/shared/httpapi"
 	"github.com/incidentd/incidentd/shared/incident"
+	"github.com/incidentd/incidentd/shared/lifecycle"
 	"github.com/incidentd/incidentd/shared/logscan"
 	"github.com/incidentd/incidentd/shared/settings"
 	"github.com/incidentd/incidentd/shared/slack"
@@ -127,6 +128,10 @@ func newPlatform(ctx context.Context, endpoint string, getenv func(string) strin
 	escalateH := escalation.NewEscalator(escalation.Config{
 		Incidents: svc, Directory: store, Pager: escalation.LogPager{Logger: logger}, Slack: slackRec, Logger: logger,
 	})
+	// Escalations are logged, not run, until the local escalation runner.
+	streamH := lifecycle.NewHandler(escalation.NewStarter(escalation.StarterConfig{
+		Configs: store, Executions: &escalation.LogExecutions{Logger: logger}, Logger: logger,
+	}), logger)
 	warroomH := escalation.NewWarRoom(escalation.WarRoomConfig{
 		Incidents: svc, Directory: store, Slack: slackRec,
 		Stakeholders: escalation.SplitList(env("STAKEHOLDERS")), Logger: logger,
@@ -147,6 +152,7 @@ func newPlatform(ctx context.Context, endpoint string, getenv func(string) strin
 			"api":      typed(apiLambda.Handle),
 			"escalate": typed(escalateH.Handle),
 			"warroom":  typed(warroomH.Handle),
+			"stream":   typed(streamH.Handle),
 		},
 	}, nil
 }

@@ -1,0 +1,157 @@
+package escalation
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+
+	"github.com/incidentd/incidentd/shared/incident"
+	"github.com/incidentd/incidentd/shared/oncall"
+)
+
+// ErrAlreadyStarted is what an Executions backend returns when an execution
+// of that name exists: the escalation is running (or ran) already.
+var ErrAlreadyStarted = errors.New("escalation already started")
+
+// Executions starts state machine executions (Step Functions StartExecution
+// in AWS, a log or the local runner locally).
+type Executions interface {
+	// Start starts an execution called name with input. An execution of that
+	// name that exists already is ErrAlreadyStarted (matched with errors.Is).
+	Start(ctx context.Context, name string, input []byte) error
+}
+
+// StarterConfigs is where the Starter reads a service's config and policy.
+type StarterConfigs interface {
+	// ServiceConfig returns a service's config, or an error matching
+	// incident.ErrNotFound for a service with none.
+	ServiceConfig(ctx context.Context, name string) (incident.ServiceConfig, error)
+	// Policy returns an escalation policy, or an error matching
+	// incident.ErrNotFound.
+	Policy(ctx context.Context, id string) (oncall.Policy, error)
+}
+
+// StarterConfig wires a Starter.
+type StarterConfig struct {
+	Configs    StarterConfigs
+	Executions Executions
+	// Fallback is the platform's fallback target, snapshotted with the policy
+	// (FALLBACK_USER); escalate fills in its own when this is nil.
+	Fallback *oncall.Target
+	Logger   *slog.Logger
+}
+
+// StartInput is the state machine's input: what OpenWarRoom and the first
+// PageLevel read.
+type StartInput struct {
+	IncidentID string            `json:"incident_id"`
+	State      oncall.Escalation `json:"state"`
+}
+
+// Starter starts an incident's escalation.
+type Starter struct{ cfg StarterConfig }
+
+// NewStarter returns a Starter.
+func NewStarter(cfg StarterConfig) *Starter {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Starter{cfg: cfg}
+}
+
+// ExecutionName is the execution name of inc's escalation: one per incident
+// and reopen, so a redelivered signal or stream record cannot start a second
+// escalation while a reopened incident escalates again. Incident ids are
+// short and of [0-9A-Za-z], well within Step Functions' 80 characters.
+func ExecutionName(inc incident.Incident) string {
+	return fmt.Sprintf("inc-%s-%d", inc.ID, inc.ReopenCount)
+}
+
+// Pages reports whether an incident of severity sev pages for a service of
+// config c (defaults filled in).
+func Pages(c incident.ServiceConfig, sev incident.Severity) bool {
+	return slices.Contains(c.WithDefaults().PagingSeverities, sev)
+}
+
+// Start starts inc's escalation with its service's policy snapshotted, unless
+// its severity does not page for the service. started is false when it does
+// not page or when the escalation of this incident and reopen had started
+// already; neither is an error. A service without a policy (or whose policy
+// is gone) still escalates: to the fallback, so no page is dropped.
+func (s *Starter) Start(ctx context.Context, inc incident.Incident) (started bool, err error) {
+	log := s.cfg.Logger.With(slog.String("incident_id", inc.ID), slog.String("service", inc.Service),
+		slog.String("severity", string(inc.Severity)))
+	if !incident.ValidID(inc.ID) {
+		return false, incident.Invalidf("incident id %q is not an incident id", inc.ID)
+	}
+	cfg, err := s.cfg.Configs.ServiceConfig(ctx, inc.Service)
+	if errors.Is(err, incident.ErrNotFound) {
+		cfg = incident.ServiceConfig{Name: inc.Service}
+	} else if err != nil {
+		return false, fmt.Errorf("read service %s: %w", inc.Service, err)
+	}
+	if !Pages(cfg, inc.Severity) {
+		log.InfoContext(ctx, "escalation not started: severity does not page",
+			slog.Any("paging_severities", cfg.WithDefaults().PagingSeverities))
+		return false, nil
+	}
+	var policy *oncall.Policy
+	if cfg.Policy != "" {
+		p, err := s.cfg.Configs.Policy(ctx, cfg.Policy)
+		switch {
+		case errors.Is(err, incident.ErrNotFound):
+			log.WarnContext(ctx, "escalation policy not found: paging the fallback", slog.String("policy", cfg.Policy))
+		case err != nil:
+			return false, fmt.Errorf("read policy %s: %w", cfg.Policy, err)
+		default:
+			policy = &p
+		}
+	}
+	input, err := json.Marshal(StartInput{IncidentID: inc.ID, State: oncall.Start(policy, s.cfg.Fallback)})
+	if err != nil {
+		return false, fmt.Errorf("encode escalation input: %w", err)
+	}
+	name := ExecutionName(inc)
+	err = s.cfg.Executions.Start(ctx, name, input)
+	if errors.Is(err, ErrAlreadyStarted) {
+		log.InfoContext(ctx, "escalation already started", slog.String("execution", name))
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("start escalation %s: %w", name, err)
+	}
+	log.InfoContext(ctx, "escalation started", slog.String("execution", name), slog.String("policy", cfg.Policy))
+	return true, nil
+}
+
+// LogExecutions is the local executions backend until the local escalation
+// runner takes over: it logs each start and reports a name started twice as
+// ErrAlreadyStarted, as Step Functions does.
+type LogExecutions struct {
+	Logger  *slog.Logger
+	mu      sync.Mutex
+	started map[string]bool
+}
+
+// Start implements Executions.
+func (l *LogExecutions) Start(ctx context.Context, name string, input []byte) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.started == nil {
+		l.started = map[string]bool{}
+	}
+	if l.started[name] {
+		return ErrAlreadyStarted
+	}
+	l.started[name] = true
+	lg := l.Logger
+	if lg == nil {
+		lg = slog.Default()
+	}
+	lg.InfoContext(ctx, "escalation execution (local)", slog.String("execution", name), slog.String("input", string(input)))
+	return nil
+}
