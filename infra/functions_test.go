@@ -17,11 +17,11 @@ func TestFunctions(t *testing.T) {
 		timeout float64
 		extra   map[string]any
 	}{
-		{"alarms", alarmsFn, 30, map[string]any{"STATE_MACHINE_ARN": starts}},
-		{"logs", logsFn, 60, map[string]any{"STATE_MACHINE_ARN": starts,
+		{"alarms", alarmsFn, 30, nil},
+		{"logs", logsFn, 60, map[string]any{
 			"LOG_GROUP_SERVICES": `{"/aws/lambda/payments-api":"payments",` +
 				`"/ecs/production/checkout":"checkout","/ecs/production/checkout-worker":"checkout"}`}},
-		{"api", apiFn, 10, map[string]any{"STATE_MACHINE_ARN": starts, "PUBLIC_REPORTS": "true"}},
+		{"api", apiFn, 10, map[string]any{"PUBLIC_REPORTS": "true"}},
 		{"escalate", escalateFn, 60, map[string]any{
 			"PAGING_TOPIC_ARN": ref(logicalID(t, "AWS::SNS::Topic", pagingTopic)),
 			"FALLBACK_USER":    "duty-manager", // context fallbackUser
@@ -106,9 +106,9 @@ func TestFunctionRoles(t *testing.T) {
 		{"alarms", alarmsFn, alarmsFn + "Failures", []any{map[string]any{
 			"Action": "cloudwatch:ListTagsForResource", "Effect": "Allow",
 			"Resource": "arn:aws:cloudwatch:" + testRegion + ":" + testAccount + ":alarm:*",
-		}}, []any{start}, nil},
-		{"logs", logsFn, logsFn + "Failures", nil, []any{start}, nil},
-		{"api", apiFn, "", nil, []any{start}, nil},
+		}}, nil, nil},
+		{"logs", logsFn, logsFn + "Failures", nil, nil, nil},
+		{"api", apiFn, "", nil, nil, nil},
 		{"escalate", escalateFn, "", []any{
 			map[string]any{"Action": "sns:Publish", "Effect": "Allow", "Resource": ref(logicalID(t, "AWS::SNS::Topic", pagingTopic))},
 			map[string]any{"Action": []any{"kms:Decrypt", "kms:GenerateDataKey*"}, "Effect": "Allow",

@@ -84,10 +84,9 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 	for _, fn := range []*function.Function{detect.Alarms, detect.Logs, httpAPI.Function, esc.Escalate, esc.WarRoom, stream.Function} {
 		store.GrantItems(fn.Lambda)
 	}
-	// Where incidents open (signals, reports, declarations) escalations start.
-	for _, fn := range []*function.Function{detect.Alarms, detect.Logs, httpAPI.Function} {
-		esc.GrantStart(fn)
-	}
+	// Escalations start from the table's stream (the stream function), wherever
+	// an incident opened: the functions that open incidents need no Step
+	// Functions permission.
 
 	output(stack, "ApiUrl", httpAPI.URL, "Base URL of the HTTP API")
 	output(stack, "AlarmTopicArn", detect.AlarmTopic.TopicArn(), "Alarm actions of other alarms may publish here")
