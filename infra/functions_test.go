@@ -21,7 +21,7 @@ func TestFunctions(t *testing.T) {
 		{"logs", logsFn, 60, map[string]any{
 			"LOG_GROUP_SERVICES": `{"/aws/lambda/payments-api":"payments",` +
 				`"/ecs/production/checkout":"checkout","/ecs/production/checkout-worker":"checkout"}`}},
-		{"api", apiFn, 10, map[string]any{"PUBLIC_REPORTS": "true"}},
+		{"api", apiFn, 10, map[string]any{"PUBLIC_REPORTS": "true", "SLACK_SECRET_ARN": secret}},
 		{"escalate", escalateFn, 60, map[string]any{
 			"PAGING_TOPIC_ARN": ref(logicalID(t, "AWS::SNS::Topic", pagingTopic)),
 			"FALLBACK_USER":    "duty-manager", // context fallbackUser
@@ -83,7 +83,7 @@ func TestFunctionLogGroups(t *testing.T) {
 // TestFunctionRoles checks least privilege: an own role per function, no managed
 // policy, and exactly its log group, the table (items and indexes), its failure
 // queue and X-Ray; starting escalations where incidents open; paging and the
-// Slack secret for the escalation tasks.
+// Slack secret for the escalation tasks; the Slack secret for the API.
 func TestFunctionRoles(t *testing.T) {
 	testStack(t)
 	tableID := logicalID(t, "AWS::DynamoDB::Table", table)
@@ -108,7 +108,8 @@ func TestFunctionRoles(t *testing.T) {
 			"Resource": "arn:aws:cloudwatch:" + testRegion + ":" + testAccount + ":alarm:*",
 		}}, nil, nil},
 		{"logs", logsFn, logsFn + "Failures", nil, nil, nil},
-		{"api", apiFn, "", nil, nil, nil},
+		// The signing secret of the Slack routes.
+		{"api", apiFn, "", []any{readSecret}, nil, nil},
 		{"escalate", escalateFn, "", []any{
 			map[string]any{"Action": "sns:Publish", "Effect": "Allow", "Resource": ref(logicalID(t, "AWS::SNS::Topic", pagingTopic))},
 			map[string]any{"Action": []any{"kms:Decrypt", "kms:GenerateDataKey*"}, "Effect": "Allow",

@@ -73,6 +73,10 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 		Stakeholders: props.Stakeholders,
 	})
 
+	// The API verifies Slack's requests with the secret's signing_secret.
+	httpAPI.Function.Lambda.AddEnvironment(jsii.String("SLACK_SECRET_ARN"), esc.SlackSecret.SecretArn(), nil)
+	esc.SlackSecret.GrantRead(httpAPI.Function.Lambda, nil)
+
 	// Incidents that open, reopen or rise in severity start their escalation
 	// from the table's stream.
 	stream := esc.AddStream(escalation.StreamProps{

@@ -4,8 +4,9 @@
 // Environment (package settings): TABLE_NAME (required), DEFAULT_SERVICE
 // (default "unassigned"), REOPEN_WINDOW (default 30m),
 // PUBLIC_REPORTS ("true" lets POST /reports through without a token; default
-// false), SLACK_SIGNING_SECRET (turns POST /slack/commands and
-// /slack/interactions on; empty: they are 404), LOG_LEVEL (debug, info, warn,
+// false), SLACK_SECRET_ARN (the Slack secret, read once at cold start; its
+// signing_secret turns POST /slack/commands and /slack/interactions on; empty:
+// they are 404; locally SLACK_SIGNING_SECRET instead), LOG_LEVEL (debug, info, warn,
 // error; default info).
 package main
 
@@ -28,6 +29,13 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	// An unreadable Slack secret must not take the API down: the Slack
+	// routes are off (404) for this instance, and the error is in the logs.
+	_, signingSecret, err := env.Slack(context.Background())
+	if err != nil {
+		env.Logger.Error("Slack routes off: the Slack secret is unreadable", "error", err)
+		signingSecret = ""
+	}
 	// The authenticator's token cache lives as long as the instance.
 	store := dynamo.New(dynamodb.NewFromConfig(env.AWS), env.Table)
 	api := httpapi.New(httpapi.Config{
@@ -35,7 +43,7 @@ func main() {
 		Tokens:             auth.NewAuthenticator(store),
 		OnCall:             store,
 		PublicReports:      env.PublicReports,
-		SlackSigningSecret: env.SlackSigningSecret,
+		SlackSigningSecret: signingSecret,
 		Logger:             env.Logger,
 	})
 	lambda.Start(httpapi.NewLambda(api, env.Logger).Handle)

@@ -4,9 +4,9 @@
 // how long to wait for it (see package escalation for the task's JSON).
 //
 // Environment (package settings): TABLE_NAME (required), LOG_LEVEL;
-// PAGING_TOPIC_ARN (required), SLACK_BOT_TOKEN (optional: without it pages go
-// by SNS only; Secrets Manager later), FALLBACK_USER (paged when the state
-// names no fallback).
+// PAGING_TOPIC_ARN (required), SLACK_SECRET_ARN (the Slack secret, read once
+// at cold start; locally SLACK_BOT_TOKEN instead: without a bot token pages go
+// by SNS only), FALLBACK_USER (paged when the state names no fallback).
 package main
 
 import (
@@ -37,6 +37,13 @@ func main() {
 	if topic == "" {
 		log.Fatal("PAGING_TOPIC_ARN is not set")
 	}
+	// An unreadable Slack secret must not stop pages: SNS goes on, Slack is
+	// off for this instance, and the error is in the logs.
+	token, _, err := env.Slack(context.Background())
+	if err != nil {
+		env.Logger.Error("Slack off: the Slack secret is unreadable", "error", err)
+		token = ""
+	}
 	store := dynamo.New(dynamodb.NewFromConfig(env.AWS), env.Table)
 	cfg := escalation.Config{
 		Incidents: incident.NewService(store, env.Rules()),
@@ -44,7 +51,7 @@ func main() {
 		Pager:     &sns.Pager{Client: awssns.NewFromConfig(env.AWS), TopicARN: topic},
 		Logger:    env.Logger,
 	}
-	if token := strings.TrimSpace(os.Getenv("SLACK_BOT_TOKEN")); token != "" {
+	if token != "" {
 		cfg.Slack = slack.NewClient(token, slack.Config{Logger: env.Logger})
 	}
 	if u := strings.TrimSpace(os.Getenv("FALLBACK_USER")); u != "" {

@@ -4,7 +4,8 @@
 // are caught by the state machine: paging goes on without a war room.
 //
 // Environment (package settings): TABLE_NAME (required), LOG_LEVEL;
-// SLACK_BOT_TOKEN (without it no war room opens; Secrets Manager later),
+// SLACK_SECRET_ARN (the Slack secret, read once at cold start; locally
+// SLACK_BOT_TOKEN instead: without a bot token no war room opens),
 // STAKEHOLDERS (comma-separated Slack user ids invited to every war room).
 package main
 
@@ -12,7 +13,6 @@ import (
 	"context"
 	"log"
 	"os"
-	"strings"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -29,6 +29,12 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	// Failing here is recorded by the state machine as the war room's error
+	// (paging goes on), which says more than a quiet "Slack is not configured".
+	token, _, err := env.Slack(context.Background())
+	if err != nil {
+		log.Fatal(err)
+	}
 	store := dynamo.New(dynamodb.NewFromConfig(env.AWS), env.Table)
 	cfg := escalation.WarRoomConfig{
 		Incidents:    incident.NewService(store, env.Rules()),
@@ -36,7 +42,7 @@ func main() {
 		Stakeholders: escalation.SplitList(os.Getenv("STAKEHOLDERS")),
 		Logger:       env.Logger,
 	}
-	if token := strings.TrimSpace(os.Getenv("SLACK_BOT_TOKEN")); token != "" {
+	if token != "" {
 		cfg.Slack = slack.NewClient(token, slack.Config{Logger: env.Logger})
 	}
 	lambda.Start(escalation.NewWarRoom(cfg).Handle)

@@ -145,7 +145,7 @@ func New(scope constructs.Construct, id string, props Props) *Escalation {
 		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
 		Resources:  jsii.Strings("*"),
 	}), nil)
-	// Read now; the functions switch from SLACK_BOT_TOKEN to the secret next.
+	// Both read the secret once per cold start (settings.Lambda.Slack).
 	for _, fn := range []*function.Function{e.Escalate, e.WarRoom} {
 		e.SlackSecret.GrantRead(fn.Lambda, nil)
 	}

@@ -8,7 +8,9 @@
 // Environment: LOCAL_API_PORT (3000), LOCAL_LAMBDA_PORT (3001),
 // LOCAL_DYNAMODB_PORT (8000), LOCAL_DB_PATH (empty: in memory), LOCAL_API_TOKEN
 // (the admin token to seed; default the public dev token), PUBLIC_REPORTS,
-// DEFAULT_SERVICE, LOG_THRESHOLD, LOG_WINDOW, LOG_GROUP_SERVICES, LOG_LEVEL.
+// DEFAULT_SERVICE, LOG_THRESHOLD, LOG_WINDOW, LOG_GROUP_SERVICES, LOG_LEVEL,
+// LOCAL_TIME_SCALE (60: a policy minute of an escalation lasts a second),
+// SLACK_BOT_TOKEN (real Slack; else Slack calls are recorded), STAKEHOLDERS.
 package main
 
 import (
@@ -62,6 +64,7 @@ func run(ctx context.Context, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	defer p.close() // before DynamoDB Local stops: escalations end first
 	apiLn, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(apiPort)))
 	if err != nil {
 		return fmt.Errorf("listen for the API: %w", err)

@@ -8,9 +8,11 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -40,19 +42,51 @@ type platform struct {
 	token     string
 	services  []string
 	settings  settings.Settings
+	// timeScale divides escalation waits (LOCAL_TIME_SCALE).
+	timeScale float64
+	// slackReal: SLACK_BOT_TOKEN is set, Slack calls go to Slack.
+	slackReal bool
+	// close stops the stream poller and every escalation, and waits for them.
+	close func()
+}
+
+// platformOptions are what tests replace.
+type platformOptions struct {
+	// pager receives every page (default: printed to out and logged).
+	pager escalation.Pager
+	// out is where pages are printed (default os.Stdout).
+	out io.Writer
+}
+
+type platformOption func(*platformOptions)
+
+// withPager sends the pages to p instead of printing them.
+func withPager(p escalation.Pager) platformOption {
+	return func(o *platformOptions) { o.pager = p }
 }
 
 // demoServices are seeded so that the fixtures in events/ land on known
 // services (their alarms are named checkout-…, payments-…).
 var demoServices = []incident.ServiceConfig{
-	{Name: "checkout", DefaultSeverity: incident.SEV2, Alarms: []string{"checkout-*"}},
+	{Name: "checkout", DefaultSeverity: incident.SEV2, Alarms: []string{"checkout-*"}, Policy: demoPolicyID},
 	{Name: "payments", DefaultSeverity: incident.SEV1, AutoResolve: true},
 	{Name: "search", DefaultSeverity: incident.SEV3, PagingSeverities: []incident.Severity{incident.SEV1, incident.SEV2}},
 }
 
 // newPlatform creates the table in the DynamoDB Local at endpoint, seeds it and
 // wires the functions. getenv supplies the same variables the Lambdas read.
-func newPlatform(ctx context.Context, endpoint string, getenv func(string) string, logger *slog.Logger) (*platform, error) {
+func newPlatform(ctx context.Context, endpoint string, getenv func(string) string, logger *slog.Logger, opts ...platformOption) (*platform, error) {
+	o := platformOptions{out: os.Stdout}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.pager == nil {
+		o.pager = &printPager{out: o.out, log: logger}
+	}
+	timeScale, err := parseTimeScale(getenv("LOCAL_TIME_SCALE"))
+	if err != nil {
+		return nil, err
+	}
 	// The monitored services file the stack deploys from gives the defaults of
 	// DEFAULT_SERVICE and LOG_GROUP_SERVICES, as the stack sets them in AWS.
 	root, err := dynamolocal.ModuleRoot()
@@ -100,6 +134,9 @@ func newPlatform(ctx context.Context, endpoint string, getenv func(string) strin
 			return nil, fmt.Errorf("seed service %s: %w", c.Name, err)
 		}
 	}
+	if err := seedOnCall(ctx, store); err != nil {
+		return nil, err
+	}
 	all, err := svc.Services(ctx)
 	if err != nil {
 		return nil, err
@@ -123,23 +160,47 @@ func newPlatform(ctx context.Context, endpoint string, getenv func(string) strin
 	alarmsH := alarms.NewHandler(svc, store, alarms.Config{DefaultService: set.DefaultService, Logger: logger})
 	logsH := logscan.NewHandler(store, svc, logsCfg, logger)
 	apiLambda := httpapi.NewLambda(api, logger)
-	// Pages and Slack calls are printed and recorded, not sent.
-	slackRec := slack.NewRecorder(logger)
+	// Pages are printed and recorded, not sent; Slack calls too unless a bot
+	// token is given.
+	var messenger slack.Messenger = slack.NewRecorder(logger)
+	botToken := strings.TrimSpace(getenv("SLACK_BOT_TOKEN"))
+	if botToken != "" {
+		messenger = slack.NewClient(botToken, slack.Config{Logger: logger})
+	}
 	escalateH := escalation.NewEscalator(escalation.Config{
-		Incidents: svc, Directory: store, Pager: escalation.LogPager{Logger: logger}, Slack: slackRec, Logger: logger,
+		Incidents: svc, Directory: store, Pager: o.pager, Slack: messenger, Logger: logger,
 	})
-	// Escalations are logged, not run, until the local escalation runner.
-	streamH := lifecycle.NewHandler(escalation.NewStarter(escalation.StarterConfig{
-		Configs: store, Executions: &escalation.LogExecutions{Logger: logger}, Logger: logger,
-	}), logger)
 	warroomH := escalation.NewWarRoom(escalation.WarRoomConfig{
-		Incidents: svc, Directory: store, Slack: slackRec,
+		Incidents: svc, Directory: store, Slack: messenger,
 		Stakeholders: escalation.SplitList(env("STAKEHOLDERS")), Logger: logger,
 	})
+	// The local Step Functions and event source mapping: they live until the
+	// platform is closed (or ctx ends).
+	runCtx, cancel := context.WithCancel(ctx)
+	runs := &runner{warroom: warroomH.Open, page: escalateH.Page, scale: timeScale, log: logger, ctx: runCtx}
+	streamH := lifecycle.NewHandler(escalation.NewStarter(escalation.StarterConfig{
+		Configs: store, Executions: runs, Logger: logger,
+	}), logger)
+	poller, err := newStreamPoller(ctx, db, streamsClient(endpoint), set.Table, streamH.Handle, logger)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	polled := make(chan struct{})
+	go func() {
+		defer close(polled)
+		poller.run(runCtx)
+	}()
+	stop := func() {
+		cancel()
+		<-polled
+		runs.wait()
+	}
 
 	return &platform{
 		api:   api,
 		token: token, services: names, settings: set,
+		timeScale: timeScale, slackReal: botToken != "", close: sync.OnceFunc(stop),
 		functions: map[string]Function{
 			"alarms": func(ctx context.Context, event []byte) ([]byte, error) {
 				out, err := alarmsH.Handle(ctx, json.RawMessage(event))
@@ -196,6 +257,9 @@ incidentd is running locally (Ctrl-C stops everything).
   functions         %[5]s
   services          %[6]s
   admin token       %[7]s
+  escalation        LOCAL_TIME_SCALE=%[8]g: a policy minute lasts %[9]s; pages print as PAGE lines
+  demo policy       %[10]s
+  Slack             %[11]s
 
 Try it from another shell:
 
@@ -206,8 +270,17 @@ Try it from another shell:
   curl -s %[1]s/incidents -H "Authorization: Bearer $TOKEN"
   curl -s -X POST %[2]s/2015-03-31/functions/alarms/invocations -d @events/alarms-sns-metric.json
   curl -s -X POST %[2]s/2015-03-31/functions/logs/invocations -d @events/logs-json-errors.json
+  curl -s -X POST %[1]s/incidents/<id>/acknowledge -H "Authorization: Bearer $TOKEN"   (stops the pages)
 
 Any file in events/ can be posted to its function (events/<function>-*.json).
 
-`, api, invoke, db, p.settings.Table, strings.Join(fns, ", "), strings.Join(p.services, ", "), p.token)
+`, api, invoke, db, p.settings.Table, strings.Join(fns, ", "), strings.Join(p.services, ", "), p.token,
+		p.timeScale, (time.Duration(float64(time.Minute) / p.timeScale)).String(), demoPolicyText, slackMode(p.slackReal))
+}
+
+func slackMode(real bool) string {
+	if real {
+		return "real Slack (SLACK_BOT_TOKEN)"
+	}
+	return "recorded and logged, not sent (set SLACK_BOT_TOKEN for real Slack)"
 }

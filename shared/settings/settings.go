@@ -14,8 +14,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/incidentd/incidentd/shared/incident"
+	"github.com/incidentd/incidentd/shared/secrets"
 )
 
 // Settings are the values every function shares.
@@ -33,8 +35,16 @@ type Settings struct {
 	// LogLevel is debug, info, warn or error (LOG_LEVEL, default info).
 	LogLevel slog.Level
 	// SlackSigningSecret verifies requests from Slack (SLACK_SIGNING_SECRET);
-	// empty turns the API's Slack routes off.
+	// empty turns the API's Slack routes off. Local only: in AWS the secret
+	// SlackSecretARN holds it (see Lambda.Slack).
 	SlackSigningSecret string
+	// SlackBotToken is the Slack app's bot token (SLACK_BOT_TOKEN); empty
+	// turns Slack off for escalate and warroom. Local only, as above.
+	SlackBotToken string
+	// SlackSecretARN names the Secrets Manager secret {"bot_token",
+	// "signing_secret"} (SLACK_SECRET_ARN); when set, it wins over the two
+	// variables above.
+	SlackSecretARN string
 }
 
 // FromEnv reads the settings through getenv (os.Getenv in Lambda).
@@ -45,6 +55,8 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 		ReopenWindow:   incident.DefaultReopenWindow,
 		// Not trimmed: a secret is used exactly as given.
 		SlackSigningSecret: getenv("SLACK_SIGNING_SECRET"),
+		SlackBotToken:      strings.TrimSpace(getenv("SLACK_BOT_TOKEN")),
+		SlackSecretARN:     strings.TrimSpace(getenv("SLACK_SECRET_ARN")),
 	}
 	if s.Table == "" {
 		return s, fmt.Errorf("TABLE_NAME is not set")
@@ -110,4 +122,33 @@ func ForLambda(ctx context.Context) (Lambda, error) {
 	logger := s.Logger(os.Stdout)
 	slog.SetDefault(logger)
 	return Lambda{Settings: s, AWS: cfg, Logger: logger}, nil
+}
+
+// SecretTimeout bounds reading the Slack secret at cold start, SDK retries included.
+const SecretTimeout = 5 * time.Second
+
+// Slack returns the Slack app's bot token and signing secret: from the secret
+// SLACK_SECRET_ARN when it is set (in AWS), otherwise from SLACK_BOT_TOKEN and
+// SLACK_SIGNING_SECRET (locally). Call it once per cold start, beside the
+// other clients: the secret is read once per instance, not per invocation, so
+// a changed secret reaches the functions as their instances are replaced.
+// Empty values turn the matching Slack feature off.
+func (l Lambda) Slack(ctx context.Context) (botToken, signingSecret string, err error) {
+	// Bounded: escalate pages by SNS after this, and Lambda's init phase is short.
+	ctx, cancel := context.WithTimeout(ctx, SecretTimeout)
+	defer cancel()
+	return l.slack(ctx, func() secrets.GetSecretValueAPI { return secretsmanager.NewFromConfig(l.AWS) })
+}
+
+// slack is Slack with the Secrets Manager client built only when needed, so
+// that local runs and tests need no AWS configuration.
+func (s Settings) slack(ctx context.Context, client func() secrets.GetSecretValueAPI) (botToken, signingSecret string, err error) {
+	if s.SlackSecretARN == "" {
+		return s.SlackBotToken, s.SlackSigningSecret, nil
+	}
+	sl, err := secrets.LoadSlack(ctx, client(), s.SlackSecretARN)
+	if err != nil {
+		return "", "", fmt.Errorf("SLACK_SECRET_ARN: %w", err)
+	}
+	return sl.BotToken, sl.SigningSecret, nil
 }

@@ -1,9 +1,15 @@
 package settings
 
 import (
+	"context"
+	"errors"
 	"log/slog"
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/incidentd/incidentd/shared/secrets"
+	"github.com/incidentd/incidentd/shared/secrets/secretstest"
 )
 
 func TestFromEnv(t *testing.T) {
@@ -21,9 +27,11 @@ func TestFromEnv(t *testing.T) {
 		{
 			name: "everything set",
 			give: map[string]string{"TABLE_NAME": "t", "DEFAULT_SERVICE": "platform", "REOPEN_WINDOW": "2h",
-				"PUBLIC_REPORTS": "true", "LOG_LEVEL": "debug", "SLACK_SIGNING_SECRET": "8f742231b10e8888abcd99yyyzzz85a5"},
+				"PUBLIC_REPORTS": "true", "LOG_LEVEL": "debug", "SLACK_SIGNING_SECRET": "8f742231b10e8888abcd99yyyzzz85a5",
+				"SLACK_BOT_TOKEN": " xoxb-1-2-abc\n", "SLACK_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:s-AbCdEf"},
 			want: Settings{Table: "t", DefaultService: "platform", ReopenWindow: 2 * time.Hour, PublicReports: true, LogLevel: slog.LevelDebug,
-				SlackSigningSecret: "8f742231b10e8888abcd99yyyzzz85a5"},
+				SlackSigningSecret: "8f742231b10e8888abcd99yyyzzz85a5", SlackBotToken: "xoxb-1-2-abc",
+				SlackSecretARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:s-AbCdEf"},
 		},
 		{name: "no table", give: map[string]string{}, wantErr: "TABLE_NAME is not set"},
 		{name: "bad default service", give: map[string]string{"TABLE_NAME": "t", "DEFAULT_SERVICE": "Not Valid"}, wantErr: `DEFAULT_SERVICE: service "Not Valid" is not a valid name (lower-case letters, digits, '.', '_', '-'; 1-63 characters)`},
@@ -48,6 +56,98 @@ func TestFromEnv(t *testing.T) {
 			}
 			if r := got.Rules(); r.DefaultService != tt.want.DefaultService || r.ReopenWindow != tt.want.ReopenWindow {
 				t.Errorf("rules: got %+v, want the settings' default service and reopen window", r)
+			}
+		})
+	}
+}
+
+func TestSlack(t *testing.T) {
+	const arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:EscalationSlackSecret-AbCdEf"
+	stored := map[string]string{arn: `{"bot_token":"xoxb-from-secret","signing_secret":"secret-from-secret"}`}
+	tests := []struct {
+		name       string
+		env        map[string]string
+		values     map[string]string // the secrets in Secrets Manager
+		clientErr  error
+		wantToken  string
+		wantSecret string
+		wantReads  []string
+		wantErr    string
+	}{
+		{
+			name:       "locally from the environment",
+			env:        map[string]string{"SLACK_BOT_TOKEN": "xoxb-local", "SLACK_SIGNING_SECRET": "local-secret"},
+			wantToken:  "xoxb-local",
+			wantSecret: "local-secret",
+		},
+		{
+			name:       "locally, signing secret only",
+			env:        map[string]string{"SLACK_SIGNING_SECRET": "local-secret"},
+			wantSecret: "local-secret",
+		},
+		{name: "locally without Slack", env: map[string]string{}},
+		{
+			name:       "in AWS from the secret",
+			env:        map[string]string{"SLACK_SECRET_ARN": arn},
+			values:     stored,
+			wantToken:  "xoxb-from-secret",
+			wantSecret: "secret-from-secret",
+			wantReads:  []string{arn},
+		},
+		{
+			name:       "the secret wins over the environment",
+			env:        map[string]string{"SLACK_SECRET_ARN": arn, "SLACK_BOT_TOKEN": "xoxb-local", "SLACK_SIGNING_SECRET": "local-secret"},
+			values:     stored,
+			wantToken:  "xoxb-from-secret",
+			wantSecret: "secret-from-secret",
+			wantReads:  []string{arn},
+		},
+		{
+			// As deployed: Slack stays off instead of the environment's token.
+			name:       "secret with an empty token",
+			env:        map[string]string{"SLACK_SECRET_ARN": arn, "SLACK_BOT_TOKEN": "xoxb-local"},
+			values:     map[string]string{arn: `{"bot_token":"","signing_secret":"random"}`},
+			wantSecret: "random",
+			wantReads:  []string{arn},
+		},
+		{
+			name:      "secret not JSON",
+			env:       map[string]string{"SLACK_SECRET_ARN": arn},
+			values:    map[string]string{arn: "xoxb-pasted-alone"},
+			wantReads: []string{arn},
+			wantErr:   "SLACK_SECRET_ARN: read Slack secret " + arn + `: not a JSON object {"bot_token","signing_secret"} of strings: invalid character 'x' looking for beginning of value`,
+		},
+		{
+			name:      "secret unreadable",
+			env:       map[string]string{"SLACK_SECRET_ARN": arn},
+			clientErr: errors.New("AccessDeniedException"),
+			wantReads: []string{arn},
+			wantErr:   "SLACK_SECRET_ARN: read Slack secret " + arn + ": AccessDeniedException",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.env["TABLE_NAME"] = "t"
+			s, err := FromEnv(func(k string) string { return tt.env[k] })
+			if err != nil {
+				t.Fatal(err)
+			}
+			client := &secretstest.Client{Values: tt.values, Err: tt.clientErr}
+			token, secret, err := s.slack(context.Background(), func() secrets.GetSecretValueAPI { return client })
+			if reads := client.Calls(); !slices.Equal(reads, tt.wantReads) {
+				t.Errorf("secrets read: got %q, want %q", reads, tt.wantReads)
+			}
+			if tt.wantErr != "" {
+				if err == nil || err.Error() != tt.wantErr {
+					t.Fatalf("error: got %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if token != tt.wantToken || secret != tt.wantSecret {
+				t.Errorf("got token %q and signing secret %q, want %q and %q", token, secret, tt.wantToken, tt.wantSecret)
 			}
 		})
 	}

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/incidentd/incidentd/shared/dynamo"
+	"github.com/incidentd/incidentd/shared/escalation"
+	"github.com/incidentd/incidentd/shared/incident"
+	"github.com/incidentd/incidentd/shared/oncall"
+)
+
+// Demo on-call data, seeded so that an alarm on checkout pages someone.
+var (
+	demoUsers = []oncall.User{
+		{ID: "alice", Name: "Alice", Email: "alice@example.com"},
+		{ID: "bob", Name: "Bob", Email: "bob@example.com"},
+		{ID: "carol", Name: "Carol", Email: "carol@example.com"},
+		{ID: "dave", Name: "Dave", Email: "dave@example.com"},
+	}
+	demoScheduleID = "checkout-primary"
+	demoSchedule   = oncall.Schedule{
+		Name:     "Checkout primary",
+		TimeZone: "Europe/Berlin",
+		Rotations: []oncall.Rotation{{
+			Name: "weekly", Participants: []string{"alice", "bob"}, ShiftWeeks: 1,
+			Start: time.Date(2024, 1, 1, 9, 0, 0, 0, berlin()),
+		}},
+	}
+	demoPolicyID = "checkout"
+	demoPolicy   = oncall.Policy{
+		Name: "Checkout",
+		Levels: []oncall.Level{
+			{Targets: []oncall.Target{{Schedule: demoScheduleID}}, WaitMinutes: 1},
+			{Targets: []oncall.Target{{User: "carol"}}, WaitMinutes: 2},
+		},
+		Repeat:   1,
+		Fallback: &oncall.Target{User: "dave"},
+	}
+)
+
+// demoPolicyText describes demoPolicy for the welcome text.
+const demoPolicyText = "checkout → level 1: schedule checkout-primary (alice/bob weekly, Europe/Berlin), wait 1 min; level 2: carol, wait 2 min; repeat 1; fallback dave"
+
+func berlin() *time.Location {
+	loc, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		return time.FixedZone("CET", 3600) // no tzdata: the handoff hour is off by one in summer, no more
+	}
+	return loc
+}
+
+// seedOnCall stores the demo users, schedule and policy, each only when absent:
+// with LOCAL_DB_PATH, edits made through the API survive a restart.
+func seedOnCall(ctx context.Context, store *dynamo.Store) error {
+	for _, u := range demoUsers {
+		if _, err := store.User(ctx, u.ID); err == nil {
+			continue
+		} else if !errors.Is(err, incident.ErrNotFound) {
+			return err
+		}
+		if err := store.PutUser(ctx, u); err != nil {
+			return fmt.Errorf("seed user %s: %w", u.ID, err)
+		}
+	}
+	if _, err := store.Schedule(ctx, demoScheduleID); errors.Is(err, incident.ErrNotFound) {
+		if err := store.PutSchedule(ctx, demoScheduleID, demoSchedule); err != nil {
+			return fmt.Errorf("seed schedule %s: %w", demoScheduleID, err)
+		}
+	} else if err != nil {
+		return err
+	}
+	if _, err := store.Policy(ctx, demoPolicyID); errors.Is(err, incident.ErrNotFound) {
+		if err := store.PutPolicy(ctx, demoPolicyID, demoPolicy); err != nil {
+			return fmt.Errorf("seed policy %s: %w", demoPolicyID, err)
+		}
+	} else if err != nil {
+		return err
+	}
+	return nil
+}
+
+// printPager is the local PagingTopic: each page is one readable line on out
+// (and a log line), e.g.
+//
+//	PAGE level 1 → alice (SEV2 checkout: checkout-cpu in ALARM) incident 01J…
+type printPager struct {
+	out io.Writer
+	log *slog.Logger
+	mu  sync.Mutex
+}
+
+// Page implements escalation.Pager.
+func (p *printPager) Page(ctx context.Context, pg escalation.Page) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, err := fmt.Fprintln(p.out, pageLine(pg))
+	_ = escalation.LogPager{Logger: p.log}.Page(ctx, pg) // never fails
+	return err
+}
+
+func pageLine(pg escalation.Page) string {
+	what := fmt.Sprintf("level %d", pg.Level)
+	if pg.Level == 0 {
+		what = "fallback"
+	}
+	// The subject is "[SEV2] checkout: title".
+	subject := strings.Replace(pg.Subject, "["+pg.Severity+"]", pg.Severity, 1)
+	return fmt.Sprintf("PAGE %s → %s (%s) incident %s", what, pg.Responder, subject, pg.IncidentID)
+}

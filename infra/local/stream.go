@@ -1,0 +1,372 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
+
+	"github.com/incidentd/incidentd/shared/dynamo"
+)
+
+// Event source mapping settings of infra/escalation's stream consumer.
+const (
+	streamBatchSize    = 25
+	streamRetries      = 3
+	streamPollInterval = 200 * time.Millisecond
+	// shardRefreshEvery is how many polls pass between looks for new shards:
+	// DynamoDB Local rotates shards rarely, and a closed shard triggers a look
+	// at once.
+	shardRefreshEvery = 25
+)
+
+// streamHandler is functions/stream's handler (lifecycle.Handler.Handle).
+type streamHandler func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error)
+
+// streamPoller consumes the table's DynamoDB stream the way the event source
+// mapping does: from LATEST when it starts, shard by shard in order, only
+// incident items (the mapping's filter), in batches, retrying from the first
+// record a batch reports failed.
+type streamPoller struct {
+	client   *dynamodbstreams.Client
+	arn      string
+	handle   streamHandler
+	log      *slog.Logger
+	interval time.Duration
+	// retryWait is the pause before a failed batch is retried.
+	retryWait time.Duration
+
+	shards map[string]*shardReader
+	// closed holds the shards read to their end, or closed before the poller
+	// started (LATEST skips them): their children may be read.
+	closed map[string]bool
+}
+
+type shardReader struct {
+	id       string
+	iterator *string
+	lastSeq  string
+}
+
+// streamsClient is a DynamoDB Streams client for the emulator at endpoint,
+// with the same dummy credentials as dynamolocal.Client.
+func streamsClient(endpoint string) *dynamodbstreams.Client {
+	return dynamodbstreams.New(dynamodbstreams.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(endpoint),
+		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
+	})
+}
+
+// newStreamPoller finds table's stream and positions every open shard at
+// LATEST: changes from now on are delivered, none before.
+func newStreamPoller(ctx context.Context, db *dynamodb.Client, client *dynamodbstreams.Client, table string, h streamHandler, log *slog.Logger) (*streamPoller, error) {
+	out, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
+	if err != nil {
+		return nil, fmt.Errorf("describe table %s: %w", table, err)
+	}
+	if out.Table == nil || out.Table.LatestStreamArn == nil {
+		return nil, fmt.Errorf("table %s has no stream", table)
+	}
+	p := &streamPoller{
+		client: client, arn: *out.Table.LatestStreamArn, handle: h, log: log,
+		interval: streamPollInterval, retryWait: 200 * time.Millisecond,
+		shards: map[string]*shardReader{}, closed: map[string]bool{},
+	}
+	shards, err := p.describe(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range shards {
+		id := aws.ToString(s.ShardId)
+		if s.SequenceNumberRange != nil && s.SequenceNumberRange.EndingSequenceNumber != nil {
+			p.closed[id] = true
+			continue
+		}
+		if err := p.open(ctx, id, types.ShardIteratorTypeLatest, ""); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// describe lists the stream's shards.
+func (p *streamPoller) describe(ctx context.Context) ([]types.Shard, error) {
+	var shards []types.Shard
+	var start *string
+	for {
+		out, err := p.client.DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{StreamArn: aws.String(p.arn), ExclusiveStartShardId: start})
+		if err != nil {
+			return nil, fmt.Errorf("describe stream: %w", err)
+		}
+		if out.StreamDescription == nil {
+			return shards, nil
+		}
+		shards = append(shards, out.StreamDescription.Shards...)
+		start = out.StreamDescription.LastEvaluatedShardId
+		if start == nil {
+			return shards, nil
+		}
+	}
+}
+
+// open starts reading shard id at the position typ (after seq for
+// AFTER_SEQUENCE_NUMBER).
+func (p *streamPoller) open(ctx context.Context, id string, typ types.ShardIteratorType, seq string) error {
+	in := &dynamodbstreams.GetShardIteratorInput{StreamArn: aws.String(p.arn), ShardId: aws.String(id), ShardIteratorType: typ}
+	if seq != "" {
+		in.SequenceNumber = aws.String(seq)
+	}
+	out, err := p.client.GetShardIterator(ctx, in)
+	if err != nil {
+		return fmt.Errorf("shard iterator of %s: %w", id, err)
+	}
+	r := p.shards[id]
+	if r == nil {
+		r = &shardReader{id: id, lastSeq: seq}
+		p.shards[id] = r
+	}
+	r.iterator = out.ShardIterator
+	return nil
+}
+
+// run polls until ctx ends.
+func (p *streamPoller) run(ctx context.Context) {
+	t := time.NewTicker(p.interval)
+	defer t.Stop()
+	for n := 1; ; n++ {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		ended := false
+		for _, r := range p.shards {
+			if p.poll(ctx, r) {
+				ended = true
+			}
+		}
+		if ended || n%shardRefreshEvery == 0 {
+			p.refresh(ctx)
+		}
+	}
+}
+
+// poll reads and delivers one shard's new records; true means the shard
+// ended.
+func (p *streamPoller) poll(ctx context.Context, r *shardReader) (ended bool) {
+	if r.iterator == nil {
+		return p.end(r)
+	}
+	out, err := p.client.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: r.iterator})
+	if err != nil {
+		if ctx.Err() != nil {
+			return false
+		}
+		var expired *types.ExpiredIteratorException
+		var trimmed *types.TrimmedDataAccessException
+		var gone *types.ResourceNotFoundException
+		switch {
+		case errors.As(err, &gone):
+			p.log.WarnContext(ctx, "stream shard gone", slog.String("shard", r.id))
+			return p.end(r)
+		case errors.As(err, &expired), errors.As(err, &trimmed):
+			typ := types.ShardIteratorTypeAfterSequenceNumber
+			if r.lastSeq == "" {
+				typ = types.ShardIteratorTypeTrimHorizon
+			}
+			if err := p.open(ctx, r.id, typ, r.lastSeq); err != nil {
+				p.log.ErrorContext(ctx, "stream shard not reopened", slog.String("shard", r.id), slog.Any("error", err))
+			}
+		default:
+			p.log.ErrorContext(ctx, "stream read failed", slog.String("shard", r.id), slog.Any("error", err))
+		}
+		return false
+	}
+	var batch []events.DynamoDBEventRecord
+	for _, rec := range out.Records {
+		if rec.Dynamodb != nil {
+			r.lastSeq = aws.ToString(rec.Dynamodb.SequenceNumber)
+		}
+		e := toEventRecord(rec, p.arn)
+		if !isIncident(e) {
+			continue
+		}
+		batch = append(batch, e)
+		if len(batch) == streamBatchSize {
+			p.deliver(ctx, batch)
+			batch = nil
+		}
+	}
+	if len(batch) > 0 {
+		p.deliver(ctx, batch)
+	}
+	r.iterator = out.NextShardIterator
+	if r.iterator == nil {
+		return p.end(r)
+	}
+	return false
+}
+
+func (p *streamPoller) end(r *shardReader) bool {
+	delete(p.shards, r.id)
+	p.closed[r.id] = true
+	return true
+}
+
+// refresh starts reading the shards that appeared since the poller started,
+// from their beginning, once their parent is read to its end.
+func (p *streamPoller) refresh(ctx context.Context) {
+	shards, err := p.describe(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			p.log.ErrorContext(ctx, "stream shards not listed", slog.Any("error", err))
+		}
+		return
+	}
+	known := map[string]bool{}
+	for _, s := range shards {
+		known[aws.ToString(s.ShardId)] = true
+	}
+	for _, s := range shards {
+		id, parent := aws.ToString(s.ShardId), aws.ToString(s.ParentShardId)
+		if p.closed[id] || p.shards[id] != nil {
+			continue
+		}
+		if parent != "" && known[parent] && !p.closed[parent] {
+			continue // the parent's records come first
+		}
+		if err := p.open(ctx, id, types.ShardIteratorTypeTrimHorizon, ""); err != nil {
+			p.log.ErrorContext(ctx, "stream shard not opened", slog.String("shard", id), slog.Any("error", err))
+		}
+	}
+}
+
+// deliver invokes the handler with batch, as the mapping does with
+// ReportBatchItemFailures: it retries from the first failed record (the
+// checkpoint) up to streamRetries times, then gives the records up (the DLQ
+// in AWS).
+func (p *streamPoller) deliver(ctx context.Context, batch []events.DynamoDBEventRecord) {
+	for attempt := 0; len(batch) > 0; attempt++ {
+		resp, err := p.handle(ctx, events.DynamoDBEvent{Records: batch})
+		from := len(batch)
+		if err != nil {
+			from = 0
+		} else {
+			for _, f := range resp.BatchItemFailures {
+				i := indexOf(batch, f.ItemIdentifier)
+				if i < 0 {
+					i = 0 // an unknown identifier fails the whole batch, as in Lambda
+				}
+				from = min(from, i)
+			}
+		}
+		if from == len(batch) {
+			return
+		}
+		batch = batch[from:]
+		if attempt == streamRetries {
+			p.log.ErrorContext(ctx, "stream records given up after retries (the DLQ in AWS)", slog.Int("records", len(batch)),
+				slog.String("first_sequence_number", batch[0].Change.SequenceNumber), slog.Any("error", err))
+			return
+		}
+		if !sleep(ctx, p.retryWait) {
+			return
+		}
+	}
+}
+
+func indexOf(batch []events.DynamoDBEventRecord, seq string) int {
+	for i, r := range batch {
+		if r.Change.SequenceNumber == seq {
+			return i
+		}
+	}
+	return -1
+}
+
+// isIncident is the mapping's filter: {"dynamodb": {"NewImage": {"type": {"S": ["incident"]}}}}.
+func isIncident(r events.DynamoDBEventRecord) bool {
+	t, ok := r.Change.NewImage[dynamo.TypeAttribute]
+	return ok && t.DataType() == events.DataTypeString && t.String() == dynamo.TypeIncident
+}
+
+// toEventRecord is what Lambda hands the function for a stream record.
+func toEventRecord(r types.Record, arn string) events.DynamoDBEventRecord {
+	e := events.DynamoDBEventRecord{
+		AWSRegion:      aws.ToString(r.AwsRegion),
+		EventID:        aws.ToString(r.EventID),
+		EventName:      string(r.EventName),
+		EventSource:    aws.ToString(r.EventSource),
+		EventVersion:   aws.ToString(r.EventVersion),
+		EventSourceArn: arn,
+	}
+	if r.UserIdentity != nil {
+		e.UserIdentity = &events.DynamoDBUserIdentity{Type: aws.ToString(r.UserIdentity.Type), PrincipalID: aws.ToString(r.UserIdentity.PrincipalId)}
+	}
+	if d := r.Dynamodb; d != nil {
+		e.Change = events.DynamoDBStreamRecord{
+			Keys:           toEventImage(d.Keys),
+			NewImage:       toEventImage(d.NewImage),
+			OldImage:       toEventImage(d.OldImage),
+			SequenceNumber: aws.ToString(d.SequenceNumber),
+			SizeBytes:      aws.ToInt64(d.SizeBytes),
+			StreamViewType: string(d.StreamViewType),
+		}
+		if d.ApproximateCreationDateTime != nil {
+			e.Change.ApproximateCreationDateTime = events.SecondsEpochTime{Time: *d.ApproximateCreationDateTime}
+		}
+	}
+	return e
+}
+
+func toEventImage(m map[string]types.AttributeValue) map[string]events.DynamoDBAttributeValue {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]events.DynamoDBAttributeValue, len(m))
+	for k, v := range m {
+		out[k] = toEventValue(v)
+	}
+	return out
+}
+
+func toEventValue(v types.AttributeValue) events.DynamoDBAttributeValue {
+	switch v := v.(type) {
+	case *types.AttributeValueMemberS:
+		return events.NewStringAttribute(v.Value)
+	case *types.AttributeValueMemberN:
+		return events.NewNumberAttribute(v.Value)
+	case *types.AttributeValueMemberB:
+		return events.NewBinaryAttribute(v.Value)
+	case *types.AttributeValueMemberBOOL:
+		return events.NewBooleanAttribute(v.Value)
+	case *types.AttributeValueMemberSS:
+		return events.NewStringSetAttribute(v.Value)
+	case *types.AttributeValueMemberNS:
+		return events.NewNumberSetAttribute(v.Value)
+	case *types.AttributeValueMemberBS:
+		return events.NewBinarySetAttribute(v.Value)
+	case *types.AttributeValueMemberL:
+		l := make([]events.DynamoDBAttributeValue, len(v.Value))
+		for i, e := range v.Value {
+			l[i] = toEventValue(e)
+		}
+		return events.NewListAttribute(l)
+	case *types.AttributeValueMemberM:
+		m := toEventImage(v.Value)
+		if m == nil {
+			m = map[string]events.DynamoDBAttributeValue{}
+		}
+		return events.NewMapAttribute(m)
+	}
+	return events.NewNullAttribute() // NULL, and any type newer than this code
+}

@@ -1,0 +1,49 @@
+// Package secrets reads the platform's secrets from AWS Secrets Manager.
+package secrets
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+)
+
+// GetSecretValueAPI is the part of the Secrets Manager client this package uses.
+type GetSecretValueAPI interface {
+	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
+}
+
+// Slack is the Slack app's secret. An empty BotToken turns Slack off for the
+// escalation functions; an empty SigningSecret turns the API's Slack routes off.
+type Slack struct {
+	BotToken      string `json:"bot_token"`
+	SigningSecret string `json:"signing_secret"`
+}
+
+// LoadSlack reads the Slack secret arn, a JSON object {"bot_token",
+// "signing_secret"}. Missing fields are empty; other fields are ignored, so
+// that operators may keep notes beside the values.
+func LoadSlack(ctx context.Context, client GetSecretValueAPI, arn string) (Slack, error) {
+	if strings.TrimSpace(arn) == "" {
+		return Slack{}, fmt.Errorf("read Slack secret: no secret ARN")
+	}
+	out, err := client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn)})
+	if err != nil {
+		return Slack{}, fmt.Errorf("read Slack secret %s: %w", arn, err)
+	}
+	if out == nil || out.SecretString == nil {
+		return Slack{}, fmt.Errorf("read Slack secret %s: no string value (binary secrets are not supported)", arn)
+	}
+	var s Slack
+	// The decoder's errors name offsets and types, never the secret's text.
+	if err := json.Unmarshal([]byte(*out.SecretString), &s); err != nil {
+		return Slack{}, fmt.Errorf(`read Slack secret %s: not a JSON object {"bot_token","signing_secret"} of strings: %w`, arn, err)
+	}
+	// A token pasted with a trailing newline still works; the signing secret is
+	// an HMAC key and is used exactly as given.
+	s.BotToken = strings.TrimSpace(s.BotToken)
+	return s, nil
+}
