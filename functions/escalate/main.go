@@ -22,7 +22,6 @@ import (
 	"github.com/incidentd/incidentd/shared/dynamo"
 	"github.com/incidentd/incidentd/shared/escalation"
 	"github.com/incidentd/incidentd/shared/incident"
-	"github.com/incidentd/incidentd/shared/oncall"
 	"github.com/incidentd/incidentd/shared/settings"
 	"github.com/incidentd/incidentd/shared/slack"
 	"github.com/incidentd/incidentd/shared/sns"
@@ -50,12 +49,10 @@ func main() {
 		Directory: store,
 		Pager:     &sns.Pager{Client: awssns.NewFromConfig(env.AWS), TopicARN: topic},
 		Logger:    env.Logger,
+		Fallback:  env.Fallback(),
 	}
 	if token != "" {
 		cfg.Slack = slack.NewClient(token, slack.Config{Logger: env.Logger})
-	}
-	if u := strings.TrimSpace(os.Getenv("FALLBACK_USER")); u != "" {
-		cfg.Fallback = &oncall.Target{User: u}
 	}
 	lambda.Start(escalation.NewEscalator(cfg).Handle)
 }

@@ -21,7 +21,6 @@ import (
 	"github.com/incidentd/incidentd/shared/dynamo"
 	"github.com/incidentd/incidentd/shared/escalation"
 	"github.com/incidentd/incidentd/shared/lifecycle"
-	"github.com/incidentd/incidentd/shared/oncall"
 	"github.com/incidentd/incidentd/shared/settings"
 	"github.com/incidentd/incidentd/shared/sfn"
 )
@@ -40,9 +39,7 @@ func main() {
 		Configs:    store,
 		Executions: &sfn.Executions{Client: awssfn.NewFromConfig(env.AWS), StateMachineARN: arn},
 		Logger:     env.Logger,
-	}
-	if u := strings.TrimSpace(os.Getenv("FALLBACK_USER")); u != "" {
-		cfg.Fallback = &oncall.Target{User: u}
+		Fallback:   env.Fallback(),
 	}
 	lambda.Start(lifecycle.NewHandler(escalation.NewStarter(cfg), env.Logger).Handle)
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"sync"
 
 	"github.com/incidentd/incidentd/shared/incident"
 	"github.com/incidentd/incidentd/shared/oncall"
@@ -126,32 +125,4 @@ func (s *Starter) Start(ctx context.Context, inc incident.Incident) (started boo
 	}
 	log.InfoContext(ctx, "escalation started", slog.String("execution", name), slog.String("policy", cfg.Policy))
 	return true, nil
-}
-
-// LogExecutions is the local executions backend until the local escalation
-// runner takes over: it logs each start and reports a name started twice as
-// ErrAlreadyStarted, as Step Functions does.
-type LogExecutions struct {
-	Logger  *slog.Logger
-	mu      sync.Mutex
-	started map[string]bool
-}
-
-// Start implements Executions.
-func (l *LogExecutions) Start(ctx context.Context, name string, input []byte) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.started == nil {
-		l.started = map[string]bool{}
-	}
-	if l.started[name] {
-		return ErrAlreadyStarted
-	}
-	l.started[name] = true
-	lg := l.Logger
-	if lg == nil {
-		lg = slog.Default()
-	}
-	lg.InfoContext(ctx, "escalation execution (local)", slog.String("execution", name), slog.String("input", string(input)))
-	return nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/incidentd/incidentd/shared/incident"
+	"github.com/incidentd/incidentd/shared/oncall"
 	"github.com/incidentd/incidentd/shared/secrets"
 )
 
@@ -45,6 +46,9 @@ type Settings struct {
 	// "signing_secret"} (SLACK_SECRET_ARN); when set, it wins over the two
 	// variables above.
 	SlackSecretARN string
+	// FallbackUser is paged when an escalation names no fallback of its own
+	// (FALLBACK_USER), so a page is never dropped; empty: none.
+	FallbackUser string
 }
 
 // FromEnv reads the settings through getenv (os.Getenv in Lambda).
@@ -57,6 +61,7 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 		SlackSigningSecret: getenv("SLACK_SIGNING_SECRET"),
 		SlackBotToken:      strings.TrimSpace(getenv("SLACK_BOT_TOKEN")),
 		SlackSecretARN:     strings.TrimSpace(getenv("SLACK_SECRET_ARN")),
+		FallbackUser:       strings.TrimSpace(getenv("FALLBACK_USER")),
 	}
 	if s.Table == "" {
 		return s, fmt.Errorf("TABLE_NAME is not set")
@@ -92,6 +97,14 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 // Rules are the incident service's rules these settings give.
 func (s Settings) Rules() incident.Rules {
 	return incident.Rules{DefaultService: s.DefaultService, ReopenWindow: s.ReopenWindow}
+}
+
+// Fallback is the platform's fallback target (FALLBACK_USER), or nil.
+func (s Settings) Fallback() *oncall.Target {
+	if s.FallbackUser == "" {
+		return nil
+	}
+	return &oncall.Target{User: s.FallbackUser}
 }
 
 // Logger returns a JSON logger at the configured level, writing to w.
