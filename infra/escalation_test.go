@@ -48,9 +48,15 @@ func TestEscalationTopics(t *testing.T) {
 			"Resource":  "*",
 		}}}),
 	})
-	// Nobody publishes lifecycle events yet (the stream function will).
+	// The stream function publishes lifecycle events.
 	hasID(t, "AWS::KMS::Key", logicalID(t, "AWS::KMS::Key", eventsTopic+"Key"), map[string]any{
-		"KeyPolicy": like(map[string]any{"Statement": []any{accountRoot}}),
+		"KeyPolicy": like(map[string]any{"Statement": []any{accountRoot, map[string]any{
+			"Sid":       "AllowStreamFunctionToPublish",
+			"Effect":    "Allow",
+			"Principal": map[string]any{"AWS": arnOf(logicalID(t, "AWS::IAM::Role", streamFn+"Role"))},
+			"Action":    []any{"kms:Decrypt", "kms:GenerateDataKey*"},
+			"Resource":  "*",
+		}}}),
 	})
 }
 

@@ -21,7 +21,8 @@ func TestFunctions(t *testing.T) {
 		{"logs", logsFn, 60, map[string]any{
 			"LOG_GROUP_SERVICES": `{"/aws/lambda/payments-api":"payments",` +
 				`"/ecs/production/checkout":"checkout","/ecs/production/checkout-worker":"checkout"}`}},
-		{"api", apiFn, 10, map[string]any{"PUBLIC_REPORTS": "true", "SLACK_SECRET_ARN": secret}},
+		{"api", apiFn, 10, map[string]any{"PUBLIC_REPORTS": "true", "SLACK_SECRET_ARN": secret,
+			"PAGING_TOPIC_ARN": ref(logicalID(t, "AWS::SNS::Topic", pagingTopic))}},
 		{"escalate", escalateFn, 60, map[string]any{
 			"PAGING_TOPIC_ARN": ref(logicalID(t, "AWS::SNS::Topic", pagingTopic)),
 			"FALLBACK_USER":    "duty-manager", // context fallbackUser
@@ -31,7 +32,8 @@ func TestFunctions(t *testing.T) {
 			"STAKEHOLDERS":     "U01STAKE,U02HOLDER", // context stakeholders
 			"SLACK_SECRET_ARN": secret,
 		}},
-		{"stream", streamFn, 30, map[string]any{"STATE_MACHINE_ARN": starts, "FALLBACK_USER": "duty-manager"}},
+		{"stream", streamFn, 30, map[string]any{"STATE_MACHINE_ARN": starts, "FALLBACK_USER": "duty-manager",
+			"INCIDENT_EVENTS_TOPIC_ARN": ref(logicalID(t, "AWS::SNS::Topic", eventsTopic)), "SLACK_SECRET_ARN": secret}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -108,8 +110,14 @@ func TestFunctionRoles(t *testing.T) {
 			"Resource": "arn:aws:cloudwatch:" + testRegion + ":" + testAccount + ":alarm:*",
 		}}, nil, nil},
 		{"logs", logsFn, logsFn + "Failures", nil, nil, nil},
-		// The signing secret of the Slack routes.
-		{"api", apiFn, "", []any{readSecret}, nil, nil},
+		// Responders' subscriptions to the PagingTopic (no KMS: only publishing
+		// needs the key), and the signing secret of the Slack routes.
+		{"api", apiFn, "", []any{
+			map[string]any{"Action": []any{"sns:GetSubscriptionAttributes", "sns:ListSubscriptionsByTopic",
+				"sns:SetSubscriptionAttributes", "sns:Subscribe", "sns:Unsubscribe"}, "Effect": "Allow",
+				"Sid": "ManageResponderSubscriptions", "Resource": ref(logicalID(t, "AWS::SNS::Topic", pagingTopic))},
+			readSecret,
+		}, nil, nil},
 		{"escalate", escalateFn, "", []any{
 			map[string]any{"Action": "sns:Publish", "Effect": "Allow", "Resource": ref(logicalID(t, "AWS::SNS::Topic", pagingTopic))},
 			map[string]any{"Action": []any{"kms:Decrypt", "kms:GenerateDataKey*"}, "Effect": "Allow",
@@ -117,11 +125,16 @@ func TestFunctionRoles(t *testing.T) {
 			readSecret,
 		}, nil, nil},
 		{"warroom", warroomFn, "", []any{readSecret}, nil, nil},
-		// Its event source mapping lists the stream (no resource), reads this
-		// table's stream and sends what failed to its queue.
+		// Its event source mappings list the stream (no resource), read this
+		// table's stream and send what failed to its queue; it publishes
+		// lifecycle events and reads the Slack secret.
 		{"stream", streamFn, "", nil, nil, []any{
 			map[string]any{"Action": []any{"dynamodb:ListStreams", "xray:PutTelemetryRecords", "xray:PutTraceSegments"}, "Effect": "Allow", "Resource": "*"},
 			start,
+			map[string]any{"Action": "sns:Publish", "Effect": "Allow", "Resource": ref(logicalID(t, "AWS::SNS::Topic", eventsTopic))},
+			map[string]any{"Action": []any{"kms:Decrypt", "kms:GenerateDataKey*"}, "Effect": "Allow",
+				"Resource": arnOf(logicalID(t, "AWS::KMS::Key", eventsTopic+"Key"))},
+			readSecret,
 			map[string]any{"Action": []any{"sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"}, "Effect": "Allow",
 				"Resource": arnOf(logicalID(t, "AWS::SQS::Queue", "EscalationStreamFailures"))},
 			map[string]any{"Action": []any{"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"}, "Effect": "Allow",
@@ -193,27 +206,40 @@ func TestAsyncFunctions(t *testing.T) {
 }
 
 // TestStreamEventSource checks the table's stream reaches the stream function
-// with bounded retries: a poisoned record is isolated (bisect), retried 3
-// times within an hour at most, then described in the failure queue, and the
-// shard moves on. Only incident items are delivered.
+// through two mappings, each with its own position and bounded retries: a
+// poisoned record is isolated (bisect), retried 3 times within an hour at
+// most, then described in the failure queue, and the shard moves on. One
+// mapping delivers incident items (escalations), the other inserted timeline
+// entries (the Slack and event fan-out), so Slack trouble never holds up an
+// escalation.
 func TestStreamEventSource(t *testing.T) {
 	testStack(t)
-	hasID(t, "AWS::Lambda::EventSourceMapping", logicalID(t, "AWS::Lambda::EventSourceMapping", streamFn+"DynamoDBEventSource[A-Za-z0-9]*"), map[string]any{
-		"FunctionName":               ref(logicalID(t, "AWS::Lambda::Function", streamFn)),
-		"EventSourceArn":             map[string]any{"Fn::GetAtt": []any{logicalID(t, "AWS::DynamoDB::Table", table), "StreamArn"}},
-		"StartingPosition":           "LATEST",
-		"BatchSize":                  25,
-		"BisectBatchOnFunctionError": true,
-		"MaximumRetryAttempts":       3,
-		"MaximumRecordAgeInSeconds":  3600,
-		"FunctionResponseTypes":      []any{"ReportBatchItemFailures"},
-		"DestinationConfig": map[string]any{"OnFailure": map[string]any{
-			"Destination": arnOf(logicalID(t, "AWS::SQS::Queue", "EscalationStreamFailures")),
-		}},
-		"FilterCriteria": map[string]any{"Filters": []any{
-			map[string]any{"Pattern": `{"dynamodb":{"NewImage":{"type":{"S":["incident"]}}}}`},
-		}},
-	})
+	tests := []struct {
+		name    string
+		batch   int
+		pattern string
+	}{
+		{"escalations", 25, `{"dynamodb":{"NewImage":{"type":{"S":["incident"]}}}}`},
+		{"fan-out", 10, `{"dynamodb":{"NewImage":{"type":{"S":["entry"]}}},"eventName":["INSERT"]}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			has(t, "AWS::Lambda::EventSourceMapping", map[string]any{
+				"FunctionName":               ref(logicalID(t, "AWS::Lambda::Function", streamFn)),
+				"EventSourceArn":             map[string]any{"Fn::GetAtt": []any{logicalID(t, "AWS::DynamoDB::Table", table), "StreamArn"}},
+				"StartingPosition":           "LATEST",
+				"BatchSize":                  tt.batch,
+				"BisectBatchOnFunctionError": true,
+				"MaximumRetryAttempts":       3,
+				"MaximumRecordAgeInSeconds":  3600,
+				"FunctionResponseTypes":      []any{"ReportBatchItemFailures"},
+				"DestinationConfig": map[string]any{"OnFailure": map[string]any{
+					"Destination": arnOf(logicalID(t, "AWS::SQS::Queue", "EscalationStreamFailures")),
+				}},
+				"FilterCriteria": map[string]any{"Filters": []any{map[string]any{"Pattern": tt.pattern}}},
+			})
+		})
+	}
 }
 
 func TestDeadLetterQueues(t *testing.T) {

@@ -116,7 +116,13 @@ type sfnRun struct {
 // machine for it; ackAt and slackDown set up the responders and Slack.
 func runEscalation(t *testing.T, ackAt int, slackDown bool) sfnRun {
 	t.Helper()
-	def := definition(t)
+	return runDefinition(t, definition(t), ackAt, slackDown)
+}
+
+// runDefinition is runEscalation with the definition given (the benchmarks
+// in sfn_bench_test.go resolve it without a *testing.T).
+func runDefinition(t testing.TB, def []byte, ackAt int, slackDown bool) sfnRun {
+	t.Helper()
 	root, err := gobuild.ModuleRoot(".")
 	if err != nil {
 		t.Fatal(err)

@@ -60,25 +60,28 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 		Functions: fns,
 		Services:  props.Services,
 	})
-	httpAPI := api.New(stack, "Api", api.Props{
-		Functions:     fns,
-		PublicReports: props.PublicReports,
-		RateLimit:     props.RateLimit,
-		BurstLimit:    props.BurstLimit,
-	})
-
 	esc := escalation.New(stack, "Escalation", escalation.Props{
 		Functions:    fns,
 		FallbackUser: props.FallbackUser,
 		Stakeholders: props.Stakeholders,
 	})
 
+	// PUT /users subscribes responders' e-mail and phone to the PagingTopic.
+	httpAPI := api.New(stack, "Api", api.Props{
+		Functions:     fns,
+		PublicReports: props.PublicReports,
+		RateLimit:     props.RateLimit,
+		BurstLimit:    props.BurstLimit,
+		PagingTopic:   esc.PagingTopic,
+	})
+
 	// The API verifies Slack's requests with the secret's signing_secret.
 	httpAPI.Function.Lambda.AddEnvironment(jsii.String("SLACK_SECRET_ARN"), esc.SlackSecret.SecretArn(), nil)
 	esc.SlackSecret.GrantRead(httpAPI.Function.Lambda, nil)
 
-	// Incidents that open, reopen or rise in severity start their escalation
-	// from the table's stream.
+	// The table's stream: incidents that open, reopen or rise in severity
+	// start their escalation; new timeline entries go to the war room, to
+	// IncidentEventsTopic and to the Slack pages they answer.
 	stream := esc.AddStream(escalation.StreamProps{
 		Functions: fns, Table: store.Table, FallbackUser: props.FallbackUser,
 	})

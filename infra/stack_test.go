@@ -236,7 +236,7 @@ func TestResourceCounts(t *testing.T) {
 		"AWS::IAM::Policy":                 7,
 		"AWS::Logs::LogGroup":              8, // one per function, API access logs, state machine
 		"AWS::Lambda::EventInvokeConfig":   2, // alarms, logs
-		"AWS::Lambda::EventSourceMapping":  1, // the table's stream → stream
+		"AWS::Lambda::EventSourceMapping":  2, // the table's stream → stream: escalations, fan-out
 		"AWS::SQS::Queue":                  5, // alarms, logs and stream failures, topic and rule dead letters
 		"AWS::SQS::QueuePolicy":            5, // TLS only (+ SNS, EventBridge may send)
 		"AWS::Events::Rule":                1,

@@ -6,22 +6,28 @@
 // PUBLIC_REPORTS ("true" lets POST /reports through without a token; default
 // false), SLACK_SECRET_ARN (the Slack secret, read once at cold start; its
 // signing_secret turns POST /slack/commands and /slack/interactions on; empty:
-// they are 404; locally SLACK_SIGNING_SECRET instead), LOG_LEVEL (debug, info, warn,
-// error; default info).
+// they are 404; locally SLACK_SIGNING_SECRET instead), PAGING_TOPIC_ARN (the
+// PagingTopic: PUT /users/{id} subscribes the user's email and phone to it,
+// filtered on the responder attribute; empty: no subscriptions are made),
+// LOG_LEVEL (debug, info, warn, error; default info).
 package main
 
 import (
 	"context"
 	"log"
+	"os"
+	"strings"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/incidentd/incidentd/shared/auth"
 	"github.com/incidentd/incidentd/shared/dynamo"
 	"github.com/incidentd/incidentd/shared/httpapi"
 	"github.com/incidentd/incidentd/shared/incident"
 	"github.com/incidentd/incidentd/shared/settings"
+	"github.com/incidentd/incidentd/shared/sns"
 )
 
 func main() {
@@ -38,13 +44,19 @@ func main() {
 	}
 	// The authenticator's token cache lives as long as the instance.
 	store := dynamo.New(dynamodb.NewFromConfig(env.AWS), env.Table)
-	api := httpapi.New(httpapi.Config{
+	cfg := httpapi.Config{
 		Incidents:          incident.NewService(store, env.Rules()),
 		Tokens:             auth.NewAuthenticator(store),
 		OnCall:             store,
 		PublicReports:      env.PublicReports,
 		SlackSigningSecret: signingSecret,
 		Logger:             env.Logger,
-	})
+	}
+	if topic := strings.TrimSpace(os.Getenv("PAGING_TOPIC_ARN")); topic != "" {
+		cfg.Subscriber = sns.NewSubscriptions(awssns.NewFromConfig(env.AWS), topic, env.Logger)
+	} else {
+		env.Logger.Warn("PAGING_TOPIC_ARN is not set: PUT /users makes no PagingTopic subscriptions")
+	}
+	api := httpapi.New(cfg)
 	lambda.Start(httpapi.NewLambda(api, env.Logger).Handle)
 }

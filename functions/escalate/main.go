@@ -53,6 +53,8 @@ func main() {
 	}
 	if token != "" {
 		cfg.Slack = slack.NewClient(token, slack.Config{Logger: env.Logger})
+		// The stream function takes the buttons off these once acknowledged.
+		cfg.SlackPages = store
 	}
 	lambda.Start(escalation.NewEscalator(cfg).Handle)
 }

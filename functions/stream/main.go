@@ -1,11 +1,18 @@
-// Command stream consumes the table's DynamoDB stream: an incident that opens,
-// reopens or whose severity rises starts its escalation (a Step Functions
-// execution named after the incident and its reopen count, so a record
-// handled twice starts one). Failed records are reported in BatchItemFailures.
+// Command stream consumes the table's DynamoDB stream (package lifecycle):
+// an incident that opens, reopens or whose severity rises starts its
+// escalation (a Step Functions execution named after the incident and its
+// reopen count, so a record handled twice starts one); every timeline entry
+// added is posted to the incident's war room in Slack, published to
+// IncidentEventsTopic as a lifecycle event, and an acknowledgement or
+// resolution takes the buttons off the incident's Slack pages. Failed records
+// are reported in BatchItemFailures.
 //
 // Environment (package settings): TABLE_NAME (required), LOG_LEVEL;
 // STATE_MACHINE_ARN (required), FALLBACK_USER (snapshotted as the
-// escalation's fallback; escalate's own applies when empty).
+// escalation's fallback; escalate's own applies when empty),
+// INCIDENT_EVENTS_TOPIC_ARN (empty: no lifecycle events), SLACK_SECRET_ARN
+// (the Slack secret, read once at cold start; locally SLACK_BOT_TOKEN
+// instead: without a bot token nothing goes to Slack).
 package main
 
 import (
@@ -17,12 +24,15 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	awssfn "github.com/aws/aws-sdk-go-v2/service/sfn"
+	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/incidentd/incidentd/shared/dynamo"
 	"github.com/incidentd/incidentd/shared/escalation"
 	"github.com/incidentd/incidentd/shared/lifecycle"
 	"github.com/incidentd/incidentd/shared/settings"
 	"github.com/incidentd/incidentd/shared/sfn"
+	"github.com/incidentd/incidentd/shared/slack"
+	"github.com/incidentd/incidentd/shared/sns"
 )
 
 func main() {
@@ -34,12 +44,28 @@ func main() {
 	if arn == "" {
 		log.Fatal("STATE_MACHINE_ARN is not set")
 	}
+	// An unreadable Slack secret must not stop escalations: they start, Slack
+	// is off for this instance, and the error is in the logs.
+	token, _, err := env.Slack(context.Background())
+	if err != nil {
+		env.Logger.Error("Slack off: the Slack secret is unreadable", "error", err)
+		token = ""
+	}
 	store := dynamo.New(dynamodb.NewFromConfig(env.AWS), env.Table)
-	cfg := escalation.StarterConfig{
+	starter := escalation.NewStarter(escalation.StarterConfig{
 		Configs:    store,
 		Executions: &sfn.Executions{Client: awssfn.NewFromConfig(env.AWS), StateMachineARN: arn},
 		Logger:     env.Logger,
 		Fallback:   env.Fallback(),
+	})
+	cfg := lifecycle.Config{
+		Starter: starter, Incidents: store, Deliveries: store, SlackPages: store, Logger: env.Logger,
 	}
-	lambda.Start(lifecycle.NewHandler(escalation.NewStarter(cfg), env.Logger).Handle)
+	if token != "" {
+		cfg.Slack = slack.NewClient(token, slack.Config{Logger: env.Logger})
+	}
+	if topic := strings.TrimSpace(os.Getenv("INCIDENT_EVENTS_TOPIC_ARN")); topic != "" {
+		cfg.Publisher = &sns.Events{Client: awssns.NewFromConfig(env.AWS), TopicARN: topic}
+	}
+	lambda.Start(lifecycle.NewHandler(cfg).Handle)
 }

@@ -8,6 +8,11 @@
 // while every other route still requires one, and Slack's endpoints are
 // authenticated by request signature instead. An authorizer in front would be
 // a second, partial copy of those rules and one more Lambda call per request.
+//
+// With Props.PagingTopic, PUT /users/{id} subscribes the user's e-mail and
+// phone to the PagingTopic (PAGING_TOPIC_ARN): the function may manage the
+// subscriptions of that topic and nothing else. It needs no KMS right: only
+// publishing to the encrypted topic does.
 package api
 
 import (
@@ -17,7 +22,9 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
@@ -46,6 +53,22 @@ type Props struct {
 	// RateLimit and BurstLimit throttle the stage; 0 means the default.
 	RateLimit  float64
 	BurstLimit float64
+	// PagingTopic, if set, receives the users' e-mail and SMS subscriptions
+	// (PUT /users); it becomes PAGING_TOPIC_ARN.
+	PagingTopic awssns.ITopic
+}
+
+// SubscriptionActions are what the api function may do on the PagingTopic:
+// keep responders' subscriptions (package shared/sns, Subscriptions). SNS
+// authorizes each on the topic's ARN, including those that name a
+// subscription (Unsubscribe, Get/SetSubscriptionAttributes), so no wildcard
+// is needed.
+var SubscriptionActions = []string{
+	"sns:Subscribe",
+	"sns:Unsubscribe",
+	"sns:GetSubscriptionAttributes",
+	"sns:SetSubscriptionAttributes",
+	"sns:ListSubscriptionsByTopic",
 }
 
 // API is the HTTP API and its function.
@@ -64,16 +87,27 @@ func New(scope constructs.Construct, id string, props Props) *API {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	a := &API{Construct: c}
 
+	env := map[string]*string{
+		"PUBLIC_REPORTS": jsii.String(strconv.FormatBool(props.PublicReports)),
+	}
+	if props.PagingTopic != nil {
+		env["PAGING_TOPIC_ARN"] = props.PagingTopic.TopicArn()
+	}
 	a.Function = function.New(c, "ApiFunction", props.Functions, function.Props{
 		Name:        "api",
 		Description: "incidentd: the HTTP API (reports, incidents, on-call, deployments, Slack)",
 		// Well under the HTTP API's 30 s integration limit, so a slow request is our
 		// timeout with our log line, not a bare 503 from API Gateway.
-		Timeout: awscdk.Duration_Seconds(jsii.Number(10)),
-		Environment: map[string]*string{
-			"PUBLIC_REPORTS": jsii.String(strconv.FormatBool(props.PublicReports)),
-		},
+		Timeout:     awscdk.Duration_Seconds(jsii.Number(10)),
+		Environment: env,
 	})
+	if props.PagingTopic != nil {
+		a.Function.Lambda.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("ManageResponderSubscriptions"),
+			Actions:   jsii.Strings(SubscriptionActions...),
+			Resources: &[]*string{props.PagingTopic.TopicArn()},
+		}))
+	}
 
 	a.HttpApi = awsapigatewayv2.NewHttpApi(c, jsii.String("HttpApi"), &awsapigatewayv2.HttpApiProps{
 		Description: jsii.String("incidentd HTTP API"),

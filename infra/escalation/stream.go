@@ -3,6 +3,7 @@ package escalation
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
@@ -15,7 +16,16 @@ import (
 
 // Stream is the table's DynamoDB stream consumer: the stream function, which
 // starts an incident's escalation when it opens, reopens or its severity
-// rises, and the queue of the batches it could not handle.
+// rises, and fans every new timeline entry out (the war room in Slack,
+// IncidentEventsTopic, the Slack pages' buttons), and the queue of the
+// batches it could not handle.
+//
+// The function has two event source mappings on the stream, one per job, each
+// with its own position in every shard and its own retries: a fan-out record
+// that Slack keeps failing is retried (holding up its shard for that mapping)
+// while escalations go on. Pages never wait behind Slack. A DynamoDB stream
+// serves at most two readers per shard at once: these two are all this one
+// has room for.
 type Stream struct {
 	Function *function.Function
 	// Failures receives a description of the records that failed after the
@@ -38,13 +48,29 @@ type StreamProps struct {
 func (e *Escalation) AddStream(props StreamProps) *Stream {
 	s := &Stream{}
 	s.Function = function.New(e.Construct, "StreamFunction", props.Functions, function.Props{
-		Name:        "stream",
-		Description: "incidentd: the table's DynamoDB stream (starts escalations of incidents that open, reopen or rise into a paging severity)",
-		Timeout:     awscdk.Duration_Seconds(jsii.Number(30)),
-		Environment: map[string]*string{"FALLBACK_USER": jsii.String(props.FallbackUser)},
+		Name: "stream",
+		Description: "incidentd: the table's DynamoDB stream (starts escalations of incidents that open, reopen or rise into a paging severity; " +
+			"posts timeline entries to the war room, publishes lifecycle events, closes answered Slack pages)",
+		// A fan-out batch makes a few Slack calls per record, each bounded to
+		// 5 s; the handler starts none it could not finish in time.
+		Timeout: awscdk.Duration_Seconds(jsii.Number(30)),
+		Environment: map[string]*string{
+			"FALLBACK_USER":             jsii.String(props.FallbackUser),
+			"INCIDENT_EVENTS_TOPIC_ARN": e.IncidentEventsTopic.TopicArn(),
+			"SLACK_SECRET_ARN":          e.SlackSecret.SecretArn(),
+		},
 	})
 	e.GrantStart(s.Function)
+	e.IncidentEventsTopic.GrantPublish(s.Function.Lambda)
+	e.IncidentEventsKey.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowStreamFunctionToPublish"),
+		Principals: &[]awsiam.IPrincipal{s.Function.Role},
+		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
+		Resources:  jsii.Strings("*"),
+	}), nil)
+	e.SlackSecret.GrantRead(s.Function.Lambda, nil)
 	s.Failures = dlq.New(e.Construct, "StreamFailures")
+	// Escalations: incident items.
 	s.Function.Lambda.AddEventSource(awslambdaeventsources.NewDynamoEventSource(props.Table, &awslambdaeventsources.DynamoEventSourceProps{
 		StartingPosition: awslambda.StartingPosition_LATEST,
 		BatchSize:        jsii.Number(25),
@@ -56,7 +82,7 @@ func (e *Escalation) AddStream(props StreamProps) *Stream {
 		MaxRecordAge:            awscdk.Duration_Hours(jsii.Number(1)),
 		ReportBatchItemFailures: jsii.Bool(true),
 		OnFailure:               awslambdaeventsources.NewSqsDlq(s.Failures),
-		// Only incident items reach the function; timeline entries, dedup and
+		// Only incident items reach this mapping; timeline entries, dedup and
 		// delivery records (and TTL removals) are most of the stream.
 		Filters: &[]*map[string]interface{}{
 			awslambda.FilterCriteria_Filter(&map[string]interface{}{
@@ -68,11 +94,35 @@ func (e *Escalation) AddStream(props StreamProps) *Stream {
 			}),
 		},
 	}))
+	// The fan-out: timeline entries inserted, in smaller batches (each record
+	// may wait on Slack). A second DynamoEventSource on the same table would
+	// collide with the first's construct id; the stream read is granted by it.
+	s.Function.Lambda.AddEventSourceMapping(jsii.String("FanOut"), &awslambda.EventSourceMappingOptions{
+		EventSourceArn:          props.Table.TableStreamArn(),
+		StartingPosition:        awslambda.StartingPosition_LATEST,
+		BatchSize:               jsii.Number(10),
+		BisectBatchOnError:      jsii.Bool(true),
+		RetryAttempts:           jsii.Number(3),
+		MaxRecordAge:            awscdk.Duration_Hours(jsii.Number(1)),
+		ReportBatchItemFailures: jsii.Bool(true),
+		OnFailure:               awslambdaeventsources.NewSqsDlq(s.Failures),
+		Filters: &[]*map[string]interface{}{
+			awslambda.FilterCriteria_Filter(&map[string]interface{}{
+				"eventName": awslambda.FilterRule_IsEqual(jsii.String("INSERT")),
+				"dynamodb": map[string]interface{}{
+					"NewImage": map[string]interface{}{
+						"type": map[string]interface{}{"S": awslambda.FilterRule_IsEqual(jsii.String("entry"))},
+					},
+				},
+			}),
+		},
+	})
 	cdknag.NagSuppressions_AddResourceSuppressions(s.Function.Role, &[]*cdknag.NagPackSuppression{{
 		Id: jsii.String("AwsSolutions-IAM5"),
 		Reason: jsii.String("dynamodb:ListStreams takes no resource (CDK's stream-read grant); " +
-			"reading the records themselves is granted on the table's stream ARN alone."),
-		AppliesTo: &[]interface{}{jsii.String("Resource::*")},
+			"reading the records themselves is granted on the table's stream ARN alone. " +
+			"kms:GenerateDataKey* is on the IncidentEventsTopic key alone (CDK's publish grant to an encrypted topic): SNS needs a data key per publish."),
+		AppliesTo: &[]interface{}{jsii.String("Resource::*"), jsii.String("Action::kms:GenerateDataKey*")},
 	}}, jsii.Bool(true))
 	return s
 }

@@ -18,11 +18,13 @@ import (
 
 // Demo on-call data, seeded so that an alarm on checkout pages someone.
 var (
+	// Their Slack ids are made up: seeded only while Slack is the local
+	// recorder, so that pages and war rooms show in its log.
 	demoUsers = []oncall.User{
-		{ID: "alice", Name: "Alice", Email: "alice@example.com"},
-		{ID: "bob", Name: "Bob", Email: "bob@example.com"},
-		{ID: "carol", Name: "Carol", Email: "carol@example.com"},
-		{ID: "dave", Name: "Dave", Email: "dave@example.com"},
+		{ID: "alice", Name: "Alice", Email: "alice@example.com", SlackUserID: "U0DEMOALICE"},
+		{ID: "bob", Name: "Bob", Email: "bob@example.com", SlackUserID: "U0DEMOBOB"},
+		{ID: "carol", Name: "Carol", Email: "carol@example.com", SlackUserID: "U0DEMOCAROL"},
+		{ID: "dave", Name: "Dave", Email: "dave@example.com", SlackUserID: "U0DEMODAVE"},
 	}
 	demoScheduleID = "checkout-primary"
 	demoSchedule   = oncall.Schedule{
@@ -57,9 +59,13 @@ func berlin() *time.Location {
 }
 
 // seedOnCall stores the demo users, schedule and policy, each only when absent:
-// with LOCAL_DB_PATH, edits made through the API survive a restart.
-func seedOnCall(ctx context.Context, store *dynamo.Store) error {
+// with LOCAL_DB_PATH, edits made through the API survive a restart. With real
+// Slack (realSlack) the users get no made-up Slack ids.
+func seedOnCall(ctx context.Context, store *dynamo.Store, realSlack bool) error {
 	for _, u := range demoUsers {
+		if realSlack {
+			u.SlackUserID = ""
+		}
 		if _, err := store.User(ctx, u.ID); err == nil {
 			continue
 		} else if !errors.Is(err, incident.ErrNotFound) {

@@ -134,7 +134,7 @@ func newPlatform(ctx context.Context, endpoint string, getenv func(string) strin
 			return nil, fmt.Errorf("seed service %s: %w", c.Name, err)
 		}
 	}
-	if err := seedOnCall(ctx, store); err != nil {
+	if err := seedOnCall(ctx, store, strings.TrimSpace(getenv("SLACK_BOT_TOKEN")) != ""); err != nil {
 		return nil, err
 	}
 	all, err := svc.Services(ctx)
@@ -156,6 +156,8 @@ func newPlatform(ctx context.Context, endpoint string, getenv func(string) strin
 	}
 	api := httpapi.New(httpapi.Config{
 		Incidents: svc, Tokens: auth.NewAuthenticator(store), OnCall: store, PublicReports: set.PublicReports, SlackSigningSecret: set.SlackSigningSecret, Logger: logger,
+		// Users' e-mail and phone "subscribe" to the local PagingTopic: printed.
+		Subscriber: &printSubscriber{out: o.out, log: logger},
 	})
 	alarmsH := alarms.NewHandler(svc, store, alarms.Config{DefaultService: set.DefaultService, Logger: logger})
 	logsH := logscan.NewHandler(store, svc, logsCfg, logger)
@@ -168,7 +170,7 @@ func newPlatform(ctx context.Context, endpoint string, getenv func(string) strin
 		messenger = slack.NewClient(botToken, slack.Config{Logger: logger})
 	}
 	escalateH := escalation.NewEscalator(escalation.Config{
-		Incidents: svc, Directory: store, Pager: o.pager, Slack: messenger, Logger: logger,
+		Incidents: svc, Directory: store, Pager: o.pager, Slack: messenger, SlackPages: store, Logger: logger,
 	})
 	warroomH := escalation.NewWarRoom(escalation.WarRoomConfig{
 		Incidents: svc, Directory: store, Slack: messenger,
@@ -178,9 +180,11 @@ func newPlatform(ctx context.Context, endpoint string, getenv func(string) strin
 	// platform is closed (or ctx ends).
 	runCtx, cancel := context.WithCancel(ctx)
 	runs := &runner{warroom: warroomH.Open, page: escalateH.Page, scale: timeScale, log: logger, ctx: runCtx}
-	streamH := lifecycle.NewHandler(escalation.NewStarter(escalation.StarterConfig{
-		Configs: store, Executions: runs, Logger: logger,
-	}), logger)
+	streamH := lifecycle.NewHandler(lifecycle.Config{
+		Starter:   escalation.NewStarter(escalation.StarterConfig{Configs: store, Executions: runs, Logger: logger}),
+		Incidents: store, Deliveries: store, SlackPages: store, Slack: messenger,
+		Publisher: &printEvents{out: o.out, log: logger}, Logger: logger,
+	})
 	poller, err := newStreamPoller(ctx, db, streamsClient(endpoint), set.Table, streamH.Handle, logger)
 	if err != nil {
 		cancel()

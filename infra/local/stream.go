@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -15,11 +17,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
 
 	"github.com/incidentd/incidentd/shared/dynamo"
+	"github.com/incidentd/incidentd/shared/lifecycle"
 )
 
-// Event source mapping settings of infra/escalation's stream consumer.
+// Event source mapping settings of infra/escalation's stream consumer: two
+// mappings on the one stream, each with its own position and retries, so that
+// Slack trouble in the fan-out never holds up an escalation.
 const (
-	streamBatchSize    = 25
+	streamBatchSize    = 25 // incident items: escalations
+	fanOutBatchSize    = 10 // timeline entries inserted: war room, events, pages
 	streamRetries      = 3
 	streamPollInterval = 200 * time.Millisecond
 	// shardRefreshEvery is how many polls pass between looks for new shards:
@@ -31,10 +37,10 @@ const (
 // streamHandler is functions/stream's handler (lifecycle.Handler.Handle).
 type streamHandler func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error)
 
-// streamPoller consumes the table's DynamoDB stream the way the event source
-// mapping does: from LATEST when it starts, shard by shard in order, only
-// incident items (the mapping's filter), in batches, retrying from the first
-// record a batch reports failed.
+// streamPoller consumes the table's DynamoDB stream the way the two event
+// source mappings do: from LATEST when it starts, shard by shard in order,
+// each mapping's records (its filter) in its own batches, retrying from the
+// first record a batch reports failed.
 type streamPoller struct {
 	client   *dynamodbstreams.Client
 	arn      string
@@ -191,23 +197,28 @@ func (p *streamPoller) poll(ctx context.Context, r *shardReader) (ended bool) {
 		}
 		return false
 	}
-	var batch []events.DynamoDBEventRecord
+	var all []events.DynamoDBEventRecord
 	for _, rec := range out.Records {
 		if rec.Dynamodb != nil {
 			r.lastSeq = aws.ToString(rec.Dynamodb.SequenceNumber)
 		}
-		e := toEventRecord(rec, p.arn)
-		if !isIncident(e) {
-			continue
-		}
-		batch = append(batch, e)
-		if len(batch) == streamBatchSize {
-			p.deliver(ctx, batch)
-			batch = nil
-		}
+		all = append(all, toEventRecord(rec, p.arn))
 	}
-	if len(batch) > 0 {
-		p.deliver(ctx, batch)
+	for _, m := range mappings {
+		var batch []events.DynamoDBEventRecord
+		for _, e := range all {
+			if !m.filter(e) {
+				continue
+			}
+			batch = append(batch, e)
+			if len(batch) == m.batchSize {
+				p.deliver(ctx, batch)
+				batch = nil
+			}
+		}
+		if len(batch) > 0 {
+			p.deliver(ctx, batch)
+		}
 	}
 	r.iterator = out.NextShardIterator
 	if r.iterator == nil {
@@ -293,10 +304,56 @@ func indexOf(batch []events.DynamoDBEventRecord, seq string) int {
 	return -1
 }
 
-// isIncident is the mapping's filter: {"dynamodb": {"NewImage": {"type": {"S": ["incident"]}}}}.
-func isIncident(r events.DynamoDBEventRecord) bool {
+// mapping is one event source mapping: its filter and batch size.
+type mapping struct {
+	filter    func(events.DynamoDBEventRecord) bool
+	batchSize int
+}
+
+// mappings are the stream's two event source mappings, in infra/escalation.
+var mappings = []mapping{{isIncident, streamBatchSize}, {isEntryInsert, fanOutBatchSize}}
+
+// isIncident is the escalation mapping's filter: {"dynamodb": {"NewImage": {"type": {"S": ["incident"]}}}}.
+func isIncident(r events.DynamoDBEventRecord) bool { return newImageType(r) == dynamo.TypeIncident }
+
+// isEntryInsert is the fan-out mapping's filter:
+// {"eventName": ["INSERT"], "dynamodb": {"NewImage": {"type": {"S": ["entry"]}}}}.
+func isEntryInsert(r events.DynamoDBEventRecord) bool {
+	return r.EventName == "INSERT" && newImageType(r) == dynamo.TypeEntry
+}
+
+func newImageType(r events.DynamoDBEventRecord) string {
 	t, ok := r.Change.NewImage[dynamo.TypeAttribute]
-	return ok && t.DataType() == events.DataTypeString && t.String() == dynamo.TypeIncident
+	if !ok || t.DataType() != events.DataTypeString {
+		return ""
+	}
+	return t.String()
+}
+
+// printEvents is the local IncidentEventsTopic: each lifecycle event is one
+// readable line on out (and a log line with the whole event), e.g.
+//
+//	EVENT incident.acknowledged 01J… (SEV2 checkout: checkout-cpu in ALARM) by alice
+type printEvents struct {
+	out io.Writer
+	log *slog.Logger
+	mu  sync.Mutex
+}
+
+// PublishEvent implements lifecycle.Publisher.
+func (p *printEvents) PublishEvent(ctx context.Context, ev lifecycle.Event) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	line := fmt.Sprintf("EVENT %s %s (%s %s: %s)", ev.Type, ev.Incident.ID, ev.Incident.Severity, ev.Incident.Service, ev.Incident.Title)
+	if ev.Actor != "" {
+		line += " by " + ev.Actor
+	}
+	_, err := fmt.Fprintln(p.out, line)
+	if p.log != nil {
+		p.log.InfoContext(ctx, "incident event (local)", slog.String("event_type", ev.Type),
+			slog.String("incident_id", ev.Incident.ID), slog.Any("event", ev))
+	}
+	return err
 }
 
 // toEventRecord is what Lambda hands the function for a stream record.

@@ -82,20 +82,11 @@ func (s *Store) Timeline(ctx context.Context, id string, limit int) ([]incident.
 // at most 1 MB, less than n large entries may take, so it reads pages until it
 // has n or there are no more.
 func (s *Store) timelineEntries(ctx context.Context, id string, forward bool, n int) ([]incident.Entry, error) {
-	kc := expression.Key(PartitionKey).Equal(expression.Value(incidentPK(id))).
-		And(expression.KeyBeginsWith(expression.Key(SortKey), timelinePrefix))
-	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+	in, err := s.prefixQuery(incidentPK(id), timelinePrefix)
 	if err != nil {
 		return nil, fmt.Errorf("build timeline query: %w", err)
 	}
-	in := &dynamodb.QueryInput{
-		TableName:                 aws.String(s.table),
-		KeyConditionExpression:    expr.KeyCondition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-		ConsistentRead:            aws.Bool(true),
-		ScanIndexForward:          aws.Bool(forward),
-	}
+	in.ScanIndexForward = aws.Bool(forward)
 	entries := []incident.Entry{}
 	for {
 		in.Limit = aws.Int32(int32(min(n-len(entries), math.MaxInt32)))
@@ -115,6 +106,24 @@ func (s *Store) timelineEntries(ctx context.Context, id string, forward bool, n 
 		}
 		in.ExclusiveStartKey = out.LastEvaluatedKey
 	}
+}
+
+// prefixQuery is a strongly consistent Query of partition pk's items whose
+// sort key starts with prefix.
+func (s *Store) prefixQuery(pk, prefix string) (*dynamodb.QueryInput, error) {
+	kc := expression.Key(PartitionKey).Equal(expression.Value(pk)).
+		And(expression.KeyBeginsWith(expression.Key(SortKey), prefix))
+	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+	if err != nil {
+		return nil, err
+	}
+	return &dynamodb.QueryInput{
+		TableName:                 aws.String(s.table),
+		KeyConditionExpression:    expr.KeyCondition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+		ConsistentRead:            aws.Bool(true),
+	}, nil
 }
 
 // IncidentByDedupKey returns the incident that key last opened. A dedup record

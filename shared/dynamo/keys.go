@@ -14,6 +14,7 @@ import (
 //	incident        INC#<id>          META                     type=incident, version, GSI keys
 //	timeline entry  INC#<id>          TL#<at>#<entry id>       type=entry
 //	report          INC#<id>          RPT#<report id>          type=report
+//	Slack page      INC#<id>          SLK#<channel>#<ts>       type=slack_page, expires_at
 //	dedup record    DEDUP#<key>       DEDUP                    type=dedup, incident_id, expires_at
 //	delivery        DLV#<delivery id> DLV                      type=delivery, the result, expires_at
 //	service config  SERVICES          SVC#<name>               type=service
@@ -22,6 +23,12 @@ import (
 // index. Incidents carry the keys of the three GSIs: open_pk="OPEN" only while
 // not resolved (the "open" index is sparse), svc_pk=<service>, time_pk="INCIDENT";
 // each with the sort key <created_at>#<id>, newest last.
+//
+// An incident's partition is read by sort-key prefix only (TL#, SLK#, META by
+// key): a timeline Query never sees reports or Slack pages. Slack pages are the
+// page messages escalate posted (slackpages.go), kept so the stream function
+// can take their buttons off once the incident is acknowledged or resolved;
+// bare delivery records (RecordDelivery) make the stream's sends once-only.
 
 // Item types (the "type" attribute).
 const (
@@ -31,22 +38,25 @@ const (
 	TypeDedup    = "dedup"
 	TypeDelivery = "delivery"
 	TypeService  = "service"
+	// TypeSlackPage is a Slack page message of an incident (slackpages.go).
+	TypeSlackPage = "slack_page"
 )
 
 // TypeAttribute names the attribute holding an item's type.
 const TypeAttribute = "type"
 
 const (
-	incidentPrefix = "INC#"
-	metaSK         = "META"
-	timelinePrefix = "TL#"
-	reportPrefix   = "RPT#"
-	dedupPrefix    = "DEDUP#"
-	dedupSK        = "DEDUP"
-	deliveryPrefix = "DLV#"
-	deliverySK     = "DLV"
-	servicesPK     = "SERVICES"
-	servicePrefix  = "SVC#"
+	incidentPrefix  = "INC#"
+	metaSK          = "META"
+	timelinePrefix  = "TL#"
+	reportPrefix    = "RPT#"
+	slackPagePrefix = "SLK#"
+	dedupPrefix     = "DEDUP#"
+	dedupSK         = "DEDUP"
+	deliveryPrefix  = "DLV#"
+	deliverySK      = "DLV"
+	servicesPK      = "SERVICES"
+	servicePrefix   = "SVC#"
 
 	openPK = "OPEN"
 	timePK = "INCIDENT"

@@ -22,7 +22,7 @@ import (
 //
 //	schedule          SCHEDULE#<id>         SCHEDULE    type=schedule, doc, updated_at
 //	policy            POLICY#<id>           POLICY      type=policy, doc, updated_at
-//	user              USER#<id>             USER        type=user, doc, slack_user_id, version, updated_at
+//	user              USER#<id>             USER        type=user, doc, slack_user_id, subscriptions, version, updated_at
 //	slack id lookup   SLACKUSER#<slack id>  SLACKUSER   type=slack_user, user_id (absent once released), expires_at
 //
 // doc is the document's JSON as the oncall package writes it: the store does
@@ -33,6 +33,11 @@ import (
 // transaction: its user_id is removed and its TTL set, rather than the item
 // deleted, because the functions' roles do not grant dynamodb:DeleteItem (a
 // Delete inside TransactWriteItems needs it too).
+//
+// subscriptions are the user's PagingTopic subscriptions (protocol, endpoint,
+// ARN) as the API last made them: kept beside the document, not in it, so that
+// GET /users answers the document as it was put and the ARNs it takes to
+// unsubscribe a changed e-mail or phone are not lost.
 const (
 	TypeSchedule  = "schedule"
 	TypePolicy    = "policy"
@@ -69,14 +74,38 @@ type docItem struct {
 // that PutUser knows which lookup it holds, and version guards the
 // read-then-transact of PutUser.
 type userItem struct {
-	PK          string `dynamodbav:"pk"`
-	SK          string `dynamodbav:"sk"`
-	Type        string `dynamodbav:"type"`
-	ID          string `dynamodbav:"id"`
-	Doc         string `dynamodbav:"doc"`
-	SlackUserID string `dynamodbav:"slack_user_id,omitempty"`
-	Version     int64  `dynamodbav:"version"`
-	UpdatedAt   string `dynamodbav:"updated_at"`
+	PK            string             `dynamodbav:"pk"`
+	SK            string             `dynamodbav:"sk"`
+	Type          string             `dynamodbav:"type"`
+	ID            string             `dynamodbav:"id"`
+	Doc           string             `dynamodbav:"doc"`
+	SlackUserID   string             `dynamodbav:"slack_user_id,omitempty"`
+	Subscriptions []subscriptionItem `dynamodbav:"subscriptions,omitempty"`
+	Version       int64              `dynamodbav:"version"`
+	UpdatedAt     string             `dynamodbav:"updated_at"`
+}
+
+// subscriptionItem is one PagingTopic subscription of a user.
+type subscriptionItem struct {
+	Protocol string `dynamodbav:"protocol"`
+	Endpoint string `dynamodbav:"endpoint"`
+	ARN      string `dynamodbav:"arn"`
+}
+
+func subscriptionItems(subs []oncall.Subscription) []subscriptionItem {
+	var out []subscriptionItem
+	for _, s := range subs {
+		out = append(out, subscriptionItem(s))
+	}
+	return out
+}
+
+func subscriptions(items []subscriptionItem) []oncall.Subscription {
+	var out []oncall.Subscription
+	for _, it := range items {
+		out = append(out, oncall.Subscription(it))
+	}
+	return out
 }
 
 // slackUserItem maps a Slack member id to the user holding it.
@@ -195,17 +224,45 @@ func (s *Store) UserBySlackID(ctx context.Context, slackID string) (oncall.User,
 	return u, nil
 }
 
+// UserSubscriptions returns the user with its PagingTopic subscriptions as
+// stored by PutUserSubscriptions.
+func (s *Store) UserSubscriptions(ctx context.Context, id string) (oncall.User, []oncall.Subscription, error) {
+	u, it, err := s.user(ctx, id)
+	if err != nil {
+		return oncall.User{}, nil, err
+	}
+	return u, subscriptions(it.Subscriptions), nil
+}
+
 // PutUser creates or replaces a user. Its Slack id, if any, is claimed in the
 // same transaction (ErrConflict naming the holder when another user has it), and
-// a Slack id the user gives up is released.
+// a Slack id the user gives up is released. The subscriptions stored with the
+// user stay as they are.
 func (s *Store) PutUser(ctx context.Context, u oncall.User) error {
+	_, err := s.putUserRetrying(ctx, u, nil)
+	return err
+}
+
+// PutUserSubscriptions is PutUser that also replaces the user's PagingTopic
+// subscriptions with subs. It returns the subscriptions the write replaced
+// that subs does not hold (by ARN), read in the same version-checked write: a
+// concurrent PUT of the same user cannot make one of them forgotten.
+func (s *Store) PutUserSubscriptions(ctx context.Context, u oncall.User, subs []oncall.Subscription) ([]oncall.Subscription, error) {
+	if subs == nil {
+		subs = []oncall.Subscription{}
+	}
+	return s.putUserRetrying(ctx, u, subs)
+}
+
+// putUserRetrying writes a user; subs nil keeps the stored subscriptions.
+func (s *Store) putUserRetrying(ctx context.Context, u oncall.User, subs []oncall.Subscription) ([]oncall.Subscription, error) {
 	for attempt := 1; ; attempt++ {
-		err := s.putUser(ctx, u)
+		removed, err := s.putUser(ctx, u, subs)
 		if !errors.Is(err, errUserChanged) || attempt == putUserAttempts {
 			if errors.Is(err, errUserChanged) {
-				return incident.Conflictf("user %q changed while it was written; retry", u.ID)
+				return nil, incident.Conflictf("user %q changed while it was written; retry", u.ID)
 			}
-			return err
+			return removed, err
 		}
 	}
 }
@@ -213,23 +270,29 @@ func (s *Store) PutUser(ctx context.Context, u oncall.User) error {
 // errUserChanged: the user item changed between PutUser's read and its write.
 var errUserChanged = errors.New("user changed")
 
-func (s *Store) putUser(ctx context.Context, u oncall.User) error {
+func (s *Store) putUser(ctx context.Context, u oncall.User, subs []oncall.Subscription) ([]oncall.Subscription, error) {
 	_, prev, err := s.user(ctx, u.ID)
 	exists := err == nil
 	if err != nil && !errors.Is(err, incident.ErrNotFound) {
-		return err
+		return nil, err
 	}
 	doc, err := json.Marshal(u)
 	if err != nil {
-		return fmt.Errorf("encode user %s: %w", u.ID, err)
+		return nil, fmt.Errorf("encode user %s: %w", u.ID, err)
 	}
 	it := userItem{
 		PK: userPrefix + u.ID, SK: userSK, Type: TypeUser, ID: u.ID, Doc: string(doc),
-		SlackUserID: u.SlackUserID, Version: prev.Version + 1, UpdatedAt: s.now().UTC().Format(time.RFC3339Nano),
+		SlackUserID: u.SlackUserID, Subscriptions: prev.Subscriptions,
+		Version: prev.Version + 1, UpdatedAt: s.now().UTC().Format(time.RFC3339Nano),
+	}
+	var removed []oncall.Subscription
+	if subs != nil {
+		it.Subscriptions = subscriptionItems(subs)
+		removed = oncall.Removed(subscriptions(prev.Subscriptions), subs)
 	}
 	av, err := attributevalue.MarshalMap(it)
 	if err != nil {
-		return fmt.Errorf("encode user %s: %w", u.ID, err)
+		return nil, fmt.Errorf("encode user %s: %w", u.ID, err)
 	}
 	userPut := &types.Put{TableName: aws.String(s.table), Item: av}
 	if exists {
@@ -248,7 +311,7 @@ func (s *Store) putUser(ctx context.Context, u oncall.User) error {
 			PK: slackUserPrefix + u.SlackUserID, SK: slackUserSK, Type: TypeSlackUser, UserID: u.ID,
 		})
 		if err != nil {
-			return fmt.Errorf("encode slack user %s: %w", u.SlackUserID, err)
+			return nil, fmt.Errorf("encode slack user %s: %w", u.SlackUserID, err)
 		}
 		claim = len(items)
 		items = append(items, types.TransactWriteItem{Put: &types.Put{
@@ -275,7 +338,7 @@ func (s *Store) putUser(ctx context.Context, u oncall.User) error {
 	}
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if err == nil {
-		return nil
+		return removed, nil
 	}
 	var tce *types.TransactionCanceledException
 	if errors.As(err, &tce) {
@@ -283,22 +346,22 @@ func (s *Store) putUser(ctx context.Context, u oncall.User) error {
 		if claim >= 0 && claim < len(reasons) && aws.ToString(reasons[claim].Code) == "ConditionalCheckFailed" {
 			var l slackUserItem
 			if found, gerr := s.get(ctx, slackUserPrefix+u.SlackUserID, slackUserSK, &l); gerr == nil && found && l.UserID != "" && l.UserID != u.ID {
-				return incident.Conflictf("the Slack id %q belongs to user %q", u.SlackUserID, l.UserID)
+				return nil, incident.Conflictf("the Slack id %q belongs to user %q", u.SlackUserID, l.UserID)
 			}
-			return errUserChanged // released meanwhile: try again
+			return nil, errUserChanged // released meanwhile: try again
 		}
 		for _, r := range reasons {
 			switch aws.ToString(r.Code) {
 			case "ConditionalCheckFailed", "TransactionConflict":
-				return errUserChanged
+				return nil, errUserChanged
 			}
 		}
 	}
 	var tc *types.TransactionConflictException
 	if errors.As(err, &tc) {
-		return errUserChanged
+		return nil, errUserChanged
 	}
-	return fmt.Errorf("store user %s: %w", u.ID, err)
+	return nil, fmt.Errorf("store user %s: %w", u.ID, err)
 }
 
 // user reads a user and its item.

@@ -71,6 +71,27 @@ type Pager interface {
 	Page(ctx context.Context, p Page) error
 }
 
+// SlackPage is a page posted to a responder in Slack. It is recorded so that
+// the stream function (package lifecycle) can take the page's buttons off once
+// the incident is acknowledged or resolved.
+type SlackPage struct {
+	IncidentID string
+	// Channel is the conversation the page is in (the DM's D… id) and TS the
+	// message's: what chat.update needs.
+	Channel     string
+	TS          string
+	Responder   string
+	SlackUserID string
+	// Level is the policy level (from 1); 0 for the fallback.
+	Level int
+	At    time.Time
+}
+
+// SlackPages keeps the Slack pages of incidents (dynamo.Store).
+type SlackPages interface {
+	RecordSlackPage(ctx context.Context, p SlackPage) error
+}
+
 // Incidents is what the tasks need of the incident service.
 type Incidents interface {
 	Incident(ctx context.Context, id string) (incident.Incident, error)
@@ -126,6 +147,9 @@ type Config struct {
 	Slack slack.Messenger
 	// SlackTimeout bounds each Slack call (0: DefaultSlackTimeout).
 	SlackTimeout time.Duration
+	// SlackPages records each Slack page posted (nil: not recorded, and
+	// their buttons stay after the incident is acknowledged).
+	SlackPages SlackPages
 	// Fallback is paged when the state names no fallback of its own
 	// (FALLBACK_USER), so a page is never dropped.
 	Fallback *oncall.Target
@@ -300,8 +324,22 @@ func (e *Escalator) slackPage(ctx context.Context, inc incident.Incident, lvl in
 	if u.SlackUserID == "" {
 		return nil // pages by SNS only
 	}
-	_, err = e.cfg.Slack.PostMessage(ctx, u.SlackUserID, slack.PageMessage(inc, slack.Page{Level: lvl, SlackUserIDs: []string{u.SlackUserID}}))
-	return err
+	posted, err := slack.Post(ctx, e.cfg.Slack, u.SlackUserID, slack.PageMessage(inc, slack.Page{Level: lvl, SlackUserIDs: []string{u.SlackUserID}}))
+	if err != nil || e.cfg.SlackPages == nil {
+		return err
+	}
+	// The page is out: failing to record it only leaves its buttons on after
+	// the acknowledgement (clicking them then is harmless), so it is logged,
+	// not returned.
+	err = e.cfg.SlackPages.RecordSlackPage(ctx, SlackPage{
+		IncidentID: inc.ID, Channel: posted.Channel, TS: posted.TS, Responder: responder,
+		SlackUserID: u.SlackUserID, Level: lvl, At: e.cfg.Now(),
+	})
+	if err != nil {
+		e.cfg.Logger.WarnContext(ctx, "slack page not recorded", slog.String("incident_id", inc.ID),
+			slog.String("responder", responder), slog.Any("error", err))
+	}
+	return nil
 }
 
 // snsPage is the SNS page of one responder: a subject for e-mail and a

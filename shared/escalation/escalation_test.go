@@ -3,6 +3,7 @@ package escalation_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -74,6 +75,29 @@ func (m messenger) PostMessage(ctx context.Context, channel string, msg slack.Me
 	return ts, err
 }
 
+// PostMessageIn journals the posts slack.Post makes (the embedded
+// Recorder's would bypass the journal).
+func (m messenger) PostMessageIn(ctx context.Context, channel string, msg slack.Message) (slack.Posted, error) {
+	p, err := m.Recorder.PostMessageIn(ctx, channel, msg)
+	if err == nil {
+		m.j.add("slack:" + channel)
+	}
+	return p, err
+}
+
+// slackPages records the Slack pages the escalator reports.
+type slackPages struct {
+	mu    sync.Mutex
+	pages []escalation.SlackPage
+}
+
+func (s *slackPages) RecordSlackPage(_ context.Context, p escalation.SlackPage) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pages = append(s.pages, p)
+	return nil
+}
+
 // directory is the on-call data behind the Directory interface.
 type directory struct {
 	schedules map[string]*oncall.Schedule
@@ -107,6 +131,7 @@ func onCall(user string) *oncall.Schedule {
 type env struct {
 	svc   *incident.Service
 	pager *pager
+	pages *slackPages
 	slack *slack.Recorder
 	j     *journal
 	dir   directory
@@ -128,10 +153,10 @@ func newEnv(t *testing.T) *env {
 			"ops":   {ID: "ops", Name: "Ops", SlackUserID: "U0OPS"},
 		},
 	}
-	e := &env{svc: svc, pager: &pager{j: j, failFor: map[string]error{}}, slack: rec, j: j, dir: dir}
+	e := &env{svc: svc, pager: &pager{j: j, failFor: map[string]error{}}, pages: &slackPages{}, slack: rec, j: j, dir: dir}
 	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	e.esc = escalation.NewEscalator(escalation.Config{
-		Incidents: svc, Directory: dir, Pager: e.pager, Slack: messenger{rec, j},
+		Incidents: svc, Directory: dir, Pager: e.pager, Slack: messenger{rec, j}, SlackPages: e.pages,
 		Logger: logger, Now: func() time.Time { return now },
 	})
 	e.room = escalation.NewWarRoom(escalation.WarRoomConfig{
@@ -212,6 +237,26 @@ func TestTriggeredPagesLevelOneSNSBeforeSlack(t *testing.T) {
 	out = page(t, e, escalation.Input{IncidentID: inc.ID, State: out.State})
 	if len(out.Paged) != 1 || out.Paged[0].Responder != "bob" || out.Paged[0].Level != 2 {
 		t.Errorf("second step: got %+v, want bob at level 2", out.Paged)
+	}
+}
+
+// Each Slack page is recorded with the DM it went to, for the stream function
+// to take its buttons off once the incident is acknowledged.
+func TestSlackPagesAreRecorded(t *testing.T) {
+	e := newEnv(t)
+	inc := e.declare(t)
+	out := page(t, e, escalation.Input{IncidentID: inc.ID, State: oncall.Start(policy("primary", "secondary"), nil)})
+	page(t, e, escalation.Input{IncidentID: inc.ID, State: out.State})
+	var got []string
+	for _, p := range e.pages.pages {
+		if p.IncidentID != inc.ID || p.TS == "" || !p.At.Equal(now) {
+			t.Errorf("got page %+v, want the incident's, with a ts and the time", p)
+		}
+		got = append(got, fmt.Sprintf("%s %s %s level %d", p.Responder, p.SlackUserID, p.Channel, p.Level))
+	}
+	// Slack answers a post to a user id with the DM's id: chat.update needs it.
+	if want := []string{"alice U0ALICE D0ALICE level 1", "bob U0BOB D0BOB level 2"}; !slices.Equal(got, want) {
+		t.Errorf("got recorded pages %q, want %q", got, want)
 	}
 }
 

@@ -35,6 +35,8 @@ type WarRoomIncidents interface {
 	Get(ctx context.Context, id string) (incident.Incident, []incident.Entry, bool, error)
 	SetWarRoom(ctx context.Context, id, actor, channelID, channelName string) (incident.Incident, error)
 	RecordWarRoomFailure(ctx context.Context, id, actor, reason string) (incident.Entry, error)
+	WarRoomReady(ctx context.Context, id string) (bool, error)
+	MarkWarRoomReady(ctx context.Context, id string) error
 }
 
 // WarRoomConfig wires a WarRoom.
@@ -71,7 +73,9 @@ func (w *WarRoom) Handle(ctx context.Context, in WarRoomInput) (WarRoomOutput, e
 // Open creates the incident's war-room channel, sets its topic, invites the
 // first step's on-call people and the stakeholders, posts the summary and
 // records the channel on the incident. An incident that has a war room gets it
-// back (a retried task opens no second channel). A Slack failure is recorded
+// back (a retried task opens no second channel), and a war room whose setup
+// failed part way is finished (topic, invitations, summary; the summary is
+// posted once the rest succeeded, and recorded). A Slack failure is recorded
 // on the timeline (war_room_failed) and returned: the state machine catches
 // it and pages on.
 func (w *WarRoom) Open(ctx context.Context, in WarRoomInput) (WarRoomOutput, error) {
@@ -89,7 +93,19 @@ func (w *WarRoom) Open(ctx context.Context, in WarRoomInput) (WarRoomOutput, err
 		return WarRoomOutput{}, fmt.Errorf("read incident: %w", err)
 	}
 	if inc.WarRoomChannel != "" {
-		return w.existing(ctx, inc)
+		out, err := w.existing(ctx, inc)
+		if err != nil || w.cfg.Slack == nil {
+			return out, err
+		}
+		ready, err := w.cfg.Incidents.WarRoomReady(ctx, inc.ID)
+		if err != nil {
+			return out, fmt.Errorf("read war room state: %w", err)
+		}
+		if ready {
+			return out, nil
+		}
+		log.InfoContext(ctx, "finishing the war room's setup", slog.String("channel_id", out.ChannelID))
+		return out, w.setUp(ctx, log, inc, out, in.State)
 	}
 	if w.cfg.Slack == nil {
 		log.InfoContext(ctx, "war room not opened: Slack is not configured")
@@ -110,21 +126,35 @@ func (w *WarRoom) Open(ctx context.Context, in WarRoomInput) (WarRoomOutput, err
 		log.WarnContext(ctx, "war room opened twice; keeping the first", slog.String("unused_channel", ch.ID))
 		return w.existing(ctx, got)
 	}
-	inc = got
 	out := WarRoomOutput{ChannelID: ch.ID, ChannelName: ch.Name}
-	if err := w.cfg.Slack.SetTopic(ctx, ch.ID, slack.Topic(inc)); err != nil {
-		return out, w.failed(ctx, log, inc.ID, fmt.Errorf("set topic of %s: %w", ch.Name, err))
+	return out, w.setUp(ctx, log, got, out, in.State)
+}
+
+// setUp sets the war room's topic, invites the on-call people and the
+// stakeholders, posts the summary and marks the war room ready. Topic and
+// invitations are idempotent; the summary is posted after them, so a retry
+// after a failure posts it once (unless the failure was the ready mark's).
+func (w *WarRoom) setUp(ctx context.Context, log *slog.Logger, inc incident.Incident, room WarRoomOutput, state *oncall.Escalation) error {
+	name := room.ChannelName
+	if name == "" {
+		name = room.ChannelID
 	}
-	if users := append(w.onCall(ctx, log, in.State), w.cfg.Stakeholders...); len(users) > 0 {
-		if err := w.cfg.Slack.Invite(ctx, ch.ID, users); err != nil {
-			return out, w.failed(ctx, log, inc.ID, fmt.Errorf("invite to %s: %w", ch.Name, err))
+	if err := w.cfg.Slack.SetTopic(ctx, room.ChannelID, slack.Topic(inc)); err != nil {
+		return w.failed(ctx, log, inc.ID, fmt.Errorf("set topic of %s: %w", name, err))
+	}
+	if users := append(w.onCall(ctx, log, state), w.cfg.Stakeholders...); len(users) > 0 {
+		if err := w.cfg.Slack.Invite(ctx, room.ChannelID, users); err != nil {
+			return w.failed(ctx, log, inc.ID, fmt.Errorf("invite to %s: %w", name, err))
 		}
 	}
-	if _, err := w.cfg.Slack.PostMessage(ctx, ch.ID, slack.SummaryMessage(inc)); err != nil {
-		return out, w.failed(ctx, log, inc.ID, fmt.Errorf("post summary to %s: %w", ch.Name, err))
+	if _, err := w.cfg.Slack.PostMessage(ctx, room.ChannelID, slack.SummaryMessage(inc)); err != nil {
+		return w.failed(ctx, log, inc.ID, fmt.Errorf("post summary to %s: %w", name, err))
 	}
-	log.InfoContext(ctx, "war room opened", slog.String("channel_id", ch.ID), slog.String("channel_name", ch.Name))
-	return out, nil
+	if err := w.cfg.Incidents.MarkWarRoomReady(ctx, inc.ID); err != nil {
+		return fmt.Errorf("mark war room %s ready: %w", room.ChannelID, err)
+	}
+	log.InfoContext(ctx, "war room opened", slog.String("channel_id", room.ChannelID), slog.String("channel_name", room.ChannelName))
+	return nil
 }
 
 // existing returns the war room inc already has, named as its

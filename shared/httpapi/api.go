@@ -26,6 +26,11 @@ type Config struct {
 	// OnCall holds schedules, policies and users; without it the on-call
 	// routes are absent (404).
 	OnCall OnCallStore
+	// Subscriber keeps each user's e-mail and phone subscribed to the
+	// PagingTopic (PUT /users); nil (locally without a sink, or without
+	// PAGING_TOPIC_ARN) makes no subscriptions. It needs an OnCall store that
+	// is a SubscriptionStore too, as *dynamo.Store is.
+	Subscriber Subscriber
 	// SlackSigningSecret verifies POST /slack/commands and /slack/interactions;
 	// empty means Slack is not set up and those routes are absent (404).
 	SlackSigningSecret string
@@ -60,6 +65,11 @@ type API struct {
 	// slackSecret and slackUsers serve the Slack routes (slack.go).
 	slackSecret string
 	slackUsers  SlackUsers
+
+	// subscriber and subs keep users' PagingTopic subscriptions (both set, or
+	// neither; oncall.go).
+	subscriber Subscriber
+	subs       SubscriptionStore
 }
 
 // New returns the API's handler.
@@ -80,6 +90,13 @@ func New(c Config) *API {
 	}
 	if a.now == nil {
 		a.now = time.Now
+	}
+	if c.Subscriber != nil {
+		if ss, ok := c.OnCall.(SubscriptionStore); ok {
+			a.subscriber, a.subs = c.Subscriber, ss
+		} else {
+			a.log.Error("PagingTopic subscriptions off: the on-call store cannot store them")
+		}
 	}
 	perMinute := c.PublicReportsPerMinute
 	if perMinute <= 0 {

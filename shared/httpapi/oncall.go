@@ -29,6 +29,30 @@ type OnCallStore interface {
 	PutUser(ctx context.Context, u oncall.User) error
 }
 
+// Subscriber keeps a responder's e-mail and phone subscribed to the
+// PagingTopic, filtered on the responder message attribute that pages carry;
+// *sns.Subscriptions is one.
+type Subscriber interface {
+	// Subscribe makes sure every endpoint of want is subscribed for the
+	// responder and returns the subscriptions in want's order; have are the
+	// responder's subscriptions as stored. On error nothing changed; an
+	// endpoint SNS refuses is an incident.ErrInvalid (400), any other error
+	// a 502.
+	Subscribe(ctx context.Context, responder string, want []oncall.Endpoint, have []oncall.Subscription) ([]oncall.Subscription, error)
+	// Unsubscribe takes the responder off each subscription; it goes on past
+	// a failure and returns them all.
+	Unsubscribe(ctx context.Context, responder string, subs []oncall.Subscription) error
+}
+
+// SubscriptionStore stores users with their PagingTopic subscriptions (ARNs
+// included: they are what unsubscribing takes); *dynamo.Store is one.
+type SubscriptionStore interface {
+	UserSubscriptions(ctx context.Context, id string) (oncall.User, []oncall.Subscription, error)
+	// PutUserSubscriptions stores the user with subs and returns the
+	// subscriptions it replaced that subs does not hold.
+	PutUserSubscriptions(ctx context.Context, u oncall.User, subs []oncall.Subscription) ([]oncall.Subscription, error)
+}
+
 // icsSuffix ends the path of a schedule's iCalendar export. A ServeMux
 // wildcard fills a whole segment, so /schedules/{id}.ics cannot be a pattern:
 // GET /schedules/{file} serves both, and no schedule id may end in it.
@@ -244,10 +268,60 @@ func (a *API) putUser(w http.ResponseWriter, r *http.Request, _ principal) error
 	if err := u.Validate(); err != nil {
 		return oncallError(err)
 	}
-	if err := a.oncall.PutUser(r.Context(), u); err != nil {
+	put := a.oncall.PutUser
+	if a.subscriber != nil {
+		put = a.putSubscribedUser
+	}
+	if err := put(r.Context(), u); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, u)
+	return nil
+}
+
+// putSubscribedUser stores a user whose e-mail and phone are subscribed to the
+// PagingTopic. The order keeps every subscription known: new endpoints are
+// subscribed first (an SNS failure is a 502 and the user stays as it was),
+// then the user is stored with the subscriptions' ARNs, then the ones the user
+// no longer has are unsubscribed. A failure of that last step is logged, not
+// answered: the user is stored, and SNS may refuse to delete an e-mail
+// subscription still pending confirmation (it drops those after 48 hours).
+func (a *API) putSubscribedUser(ctx context.Context, u oncall.User) error {
+	_, have, err := a.subs.UserSubscriptions(ctx, u.ID)
+	if err != nil && !errors.Is(err, incident.ErrNotFound) {
+		return err
+	}
+	// A Slack id held by another user fails the write below anyway; asking
+	// first spares the new endpoints a subscription (and a confirmation
+	// e-mail) that would be undone at once.
+	if u.SlackUserID != "" && a.slackUsers != nil {
+		if holder, err := a.slackUsers.UserBySlackID(ctx, u.SlackUserID); err == nil && holder.ID != u.ID {
+			return incident.Conflictf("the Slack id %q belongs to user %q", u.SlackUserID, holder.ID)
+		}
+	}
+	subs, err := a.subscriber.Subscribe(ctx, u.ID, u.Endpoints(), have)
+	if errors.Is(err, incident.ErrInvalid) {
+		return err // SNS refused the address or number itself: 400
+	}
+	if err != nil {
+		a.log.WarnContext(ctx, "PagingTopic subscription failed", "request_id", RequestID(ctx), "user", u.ID, "error", err.Error())
+		return newError(http.StatusBadGateway, "subscription_failed", fmt.Sprintf(
+			"SNS did not take the PagingTopic subscriptions of user %q (e-mail and phone); the user is unchanged: retry later", u.ID))
+	}
+	// From here on a client that goes away must not leave a subscription
+	// nobody knows of: the rest runs to its end.
+	ctx = context.WithoutCancel(ctx)
+	removed, err := a.subs.PutUserSubscriptions(ctx, u, subs)
+	if err != nil {
+		if uerr := a.subscriber.Unsubscribe(ctx, u.ID, oncall.Removed(subs, have)); uerr != nil {
+			a.log.WarnContext(ctx, "undo PagingTopic subscriptions of a user not stored", "request_id", RequestID(ctx), "user", u.ID, "error", uerr.Error())
+		}
+		return err
+	}
+	if err := a.subscriber.Unsubscribe(ctx, u.ID, removed); err != nil {
+		a.log.WarnContext(ctx, "unsubscribe removed PagingTopic endpoints; delete them by hand once SNS allows (SNS drops an unconfirmed e-mail subscription after 48 hours)",
+			"request_id", RequestID(ctx), "user", u.ID, "error", err.Error())
+	}
 	return nil
 }
 

@@ -9,11 +9,14 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/incidentd/incidentd/shared/escalation"
 	"github.com/incidentd/incidentd/shared/incident"
 	"github.com/incidentd/incidentd/shared/lifecycle"
+	"github.com/incidentd/incidentd/shared/slack"
 )
 
 // starts records the incidents a Handler asks to escalate.
@@ -49,7 +52,7 @@ func TestFixtureIncidentOpenedStartsEscalation(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := &starts{}
-	resp, err := lifecycle.NewHandler(s, slog.New(slog.NewJSONHandler(io.Discard, nil))).Handle(context.Background(), ev)
+	resp, err := lifecycle.NewHandler(lifecycle.Config{Starter: s, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))}).Handle(context.Background(), ev)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,6 +65,80 @@ func TestFixtureIncidentOpenedStartsEscalation(t *testing.T) {
 	}
 }
 
+// fakeStore is the store for the fixtures: one incident, its Slack pages,
+// delivery records in memory.
+type fakeStore struct {
+	inc        incident.Incident
+	pages      []escalation.SlackPage
+	deliveries map[string]bool
+}
+
+func (f *fakeStore) Incident(_ context.Context, id string) (incident.Incident, error) {
+	if id != f.inc.ID {
+		return incident.Incident{}, incident.NotFoundf("incident %q not found", id)
+	}
+	return f.inc, nil
+}
+
+func (f *fakeStore) SlackPages(_ context.Context, id string) ([]escalation.SlackPage, error) {
+	return f.pages, nil
+}
+
+func (f *fakeStore) Delivery(_ context.Context, id string) (incident.Result, error) {
+	if f.deliveries[id] {
+		return incident.Result{}, nil
+	}
+	return incident.Result{}, incident.NotFoundf("delivery %q not found", id)
+}
+
+func (f *fakeStore) RecordDelivery(_ context.Context, id, _ string, _ time.Time) error {
+	f.deliveries[id] = true
+	return nil
+}
+
+func TestFixtureEntryAcknowledgedFansOut(t *testing.T) {
+	var ev events.DynamoDBEvent
+	if err := json.Unmarshal(fixtures(t)["stream-entry-acknowledged.json"], &ev); err != nil {
+		t.Fatal(err)
+	}
+	acked := time.Date(2026, 3, 10, 14, 5, 0, 0, time.UTC)
+	store := &fakeStore{
+		inc: incident.Incident{ID: "01kkc0r8r0v8jpwcaajhtjk24r", Service: "checkout", Title: "ALARM: checkout-5xx-rate",
+			Severity: incident.SEV2, Status: incident.StatusAcknowledged, AcknowledgedAt: &acked, WarRoomChannel: "C0WARROOM"},
+		pages:      []escalation.SlackPage{{IncidentID: "01kkc0r8r0v8jpwcaajhtjk24r", Channel: "D0ALICE", TS: "1.2", Responder: "alice", Level: 1}},
+		deliveries: map[string]bool{},
+	}
+	rec := slack.NewRecorder(slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	pub := &published{}
+	s := &starts{}
+	h := lifecycle.NewHandler(lifecycle.Config{Starter: s, Incidents: store, Deliveries: store, SlackPages: store,
+		Slack: rec, Publisher: pub, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+	for range 2 { // delivered twice
+		resp, err := h.Handle(context.Background(), ev)
+		if err != nil || len(resp.BatchItemFailures) != 0 {
+			t.Fatalf("got %v, failures %v; want none", err, resp.BatchItemFailures)
+		}
+	}
+	var got []string
+	for _, c := range rec.Messages() {
+		got = append(got, c.Method+" "+c.Channel+" "+c.Message.Text)
+	}
+	want := []string{
+		"chat.postMessage C0WARROOM 01kkc0r8r0v8jpwcaajhtjk24r: Acknowledged by alice",
+		"chat.update D0ALICE [SEV2] checkout: ALARM: checkout-5xx-rate (Acknowledged by alice)",
+		"chat.update D0ALICE [SEV2] checkout: ALARM: checkout-5xx-rate (Acknowledged by alice)",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("got Slack calls %q, want %q", got, want)
+	}
+	if len(pub.events) != 1 || pub.events[0].EventID != "01kkc18vm0a3kz5x2n7q8r9s0t" || pub.events[0].Type != "incident.acknowledged" {
+		t.Errorf("got events %+v, want the acknowledgement once", pub.events)
+	}
+	if len(s.ids) != 0 {
+		t.Errorf("got escalations %v from an entry, want none", s.ids)
+	}
+}
+
 // FuzzHandle: whatever the stream hands over, the handler does not panic and
 // reports failures only by the batch's own sequence numbers.
 func FuzzHandle(f *testing.F) {
@@ -70,7 +147,12 @@ func FuzzHandle(f *testing.F) {
 	}
 	f.Add([]byte(`{"Records":[{"eventName":"MODIFY","dynamodb":{"SequenceNumber":"1","NewImage":{"type":{"S":"incident"}},"OldImage":{"type":{"N":"1"}}}}]}`))
 	f.Add([]byte(`{"Records":[{"eventName":"INSERT","dynamodb":{"SequenceNumber":"2","NewImage":{"type":{"S":"incident"},"reporters":{"L":[{"M":{"at":{"BOOL":true}}}]}}}}]}`))
-	h := lifecycle.NewHandler(&starts{}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	f.Add([]byte(`{"Records":[{"eventName":"INSERT","dynamodb":{"SequenceNumber":"3","NewImage":{"type":{"S":"entry"},"incident_id":{"S":"01kkc0r8r0v8jpwcaajhtjk24r"},"id":{"S":"e"},"kind":{"S":"note"},"at":{"N":"1"}}}}]}`))
+	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	store := &fakeStore{inc: incident.Incident{ID: "01kkc0r8r0v8jpwcaajhtjk24r", WarRoomChannel: "C0WARROOM"},
+		pages: []escalation.SlackPage{{Channel: "D0ALICE", TS: "1.2"}}, deliveries: map[string]bool{}}
+	h := lifecycle.NewHandler(lifecycle.Config{Starter: &starts{}, Incidents: store, Deliveries: store, SlackPages: store,
+		Slack: slack.NewRecorder(logger), Publisher: &published{}, Logger: logger})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var ev events.DynamoDBEvent
 		if err := json.Unmarshal(b, &ev); err != nil {

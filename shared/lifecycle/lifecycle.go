@@ -1,23 +1,85 @@
 // Package lifecycle reacts to changes of incidents, as the table's DynamoDB
-// stream reports them (functions/stream): an incident that opens, reopens or
-// whose severity rises starts its escalation.
+// stream reports them (functions/stream):
+//
+//   - an incident that opens, reopens or whose severity rises starts its
+//     escalation (incident items, INSERT and MODIFY);
+//   - every timeline entry added (entry items, INSERT) fans out: to the
+//     incident's war-room channel in Slack, to IncidentEventsTopic as a
+//     lifecycle event, and, for acknowledged and resolved, to the Slack pages
+//     of the incident, which lose their buttons.
 //
 // Each record is handled on its own: one that fails is reported in
 // BatchItemFailures (Lambda retries from it, then sends it to the DLQ) and the
 // others go on. Handling a record twice is harmless: escalations start under a
 // name made of the incident id and its reopen count, which Step Functions
-// refuses to start twice.
+// refuses to start twice; each war-room post and event is recorded after it
+// went out (a delivery record "warroom#<incident id>#<entry id>" or
+// "event#<entry id>", kept 7 days) and skipped when recorded, so the only
+// window for a second one is a crash between the send and the record (the
+// other order could drop it); a page update writes the same content again.
+//
+// # War room
+//
+// Entries of the kinds in WarRoomKinds are posted to the incident's
+// WarRoomChannel, if it has one, as slack.EntryMessage: the transitions,
+// notes, changes of severity, title and commander, recoveries, user reports
+// and pages. Left out: opened (before any war room exists), signal (every
+// repeated alarm and log batch: noise in a channel), war_room_opened (the
+// war room posts its own summary) and war_room_failed (there is no channel).
+// Slack answers that will not change on a retry (channel_not_found,
+// is_archived, not_in_channel, invalid_auth…: any Slack error code but
+// ratelimited and Slack's own internal failures) are logged and the post
+// dropped; others (network, HTTP 5xx, rate limits, the 5 s timeout) fail the
+// record, to be retried. A Slack call is not started when the invocation has
+// less than the Slack timeout left: the record fails and is retried instead of
+// the function timing out with the whole batch.
+//
+// # Lifecycle events
+//
+// Entries of the kinds in EventKinds (opened, acknowledged, identified,
+// resolved, reopened, severity_changed, recovered) are published to
+// IncidentEventsTopic as JSON:
+//
+//	{"event_id": "<entry id>", "type": "incident.acknowledged",
+//	 "at": "2026-11-24T09:20:00Z", "actor": "alice", "text": "...",
+//	 "incident": {"id": "...", "service": "checkout", "title": "...",
+//	              "severity": "SEV2", "status": "acknowledged", "source": "alarm",
+//	              "started_at": "...", "created_at": "...",
+//	              "acknowledged_at": "...", "identified_at": null, "resolved_at": null,
+//	              "commander": "", "war_room_channel": "C0123", "cause_deployment_id": "",
+//	              "root_cause": "", "fix": "", "reopen_count": 0}}
+//
+// event_id is unique per event (subscribers deduplicate on it: delivery is at
+// least once); type is "incident." + the entry's kind; at, actor and text are
+// the entry's. The incident is as the stream function read it when it handled
+// the entry, which may already be later than the entry (an acknowledged event
+// handled after a quick resolve shows status resolved): type says what
+// happened. The SNS message attributes event_type, service, severity and
+// incident_id (all String) let subscriptions filter, e.g.
+// {"event_type": ["incident.resolved"], "severity": ["SEV1", "SEV2"]}.
+//
+// # Slack pages
+//
+// escalate records every page it posts to a responder in Slack (the DM's
+// channel and ts, escalation.SlackPage). An acknowledged or resolved entry
+// replaces each of them with slack.PageClosedMessage: no buttons, "Acknowledged
+// by <actor>". An update that fails for good (message_not_found…) is logged;
+// others fail the record, and the retry updates every page again.
 package lifecycle
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/incidentd/incidentd/shared/dynamo"
+	"github.com/incidentd/incidentd/shared/escalation"
 	"github.com/incidentd/incidentd/shared/incident"
+	"github.com/incidentd/incidentd/shared/slack"
 )
 
 // Starter starts an incident's escalation (escalation.Starter).
@@ -25,50 +87,157 @@ type Starter interface {
 	Start(ctx context.Context, inc incident.Incident) (started bool, err error)
 }
 
-// Handler handles DynamoDB stream batches.
-type Handler struct {
-	starter Starter
-	log     *slog.Logger
+// Incidents reads incidents (dynamo.Store, incident.Service).
+type Incidents interface {
+	Incident(ctx context.Context, id string) (incident.Incident, error)
 }
 
-// NewHandler returns a Handler; a nil logger is slog.Default().
-func NewHandler(starter Starter, logger *slog.Logger) *Handler {
-	if logger == nil {
-		logger = slog.Default()
-	}
-	return &Handler{starter: starter, log: logger}
+// Deliveries records what went out, so that a redelivered record does not
+// send it again (dynamo.Store).
+type Deliveries interface {
+	// Delivery returns the record of id, or an error matching
+	// incident.ErrNotFound.
+	Delivery(ctx context.Context, id string) (incident.Result, error)
+	// RecordDelivery writes the record of id, kept until expires; one
+	// already there is an error matching incident.ErrDuplicate.
+	RecordDelivery(ctx context.Context, id, incidentID string, expires time.Time) error
 }
+
+// SlackPages lists the Slack pages escalate posted for an incident
+// (dynamo.Store).
+type SlackPages interface {
+	SlackPages(ctx context.Context, incidentID string) ([]escalation.SlackPage, error)
+}
+
+// Slack is what the handler needs of slack.Messenger.
+type Slack interface {
+	PostMessage(ctx context.Context, channel string, msg slack.Message) (ts string, err error)
+	UpdateMessage(ctx context.Context, channel, ts string, msg slack.Message) error
+}
+
+// Publisher publishes lifecycle events to IncidentEventsTopic (sns.Events).
+type Publisher interface {
+	PublishEvent(ctx context.Context, ev Event) error
+}
+
+// DefaultSlackTimeout bounds each Slack call.
+const DefaultSlackTimeout = 5 * time.Second
+
+// DefaultDeliveryTTL is how long a sent post or event is remembered: far
+// longer than a record stays in the stream (24 hours) or is retried.
+const DefaultDeliveryTTL = 7 * 24 * time.Hour
+
+// Config wires a Handler. Only Starter is required.
+type Config struct {
+	Starter Starter
+	// Incidents reads the incident of an entry; nil: entries are ignored.
+	Incidents Incidents
+	// Deliveries makes posts and events once-only; nil: a redelivered record
+	// sends again.
+	Deliveries Deliveries
+	// SlackPages lists the pages to update; nil: pages are not updated.
+	SlackPages SlackPages
+	// Slack posts to war rooms and updates pages; nil: no Slack.
+	Slack Slack
+	// Publisher publishes lifecycle events; nil: no events.
+	Publisher Publisher
+	// SlackTimeout bounds each Slack call (0: DefaultSlackTimeout).
+	SlackTimeout time.Duration
+	// DeliveryTTL is how long delivery records are kept (0: DefaultDeliveryTTL).
+	DeliveryTTL time.Duration
+	Logger      *slog.Logger
+	// Now is the clock (nil: time.Now).
+	Now func() time.Time
+}
+
+// Handler handles DynamoDB stream batches.
+type Handler struct{ cfg Config }
+
+// NewHandler returns a Handler; a nil logger is slog.Default().
+func NewHandler(cfg Config) *Handler {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.SlackTimeout <= 0 {
+		cfg.SlackTimeout = DefaultSlackTimeout
+	}
+	if cfg.DeliveryTTL <= 0 {
+		cfg.DeliveryTTL = DefaultDeliveryTTL
+	}
+	return &Handler{cfg: cfg}
+}
+
+// WarRoomKinds are the entry kinds posted to the war room.
+var WarRoomKinds = map[incident.EntryKind]bool{
+	incident.EntryAcknowledged: true, incident.EntryIdentified: true, incident.EntryResolved: true,
+	incident.EntryReopened: true, incident.EntryRecovered: true, incident.EntryNote: true,
+	incident.EntrySeverityChanged: true, incident.EntryTitleChanged: true, incident.EntryCommander: true,
+	incident.EntryReport: true, incident.EntryPaged: true,
+}
+
+// EventKinds are the entry kinds published as lifecycle events.
+var EventKinds = map[incident.EntryKind]bool{
+	incident.EntryOpened: true, incident.EntryAcknowledged: true, incident.EntryIdentified: true,
+	incident.EntryResolved: true, incident.EntryReopened: true, incident.EntrySeverityChanged: true,
+	incident.EntryRecovered: true,
+}
+
+// closesPages are the entry kinds that answer a page.
+var closesPages = map[incident.EntryKind]bool{incident.EntryAcknowledged: true, incident.EntryResolved: true}
 
 // Handle is the Lambda handler (with ReportBatchItemFailures on the event
 // source mapping). It never returns an error: failures are per record.
+// Incident records go first, so that escalations never wait behind Slack.
 func (h *Handler) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 	resp := events.DynamoDBEventResponse{BatchItemFailures: []events.DynamoDBBatchItemFailure{}}
+	fail := func(r events.DynamoDBEventRecord, err error) {
+		h.cfg.Logger.ErrorContext(ctx, "stream record failed", slog.String("event_id", r.EventID),
+			slog.String("event_name", r.EventName), slog.String("sequence_number", r.Change.SequenceNumber),
+			slog.Any("error", err))
+		resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: r.Change.SequenceNumber})
+	}
+	var entries []events.DynamoDBEventRecord
 	for _, r := range ev.Records {
-		if err := h.record(ctx, r); err != nil {
-			h.log.ErrorContext(ctx, "stream record failed", slog.String("event_id", r.EventID),
-				slog.String("event_name", r.EventName), slog.String("sequence_number", r.Change.SequenceNumber),
-				slog.Any("error", err))
-			resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: r.Change.SequenceNumber})
+		isEntry, err := h.record(ctx, r)
+		switch {
+		case err != nil:
+			fail(r, err)
+		case isEntry:
+			entries = append(entries, r)
+		}
+	}
+	for _, r := range entries {
+		if err := h.entry(ctx, r); err != nil {
+			fail(r, err)
 		}
 	}
 	return resp, nil
 }
 
-// record handles one stream record.
-func (h *Handler) record(ctx context.Context, r events.DynamoDBEventRecord) error {
+// record handles one stream record of an incident; isEntry says it is a
+// timeline entry's insertion, for entry.
+func (h *Handler) record(ctx context.Context, r events.DynamoDBEventRecord) (isEntry bool, err error) {
 	if r.EventName != "INSERT" && r.EventName != "MODIFY" {
-		return nil // REMOVE: TTL expiry of dedup and delivery records
+		return false, nil // REMOVE: TTL expiry of dedup and delivery records
 	}
 	newImage, err := dynamo.FromStreamImage(r.Change.NewImage)
 	if err != nil {
-		return fmt.Errorf("new image: %w", err)
+		return false, fmt.Errorf("new image: %w", err)
 	}
-	if dynamo.ItemType(newImage) != dynamo.TypeIncident {
-		return nil // timeline entries, dedup keys, configs...
+	switch dynamo.ItemType(newImage) {
+	case dynamo.TypeIncident:
+	case dynamo.TypeEntry:
+		// Entries are written once; a MODIFY would be a repair, not news.
+		return r.EventName == "INSERT", nil
+	default:
+		return false, nil // dedup keys, deliveries, Slack pages, configs...
 	}
 	inc, err := dynamo.DecodeIncident(newImage)
 	if err != nil {
-		return err
+		return false, err
 	}
 	why := ""
 	switch r.EventName {
@@ -77,33 +246,33 @@ func (h *Handler) record(ctx context.Context, r events.DynamoDBEventRecord) erro
 	case "MODIFY":
 		oldImage, err := dynamo.FromStreamImage(r.Change.OldImage)
 		if err != nil {
-			return fmt.Errorf("old image: %w", err)
+			return false, fmt.Errorf("old image: %w", err)
 		}
 		if dynamo.ItemType(oldImage) != dynamo.TypeIncident {
-			return fmt.Errorf("modified incident %s has no old image (the stream must carry new and old images)", inc.ID)
+			return false, fmt.Errorf("modified incident %s has no old image (the stream must carry new and old images)", inc.ID)
 		}
 		old, err := dynamo.DecodeIncident(oldImage)
 		if err != nil {
-			return fmt.Errorf("old image: %w", err)
+			return false, fmt.Errorf("old image: %w", err)
 		}
 		why = escalates(old, inc)
 	}
-	log := h.log.With(slog.String("incident_id", inc.ID), slog.String("event_id", r.EventID))
+	log := h.cfg.Logger.With(slog.String("incident_id", inc.ID), slog.String("event_id", r.EventID))
 	if why == "" {
-		return nil
+		return false, nil
 	}
 	if inc.Status != incident.StatusTriggered {
 		// Someone has it already (declared acknowledged, or acknowledged
 		// before the stream caught up): nobody to page.
 		log.InfoContext(ctx, "escalation not started: incident is "+string(inc.Status), slog.String("change", why))
-		return nil
+		return false, nil
 	}
-	started, err := h.starter.Start(ctx, inc)
+	started, err := h.cfg.Starter.Start(ctx, inc)
 	if err != nil {
-		return err
+		return false, err
 	}
 	log.InfoContext(ctx, "incident change handled", slog.String("change", why), slog.Bool("escalation_started", started))
-	return nil
+	return false, nil
 }
 
 // escalates says why a change from old to cur starts an escalation, or "".
@@ -118,4 +287,142 @@ func escalates(old, cur incident.Incident) string {
 		return "severity raised"
 	}
 	return ""
+}
+
+// entry fans out one inserted timeline entry: the lifecycle event, the
+// war-room post, the page updates. Each goes on when another fails; the
+// record fails if any did (a retry skips what was recorded as sent).
+func (h *Handler) entry(ctx context.Context, r events.DynamoDBEventRecord) error {
+	image, err := dynamo.FromStreamImage(r.Change.NewImage)
+	if err != nil {
+		return fmt.Errorf("new image: %w", err)
+	}
+	id, e, err := dynamo.DecodeEntry(image)
+	if err != nil {
+		return err
+	}
+	publish := h.cfg.Publisher != nil && EventKinds[e.Kind]
+	post := h.cfg.Slack != nil && WarRoomKinds[e.Kind]
+	closePages := h.cfg.Slack != nil && h.cfg.SlackPages != nil && closesPages[e.Kind]
+	if h.cfg.Incidents == nil || !publish && !post && !closePages {
+		return nil
+	}
+	log := h.cfg.Logger.With(slog.String("incident_id", id), slog.String("entry_id", e.ID), slog.String("kind", string(e.Kind)))
+	if !incident.ValidID(id) || e.ID == "" {
+		log.WarnContext(ctx, "timeline entry dropped: no incident id or entry id")
+		return nil
+	}
+	inc, err := h.cfg.Incidents.Incident(ctx, id)
+	if errors.Is(err, incident.ErrNotFound) {
+		log.WarnContext(ctx, "timeline entry dropped: its incident does not exist")
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read incident %s: %w", id, err)
+	}
+	var errs []error
+	if publish {
+		errs = append(errs, h.once(ctx, log, "event#"+e.ID, id, func() error {
+			return h.cfg.Publisher.PublishEvent(ctx, NewEvent(inc, e))
+		}))
+	}
+	if post && inc.WarRoomChannel != "" {
+		errs = append(errs, h.once(ctx, log, "warroom#"+id+"#"+e.ID, id, func() error {
+			return h.slack(ctx, log, "war-room post", func(ctx context.Context) error {
+				_, err := h.cfg.Slack.PostMessage(ctx, inc.WarRoomChannel, slack.EntryMessage(inc, e))
+				return err
+			})
+		}))
+	}
+	if closePages {
+		errs = append(errs, h.closePages(ctx, log, inc, e))
+	}
+	return errors.Join(errs...)
+}
+
+// once sends unless the delivery key was recorded, and records it after the
+// send succeeded.
+func (h *Handler) once(ctx context.Context, log *slog.Logger, key, incidentID string, send func() error) error {
+	if h.cfg.Deliveries != nil {
+		_, err := h.cfg.Deliveries.Delivery(ctx, key)
+		if err == nil {
+			log.InfoContext(ctx, "already sent", slog.String("delivery", key))
+			return nil
+		}
+		if !errors.Is(err, incident.ErrNotFound) {
+			return fmt.Errorf("read delivery %s: %w", key, err)
+		}
+	}
+	if err := send(); err != nil {
+		return err
+	}
+	if h.cfg.Deliveries == nil {
+		return nil
+	}
+	err := h.cfg.Deliveries.RecordDelivery(ctx, key, incidentID, h.cfg.Now().Add(h.cfg.DeliveryTTL))
+	if err != nil && !errors.Is(err, incident.ErrDuplicate) {
+		// Sent: failing the record now would send it again. A retry for
+		// another reason may still do so.
+		log.WarnContext(ctx, "sent but not recorded", slog.String("delivery", key), slog.Any("error", err))
+	}
+	return nil
+}
+
+// closePages replaces every Slack page of the incident with a version
+// without buttons saying who answered it.
+func (h *Handler) closePages(ctx context.Context, log *slog.Logger, inc incident.Incident, e incident.Entry) error {
+	pages, err := h.cfg.SlackPages.SlackPages(ctx, inc.ID)
+	if err != nil {
+		return fmt.Errorf("read slack pages of %s: %w", inc.ID, err)
+	}
+	var errs []error
+	for _, p := range pages {
+		var users []string
+		if p.SlackUserID != "" {
+			users = []string{p.SlackUserID}
+		}
+		msg := slack.PageClosedMessage(inc, slack.Page{Level: p.Level, SlackUserIDs: users}, e)
+		errs = append(errs, h.slack(ctx, log.With(slog.String("responder", p.Responder), slog.String("channel", p.Channel)),
+			"page update", func(ctx context.Context) error {
+				return h.cfg.Slack.UpdateMessage(ctx, p.Channel, p.TS, msg)
+			}))
+	}
+	return errors.Join(errs...)
+}
+
+// errNoTime fails a record whose Slack call would outlast the invocation.
+var errNoTime = errors.New("too little time left in this invocation for a Slack call")
+
+// slack makes one Slack call within SlackTimeout. An error Slack will answer
+// again whatever the retry is logged and dropped; others are returned.
+func (h *Handler) slack(ctx context.Context, log *slog.Logger, what string, call func(ctx context.Context) error) error {
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < h.cfg.SlackTimeout+time.Second {
+		return fmt.Errorf("%s: %w", what, errNoTime)
+	}
+	cctx, cancel := context.WithTimeout(ctx, h.cfg.SlackTimeout)
+	defer cancel()
+	err := call(cctx)
+	if err == nil {
+		return nil
+	}
+	if Permanent(err) {
+		log.ErrorContext(ctx, what+" dropped: Slack refused it", slog.String("slack_error", slack.ErrorCode(err)), slog.Any("error", err))
+		return nil
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// transientCodes are Slack error codes worth a retry.
+var transientCodes = map[string]bool{
+	"ratelimited": true, "internal_error": true, "fatal_error": true, "service_unavailable": true,
+	"request_timeout": true, "team_added_to_org": true,
+}
+
+// Permanent reports whether err is a Slack answer that a retry would get
+// again: an error code (channel_not_found, is_archived, not_in_channel,
+// message_not_found, invalid_auth…) other than a rate limit or Slack's own
+// failure. Network errors, HTTP errors without a code and timeouts are not.
+func Permanent(err error) bool {
+	code := slack.ErrorCode(err)
+	return code != "" && !transientCodes[code]
 }

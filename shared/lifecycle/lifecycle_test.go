@@ -22,6 +22,7 @@ import (
 	"github.com/incidentd/incidentd/shared/escalation"
 	"github.com/incidentd/incidentd/shared/incident"
 	"github.com/incidentd/incidentd/shared/lifecycle"
+	"github.com/incidentd/incidentd/shared/slack"
 )
 
 func TestMain(m *testing.M) { os.Exit(dynamotest.Run(m)) }
@@ -49,10 +50,15 @@ func (x *executions) Start(_ context.Context, name string, _ []byte) error {
 type env struct {
 	db    *dynamodb.Client
 	table string
+	store *dynamo.Store
 	svc   *incident.Service
 	x     *executions
 	h     *lifecycle.Handler
 	seq   int
+	// slack is the handler's Slack (a recorder behind a switch of failures),
+	// events its IncidentEventsTopic.
+	slack  *flakySlack
+	events *published
 }
 
 func newEnv(t *testing.T) *env {
@@ -63,8 +69,13 @@ func newEnv(t *testing.T) *env {
 	x := &executions{}
 	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	st := escalation.NewStarter(escalation.StarterConfig{Configs: store, Executions: x, Logger: logger})
+	sl := &flakySlack{Recorder: slack.NewRecorder(logger), fail: map[string]error{}}
+	evs := &published{}
+	h := lifecycle.NewHandler(lifecycle.Config{
+		Starter: st, Incidents: store, Deliveries: store, SlackPages: store, Slack: sl, Publisher: evs, Logger: logger,
+	})
 	return &env{
-		db: db, table: table, x: x, h: lifecycle.NewHandler(st, logger),
+		db: db, table: table, store: store, x: x, h: h, slack: sl, events: evs,
 		svc: incident.NewService(store, incident.Rules{}, incident.WithClock(func() time.Time { return now })),
 	}
 }

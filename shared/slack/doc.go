@@ -49,7 +49,8 @@
 // failure may have taken effect. Pages never wait behind Slack: callers send
 // SNS pages first and give Slack calls a context with a deadline.
 //
-// PageMessage, SummaryMessage and EntryMessage build the Block Kit messages;
+// PageMessage, PageClosedMessage (a page once answered, without buttons),
+// SummaryMessage and EntryMessage build the Block Kit messages;
 // Topic and ChannelName (inc-<yyyymmdd>-<short id>-<service>) the war room's
 // topic and name. Text from incidents is escaped, so a title such as
 // "<!channel>" cannot notify a whole workspace.

@@ -128,6 +128,35 @@ func PageMessage(inc incident.Incident, p Page) Message {
 	return Message{Text: clipRunes(text, maxFallback), Blocks: blocks}
 }
 
+// PageClosedMessage replaces a page (PageMessage) once the entry e
+// (acknowledged, resolved) answered it: the same page without its buttons,
+// saying who answered and when, with the incident's facts as they are now.
+func PageClosedMessage(inc incident.Incident, p Page, e incident.Entry) Message {
+	mentions := mentionList(p.SlackUserIDs)
+	paging := fmt.Sprintf("Level %d page", p.Level)
+	if p.Level == 0 {
+		paging = "Fallback page"
+	}
+	if mentions != "" {
+		paging += " for " + mentions
+	}
+	closed := escape(entryTitle(e.Kind))
+	if e.Actor != "" {
+		closed += " by " + escape(e.Actor)
+	}
+	blocks := []Block{
+		{Type: "header", Text: plainText(fmt.Sprintf("%s %s", inc.Severity, inc.Service), maxHeader)},
+		{Type: "section", Text: mrkdwn(fmt.Sprintf("*%s*\n%s", escape(inc.Title), paging), maxSection)},
+		{Type: "section", Fields: facts(inc)},
+		{Type: "context", Context: []*Text{mrkdwn(fmt.Sprintf(":white_check_mark: *%s* · %s", closed, slackDate(e.At)), maxField)}},
+	}
+	if inc.WarRoomChannel != "" && slackID.MatchString(inc.WarRoomChannel) {
+		blocks = append(blocks, Block{Type: "context", Context: []*Text{mrkdwn("War room: <#"+inc.WarRoomChannel+">", maxField)}})
+	}
+	text := fmt.Sprintf("[%s] %s: %s (%s)", inc.Severity, inc.Service, escape(inc.Title), closed)
+	return Message{Text: clipRunes(text, maxFallback), Blocks: blocks}
+}
+
 // SummaryMessage is the incident summary posted in the war-room channel.
 func SummaryMessage(inc incident.Incident) Message {
 	blocks := []Block{

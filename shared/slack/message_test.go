@@ -278,3 +278,51 @@ func jsonString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b[1 : len(b)-1])
 }
+
+func TestPageClosedMessage(t *testing.T) {
+	tests := []struct {
+		name     string
+		status   incident.Status
+		entry    incident.Entry
+		level    int
+		wantText string
+		wantIn   []string
+	}{
+		{
+			name: "acknowledged", status: incident.StatusAcknowledged, level: 1,
+			entry:    incident.Entry{At: started.Add(time.Minute), Kind: incident.EntryAcknowledged, Actor: "alice"},
+			wantText: "[SEV2] checkout: Checkout p99 latency above 2s (Acknowledged by alice)",
+			wantIn: []string{"Level 1 page for <@U2CERLKJA>", ":white_check_mark: *Acknowledged by alice*",
+				"<!date^1795511802^{date_short_pretty} {time}|2026-11-24T09:16:42Z>", "*Status*\nacknowledged"},
+		},
+		{
+			name: "resolved from the fallback page", status: incident.StatusResolved, level: 0,
+			entry:    incident.Entry{At: started.Add(time.Hour), Kind: incident.EntryResolved, Actor: "<!channel>"},
+			wantText: "[SEV2] checkout: Checkout p99 latency above 2s (Resolved by &lt;!channel&gt;)",
+			wantIn:   []string{"Fallback page for <@U2CERLKJA>", "*Resolved by &lt;!channel&gt;*", "*Status*\nresolved"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			inc := testIncident(tt.status)
+			inc.WarRoomChannel = "C0123ABCDEF"
+			msg := PageClosedMessage(inc, Page{Level: tt.level, SlackUserIDs: []string{"U2CERLKJA"}}, tt.entry)
+			if msg.Text != tt.wantText {
+				t.Errorf("got text %q, want %q", msg.Text, tt.wantText)
+			}
+			// The buttons are gone: the page is answered.
+			if got := buttons(t, msg); len(got) != 0 {
+				t.Errorf("got buttons %v, want none", got)
+			}
+			all := string(mustJSON(t, msg))
+			for _, want := range append(tt.wantIn, "<#C0123ABCDEF>") {
+				if !strings.Contains(all, jsonString(want)) {
+					t.Errorf("got %s, want it to contain %q", all, want)
+				}
+			}
+			if strings.Contains(all, `"actions"`) {
+				t.Errorf("got %s, want no actions block", all)
+			}
+		})
+	}
+}

@@ -1,6 +1,8 @@
 // Package sns adapts Amazon SNS: Pager publishes escalation pages to the
 // PagingTopic, where each responder's e-mail and SMS subscriptions filter on
-// the responder message attribute.
+// the responder message attribute; Events publishes lifecycle events
+// (package lifecycle) to IncidentEventsTopic, with the message attributes
+// event_type, service, severity and incident_id.
 package sns
 
 import (

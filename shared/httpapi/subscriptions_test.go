@@ -1,0 +1,260 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/incidentd/incidentd/shared/auth"
+	"github.com/incidentd/incidentd/shared/dynamo"
+	"github.com/incidentd/incidentd/shared/httpapi"
+	"github.com/incidentd/incidentd/shared/incident"
+	"github.com/incidentd/incidentd/shared/oncall"
+	"github.com/incidentd/incidentd/shared/sns"
+)
+
+var (
+	_ httpapi.Subscriber        = (*sns.Subscriptions)(nil)
+	_ httpapi.SubscriptionStore = (*dynamo.Store)(nil)
+)
+
+// fakeSubscriber records what the API asks of the PagingTopic.
+type fakeSubscriber struct {
+	calls []string
+	// subscribeErr and unsubscribeErr fail those calls.
+	subscribeErr, unsubscribeErr error
+}
+
+func (f *fakeSubscriber) Subscribe(_ context.Context, responder string, want []oncall.Endpoint, have []oncall.Subscription) ([]oncall.Subscription, error) {
+	f.calls = append(f.calls, fmt.Sprintf("subscribe %s %v (have %d)", responder, want, len(have)))
+	if f.subscribeErr != nil {
+		return nil, f.subscribeErr
+	}
+	var out []oncall.Subscription
+	for _, e := range want {
+		out = append(out, oncall.Subscription{Protocol: e.Protocol, Endpoint: e.Address, ARN: "arn:aws:sns:eu-west-1:1:paging:" + e.Address})
+	}
+	return out, nil
+}
+
+func (f *fakeSubscriber) Unsubscribe(_ context.Context, responder string, subs []oncall.Subscription) error {
+	for _, s := range subs {
+		f.calls = append(f.calls, fmt.Sprintf("unsubscribe %s %s %s", responder, s.Protocol, s.Endpoint))
+	}
+	return f.unsubscribeErr
+}
+
+// newSubscribedEnv is newEnv with PagingTopic subscriptions on.
+func newSubscribedEnv(t *testing.T, sub httpapi.Subscriber) *env {
+	t.Helper()
+	e := newEnv(t, envOptions{})
+	e.api = httpapi.New(httpapi.Config{
+		Incidents: e.svc, Tokens: auth.NewAuthenticator(e.store), OnCall: e.store, Logger: e.logger, Subscriber: sub,
+	})
+	return e
+}
+
+func TestPutUserSubscribesEmailAndPhone(t *testing.T) {
+	f := &fakeSubscriber{}
+	e := newSubscribedEnv(t, f)
+	ctx := context.Background()
+	tests := []struct {
+		name      string
+		body      string
+		wantCalls []string
+		wantSubs  []string
+	}{
+		{
+			name:      "new user",
+			body:      `{"name":"Alice","email":"alice@example.com","phone":"+4915112345678"}`,
+			wantCalls: []string{"subscribe alice [{email alice@example.com} {sms +4915112345678}] (have 0)"},
+			wantSubs:  []string{"email alice@example.com", "sms +4915112345678"},
+		},
+		{
+			name:      "same user again",
+			body:      `{"name":"Alice","email":"alice@example.com","phone":"+4915112345678"}`,
+			wantCalls: []string{"subscribe alice [{email alice@example.com} {sms +4915112345678}] (have 2)"},
+			wantSubs:  []string{"email alice@example.com", "sms +4915112345678"},
+		},
+		{
+			name: "email changed",
+			body: `{"name":"Alice","email":"alice@new.example.com","phone":"+4915112345678"}`,
+			wantCalls: []string{
+				"subscribe alice [{email alice@new.example.com} {sms +4915112345678}] (have 2)",
+				"unsubscribe alice email alice@example.com",
+			},
+			wantSubs: []string{"email alice@new.example.com", "sms +4915112345678"},
+		},
+		{
+			name: "phone removed",
+			body: `{"name":"Alice","email":"alice@new.example.com"}`,
+			wantCalls: []string{
+				"subscribe alice [{email alice@new.example.com}] (have 2)",
+				"unsubscribe alice sms +4915112345678",
+			},
+			wantSubs: []string{"email alice@new.example.com"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f.calls = nil
+			res := e.do(t, req{method: "PUT", path: "/users/alice", token: "oncall-writer", body: tt.body})
+			if res.status != http.StatusOK {
+				t.Fatalf("got %d %s, want 200", res.status, res.body)
+			}
+			if !reflect.DeepEqual(f.calls, tt.wantCalls) {
+				t.Errorf("got calls %q, want %q", f.calls, tt.wantCalls)
+			}
+			_, subs, err := e.store.UserSubscriptions(ctx, "alice")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, s := range subs {
+				got = append(got, s.Protocol+" "+s.Endpoint)
+				if !strings.HasPrefix(s.ARN, "arn:") {
+					t.Errorf("got ARN %q stored, want the subscription's", s.ARN)
+				}
+			}
+			if !reflect.DeepEqual(got, tt.wantSubs) {
+				t.Errorf("got stored subscriptions %q, want %q", got, tt.wantSubs)
+			}
+			// GET answers the document as put: the subscriptions are the
+			// platform's bookkeeping, not part of the user.
+			get := e.do(t, req{method: "GET", path: "/users/alice", token: "oncall-reader"})
+			if get.status != http.StatusOK {
+				t.Fatalf("GET: got %d %s", get.status, get.body)
+			}
+			if _, ok := get.json["subscriptions"]; ok {
+				t.Errorf("GET: got %s, want no subscriptions in the user", get.body)
+			}
+			if strings.Contains(string(get.body), "arn:") {
+				t.Errorf("GET: got %s, want no ARN", get.body)
+			}
+		})
+	}
+}
+
+func TestPutUserSNSFailureLeavesUserUnchanged(t *testing.T) {
+	f := &fakeSubscriber{}
+	e := newSubscribedEnv(t, f)
+	ctx := context.Background()
+	res := e.do(t, req{method: "PUT", path: "/users/alice", token: "admin", body: `{"name":"Alice","email":"alice@example.com"}`})
+	if res.status != http.StatusOK {
+		t.Fatalf("got %d %s, want 200", res.status, res.body)
+	}
+	before, subsBefore, err := e.store.UserSubscriptions(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	f.subscribeErr = errors.New("operation error SNS: Subscribe, throttled")
+	f.calls = nil
+	body := `{"name":"Alice L.","email":"alice@new.example.com","phone":"+4915112345678"}`
+	// e.do reports any 5xx as a test error; this one is expected, so the
+	// request goes through a throwaway recorder of its own.
+	res = e.doExpectingServerError(t, req{method: "PUT", path: "/users/alice", token: "admin", body: body})
+	if res.status != http.StatusBadGateway || res.errorCode() != "subscription_failed" {
+		t.Errorf("got %d %s, want 502 subscription_failed", res.status, res.body)
+	}
+	if !strings.Contains(res.errorMessage(), "unchanged") {
+		t.Errorf("got message %q, want it to say the user is unchanged", res.errorMessage())
+	}
+	if strings.Contains(res.errorMessage(), "throttled") {
+		t.Errorf("got message %q, want SNS's error in the log only", res.errorMessage())
+	}
+	after, subsAfter, err := e.store.UserSubscriptions(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after != before || !reflect.DeepEqual(subsAfter, subsBefore) {
+		t.Errorf("got %+v %+v, want the user unchanged: %+v %+v", after, subsAfter, before, subsBefore)
+	}
+	if len(f.calls) != 1 || !strings.HasPrefix(f.calls[0], "subscribe") {
+		t.Errorf("got calls %q, want the one subscribe and no unsubscribe", f.calls)
+	}
+	if !strings.Contains(e.logs.String(), "throttled") {
+		t.Errorf("got logs %s, want SNS's error logged", e.logs)
+	}
+}
+
+func TestPutUserUnsubscribeFailureIsLogged(t *testing.T) {
+	f := &fakeSubscriber{}
+	e := newSubscribedEnv(t, f)
+	e.do(t, req{method: "PUT", path: "/users/alice", token: "admin", body: `{"name":"Alice","email":"alice@example.com"}`})
+	f.unsubscribeErr = errors.New("InvalidParameter: pending confirmation")
+	res := e.do(t, req{method: "PUT", path: "/users/alice", token: "admin", body: `{"name":"Alice","email":"alice@new.example.com"}`})
+	if res.status != http.StatusOK {
+		t.Fatalf("got %d %s, want 200: the user is stored by then", res.status, res.body)
+	}
+	if got, err := e.store.User(context.Background(), "alice"); err != nil || got.Email != "alice@new.example.com" {
+		t.Errorf("got %+v, %v, want the new e-mail stored", got, err)
+	}
+	if !strings.Contains(e.logs.String(), "pending confirmation") {
+		t.Errorf("got logs %s, want the failed unsubscribe logged", e.logs)
+	}
+}
+
+func TestPutUserSlackConflictSubscribesNothing(t *testing.T) {
+	f := &fakeSubscriber{}
+	e := newSubscribedEnv(t, f)
+	e.do(t, req{method: "PUT", path: "/users/alice", token: "admin", body: `{"name":"Alice","slack_user_id":"U024BE7LH"}`})
+	f.calls = nil
+	res := e.do(t, req{method: "PUT", path: "/users/bob", token: "admin", body: `{"name":"Bob","email":"bob@example.com","slack_user_id":"U024BE7LH"}`})
+	if res.status != http.StatusConflict {
+		t.Errorf("got %d %s, want 409", res.status, res.body)
+	}
+	if len(f.calls) != 0 {
+		t.Errorf("got calls %q, want none", f.calls)
+	}
+}
+
+func TestPutUserRejectsNonE164Phone(t *testing.T) {
+	f := &fakeSubscriber{}
+	e := newSubscribedEnv(t, f)
+	for _, phone := range []string{"015112345678", "+49 151 12345678", "+0151123456", "+1234567890123456", "+12345"} {
+		res := e.do(t, req{method: "PUT", path: "/users/bob", token: "admin", body: `{"name":"Bob","phone":"` + phone + `"}`})
+		if res.status != http.StatusBadRequest || !strings.Contains(res.errorMessage(), "E.164") {
+			t.Errorf("%s: got %d %s, want 400 naming E.164", phone, res.status, res.body)
+		}
+	}
+	if len(f.calls) != 0 {
+		t.Errorf("got calls %q, want none", f.calls)
+	}
+}
+
+// doExpectingServerError is do for a request whose 5xx answer is the point.
+func (e *env) doExpectingServerError(t *testing.T, rq req) response {
+	t.Helper()
+	hr := httptest.NewRequest(rq.method, rq.path, strings.NewReader(rq.body))
+	hr.Header.Set("Content-Type", "application/json")
+	hr.Header.Set("Authorization", "Bearer "+e.tokens[rq.token])
+	rec := httptest.NewRecorder()
+	e.api.ServeHTTP(rec, hr)
+	res := response{status: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}
+	if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Fatalf("got Content-Type %q, want JSON; body %s", ct, res.body)
+	}
+	if err := json.Unmarshal(res.body, &res.json); err != nil {
+		t.Fatalf("got a body that is not a JSON object: %v\n%s", err, res.body)
+	}
+	return res
+}
+
+func TestPutUserEndpointRefusedBySNSIs400(t *testing.T) {
+	f := &fakeSubscriber{subscribeErr: incident.Invalidf(`SNS does not accept the sms endpoint "+99912345678": Invalid parameter: Endpoint`)}
+	e := newSubscribedEnv(t, f)
+	res := e.do(t, req{method: "PUT", path: "/users/bob", token: "admin", body: `{"name":"Bob","phone":"+99912345678"}`})
+	if res.status != http.StatusBadRequest || !strings.Contains(res.errorMessage(), "+99912345678") {
+		t.Errorf("got %d %s, want 400 naming the number", res.status, res.body)
+	}
+	if _, err := e.store.User(context.Background(), "bob"); !errors.Is(err, incident.ErrNotFound) {
+		t.Errorf("got %v, want bob not stored", err)
+	}
+}

@@ -1,0 +1,68 @@
+package sns
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sns/types"
+
+	"github.com/incidentd/incidentd/shared/lifecycle"
+)
+
+var _ lifecycle.Publisher = (*Events)(nil)
+
+// Events publishes lifecycle events to IncidentEventsTopic. It implements
+// lifecycle.Publisher.
+type Events struct {
+	Client   Publisher
+	TopicARN string
+}
+
+// PublishEvent publishes ev as JSON with the message attributes event_type,
+// service, severity and incident_id (String; empty ones left out, as SNS
+// refuses them), for subscription filter policies.
+func (p *Events) PublishEvent(ctx context.Context, ev lifecycle.Event) error {
+	body, err := json.Marshal(ev)
+	if err != nil {
+		return fmt.Errorf("encode event %s: %w", ev.EventID, err)
+	}
+	if len(body) > maxMessage {
+		// Only a huge text can do this: the event stays valid JSON without it.
+		ev.Text = clip(ev.Text, max(0, len(ev.Text)-(len(body)-maxMessage)-64))
+		if body, err = json.Marshal(ev); err != nil {
+			return fmt.Errorf("encode event %s: %w", ev.EventID, err)
+		}
+	}
+	attrs := map[string]types.MessageAttributeValue{}
+	for k, v := range EventAttributes(ev) {
+		attrs[k] = types.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(v)}
+	}
+	_, err = p.Client.Publish(ctx, &awssns.PublishInput{
+		TopicArn:          aws.String(p.TopicARN),
+		Message:           aws.String(string(body)),
+		MessageAttributes: attrs,
+	})
+	if err != nil {
+		return fmt.Errorf("publish event %s %s: %w", ev.Type, ev.EventID, err)
+	}
+	return nil
+}
+
+// EventAttributes are an event's SNS message attributes, without empty ones.
+func EventAttributes(ev lifecycle.Event) map[string]string {
+	out := map[string]string{}
+	for k, v := range map[string]string{
+		"event_type":  ev.Type,
+		"service":     ev.Incident.Service,
+		"severity":    ev.Incident.Severity,
+		"incident_id": ev.Incident.ID,
+	} {
+		if v != "" {
+			out[k] = v
+		}
+	}
+	return out
+}
