@@ -2,9 +2,18 @@ package main
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
+	"github.com/aws/jsii-runtime-go"
+
 	"github.com/incidentd/incidentd/infra/api"
+	"github.com/incidentd/incidentd/infra/function"
+	"github.com/incidentd/incidentd/infra/gobuild"
 )
 
 func TestHttpAPI(t *testing.T) {
@@ -52,5 +61,39 @@ func TestAccessLogFormatIsJSON(t *testing.T) {
 	}
 	if _, ok := fields["authorization"]; ok {
 		t.Error("access log has an authorization field: it would log bearer tokens")
+	}
+}
+
+// TestApiRoleSubscriptionActionsPassNag runs cdk-nag on the api construct
+// alone, without tracing: the test stack traces, and the X-Ray suppression of
+// every function role (Resource::*) would hide a missing suppression of the
+// subscription actions on Resource "*".
+func TestApiRoleSubscriptionActionsPassNag(t *testing.T) {
+	root, err := gobuild.ModuleRoot(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &map[string]any{"aws:cdk:bundling-stacks": []string{}}})
+	stack := awscdk.NewStack(app, jsii.String("ApiOnly"), nil)
+	api.New(stack, "Api", api.Props{
+		Functions: function.Shared{ModuleRoot: root, Environment: map[string]*string{}, LogLevel: "info"},
+		// A bare topic: cdk-nag flags it (AwsSolutions-SNS3), which shows it ran.
+		PagingTopic: awssns.NewTopic(stack, jsii.String("PagingTopic"), &awssns.TopicProps{}),
+	})
+	Check(app)
+	found := 0
+	for _, find := range []func(*string, any) *[]*cxapi.SynthesisMessage{
+		assertions.Annotations_FromStack(stack).FindError,
+		assertions.Annotations_FromStack(stack).FindWarning,
+	} {
+		for _, m := range *find(jsii.String("*"), awsSolutions) {
+			if strings.Contains(*m.Id, "/Api/ApiFunction/Role") {
+				t.Errorf("cdk-nag at %s: %v", *m.Id, m.Entry.Data)
+			}
+			found++
+		}
+	}
+	if found == 0 {
+		t.Errorf("cdk-nag found nothing in the stack, not even AwsSolutions-SNS3 on its bare topic: did it run?")
 	}
 }

@@ -111,11 +111,14 @@ func TestFunctionRoles(t *testing.T) {
 		}}, nil, nil},
 		{"logs", logsFn, logsFn + "Failures", nil, nil, nil},
 		// Responders' subscriptions to the PagingTopic (no KMS: only publishing
-		// needs the key), and the signing secret of the Slack routes.
+		// needs the key): subscribing and listing on the topic alone; the
+		// actions on a subscription on "*", since SNS has no subscription
+		// resource type. And the signing secret of the Slack routes.
 		{"api", apiFn, "", []any{
-			map[string]any{"Action": []any{"sns:GetSubscriptionAttributes", "sns:ListSubscriptionsByTopic",
-				"sns:SetSubscriptionAttributes", "sns:Subscribe", "sns:Unsubscribe"}, "Effect": "Allow",
+			map[string]any{"Action": []any{"sns:ListSubscriptionsByTopic", "sns:Subscribe"}, "Effect": "Allow",
 				"Sid": "ManageResponderSubscriptions", "Resource": ref(logicalID(t, "AWS::SNS::Topic", pagingTopic))},
+			map[string]any{"Action": []any{"sns:GetSubscriptionAttributes", "sns:SetSubscriptionAttributes", "sns:Unsubscribe"},
+				"Effect": "Allow", "Sid": "ManageResponderSubscriptionAttributes", "Resource": "*"},
 			readSecret,
 		}, nil, nil},
 		{"escalate", escalateFn, "", []any{
@@ -207,20 +210,22 @@ func TestAsyncFunctions(t *testing.T) {
 
 // TestStreamEventSource checks the table's stream reaches the stream function
 // through two mappings, each with its own position and bounded retries: a
-// poisoned record is isolated (bisect), retried 3 times within an hour at
-// most, then described in the failure queue, and the shard moves on. One
-// mapping delivers incident items (escalations), the other inserted timeline
-// entries (the Slack and event fan-out), so Slack trouble never holds up an
-// escalation.
+// poisoned record is isolated (bisect), retried, then described in the
+// failure queue, and the shard moves on. One mapping delivers incident items
+// (escalations: 3 retries within an hour at most), the other inserted
+// timeline entries (the Slack and event fan-out: retried until 6 hours old,
+// to outlast a Slack outage), so Slack trouble never holds up an escalation.
 func TestStreamEventSource(t *testing.T) {
 	testStack(t)
 	tests := []struct {
-		name    string
-		batch   int
-		pattern string
+		name       string
+		batch      int
+		retries    int
+		maxAgeSecs int
+		pattern    string
 	}{
-		{"escalations", 25, `{"dynamodb":{"NewImage":{"type":{"S":["incident"]}}}}`},
-		{"fan-out", 10, `{"dynamodb":{"NewImage":{"type":{"S":["entry"]}}},"eventName":["INSERT"]}`},
+		{"escalations", 25, 3, 3600, `{"dynamodb":{"NewImage":{"type":{"S":["incident"]}}}}`},
+		{"fan-out", 10, -1, 6 * 3600, `{"dynamodb":{"NewImage":{"type":{"S":["entry"]}}},"eventName":["INSERT"]}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -230,8 +235,8 @@ func TestStreamEventSource(t *testing.T) {
 				"StartingPosition":           "LATEST",
 				"BatchSize":                  tt.batch,
 				"BisectBatchOnFunctionError": true,
-				"MaximumRetryAttempts":       3,
-				"MaximumRecordAgeInSeconds":  3600,
+				"MaximumRetryAttempts":       tt.retries,
+				"MaximumRecordAgeInSeconds":  tt.maxAgeSecs,
 				"FunctionResponseTypes":      []any{"ReportBatchItemFailures"},
 				"DestinationConfig": map[string]any{"OnFailure": map[string]any{
 					"Destination": arnOf(logicalID(t, "AWS::SQS::Queue", "EscalationStreamFailures")),

@@ -11,8 +11,9 @@
 // STATE_MACHINE_ARN (required), FALLBACK_USER (snapshotted as the
 // escalation's fallback; escalate's own applies when empty),
 // INCIDENT_EVENTS_TOPIC_ARN (empty: no lifecycle events), SLACK_SECRET_ARN
-// (the Slack secret, read once at cold start; locally SLACK_BOT_TOKEN
-// instead: without a bot token nothing goes to Slack).
+// (the Slack secret, read when the first war-room post or page update needs
+// it, not at cold start, and read again while it fails; locally
+// SLACK_BOT_TOKEN instead: without a bot token nothing goes to Slack).
 package main
 
 import (
@@ -44,13 +45,6 @@ func main() {
 	if arn == "" {
 		log.Fatal("STATE_MACHINE_ARN is not set")
 	}
-	// An unreadable Slack secret must not stop escalations: they start, Slack
-	// is off for this instance, and the error is in the logs.
-	token, _, err := env.Slack(context.Background())
-	if err != nil {
-		env.Logger.Error("Slack off: the Slack secret is unreadable", "error", err)
-		token = ""
-	}
 	store := dynamo.New(dynamodb.NewFromConfig(env.AWS), env.Table)
 	starter := escalation.NewStarter(escalation.StarterConfig{
 		Configs:    store,
@@ -58,11 +52,15 @@ func main() {
 		Logger:     env.Logger,
 		Fallback:   env.Fallback(),
 	})
+	// The Slack secret is read on first use: escalations never wait on it,
+	// and an unreadable secret fails (and so retries) the records that need
+	// Slack instead of turning Slack off for this instance's life.
+	lazy := lifecycle.NewLazySlack(func(ctx context.Context) (string, error) {
+		token, _, err := env.Slack(ctx)
+		return token, err
+	}, func(token string) lifecycle.Slack { return slack.NewClient(token, slack.Config{Logger: env.Logger}) })
 	cfg := lifecycle.Config{
-		Starter: starter, Incidents: store, Deliveries: store, SlackPages: store, Logger: env.Logger,
-	}
-	if token != "" {
-		cfg.Slack = slack.NewClient(token, slack.Config{Logger: env.Logger})
+		Starter: starter, Incidents: store, Deliveries: store, SlackPages: store, Slack: lazy, Logger: env.Logger,
 	}
 	if topic := strings.TrimSpace(os.Getenv("INCIDENT_EVENTS_TOPIC_ARN")); topic != "" {
 		cfg.Publisher = &sns.Events{Client: awssns.NewFromConfig(env.AWS), TopicARN: topic}

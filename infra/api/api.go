@@ -10,9 +10,12 @@
 // a second, partial copy of those rules and one more Lambda call per request.
 //
 // With Props.PagingTopic, PUT /users/{id} subscribes the user's e-mail and
-// phone to the PagingTopic (PAGING_TOPIC_ARN): the function may manage the
-// subscriptions of that topic and nothing else. It needs no KMS right: only
-// publishing to the encrypted topic does.
+// phone to the PagingTopic (PAGING_TOPIC_ARN). The function may subscribe to
+// that topic and list its subscriptions; unsubscribing and reading or changing
+// a subscription's attributes IAM cannot narrow to a topic (SNS has no
+// subscription resource type), so those are allowed on Resource "*", and
+// package shared/sns makes them on the PagingTopic's subscriptions alone. It
+// needs no KMS right: only publishing to the encrypted topic does.
 package api
 
 import (
@@ -58,17 +61,26 @@ type Props struct {
 	PagingTopic awssns.ITopic
 }
 
-// SubscriptionActions are what the api function may do on the PagingTopic:
-// keep responders' subscriptions (package shared/sns, Subscriptions). SNS
-// authorizes each on the topic's ARN, including those that name a
-// subscription (Unsubscribe, Get/SetSubscriptionAttributes), so no wildcard
-// is needed.
-var SubscriptionActions = []string{
+// TopicActions and SubscriptionActions are what the api function needs to
+// keep responders' subscriptions to the PagingTopic (package shared/sns,
+// Subscriptions).
+//
+// TopicActions have the resource type topic in the Service Authorization
+// Reference: they are allowed on the PagingTopic's ARN alone.
+var TopicActions = []string{
 	"sns:Subscribe",
+	"sns:ListSubscriptionsByTopic",
+}
+
+// SubscriptionActions name a subscription, and SNS has no subscription
+// resource type: the reference lists none for them, so a statement naming
+// the topic's ARN would not allow them. They are allowed on Resource "*",
+// which reaches every subscription of the account; shared/sns refuses, without
+// a call, any subscription ARN that is not the PagingTopic's.
+var SubscriptionActions = []string{
 	"sns:Unsubscribe",
 	"sns:GetSubscriptionAttributes",
 	"sns:SetSubscriptionAttributes",
-	"sns:ListSubscriptionsByTopic",
 }
 
 // API is the HTTP API and its function.
@@ -104,9 +116,22 @@ func New(scope constructs.Construct, id string, props Props) *API {
 	if props.PagingTopic != nil {
 		a.Function.Lambda.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("ManageResponderSubscriptions"),
-			Actions:   jsii.Strings(SubscriptionActions...),
+			Actions:   jsii.Strings(TopicActions...),
 			Resources: &[]*string{props.PagingTopic.TopicArn()},
 		}))
+		a.Function.Lambda.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("ManageResponderSubscriptionAttributes"),
+			Actions:   jsii.Strings(SubscriptionActions...),
+			Resources: jsii.Strings("*"),
+		}))
+		cdknag.NagSuppressions_AddResourceSuppressions(a.Function.Role, &[]*cdknag.NagPackSuppression{{
+			Id: jsii.String("AwsSolutions-IAM5"),
+			Reason: jsii.String("sns:Unsubscribe, sns:GetSubscriptionAttributes and sns:SetSubscriptionAttributes name a subscription, " +
+				"and SNS has no subscription resource type (the Service Authorization Reference lists none for them), so they need Resource \"*\"; " +
+				"the api function makes them only on subscriptions of the PagingTopic (shared/sns refuses any other ARN), " +
+				"and sns:Subscribe and sns:ListSubscriptionsByTopic are on the PagingTopic alone."),
+			AppliesTo: &[]interface{}{jsii.String("Resource::*")},
+		}}, jsii.Bool(true))
 	}
 
 	a.HttpApi = awsapigatewayv2.NewHttpApi(c, jsii.String("HttpApi"), &awsapigatewayv2.HttpApiProps{

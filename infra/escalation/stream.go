@@ -23,7 +23,9 @@ import (
 // The function has two event source mappings on the stream, one per job, each
 // with its own position in every shard and its own retries: a fan-out record
 // that Slack keeps failing is retried (holding up its shard for that mapping)
-// while escalations go on. Pages never wait behind Slack. A DynamoDB stream
+// while escalations go on. Pages never wait behind Slack. The escalation
+// mapping gives a record 3 retries within an hour; the fan-out retries until
+// its records are 6 hours old, to outlast a Slack outage. A DynamoDB stream
 // serves at most two readers per shard at once: these two are all this one
 // has room for.
 type Stream struct {
@@ -97,13 +99,26 @@ func (e *Escalation) AddStream(props StreamProps) *Stream {
 	// The fan-out: timeline entries inserted, in smaller batches (each record
 	// may wait on Slack). A second DynamoEventSource on the same table would
 	// collide with the first's construct id; the stream read is granted by it.
+	//
+	// It has a mapping of its own so that it can wait: it retries a failing
+	// record until the record is 6 hours old (RetryAttempts -1: no count),
+	// so that a Slack outage of minutes or hours delays war-room posts and
+	// page closes instead of losing them (3 retries are gone within a
+	// minute). While it waits, later entries of the shard (and their
+	// IncidentEventsTopic events) wait too; a record that can never succeed
+	// does not stall it: Slack's permanent answers (channel_not_found,
+	// invalid_auth…) are dropped by the handler (lifecycle.Permanent), not
+	// failed. A Slack secret that cannot be read does fail them (it is read
+	// on first use and again while it fails), until it is readable or the
+	// records are 6 hours old. After 6 hours a record goes to the failure
+	// queue.
 	s.Function.Lambda.AddEventSourceMapping(jsii.String("FanOut"), &awslambda.EventSourceMappingOptions{
 		EventSourceArn:          props.Table.TableStreamArn(),
 		StartingPosition:        awslambda.StartingPosition_LATEST,
 		BatchSize:               jsii.Number(10),
 		BisectBatchOnError:      jsii.Bool(true),
-		RetryAttempts:           jsii.Number(3),
-		MaxRecordAge:            awscdk.Duration_Hours(jsii.Number(1)),
+		RetryAttempts:           jsii.Number(-1),
+		MaxRecordAge:            awscdk.Duration_Hours(jsii.Number(6)),
 		ReportBatchItemFailures: jsii.Bool(true),
 		OnFailure:               awslambdaeventsources.NewSqsDlq(s.Failures),
 		Filters: &[]*map[string]interface{}{

@@ -21,8 +21,12 @@ import (
 )
 
 // Event source mapping settings of infra/escalation's stream consumer: two
-// mappings on the one stream, each with its own position and retries, so that
-// Slack trouble in the fan-out never holds up an escalation.
+// mappings on the one stream, each with its own position and retries (here a
+// poller each, in a goroutine of its own), so that Slack trouble in the
+// fan-out never holds up an escalation. Unlike AWS's fan-out mapping, which
+// retries a failing record until it is 6 hours old, both give a failing batch
+// streamRetries retries: locally Slack is the recorder, or a real workspace
+// whose outage need not be waited out.
 const (
 	streamBatchSize    = 25 // incident items: escalations
 	fanOutBatchSize    = 10 // timeline entries inserted: war room, events, pages
@@ -37,13 +41,31 @@ const (
 // streamHandler is functions/stream's handler (lifecycle.Handler.Handle).
 type streamHandler func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error)
 
-// streamPoller consumes the table's DynamoDB stream the way the two event
-// source mappings do: from LATEST when it starts, shard by shard in order,
-// each mapping's records (its filter) in its own batches, retrying from the
-// first record a batch reports failed.
+// streamPollers are the table's two event source mappings, one poller each.
+type streamPollers []*streamPoller
+
+// run polls with every poller, each in its own goroutine, until ctx ends.
+func (ps streamPollers) run(ctx context.Context) {
+	var wg sync.WaitGroup
+	for _, p := range ps {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p.run(ctx)
+		}()
+	}
+	wg.Wait()
+}
+
+// streamPoller consumes the table's DynamoDB stream the way one event source
+// mapping does: from LATEST when it starts, shard by shard in order, the
+// records its filter passes in batches, retrying from the first record a
+// batch reports failed. Its positions are its own: a batch it retries holds
+// up no other poller.
 type streamPoller struct {
 	client   *dynamodbstreams.Client
 	arn      string
+	m        mapping
 	handle   streamHandler
 	log      *slog.Logger
 	interval time.Duration
@@ -72,9 +94,10 @@ func streamsClient(endpoint string) *dynamodbstreams.Client {
 	})
 }
 
-// newStreamPoller finds table's stream and positions every open shard at
-// LATEST: changes from now on are delivered, none before.
-func newStreamPoller(ctx context.Context, db *dynamodb.Client, client *dynamodbstreams.Client, table string, h streamHandler, log *slog.Logger) (*streamPoller, error) {
+// newStreamPoller finds table's stream and makes a poller per mapping, each
+// with every open shard positioned at LATEST: changes from now on are
+// delivered, none before.
+func newStreamPoller(ctx context.Context, db *dynamodb.Client, client *dynamodbstreams.Client, table string, h streamHandler, log *slog.Logger) (streamPollers, error) {
 	out, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
 	if err != nil {
 		return nil, fmt.Errorf("describe table %s: %w", table, err)
@@ -82,26 +105,30 @@ func newStreamPoller(ctx context.Context, db *dynamodb.Client, client *dynamodbs
 	if out.Table == nil || out.Table.LatestStreamArn == nil {
 		return nil, fmt.Errorf("table %s has no stream", table)
 	}
-	p := &streamPoller{
-		client: client, arn: *out.Table.LatestStreamArn, handle: h, log: log,
-		interval: streamPollInterval, retryWait: 200 * time.Millisecond,
-		shards: map[string]*shardReader{}, closed: map[string]bool{},
-	}
-	shards, err := p.describe(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for _, s := range shards {
-		id := aws.ToString(s.ShardId)
-		if s.SequenceNumberRange != nil && s.SequenceNumberRange.EndingSequenceNumber != nil {
-			p.closed[id] = true
-			continue
+	var ps streamPollers
+	for _, m := range mappings {
+		p := &streamPoller{
+			client: client, arn: *out.Table.LatestStreamArn, m: m, handle: h, log: log.With(slog.String("mapping", m.name)),
+			interval: streamPollInterval, retryWait: 200 * time.Millisecond,
+			shards: map[string]*shardReader{}, closed: map[string]bool{},
 		}
-		if err := p.open(ctx, id, types.ShardIteratorTypeLatest, ""); err != nil {
+		shards, err := p.describe(ctx)
+		if err != nil {
 			return nil, err
 		}
+		for _, s := range shards {
+			id := aws.ToString(s.ShardId)
+			if s.SequenceNumberRange != nil && s.SequenceNumberRange.EndingSequenceNumber != nil {
+				p.closed[id] = true
+				continue
+			}
+			if err := p.open(ctx, id, types.ShardIteratorTypeLatest, ""); err != nil {
+				return nil, err
+			}
+		}
+		ps = append(ps, p)
 	}
-	return p, nil
+	return ps, nil
 }
 
 // describe lists the stream's shards.
@@ -204,21 +231,19 @@ func (p *streamPoller) poll(ctx context.Context, r *shardReader) (ended bool) {
 		}
 		all = append(all, toEventRecord(rec, p.arn))
 	}
-	for _, m := range mappings {
-		var batch []events.DynamoDBEventRecord
-		for _, e := range all {
-			if !m.filter(e) {
-				continue
-			}
-			batch = append(batch, e)
-			if len(batch) == m.batchSize {
-				p.deliver(ctx, batch)
-				batch = nil
-			}
+	var batch []events.DynamoDBEventRecord
+	for _, e := range all {
+		if !p.m.filter(e) {
+			continue
 		}
-		if len(batch) > 0 {
+		batch = append(batch, e)
+		if len(batch) == p.m.batchSize {
 			p.deliver(ctx, batch)
+			batch = nil
 		}
+	}
+	if len(batch) > 0 {
+		p.deliver(ctx, batch)
 	}
 	r.iterator = out.NextShardIterator
 	if r.iterator == nil {
@@ -304,14 +329,15 @@ func indexOf(batch []events.DynamoDBEventRecord, seq string) int {
 	return -1
 }
 
-// mapping is one event source mapping: its filter and batch size.
+// mapping is one event source mapping: its name, filter and batch size.
 type mapping struct {
+	name      string
 	filter    func(events.DynamoDBEventRecord) bool
 	batchSize int
 }
 
 // mappings are the stream's two event source mappings, in infra/escalation.
-var mappings = []mapping{{isIncident, streamBatchSize}, {isEntryInsert, fanOutBatchSize}}
+var mappings = []mapping{{"escalations", isIncident, streamBatchSize}, {"fan-out", isEntryInsert, fanOutBatchSize}}
 
 // isIncident is the escalation mapping's filter: {"dynamodb": {"NewImage": {"type": {"S": ["incident"]}}}}.
 func isIncident(r events.DynamoDBEventRecord) bool { return newImageType(r) == dynamo.TypeIncident }

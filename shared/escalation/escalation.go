@@ -3,7 +3,8 @@
 // otherwise page the on-call people of the current step and say how long to
 // wait) and OpenWarRoom (WarRoom.Open: the incident's Slack channel). It holds
 // no AWS types: pages go out through Pager (an SNS adapter in shared/sns), the
-// on-call data comes through Directory, Slack through slack.Messenger.
+// on-call data comes through Directory, Slack through Slack (pages) and
+// slack.Messenger (war rooms).
 //
 // The state machine carries the escalation state (oncall.Escalation, with the
 // policy snapshotted when the incident opened) from one PageLevel to the next:
@@ -87,6 +88,21 @@ type SlackPage struct {
 	At    time.Time
 }
 
+// Slack is what PageLevel needs of Slack (slack.Client, slack.Recorder): a
+// page posted to a responder's user id lands in the DM with the bot, and
+// PostMessageIn says which (the DM's id, not the user id: chat.update refuses
+// that), so that the page can be recorded and updated later. It is called
+// explicitly, not found by a type check: a wrapper must implement it.
+type Slack interface {
+	PostMessageIn(ctx context.Context, channel string, msg slack.Message) (slack.Posted, error)
+	UpdateMessage(ctx context.Context, channel, ts string, msg slack.Message) error
+}
+
+var (
+	_ Slack = (*slack.Client)(nil)
+	_ Slack = (*slack.Recorder)(nil)
+)
+
 // SlackPages keeps the Slack pages of incidents (dynamo.Store).
 type SlackPages interface {
 	RecordSlackPage(ctx context.Context, p SlackPage) error
@@ -144,7 +160,7 @@ type Config struct {
 	Directory Directory
 	Pager     Pager
 	// Slack posts the Slack page to each responder; nil: no Slack pages.
-	Slack slack.Messenger
+	Slack Slack
 	// SlackTimeout bounds each Slack call (0: DefaultSlackTimeout).
 	SlackTimeout time.Duration
 	// SlackPages records each Slack page posted (nil: not recorded, and
@@ -307,14 +323,15 @@ func (e *Escalator) pageAll(ctx context.Context, log *slog.Logger, inc incident.
 	return out, errors.Join(errs...)
 }
 
-// slackPage posts the page to the responder's Slack user, within SlackTimeout.
+// slackPage posts the page to the responder's Slack user, within SlackTimeout,
+// records it, and closes it at once if the incident was answered meanwhile.
 func (e *Escalator) slackPage(ctx context.Context, inc incident.Incident, lvl int, responder string) error {
 	if e.cfg.Slack == nil {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, e.cfg.SlackTimeout)
+	pctx, cancel := context.WithTimeout(ctx, e.cfg.SlackTimeout)
 	defer cancel()
-	u, err := e.cfg.Directory.User(ctx, responder)
+	u, err := e.cfg.Directory.User(pctx, responder)
 	if errors.Is(err, incident.ErrNotFound) {
 		return fmt.Errorf("responder %s is not in the directory", responder)
 	}
@@ -324,22 +341,63 @@ func (e *Escalator) slackPage(ctx context.Context, inc incident.Incident, lvl in
 	if u.SlackUserID == "" {
 		return nil // pages by SNS only
 	}
-	posted, err := slack.Post(ctx, e.cfg.Slack, u.SlackUserID, slack.PageMessage(inc, slack.Page{Level: lvl, SlackUserIDs: []string{u.SlackUserID}}))
-	if err != nil || e.cfg.SlackPages == nil {
+	page := slack.Page{Level: lvl, SlackUserIDs: []string{u.SlackUserID}}
+	posted, err := e.cfg.Slack.PostMessageIn(pctx, u.SlackUserID, slack.PageMessage(inc, page))
+	if err != nil {
 		return err
 	}
-	// The page is out: failing to record it only leaves its buttons on after
-	// the acknowledgement (clicking them then is harmless), so it is logged,
-	// not returned.
-	err = e.cfg.SlackPages.RecordSlackPage(ctx, SlackPage{
-		IncidentID: inc.ID, Channel: posted.Channel, TS: posted.TS, Responder: responder,
-		SlackUserID: u.SlackUserID, Level: lvl, At: e.cfg.Now(),
-	})
-	if err != nil {
-		e.cfg.Logger.WarnContext(ctx, "slack page not recorded", slog.String("incident_id", inc.ID),
-			slog.String("responder", responder), slog.Any("error", err))
+	log := e.cfg.Logger.With(slog.String("incident_id", inc.ID), slog.String("responder", responder))
+	// The page is out: failing to record or close it only leaves its buttons
+	// on after the acknowledgement (clicking them then is harmless), so it is
+	// logged, not returned.
+	if e.cfg.SlackPages != nil {
+		err = e.cfg.SlackPages.RecordSlackPage(pctx, SlackPage{
+			IncidentID: inc.ID, Channel: posted.Channel, TS: posted.TS, Responder: responder,
+			SlackUserID: u.SlackUserID, Level: lvl, At: e.cfg.Now(),
+		})
+		if err != nil {
+			log.WarnContext(ctx, "slack page not recorded", slog.Any("error", err))
+		}
+	}
+	// Its own time bound: a slow post must not leave the page open.
+	cctx, cancel := context.WithTimeout(ctx, e.cfg.SlackTimeout)
+	defer cancel()
+	if err := e.closeIfAnswered(cctx, inc.ID, page, posted); err != nil {
+		log.WarnContext(ctx, "answered incident's slack page left open", slog.Any("error", err))
 	}
 	return nil
+}
+
+// closeIfAnswered closes the page just posted if the incident is no longer
+// triggered. The stream function closes the recorded pages when an
+// acknowledged or resolved entry arrives; a page recorded after it read them
+// (an acknowledgement between the step's status check and the record) would
+// keep its buttons. Reading the status after the record closes that gap: an
+// answer before the read is seen here, one after it finds the page recorded.
+// The incident has no actor of its answer: the page says "Acknowledged" or
+// "Resolved" without one (the stream's update, if it comes later, adds it).
+func (e *Escalator) closeIfAnswered(ctx context.Context, id string, page slack.Page, posted slack.Posted) error {
+	cur, err := e.cfg.Incidents.Incident(ctx, id)
+	if err != nil {
+		return fmt.Errorf("read incident: %w", err)
+	}
+	var answer incident.Entry
+	switch {
+	case cur.Status == incident.StatusResolved:
+		answer = incident.Entry{Kind: incident.EntryResolved, At: timeOr(cur.ResolvedAt, cur.UpdatedAt)}
+	case cur.Status != incident.StatusTriggered:
+		answer = incident.Entry{Kind: incident.EntryAcknowledged, At: timeOr(cur.AcknowledgedAt, cur.UpdatedAt)}
+	default:
+		return nil
+	}
+	return e.cfg.Slack.UpdateMessage(ctx, posted.Channel, posted.TS, slack.PageClosedMessage(cur, page, answer))
+}
+
+func timeOr(t *time.Time, or time.Time) time.Time {
+	if t != nil {
+		return *t
+	}
+	return or
 }
 
 // snsPage is the SNS page of one responder: a subject for e-mail and a

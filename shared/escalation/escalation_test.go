@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -61,37 +62,43 @@ func (p *pager) Page(_ context.Context, pg escalation.Page) error {
 	return nil
 }
 
-// messenger is the Slack Recorder, with its posts in the journal.
+// messenger is the escalator's Slack: the Recorder, with its posts and
+// updates in the journal.
 type messenger struct {
-	*slack.Recorder
-	j *journal
+	rec *slack.Recorder
+	j   *journal
 }
 
-func (m messenger) PostMessage(ctx context.Context, channel string, msg slack.Message) (string, error) {
-	ts, err := m.Recorder.PostMessage(ctx, channel, msg)
-	if err == nil {
-		m.j.add("slack:" + channel)
-	}
-	return ts, err
-}
+var _ escalation.Slack = messenger{}
 
-// PostMessageIn journals the posts slack.Post makes (the embedded
-// Recorder's would bypass the journal).
 func (m messenger) PostMessageIn(ctx context.Context, channel string, msg slack.Message) (slack.Posted, error) {
-	p, err := m.Recorder.PostMessageIn(ctx, channel, msg)
+	p, err := m.rec.PostMessageIn(ctx, channel, msg)
 	if err == nil {
 		m.j.add("slack:" + channel)
 	}
 	return p, err
 }
 
-// slackPages records the Slack pages the escalator reports.
+func (m messenger) UpdateMessage(ctx context.Context, channel, ts string, msg slack.Message) error {
+	err := m.rec.UpdateMessage(ctx, channel, ts, msg)
+	if err == nil {
+		m.j.add("slack update:" + channel)
+	}
+	return err
+}
+
+// slackPages records the Slack pages the escalator reports; onRecord, if
+// set, runs before each is recorded.
 type slackPages struct {
-	mu    sync.Mutex
-	pages []escalation.SlackPage
+	mu       sync.Mutex
+	pages    []escalation.SlackPage
+	onRecord func(p escalation.SlackPage)
 }
 
 func (s *slackPages) RecordSlackPage(_ context.Context, p escalation.SlackPage) error {
+	if s.onRecord != nil {
+		s.onRecord(p)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.pages = append(s.pages, p)
@@ -257,6 +264,36 @@ func TestSlackPagesAreRecorded(t *testing.T) {
 	// Slack answers a post to a user id with the DM's id: chat.update needs it.
 	if want := []string{"alice U0ALICE D0ALICE level 1", "bob U0BOB D0BOB level 2"}; !slices.Equal(got, want) {
 		t.Errorf("got recorded pages %q, want %q", got, want)
+	}
+}
+
+// An incident acknowledged while its page was being posted: the stream
+// function closed the pages recorded then, not this one, so the escalator
+// closes it at once.
+func TestPageAnsweredWhilePostedIsClosed(t *testing.T) {
+	e := newEnv(t)
+	inc := e.declare(t)
+	e.pages.onRecord = func(escalation.SlackPage) {
+		if _, err := e.svc.Acknowledge(context.Background(), inc.ID, "alice"); err != nil {
+			t.Error(err)
+		}
+	}
+	page(t, e, escalation.Input{IncidentID: inc.ID, State: oncall.Start(policy("primary", "secondary"), nil)})
+	if got, want := e.j.all(), []string{"sns:alice", "slack:U0ALICE", "slack update:D0ALICE"}; !slices.Equal(got, want) {
+		t.Fatalf("sent: got %v, want %v", got, want)
+	}
+	calls := e.slack.Messages()
+	last := calls[len(calls)-1]
+	if len(e.pages.pages) != 1 || last.TS != e.pages.pages[0].TS {
+		t.Fatalf("got update of %s/%s, want the recorded page %+v", last.Channel, last.TS, e.pages.pages)
+	}
+	if !strings.Contains(last.Message.Text, "(Acknowledged)") {
+		t.Errorf("got %q, want the page closed as acknowledged", last.Message.Text)
+	}
+	for _, b := range last.Message.Blocks {
+		if len(b.Buttons) > 0 {
+			t.Errorf("got buttons %+v, want none", b.Buttons)
+		}
 	}
 }
 

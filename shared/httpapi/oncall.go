@@ -36,8 +36,9 @@ type Subscriber interface {
 	// Subscribe makes sure every endpoint of want is subscribed for the
 	// responder and returns the subscriptions in want's order; have are the
 	// responder's subscriptions as stored. On error nothing changed; an
-	// endpoint SNS refuses is an incident.ErrInvalid (400), any other error
-	// a 502.
+	// endpoint SNS refuses is an incident.ErrInvalid (400), one subscribed to
+	// the topic already by something else, or by a subscription that waits
+	// for confirmation, an incident.ErrConflict (409), any other error a 502.
 	Subscribe(ctx context.Context, responder string, want []oncall.Endpoint, have []oncall.Subscription) ([]oncall.Subscription, error)
 	// Unsubscribe takes the responder off each subscription; it goes on past
 	// a failure and returns them all.
@@ -281,7 +282,8 @@ func (a *API) putUser(w http.ResponseWriter, r *http.Request, _ principal) error
 
 // putSubscribedUser stores a user whose e-mail and phone are subscribed to the
 // PagingTopic. The order keeps every subscription known: new endpoints are
-// subscribed first (an SNS failure is a 502 and the user stays as it was),
+// subscribed first (an SNS failure is a 502, an endpoint subscribed already by
+// something else a 409, and the user stays as it was),
 // then the user is stored with the subscriptions' ARNs, then the ones the user
 // no longer has are unsubscribed. A failure of that last step is logged, not
 // answered: the user is stored, and SNS may refuse to delete an e-mail
@@ -300,8 +302,10 @@ func (a *API) putSubscribedUser(ctx context.Context, u oncall.User) error {
 		}
 	}
 	subs, err := a.subscriber.Subscribe(ctx, u.ID, u.Endpoints(), have)
-	if errors.Is(err, incident.ErrInvalid) {
-		return err // SNS refused the address or number itself: 400
+	if errors.Is(err, incident.ErrInvalid) || errors.Is(err, incident.ErrConflict) {
+		// SNS refused the address or number itself (400), or it is subscribed
+		// already in a way a retry does not change (409).
+		return err
 	}
 	if err != nil {
 		a.log.WarnContext(ctx, "PagingTopic subscription failed", "request_id", RequestID(ctx), "user", u.ID, "error", err.Error())

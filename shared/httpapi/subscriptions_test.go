@@ -258,3 +258,29 @@ func TestPutUserEndpointRefusedBySNSIs400(t *testing.T) {
 		t.Errorf("got %v, want bob not stored", err)
 	}
 }
+
+func TestPutUserEndpointSubscribedAlreadyIs409(t *testing.T) {
+	tests := []struct {
+		name string
+		give error
+	}{
+		{"by something else", incident.Conflictf(`the email endpoint "ops@example.com" is already subscribed to the PagingTopic by something else (no filter policy: it receives every page)`)},
+		{"pending confirmation", incident.Conflictf(`the email endpoint "ops@example.com" is already subscribed to the PagingTopic, for another responder or by something else, and that subscription waits for its recipient's confirmation: retrying does not help until the recipient confirms it`)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &fakeSubscriber{subscribeErr: tt.give}
+			e := newSubscribedEnv(t, f)
+			res := e.do(t, req{method: "PUT", path: "/users/bob", token: "admin", body: `{"name":"Bob","email":"ops@example.com"}`})
+			if res.status != http.StatusConflict || res.errorCode() != "conflict" || res.errorMessage() != tt.give.Error() {
+				t.Errorf("got %d %s, want 409 conflict with the message %q", res.status, res.body, tt.give.Error())
+			}
+			if _, err := e.store.User(context.Background(), "bob"); !errors.Is(err, incident.ErrNotFound) {
+				t.Errorf("got %v, want bob not stored", err)
+			}
+			if len(f.calls) != 1 {
+				t.Errorf("got calls %q, want the one subscribe", f.calls)
+			}
+		})
+	}
+}

@@ -277,7 +277,8 @@ func TestEntryKindsPostedAndPublished(t *testing.T) {
 }
 
 // A channel Slack will never post to (archived, deleted, the bot removed)
-// drops the post: the record does not fail and block the shard.
+// drops the post: the record does not fail and block the shard, and the
+// dropped post is recorded as done, so a redelivery does not try it again.
 func TestSlackPermanentErrorIsDropped(t *testing.T) {
 	e := newEnv(t)
 	inc := e.withWarRoom(t, "C0ARCHIVED")
@@ -285,8 +286,14 @@ func TestSlackPermanentErrorIsDropped(t *testing.T) {
 	if _, err := e.svc.Acknowledge(context.Background(), inc.ID, "carol"); err != nil {
 		t.Fatal(err)
 	}
-	if failed := e.handle(t, e.entry(t, inc.ID, incident.EntryAcknowledged)); len(failed) != 0 {
-		t.Errorf("got failures %v, want the post dropped", failed)
+	ack := e.entry(t, inc.ID, incident.EntryAcknowledged)
+	for range 2 { // delivered twice
+		if failed := e.handle(t, ack); len(failed) != 0 {
+			t.Errorf("got failures %v, want the post dropped", failed)
+		}
+	}
+	if e.slack.attempts != 1 {
+		t.Errorf("got %d Slack calls, want 1 (the redelivery finds the post recorded)", e.slack.attempts)
 	}
 	if got, want := e.events.types(), []string{"incident.acknowledged"}; !slices.Equal(got, want) {
 		t.Errorf("got events %v, want %v (Slack does not hold the event)", got, want)
@@ -353,6 +360,9 @@ func TestPermanent(t *testing.T) {
 		{&slack.APIError{Code: "channel_not_found"}, true},
 		{&slack.APIError{Code: "not_in_channel"}, true},
 		{&slack.APIError{Code: "message_not_found"}, true},
+		// A revoked token stays permanent: retrying would hold up the fan-out
+		// (IncidentEventsTopic) for every other incident.
+		{&slack.APIError{Code: "invalid_auth"}, true},
 		{&slack.APIError{Code: "ratelimited"}, false},
 		{&slack.APIError{Code: "internal_error"}, false},
 		{&slack.APIError{Status: 502}, false},
@@ -363,5 +373,42 @@ func TestPermanent(t *testing.T) {
 		if got := lifecycle.Permanent(tt.err); got != tt.want {
 			t.Errorf("Permanent(%v): got %v, want %v", tt.err, got, tt.want)
 		}
+	}
+}
+
+// deadlines records the deadline of each publish's context.
+type deadlines struct {
+	mu   sync.Mutex
+	left []time.Duration
+	none int
+}
+
+func (d *deadlines) PublishEvent(ctx context.Context, _ lifecycle.Event) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		d.none++
+		return nil
+	}
+	d.left = append(d.left, time.Until(deadline))
+	return nil
+}
+
+// Each publish has its own time bound: SNS retrying inside the SDK must not
+// time out the whole batch.
+func TestPublishIsTimeBounded(t *testing.T) {
+	e := newEnv(t)
+	inc := e.declare(t, incident.SEV2)
+	if _, err := e.svc.Acknowledge(context.Background(), inc.ID, "carol"); err != nil {
+		t.Fatal(err)
+	}
+	d := &deadlines{}
+	h := lifecycle.NewHandler(lifecycle.Config{Starter: e.starter, Incidents: e.store, Deliveries: e.store, Publisher: d})
+	if failed := handleWith(t, h, e.entry(t, inc.ID, incident.EntryAcknowledged)); len(failed) != 0 {
+		t.Fatalf("got failures %v, want none", failed)
+	}
+	if len(d.left) != 1 || d.none != 0 || d.left[0] > lifecycle.DefaultPublishTimeout || d.left[0] <= 0 {
+		t.Errorf("got %d publishes without a deadline, time left %v; want one within %v", d.none, d.left, lifecycle.DefaultPublishTimeout)
 	}
 }

@@ -28,17 +28,22 @@
 // war room posts its own summary) and war_room_failed (there is no channel).
 // Slack answers that will not change on a retry (channel_not_found,
 // is_archived, not_in_channel, invalid_auth…: any Slack error code but
-// ratelimited and Slack's own internal failures) are logged and the post
-// dropped; others (network, HTTP 5xx, rate limits, the 5 s timeout) fail the
-// record, to be retried. A Slack call is not started when the invocation has
-// less than the Slack timeout left: the record fails and is retried instead of
-// the function timing out with the whole batch.
+// ratelimited and Slack's own internal failures; see Permanent) are logged and
+// the post dropped; others (network, HTTP 5xx, rate limits, the 5 s timeout)
+// fail the record, to be retried. A Slack call is not started when the
+// invocation has less than the Slack timeout left: the record fails and is
+// retried instead of the function timing out with the whole batch.
+//
+// The bot token may come late (LazySlack): while it cannot be read, every
+// Slack call fails its record, to be retried; a Slack answering ErrSlackOff
+// (no bot token: Slack not configured) is skipped, and nothing is recorded as
+// sent.
 //
 // # Lifecycle events
 //
 // Entries of the kinds in EventKinds (opened, acknowledged, identified,
 // resolved, reopened, severity_changed, recovered) are published to
-// IncidentEventsTopic as JSON:
+// IncidentEventsTopic as JSON (each publish bounded to 5 s, as a Slack call):
 //
 //	{"event_id": "<entry id>", "type": "incident.acknowledged",
 //	 "at": "2026-11-24T09:20:00Z", "actor": "alice", "text": "...",
@@ -64,7 +69,10 @@
 // channel and ts, escalation.SlackPage). An acknowledged or resolved entry
 // replaces each of them with slack.PageClosedMessage: no buttons, "Acknowledged
 // by <actor>". An update that fails for good (message_not_found…) is logged;
-// others fail the record, and the retry updates every page again.
+// others fail the record, and the retry updates every page again. A page
+// escalate records after this read its pages (the acknowledgement came while
+// it was posting) is closed by escalate itself: it reads the status again
+// once the page is recorded.
 package lifecycle
 
 import (
@@ -123,6 +131,10 @@ type Publisher interface {
 // DefaultSlackTimeout bounds each Slack call.
 const DefaultSlackTimeout = 5 * time.Second
 
+// DefaultPublishTimeout bounds each publish to IncidentEventsTopic, the SDK's
+// retries included: a slow SNS must not time out the whole batch.
+const DefaultPublishTimeout = 5 * time.Second
+
 // DefaultDeliveryTTL is how long a sent post or event is remembered: far
 // longer than a record stays in the stream (24 hours) or is retried.
 const DefaultDeliveryTTL = 7 * 24 * time.Hour
@@ -137,12 +149,16 @@ type Config struct {
 	Deliveries Deliveries
 	// SlackPages lists the pages to update; nil: pages are not updated.
 	SlackPages SlackPages
-	// Slack posts to war rooms and updates pages; nil: no Slack.
+	// Slack posts to war rooms and updates pages; nil: no Slack. A Slack
+	// whose calls fail with ErrSlackOff is skipped as if nil (LazySlack
+	// without a bot token).
 	Slack Slack
 	// Publisher publishes lifecycle events; nil: no events.
 	Publisher Publisher
 	// SlackTimeout bounds each Slack call (0: DefaultSlackTimeout).
 	SlackTimeout time.Duration
+	// PublishTimeout bounds each publish (0: DefaultPublishTimeout).
+	PublishTimeout time.Duration
 	// DeliveryTTL is how long delivery records are kept (0: DefaultDeliveryTTL).
 	DeliveryTTL time.Duration
 	Logger      *slog.Logger
@@ -163,6 +179,9 @@ func NewHandler(cfg Config) *Handler {
 	}
 	if cfg.SlackTimeout <= 0 {
 		cfg.SlackTimeout = DefaultSlackTimeout
+	}
+	if cfg.PublishTimeout <= 0 {
+		cfg.PublishTimeout = DefaultPublishTimeout
 	}
 	if cfg.DeliveryTTL <= 0 {
 		cfg.DeliveryTTL = DefaultDeliveryTTL
@@ -323,7 +342,9 @@ func (h *Handler) entry(ctx context.Context, r events.DynamoDBEventRecord) error
 	var errs []error
 	if publish {
 		errs = append(errs, h.once(ctx, log, "event#"+e.ID, id, func() error {
-			return h.cfg.Publisher.PublishEvent(ctx, NewEvent(inc, e))
+			return h.bounded(ctx, "publish event", h.cfg.PublishTimeout, func(ctx context.Context) error {
+				return h.cfg.Publisher.PublishEvent(ctx, NewEvent(inc, e))
+			})
 		}))
 	}
 	if post && inc.WarRoomChannel != "" {
@@ -341,7 +362,8 @@ func (h *Handler) entry(ctx context.Context, r events.DynamoDBEventRecord) error
 }
 
 // once sends unless the delivery key was recorded, and records it after the
-// send succeeded.
+// send succeeded. A send that finds Slack off (ErrSlackOff) is not recorded:
+// nothing went out.
 func (h *Handler) once(ctx context.Context, log *slog.Logger, key, incidentID string, send func() error) error {
 	if h.cfg.Deliveries != nil {
 		_, err := h.cfg.Deliveries.Delivery(ctx, key)
@@ -353,7 +375,10 @@ func (h *Handler) once(ctx context.Context, log *slog.Logger, key, incidentID st
 			return fmt.Errorf("read delivery %s: %w", key, err)
 		}
 	}
-	if err := send(); err != nil {
+	if err := send(); errors.Is(err, ErrSlackOff) {
+		log.DebugContext(ctx, "not sent: Slack is off", slog.String("delivery", key))
+		return nil
+	} else if err != nil {
 		return err
 	}
 	if h.cfg.Deliveries == nil {
@@ -382,34 +407,46 @@ func (h *Handler) closePages(ctx context.Context, log *slog.Logger, inc incident
 			users = []string{p.SlackUserID}
 		}
 		msg := slack.PageClosedMessage(inc, slack.Page{Level: p.Level, SlackUserIDs: users}, e)
-		errs = append(errs, h.slack(ctx, log.With(slog.String("responder", p.Responder), slog.String("channel", p.Channel)),
+		err := h.slack(ctx, log.With(slog.String("responder", p.Responder), slog.String("channel", p.Channel)),
 			"page update", func(ctx context.Context) error {
 				return h.cfg.Slack.UpdateMessage(ctx, p.Channel, p.TS, msg)
-			}))
+			})
+		if errors.Is(err, ErrSlackOff) {
+			return nil
+		}
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }
 
-// errNoTime fails a record whose Slack call would outlast the invocation.
-var errNoTime = errors.New("too little time left in this invocation for a Slack call")
+// errNoTime fails a record whose Slack call or publish would outlast the
+// invocation.
+var errNoTime = errors.New("too little time left in this invocation")
 
-// slack makes one Slack call within SlackTimeout. An error Slack will answer
-// again whatever the retry is logged and dropped; others are returned.
-func (h *Handler) slack(ctx context.Context, log *slog.Logger, what string, call func(ctx context.Context) error) error {
-	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < h.cfg.SlackTimeout+time.Second {
+// bounded makes one call within timeout, and does not start it when the
+// invocation has less than that left.
+func (h *Handler) bounded(ctx context.Context, what string, timeout time.Duration, call func(ctx context.Context) error) error {
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < timeout+time.Second {
 		return fmt.Errorf("%s: %w", what, errNoTime)
 	}
-	cctx, cancel := context.WithTimeout(ctx, h.cfg.SlackTimeout)
+	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	err := call(cctx)
-	if err == nil {
-		return nil
+	if err := call(cctx); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
 	}
-	if Permanent(err) {
+	return nil
+}
+
+// slack makes one Slack call within SlackTimeout. An error Slack will answer
+// again whatever the retry is logged and dropped; others (ErrSlackOff among
+// them) are returned.
+func (h *Handler) slack(ctx context.Context, log *slog.Logger, what string, call func(ctx context.Context) error) error {
+	err := h.bounded(ctx, what, h.cfg.SlackTimeout, call)
+	if err != nil && Permanent(err) {
 		log.ErrorContext(ctx, what+" dropped: Slack refused it", slog.String("slack_error", slack.ErrorCode(err)), slog.Any("error", err))
 		return nil
 	}
-	return fmt.Errorf("%s: %w", what, err)
+	return err
 }
 
 // transientCodes are Slack error codes worth a retry.
@@ -420,8 +457,16 @@ var transientCodes = map[string]bool{
 
 // Permanent reports whether err is a Slack answer that a retry would get
 // again: an error code (channel_not_found, is_archived, not_in_channel,
-// message_not_found, invalid_auth…) other than a rate limit or Slack's own
-// failure. Network errors, HTTP errors without a code and timeouts are not.
+// message_not_found, invalid_auth, token_revoked, account_inactive…) other
+// than a rate limit or Slack's own failure. Network errors, HTTP errors
+// without a code and timeouts are not.
+//
+// A revoked or wrong bot token (invalid_auth and the like) is permanent too,
+// though it may be fixed within the hours the fan-out retries: a failing
+// record holds up its shard for the fan-out mapping, and with it the
+// IncidentEventsTopic events of every other incident behind it. Slack posts
+// are dropped (and logged as errors) rather than the events delayed until
+// someone fixes the token.
 func Permanent(err error) bool {
 	code := slack.ErrorCode(err)
 	return code != "" && !transientCodes[code]

@@ -53,8 +53,10 @@ type env struct {
 	store *dynamo.Store
 	svc   *incident.Service
 	x     *executions
-	h     *lifecycle.Handler
-	seq   int
+	// starter starts escalations through x.
+	starter *escalation.Starter
+	h       *lifecycle.Handler
+	seq     int
 	// slack is the handler's Slack (a recorder behind a switch of failures),
 	// events its IncidentEventsTopic.
 	slack  *flakySlack
@@ -75,7 +77,7 @@ func newEnv(t *testing.T) *env {
 		Starter: st, Incidents: store, Deliveries: store, SlackPages: store, Slack: sl, Publisher: evs, Logger: logger,
 	})
 	return &env{
-		db: db, table: table, store: store, x: x, h: h, slack: sl, events: evs,
+		db: db, table: table, store: store, x: x, starter: st, h: h, slack: sl, events: evs,
 		svc: incident.NewService(store, incident.Rules{}, incident.WithClock(func() time.Time { return now })),
 	}
 }

@@ -40,7 +40,7 @@ type Settings struct {
 	// SlackSecretARN holds it (see Lambda.Slack).
 	SlackSigningSecret string
 	// SlackBotToken is the Slack app's bot token (SLACK_BOT_TOKEN); empty
-	// turns Slack off for escalate and warroom. Local only, as above.
+	// turns Slack off for escalate, warroom and stream. Local only, as above.
 	SlackBotToken string
 	// SlackSecretARN names the Secrets Manager secret {"bot_token",
 	// "signing_secret"} (SLACK_SECRET_ARN); when set, it wins over the two

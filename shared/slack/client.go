@@ -22,6 +22,10 @@ type Messenger interface {
 	// PostMessage posts msg to channel (an id, or a user id for a DM) and
 	// returns the message's ts, which UpdateMessage needs.
 	PostMessage(ctx context.Context, channel string, msg Message) (ts string, err error)
+	// PostMessageIn is PostMessage returning where the message went: the
+	// conversation Slack answered with (for a user id, the DM's D… id, which
+	// UpdateMessage needs) and its ts.
+	PostMessageIn(ctx context.Context, channel string, msg Message) (Posted, error)
 	// UpdateMessage replaces the message ts in channel (e.g. to take the
 	// buttons off a page once it is acknowledged).
 	UpdateMessage(ctx context.Context, channel, ts string, msg Message) error

@@ -35,6 +35,8 @@
 // # Outbound: Messenger
 //
 // Messenger is what escalate, warroom and stream need: PostMessage,
+// PostMessageIn (PostMessage saying which conversation the message went to:
+// a page posted to a user id lands in a DM, whose id chat.update needs),
 // UpdateMessage, CreateChannel (name_taken → name-2, name-3 …), SetTopic and
 // Invite (members already in the channel are not an error; one user who
 // cannot be invited does not keep the others out). Client implements it over

@@ -13,31 +13,8 @@ type Posted struct {
 	TS      string `json:"ts"`
 }
 
-// ChannelPoster is a Messenger that says which conversation a message went
-// to; *Client and *Recorder are. A wrapper that embeds one and overrides
-// PostMessage must override PostMessageIn too: Post calls it instead.
-type ChannelPoster interface {
-	PostMessageIn(ctx context.Context, channel string, msg Message) (Posted, error)
-}
-
-var (
-	_ ChannelPoster = (*Client)(nil)
-	_ ChannelPoster = (*Recorder)(nil)
-)
-
-// Post posts msg to channel with m and returns where it went: the
-// conversation Slack answered with when m is a ChannelPoster, else channel
-// itself (right for channel ids, not for user ids).
-func Post(ctx context.Context, m Messenger, channel string, msg Message) (Posted, error) {
-	if cp, ok := m.(ChannelPoster); ok {
-		return cp.PostMessageIn(ctx, channel, msg)
-	}
-	ts, err := m.PostMessage(ctx, channel, msg)
-	return Posted{Channel: channel, TS: ts}, err
-}
-
-// PostMessageIn implements ChannelPoster with chat.postMessage, as
-// PostMessage, returning the "channel" of Slack's answer.
+// PostMessageIn implements Messenger with chat.postMessage, as PostMessage,
+// returning the "channel" of Slack's answer.
 func (c *Client) PostMessageIn(ctx context.Context, channel string, msg Message) (Posted, error) {
 	var out Posted
 	err := c.call(ctx, "chat.postMessage", map[string]any{
@@ -50,8 +27,8 @@ func (c *Client) PostMessageIn(ctx context.Context, channel string, msg Message)
 	return out, err
 }
 
-// PostMessageIn implements ChannelPoster: as Slack does, a message posted to
-// a user id (U…, W…) lands in the DM with the bot, here "D" + the rest of the
+// PostMessageIn implements Messenger: as Slack does, a message posted to a
+// user id (U…, W…) lands in the DM with the bot, here "D" + the rest of the
 // user id.
 func (r *Recorder) PostMessageIn(ctx context.Context, channel string, msg Message) (Posted, error) {
 	ts, err := r.PostMessage(ctx, channel, msg)

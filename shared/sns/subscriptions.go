@@ -18,8 +18,11 @@ import (
 )
 
 // SubscriptionsClient is the part of the SNS API Subscriptions uses;
-// *sns.Client has it. Every call is authorized on the topic's ARN (IAM
-// resource type topic), so the api function's role names the PagingTopic only.
+// *sns.Client has it. IAM authorizes Subscribe and ListSubscriptionsByTopic on
+// the topic's ARN, but Unsubscribe and Get/SetSubscriptionAttributes name a
+// subscription, a resource type SNS does not have: the api function's role
+// allows those three on every resource (package infra/api), and Subscriptions
+// makes them on subscriptions of its own topic only.
 type SubscriptionsClient interface {
 	Subscribe(ctx context.Context, in *awssns.SubscribeInput, opts ...func(*awssns.Options)) (*awssns.SubscribeOutput, error)
 	Unsubscribe(ctx context.Context, in *awssns.UnsubscribeInput, opts ...func(*awssns.Options)) (*awssns.UnsubscribeOutput, error)
@@ -48,19 +51,39 @@ const maxListPages = 100
 // SNS keeps one subscription per topic, protocol and endpoint. Subscribe with
 // the same attributes is idempotent: it answers the existing subscription's
 // ARN, and ReturnSubscriptionArn makes it answer the ARN even while an e-mail
-// waits for confirmation. (SNS deletes an e-mail subscription left unconfirmed
-// for 48 hours; the next Subscribe then makes a new one, so a PUT of the user
-// heals it.) With other attributes SNS refuses
-// ("InvalidParameter: ... Subscription already exists with different
-// attributes"): the endpoint is subscribed already, for another responder (a
-// shared mailbox or phone) or with an older filter. Subscriptions then adds the
-// responder to that subscription's filter policy, so one endpoint receives the
-// pages of every responder that names it, and Unsubscribe takes a responder out
-// of the policy again, deleting the subscription only with its last responder.
+// waits for confirmation (SNS then sends the confirmation e-mail again). SNS
+// deletes an e-mail subscription left unconfirmed for 48 hours; the next
+// Subscribe then makes a new one, so a PUT of the user heals it. With other
+// attributes SNS refuses ("InvalidParameter: ... Subscription already exists
+// with different attributes"): the endpoint is subscribed already.
 //
-// Every subscription has a filter policy, and SNS allows 200 of them per topic
-// by default (FilterPolicyLimitExceeded past it): about 100 responders with
-// e-mail and phone, before the quota must be raised.
+// Subscriptions changes or deletes only its own kind of subscription: one
+// whose filter policy is exactly {"responder":[<strings>]} on the message
+// attributes. Such a one belongs to other responders that name the endpoint
+// too (a shared mailbox or phone): Subscribe adds the responder to its filter
+// policy, so the endpoint receives the pages of each of them, and Unsubscribe
+// takes the responder out again, deleting the subscription only with its last
+// responder. Any other subscription of the endpoint was made by something
+// else (no filter policy: it receives every page, like an operations mailbox;
+// or a policy of another form): Subscribe refuses the endpoint with an
+// incident.ErrConflict and Unsubscribe leaves it alone. So does Subscribe for
+// an endpoint whose other subscription still waits for confirmation: SNS does
+// not list its ARN, so its filter policy cannot be read until the recipient
+// confirms it.
+//
+// Unsubscribe and Get/SetSubscriptionAttributes are made on subscriptions of
+// TopicARN only (their ARN is the topic's, a colon and an id): IAM cannot
+// narrow those actions to the topic, so the role allows them on every
+// subscription of the account, and any other ARN is refused without a call.
+//
+// Known limitation: joining or leaving a shared subscription reads its filter
+// policy and writes it back, and SNS has no conditional write. Two PUTs at the
+// same moment, of two users that share an endpoint, may lose one's change of
+// the policy; a PUT of that user again restores it.
+//
+// Every subscription it makes has a filter policy, and SNS allows 200 of them
+// per topic by default (FilterPolicyLimitExceeded past it): about 100
+// responders with e-mail and phone, before the quota must be raised.
 //
 // It implements httpapi.Subscriber.
 type Subscriptions struct {
@@ -79,11 +102,14 @@ func NewSubscriptions(c SubscriptionsClient, topicARN string, logger *slog.Logge
 
 // Subscribe makes sure each endpoint in want is subscribed for the responder
 // and returns the subscriptions, in want's order. An endpoint SNS refuses as
-// invalid is an incident.ErrInvalid naming it. have are the responder's
-// subscriptions as last stored: they name the ARN of an endpoint SNS refuses
-// to subscribe again, and tell the subscriptions this call made from those that
-// were there. If any endpoint fails, the subscriptions this call made are
-// undone (best effort, logged) and the error returned: nothing changed.
+// invalid is an incident.ErrInvalid naming it; one subscribed already by
+// something else, or by a subscription pending confirmation whose filter
+// policy cannot be read, an incident.ErrConflict naming it. have are the
+// responder's subscriptions as last stored: they name the ARN of an endpoint
+// SNS refuses to subscribe again, and tell the subscriptions this call made
+// from those that were there. If any endpoint fails, the subscriptions this
+// call made are undone (best effort, logged) and the error returned: nothing
+// changed.
 func (s *Subscriptions) Subscribe(ctx context.Context, responder string, want []oncall.Endpoint, have []oncall.Subscription) ([]oncall.Subscription, error) {
 	if responder == "" {
 		return nil, errors.New("subscribe: no responder")
@@ -130,8 +156,8 @@ func (s *Subscriptions) ensure(ctx context.Context, responder string, e oncall.E
 	})
 	if err == nil {
 		arn := aws.ToString(out.SubscriptionArn)
-		if !isARN(arn) {
-			return "", fmt.Errorf("subscribe %s %s: SNS answered %q, not a subscription ARN", e.Protocol, e.Address, arn)
+		if !s.ofTopic(arn) {
+			return "", fmt.Errorf("subscribe %s %s: SNS answered %q, not a subscription of the topic", e.Protocol, e.Address, arn)
 		}
 		return arn, nil
 	}
@@ -143,11 +169,11 @@ func (s *Subscriptions) ensure(ctx context.Context, responder string, e oncall.E
 		}
 		return "", fmt.Errorf("subscribe %s %s: %w", e.Protocol, e.Address, err)
 	}
-	// Subscribed already with another filter policy: find it and add the
-	// responder to its policy.
+	// Subscribed already with other attributes: find it and, if it is other
+	// responders', add this one to its policy.
 	arn := ""
 	for _, h := range have {
-		if h.Is(e) && isARN(h.ARN) {
+		if h.Is(e) && s.ofTopic(h.ARN) {
 			arn = h.ARN
 		}
 	}
@@ -156,17 +182,17 @@ func (s *Subscriptions) ensure(ctx context.Context, responder string, e oncall.E
 			return "", err
 		}
 	}
-	responders, scope, err := s.filter(ctx, arn)
+	f, err := s.filter(ctx, arn)
 	if err != nil {
 		return "", fmt.Errorf("subscribe %s %s: %w", e.Protocol, e.Address, err)
 	}
-	if !slices.Contains(responders, responder) {
-		if err := s.setFilter(ctx, arn, append(responders, responder)); err != nil {
-			return "", fmt.Errorf("subscribe %s %s: %w", e.Protocol, e.Address, err)
-		}
+	if !f.ours {
+		return "", incident.Conflictf("the %s endpoint %q is already subscribed to the PagingTopic by something else (%s); "+
+			"incidentd neither changes nor deletes that subscription: remove it in SNS, or leave the endpoint out of the user",
+			e.Protocol, e.Address, f.other)
 	}
-	if scope != scopeAttributes {
-		if err := s.set(ctx, arn, attrFilterPolicyScope, scopeAttributes); err != nil {
+	if !slices.Contains(f.responders, responder) {
+		if err := s.setFilter(ctx, arn, append(f.responders, responder)); err != nil {
 			return "", fmt.Errorf("subscribe %s %s: %w", e.Protocol, e.Address, err)
 		}
 	}
@@ -175,7 +201,8 @@ func (s *Subscriptions) ensure(ctx context.Context, responder string, e oncall.E
 
 // find looks the endpoint's subscription up in the topic's subscriptions. A
 // subscription still pending confirmation has no ARN in that list, so it
-// cannot be found: it must be confirmed (or expire) first.
+// cannot be found (nor its filter policy read): that is an
+// incident.ErrConflict until its recipient confirms it or SNS deletes it.
 func (s *Subscriptions) find(ctx context.Context, e oncall.Endpoint) (string, error) {
 	var next *string
 	for range maxListPages {
@@ -191,7 +218,9 @@ func (s *Subscriptions) find(ctx context.Context, e oncall.Endpoint) (string, er
 			}
 			arn := aws.ToString(sub.SubscriptionArn)
 			if !isARN(arn) {
-				return "", fmt.Errorf("%s %s is subscribed to the topic with another filter policy and waits for confirmation: confirm it (or let it expire) and retry", e.Protocol, e.Address)
+				return "", incident.Conflictf("the %s endpoint %q is already subscribed to the PagingTopic, for another responder or by something else, "+
+					"and that subscription waits for its recipient's confirmation: retrying does not help until the recipient confirms it "+
+					"(the link in SNS's e-mail) or SNS deletes it unconfirmed after 48 hours", e.Protocol, e.Address)
 			}
 			return arn, nil
 		}
@@ -204,9 +233,10 @@ func (s *Subscriptions) find(ctx context.Context, e oncall.Endpoint) (string, er
 
 // Unsubscribe takes the responder off each subscription: it deletes one that
 // filters on no other responder and removes the responder from one shared with
-// others. A subscription gone already is fine. It goes through all of subs and
-// returns every failure; the caller decides whether they matter (for the API
-// they do not: the user is stored by then).
+// others. A subscription gone already is fine; one that is not of
+// Subscriptions' kind (its filter policy was changed since) is left alone. It
+// goes through all of subs and returns every failure; the caller decides
+// whether they matter (for the API they do not: the user is stored by then).
 //
 // SNS may refuse to delete an e-mail subscription still pending confirmation;
 // it deletes such subscriptions by itself after 48 hours unconfirmed. Until
@@ -223,10 +253,7 @@ func (s *Subscriptions) Unsubscribe(ctx context.Context, responder string, subs 
 }
 
 func (s *Subscriptions) remove(ctx context.Context, responder string, sub oncall.Subscription) error {
-	if !isARN(sub.ARN) {
-		return fmt.Errorf("unsubscribe %s %s: no subscription ARN (%q)", sub.Protocol, sub.Endpoint, sub.ARN)
-	}
-	responders, _, err := s.filter(ctx, sub.ARN)
+	f, err := s.filter(ctx, sub.ARN)
 	if errors.As(err, new(*types.NotFoundException)) {
 		return nil // gone already
 	}
@@ -234,9 +261,14 @@ func (s *Subscriptions) remove(ctx context.Context, responder string, sub oncall
 		// Not deleted blind: it may be shared with other responders.
 		return fmt.Errorf("unsubscribe %s %s: %w", sub.Protocol, sub.Endpoint, err)
 	}
-	rest := slices.DeleteFunc(slices.Clone(responders), func(r string) bool { return r == responder })
+	if !f.ours {
+		s.Logger.InfoContext(ctx, "subscription left alone: its filter policy is not incidentd's",
+			"responder", responder, "subscription", sub.ARN, "policy", f.other)
+		return nil
+	}
+	rest := slices.DeleteFunc(slices.Clone(f.responders), func(r string) bool { return r == responder })
 	switch {
-	case len(rest) > 0 && len(rest) == len(responders):
+	case len(rest) > 0 && len(rest) == len(f.responders):
 		return nil // not this responder's (any more): the others keep it
 	case len(rest) > 0:
 		if err := s.setFilter(ctx, sub.ARN, rest); err != nil {
@@ -245,7 +277,7 @@ func (s *Subscriptions) remove(ctx context.Context, responder string, sub oncall
 		return nil
 	}
 	// This responder's alone (or a policy naming nobody): delete it.
-	if _, err := s.Client.Unsubscribe(ctx, &awssns.UnsubscribeInput{SubscriptionArn: aws.String(sub.ARN)}); err != nil {
+	if err := s.delete(ctx, sub.ARN); err != nil {
 		if errors.As(err, new(*types.NotFoundException)) {
 			return nil
 		}
@@ -254,33 +286,62 @@ func (s *Subscriptions) remove(ctx context.Context, responder string, sub oncall
 	return nil
 }
 
-// filter reads the responders a subscription's filter policy names, and its
-// filter policy scope ("MessageAttributes" when absent, SNS's default).
-func (s *Subscriptions) filter(ctx context.Context, arn string) (responders []string, scope string, err error) {
+// subscriptionFilter is what a subscription's filter policy says.
+type subscriptionFilter struct {
+	// ours: the policy is exactly {"responder":[<strings>]}, on the message
+	// attributes; responders are those strings.
+	ours       bool
+	responders []string
+	// other tells, when not ours, what the subscription filters on instead.
+	other string
+}
+
+// filter reads a subscription's filter policy.
+func (s *Subscriptions) filter(ctx context.Context, arn string) (subscriptionFilter, error) {
+	if err := s.guard(arn); err != nil {
+		return subscriptionFilter{}, err
+	}
 	out, err := s.Client.GetSubscriptionAttributes(ctx, &awssns.GetSubscriptionAttributesInput{SubscriptionArn: aws.String(arn)})
 	if err != nil {
-		return nil, "", fmt.Errorf("read subscription %s: %w", arn, err)
+		return subscriptionFilter{}, fmt.Errorf("read subscription %s: %w", arn, err)
 	}
-	scope = out.Attributes[attrFilterPolicyScope]
-	if scope == "" {
-		scope = scopeAttributes
+	return parseFilter(out.Attributes[attrFilterPolicy], out.Attributes[attrFilterPolicyScope]), nil
+}
+
+// parseFilter tells a filter policy of Subscriptions' kind, exactly
+// {"responder":[<strings>]} on the message attributes (SNS's default scope),
+// from any other.
+func parseFilter(policy, scope string) subscriptionFilter {
+	if policy == "" {
+		return subscriptionFilter{other: "no filter policy: it receives every page"}
 	}
-	raw := out.Attributes[attrFilterPolicy]
-	if raw == "" {
-		return nil, scope, nil
+	if scope != "" && scope != scopeAttributes {
+		return subscriptionFilter{other: "a filter policy on the " + scope}
 	}
-	// A policy this package did not write (another key, a non-string match)
-	// counts as naming nobody: it is replaced.
-	var p map[string][]any
-	if err := json.Unmarshal([]byte(raw), &p); err != nil || len(p) != 1 {
-		return nil, scope, nil
+	other := subscriptionFilter{other: `a filter policy not of the form {"responder":[...]}`}
+	var p map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(policy), &p); err != nil || len(p) != 1 {
+		return other
 	}
-	for _, v := range p[responderKey] {
-		if r, ok := v.(string); ok && !slices.Contains(responders, r) {
-			responders = append(responders, r)
+	raw, ok := p[responderKey]
+	if !ok {
+		return other
+	}
+	var values []any
+	if err := json.Unmarshal(raw, &values); err != nil || values == nil {
+		return other // not a list (null decodes to nil)
+	}
+	f := subscriptionFilter{ours: true}
+	for _, v := range values {
+		r, ok := v.(string)
+		if !ok {
+			return other
+		}
+		if !slices.Contains(f.responders, r) {
+			f.responders = append(f.responders, r)
 		}
 	}
-	return responders, scope, nil
+	return f
 }
 
 func (s *Subscriptions) setFilter(ctx context.Context, arn string, responders []string) error {
@@ -292,12 +353,40 @@ func (s *Subscriptions) setFilter(ctx context.Context, arn string, responders []
 }
 
 func (s *Subscriptions) set(ctx context.Context, arn, name, value string) error {
+	if err := s.guard(arn); err != nil {
+		return err
+	}
 	if _, err := s.Client.SetSubscriptionAttributes(ctx, &awssns.SetSubscriptionAttributesInput{
 		SubscriptionArn: aws.String(arn), AttributeName: aws.String(name), AttributeValue: aws.String(value),
 	}); err != nil {
 		return fmt.Errorf("set %s of %s: %w", name, arn, err)
 	}
 	return nil
+}
+
+func (s *Subscriptions) delete(ctx context.Context, arn string) error {
+	if err := s.guard(arn); err != nil {
+		return err
+	}
+	_, err := s.Client.Unsubscribe(ctx, &awssns.UnsubscribeInput{SubscriptionArn: aws.String(arn)})
+	return err
+}
+
+// guard refuses an ARN that is not of a subscription of the topic: the api
+// role may unsubscribe, read and change every subscription of the account
+// (IAM cannot narrow those actions to a topic), so this is what keeps its
+// calls to the PagingTopic.
+func (s *Subscriptions) guard(arn string) error {
+	if !s.ofTopic(arn) {
+		return fmt.Errorf("%q is not a subscription of the topic %s: refused", arn, s.TopicARN)
+	}
+	return nil
+}
+
+// ofTopic reports whether arn names a subscription of the topic: the topic's
+// ARN, a colon and the subscription's id.
+func (s *Subscriptions) ofTopic(arn string) bool {
+	return s.TopicARN != "" && len(arn) > len(s.TopicARN)+1 && strings.HasPrefix(arn, s.TopicARN+":")
 }
 
 // filterPolicy is {"responder":[...]} with the responders sorted, so that the

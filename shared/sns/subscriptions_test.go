@@ -360,3 +360,154 @@ func TestSubscribeInvalidEndpointIsInvalid(t *testing.T) {
 		t.Errorf("got %q, want the e-mail subscription undone", got)
 	}
 }
+
+// add puts a subscription on the topic as something other than Subscriptions
+// would (an operator, another tool) and returns its ARN.
+func (f *fakeSNS) add(protocol, endpoint string, attrs map[string]string) string {
+	f.n++
+	arn := fmt.Sprintf("%s:sub-%d", topicARN, f.n)
+	f.subs[arn] = &fakeSub{protocol: protocol, endpoint: endpoint, attrs: attrs}
+	return arn
+}
+
+func TestSubscribeRefusesASubscriptionMadeBySomethingElse(t *testing.T) {
+	tests := []struct {
+		name  string
+		attrs map[string]string
+	}{
+		{"no filter policy: every page", map[string]string{}},
+		{"another key", map[string]string{"FilterPolicy": `{"team":["ops"]}`}},
+		{"responder and another key", map[string]string{"FilterPolicy": `{"responder":["bob"],"severity":["sev1"]}`}},
+		{"responder with a non-string match", map[string]string{"FilterPolicy": `{"responder":[{"prefix":"b"}]}`}},
+		{"responder with strings and a match", map[string]string{"FilterPolicy": `{"responder":["bob",{"anything-but":"alice"}]}`}},
+		{"responder not a list", map[string]string{"FilterPolicy": `{"responder":"bob"}`}},
+		{"responder null", map[string]string{"FilterPolicy": `{"responder":null}`}},
+		{"not an object", map[string]string{"FilterPolicy": `["bob"]`}},
+		{"on the message body", map[string]string{"FilterPolicy": `{"responder":["bob"]}`, "FilterPolicyScope": "MessageBody"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFakeSNS()
+			s := sns.NewSubscriptions(f, topicARN, nil)
+			arn := f.add("email", "ops@example.com", maps.Clone(tt.attrs))
+			ops := oncall.Endpoint{Protocol: "email", Address: "ops@example.com"}
+			// With and without the ARN stored (a subscription of the user's
+			// whose policy was changed since).
+			for _, have := range [][]oncall.Subscription{nil, {{Protocol: "email", Endpoint: "ops@example.com", ARN: arn}}} {
+				f.calls = nil
+				_, err := s.Subscribe(context.Background(), "alice", []oncall.Endpoint{alicePhone, ops}, have)
+				if !errors.Is(err, incident.ErrConflict) {
+					t.Fatalf("have %d: got %v, want ErrConflict", len(have), err)
+				}
+				for _, want := range []string{"already subscribed to the PagingTopic by something else", "email", `"ops@example.com"`} {
+					if !strings.Contains(err.Error(), want) {
+						t.Errorf("have %d: got %q, want it to say %q", len(have), err, want)
+					}
+				}
+				// The phone subscribed first is undone; ops@ is not touched.
+				if got, want := f.changes(), []string{"Subscribe sms +4915112345678", "Subscribe email ops@example.com", "Unsubscribe " + topicARN + ":sub-" + fmt.Sprint(f.n)}; !reflect.DeepEqual(got, want) {
+					t.Errorf("have %d: got calls %q, want %q", len(have), got, want)
+				}
+				if got := f.subs[arn]; got == nil || !reflect.DeepEqual(got.attrs, tt.attrs) {
+					t.Errorf("have %d: got %+v, want ops@ unchanged: %v", len(have), got, tt.attrs)
+				}
+			}
+		})
+	}
+}
+
+func TestUnsubscribeLeavesASubscriptionMadeBySomethingElse(t *testing.T) {
+	f := newFakeSNS()
+	s := sns.NewSubscriptions(f, topicARN, nil)
+	have := put(t, s, "alice", []oncall.Endpoint{alicePhone}, nil)
+	// An operator turns it into a catch-all: every page goes there now.
+	delete(f.subs[have[0].ARN].attrs, "FilterPolicy")
+	f.calls = nil
+	put(t, s, "alice", nil, have)
+	if got := f.changes(); len(got) != 0 {
+		t.Errorf("got calls %q, want none", got)
+	}
+	if got, want := f.endpoints(), []string{"sms +4915112345678 "}; !reflect.DeepEqual(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+func TestSubscribeSharedPendingEmailIsAConflict(t *testing.T) {
+	f := newFakeSNS()
+	s := sns.NewSubscriptions(f, topicARN, nil)
+	shared := oncall.Endpoint{Protocol: "email", Address: "team@example.com"}
+	alice := put(t, s, "alice", []oncall.Endpoint{shared}, nil) // pending
+	f.calls = nil
+	_, err := s.Subscribe(context.Background(), "bob", []oncall.Endpoint{shared}, nil)
+	if !errors.Is(err, incident.ErrConflict) {
+		t.Fatalf("got %v, want ErrConflict: a retry cannot help before the recipient confirms", err)
+	}
+	for _, want := range []string{`"team@example.com"`, "confirm", "retrying does not help"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("got %q, want it to say %q", err, want)
+		}
+	}
+	if got := f.changes(); !reflect.DeepEqual(got, []string{"Subscribe email team@example.com"}) {
+		t.Errorf("got calls %q, want the one Subscribe", got)
+	}
+	// Once confirmed, bob joins it.
+	f.subs[alice[0].ARN].pending = false
+	if bob := put(t, s, "bob", []oncall.Endpoint{shared}, nil); bob[0].ARN != alice[0].ARN {
+		t.Errorf("got %s, want %s", bob[0].ARN, alice[0].ARN)
+	}
+	if got, want := f.endpoints(), []string{`email team@example.com {"responder":["alice","bob"]}`}; !reflect.DeepEqual(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+func TestSubscriptionsTouchOnlyTheTopicsSubscriptions(t *testing.T) {
+	arns := []string{
+		"arn:aws:sns:eu-west-1:123456789012:incidentd-PagingTopicOther:sub-1", // the topic's ARN is a prefix
+		"arn:aws:sns:eu-west-1:123456789012:billing-alerts:sub-1",
+		"arn:aws:sns:eu-west-1:210987654321:incidentd-PagingTopic:sub-1", // another account
+		topicARN,       // the topic itself
+		topicARN + ":", // no id
+		"pending confirmation",
+		"",
+	}
+	for _, arn := range arns {
+		t.Run(arn, func(t *testing.T) {
+			f := newFakeSNS()
+			// The role could reach it: the fake answers for any ARN.
+			f.subs[arn] = &fakeSub{protocol: "sms", endpoint: alicePhone.Address, attrs: map[string]string{"FilterPolicy": `{"responder":["alice"]}`}}
+			s := sns.NewSubscriptions(f, topicARN, nil)
+			err := s.Unsubscribe(context.Background(), "alice", []oncall.Subscription{{Protocol: "sms", Endpoint: alicePhone.Address, ARN: arn}})
+			if err == nil || !strings.Contains(err.Error(), "not a subscription of the topic") {
+				t.Errorf("got %v, want a refusal", err)
+			}
+			if len(f.calls) != 0 {
+				t.Errorf("got calls %q, want none", f.calls)
+			}
+			if _, ok := f.subs[arn]; !ok {
+				t.Errorf("got %s deleted, want it left alone", arn)
+			}
+		})
+	}
+}
+
+func TestSubscribeIgnoresAStoredARNOfAnotherTopic(t *testing.T) {
+	f := newFakeSNS()
+	s := sns.NewSubscriptions(f, topicARN, nil)
+	bob := put(t, s, "bob", []oncall.Endpoint{alicePhone}, nil)
+	// A stored ARN of another topic (say, a PagingTopic replaced since) is
+	// not read: the subscription is looked up in the topic instead.
+	other := "arn:aws:sns:eu-west-1:123456789012:billing-alerts:sub-1"
+	f.calls = nil
+	got, err := s.Subscribe(context.Background(), "alice", []oncall.Endpoint{alicePhone}, []oncall.Subscription{{Protocol: "sms", Endpoint: alicePhone.Address, ARN: other}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[0].ARN != bob[0].ARN {
+		t.Errorf("got %s, want %s", got[0].ARN, bob[0].ARN)
+	}
+	for _, c := range f.calls {
+		if strings.Contains(c, other) {
+			t.Errorf("got call %q, want none on %s", c, other)
+		}
+	}
+}
