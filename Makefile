@@ -54,28 +54,28 @@ deploy: $(NODE_STAMP) ## deploy into the current AWS account and region
 
 # `make bench`: incidents measured from signal to first page, executions of the
 # state machine per escalation scenario. DynamoDB Local runs with its full JIT
-# (steady state) unless DYNAMODB_LOCAL_JAVA_OPTS says otherwise.
+# (steady state) unless DYNAMODB_LOCAL_JAVA_OPTS says otherwise. In the recipe,
+# `figures AWK ARG...` runs go test ARG... and prints the output through AWK, which
+# sets seen on a result line; if the run fails or nothing is seen, the whole output.
 BENCH_INCIDENTS ?= 30
 BENCH_EXECUTIONS ?= 3
 BENCH_ENV = DYNAMODB_LOCAL_JAVA_OPTS="$${DYNAMODB_LOCAL_JAVA_OPTS-}"
 
 bench: $(NODE_STAMP) build ## figures: signal→incident, duplicates, sizes, signal→first page, Step Functions transitions per escalation
 	$(GO) run ./infra/bench
-	@out=$$($(BENCH_ENV) $(GO) test -run '^$$' -bench '^BenchmarkSignalToFirstPage$$' -benchtime 1x ./infra/local -incidents $(BENCH_INCIDENTS) 2>&1) \
-	  || { echo "$$out"; exit 1; }; \
-	  echo "$$out" | awk '/^BenchmarkSignalToFirstPage/ { for (i = 3; i < NF; i += 2) m[$$(i+1)] = $$i; \
+	@figures() { prog=$$1; shift; out=$$($(BENCH_ENV) $(GO) test -run '^$$' "$$@" 2>&1) \
+	    && echo "$$out" | awk "$$prog"' END { exit !seen }' || { echo "$$out"; exit 1; }; }; \
+	figures '/^BenchmarkSignalToFirstPage/ { for (i = 3; i < NF; i += 2) m[$$(i+1)] = $$i; \
 	    printf "\nsignal accepted → first page published (local platform, one incident at a time;\n"; \
 	    printf "includes the wait for the stream poller, which polls every %d ms as the event source mapping would)\n", m["poll-interval-ms"]; \
-	    printf "  alarm → first page:      p50 %7.2f ms   p99 %7.2f ms   max %7.2f ms   (n=%d)\n", m["p50-ms"], m["p99-ms"], m["max-ms"], m["incidents"]; seen = 1 } \
-	    END { exit !seen }' || { echo "$$out"; exit 1; }
-	@echo; echo "Step Functions state transitions per escalated incident (the synthesized state machine under"; \
-	  echo "aws-local-stepfunctions with the real handlers; policy: 3 levels, repeat 1, then the fallback)"
-	@out=$$($(BENCH_ENV) $(GO) test -run '^$$' -bench '^BenchmarkEscalationTransitions$$' -benchtime $(BENCH_EXECUTIONS)x ./infra 2>&1) \
-	  || { echo "$$out"; exit 1; }; \
-	  echo "$$out" | awk '/^BenchmarkEscalationTransitions\// { name = $$1; sub(/^[^\/]*\//, "", name); sub(/-[0-9]+$$/, "", name); gsub(/-/, " ", name); \
+	    printf "  alarm → first page:      p50 %7.2f ms   p99 %7.2f ms   max %7.2f ms   (n=%d)\n", m["p50-ms"], m["p99-ms"], m["max-ms"], m["incidents"]; seen = 1 }' \
+	  -bench '^BenchmarkSignalToFirstPage$$' -benchtime 1x ./infra/local -incidents $(BENCH_INCIDENTS); \
+	echo; echo "Step Functions state transitions per escalated incident (the synthesized state machine under"; \
+	echo "aws-local-stepfunctions with the real handlers; policy: 3 levels, repeat 1, then the fallback)"; \
+	figures '/^BenchmarkEscalationTransitions\// { name = $$1; sub(/^[^\/]*\//, "", name); sub(/-[0-9]+$$/, "", name); gsub(/-/, " ", name); \
 	    for (i = 3; i < NF; i += 2) m[$$(i+1)] = $$i; \
-	    printf "  %-29s %3d transitions   pages: %d   (%.0f ms per local execution, n=%d)\n", name ":", m["transitions/incident"], m["pages/incident"], m["ms/incident"], $$2; seen = 1 } \
-	    END { exit !seen }' || { echo "$$out"; exit 1; }
+	    printf "  %-29s %3d transitions   pages: %d   (%.0f ms per local execution, n=%d)\n", name ":", m["transitions/incident"], m["pages/incident"], m["ms/incident"], $$2; seen = 1 }' \
+	  -bench '^BenchmarkEscalationTransitions$$' -benchtime $(BENCH_EXECUTIONS)x ./infra
 
 fuzz: ## run every fuzz target for FUZZTIME each (default 60s)
 	@set -e; for pkg in $$($(GO) list ./...); do \

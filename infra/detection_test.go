@@ -8,9 +8,18 @@ import (
 
 func TestAlarmTopic(t *testing.T) {
 	testStack(t)
-	key := logicalID(t, "AWS::KMS::Key", "DetectionAlarmTopicKey")
-	topicID := logicalID(t, "AWS::SNS::Topic", topic)
+	hasAlarmTopic(t, topic, "DetectionAlarmTopicKey", "AllowCloudWatchAlarmsOfThisAccount", "*")
+}
+
+// hasAlarmTopic asserts an alarm topic (package alarmtopic): encrypted with
+// its own rotating key that CloudWatch may use, TLS only, published to by the
+// account's alarms named like alarmNames alone. It returns the topic's id.
+func hasAlarmTopic(t *testing.T, topicPath, keyPath, publishSid, alarmNames string) string {
+	t.Helper()
+	key := logicalID(t, "AWS::KMS::Key", keyPath)
+	topicID := logicalID(t, "AWS::SNS::Topic", topicPath)
 	hasID(t, "AWS::SNS::Topic", topicID, map[string]any{"KmsMasterKeyId": arnOf(key)})
+	// Alarms publishing to an encrypted topic: CloudWatch must be allowed to use the key.
 	hasID(t, "AWS::KMS::Key", key, map[string]any{
 		"EnableKeyRotation": true,
 		"KeyPolicy": like(map[string]any{"Statement": arrayWith(map[string]any{
@@ -33,18 +42,19 @@ func TestAlarmTopic(t *testing.T) {
 				"Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}},
 			},
 			map[string]any{
-				"Sid":       "AllowCloudWatchAlarmsOfThisAccount",
+				"Sid":       publishSid,
 				"Effect":    "Allow",
 				"Principal": map[string]any{"Service": "cloudwatch.amazonaws.com"},
 				"Action":    "sns:Publish",
 				"Resource":  ref(topicID),
 				"Condition": map[string]any{
 					"StringEquals": map[string]any{"aws:SourceAccount": testAccount},
-					"ArnLike":      map[string]any{"aws:SourceArn": "arn:aws:cloudwatch:" + testRegion + ":" + testAccount + ":alarm:*"},
+					"ArnLike":      map[string]any{"aws:SourceArn": "arn:aws:cloudwatch:" + testRegion + ":" + testAccount + ":alarm:" + alarmNames},
 				},
 			},
 		}}),
 	})
+	return topicID
 }
 
 func TestAlarmTopicSubscription(t *testing.T) {

@@ -120,7 +120,7 @@ func TestStateMachine(t *testing.T) {
 
 // definition is the state machine's ASL as the local runner and asl-validator
 // see it: references replaced by asl's placeholders.
-func definition(t *testing.T) []byte {
+func definition(t testing.TB) []byte {
 	t.Helper()
 	testStack(t)
 	def, err := asl.Resolve(synthesized.json, logicalID(t, "AWS::StepFunctions::StateMachine", stateMachine))

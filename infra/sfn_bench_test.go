@@ -1,11 +1,8 @@
 package main
 
 import (
-	"regexp"
 	"testing"
 	"time"
-
-	"github.com/incidentd/incidentd/infra/asl"
 )
 
 // BenchmarkEscalationTransitions counts the Step Functions state transitions
@@ -21,7 +18,7 @@ import (
 // transitions/incident is exact (the same for every execution); ms/incident
 // is the wall time of one execution here, a Node process of its own included.
 func BenchmarkEscalationTransitions(b *testing.B) {
-	def := benchDefinition(b)
+	def := definition(b)
 	for _, bc := range []struct {
 		name  string
 		ackAt int // level whose page is acknowledged; 0: nobody acknowledges
@@ -48,30 +45,4 @@ func BenchmarkEscalationTransitions(b *testing.B) {
 			b.ReportMetric(float64(took)/float64(b.N)/float64(time.Millisecond), "ms/incident")
 		})
 	}
-}
-
-// benchDefinition is definition (escalation_test.go) for a benchmark: the
-// state machine of the test stack, its references replaced by placeholders.
-func benchDefinition(b *testing.B) []byte {
-	b.Helper()
-	s := &synthesized
-	s.once.Do(func() { s.err = synthesize() })
-	if s.err != nil {
-		b.Fatalf("synthesize test stack: %v", s.err)
-	}
-	re := regexp.MustCompile("^" + stateMachine + "[0-9A-F]{8}$")
-	var ids []string
-	for id, r := range s.resources {
-		if r["Type"] == "AWS::StepFunctions::StateMachine" && re.MatchString(id) {
-			ids = append(ids, id)
-		}
-	}
-	if len(ids) != 1 {
-		b.Fatalf("state machines named %s*: got %v, want exactly one", stateMachine, ids)
-	}
-	def, err := asl.Resolve(s.json, ids[0])
-	if err != nil {
-		b.Fatalf("resolve the state machine definition: %v", err)
-	}
-	return def
 }

@@ -120,7 +120,7 @@ func runEscalation(t *testing.T, ackAt int, slackDown bool) sfnRun {
 }
 
 // runDefinition is runEscalation with the definition given (the benchmarks
-// in sfn_bench_test.go resolve it without a *testing.T).
+// in sfn_bench_test.go resolve it once, outside their loop).
 func runDefinition(t testing.TB, def []byte, ackAt int, slackDown bool) sfnRun {
 	t.Helper()
 	root, err := gobuild.ModuleRoot(".")

@@ -10,6 +10,7 @@ import (
 	"github.com/incidentd/incidentd/infra/detection"
 	"github.com/incidentd/incidentd/infra/escalation"
 	"github.com/incidentd/incidentd/infra/function"
+	"github.com/incidentd/incidentd/infra/monitoring"
 	"github.com/incidentd/incidentd/infra/services"
 	"github.com/incidentd/incidentd/infra/storage"
 )
@@ -59,6 +60,9 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 	detect := detection.New(stack, "Detection", detection.Props{
 		Functions: fns,
 		Services:  props.Services,
+		// The platform's own alarms go to OpsTopic alone, never into the
+		// platform as incidents.
+		IgnoreAlarmsPrefixed: monitoring.AlarmNamePrefix,
 	})
 	esc := escalation.New(stack, "Escalation", escalation.Props{
 		Functions:    fns,
@@ -95,6 +99,28 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 	// an incident opened: the functions that open incidents need no Step
 	// Functions permission.
 
+	// Self-monitoring: every function, failure queue and the state machine
+	// alarm to OpsTopic, for the platform team.
+	ops := monitoring.New(stack, "Monitoring", monitoring.Props{
+		Functions: []monitoring.Function{
+			{Name: "alarms", Function: detect.Alarms, OnError: "Alarm state changes are retried twice, then land in the alarms-failures queue: incidents from alarms may be missing."},
+			{Name: "logs", Function: detect.Logs, OnError: "Log batches are retried twice, then land in the logs-failures queue: incidents from log errors may be missing."},
+			{Name: "api", Function: httpAPI.Function, OnError: "Requests got 5xx (handled 4xx are not errors): the API, Slack commands and buttons (acknowledge) may be failing."},
+			{Name: "escalate", Function: esc.Escalate, OnError: "A PageLevel step failed: the state machine retries it 3 times, then the escalation fails and later levels are not paged."},
+			{Name: "warroom", Function: esc.WarRoom, OnError: "An OpenWarRoom step failed: paging goes on, the incident's Slack channel may be missing."},
+			{Name: "stream", Function: stream.Function, OnError: "Stream batches are retried (escalations 3 times within 1 hour, the fan-out until 6 hours old), then described in the stream-failures queue: escalations may not have started."},
+		},
+		Queues: []monitoring.Queue{
+			{Name: "alarms-failures", Queue: detect.Alarms.Failures, Holds: "alarm state changes the alarms function failed on after 2 retries (no incident opened for them); see the alarms function's log group."},
+			{Name: "logs-failures", Queue: detect.Logs.Failures, Holds: "log batches the logs function failed on after 2 retries (their errors opened no incident); see the logs function's log group."},
+			{Name: "alarm-topic-dead-letters", Queue: detect.AlarmTopicDeadLetters, Holds: "alarm notifications SNS could not deliver from AlarmTopic to the alarms function (deleted, or throttled throughout); see its Throttles and the subscription."},
+			{Name: "alarm-rule-dead-letters", Queue: detect.AlarmRuleDeadLetters, Holds: "alarm state change events EventBridge could not deliver to the alarms function within 2 hours; see its Throttles and the rule's FailedInvocations."},
+			{Name: "stream-failures", Queue: stream.Failures, Holds: "descriptions (shard, sequence numbers) of table stream records the stream function failed on after its retries: escalations that never started, or war-room posts and events lost; see the stream function's log group."},
+		},
+		Escalation: esc.StateMachine,
+		Stream:     stream.Function,
+	})
+
 	output(stack, "ApiUrl", httpAPI.URL, "Base URL of the HTTP API")
 	output(stack, "AlarmTopicArn", detect.AlarmTopic.TopicArn(), "Alarm actions of other alarms may publish here")
 	output(stack, "AlarmsFunctionArn", detect.Alarms.Lambda.FunctionArn(), "Usable as a Lambda alarm action by alarms of this account")
@@ -102,6 +128,7 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 	output(stack, "EscalationStateMachineArn", esc.StateMachine.StateMachineArn(), "The escalation state machine")
 	output(stack, "PagingTopicArn", esc.PagingTopic.TopicArn(), "Pages; responders subscribe filtered on the responder attribute")
 	output(stack, "IncidentEventsTopicArn", esc.IncidentEventsTopic.TopicArn(), "Incident lifecycle events for other systems")
+	output(stack, "OpsTopicArn", ops.OpsTopic.TopicArn(), "Subscribe the platform team here: the platform's own alarms")
 	output(stack, "SlackSecretArn", esc.SlackSecret.SecretArn(), `Set {"bot_token","signing_secret"} of the Slack app here`)
 	return stack
 }

@@ -52,7 +52,7 @@ var synthesized struct {
 // Nothing is compiled: the context "aws:cdk:bundling-stacks" names no stack, so
 // CDK skips the Go builds (the CLI does the same for `cdk list`) and the assets
 // get placeholder hashes. The tests need neither functions/ nor network.
-func testStack(t *testing.T) assertions.Template {
+func testStack(t testing.TB) assertions.Template {
 	t.Helper()
 	s := &synthesized
 	s.once.Do(func() { s.err = synthesize() })
@@ -170,7 +170,7 @@ func hasID(t *testing.T, typ, id string, props map[string]any) {
 
 // logicalID finds the one resource of type typ that construct path parts name,
 // e.g. "DetectionAlarmsFunction" for Detection/AlarmsFunction/Function.
-func logicalID(t *testing.T, typ, prefix string) string {
+func logicalID(t testing.TB, typ, prefix string) string {
 	t.Helper()
 	testStack(t)
 	re := regexp.MustCompile("^" + prefix + "[0-9A-F]{8}$")
@@ -227,9 +227,9 @@ func TestResourceCounts(t *testing.T) {
 	testStack(t)
 	want := map[string]int{
 		"AWS::DynamoDB::Table":             1,
-		"AWS::KMS::Key":                    3, // AlarmTopic, PagingTopic, IncidentEventsTopic
-		"AWS::SNS::Topic":                  3, // AlarmTopic, PagingTopic, IncidentEventsTopic
-		"AWS::SNS::TopicPolicy":            3, // TLS only (+ CloudWatch alarms on AlarmTopic)
+		"AWS::KMS::Key":                    4, // AlarmTopic, PagingTopic, IncidentEventsTopic, OpsTopic
+		"AWS::SNS::Topic":                  4, // AlarmTopic, PagingTopic, IncidentEventsTopic, OpsTopic
+		"AWS::SNS::TopicPolicy":            4, // TLS only (+ CloudWatch alarms on AlarmTopic, OpsTopic)
 		"AWS::SNS::Subscription":           1,
 		"AWS::Lambda::Function":            6, // alarms, logs, api, escalate, warroom, stream
 		"AWS::IAM::Role":                   7, // one per function, the state machine's
@@ -240,7 +240,7 @@ func TestResourceCounts(t *testing.T) {
 		"AWS::SQS::Queue":                  5, // alarms, logs and stream failures, topic and rule dead letters
 		"AWS::SQS::QueuePolicy":            5, // TLS only (+ SNS, EventBridge may send)
 		"AWS::Events::Rule":                1,
-		"AWS::CloudWatch::Alarm":           10, // checkout 5, payments 3, storefront 2
+		"AWS::CloudWatch::Alarm":           31, // checkout 5, payments 3, storefront 2; self-monitoring 21 (monitoring_test.go)
 		"AWS::Logs::MetricFilter":          3,  // one per service log group
 		"AWS::Logs::SubscriptionFilter":    3,
 		"AWS::Lambda::Permission":          7, // SNS, EventBridge, alarm action, 3 log groups, API Gateway

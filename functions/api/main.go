@@ -15,8 +15,6 @@ package main
 import (
 	"context"
 	"log"
-	"os"
-	"strings"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -52,8 +50,9 @@ func main() {
 		SlackSigningSecret: signingSecret,
 		Logger:             env.Logger,
 	}
-	if topic := strings.TrimSpace(os.Getenv("PAGING_TOPIC_ARN")); topic != "" {
+	if topic := env.PagingTopicARN; topic != "" {
 		cfg.Subscriber = sns.NewSubscriptions(awssns.NewFromConfig(env.AWS), topic, env.Logger)
+		cfg.Subscriptions = store
 	} else {
 		env.Logger.Warn("PAGING_TOPIC_ARN is not set: PUT /users makes no PagingTopic subscriptions")
 	}

@@ -12,8 +12,6 @@ package main
 import (
 	"context"
 	"log"
-	"os"
-	"strings"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -32,7 +30,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	topic := strings.TrimSpace(os.Getenv("PAGING_TOPIC_ARN"))
+	topic := env.PagingTopicARN
 	if topic == "" {
 		log.Fatal("PAGING_TOPIC_ARN is not set")
 	}

@@ -19,8 +19,6 @@ package main
 import (
 	"context"
 	"log"
-	"os"
-	"strings"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -41,7 +39,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	arn := strings.TrimSpace(os.Getenv("STATE_MACHINE_ARN"))
+	arn := env.StateMachineARN
 	if arn == "" {
 		log.Fatal("STATE_MACHINE_ARN is not set")
 	}
@@ -62,7 +60,7 @@ func main() {
 	cfg := lifecycle.Config{
 		Starter: starter, Incidents: store, Deliveries: store, SlackPages: store, Slack: lazy, Logger: env.Logger,
 	}
-	if topic := strings.TrimSpace(os.Getenv("INCIDENT_EVENTS_TOPIC_ARN")); topic != "" {
+	if topic := env.IncidentEventsTopicARN; topic != "" {
 		cfg.Publisher = &sns.Events{Client: awssns.NewFromConfig(env.AWS), TopicARN: topic}
 	}
 	lambda.Start(lifecycle.NewHandler(cfg).Handle)

@@ -13,7 +13,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
@@ -22,6 +21,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/incidentd/incidentd/infra/alarmtopic"
 	"github.com/incidentd/incidentd/infra/dlq"
 	"github.com/incidentd/incidentd/infra/function"
 	"github.com/incidentd/incidentd/infra/services"
@@ -32,6 +32,10 @@ type Props struct {
 	Functions function.Shared
 	// Services are the monitored services (infra/services.json).
 	Services services.Config
+	// IgnoreAlarmsPrefixed, if set, is a prefix of alarm names the EventBridge
+	// rule does not forward: the platform's own alarms (monitoring), which must
+	// not open incidents in the platform that is failing.
+	IgnoreAlarmsPrefixed string
 }
 
 // Detection holds the alarm path and the log path.
@@ -48,6 +52,10 @@ type Detection struct {
 	// DeadLetterQueues are every queue a failed delivery ends in, for the
 	// self-monitoring alarms.
 	DeadLetterQueues []awssqs.IQueue
+	// AlarmTopicDeadLetters are AlarmTopic's undeliverable notifications,
+	// AlarmRuleDeadLetters AlarmRule's undeliverable events (both also in
+	// DeadLetterQueues, as are Alarms.Failures and Logs.Failures).
+	AlarmTopicDeadLetters, AlarmRuleDeadLetters awssqs.Queue
 	// ServiceAlarms are the alarms created for infra/services.json.
 	ServiceAlarms []awscloudwatch.Alarm
 }
@@ -81,10 +89,14 @@ func New(scope constructs.Construct, id string, props Props) *Detection {
 	})
 	d.DeadLetterQueues = append(d.DeadLetterQueues, d.Alarms.Failures, d.Logs.Failures)
 
-	d.AlarmTopic = newAlarmTopic(c, stack)
+	d.AlarmTopic, _ = alarmtopic.New(c, "AlarmTopic", alarmtopic.Props{
+		DisplayName: "incidentd alarms", KeyDescription: "incidentd AlarmTopic encryption",
+		PublishSid: "AllowCloudWatchAlarmsOfThisAccount", AlarmNames: "*",
+	})
 	// SNS retries a Lambda delivery for hours; what still fails (the function
 	// deleted, its invoke throttled throughout) lands here rather than vanishing.
 	topicDLQ := dlq.New(c, "AlarmTopicDeadLetters")
+	d.AlarmTopicDeadLetters = topicDLQ
 	d.AlarmTopic.AddSubscription(awssnssubscriptions.NewLambdaSubscription(d.Alarms.Lambda,
 		&awssnssubscriptions.LambdaSubscriptionProps{DeadLetterQueue: topicDLQ}))
 	d.DeadLetterQueues = append(d.DeadLetterQueues, topicDLQ)
@@ -114,17 +126,23 @@ func New(scope constructs.Construct, id string, props Props) *Detection {
 	// state change. Alarms with an SNS action emit it too: the alarms function
 	// folds both into one signal (same alarm, same state change time).
 	ruleDLQ := dlq.New(c, "AlarmRuleDeadLetters")
+	d.AlarmRuleDeadLetters = ruleDLQ
+	// INSUFFICIENT_DATA too: it is noted on an open incident (a monitor that
+	// stops reporting during an incident matters) and ignored otherwise.
+	detail := map[string]interface{}{
+		"state": map[string]interface{}{"value": []string{"ALARM", "OK", "INSUFFICIENT_DATA"}},
+	}
+	if props.IgnoreAlarmsPrefixed != "" {
+		detail["alarmName"] = []interface{}{map[string]interface{}{
+			"anything-but": map[string]interface{}{"prefix": props.IgnoreAlarmsPrefixed},
+		}}
+	}
 	d.AlarmRule = awsevents.NewRule(c, jsii.String("AlarmStateChange"), &awsevents.RuleProps{
 		Description: jsii.String("incidentd: CloudWatch alarm state changes, to the alarms function"),
 		EventPattern: &awsevents.EventPattern{
 			Source:     jsii.Strings("aws.cloudwatch"),
 			DetailType: jsii.Strings("CloudWatch Alarm State Change"),
-			// INSUFFICIENT_DATA too: it is noted on an open incident (a monitor
-			// that stops reporting during an incident matters) and ignored
-			// otherwise.
-			Detail: &map[string]interface{}{
-				"state": map[string]interface{}{"value": []string{"ALARM", "OK", "INSUFFICIENT_DATA"}},
-			},
+			Detail:     &detail,
 		},
 	})
 	d.AlarmRule.AddTarget(awseventstargets.NewLambdaFunction(d.Alarms.Lambda, &awseventstargets.LambdaFunctionProps{
@@ -145,45 +163,6 @@ func New(scope constructs.Construct, id string, props Props) *Detection {
 		logFilters(sc, s, d.Logs.Lambda)
 	}
 	return d
-}
-
-// newAlarmTopic creates AlarmTopic, encrypted with its own key. The AWS managed
-// SNS key would not do: its policy cannot be changed, and CloudWatch must be
-// allowed to use the key to publish an alarm.
-func newAlarmTopic(scope constructs.Construct, stack awscdk.Stack) awssns.Topic {
-	key := awskms.NewKey(scope, jsii.String("AlarmTopicKey"), &awskms.KeyProps{
-		Description:       jsii.String("incidentd AlarmTopic encryption"),
-		EnableKeyRotation: jsii.Bool(true),
-		// The key protects messages in flight only; nothing stays encrypted under
-		// it once the stack is gone.
-		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
-	})
-	cloudwatch := awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)
-	// As AWS documents for alarms publishing to an encrypted topic. The key is
-	// only used through the topic, whose policy below pins the source account.
-	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("AllowCloudWatchAlarmsToUseTheKey"),
-		Principals: &[]awsiam.IPrincipal{cloudwatch},
-		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
-		Resources:  jsii.Strings("*"),
-	}), nil)
-
-	topic := awssns.NewTopic(scope, jsii.String("AlarmTopic"), &awssns.TopicProps{
-		DisplayName: jsii.String("incidentd alarms"),
-		MasterKey:   key,
-		EnforceSSL:  jsii.Bool(true),
-	})
-	topic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("AllowCloudWatchAlarmsOfThisAccount"),
-		Principals: &[]awsiam.IPrincipal{cloudwatch},
-		Actions:    jsii.Strings("sns:Publish"),
-		Resources:  &[]*string{topic.TopicArn()},
-		Conditions: &map[string]interface{}{
-			"StringEquals": map[string]interface{}{"aws:SourceAccount": stack.Account()},
-			"ArnLike":      map[string]interface{}{"aws:SourceArn": alarmARNs(stack)},
-		},
-	}))
-	return topic
 }
 
 // alarmARNs matches every CloudWatch alarm of the stack's account and region.

@@ -131,20 +131,8 @@ func New(scope constructs.Construct, id string, props Props) *Escalation {
 		}),
 	})
 
-	e.PagingTopic.GrantPublish(e.Escalate.Lambda)
-	cdknag.NagSuppressions_AddResourceSuppressions(e.Escalate.Role, &[]*cdknag.NagPackSuppression{{
-		Id:        jsii.String("AwsSolutions-IAM5"),
-		Reason:    jsii.String("kms:GenerateDataKey* is on the PagingTopic key alone (CDK's publish grant to an encrypted topic): SNS needs a data key per publish."),
-		AppliesTo: &[]interface{}{jsii.String("Action::kms:GenerateDataKey*")},
-	}}, jsii.Bool(true))
-	// The key policy names the escalate role itself, so publishing keeps
-	// working whatever else changes in the account's IAM policies.
-	e.PagingKey.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("AllowEscalateFunctionToPublish"),
-		Principals: &[]awsiam.IPrincipal{e.Escalate.Role},
-		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
-		Resources:  jsii.Strings("*"),
-	}), nil)
+	grantPublish(e.PagingTopic, e.PagingKey, e.Escalate, "AllowEscalateFunctionToPublish",
+		"kms:GenerateDataKey* is on the PagingTopic key alone (CDK's publish grant to an encrypted topic): SNS needs a data key per publish.")
 	// Both read the secret once per cold start (settings.Lambda.Slack).
 	for _, fn := range []*function.Function{e.Escalate, e.WarRoom} {
 		e.SlackSecret.GrantRead(fn.Lambda, nil)
@@ -267,6 +255,32 @@ func topicKey(scope constructs.Construct, id, description string) awskms.Key {
 		// it once the stack is gone.
 		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
 	})
+}
+
+// grantPublish lets fn publish to topic, encrypted with key: CDK's publish
+// grant, and a statement sid of the key's policy that names fn's role itself,
+// so that publishing keeps working whatever else changes in the account's IAM
+// policies. The grant's kms:GenerateDataKey* is suppressed for cdk-nag
+// (AwsSolutions-IAM5) with reason; appliesTo are further IAM5 findings of fn's
+// role that reason explains too (a role has one such suppression).
+func grantPublish(topic awssns.Topic, key awskms.Key, fn *function.Function, sid, reason string, appliesTo ...string) {
+	topic.GrantPublish(fn.Lambda)
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String(sid),
+		Principals: &[]awsiam.IPrincipal{fn.Role},
+		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
+		Resources:  jsii.Strings("*"),
+	}), nil)
+	var applies []interface{}
+	for _, a := range appliesTo {
+		applies = append(applies, jsii.String(a))
+	}
+	applies = append(applies, jsii.String("Action::kms:GenerateDataKey*"))
+	cdknag.NagSuppressions_AddResourceSuppressions(fn.Role, &[]*cdknag.NagPackSuppression{{
+		Id:        jsii.String("AwsSolutions-IAM5"),
+		Reason:    jsii.String(reason),
+		AppliesTo: &applies,
+	}}, jsii.Bool(true))
 }
 
 func merge(maps ...map[string]*string) map[string]*string {

@@ -3,12 +3,10 @@ package escalation
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/incidentd/incidentd/infra/dlq"
 	"github.com/incidentd/incidentd/infra/function"
@@ -63,13 +61,13 @@ func (e *Escalation) AddStream(props StreamProps) *Stream {
 		},
 	})
 	e.GrantStart(s.Function)
-	e.IncidentEventsTopic.GrantPublish(s.Function.Lambda)
-	e.IncidentEventsKey.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("AllowStreamFunctionToPublish"),
-		Principals: &[]awsiam.IPrincipal{s.Function.Role},
-		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
-		Resources:  jsii.Strings("*"),
-	}), nil)
+	// The one IAM5 suppression of the role also covers the stream-read grant
+	// of the event sources below.
+	grantPublish(e.IncidentEventsTopic, e.IncidentEventsKey, s.Function, "AllowStreamFunctionToPublish",
+		"dynamodb:ListStreams takes no resource (CDK's stream-read grant); "+
+			"reading the records themselves is granted on the table's stream ARN alone. "+
+			"kms:GenerateDataKey* is on the IncidentEventsTopic key alone (CDK's publish grant to an encrypted topic): SNS needs a data key per publish.",
+		"Resource::*")
 	e.SlackSecret.GrantRead(s.Function.Lambda, nil)
 	s.Failures = dlq.New(e.Construct, "StreamFailures")
 	// Escalations: incident items.
@@ -132,12 +130,5 @@ func (e *Escalation) AddStream(props StreamProps) *Stream {
 			}),
 		},
 	})
-	cdknag.NagSuppressions_AddResourceSuppressions(s.Function.Role, &[]*cdknag.NagPackSuppression{{
-		Id: jsii.String("AwsSolutions-IAM5"),
-		Reason: jsii.String("dynamodb:ListStreams takes no resource (CDK's stream-read grant); " +
-			"reading the records themselves is granted on the table's stream ARN alone. " +
-			"kms:GenerateDataKey* is on the IncidentEventsTopic key alone (CDK's publish grant to an encrypted topic): SNS needs a data key per publish."),
-		AppliesTo: &[]interface{}{jsii.String("Resource::*"), jsii.String("Action::kms:GenerateDataKey*")},
-	}}, jsii.Bool(true))
 	return s
 }

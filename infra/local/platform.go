@@ -134,7 +134,8 @@ func newPlatform(ctx context.Context, endpoint string, getenv func(string) strin
 			return nil, fmt.Errorf("seed service %s: %w", c.Name, err)
 		}
 	}
-	if err := seedOnCall(ctx, store, strings.TrimSpace(getenv("SLACK_BOT_TOKEN")) != ""); err != nil {
+	botToken := strings.TrimSpace(getenv("SLACK_BOT_TOKEN"))
+	if err := seedOnCall(ctx, store, botToken != ""); err != nil {
 		return nil, err
 	}
 	all, err := svc.Services(ctx)
@@ -157,7 +158,7 @@ func newPlatform(ctx context.Context, endpoint string, getenv func(string) strin
 	api := httpapi.New(httpapi.Config{
 		Incidents: svc, Tokens: auth.NewAuthenticator(store), OnCall: store, PublicReports: set.PublicReports, SlackSigningSecret: set.SlackSigningSecret, Logger: logger,
 		// Users' e-mail and phone "subscribe" to the local PagingTopic: printed.
-		Subscriber: &printSubscriber{out: o.out, log: logger},
+		Subscriber: &printSubscriber{out: o.out, log: logger}, Subscriptions: store,
 	})
 	alarmsH := alarms.NewHandler(svc, store, alarms.Config{DefaultService: set.DefaultService, Logger: logger})
 	logsH := logscan.NewHandler(store, svc, logsCfg, logger)
@@ -165,7 +166,6 @@ func newPlatform(ctx context.Context, endpoint string, getenv func(string) strin
 	// Pages are printed and recorded, not sent; Slack calls too unless a bot
 	// token is given.
 	var messenger slack.Messenger = slack.NewRecorder(logger)
-	botToken := strings.TrimSpace(getenv("SLACK_BOT_TOKEN"))
 	if botToken != "" {
 		messenger = slack.NewClient(botToken, slack.Config{Logger: logger})
 	}

@@ -224,15 +224,12 @@ func (p *streamPoller) poll(ctx context.Context, r *shardReader) (ended bool) {
 		}
 		return false
 	}
-	var all []events.DynamoDBEventRecord
+	var batch []events.DynamoDBEventRecord
 	for _, rec := range out.Records {
 		if rec.Dynamodb != nil {
 			r.lastSeq = aws.ToString(rec.Dynamodb.SequenceNumber)
 		}
-		all = append(all, toEventRecord(rec, p.arn))
-	}
-	var batch []events.DynamoDBEventRecord
-	for _, e := range all {
+		e := toEventRecord(rec, p.arn)
 		if !p.m.filter(e) {
 			continue
 		}

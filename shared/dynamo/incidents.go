@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -154,6 +155,36 @@ func (s *Store) Delivery(ctx context.Context, deliveryID string) (incident.Resul
 	return incident.Result{Outcome: incident.Outcome(d.Outcome), IncidentID: d.IncidentID, ReportID: d.ReportID}, nil
 }
 
+// OutcomeSent is the outcome of a bare delivery record (RecordDelivery).
+const OutcomeSent incident.Outcome = "sent"
+
+// RecordDelivery writes a bare delivery record (outcome "sent"), read back by
+// Delivery, that expires at expires (DynamoDB TTL). It is written only if
+// none exists: a record already there returns an error matching
+// incident.ErrDuplicate.
+func (s *Store) RecordDelivery(ctx context.Context, deliveryID, incidentID string, expires time.Time) error {
+	if deliveryID == "" {
+		return errors.New("record delivery: no delivery id")
+	}
+	item, err := attributevalue.MarshalMap(newDeliveryItem(deliveryID, incident.Result{Outcome: OutcomeSent, IncidentID: incidentID}, expires))
+	if err != nil {
+		return fmt.Errorf("encode delivery %s: %w", deliveryID, err)
+	}
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:           aws.String(s.table),
+		Item:                item,
+		ConditionExpression: aws.String("attribute_not_exists(pk)"),
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return fmt.Errorf("record delivery %s: %w", deliveryID, incident.ErrDuplicate)
+	}
+	if err != nil {
+		return fmt.Errorf("record delivery %s: %w", deliveryID, err)
+	}
+	return nil
+}
+
 // maxTransactItems is DynamoDB's limit on the items of one transaction.
 const maxTransactItems = 100
 
@@ -195,14 +226,7 @@ func (s *Store) Apply(ctx context.Context, ch incident.Change) error {
 	}
 	delivery := -1
 	if ch.DeliveryID != "" {
-		d := deliveryItem{
-			PK: deliveryPK(ch.DeliveryID), SK: deliverySK, Type: TypeDelivery, DeliveryID: ch.DeliveryID,
-			Outcome: string(ch.Result.Outcome), IncidentID: ch.Result.IncidentID, ReportID: ch.Result.ReportID,
-		}
-		if !ch.DeliveryExpires.IsZero() {
-			d.ExpiresAt = ch.DeliveryExpires.Unix()
-		}
-		put, err := s.put(d, notExists())
+		put, err := s.put(newDeliveryItem(ch.DeliveryID, ch.Result, ch.DeliveryExpires), notExists())
 		if err != nil {
 			return fmt.Errorf("apply change to incident %s: %w", id, err)
 		}

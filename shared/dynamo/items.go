@@ -186,6 +186,19 @@ type deliveryItem struct {
 	ExpiresAt  int64  `dynamodbav:"expires_at,omitempty"`
 }
 
+// newDeliveryItem is the record of delivery id with its result, kept until
+// expires (never when it is zero).
+func newDeliveryItem(id string, r incident.Result, expires time.Time) deliveryItem {
+	it := deliveryItem{
+		PK: deliveryPK(id), SK: deliverySK, Type: TypeDelivery, DeliveryID: id,
+		Outcome: string(r.Outcome), IncidentID: r.IncidentID, ReportID: r.ReportID,
+	}
+	if !expires.IsZero() {
+		it.ExpiresAt = expires.Unix()
+	}
+	return it
+}
+
 type serviceItem struct {
 	PK                  string    `dynamodbav:"pk"`
 	SK                  string    `dynamodbav:"sk"`

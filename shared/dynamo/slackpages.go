@@ -2,17 +2,14 @@ package dynamo
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/incidentd/incidentd/shared/escalation"
-	"github.com/incidentd/incidentd/shared/incident"
 )
 
 var _ escalation.SlackPages = (*Store)(nil)
@@ -20,9 +17,6 @@ var _ escalation.SlackPages = (*Store)(nil)
 // slackPageTTL is how long a Slack page is kept: long after any incident is
 // acknowledged, when updating the page is what it is for.
 const slackPageTTL = 30 * 24 * time.Hour
-
-// OutcomeSent is the outcome of a bare delivery record (RecordDelivery).
-const OutcomeSent incident.Outcome = "sent"
 
 type slackPageItem struct {
 	PK          string    `dynamodbav:"pk"`
@@ -97,37 +91,4 @@ func (s *Store) SlackPages(ctx context.Context, incidentID string) ([]escalation
 		}
 		in.ExclusiveStartKey = out.LastEvaluatedKey
 	}
-}
-
-// RecordDelivery writes a bare delivery record (outcome "sent"), read back by
-// Delivery, that expires at expires (DynamoDB TTL). It is written only if
-// none exists: a record already there returns an error matching
-// incident.ErrDuplicate.
-func (s *Store) RecordDelivery(ctx context.Context, deliveryID, incidentID string, expires time.Time) error {
-	if deliveryID == "" {
-		return errors.New("record delivery: no delivery id")
-	}
-	it := deliveryItem{
-		PK: deliveryPK(deliveryID), SK: deliverySK, Type: TypeDelivery, DeliveryID: deliveryID,
-		Outcome: string(OutcomeSent), IncidentID: incidentID,
-	}
-	if !expires.IsZero() {
-		it.ExpiresAt = expires.Unix()
-	}
-	w, err := s.put(it, notExists())
-	if err != nil {
-		return fmt.Errorf("record delivery %s: %w", deliveryID, err)
-	}
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: w.Put.TableName, Item: w.Put.Item, ConditionExpression: w.Put.ConditionExpression,
-		ExpressionAttributeNames: w.Put.ExpressionAttributeNames, ExpressionAttributeValues: w.Put.ExpressionAttributeValues,
-	})
-	var failed *types.ConditionalCheckFailedException
-	if errors.As(err, &failed) {
-		return fmt.Errorf("record delivery %s: %w", deliveryID, incident.ErrDuplicate)
-	}
-	if err != nil {
-		return fmt.Errorf("record delivery %s: %w", deliveryID, err)
-	}
-	return nil
 }

@@ -27,10 +27,12 @@ type Config struct {
 	// routes are absent (404).
 	OnCall OnCallStore
 	// Subscriber keeps each user's e-mail and phone subscribed to the
-	// PagingTopic (PUT /users); nil (locally without a sink, or without
-	// PAGING_TOPIC_ARN) makes no subscriptions. It needs an OnCall store that
-	// is a SubscriptionStore too, as *dynamo.Store is.
-	Subscriber Subscriber
+	// PagingTopic (PUT /users), with the subscriptions stored in
+	// Subscriptions (the OnCall store, when it is *dynamo.Store); nil (locally
+	// without a sink, or without PAGING_TOPIC_ARN) makes no subscriptions.
+	// Both are needed: one without the other is logged and makes none.
+	Subscriber    Subscriber
+	Subscriptions SubscriptionStore
 	// SlackSigningSecret verifies POST /slack/commands and /slack/interactions;
 	// empty means Slack is not set up and those routes are absent (404).
 	SlackSigningSecret string
@@ -91,12 +93,11 @@ func New(c Config) *API {
 	if a.now == nil {
 		a.now = time.Now
 	}
-	if c.Subscriber != nil {
-		if ss, ok := c.OnCall.(SubscriptionStore); ok {
-			a.subscriber, a.subs = c.Subscriber, ss
-		} else {
-			a.log.Error("PagingTopic subscriptions off: the on-call store cannot store them")
-		}
+	switch {
+	case c.Subscriber != nil && c.Subscriptions != nil:
+		a.subscriber, a.subs = c.Subscriber, c.Subscriptions
+	case c.Subscriber != nil || c.Subscriptions != nil:
+		a.log.Error("PagingTopic subscriptions off: Config has a Subscriber or Subscriptions, not both")
 	}
 	perMinute := c.PublicReportsPerMinute
 	if perMinute <= 0 {

@@ -46,16 +46,19 @@
 // "on_call"}]}; a service without a policy is 404. These routes are absent
 // (404) when Config.OnCall is nil.
 //
-// With Config.Subscriber set (PAGING_TOPIC_ARN in AWS), PUT /users/{id} also
-// subscribes the user's email (protocol email) and phone (protocol sms) to the
-// PagingTopic with the filter policy {"responder":["<id>"]}, so that each
-// gets that responder's pages only. New endpoints are subscribed before the
-// user is stored and removed or changed ones unsubscribed after; if SNS fails,
-// the answer is 502 "subscription_failed" and the user is unchanged. The
-// subscriptions' ARNs are stored beside the user, not in its document: GET
-// answers the document as put. An e-mail subscription delivers only once its
-// recipient follows the link in SNS's confirmation mail; SMS needs the account
-// out of the SMS sandbox (or the number verified in it).
+// With Config.Subscriber and Config.Subscriptions set (PAGING_TOPIC_ARN in
+// AWS), PUT /users/{id} also subscribes the user's email (protocol email) and
+// phone (protocol sms) to the PagingTopic with the filter policy
+// {"responder":["<id>"]}, so that each gets that responder's pages only. New
+// endpoints are subscribed before the user is stored and removed or changed
+// ones unsubscribed after. If an endpoint fails the user is unchanged: one SNS
+// rejects is 400 "invalid"; one subscribed already by something else, or an
+// e-mail whose subscription still waits for confirmation, 409 "conflict"; any
+// other SNS failure 502 "subscription_failed". The subscriptions' ARNs are
+// stored beside the user, not in its document: GET answers the document as
+// put. An e-mail subscription delivers only once its recipient follows the
+// link in SNS's confirmation mail; SMS needs the account out of the SMS
+// sandbox (or the number verified in it).
 //
 // # Slack
 //

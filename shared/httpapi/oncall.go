@@ -282,8 +282,8 @@ func (a *API) putUser(w http.ResponseWriter, r *http.Request, _ principal) error
 
 // putSubscribedUser stores a user whose e-mail and phone are subscribed to the
 // PagingTopic. The order keeps every subscription known: new endpoints are
-// subscribed first (an SNS failure is a 502, an endpoint subscribed already by
-// something else a 409, and the user stays as it was),
+// subscribed first (an endpoint SNS rejects is a 400, one subscribed already by
+// something else a 409, any other SNS failure a 502; the user stays as it was),
 // then the user is stored with the subscriptions' ARNs, then the ones the user
 // no longer has are unsubscribed. A failure of that last step is logged, not
 // answered: the user is stored, and SNS may refuse to delete an e-mail

@@ -55,7 +55,7 @@ func newSubscribedEnv(t *testing.T, sub httpapi.Subscriber) *env {
 	t.Helper()
 	e := newEnv(t, envOptions{})
 	e.api = httpapi.New(httpapi.Config{
-		Incidents: e.svc, Tokens: auth.NewAuthenticator(e.store), OnCall: e.store, Logger: e.logger, Subscriber: sub,
+		Incidents: e.svc, Tokens: auth.NewAuthenticator(e.store), OnCall: e.store, Logger: e.logger, Subscriber: sub, Subscriptions: e.store,
 	})
 	return e
 }

@@ -45,8 +45,14 @@ func (s *Service) Incident(ctx context.Context, id string) (Incident, error) {
 
 // PageRecorded reports whether the page with key was recorded by RecordPage.
 func (s *Service) PageRecorded(ctx context.Context, key string) (bool, error) {
+	return s.recorded(ctx, key, "page")
+}
+
+// recorded reports whether a record (of what: "page", ...) is kept under key,
+// as a delivery record.
+func (s *Service) recorded(ctx context.Context, key, what string) (bool, error) {
 	if key == "" {
-		return false, Invalidf("page key is required")
+		return false, Invalidf("%s key is required", what)
 	}
 	_, err := s.store.Delivery(ctx, key)
 	switch {
@@ -55,7 +61,7 @@ func (s *Service) PageRecorded(ctx context.Context, key string) (bool, error) {
 	case errors.Is(err, ErrNotFound):
 		return false, nil
 	}
-	return false, fmt.Errorf("read page record %s: %w", key, err)
+	return false, fmt.Errorf("read %s record %s: %w", what, key, err)
 }
 
 // RecordPage adds a paged entry to the incident's timeline, once per key: a

@@ -13,7 +13,7 @@ func warRoomReadyKey(id string) string { return "warroom-ready#" + id }
 // (MarkWarRoomReady). A war room recorded but not ready is one whose setup
 // failed part way: a retry finishes it.
 func (s *Service) WarRoomReady(ctx context.Context, id string) (bool, error) {
-	return s.PageRecorded(ctx, warRoomReadyKey(id))
+	return s.recorded(ctx, warRoomReadyKey(id), "war-room ready")
 }
 
 // MarkWarRoomReady records that the incident's war room is set up. Marking

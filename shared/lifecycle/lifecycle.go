@@ -31,8 +31,9 @@
 // ratelimited and Slack's own internal failures; see Permanent) are logged and
 // the post dropped; others (network, HTTP 5xx, rate limits, the 5 s timeout)
 // fail the record, to be retried. A Slack call is not started when the
-// invocation has less than the Slack timeout left: the record fails and is
-// retried instead of the function timing out with the whole batch.
+// invocation has less than the Slack timeout and one second more left: the
+// record fails and is retried instead of the function timing out with the
+// whole batch.
 //
 // The bot token may come late (LazySlack): while it cannot be read, every
 // Slack call fails its record, to be retried; a Slack answering ErrSlackOff
@@ -83,6 +84,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/incidentd/incidentd/shared/dynamo"
 	"github.com/incidentd/incidentd/shared/escalation"
@@ -209,54 +211,49 @@ var closesPages = map[incident.EntryKind]bool{incident.EntryAcknowledged: true, 
 
 // Handle is the Lambda handler (with ReportBatchItemFailures on the event
 // source mapping). It never returns an error: failures are per record.
-// Incident records go first, so that escalations never wait behind Slack.
+// Records are handled in order: each mapping hands over one kind (incident
+// changes, or entry insertions), so escalations never wait behind Slack.
 func (h *Handler) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 	resp := events.DynamoDBEventResponse{BatchItemFailures: []events.DynamoDBBatchItemFailure{}}
-	fail := func(r events.DynamoDBEventRecord, err error) {
-		h.cfg.Logger.ErrorContext(ctx, "stream record failed", slog.String("event_id", r.EventID),
-			slog.String("event_name", r.EventName), slog.String("sequence_number", r.Change.SequenceNumber),
-			slog.Any("error", err))
-		resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: r.Change.SequenceNumber})
-	}
-	var entries []events.DynamoDBEventRecord
 	for _, r := range ev.Records {
-		isEntry, err := h.record(ctx, r)
-		switch {
-		case err != nil:
-			fail(r, err)
-		case isEntry:
-			entries = append(entries, r)
-		}
-	}
-	for _, r := range entries {
-		if err := h.entry(ctx, r); err != nil {
-			fail(r, err)
+		if err := h.record(ctx, r); err != nil {
+			h.cfg.Logger.ErrorContext(ctx, "stream record failed", slog.String("event_id", r.EventID),
+				slog.String("event_name", r.EventName), slog.String("sequence_number", r.Change.SequenceNumber),
+				slog.Any("error", err))
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: r.Change.SequenceNumber})
 		}
 	}
 	return resp, nil
 }
 
-// record handles one stream record of an incident; isEntry says it is a
-// timeline entry's insertion, for entry.
-func (h *Handler) record(ctx context.Context, r events.DynamoDBEventRecord) (isEntry bool, err error) {
+// record handles one stream record: an incident's change, or a timeline
+// entry's insertion. Other records are ignored.
+func (h *Handler) record(ctx context.Context, r events.DynamoDBEventRecord) error {
 	if r.EventName != "INSERT" && r.EventName != "MODIFY" {
-		return false, nil // REMOVE: TTL expiry of dedup and delivery records
+		return nil // REMOVE: TTL expiry of dedup and delivery records
 	}
 	newImage, err := dynamo.FromStreamImage(r.Change.NewImage)
 	if err != nil {
-		return false, fmt.Errorf("new image: %w", err)
+		return fmt.Errorf("new image: %w", err)
 	}
 	switch dynamo.ItemType(newImage) {
 	case dynamo.TypeIncident:
+		return h.incidentChange(ctx, r, newImage)
 	case dynamo.TypeEntry:
-		// Entries are written once; a MODIFY would be a repair, not news.
-		return r.EventName == "INSERT", nil
-	default:
-		return false, nil // dedup keys, deliveries, Slack pages, configs...
+		if r.EventName != "INSERT" {
+			return nil // entries are written once; a MODIFY would be a repair, not news
+		}
+		return h.entry(ctx, newImage)
 	}
+	return nil // dedup keys, deliveries, Slack pages, configs...
+}
+
+// incidentChange starts the escalation of an incident that opened, reopened
+// or whose severity rose; newImage is the record's new image.
+func (h *Handler) incidentChange(ctx context.Context, r events.DynamoDBEventRecord, newImage map[string]types.AttributeValue) error {
 	inc, err := dynamo.DecodeIncident(newImage)
 	if err != nil {
-		return false, err
+		return err
 	}
 	why := ""
 	switch r.EventName {
@@ -265,33 +262,33 @@ func (h *Handler) record(ctx context.Context, r events.DynamoDBEventRecord) (isE
 	case "MODIFY":
 		oldImage, err := dynamo.FromStreamImage(r.Change.OldImage)
 		if err != nil {
-			return false, fmt.Errorf("old image: %w", err)
+			return fmt.Errorf("old image: %w", err)
 		}
 		if dynamo.ItemType(oldImage) != dynamo.TypeIncident {
-			return false, fmt.Errorf("modified incident %s has no old image (the stream must carry new and old images)", inc.ID)
+			return fmt.Errorf("modified incident %s has no old image (the stream must carry new and old images)", inc.ID)
 		}
 		old, err := dynamo.DecodeIncident(oldImage)
 		if err != nil {
-			return false, fmt.Errorf("old image: %w", err)
+			return fmt.Errorf("old image: %w", err)
 		}
 		why = escalates(old, inc)
 	}
-	log := h.cfg.Logger.With(slog.String("incident_id", inc.ID), slog.String("event_id", r.EventID))
 	if why == "" {
-		return false, nil
+		return nil
 	}
+	log := h.cfg.Logger.With(slog.String("incident_id", inc.ID), slog.String("event_id", r.EventID))
 	if inc.Status != incident.StatusTriggered {
 		// Someone has it already (declared acknowledged, or acknowledged
 		// before the stream caught up): nobody to page.
 		log.InfoContext(ctx, "escalation not started: incident is "+string(inc.Status), slog.String("change", why))
-		return false, nil
+		return nil
 	}
 	started, err := h.cfg.Starter.Start(ctx, inc)
 	if err != nil {
-		return false, err
+		return err
 	}
 	log.InfoContext(ctx, "incident change handled", slog.String("change", why), slog.Bool("escalation_started", started))
-	return false, nil
+	return nil
 }
 
 // escalates says why a change from old to cur starts an escalation, or "".
@@ -308,14 +305,11 @@ func escalates(old, cur incident.Incident) string {
 	return ""
 }
 
-// entry fans out one inserted timeline entry: the lifecycle event, the
-// war-room post, the page updates. Each goes on when another fails; the
-// record fails if any did (a retry skips what was recorded as sent).
-func (h *Handler) entry(ctx context.Context, r events.DynamoDBEventRecord) error {
-	image, err := dynamo.FromStreamImage(r.Change.NewImage)
-	if err != nil {
-		return fmt.Errorf("new image: %w", err)
-	}
+// entry fans out one inserted timeline entry (image, the record's new image):
+// the lifecycle event, the war-room post, the page updates. Each goes on when
+// another fails; the record fails if any did (a retry skips what was recorded
+// as sent).
+func (h *Handler) entry(ctx context.Context, image map[string]types.AttributeValue) error {
 	id, e, err := dynamo.DecodeEntry(image)
 	if err != nil {
 		return err
@@ -424,7 +418,7 @@ func (h *Handler) closePages(ctx context.Context, log *slog.Logger, inc incident
 var errNoTime = errors.New("too little time left in this invocation")
 
 // bounded makes one call within timeout, and does not start it when the
-// invocation has less than that left.
+// invocation has less than timeout and one second more left.
 func (h *Handler) bounded(ctx context.Context, what string, timeout time.Duration, call func(ctx context.Context) error) error {
 	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < timeout+time.Second {
 		return fmt.Errorf("%s: %w", what, errNoTime)

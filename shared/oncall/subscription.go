@@ -1,20 +1,19 @@
 package oncall
 
-// Protocols of the PagingTopic subscriptions a responder's contact details
-// become (SNS protocol names).
+// Protocols of the subscriptions a responder's contact details become.
 const (
 	ProtocolEmail = "email"
 	ProtocolSMS   = "sms"
 )
 
-// Endpoint is one way a page reaches a responder through the PagingTopic: an
-// e-mail address (ProtocolEmail) or an E.164 phone number (ProtocolSMS).
+// Endpoint is one way a page reaches a responder: an e-mail address
+// (ProtocolEmail) or an E.164 phone number (ProtocolSMS).
 type Endpoint struct {
 	Protocol string
 	Address  string
 }
 
-// Endpoints are the PagingTopic endpoints the user asks for: the e-mail
+// Endpoints are the endpoints the user asks to be paged at: the e-mail
 // address, then the phone number, each if given. The Slack id is no endpoint:
 // Slack pages go out through Slack.
 func (u *User) Endpoints() []Endpoint {
@@ -28,22 +27,17 @@ func (u *User) Endpoints() []Endpoint {
 	return out
 }
 
-// Subscription is an endpoint subscribed to the PagingTopic for a responder,
-// with the subscription's ARN: what must be remembered to unsubscribe it when
-// the user's contact details change.
+// Subscription is an endpoint subscribed for a responder, with ARN the
+// pager's subscription reference: what must be remembered to unsubscribe it
+// when the user's contact details change.
 type Subscription struct {
-	Protocol string `json:"protocol"`
-	Endpoint string `json:"endpoint"`
-	ARN      string `json:"arn"`
+	Protocol string
+	Endpoint string
+	ARN      string
 }
 
-// Is reports whether s subscribes the endpoint e.
-func (s Subscription) Is(e Endpoint) bool {
-	return s.Protocol == e.Protocol && s.Endpoint == e.Address
-}
-
-// Removed returns the subscriptions of before whose ARN is not in after: what
-// replacing before with after leaves to unsubscribe.
+// Removed returns the subscriptions of before whose reference (ARN) is not in
+// after: what replacing before with after leaves to unsubscribe.
 func Removed(before, after []Subscription) []Subscription {
 	var out []Subscription
 	for _, b := range before {

@@ -49,6 +49,15 @@ type Settings struct {
 	// FallbackUser is paged when an escalation names no fallback of its own
 	// (FALLBACK_USER), so a page is never dropped; empty: none.
 	FallbackUser string
+	// PagingTopicARN is the SNS topic of pages (PAGING_TOPIC_ARN): escalate
+	// publishes to it, the api subscribes responders to it.
+	PagingTopicARN string
+	// IncidentEventsTopicARN receives lifecycle events
+	// (INCIDENT_EVENTS_TOPIC_ARN); empty: none are published.
+	IncidentEventsTopicARN string
+	// StateMachineARN is the escalation state machine (STATE_MACHINE_ARN),
+	// started by the stream function.
+	StateMachineARN string
 }
 
 // FromEnv reads the settings through getenv (os.Getenv in Lambda).
@@ -62,6 +71,10 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 		SlackBotToken:      strings.TrimSpace(getenv("SLACK_BOT_TOKEN")),
 		SlackSecretARN:     strings.TrimSpace(getenv("SLACK_SECRET_ARN")),
 		FallbackUser:       strings.TrimSpace(getenv("FALLBACK_USER")),
+		PagingTopicARN:     strings.TrimSpace(getenv("PAGING_TOPIC_ARN")),
+		StateMachineARN:    strings.TrimSpace(getenv("STATE_MACHINE_ARN")),
+
+		IncidentEventsTopicARN: strings.TrimSpace(getenv("INCIDENT_EVENTS_TOPIC_ARN")),
 	}
 	if s.Table == "" {
 		return s, fmt.Errorf("TABLE_NAME is not set")
@@ -137,15 +150,19 @@ func ForLambda(ctx context.Context) (Lambda, error) {
 	return Lambda{Settings: s, AWS: cfg, Logger: logger}, nil
 }
 
-// SecretTimeout bounds reading the Slack secret at cold start, SDK retries included.
+// SecretTimeout bounds one read of the Slack secret, SDK retries included.
 const SecretTimeout = 5 * time.Second
 
 // Slack returns the Slack app's bot token and signing secret: from the secret
 // SLACK_SECRET_ARN when it is set (in AWS), otherwise from SLACK_BOT_TOKEN and
-// SLACK_SIGNING_SECRET (locally). Call it once per cold start, beside the
-// other clients: the secret is read once per instance, not per invocation, so
-// a changed secret reaches the functions as their instances are replaced.
-// Empty values turn the matching Slack feature off.
+// SLACK_SIGNING_SECRET (locally). Each call reads the secret anew, with a
+// Secrets Manager client of its own. The api, escalate and warroom functions
+// call it once per cold start, beside their other clients; stream calls it
+// through lifecycle.LazySlack, on the first Slack call an instance makes and
+// again (at most once a second) while the read fails, then keeps the token.
+// Either way a read that succeeded holds for the instance's life: a changed
+// secret reaches the functions as their instances are replaced. Empty values
+// turn the matching Slack feature off.
 func (l Lambda) Slack(ctx context.Context) (botToken, signingSecret string, err error) {
 	// Bounded: escalate pages by SNS after this, and Lambda's init phase is short.
 	ctx, cancel := context.WithTimeout(ctx, SecretTimeout)

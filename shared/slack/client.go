@@ -158,16 +158,10 @@ func (c Client) GoString() string           { return c.String() }
 func (c Client) LogValue() slog.Value       { return slog.StringValue(c.String()) }
 func (c Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
 
-// PostMessage implements Messenger with chat.postMessage.
+// PostMessage implements Messenger with chat.postMessage (see PostMessageIn).
 func (c *Client) PostMessage(ctx context.Context, channel string, msg Message) (string, error) {
-	var out struct {
-		TS string `json:"ts"`
-	}
-	err := c.call(ctx, "chat.postMessage", map[string]any{
-		"channel": channel, "text": msg.Text, "blocks": msg.Blocks,
-		"unfurl_links": false, "unfurl_media": false,
-	}, &out)
-	return out.TS, err
+	p, err := c.PostMessageIn(ctx, channel, msg)
+	return p.TS, err
 }
 
 // UpdateMessage implements Messenger with chat.update.

@@ -107,22 +107,14 @@ type Page struct {
 // PageMessage is the page posted for an escalation level: what is wrong,
 // whom it pages, and the Acknowledge and Resolve buttons.
 func PageMessage(inc incident.Incident, p Page) Message {
-	mentions := mentionList(p.SlackUserIDs)
-	paging := fmt.Sprintf("Level %d page", p.Level)
-	if mentions != "" {
-		paging += " for " + mentions
-	}
-	blocks := []Block{
-		{Type: "header", Text: plainText(fmt.Sprintf(":rotating_light: %s %s", inc.Severity, inc.Service), maxHeader)},
-		{Type: "section", Text: mrkdwn(fmt.Sprintf("*%s*\n%s", escape(inc.Title), paging), maxSection)},
-		{Type: "section", Fields: facts(inc)},
-	}
-	if inc.WarRoomChannel != "" && slackID.MatchString(inc.WarRoomChannel) {
-		blocks = append(blocks, Block{Type: "context", Context: []*Text{mrkdwn("War room: <#"+inc.WarRoomChannel+">", maxField)}})
-	}
+	blocks := appendWarRoom(pageBlocks(":rotating_light: ", inc, p), inc)
 	blocks = appendButtons(blocks, inc)
-	text := fmt.Sprintf("[%s] %s: %s (level %d page)", inc.Severity, inc.Service, escape(inc.Title), p.Level)
-	if mentions != "" {
+	what := fmt.Sprintf("level %d page", p.Level)
+	if p.Level == 0 {
+		what = "fallback page"
+	}
+	text := fmt.Sprintf("[%s] %s: %s (%s)", inc.Severity, inc.Service, escape(inc.Title), what)
+	if mentions := mentionList(p.SlackUserIDs); mentions != "" {
 		text += " " + mentions
 	}
 	return Message{Text: clipRunes(text, maxFallback), Blocks: blocks}
@@ -132,27 +124,13 @@ func PageMessage(inc incident.Incident, p Page) Message {
 // (acknowledged, resolved) answered it: the same page without its buttons,
 // saying who answered and when, with the incident's facts as they are now.
 func PageClosedMessage(inc incident.Incident, p Page, e incident.Entry) Message {
-	mentions := mentionList(p.SlackUserIDs)
-	paging := fmt.Sprintf("Level %d page", p.Level)
-	if p.Level == 0 {
-		paging = "Fallback page"
-	}
-	if mentions != "" {
-		paging += " for " + mentions
-	}
 	closed := escape(entryTitle(e.Kind))
 	if e.Actor != "" {
 		closed += " by " + escape(e.Actor)
 	}
-	blocks := []Block{
-		{Type: "header", Text: plainText(fmt.Sprintf("%s %s", inc.Severity, inc.Service), maxHeader)},
-		{Type: "section", Text: mrkdwn(fmt.Sprintf("*%s*\n%s", escape(inc.Title), paging), maxSection)},
-		{Type: "section", Fields: facts(inc)},
-		{Type: "context", Context: []*Text{mrkdwn(fmt.Sprintf(":white_check_mark: *%s* · %s", closed, slackDate(e.At)), maxField)}},
-	}
-	if inc.WarRoomChannel != "" && slackID.MatchString(inc.WarRoomChannel) {
-		blocks = append(blocks, Block{Type: "context", Context: []*Text{mrkdwn("War room: <#"+inc.WarRoomChannel+">", maxField)}})
-	}
+	blocks := append(pageBlocks("", inc, p),
+		Block{Type: "context", Context: []*Text{mrkdwn(fmt.Sprintf(":white_check_mark: *%s* · %s", closed, slackDate(e.At)), maxField)}})
+	blocks = appendWarRoom(blocks, inc)
 	text := fmt.Sprintf("[%s] %s: %s (%s)", inc.Severity, inc.Service, escape(inc.Title), closed)
 	return Message{Text: clipRunes(text, maxFallback), Blocks: blocks}
 }
@@ -232,6 +210,31 @@ func NormalizeChannelName(s string) string {
 		name = name[:maxChannel]
 	}
 	return strings.TrimRight(name, "-")
+}
+
+// pageBlocks open a page, posted or closed: the header (icon, severity,
+// service), the title and whom the page is for, and the incident's facts.
+func pageBlocks(icon string, inc incident.Incident, p Page) []Block {
+	paging := fmt.Sprintf("Level %d page", p.Level)
+	if p.Level == 0 {
+		paging = "Fallback page" // level 0 is the escalation's fallback
+	}
+	if mentions := mentionList(p.SlackUserIDs); mentions != "" {
+		paging += " for " + mentions
+	}
+	return []Block{
+		{Type: "header", Text: plainText(fmt.Sprintf("%s%s %s", icon, inc.Severity, inc.Service), maxHeader)},
+		{Type: "section", Text: mrkdwn(fmt.Sprintf("*%s*\n%s", escape(inc.Title), paging), maxSection)},
+		{Type: "section", Fields: facts(inc)},
+	}
+}
+
+// appendWarRoom links the incident's war-room channel, once it has one.
+func appendWarRoom(blocks []Block, inc incident.Incident) []Block {
+	if !slackID.MatchString(inc.WarRoomChannel) {
+		return blocks
+	}
+	return append(blocks, Block{Type: "context", Context: []*Text{mrkdwn("War room: <#"+inc.WarRoomChannel+">", maxField)}})
 }
 
 // appendButtons adds the buttons the incident's status allows: Acknowledge

@@ -326,3 +326,15 @@ func TestPageClosedMessage(t *testing.T) {
 		})
 	}
 }
+
+func TestFallbackPageSaysFallback(t *testing.T) {
+	inc := incident.Incident{ID: "01jd0000000000000000000000", Service: "checkout", Title: "Checkout is down", Severity: incident.SEV1, Status: incident.StatusTriggered}
+	msg := PageMessage(inc, Page{Level: 0, SlackUserIDs: []string{"U2CERLKJA"}})
+	blocks, err := json.Marshal(msg.Blocks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(msg.Text, "(fallback page)") || !strings.Contains(string(blocks), "Fallback page") {
+		t.Errorf("got text %q and blocks %s, want the fallback named as such", msg.Text, blocks)
+	}
+}

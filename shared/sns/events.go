@@ -7,7 +7,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
-	"github.com/aws/aws-sdk-go-v2/service/sns/types"
 
 	"github.com/incidentd/incidentd/shared/lifecycle"
 )
@@ -36,33 +35,18 @@ func (p *Events) PublishEvent(ctx context.Context, ev lifecycle.Event) error {
 			return fmt.Errorf("encode event %s: %w", ev.EventID, err)
 		}
 	}
-	attrs := map[string]types.MessageAttributeValue{}
-	for k, v := range EventAttributes(ev) {
-		attrs[k] = types.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(v)}
-	}
 	_, err = p.Client.Publish(ctx, &awssns.PublishInput{
-		TopicArn:          aws.String(p.TopicARN),
-		Message:           aws.String(string(body)),
-		MessageAttributes: attrs,
+		TopicArn: aws.String(p.TopicARN),
+		Message:  aws.String(string(body)),
+		MessageAttributes: stringAttributes(map[string]string{
+			"event_type":  ev.Type,
+			"service":     ev.Incident.Service,
+			"severity":    ev.Incident.Severity,
+			"incident_id": ev.Incident.ID,
+		}),
 	})
 	if err != nil {
 		return fmt.Errorf("publish event %s %s: %w", ev.Type, ev.EventID, err)
 	}
 	return nil
-}
-
-// EventAttributes are an event's SNS message attributes, without empty ones.
-func EventAttributes(ev lifecycle.Event) map[string]string {
-	out := map[string]string{}
-	for k, v := range map[string]string{
-		"event_type":  ev.Type,
-		"service":     ev.Incident.Service,
-		"severity":    ev.Incident.Severity,
-		"incident_id": ev.Incident.ID,
-	} {
-		if v != "" {
-			out[k] = v
-		}
-	}
-	return out
 }

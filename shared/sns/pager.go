@@ -24,6 +24,10 @@ type Publisher interface {
 	Publish(ctx context.Context, in *awssns.PublishInput, opts ...func(*awssns.Options)) (*awssns.PublishOutput, error)
 }
 
+// responderKey is the message attribute Pager sets to the user id, the one
+// Subscriptions' filter policies match.
+const responderKey = "responder"
+
 // Limits SNS puts on a publish.
 const (
 	maxSubject = 100
@@ -42,17 +46,12 @@ func (p *Pager) Page(ctx context.Context, pg escalation.Page) error {
 	if pg.Responder == "" {
 		return errors.New("publish page: no responder")
 	}
-	attrs := map[string]types.MessageAttributeValue{}
-	for k, v := range map[string]string{
-		"responder":   pg.Responder,
+	attrs := stringAttributes(map[string]string{
+		responderKey:  pg.Responder,
 		"severity":    pg.Severity,
 		"incident_id": pg.IncidentID,
 		"level":       strconv.Itoa(pg.Level),
-	} {
-		if v != "" {
-			attrs[k] = types.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(v)}
-		}
-	}
+	})
 	msg := pg.Message
 	if strings.TrimSpace(msg) == "" {
 		msg = pg.Subject
@@ -69,6 +68,18 @@ func (p *Pager) Page(ctx context.Context, pg escalation.Page) error {
 		return fmt.Errorf("publish page for %s: %w", pg.Responder, err)
 	}
 	return nil
+}
+
+// stringAttributes are the String message attributes of values, leaving out
+// the empty ones: SNS refuses them.
+func stringAttributes(values map[string]string) map[string]types.MessageAttributeValue {
+	attrs := map[string]types.MessageAttributeValue{}
+	for k, v := range values {
+		if v != "" {
+			attrs[k] = types.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(v)}
+		}
+	}
+	return attrs
 }
 
 // subject makes s a valid e-mail subject for SNS: printable ASCII only (other

@@ -36,8 +36,6 @@ const (
 	attrFilterPolicy      = "FilterPolicy"
 	attrFilterPolicyScope = "FilterPolicyScope"
 	scopeAttributes       = "MessageAttributes"
-	// responderKey is the message attribute Pager sets to the user id.
-	responderKey = "responder"
 )
 
 // maxListPages bounds the search for an existing subscription (100 a page).
@@ -115,20 +113,15 @@ func (s *Subscriptions) Subscribe(ctx context.Context, responder string, want []
 		return nil, errors.New("subscribe: no responder")
 	}
 	out := make([]oncall.Subscription, 0, len(want))
-	var made []oncall.Subscription
 	for _, e := range want {
 		arn, err := s.ensure(ctx, responder, e, have)
 		if err != nil {
-			if uerr := s.Unsubscribe(ctx, responder, made); uerr != nil {
+			if uerr := s.Unsubscribe(ctx, responder, oncall.Removed(out, have)); uerr != nil {
 				s.Logger.WarnContext(ctx, "undo subscriptions after a failed subscribe", "responder", responder, "error", uerr)
 			}
 			return nil, err
 		}
-		sub := oncall.Subscription{Protocol: e.Protocol, Endpoint: e.Address, ARN: arn}
-		out = append(out, sub)
-		if !slices.ContainsFunc(have, func(h oncall.Subscription) bool { return h.ARN == arn }) {
-			made = append(made, sub)
-		}
+		out = append(out, oncall.Subscription{Protocol: e.Protocol, Endpoint: e.Address, ARN: arn})
 	}
 	return out, nil
 }
@@ -173,7 +166,7 @@ func (s *Subscriptions) ensure(ctx context.Context, responder string, e oncall.E
 	// responders', add this one to its policy.
 	arn := ""
 	for _, h := range have {
-		if h.Is(e) && s.ofTopic(h.ARN) {
+		if subscribes(h, e) && s.ofTopic(h.ARN) {
 			arn = h.ARN
 		}
 	}
@@ -289,7 +282,7 @@ func (s *Subscriptions) remove(ctx context.Context, responder string, sub oncall
 // subscriptionFilter is what a subscription's filter policy says.
 type subscriptionFilter struct {
 	// ours: the policy is exactly {"responder":[<strings>]}, on the message
-	// attributes; responders are those strings.
+	// attributes; responders are those strings, sorted, without repeats.
 	ours       bool
 	responders []string
 	// other tells, when not ours, what the subscription filters on instead.
@@ -318,30 +311,14 @@ func parseFilter(policy, scope string) subscriptionFilter {
 	if scope != "" && scope != scopeAttributes {
 		return subscriptionFilter{other: "a filter policy on the " + scope}
 	}
-	other := subscriptionFilter{other: `a filter policy not of the form {"responder":[...]}`}
-	var p map[string]json.RawMessage
-	if err := json.Unmarshal([]byte(policy), &p); err != nil || len(p) != 1 {
-		return other
+	// A null list decodes to nil and a null entry to "": neither is ours, nor
+	// is anything that does not decode into lists of strings.
+	var p map[string][]string
+	if err := json.Unmarshal([]byte(policy), &p); err != nil || len(p) != 1 || p[responderKey] == nil || slices.Contains(p[responderKey], "") {
+		return subscriptionFilter{other: `a filter policy not of the form {"responder":[...]}`}
 	}
-	raw, ok := p[responderKey]
-	if !ok {
-		return other
-	}
-	var values []any
-	if err := json.Unmarshal(raw, &values); err != nil || values == nil {
-		return other // not a list (null decodes to nil)
-	}
-	f := subscriptionFilter{ours: true}
-	for _, v := range values {
-		r, ok := v.(string)
-		if !ok {
-			return other
-		}
-		if !slices.Contains(f.responders, r) {
-			f.responders = append(f.responders, r)
-		}
-	}
-	return f
+	rs := slices.Sorted(slices.Values(p[responderKey]))
+	return subscriptionFilter{ours: true, responders: slices.Compact(rs)}
 }
 
 func (s *Subscriptions) setFilter(ctx context.Context, arn string, responders []string) error {
@@ -349,17 +326,13 @@ func (s *Subscriptions) setFilter(ctx context.Context, arn string, responders []
 	if err != nil {
 		return err
 	}
-	return s.set(ctx, arn, attrFilterPolicy, policy)
-}
-
-func (s *Subscriptions) set(ctx context.Context, arn, name, value string) error {
 	if err := s.guard(arn); err != nil {
 		return err
 	}
 	if _, err := s.Client.SetSubscriptionAttributes(ctx, &awssns.SetSubscriptionAttributesInput{
-		SubscriptionArn: aws.String(arn), AttributeName: aws.String(name), AttributeValue: aws.String(value),
+		SubscriptionArn: aws.String(arn), AttributeName: aws.String(attrFilterPolicy), AttributeValue: aws.String(policy),
 	}); err != nil {
-		return fmt.Errorf("set %s of %s: %w", name, arn, err)
+		return fmt.Errorf("set %s of %s: %w", attrFilterPolicy, arn, err)
 	}
 	return nil
 }
@@ -407,6 +380,11 @@ func filterPolicy(responders []string) (string, error) {
 func differentAttributes(err error) bool {
 	var ip *types.InvalidParameterException
 	return errors.As(err, &ip) && strings.Contains(strings.ToLower(ip.ErrorMessage()), "already exists with different attributes")
+}
+
+// subscribes reports whether sub is a subscription of the endpoint e.
+func subscribes(sub oncall.Subscription, e oncall.Endpoint) bool {
+	return sub.Protocol == e.Protocol && sub.Endpoint == e.Address
 }
 
 // isARN tells a subscription ARN from SNS's "pending confirmation" (or

@@ -1,0 +1,175 @@
+// Package monitoring is the platform's self-monitoring (DESIGN §3): alarms on
+// its own functions, failure queues and escalation state machine, to OpsTopic,
+// a topic of their own for the platform team.
+//
+// Not to AlarmTopic: when the platform fails, an incident opened in the
+// platform that is failing may never be seen. For the same reason every alarm
+// here is named AlarmNamePrefix+<what>, a prefix the detection's EventBridge
+// rule does not forward to the alarms function (detection.Props.IgnoreAlarmsPrefixed).
+//
+// Every alarm fires on one 5-minute period at or above its threshold, has an
+// ALARM and an OK action to OpsTopic, and treats missing data as not
+// breaching: Lambda, Step Functions and SQS publish nothing while there is
+// nothing to count.
+package monitoring
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/incidentd/incidentd/infra/alarmtopic"
+	"github.com/incidentd/incidentd/infra/dlq"
+	"github.com/incidentd/incidentd/infra/function"
+)
+
+// AlarmNamePrefix begins the name of every self-monitoring alarm.
+//
+// The suffixes (errors, throttled, executions-failed, iterator-age, the
+// queues' names) are none of the services.json checks, so no service alarm
+// ("<service>-<check>") can take one of these names.
+const AlarmNamePrefix = "incidentd-"
+
+// Period is the period every self-monitoring alarm evaluates.
+var Period = awscdk.Duration_Minutes(jsii.Number(5))
+
+// IteratorAgeThreshold is how far behind the table's stream the stream
+// function may fall before its alarm fires.
+var IteratorAgeThreshold = awscdk.Duration_Minutes(jsii.Number(5))
+
+// Props is what the platform consists of.
+type Props struct {
+	// Functions are every function of the stack: each gets an Errors and a
+	// Throttles alarm.
+	Functions []Function
+	// Queues are every dead-letter and failure queue of the stack: each gets
+	// an alarm on its first visible message.
+	Queues []Queue
+	// Escalation is the escalation state machine: alarms on failed, timed out
+	// and aborted executions.
+	Escalation awsstepfunctions.IStateMachine
+	// Stream is the function reading the table's stream (one of Functions):
+	// an alarm on its IteratorAge.
+	Stream *function.Function
+}
+
+// Function is one function of the platform.
+type Function struct {
+	// Name is the function's folder under functions/; the alarms are
+	// incidentd-<Name>-errors and incidentd-<Name>-throttled.
+	Name     string
+	Function *function.Function
+	// OnError tells the operator what a failed invocation of this function
+	// means (retried? lost? whose page?); it goes into the Errors alarm's
+	// description.
+	OnError string
+}
+
+// Queue is one queue where failed deliveries end.
+type Queue struct {
+	// Name is the alarm's name after the prefix, e.g. "alarms-failures".
+	Name  string
+	Queue awssqs.IQueue
+	// Holds tells the operator what a message in the queue is and where to
+	// look; it goes into the alarm's description.
+	Holds string
+}
+
+// Monitoring holds OpsTopic and the alarms publishing to it.
+type Monitoring struct {
+	constructs.Construct
+	// OpsTopic receives the ALARM and OK notifications of every alarm below;
+	// the platform team subscribes to it.
+	OpsTopic awssns.Topic
+	OpsKey   awskms.Key
+	// Alarms are every self-monitoring alarm.
+	Alarms []awscloudwatch.Alarm
+}
+
+// New creates OpsTopic and an alarm for every function, queue and the state
+// machine of props.
+func New(scope constructs.Construct, id string, props Props) *Monitoring {
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	m := &Monitoring{Construct: c}
+	// CloudWatch may publish the account's incidentd alarms only.
+	m.OpsTopic, m.OpsKey = alarmtopic.New(c, "OpsTopic", alarmtopic.Props{
+		DisplayName: "incidentd platform alarms", KeyDescription: "incidentd OpsTopic encryption (the platform's own alarms)",
+		PublishSid: "AllowIncidentdAlarmsOfThisAccount", AlarmNames: AlarmNamePrefix + "*",
+	})
+	action := awscloudwatchactions.NewSnsAction(m.OpsTopic)
+
+	add := func(scope constructs.Construct, id string, metric awscloudwatch.IMetric, name, description string, threshold float64) {
+		alarm := awscloudwatch.NewAlarm(scope, jsii.String(id), &awscloudwatch.AlarmProps{
+			AlarmName:          jsii.String(AlarmNamePrefix + name),
+			AlarmDescription:   jsii.String(description),
+			Metric:             metric,
+			Threshold:          jsii.Number(threshold),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+			EvaluationPeriods:  jsii.Number(1),
+			DatapointsToAlarm:  jsii.Number(1),
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		})
+		alarm.AddAlarmAction(action)
+		alarm.AddOkAction(action)
+		m.Alarms = append(m.Alarms, alarm)
+	}
+	sum := &awscloudwatch.MetricOptions{Period: Period, Statistic: jsii.String("Sum")}
+	maximum := &awscloudwatch.MetricOptions{Period: Period, Statistic: jsii.String("Maximum")}
+
+	for _, f := range props.Functions {
+		fc := constructs.NewConstruct(c, jsii.String("Function-"+f.Name))
+		logs := " Its log group: " + *f.Function.LogGroup.LogGroupName() + "."
+		add(fc, "Errors", f.Function.Lambda.MetricErrors(sum), f.Name+"-errors",
+			fmt.Sprintf("The incidentd %s function failed (an error returned, a panic or a timeout) at least once in 5 minutes. %s", f.Name, f.OnError)+
+				logs+" Look for level ERROR and for \"Task timed out\".", 1)
+		add(fc, "Throttles", f.Function.Lambda.MetricThrottles(sum), f.Name+"-throttled",
+			fmt.Sprintf("Lambda refused to run the incidentd %s function at least once in 5 minutes (throttled): "+
+				"the account's or region's concurrency is used up, by this function or any other. "+
+				"Asynchronous and stream events are retried; API requests and state machine steps failed (the state machine retries them). "+
+				"Look at ConcurrentExecutions of the account and its other functions; raise the quota or reserve concurrency.", f.Name), 1)
+	}
+
+	for _, q := range props.Queues {
+		qc := constructs.NewConstruct(c, jsii.String("Queue-"+q.Name))
+		add(qc, "Messages", q.Queue.MetricApproximateNumberOfMessagesVisible(maximum), q.Name,
+			fmt.Sprintf("The queue %s holds failed deliveries: %s "+
+				"Read the messages (aws sqs receive-message --queue-url %s), fix the cause, then redrive or delete them: "+
+				"they are kept %d days. The alarm stays on until the queue is empty.",
+				*q.Queue.QueueName(), q.Holds, *q.Queue.QueueUrl(), int(*dlq.Retention.ToDays(nil))), 1)
+	}
+
+	if sm := props.Escalation; sm != nil {
+		ec := constructs.NewConstruct(c, jsii.String("Escalation"))
+		const stopped = "An escalation that stopped pages no one further: responders of later levels (and the fallback) of that incident were not paged. " +
+			"Page by hand if the incident is still unacknowledged. "
+		where := " The state machine: " + *sm.StateMachineArn() + " (Step Functions console, executions filtered by status; its ERROR log group)."
+		add(ec, "Failed", sm.MetricFailed(sum), "escalation-executions-failed",
+			stopped+"At least one escalation failed in 5 minutes: PageLevel (the escalate function) failed after its retries, or the state input was invalid."+where, 1)
+		add(ec, "TimedOut", sm.MetricTimedOut(sum), "escalation-executions-timed-out",
+			stopped+"At least one escalation timed out in 5 minutes."+where, 1)
+		add(ec, "Aborted", sm.MetricAborted(sum), "escalation-executions-aborted",
+			stopped+"At least one escalation was aborted (stopped by hand or by a deploy) in 5 minutes. If no one stopped it on purpose, find out who did (CloudTrail StopExecution)."+where, 1)
+	}
+
+	if s := props.Stream; s != nil {
+		threshold := *IteratorAgeThreshold.ToMilliseconds(nil)
+		add(constructs.NewConstruct(c, jsii.String("Stream")), "IteratorAge",
+			s.Lambda.Metric(jsii.String("IteratorAge"), maximum), "stream-iterator-age",
+			fmt.Sprintf("The stream function's oldest record was %d minutes or more behind the table's stream: "+
+				"escalations may start late (pages delayed). The metric covers both event source mappings: "+
+				"the escalation mapping drops records after 3 retries or 1 hour, but the FanOut mapping (war-room posts, IncidentEventsTopic, Slack page buttons) "+
+				"retries a failing record until it is 6 hours old, so a Slack outage or an unreadable Slack secret raises it too, without delaying pages. "+
+				"Look at the stream function's errors and its log group (%s): escalation or fan-out records failing? "+
+				"If only fan-out fails, war-room posts and events are late but pages are not.",
+				int(threshold/60000), *s.LogGroup.LogGroupName()), threshold)
+	}
+	return m
+}
