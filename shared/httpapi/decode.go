@@ -30,14 +30,9 @@ func (a *API) decode(w http.ResponseWriter, r *http.Request, dst any, o decodeOp
 		return newError(http.StatusUnsupportedMediaType, "unsupported_media_type",
 			fmt.Sprintf("Content-Type %q is not supported: send application/json", ct))
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, a.maxBody))
+	body, err := readBody(w, r, a.maxBody)
 	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return newError(http.StatusRequestEntityTooLarge, "body_too_large",
-				fmt.Sprintf("the body is larger than %d bytes", tooLarge.Limit))
-		}
-		return newError(http.StatusBadRequest, "unreadable_body", "the body could not be read")
+		return err
 	}
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 {
@@ -144,3 +139,18 @@ func position(body []byte, index int64) (line, col int) {
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// readBody reads r's body, at most limit bytes: 413 above it, 400 if it
+// cannot be read.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return nil, newError(http.StatusRequestEntityTooLarge, "body_too_large",
+				fmt.Sprintf("the body is larger than %d bytes", tooLarge.Limit))
+		}
+		return nil, newError(http.StatusBadRequest, "unreadable_body", "the body could not be read")
+	}
+	return body, nil
+}

@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/incidentd/incidentd/shared/incident"
 	"github.com/incidentd/incidentd/shared/oncall"
@@ -64,14 +62,9 @@ func (a *API) slackHandler(parse func([]byte) (slack.Request, error)) http.Handl
 
 func (a *API) serveSlack(w http.ResponseWriter, r *http.Request, parse func([]byte) (slack.Request, error)) error {
 	ctx := r.Context()
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, slackMaxBody))
+	body, err := readBody(w, r, slackMaxBody)
 	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return newError(http.StatusRequestEntityTooLarge, "body_too_large",
-				fmt.Sprintf("the body is larger than %d bytes", tooLarge.Limit))
-		}
-		return newError(http.StatusBadRequest, "unreadable_body", "the body could not be read")
+		return err
 	}
 	if err := slack.Verify(a.slackSecret, r.Header, body, a.now()); err != nil {
 		// Which check failed goes to the log (a stale timestamp is usually a
@@ -114,7 +107,7 @@ func (a *API) serveSlack(w http.ResponseWriter, r *http.Request, parse func([]by
 	if errors.As(err, &de) {
 		// Not found, resolved, too long: the domain's message is for the
 		// person, and Slack shows anything but a 200 as a bare failure.
-		writeSlack(w, slackEscape(de.Message))
+		writeSlack(w, slack.Escape(de.Message))
 		return nil
 	}
 	if err != nil {
@@ -146,7 +139,7 @@ func (a *API) slackAction(ctx context.Context, req slack.Request, actor string) 
 		if err != nil {
 			return "", err
 		}
-		return fmt.Sprintf("%s is %s (acknowledged by %s): no further pages.", slackIncident(inc), inc.Status, slackEscape(actor)), nil
+		return fmt.Sprintf("%s is %s (acknowledged by %s): no further pages.", slackIncident(inc), inc.Status, slack.Escape(actor)), nil
 	case slack.ActionResolve:
 		// A one-line summary typed with resolve says what was done about it:
 		// it is recorded as the fix; the root cause can follow by the API.
@@ -189,7 +182,7 @@ func (a *API) slackStatus(ctx context.Context, service string) (string, error) {
 	}
 	where := ""
 	if service != "" {
-		where = " on " + slackEscape(service)
+		where = " on " + slack.Escape(service)
 	}
 	if len(page.Items) == 0 {
 		return "No open incidents" + where + ".", nil
@@ -197,9 +190,9 @@ func (a *API) slackStatus(ctx context.Context, service string) (string, error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "*Open incidents%s:*", where)
 	for _, inc := range page.Items {
-		fmt.Fprintf(&b, "\n• %s: %s, %s", slackIncident(inc), inc.Status, slackEscape(inc.Service))
+		fmt.Fprintf(&b, "\n• %s: %s, %s", slackIncident(inc), inc.Status, slack.Escape(inc.Service))
 		if inc.WarRoomChannel != "" {
-			fmt.Fprintf(&b, ", <#%s>", slackEscape(inc.WarRoomChannel))
+			fmt.Fprintf(&b, ", <#%s>", slack.Escape(inc.WarRoomChannel))
 		}
 	}
 	if page.NextCursor != "" {
@@ -210,23 +203,9 @@ func (a *API) slackStatus(ctx context.Context, service string) (string, error) {
 
 // slackIncident names an incident in a reply: id, severity and title.
 func slackIncident(inc incident.Incident) string {
-	return fmt.Sprintf("`%s` [%s] %s", inc.ID, inc.Severity, slackEscape(clipRunes(inc.Title, maxStatusTitle)))
+	return fmt.Sprintf("`%s` [%s] %s", inc.ID, inc.Severity, slack.Escape(slack.Clip(inc.Title, maxStatusTitle)))
 }
 
 func writeSlack(w http.ResponseWriter, text string) {
 	writeJSON(w, http.StatusOK, slackReply{ResponseType: "ephemeral", Text: text})
-}
-
-// slackEscape applies Slack's three escapes, so that text from an incident
-// ("<!channel>") cannot mention or link anything.
-func slackEscape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
-}
-
-func clipRunes(s string, n int) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n]) + "…"
 }

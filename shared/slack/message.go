@@ -313,7 +313,11 @@ func quote(s string) string {
 
 // escape makes s literal in mrkdwn: without it a title like "<!channel>" from
 // a user report would notify everyone.
-func escape(s string) string {
+func escape(s string) string { return Escape(s) }
+
+// Escape applies Slack's three escapes (&, <, >), so that text from an
+// incident ("<!channel>") cannot mention or link anything.
+func Escape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
 }
 
@@ -326,7 +330,11 @@ func mrkdwn(s string, n int) *Text {
 }
 
 // clipRunes cuts s to at most n characters, marking the cut with "…".
-func clipRunes(s string, n int) string {
+func clipRunes(s string, n int) string { return Clip(s, n) }
+
+// Clip cuts s to at most n characters (invalid UTF-8 replaced), marking a
+// cut with "…".
+func Clip(s string, n int) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	if utf8.RuneCountInString(s) <= n {
 		return s
