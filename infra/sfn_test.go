@@ -18,6 +18,7 @@ import (
 	"github.com/incidentd/incidentd/infra/escalation"
 	"github.com/incidentd/incidentd/infra/gobuild"
 	"github.com/incidentd/incidentd/shared/dynamo/dynamotest"
+	"github.com/incidentd/incidentd/shared/errkind"
 	esc "github.com/incidentd/incidentd/shared/escalation"
 	"github.com/incidentd/incidentd/shared/incident"
 	"github.com/incidentd/incidentd/shared/oncall"
@@ -90,7 +91,7 @@ func (sfnDirectory) User(_ context.Context, id string) (oncall.User, error) {
 	if u, ok := sfnUsers[id]; ok {
 		return u, nil
 	}
-	return oncall.User{}, incident.NotFoundf("user %q not found", id)
+	return oncall.User{}, errkind.NotFoundf("user %q not found", id)
 }
 
 // sfnPolicy pages primary, secondary and tertiary 5 minutes apart, the whole

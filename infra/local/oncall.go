@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/incidentd/incidentd/shared/dynamo"
+	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/escalation"
-	"github.com/incidentd/incidentd/shared/incident"
 	"github.com/incidentd/incidentd/shared/oncall"
 )
 
@@ -68,21 +68,21 @@ func seedOnCall(ctx context.Context, store *dynamo.Store, realSlack bool) error 
 		}
 		if _, err := store.User(ctx, u.ID); err == nil {
 			continue
-		} else if !errors.Is(err, incident.ErrNotFound) {
+		} else if !errors.Is(err, errkind.NotFound) {
 			return err
 		}
 		if err := store.PutUser(ctx, u); err != nil {
 			return fmt.Errorf("seed user %s: %w", u.ID, err)
 		}
 	}
-	if _, err := store.Schedule(ctx, demoScheduleID); errors.Is(err, incident.ErrNotFound) {
+	if _, err := store.Schedule(ctx, demoScheduleID); errors.Is(err, errkind.NotFound) {
 		if err := store.PutSchedule(ctx, demoScheduleID, demoSchedule); err != nil {
 			return fmt.Errorf("seed schedule %s: %w", demoScheduleID, err)
 		}
 	} else if err != nil {
 		return err
 	}
-	if _, err := store.Policy(ctx, demoPolicyID); errors.Is(err, incident.ErrNotFound) {
+	if _, err := store.Policy(ctx, demoPolicyID); errors.Is(err, errkind.NotFound) {
 		if err := store.PutPolicy(ctx, demoPolicyID, demoPolicy); err != nil {
 			return fmt.Errorf("seed policy %s: %w", demoPolicyID, err)
 		}

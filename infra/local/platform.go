@@ -22,6 +22,7 @@ import (
 	"github.com/incidentd/incidentd/shared/auth"
 	"github.com/incidentd/incidentd/shared/dynamo"
 	"github.com/incidentd/incidentd/shared/dynamo/dynamolocal"
+	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/escalation"
 	"github.com/incidentd/incidentd/shared/httpapi"
 	"github.com/incidentd/incidentd/shared/incident"
@@ -127,7 +128,7 @@ func newPlatform(ctx context.Context, endpoint string, getenv func(string) strin
 	for _, c := range demoServices {
 		if _, err := svc.ServiceConfig(ctx, c.Name); err == nil {
 			continue // kept from an earlier run (LOCAL_DB_PATH): don't undo edits
-		} else if !errors.Is(err, incident.ErrNotFound) {
+		} else if !errors.Is(err, errkind.NotFound) {
 			return nil, err
 		}
 		if _, err := svc.PutServiceConfig(ctx, c); err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/incident"
 )
 
@@ -258,7 +259,7 @@ func (h *Handler) process(ctx context.Context, n Notification) (Item, error) {
 	}
 	res, err := h.ingest.Ingest(ctx, sig)
 	if err != nil {
-		if errors.Is(err, incident.ErrInvalid) {
+		if errors.Is(err, errkind.Invalid) {
 			it.Outcome, it.Reason = OutcomeRejected, err.Error()
 			h.log.LogAttrs(ctx, slog.LevelWarn, "alarm notification rejected", append(attrs, slog.String("outcome", it.Outcome), slog.String("reason", it.Reason))...)
 			return it, nil

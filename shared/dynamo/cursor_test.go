@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/incident"
 )
 
@@ -17,7 +18,7 @@ var plans = []incident.Query{
 }
 
 // FuzzDecodeCursor feeds the cursor parser what a caller can put in ?cursor=:
-// it must never panic, must refuse with ErrInvalid, and whatever it accepts must
+// it must never panic, must refuse with errkind.Invalid, and whatever it accepts must
 // be a position in the index partition of the query it came with.
 func FuzzDecodeCursor(f *testing.F) {
 	inc := incident.Incident{ID: incident.NewID(time.Unix(1_790_000_000, 0)), Service: "checkout",
@@ -33,8 +34,8 @@ func FuzzDecodeCursor(f *testing.F) {
 		p := planFor(incident.Query{Status: status, Service: service})
 		key, err := decodeCursor(cursor, p)
 		if err != nil {
-			if !errors.Is(err, incident.ErrInvalid) {
-				t.Fatalf("got %v, want ErrInvalid", err)
+			if !errors.Is(err, errkind.Invalid) {
+				t.Fatalf("got %v, want errkind.Invalid", err)
 			}
 			return
 		}

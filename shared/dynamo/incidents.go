@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/incident"
 )
 
@@ -47,7 +48,7 @@ func (s *Store) Incident(ctx context.Context, id string) (incident.Incident, err
 		return incident.Incident{}, fmt.Errorf("read incident %s: %w", id, err)
 	}
 	if !found {
-		return incident.Incident{}, incident.NotFoundf("incident %q not found", id)
+		return incident.Incident{}, errkind.NotFoundf("incident %q not found", id)
 	}
 	return it.incident(), nil
 }
@@ -136,7 +137,7 @@ func (s *Store) IncidentByDedupKey(ctx context.Context, dedupKey string) (incide
 		return incident.Incident{}, fmt.Errorf("read dedup key %s: %w", dedupKey, err)
 	}
 	if !found || d.expired(s.now()) {
-		return incident.Incident{}, incident.NotFoundf("no incident for dedup key %q", dedupKey)
+		return incident.Incident{}, errkind.NotFoundf("no incident for dedup key %q", dedupKey)
 	}
 	return s.Incident(ctx, d.IncidentID)
 }
@@ -150,7 +151,7 @@ func (s *Store) Delivery(ctx context.Context, deliveryID string) (incident.Resul
 		return incident.Result{}, fmt.Errorf("read delivery %s: %w", deliveryID, err)
 	}
 	if !found {
-		return incident.Result{}, incident.NotFoundf("delivery %q not found", deliveryID)
+		return incident.Result{}, errkind.NotFoundf("delivery %q not found", deliveryID)
 	}
 	return incident.Result{Outcome: incident.Outcome(d.Outcome), IncidentID: d.IncidentID, ReportID: d.ReportID}, nil
 }
@@ -161,7 +162,7 @@ const OutcomeSent incident.Outcome = "sent"
 // RecordDelivery writes a bare delivery record (outcome "sent"), read back by
 // Delivery, that expires at expires (DynamoDB TTL). It is written only if
 // none exists: a record already there returns an error matching
-// incident.ErrDuplicate.
+// errkind.Duplicate.
 func (s *Store) RecordDelivery(ctx context.Context, deliveryID, incidentID string, expires time.Time) error {
 	if deliveryID == "" {
 		return errors.New("record delivery: no delivery id")
@@ -177,7 +178,7 @@ func (s *Store) RecordDelivery(ctx context.Context, deliveryID, incidentID strin
 	})
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
-		return fmt.Errorf("record delivery %s: %w", deliveryID, incident.ErrDuplicate)
+		return fmt.Errorf("record delivery %s: %w", deliveryID, errkind.Duplicate)
 	}
 	if err != nil {
 		return fmt.Errorf("record delivery %s: %w", deliveryID, err)
@@ -257,20 +258,20 @@ func transactError(err error, delivery int) error {
 	if !errors.As(err, &tce) {
 		var tc *types.TransactionConflictException
 		if errors.As(err, &tc) {
-			return fmt.Errorf("%v: %w", err, incident.ErrConflict)
+			return fmt.Errorf("%v: %w", err, errkind.Conflict)
 		}
 		return err
 	}
 	reasons := tce.CancellationReasons
 	if delivery >= 0 && delivery < len(reasons) && aws.ToString(reasons[delivery].Code) == "ConditionalCheckFailed" {
-		return incident.ErrDuplicate
+		return errkind.Duplicate
 	}
 	for i, r := range reasons {
 		switch aws.ToString(r.Code) {
 		case "ConditionalCheckFailed":
-			return fmt.Errorf("write %d of the transaction: condition failed: %w", i, incident.ErrConflict)
+			return fmt.Errorf("write %d of the transaction: condition failed: %w", i, errkind.Conflict)
 		case "TransactionConflict":
-			return fmt.Errorf("write %d of the transaction: concurrent transaction: %w", i, incident.ErrConflict)
+			return fmt.Errorf("write %d of the transaction: concurrent transaction: %w", i, errkind.Conflict)
 		}
 	}
 	return err

@@ -12,6 +12,7 @@ import (
 
 	"github.com/incidentd/incidentd/shared/dynamo"
 	"github.com/incidentd/incidentd/shared/dynamo/dynamotest"
+	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/incident"
 )
 
@@ -131,8 +132,8 @@ func TestExpiredDedupRecordCountsAsGone(t *testing.T) {
 	if rec := dedupRecord(t, store, sig.DedupKey); rec == nil {
 		t.Fatal("got no dedup record, want the expired one still there")
 	}
-	if _, err := store.IncidentByDedupKey(ctx, sig.DedupKey); !errors.Is(err, incident.ErrNotFound) {
-		t.Errorf("got %v for an expired dedup key, want ErrNotFound", err)
+	if _, err := store.IncidentByDedupKey(ctx, sig.DedupKey); !errors.Is(err, errkind.NotFound) {
+		t.Errorf("got %v for an expired dedup key, want errkind.NotFound", err)
 	}
 	second := mustIngest(t, svc, sig, incident.Opened)
 	if second.IncidentID == first.IncidentID {

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/incident"
 )
 
@@ -86,7 +87,7 @@ func (s *Store) Incidents(ctx context.Context, q incident.Query) (incident.Page,
 		limit = defaultLimit
 	}
 	if limit < 1 || limit > maxLimit {
-		return incident.Page{}, incident.Invalidf("limit %d is not between 1 and %d", q.Limit, maxLimit)
+		return incident.Page{}, errkind.Invalidf("limit %d is not between 1 and %d", q.Limit, maxLimit)
 	}
 	p := planFor(q)
 	start, err := decodeCursor(q.Cursor, p)
@@ -184,7 +185,7 @@ func decodeCursor(c string, p listPlan) (map[string]types.AttributeValue, error)
 	if c == "" {
 		return nil, nil
 	}
-	invalid := incident.Invalidf("cursor is not valid")
+	invalid := errkind.Invalidf("cursor is not valid")
 	if len(c) > maxCursor {
 		return nil, invalid
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/incident"
 )
 
@@ -142,10 +143,10 @@ func TestIncidentsRefuseABadCursor(t *testing.T) {
 			q := tt.query
 			q.Cursor = tt.cursor
 			_, err := svc.List(ctx, q)
-			if !errors.Is(err, incident.ErrInvalid) {
-				t.Fatalf("got %v, want ErrInvalid", err)
+			if !errors.Is(err, errkind.Invalid) {
+				t.Fatalf("got %v, want errkind.Invalid", err)
 			}
-			var e *incident.Error
+			var e *errkind.Error
 			if !errors.As(err, &e) || e.Message != "cursor is not valid" {
 				t.Errorf("got message %q, want %q", err, "cursor is not valid")
 			}

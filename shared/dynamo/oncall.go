@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/incidentd/incidentd/shared/incident"
+	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/oncall"
 )
 
@@ -210,16 +210,16 @@ func (s *Store) UserBySlackID(ctx context.Context, slackID string) (oncall.User,
 		return oncall.User{}, fmt.Errorf("read slack user %s: %w", slackID, err)
 	}
 	if !found || l.UserID == "" {
-		return oncall.User{}, incident.NotFoundf("no user has the Slack id %q", slackID)
+		return oncall.User{}, errkind.NotFoundf("no user has the Slack id %q", slackID)
 	}
 	u, _, err := s.user(ctx, l.UserID)
-	if err != nil && !errors.Is(err, incident.ErrNotFound) {
+	if err != nil && !errors.Is(err, errkind.NotFound) {
 		return oncall.User{}, err
 	}
 	// The lookup and the user are written together; checking the user's own
 	// field as well keeps an answer right even if that ever stops being so.
 	if err != nil || u.SlackUserID != slackID {
-		return oncall.User{}, incident.NotFoundf("no user has the Slack id %q", slackID)
+		return oncall.User{}, errkind.NotFoundf("no user has the Slack id %q", slackID)
 	}
 	return u, nil
 }
@@ -235,7 +235,7 @@ func (s *Store) UserSubscriptions(ctx context.Context, id string) (oncall.User, 
 }
 
 // PutUser creates or replaces a user. Its Slack id, if any, is claimed in the
-// same transaction (ErrConflict naming the holder when another user has it), and
+// same transaction (errkind.Conflict naming the holder when another user has it), and
 // a Slack id the user gives up is released. The subscriptions stored with the
 // user stay as they are.
 func (s *Store) PutUser(ctx context.Context, u oncall.User) error {
@@ -260,7 +260,7 @@ func (s *Store) putUserRetrying(ctx context.Context, u oncall.User, subs []oncal
 		removed, err := s.putUser(ctx, u, subs)
 		if !errors.Is(err, errUserChanged) || attempt == putUserAttempts {
 			if errors.Is(err, errUserChanged) {
-				return nil, incident.Conflictf("user %q changed while it was written; retry", u.ID)
+				return nil, errkind.Conflictf("user %q changed while it was written; retry", u.ID)
 			}
 			return removed, err
 		}
@@ -273,7 +273,7 @@ var errUserChanged = errors.New("user changed")
 func (s *Store) putUser(ctx context.Context, u oncall.User, subs []oncall.Subscription) ([]oncall.Subscription, error) {
 	_, prev, err := s.user(ctx, u.ID)
 	exists := err == nil
-	if err != nil && !errors.Is(err, incident.ErrNotFound) {
+	if err != nil && !errors.Is(err, errkind.NotFound) {
 		return nil, err
 	}
 	doc, err := json.Marshal(u)
@@ -346,7 +346,7 @@ func (s *Store) putUser(ctx context.Context, u oncall.User, subs []oncall.Subscr
 		if claim >= 0 && claim < len(reasons) && aws.ToString(reasons[claim].Code) == "ConditionalCheckFailed" {
 			var l slackUserItem
 			if found, gerr := s.get(ctx, slackUserPrefix+u.SlackUserID, slackUserSK, &l); gerr == nil && found && l.UserID != "" && l.UserID != u.ID {
-				return nil, incident.Conflictf("the Slack id %q belongs to user %q", u.SlackUserID, l.UserID)
+				return nil, errkind.Conflictf("the Slack id %q belongs to user %q", u.SlackUserID, l.UserID)
 			}
 			return nil, errUserChanged // released meanwhile: try again
 		}
@@ -372,7 +372,7 @@ func (s *Store) user(ctx context.Context, id string) (oncall.User, userItem, err
 		return oncall.User{}, userItem{}, fmt.Errorf("read user %s: %w", id, err)
 	}
 	if !found {
-		return oncall.User{}, userItem{}, incident.NotFoundf("user %q not found", id)
+		return oncall.User{}, userItem{}, errkind.NotFoundf("user %q not found", id)
 	}
 	var u oncall.User
 	if err := json.Unmarshal([]byte(it.Doc), &u); err != nil {
@@ -389,7 +389,7 @@ func (s *Store) getDoc(ctx context.Context, what, pk, sk, id string, out any) er
 		return fmt.Errorf("read %s %s: %w", what, id, err)
 	}
 	if !found {
-		return incident.NotFoundf("%s %q not found", what, id)
+		return errkind.NotFoundf("%s %q not found", what, id)
 	}
 	if err := json.Unmarshal([]byte(it.Doc), out); err != nil {
 		return fmt.Errorf("decode %s %s: %w", what, id, err)

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/incidentd/incidentd/shared/dynamo/dynamotest"
-	"github.com/incidentd/incidentd/shared/incident"
+	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/oncall"
 )
 
@@ -71,8 +71,8 @@ func TestSchedulesAndPoliciesRoundTrip(t *testing.T) {
 		"policy":   func() error { _, err := store.Policy(ctx, "missing"); return err }(),
 		"user":     func() error { _, err := store.User(ctx, "missing"); return err }(),
 	} {
-		if !errors.Is(err, incident.ErrNotFound) || !strings.Contains(err.Error(), `"missing" not found`) {
-			t.Errorf("%s: got %v, want ErrNotFound naming the id", what, err)
+		if !errors.Is(err, errkind.NotFound) || !strings.Contains(err.Error(), `"missing" not found`) {
+			t.Errorf("%s: got %v, want errkind.NotFound naming the id", what, err)
 		}
 	}
 }
@@ -128,10 +128,10 @@ func TestUsersAndSlackLookup(t *testing.T) {
 	// Another user cannot claim alice's Slack id.
 	bob := oncall.User{ID: "bob", Name: "Bob", SlackUserID: "U0ALICE"}
 	err := store.PutUser(ctx, bob)
-	if !errors.Is(err, incident.ErrConflict) || !strings.Contains(err.Error(), `"alice"`) {
-		t.Errorf("got %v, want ErrConflict naming alice", err)
+	if !errors.Is(err, errkind.Conflict) || !strings.Contains(err.Error(), `"alice"`) {
+		t.Errorf("got %v, want errkind.Conflict naming alice", err)
 	}
-	if _, err := store.User(ctx, "bob"); !errors.Is(err, incident.ErrNotFound) {
+	if _, err := store.User(ctx, "bob"); !errors.Is(err, errkind.NotFound) {
 		t.Errorf("got %v, want bob not written", err)
 	}
 
@@ -140,8 +140,8 @@ func TestUsersAndSlackLookup(t *testing.T) {
 	if err := store.PutUser(ctx, alice); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := store.UserBySlackID(ctx, "U0ALICE"); !errors.Is(err, incident.ErrNotFound) {
-		t.Errorf("old slack id: got %v, want ErrNotFound", err)
+	if _, err := store.UserBySlackID(ctx, "U0ALICE"); !errors.Is(err, errkind.NotFound) {
+		t.Errorf("old slack id: got %v, want errkind.NotFound", err)
 	}
 	if got, err := store.UserBySlackID(ctx, "U0ALICE2"); err != nil || got != alice {
 		t.Errorf("new slack id: got %+v, %v; want %+v", got, err, alice)
@@ -161,11 +161,11 @@ func TestUsersAndSlackLookup(t *testing.T) {
 	if err := store.PutUser(ctx, bob); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := store.UserBySlackID(ctx, "U0ALICE"); !errors.Is(err, incident.ErrNotFound) {
-		t.Errorf("after bob dropped it: got %v, want ErrNotFound", err)
+	if _, err := store.UserBySlackID(ctx, "U0ALICE"); !errors.Is(err, errkind.NotFound) {
+		t.Errorf("after bob dropped it: got %v, want errkind.NotFound", err)
 	}
-	if _, err := store.UserBySlackID(ctx, "U0NOBODY"); !errors.Is(err, incident.ErrNotFound) || !strings.Contains(err.Error(), "U0NOBODY") {
-		t.Errorf("unknown slack id: got %v, want ErrNotFound naming it", err)
+	if _, err := store.UserBySlackID(ctx, "U0NOBODY"); !errors.Is(err, errkind.NotFound) || !strings.Contains(err.Error(), "U0NOBODY") {
+		t.Errorf("unknown slack id: got %v, want errkind.NotFound naming it", err)
 	}
 }
 
@@ -188,8 +188,8 @@ func TestSlackIDRace(t *testing.T) {
 		switch {
 		case err == nil:
 			won++
-		case !errors.Is(err, incident.ErrConflict):
-			t.Errorf("user u%d: got %v, want success or ErrConflict", i, err)
+		case !errors.Is(err, errkind.Conflict):
+			t.Errorf("user u%d: got %v, want success or errkind.Conflict", i, err)
 		}
 	}
 	if won != 1 {

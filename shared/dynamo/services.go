@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/incident"
 )
 
@@ -20,7 +21,7 @@ func (s *Store) ServiceConfig(ctx context.Context, name string) (incident.Servic
 		return incident.ServiceConfig{}, fmt.Errorf("read service %s: %w", name, err)
 	}
 	if !found {
-		return incident.ServiceConfig{}, incident.NotFoundf("service %q not found", name)
+		return incident.ServiceConfig{}, errkind.NotFoundf("service %q not found", name)
 	}
 	return it.config(), nil
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/incidentd/incidentd/shared/dynamo/dynamotest"
+	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/incident"
 )
 
@@ -48,8 +49,8 @@ func TestServiceConfigsRoundTrip(t *testing.T) {
 		t.Errorf("got %+v,\nwant by name %+v", all, want)
 	}
 
-	if _, err := store.ServiceConfig(ctx, "missing"); !errors.Is(err, incident.ErrNotFound) {
-		t.Errorf("got %v for a missing service, want ErrNotFound", err)
+	if _, err := store.ServiceConfig(ctx, "missing"); !errors.Is(err, errkind.NotFound) {
+		t.Errorf("got %v for a missing service, want errkind.NotFound", err)
 	}
 }
 

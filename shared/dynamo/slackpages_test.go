@@ -14,6 +14,7 @@ import (
 
 	"github.com/incidentd/incidentd/shared/dynamo"
 	"github.com/incidentd/incidentd/shared/dynamo/dynamotest"
+	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/escalation"
 	"github.com/incidentd/incidentd/shared/incident"
 )
@@ -84,11 +85,11 @@ func TestRecordDelivery(t *testing.T) {
 	if want := (incident.Result{Outcome: dynamo.OutcomeSent, IncidentID: "inc-1"}); res != want {
 		t.Errorf("got %+v, want %+v", res, want)
 	}
-	if err := store.RecordDelivery(ctx, "event#e1", "inc-1", expires); !errors.Is(err, incident.ErrDuplicate) {
-		t.Errorf("got %v recording it again, want ErrDuplicate", err)
+	if err := store.RecordDelivery(ctx, "event#e1", "inc-1", expires); !errors.Is(err, errkind.Duplicate) {
+		t.Errorf("got %v recording it again, want errkind.Duplicate", err)
 	}
-	if _, err := store.Delivery(ctx, "event#e2"); !errors.Is(err, incident.ErrNotFound) {
-		t.Errorf("got %v for an unrecorded delivery, want ErrNotFound", err)
+	if _, err := store.Delivery(ctx, "event#e2"); !errors.Is(err, errkind.NotFound) {
+		t.Errorf("got %v for an unrecorded delivery, want errkind.NotFound", err)
 	}
 	out, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), Key: map[string]types.AttributeValue{
 		dynamo.PartitionKey: &types.AttributeValueMemberS{Value: "DLV#event#e1"}, dynamo.SortKey: &types.AttributeValueMemberS{Value: "DLV"},

@@ -14,6 +14,7 @@ import (
 
 	"github.com/incidentd/incidentd/shared/dynamo"
 	"github.com/incidentd/incidentd/shared/dynamo/dynamotest"
+	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/incident"
 )
 
@@ -121,14 +122,14 @@ func TestApplyRefusesStaleWrites(t *testing.T) {
 			ch := tt.ch(base)
 			ch.Entries = []incident.Entry{note}
 			err := store.Apply(ctx, ch)
-			if !errors.Is(err, incident.ErrConflict) {
-				t.Fatalf("got %v, want ErrConflict", err)
+			if !errors.Is(err, errkind.Conflict) {
+				t.Fatalf("got %v, want errkind.Conflict", err)
 			}
 			// The service retries a lost race and gives up on a refused
-			// transition (*incident.Error): a lost race must not look like one.
-			var domain *incident.Error
+			// transition (*errkind.Error): a lost race must not look like one.
+			var domain *errkind.Error
 			if errors.As(err, &domain) {
-				t.Errorf("got a domain conflict %q, want a plain ErrConflict the service retries", err)
+				t.Errorf("got a domain conflict %q, want a plain errkind.Conflict the service retries", err)
 			}
 			tl, _, err := store.Timeline(ctx, ch.Incident.ID, incident.TimelineLimit)
 			if err != nil {
@@ -182,8 +183,8 @@ func TestApplyReportsDuplicateDelivery(t *testing.T) {
 	}
 	again := incident.Change{Kind: incident.Touch, Incident: inc, DeliveryID: "msg-1", Result: incident.Result{Outcome: incident.Noted},
 		Entries: []incident.Entry{{ID: incident.NewID(t0), At: t0, Kind: incident.EntrySignal, Text: "must not land"}}}
-	if err := store.Apply(ctx, again); !errors.Is(err, incident.ErrDuplicate) {
-		t.Fatalf("got %v, want ErrDuplicate", err)
+	if err := store.Apply(ctx, again); !errors.Is(err, errkind.Duplicate) {
+		t.Fatalf("got %v, want errkind.Duplicate", err)
 	}
 	got, err := store.Delivery(ctx, "msg-1")
 	if err != nil || got != res {
@@ -199,14 +200,14 @@ func TestMissingRecordsAreNotFound(t *testing.T) {
 	ctx := context.Background()
 	id := incident.NewID(t0)
 	_, err := store.Incident(ctx, id)
-	if !errors.Is(err, incident.ErrNotFound) || !strings.Contains(err.Error(), id) {
-		t.Errorf("got %v for a missing incident, want ErrNotFound naming %s", err, id)
+	if !errors.Is(err, errkind.NotFound) || !strings.Contains(err.Error(), id) {
+		t.Errorf("got %v for a missing incident, want errkind.NotFound naming %s", err, id)
 	}
-	if _, err := store.IncidentByDedupKey(ctx, "nothing"); !errors.Is(err, incident.ErrNotFound) {
-		t.Errorf("got %v for a missing dedup key, want ErrNotFound", err)
+	if _, err := store.IncidentByDedupKey(ctx, "nothing"); !errors.Is(err, errkind.NotFound) {
+		t.Errorf("got %v for a missing dedup key, want errkind.NotFound", err)
 	}
-	if _, err := store.Delivery(ctx, "nothing"); !errors.Is(err, incident.ErrNotFound) {
-		t.Errorf("got %v for a missing delivery, want ErrNotFound", err)
+	if _, err := store.Delivery(ctx, "nothing"); !errors.Is(err, errkind.NotFound) {
+		t.Errorf("got %v for a missing delivery, want errkind.NotFound", err)
 	}
 	if tl, _, err := store.Timeline(ctx, id, incident.TimelineLimit); err != nil || len(tl) != 0 {
 		t.Errorf("got %v, %v for a missing incident's timeline, want none", tl, err)
@@ -234,10 +235,10 @@ func TestOversizedChangeIsRefusedWhole(t *testing.T) {
 		ch.Entries = append(ch.Entries, incident.Entry{ID: incident.NewID(t0), At: t0.Add(time.Duration(i)), Kind: incident.EntryNote, Text: "n"})
 	}
 	err := store.Apply(context.Background(), ch)
-	if err == nil || errors.Is(err, incident.ErrConflict) {
+	if err == nil || errors.Is(err, errkind.Conflict) {
 		t.Fatalf("got %v, want an error that is not a conflict (retrying cannot help)", err)
 	}
-	if _, err := store.Incident(context.Background(), inc.ID); !errors.Is(err, incident.ErrNotFound) {
+	if _, err := store.Incident(context.Background(), inc.ID); !errors.Is(err, errkind.NotFound) {
 		t.Errorf("got %v, want nothing written", err)
 	}
 }

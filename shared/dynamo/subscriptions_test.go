@@ -7,15 +7,15 @@ import (
 	"testing"
 
 	"github.com/incidentd/incidentd/shared/dynamo/dynamotest"
-	"github.com/incidentd/incidentd/shared/incident"
+	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/oncall"
 )
 
 func TestUserSubscriptionsRoundTrip(t *testing.T) {
 	store := dynamotest.Store(t)
 	ctx := context.Background()
-	if _, _, err := store.UserSubscriptions(ctx, "alice"); !errors.Is(err, incident.ErrNotFound) {
-		t.Fatalf("got %v, want ErrNotFound", err)
+	if _, _, err := store.UserSubscriptions(ctx, "alice"); !errors.Is(err, errkind.NotFound) {
+		t.Fatalf("got %v, want errkind.NotFound", err)
 	}
 	alice := oncall.User{ID: "alice", Name: "Alice", Email: "alice@example.com", Phone: "+4915112345678"}
 	email := oncall.Subscription{Protocol: "email", Endpoint: "alice@example.com", ARN: "arn:aws:sns:eu-west-1:1:t:e"}

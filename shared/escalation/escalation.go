@@ -31,6 +31,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/incident"
 	"github.com/incidentd/incidentd/shared/oncall"
 	"github.com/incidentd/incidentd/shared/slack"
@@ -52,7 +53,7 @@ type Directory interface {
 	// Schedules returns the schedules of ids that exist; a missing one is left
 	// out (it has nobody on call).
 	Schedules(ctx context.Context, ids []string) (map[string]*oncall.Schedule, error)
-	// User returns a responder, or an error matching incident.ErrNotFound.
+	// User returns a responder, or an error matching errkind.NotFound.
 	User(ctx context.Context, id string) (oncall.User, error)
 }
 
@@ -228,7 +229,7 @@ func (e *Escalator) Page(ctx context.Context, in Input) (Output, error) {
 	}
 	for range maxSteps {
 		inc, err := e.cfg.Incidents.Incident(ctx, in.IncidentID)
-		if errors.Is(err, incident.ErrNotFound) {
+		if errors.Is(err, errkind.NotFound) {
 			return done("incident not found")
 		}
 		if err != nil {
@@ -305,7 +306,7 @@ func (e *Escalator) pageAll(ctx context.Context, log *slog.Logger, inc incident.
 		_, err = e.cfg.Incidents.RecordPage(ctx, inc.ID, incident.PageRecord{
 			Key: key, Responder: user, Level: lvl, Repeat: pg.Step.Repeat, Actor: Actor,
 		})
-		if err != nil && !errors.Is(err, incident.ErrDuplicate) {
+		if err != nil && !errors.Is(err, errkind.Duplicate) {
 			// Sent but not recorded: a retry may page them again, which beats
 			// not paging someone else.
 			errs = append(errs, fmt.Errorf("record page of %s: %w", user, err))
@@ -332,7 +333,7 @@ func (e *Escalator) slackPage(ctx context.Context, inc incident.Incident, lvl in
 	pctx, cancel := context.WithTimeout(ctx, e.cfg.SlackTimeout)
 	defer cancel()
 	u, err := e.cfg.Directory.User(pctx, responder)
-	if errors.Is(err, incident.ErrNotFound) {
+	if errors.Is(err, errkind.NotFound) {
 		return fmt.Errorf("responder %s is not in the directory", responder)
 	}
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/incidentd/incidentd/shared/dynamo/dynamotest"
+	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/escalation"
 	"github.com/incidentd/incidentd/shared/incident"
 	"github.com/incidentd/incidentd/shared/oncall"
@@ -125,7 +126,7 @@ func (d directory) User(_ context.Context, id string) (oncall.User, error) {
 	if u, ok := d.users[id]; ok {
 		return u, nil
 	}
-	return oncall.User{}, incident.NotFoundf("user %q not found", id)
+	return oncall.User{}, errkind.NotFoundf("user %q not found", id)
 }
 
 // onCall is a schedule with one person on call all the time.

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"slices"
 
+	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/incident"
 	"github.com/incidentd/incidentd/shared/oncall"
 )
@@ -27,10 +28,10 @@ type Executions interface {
 // StarterConfigs is where the Starter reads a service's config and policy.
 type StarterConfigs interface {
 	// ServiceConfig returns a service's config, or an error matching
-	// incident.ErrNotFound for a service with none.
+	// errkind.NotFound for a service with none.
 	ServiceConfig(ctx context.Context, name string) (incident.ServiceConfig, error)
 	// Policy returns an escalation policy, or an error matching
-	// incident.ErrNotFound.
+	// errkind.NotFound.
 	Policy(ctx context.Context, id string) (oncall.Policy, error)
 }
 
@@ -85,10 +86,10 @@ func (s *Starter) Start(ctx context.Context, inc incident.Incident) (started boo
 	log := s.cfg.Logger.With(slog.String("incident_id", inc.ID), slog.String("service", inc.Service),
 		slog.String("severity", string(inc.Severity)))
 	if !incident.ValidID(inc.ID) {
-		return false, incident.Invalidf("incident id %q is not an incident id", inc.ID)
+		return false, errkind.Invalidf("incident id %q is not an incident id", inc.ID)
 	}
 	cfg, err := s.cfg.Configs.ServiceConfig(ctx, inc.Service)
-	if errors.Is(err, incident.ErrNotFound) {
+	if errors.Is(err, errkind.NotFound) {
 		cfg = incident.ServiceConfig{Name: inc.Service}
 	} else if err != nil {
 		return false, fmt.Errorf("read service %s: %w", inc.Service, err)
@@ -102,7 +103,7 @@ func (s *Starter) Start(ctx context.Context, inc incident.Incident) (started boo
 	if cfg.Policy != "" {
 		p, err := s.cfg.Configs.Policy(ctx, cfg.Policy)
 		switch {
-		case errors.Is(err, incident.ErrNotFound):
+		case errors.Is(err, errkind.NotFound):
 			log.WarnContext(ctx, "escalation policy not found: paging the fallback", slog.String("policy", cfg.Policy))
 		case err != nil:
 			return false, fmt.Errorf("read policy %s: %w", cfg.Policy, err)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/incident"
 	"github.com/incidentd/incidentd/shared/oncall"
 	"github.com/incidentd/incidentd/shared/slack"
@@ -85,7 +86,7 @@ func (w *WarRoom) Open(ctx context.Context, in WarRoomInput) (WarRoomOutput, err
 		return WarRoomOutput{Reason: "incident_id is not an incident id"}, nil
 	}
 	inc, err := w.cfg.Incidents.Incident(ctx, in.IncidentID)
-	if errors.Is(err, incident.ErrNotFound) {
+	if errors.Is(err, errkind.NotFound) {
 		log.WarnContext(ctx, "war room not opened: incident not found")
 		return WarRoomOutput{Reason: "incident not found"}, nil
 	}

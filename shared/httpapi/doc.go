@@ -119,10 +119,10 @@
 //
 //	400 any bad input, told apart by code: invalid_json (with line and column),
 //	    unknown_field (naming it), invalid_field (wrong JSON type), trailing_data,
-//	    empty_body, invalid (a rule of the domain, incident.ErrInvalid: its message
+//	    empty_body, invalid (a rule of the domain, errkind.Invalid: its message
 //	    says which). 422 is not used: one status means "fix the request".
 //	401 unauthorized, 403 forbidden, 404 not_found (route, incident, service),
-//	405 method_not_allowed (with Allow), 409 conflict (incident.ErrConflict, e.g.
+//	405 method_not_allowed (with Allow), 409 conflict (errkind.Conflict, e.g.
 //	acknowledging a resolved incident), 413 body_too_large (64 KiB),
 //	415 unsupported_media_type (not application/json or application/*+json),
 //	429 rate_limited (public reports, with Retry-After),

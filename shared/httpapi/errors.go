@@ -4,7 +4,7 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/incidentd/incidentd/shared/incident"
+	"github.com/incidentd/incidentd/shared/errkind"
 )
 
 // apiError is an error the API itself raises about a request (a body it cannot
@@ -54,7 +54,7 @@ func classify(err error) (status int, code, message string, header http.Header) 
 	}
 	// The domain's messages are written for the person who sent the request;
 	// other errors of a domain kind (from the store) get a fixed message.
-	var de *incident.Error
+	var de *errkind.Error
 	domainMessage := func(fallback string) string {
 		if errors.As(err, &de) {
 			return de.Message
@@ -62,11 +62,11 @@ func classify(err error) (status int, code, message string, header http.Header) 
 		return fallback
 	}
 	switch {
-	case errors.Is(err, incident.ErrInvalid):
+	case errors.Is(err, errkind.Invalid):
 		return http.StatusBadRequest, "invalid", domainMessage("the request is invalid"), nil
-	case errors.Is(err, incident.ErrNotFound):
+	case errors.Is(err, errkind.NotFound):
 		return http.StatusNotFound, "not_found", domainMessage("not found"), nil
-	case errors.Is(err, incident.ErrConflict), errors.Is(err, incident.ErrDuplicate):
+	case errors.Is(err, errkind.Conflict), errors.Is(err, errkind.Duplicate):
 		return http.StatusConflict, "conflict", domainMessage("the resource changed while the request was applied; retry"), nil
 	}
 	return http.StatusInternalServerError, "internal", "internal error", nil

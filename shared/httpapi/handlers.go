@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/incident"
 )
 
@@ -65,10 +66,10 @@ func (a *API) postReport(w http.ResponseWriter, r *http.Request, p principal) er
 			in.ReporterName = p.actor // an integration reporting for itself
 		}
 	case in.ReporterName == "" && in.ReporterEmail == "":
-		return incident.Invalidf("reporter.email or reporter.name is required for a report sent without a token")
+		return errkind.Invalidf("reporter.email or reporter.name is required for a report sent without a token")
 	}
 	if in.Service == "" {
-		return incident.Invalidf("service is required")
+		return errkind.Invalidf("service is required")
 	}
 	if key != "" {
 		in.DeliveryID = "api:report:" + namespace + ":" + key
@@ -92,21 +93,21 @@ func idempotencyKey(r *http.Request) (string, error) {
 	}
 	k := vs[0]
 	if len(vs) > 1 || k == "" || len(k) > maxIdempotency || strings.ContainsFunc(k, func(c rune) bool { return c < 0x21 || c > 0x7e }) {
-		return "", incident.Invalidf("Idempotency-Key must be one value of 1-%d visible ASCII characters", maxIdempotency)
+		return "", errkind.Invalidf("Idempotency-Key must be one value of 1-%d visible ASCII characters", maxIdempotency)
 	}
 	return k, nil
 }
 
 func checkReporter(name, email string) error {
 	if len(name) > maxReporterName || strings.ContainsFunc(name, isControl) {
-		return incident.Invalidf("reporter.name must be at most %d characters, without control characters", maxReporterName)
+		return errkind.Invalidf("reporter.name must be at most %d characters, without control characters", maxReporterName)
 	}
 	if email == "" {
 		return nil
 	}
 	addr, err := mail.ParseAddress(email)
 	if err != nil || addr.Address != email || len(email) > maxReporterEmail {
-		return incident.Invalidf("reporter.email %q is not an e-mail address", email)
+		return errkind.Invalidf("reporter.email %q is not an e-mail address", email)
 	}
 	return nil
 }
@@ -119,25 +120,25 @@ var listParams = map[string]bool{"status": true, "service": true, "limit": true,
 func (a *API) listIncidents(w http.ResponseWriter, r *http.Request, _ principal) error {
 	q, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
-		return incident.Invalidf("the query string is malformed")
+		return errkind.Invalidf("the query string is malformed")
 	}
 	for k, vs := range q {
 		if !listParams[k] {
-			return incident.Invalidf("unknown query parameter %q (known: status, service, limit, cursor)", k)
+			return errkind.Invalidf("unknown query parameter %q (known: status, service, limit, cursor)", k)
 		}
 		if len(vs) > 1 {
-			return incident.Invalidf("query parameter %q is given %d times", k, len(vs))
+			return errkind.Invalidf("query parameter %q is given %d times", k, len(vs))
 		}
 	}
 	query := incident.Query{Status: q.Get("status"), Service: q.Get("service"), Cursor: q.Get("cursor")}
 	if s := q.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil {
-			return incident.Invalidf("limit %q is not a whole number", s)
+			return errkind.Invalidf("limit %q is not a whole number", s)
 		}
 		query.Limit = n
 		if n == 0 {
-			return incident.Invalidf("limit 0 is not between 1 and 100")
+			return errkind.Invalidf("limit 0 is not between 1 and 100")
 		}
 	}
 	page, err := a.svc.List(r.Context(), query)

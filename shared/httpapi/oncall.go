@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/incidentd/incidentd/shared/auth"
-	"github.com/incidentd/incidentd/shared/incident"
+	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/oncall"
 )
 
@@ -36,9 +36,9 @@ type Subscriber interface {
 	// Subscribe makes sure every endpoint of want is subscribed for the
 	// responder and returns the subscriptions in want's order; have are the
 	// responder's subscriptions as stored. On error nothing changed; an
-	// endpoint SNS refuses is an incident.ErrInvalid (400), one subscribed to
+	// endpoint SNS refuses is an errkind.Invalid (400), one subscribed to
 	// the topic already by something else, or by a subscription that waits
-	// for confirmation, an incident.ErrConflict (409), any other error a 502.
+	// for confirmation, an errkind.Conflict (409), any other error a 502.
 	Subscribe(ctx context.Context, responder string, want []oncall.Endpoint, have []oncall.Subscription) ([]oncall.Subscription, error)
 	// Unsubscribe takes the responder off each subscription; it goes on past
 	// a failure and returns them all.
@@ -88,7 +88,7 @@ func configID(r *http.Request, what string) (string, error) {
 }
 
 // oncallError turns the oncall package's field errors into 400s carrying their
-// message (classify only reads incident.Error messages); others pass through.
+// message (classify only reads errkind.Error messages); others pass through.
 func oncallError(err error) error {
 	var oe *oncall.Error
 	if errors.As(err, &oe) {
@@ -190,9 +190,9 @@ func (a *API) calendarWindow(q url.Values) (from, to time.Time, err error) {
 	}
 	switch {
 	case !to.After(from):
-		err = incident.Invalidf("to (%s) must be after from (%s)", to.Format(time.RFC3339), from.Format(time.RFC3339))
+		err = errkind.Invalidf("to (%s) must be after from (%s)", to.Format(time.RFC3339), from.Format(time.RFC3339))
 	case to.Sub(from) > maxICSWindow:
-		err = incident.Invalidf("the window from %s to %s is longer than %d days", from.Format(time.RFC3339), to.Format(time.RFC3339), int(maxICSWindow/(24*time.Hour)))
+		err = errkind.Invalidf("the window from %s to %s is longer than %d days", from.Format(time.RFC3339), to.Format(time.RFC3339), int(maxICSWindow/(24*time.Hour)))
 	}
 	return
 }
@@ -200,7 +200,7 @@ func (a *API) calendarWindow(q url.Values) (from, to time.Time, err error) {
 func parseQueryTime(name, v string) (time.Time, error) {
 	t, err := time.Parse(time.RFC3339, v)
 	if err != nil || t.Year() < 1970 || t.Year() > 9999 {
-		return time.Time{}, incident.Invalidf("%s must be an RFC 3339 time between 1970 and 9999 such as 2026-11-24T12:00:00Z, got %q", name, v)
+		return time.Time{}, errkind.Invalidf("%s must be an RFC 3339 time between 1970 and 9999 such as 2026-11-24T12:00:00Z, got %q", name, v)
 	}
 	return t.UTC(), nil
 }
@@ -226,7 +226,7 @@ func (a *API) putPolicy(w http.ResponseWriter, r *http.Request, _ principal) err
 	}
 	for _, sid := range ids {
 		if found[sid] == nil {
-			return incident.Invalidf("schedule %q does not exist: create it with PUT /schedules/%s first", sid, sid)
+			return errkind.Invalidf("schedule %q does not exist: create it with PUT /schedules/%s first", sid, sid)
 		}
 	}
 	if err := a.oncall.PutPolicy(r.Context(), id, p); err != nil {
@@ -264,7 +264,7 @@ func (a *API) putUser(w http.ResponseWriter, r *http.Request, _ principal) error
 	case u.ID == "":
 		u.ID = id
 	case u.ID != id:
-		return incident.Invalidf("id %q in the body differs from the id %q in the path", u.ID, id)
+		return errkind.Invalidf("id %q in the body differs from the id %q in the path", u.ID, id)
 	}
 	if err := u.Validate(); err != nil {
 		return oncallError(err)
@@ -290,7 +290,7 @@ func (a *API) putUser(w http.ResponseWriter, r *http.Request, _ principal) error
 // subscription still pending confirmation (it drops those after 48 hours).
 func (a *API) putSubscribedUser(ctx context.Context, u oncall.User) error {
 	_, have, err := a.subs.UserSubscriptions(ctx, u.ID)
-	if err != nil && !errors.Is(err, incident.ErrNotFound) {
+	if err != nil && !errors.Is(err, errkind.NotFound) {
 		return err
 	}
 	// A Slack id held by another user fails the write below anyway; asking
@@ -298,11 +298,11 @@ func (a *API) putSubscribedUser(ctx context.Context, u oncall.User) error {
 	// e-mail) that would be undone at once.
 	if u.SlackUserID != "" && a.slackUsers != nil {
 		if holder, err := a.slackUsers.UserBySlackID(ctx, u.SlackUserID); err == nil && holder.ID != u.ID {
-			return incident.Conflictf("the Slack id %q belongs to user %q", u.SlackUserID, holder.ID)
+			return errkind.Conflictf("the Slack id %q belongs to user %q", u.SlackUserID, holder.ID)
 		}
 	}
 	subs, err := a.subscriber.Subscribe(ctx, u.ID, u.Endpoints(), have)
-	if errors.Is(err, incident.ErrInvalid) || errors.Is(err, incident.ErrConflict) {
+	if errors.Is(err, errkind.Invalid) || errors.Is(err, errkind.Conflict) {
 		// SNS refused the address or number itself (400), or it is subscribed
 		// already in a way a retry does not change (409).
 		return err
@@ -356,7 +356,7 @@ func (a *API) getOnCall(w http.ResponseWriter, r *http.Request, _ principal) err
 	q := r.URL.Query()
 	service, policyID := q.Get("service"), q.Get("policy")
 	if (service == "") == (policyID == "") {
-		return incident.Invalidf("give exactly one of the query parameters service or policy")
+		return errkind.Invalidf("give exactly one of the query parameters service or policy")
 	}
 	at := a.now().UTC()
 	if v := q.Get("at"); v != "" {
@@ -371,7 +371,7 @@ func (a *API) getOnCall(w http.ResponseWriter, r *http.Request, _ principal) err
 			return err
 		}
 		if c.Policy == "" {
-			return incident.NotFoundf("service %q has no escalation policy: set \"policy\" with PUT /services/%s", service, service)
+			return errkind.NotFoundf("service %q has no escalation policy: set \"policy\" with PUT /services/%s", service, service)
 		}
 		policyID = c.Policy
 	} else if err := oncall.ValidateID("policy", policyID); err != nil {

@@ -7,13 +7,14 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/incident"
 	"github.com/incidentd/incidentd/shared/oncall"
 	"github.com/incidentd/incidentd/shared/slack"
 )
 
 // SlackUsers maps a Slack member id to the responder who holds it;
-// *dynamo.Store is one. It answers incident.ErrNotFound for an unlinked id.
+// *dynamo.Store is one. It answers errkind.NotFound for an unlinked id.
 type SlackUsers interface {
 	UserBySlackID(ctx context.Context, slackID string) (oncall.User, error)
 }
@@ -91,7 +92,7 @@ func (a *API) serveSlack(w http.ResponseWriter, r *http.Request, parse func([]by
 		return nil
 	}
 	user, err := a.slackUsers.UserBySlackID(ctx, req.UserID)
-	if errors.Is(err, incident.ErrNotFound) {
+	if errors.Is(err, errkind.NotFound) {
 		a.log.InfoContext(ctx, "slack user not linked", "request_id", RequestID(ctx), "slack_user", req.UserID)
 		writeSlack(w, fmt.Sprintf("Your Slack account (%s) is not linked to a responder, so nothing was done. "+
 			"Ask an admin to link it: `PUT /users/{id}` with `\"slack_user_id\": \"%s\"`.", req.UserID, req.UserID))
@@ -103,7 +104,7 @@ func (a *API) serveSlack(w http.ResponseWriter, r *http.Request, parse func([]by
 	a.log.InfoContext(ctx, "slack action", "request_id", RequestID(ctx), "action", string(req.Action),
 		"slack_user", req.UserID, "responder", user.ID, "incident_id", req.IncidentID, "channel", req.ChannelID)
 	text, err := a.slackAction(ctx, req, user.ID)
-	var de *incident.Error
+	var de *errkind.Error
 	if errors.As(err, &de) {
 		// Not found, resolved, too long: the domain's message is for the
 		// person, and Slack shows anything but a 200 as a bare failure.

@@ -13,8 +13,8 @@ import (
 
 	"github.com/incidentd/incidentd/shared/auth"
 	"github.com/incidentd/incidentd/shared/dynamo"
+	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/httpapi"
-	"github.com/incidentd/incidentd/shared/incident"
 	"github.com/incidentd/incidentd/shared/oncall"
 	"github.com/incidentd/incidentd/shared/sns"
 )
@@ -248,13 +248,13 @@ func (e *env) doExpectingServerError(t *testing.T, rq req) response {
 }
 
 func TestPutUserEndpointRefusedBySNSIs400(t *testing.T) {
-	f := &fakeSubscriber{subscribeErr: incident.Invalidf(`SNS does not accept the sms endpoint "+99912345678": Invalid parameter: Endpoint`)}
+	f := &fakeSubscriber{subscribeErr: errkind.Invalidf(`SNS does not accept the sms endpoint "+99912345678": Invalid parameter: Endpoint`)}
 	e := newSubscribedEnv(t, f)
 	res := e.do(t, req{method: "PUT", path: "/users/bob", token: "admin", body: `{"name":"Bob","phone":"+99912345678"}`})
 	if res.status != http.StatusBadRequest || !strings.Contains(res.errorMessage(), "+99912345678") {
 		t.Errorf("got %d %s, want 400 naming the number", res.status, res.body)
 	}
-	if _, err := e.store.User(context.Background(), "bob"); !errors.Is(err, incident.ErrNotFound) {
+	if _, err := e.store.User(context.Background(), "bob"); !errors.Is(err, errkind.NotFound) {
 		t.Errorf("got %v, want bob not stored", err)
 	}
 }
@@ -264,8 +264,8 @@ func TestPutUserEndpointSubscribedAlreadyIs409(t *testing.T) {
 		name string
 		give error
 	}{
-		{"by something else", incident.Conflictf(`the email endpoint "ops@example.com" is already subscribed to the PagingTopic by something else (no filter policy: it receives every page)`)},
-		{"pending confirmation", incident.Conflictf(`the email endpoint "ops@example.com" is already subscribed to the PagingTopic, for another responder or by something else, and that subscription waits for its recipient's confirmation: retrying does not help until the recipient confirms it`)},
+		{"by something else", errkind.Conflictf(`the email endpoint "ops@example.com" is already subscribed to the PagingTopic by something else (no filter policy: it receives every page)`)},
+		{"pending confirmation", errkind.Conflictf(`the email endpoint "ops@example.com" is already subscribed to the PagingTopic, for another responder or by something else, and that subscription waits for its recipient's confirmation: retrying does not help until the recipient confirms it`)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -275,7 +275,7 @@ func TestPutUserEndpointSubscribedAlreadyIs409(t *testing.T) {
 			if res.status != http.StatusConflict || res.errorCode() != "conflict" || res.errorMessage() != tt.give.Error() {
 				t.Errorf("got %d %s, want 409 conflict with the message %q", res.status, res.body, tt.give.Error())
 			}
-			if _, err := e.store.User(context.Background(), "bob"); !errors.Is(err, incident.ErrNotFound) {
+			if _, err := e.store.User(context.Background(), "bob"); !errors.Is(err, errkind.NotFound) {
 				t.Errorf("got %v, want bob not stored", err)
 			}
 			if len(f.calls) != 1 {

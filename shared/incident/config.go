@@ -3,6 +3,8 @@ package incident
 import (
 	"regexp"
 	"time"
+
+	"github.com/incidentd/incidentd/shared/errkind"
 )
 
 // ServiceConfig is what the platform knows about one service: how its incidents
@@ -63,7 +65,7 @@ var serviceName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
 // digits, '.', '_' and '-', at most 63 characters, starting with a letter or digit.
 func ValidateServiceName(name string) error {
 	if !serviceName.MatchString(name) {
-		return Invalidf("service %q is not a valid name (lower-case letters, digits, '.', '_', '-'; 1-63 characters)", name)
+		return errkind.Invalidf("service %q is not a valid name (lower-case letters, digits, '.', '_', '-'; 1-63 characters)", name)
 	}
 	return nil
 }
@@ -74,28 +76,28 @@ func (c *ServiceConfig) Validate() error {
 		return err
 	}
 	if c.DefaultSeverity != "" && !c.DefaultSeverity.Valid() {
-		return Invalidf("default_severity %q is not one of SEV1, SEV2, SEV3, SEV4", c.DefaultSeverity)
+		return errkind.Invalidf("default_severity %q is not one of SEV1, SEV2, SEV3, SEV4", c.DefaultSeverity)
 	}
 	if c.ReportSeverity != "" && !c.ReportSeverity.Valid() {
-		return Invalidf("report_severity %q is not one of SEV1, SEV2, SEV3, SEV4", c.ReportSeverity)
+		return errkind.Invalidf("report_severity %q is not one of SEV1, SEV2, SEV3, SEV4", c.ReportSeverity)
 	}
 	for _, s := range c.PagingSeverities {
 		if !s.Valid() {
-			return Invalidf("paging_severities: %q is not one of SEV1, SEV2, SEV3, SEV4", s)
+			return errkind.Invalidf("paging_severities: %q is not one of SEV1, SEV2, SEV3, SEV4", s)
 		}
 	}
 	if c.ReportThreshold < 0 || c.ReportThreshold > 1000 {
-		return Invalidf("report_threshold %d is not between 1 and 1000", c.ReportThreshold)
+		return errkind.Invalidf("report_threshold %d is not between 1 and 1000", c.ReportThreshold)
 	}
 	if c.ReportWindowMinutes < 0 || c.ReportWindowMinutes > 7*24*60 {
-		return Invalidf("report_window_minutes %d is not between 1 and 10080", c.ReportWindowMinutes)
+		return errkind.Invalidf("report_window_minutes %d is not between 1 and 10080", c.ReportWindowMinutes)
 	}
 	if len(c.Alarms) > 100 {
-		return Invalidf("alarms lists %d entries, at most 100", len(c.Alarms))
+		return errkind.Invalidf("alarms lists %d entries, at most 100", len(c.Alarms))
 	}
 	for _, a := range c.Alarms {
 		if a == "" || len(a) > 255 {
-			return Invalidf("alarms: %q is not an alarm name (1-255 characters)", a)
+			return errkind.Invalidf("alarms: %q is not an alarm name (1-255 characters)", a)
 		}
 	}
 	return nil

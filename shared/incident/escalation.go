@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/incidentd/incidentd/shared/errkind"
 )
 
 // Timeline entry kinds written by the escalation.
@@ -38,7 +40,7 @@ type PageRecord struct {
 // Incident returns the incident with the given id, without its timeline.
 func (s *Service) Incident(ctx context.Context, id string) (Incident, error) {
 	if !ValidID(id) {
-		return Incident{}, NotFoundf("incident %q not found", id)
+		return Incident{}, errkind.NotFoundf("incident %q not found", id)
 	}
 	return s.store.Incident(ctx, id)
 }
@@ -52,29 +54,29 @@ func (s *Service) PageRecorded(ctx context.Context, key string) (bool, error) {
 // as a delivery record.
 func (s *Service) recorded(ctx context.Context, key, what string) (bool, error) {
 	if key == "" {
-		return false, Invalidf("%s key is required", what)
+		return false, errkind.Invalidf("%s key is required", what)
 	}
 	_, err := s.store.Delivery(ctx, key)
 	switch {
 	case err == nil:
 		return true, nil
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, errkind.NotFound):
 		return false, nil
 	}
 	return false, fmt.Errorf("read %s record %s: %w", what, key, err)
 }
 
 // RecordPage adds a paged entry to the incident's timeline, once per key: a
-// page recorded before returns ErrDuplicate and adds nothing.
+// page recorded before returns errkind.Duplicate and adds nothing.
 func (s *Service) RecordPage(ctx context.Context, id string, p PageRecord) (Entry, error) {
 	if p.Key == "" || strings.TrimSpace(p.Responder) == "" {
-		return Entry{}, Invalidf("page key and responder are required")
+		return Entry{}, errkind.Invalidf("page key and responder are required")
 	}
 	if err := checkActor(p.Actor); err != nil {
 		return Entry{}, err
 	}
 	if !ValidID(id) {
-		return Entry{}, NotFoundf("incident %q not found", id)
+		return Entry{}, errkind.NotFoundf("incident %q not found", id)
 	}
 	text := fmt.Sprintf("paged %s (level %d", p.Responder, p.Level)
 	if p.Level == 0 {
@@ -112,7 +114,7 @@ func (s *Service) SetWarRoom(ctx context.Context, id, actor, channelID, channelN
 		return Incident{}, err
 	}
 	if strings.TrimSpace(channelID) == "" || len(channelID) > 200 || len(channelName) > 200 {
-		return Incident{}, Invalidf("channel id is required; channel id and name are at most 200 bytes")
+		return Incident{}, errkind.Invalidf("channel id is required; channel id and name are at most 200 bytes")
 	}
 	return s.mutate(ctx, id, "set war room", func(inc *Incident, now time.Time) ([]Entry, *DedupRecord, error) {
 		if inc.WarRoomChannel != "" {
@@ -131,7 +133,7 @@ func (s *Service) RecordWarRoomFailure(ctx context.Context, id, actor, reason st
 		return Entry{}, err
 	}
 	if !ValidID(id) {
-		return Entry{}, NotFoundf("incident %q not found", id)
+		return Entry{}, errkind.NotFoundf("incident %q not found", id)
 	}
 	reason = truncate(strings.TrimSpace(reason), maxNote)
 	return retry(ctx, "record war room failure on "+id, func() (Entry, error) {

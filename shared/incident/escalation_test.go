@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/incident"
 )
 
@@ -37,8 +38,8 @@ func TestRecordPageOncePerKey(t *testing.T) {
 	if seen, err := e.svc.PageRecorded(ctx, rec.Key); err != nil || !seen {
 		t.Errorf("after: got %v, %v; want recorded", seen, err)
 	}
-	if _, err := e.svc.RecordPage(ctx, inc.ID, rec); !errors.Is(err, incident.ErrDuplicate) {
-		t.Errorf("again: got %v, want ErrDuplicate", err)
+	if _, err := e.svc.RecordPage(ctx, inc.ID, rec); !errors.Is(err, errkind.Duplicate) {
+		t.Errorf("again: got %v, want errkind.Duplicate", err)
 	}
 	fb := incident.PageRecord{Key: "page#" + inc.ID + "#fallback#ops", Responder: "ops", Repeat: 1, Actor: "escalation"}
 	if en, err := e.svc.RecordPage(ctx, inc.ID, fb); err != nil || en.Text != "paged ops (fallback, repeat 1)" {
@@ -48,8 +49,8 @@ func TestRecordPageOncePerKey(t *testing.T) {
 	if n := count(tl, incident.EntryPaged); n != 2 {
 		t.Errorf("paged entries: got %d, want 2", n)
 	}
-	if _, err := e.svc.RecordPage(ctx, "01jzzzzzzzzzzzzzzzzzzzzzzz", incident.PageRecord{Key: "k", Responder: "a", Actor: "x"}); !errors.Is(err, incident.ErrNotFound) {
-		t.Errorf("unknown incident: got %v, want ErrNotFound", err)
+	if _, err := e.svc.RecordPage(ctx, "01jzzzzzzzzzzzzzzzzzzzzzzz", incident.PageRecord{Key: "k", Responder: "a", Actor: "x"}); !errors.Is(err, errkind.NotFound) {
+		t.Errorf("unknown incident: got %v, want errkind.NotFound", err)
 	}
 }
 
@@ -75,8 +76,8 @@ func TestSetWarRoomKeepsTheFirst(t *testing.T) {
 	if n := count(tl, incident.EntryWarRoomOpened); n != 1 {
 		t.Errorf("war_room_opened entries: got %d, want 1", n)
 	}
-	if _, err := e.svc.SetWarRoom(ctx, inc.ID, "escalation", "", "x"); !errors.Is(err, incident.ErrInvalid) {
-		t.Errorf("no channel id: got %v, want ErrInvalid", err)
+	if _, err := e.svc.SetWarRoom(ctx, inc.ID, "escalation", "", "x"); !errors.Is(err, errkind.Invalid) {
+		t.Errorf("no channel id: got %v, want errkind.Invalid", err)
 	}
 }
 

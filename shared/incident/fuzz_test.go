@@ -7,6 +7,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/incident"
 )
 
@@ -17,8 +18,8 @@ func FuzzParseSeverity(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		got, err := incident.ParseSeverity(s)
 		if err != nil {
-			if !errors.Is(err, incident.ErrInvalid) || got != "" {
-				t.Fatalf("ParseSeverity(%q): got %q, %v; want \"\" and ErrInvalid", s, got, err)
+			if !errors.Is(err, errkind.Invalid) || got != "" {
+				t.Fatalf("ParseSeverity(%q): got %q, %v; want \"\" and errkind.Invalid", s, got, err)
 			}
 			return
 		}
@@ -35,8 +36,8 @@ func FuzzParseStatus(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		got, err := incident.ParseStatus(s)
 		if err != nil {
-			if !errors.Is(err, incident.ErrInvalid) {
-				t.Fatalf("ParseStatus(%q): got error %v, want ErrInvalid", s, err)
+			if !errors.Is(err, errkind.Invalid) {
+				t.Fatalf("ParseStatus(%q): got error %v, want errkind.Invalid", s, err)
 			}
 			return
 		}
@@ -61,8 +62,8 @@ func FuzzIngest(f *testing.F) {
 		}
 		res, err := e.svc.Ingest(context.Background(), sig)
 		if err != nil {
-			if !errors.Is(err, incident.ErrInvalid) {
-				t.Fatalf("Ingest(%+v): got error %v, want ErrInvalid or success", sig, err)
+			if !errors.Is(err, errkind.Invalid) {
+				t.Fatalf("Ingest(%+v): got error %v, want errkind.Invalid or success", sig, err)
 			}
 			return
 		}

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/incidentd/incidentd/shared/errkind"
 )
 
 // Severity ranks an incident's impact: SEV1 is critical, SEV4 minor.
@@ -30,7 +32,7 @@ func ParseSeverity(s string) (Severity, error) {
 	case SEV1, SEV2, SEV3, SEV4:
 		return Severity(v), nil
 	}
-	return "", Invalidf("severity %q is not one of SEV1, SEV2, SEV3, SEV4", s)
+	return "", errkind.Invalidf("severity %q is not one of SEV1, SEV2, SEV3, SEV4", s)
 }
 
 // rank is 1 for SEV1 … 4 for SEV4, 0 for an unknown value.
@@ -75,7 +77,7 @@ func ParseStatus(s string) (Status, error) {
 	case StatusTriggered, StatusAcknowledged, StatusIdentified, StatusResolved:
 		return Status(s), nil
 	}
-	return "", Invalidf("status %q is not one of triggered, acknowledged, identified, resolved", s)
+	return "", errkind.Invalidf("status %q is not one of triggered, acknowledged, identified, resolved", s)
 }
 
 func (s Status) step() int {
@@ -190,7 +192,7 @@ func (inc *Incident) transition(to Status, at time.Time) (changed bool, err erro
 		return false, nil
 	}
 	if inc.Status == StatusResolved {
-		return false, Conflictf("incident %s is resolved", inc.ID)
+		return false, errkind.Conflictf("incident %s is resolved", inc.ID)
 	}
 	if to.step() < inc.Status.step() {
 		return false, nil // already past it: acknowledging an identified incident is a no-op

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/incident"
 )
 
@@ -21,11 +22,11 @@ func TestParseSeverity(t *testing.T) {
 		{name: "lower case", give: "sev2", want: incident.SEV2},
 		{name: "mixed case, spaces", give: "  Sev3 ", want: incident.SEV3},
 		{name: "digit only", give: "4", want: incident.SEV4},
-		{name: "empty", give: "", wantErr: incident.ErrInvalid},
-		{name: "zero", give: "0", wantErr: incident.ErrInvalid},
-		{name: "five", give: "SEV5", wantErr: incident.ErrInvalid},
-		{name: "word", give: "critical", wantErr: incident.ErrInvalid},
-		{name: "inner space", give: "SEV 1", wantErr: incident.ErrInvalid},
+		{name: "empty", give: "", wantErr: errkind.Invalid},
+		{name: "zero", give: "0", wantErr: errkind.Invalid},
+		{name: "five", give: "SEV5", wantErr: errkind.Invalid},
+		{name: "word", give: "critical", wantErr: errkind.Invalid},
+		{name: "inner space", give: "SEV 1", wantErr: errkind.Invalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -75,9 +76,9 @@ func TestParseStatus(t *testing.T) {
 		{name: "acknowledged", give: "acknowledged", want: incident.StatusAcknowledged},
 		{name: "identified", give: "identified", want: incident.StatusIdentified},
 		{name: "resolved", give: "resolved", want: incident.StatusResolved},
-		{name: "open is a filter, not a status", give: "open", wantErr: incident.ErrInvalid},
-		{name: "upper case", give: "RESOLVED", wantErr: incident.ErrInvalid},
-		{name: "empty", give: "", wantErr: incident.ErrInvalid},
+		{name: "open is a filter, not a status", give: "open", wantErr: errkind.Invalid},
+		{name: "upper case", give: "RESOLVED", wantErr: errkind.Invalid},
+		{name: "empty", give: "", wantErr: errkind.Invalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -192,23 +193,23 @@ func TestServiceConfigValidate(t *testing.T) {
 			PagingSeverities: []incident.Severity{incident.SEV1, incident.SEV2}, Alarms: []string{"checkout-*"},
 			ReportThreshold: 5, ReportWindowMinutes: 60, ReportSeverity: incident.SEV1,
 		}},
-		{name: "empty name", give: incident.ServiceConfig{}, wantErr: incident.ErrInvalid},
-		{name: "upper-case name", give: incident.ServiceConfig{Name: "Checkout"}, wantErr: incident.ErrInvalid},
-		{name: "name with space", give: incident.ServiceConfig{Name: "check out"}, wantErr: incident.ErrInvalid},
-		{name: "name starting with dash", give: incident.ServiceConfig{Name: "-checkout"}, wantErr: incident.ErrInvalid},
-		{name: "name of 64 characters", give: incident.ServiceConfig{Name: strings.Repeat("a", 64)}, wantErr: incident.ErrInvalid},
+		{name: "empty name", give: incident.ServiceConfig{}, wantErr: errkind.Invalid},
+		{name: "upper-case name", give: incident.ServiceConfig{Name: "Checkout"}, wantErr: errkind.Invalid},
+		{name: "name with space", give: incident.ServiceConfig{Name: "check out"}, wantErr: errkind.Invalid},
+		{name: "name starting with dash", give: incident.ServiceConfig{Name: "-checkout"}, wantErr: errkind.Invalid},
+		{name: "name of 64 characters", give: incident.ServiceConfig{Name: strings.Repeat("a", 64)}, wantErr: errkind.Invalid},
 		{name: "name of 63 characters", give: incident.ServiceConfig{Name: strings.Repeat("a", 63)}},
-		{name: "bad default severity", give: incident.ServiceConfig{Name: "a", DefaultSeverity: "SEV0"}, wantErr: incident.ErrInvalid},
-		{name: "lower-case default severity", give: incident.ServiceConfig{Name: "a", DefaultSeverity: "sev1"}, wantErr: incident.ErrInvalid},
-		{name: "bad report severity", give: incident.ServiceConfig{Name: "a", ReportSeverity: "high"}, wantErr: incident.ErrInvalid},
-		{name: "bad paging severity", give: incident.ServiceConfig{Name: "a", PagingSeverities: []incident.Severity{incident.SEV1, "SEV9"}}, wantErr: incident.ErrInvalid},
-		{name: "negative threshold", give: incident.ServiceConfig{Name: "a", ReportThreshold: -1}, wantErr: incident.ErrInvalid},
-		{name: "huge threshold", give: incident.ServiceConfig{Name: "a", ReportThreshold: 1001}, wantErr: incident.ErrInvalid},
-		{name: "negative window", give: incident.ServiceConfig{Name: "a", ReportWindowMinutes: -5}, wantErr: incident.ErrInvalid},
-		{name: "window over a week", give: incident.ServiceConfig{Name: "a", ReportWindowMinutes: 7*24*60 + 1}, wantErr: incident.ErrInvalid},
-		{name: "empty alarm name", give: incident.ServiceConfig{Name: "a", Alarms: []string{""}}, wantErr: incident.ErrInvalid},
-		{name: "alarm name too long", give: incident.ServiceConfig{Name: "a", Alarms: []string{strings.Repeat("x", 256)}}, wantErr: incident.ErrInvalid},
-		{name: "too many alarms", give: incident.ServiceConfig{Name: "a", Alarms: slices.Repeat([]string{"x"}, 101)}, wantErr: incident.ErrInvalid},
+		{name: "bad default severity", give: incident.ServiceConfig{Name: "a", DefaultSeverity: "SEV0"}, wantErr: errkind.Invalid},
+		{name: "lower-case default severity", give: incident.ServiceConfig{Name: "a", DefaultSeverity: "sev1"}, wantErr: errkind.Invalid},
+		{name: "bad report severity", give: incident.ServiceConfig{Name: "a", ReportSeverity: "high"}, wantErr: errkind.Invalid},
+		{name: "bad paging severity", give: incident.ServiceConfig{Name: "a", PagingSeverities: []incident.Severity{incident.SEV1, "SEV9"}}, wantErr: errkind.Invalid},
+		{name: "negative threshold", give: incident.ServiceConfig{Name: "a", ReportThreshold: -1}, wantErr: errkind.Invalid},
+		{name: "huge threshold", give: incident.ServiceConfig{Name: "a", ReportThreshold: 1001}, wantErr: errkind.Invalid},
+		{name: "negative window", give: incident.ServiceConfig{Name: "a", ReportWindowMinutes: -5}, wantErr: errkind.Invalid},
+		{name: "window over a week", give: incident.ServiceConfig{Name: "a", ReportWindowMinutes: 7*24*60 + 1}, wantErr: errkind.Invalid},
+		{name: "empty alarm name", give: incident.ServiceConfig{Name: "a", Alarms: []string{""}}, wantErr: errkind.Invalid},
+		{name: "alarm name too long", give: incident.ServiceConfig{Name: "a", Alarms: []string{strings.Repeat("x", 256)}}, wantErr: errkind.Invalid},
+		{name: "too many alarms", give: incident.ServiceConfig{Name: "a", Alarms: slices.Repeat([]string{"x"}, 101)}, wantErr: errkind.Invalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/incidentd/incidentd/shared/errkind"
 )
 
 // Service turns signals into incidents and carries incidents through their
@@ -40,13 +42,13 @@ func (s *Service) Rules() Rules { return s.rules }
 // maxAttempts bounds the retries of one decision under contention.
 const maxAttempts = 60
 
-// retry runs fn until it does not return ErrConflict, backing off with jitter.
+// retry runs fn until it does not return errkind.Conflict, backing off with jitter.
 func retry[T any](ctx context.Context, what string, fn func() (T, error)) (T, error) {
 	var zero T
 	backoff := 2 * time.Millisecond
 	for attempt := 1; ; attempt++ {
 		v, err := fn()
-		if err == nil || !errors.Is(err, ErrConflict) || isDomainConflict(err) {
+		if err == nil || !errors.Is(err, errkind.Conflict) || isDomainConflict(err) {
 			return v, err
 		}
 		if attempt == maxAttempts {
@@ -65,8 +67,8 @@ func retry[T any](ctx context.Context, what string, fn func() (T, error)) (T, er
 // isDomainConflict tells a refused transition (final) from a lost write race
 // (retried).
 func isDomainConflict(err error) bool {
-	var e *Error
-	return errors.As(err, &e) && e.Kind == ErrConflict
+	var e *errkind.Error
+	return errors.As(err, &e) && e.Kind == errkind.Conflict
 }
 
 // Ingest handles one signal: it opens an incident, appends to the open incident
@@ -109,10 +111,10 @@ func (s *Service) Report(ctx context.Context, in ReportInput) (Result, error) {
 		return Result{}, err
 	}
 	if in.Summary == "" {
-		return Result{}, Invalidf("summary is required")
+		return Result{}, errkind.Invalidf("summary is required")
 	}
 	if in.AffectedUsers < 0 {
-		return Result{}, Invalidf("affected_users %d is negative", in.AffectedUsers)
+		return Result{}, errkind.Invalidf("affected_users %d is negative", in.AffectedUsers)
 	}
 	reporter := strings.ToLower(strings.TrimSpace(in.ReporterEmail))
 	if reporter == "" {
@@ -154,7 +156,7 @@ func (s *Service) ingestOnce(ctx context.Context, sig Signal, rpt *Report) (Resu
 			res.Duplicate = true
 			return res, nil
 		}
-		if !errors.Is(err, ErrNotFound) {
+		if !errors.Is(err, errkind.NotFound) {
 			return Result{}, fmt.Errorf("read delivery %s: %w", sig.DeliveryID, err)
 		}
 	}
@@ -164,7 +166,7 @@ func (s *Service) ingestOnce(ctx context.Context, sig Signal, rpt *Report) (Resu
 	}
 	cur, err := s.store.IncidentByDedupKey(ctx, sig.DedupKey)
 	found := err == nil
-	if err != nil && !errors.Is(err, ErrNotFound) {
+	if err != nil && !errors.Is(err, errkind.NotFound) {
 		return Result{}, fmt.Errorf("read incident of dedup key %s: %w", sig.DedupKey, err)
 	}
 	now := s.now()
@@ -195,7 +197,7 @@ func (s *Service) ingestOnce(ctx context.Context, sig Signal, rpt *Report) (Resu
 		ch.DeliveryExpires = now.Add(s.rules.DeliveryTTL)
 	}
 	if err := s.store.Apply(ctx, ch); err != nil {
-		if errors.Is(err, ErrDuplicate) {
+		if errors.Is(err, errkind.Duplicate) {
 			res, derr := s.store.Delivery(ctx, sig.DeliveryID)
 			if derr != nil {
 				return Result{}, fmt.Errorf("read delivery %s: %w", sig.DeliveryID, derr)
@@ -212,7 +214,7 @@ func (s *Service) ingestOnce(ctx context.Context, sig Signal, rpt *Report) (Resu
 // service gets the defaults.
 func (s *Service) serviceConfig(ctx context.Context, name string) (ServiceConfig, error) {
 	cfg, err := s.store.ServiceConfig(ctx, name)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, errkind.NotFound) {
 		return ServiceConfig{Name: name}.WithDefaults(), nil
 	}
 	if err != nil {
@@ -232,7 +234,7 @@ func (s *Service) knownService(ctx context.Context, name string) error {
 	if err == nil {
 		return nil
 	}
-	if !errors.Is(err, ErrNotFound) {
+	if !errors.Is(err, errkind.NotFound) {
 		return fmt.Errorf("read config of service %s: %w", name, err)
 	}
 	all, err := s.store.ListServiceConfigs(ctx)
@@ -246,7 +248,7 @@ func (s *Service) knownService(ctx context.Context, name string) error {
 	for i, c := range all {
 		names[i] = c.Name
 	}
-	return Invalidf("service %q is not configured; configured services: %s", name, strings.Join(names, ", "))
+	return errkind.Invalidf("service %q is not configured; configured services: %s", name, strings.Join(names, ", "))
 }
 
 func newEntry(at time.Time, kind EntryKind, actor, text string) Entry {
@@ -416,16 +418,16 @@ func (s *Service) Declare(ctx context.Context, d Declaration) (Incident, error) 
 		return Incident{}, err
 	}
 	if d.Title == "" {
-		return Incident{}, Invalidf("title is required")
+		return Incident{}, errkind.Invalidf("title is required")
 	}
 	if len(d.Title) > maxTitle {
-		return Incident{}, Invalidf("title is %d bytes long, at most %d", len(d.Title), maxTitle)
+		return Incident{}, errkind.Invalidf("title is %d bytes long, at most %d", len(d.Title), maxTitle)
 	}
 	if len(d.Text) > maxText {
-		return Incident{}, Invalidf("text is %d bytes long, at most %d", len(d.Text), maxText)
+		return Incident{}, errkind.Invalidf("text is %d bytes long, at most %d", len(d.Text), maxText)
 	}
 	if d.Severity != "" && !d.Severity.Valid() {
-		return Incident{}, Invalidf("severity %q is not one of SEV1, SEV2, SEV3, SEV4", d.Severity)
+		return Incident{}, errkind.Invalidf("severity %q is not one of SEV1, SEV2, SEV3, SEV4", d.Severity)
 	}
 	cfg, err := s.serviceConfig(ctx, d.Service)
 	if err != nil {
@@ -448,7 +450,7 @@ func (s *Service) Declare(ctx context.Context, d Declaration) (Incident, error) 
 // left out.
 func (s *Service) Get(ctx context.Context, id string) (inc Incident, timeline []Entry, truncated bool, err error) {
 	if !ValidID(id) {
-		return Incident{}, nil, false, NotFoundf("incident %q not found", id)
+		return Incident{}, nil, false, errkind.NotFoundf("incident %q not found", id)
 	}
 	inc, err = s.store.Incident(ctx, id)
 	if err != nil {
@@ -476,7 +478,7 @@ func (s *Service) List(ctx context.Context, q Query) (Page, error) {
 		}
 	default:
 		if _, err := ParseStatus(q.Status); err != nil {
-			return Page{}, Invalidf("status %q is not one of open, all, triggered, acknowledged, identified, resolved", q.Status)
+			return Page{}, errkind.Invalidf("status %q is not one of open, all, triggered, acknowledged, identified, resolved", q.Status)
 		}
 	}
 	if q.Service != "" {
@@ -488,7 +490,7 @@ func (s *Service) List(ctx context.Context, q Query) (Page, error) {
 		q.Limit = 25
 	}
 	if q.Limit < 1 || q.Limit > 100 {
-		return Page{}, Invalidf("limit %d is not between 1 and 100", q.Limit)
+		return Page{}, errkind.Invalidf("limit %d is not between 1 and 100", q.Limit)
 	}
 	return s.store.Incidents(ctx, q)
 }
@@ -498,7 +500,7 @@ func (s *Service) List(ctx context.Context, q Query) (Page, error) {
 // means nothing changed and nothing is written.
 func (s *Service) mutate(ctx context.Context, id, what string, fn func(inc *Incident, now time.Time) ([]Entry, *DedupRecord, error)) (Incident, error) {
 	if !ValidID(id) {
-		return Incident{}, NotFoundf("incident %q not found", id)
+		return Incident{}, errkind.NotFoundf("incident %q not found", id)
 	}
 	return retry(ctx, what+" "+id, func() (Incident, error) {
 		cur, err := s.store.Incident(ctx, id)
@@ -523,7 +525,7 @@ func (s *Service) mutate(ctx context.Context, id, what string, fn func(inc *Inci
 
 func checkActor(actor string) error {
 	if strings.TrimSpace(actor) == "" {
-		return Invalidf("actor is required")
+		return errkind.Invalidf("actor is required")
 	}
 	return nil
 }
@@ -549,7 +551,7 @@ func (s *Service) Identify(ctx context.Context, id, actor, text string) (Inciden
 		return Incident{}, err
 	}
 	if len(text) > maxText {
-		return Incident{}, Invalidf("text is %d bytes long, at most %d", len(text), maxText)
+		return Incident{}, errkind.Invalidf("text is %d bytes long, at most %d", len(text), maxText)
 	}
 	return s.mutate(ctx, id, "identify", func(inc *Incident, now time.Time) ([]Entry, *DedupRecord, error) {
 		changed, err := inc.transition(StatusIdentified, now)
@@ -577,7 +579,7 @@ func (s *Service) Resolve(ctx context.Context, id, actor string, r Resolution) (
 		return Incident{}, err
 	}
 	if len(r.RootCause) > maxText || len(r.Fix) > maxText {
-		return Incident{}, Invalidf("root_cause and fix are at most %d bytes each", maxText)
+		return Incident{}, errkind.Invalidf("root_cause and fix are at most %d bytes each", maxText)
 	}
 	return s.mutate(ctx, id, "resolve", func(inc *Incident, now time.Time) ([]Entry, *DedupRecord, error) {
 		var entries []Entry
@@ -619,13 +621,13 @@ func (s *Service) AddNote(ctx context.Context, id, actor, text string) (Entry, e
 	}
 	text = strings.TrimSpace(text)
 	if text == "" {
-		return Entry{}, Invalidf("text is required")
+		return Entry{}, errkind.Invalidf("text is required")
 	}
 	if len(text) > maxNote {
-		return Entry{}, Invalidf("text is %d bytes long, at most %d", len(text), maxNote)
+		return Entry{}, errkind.Invalidf("text is %d bytes long, at most %d", len(text), maxNote)
 	}
 	if !ValidID(id) {
-		return Entry{}, NotFoundf("incident %q not found", id)
+		return Entry{}, errkind.NotFoundf("incident %q not found", id)
 	}
 	return retry(ctx, "add note to "+id, func() (Entry, error) {
 		cur, err := s.store.Incident(ctx, id)
@@ -654,20 +656,20 @@ func (s *Service) Update(ctx context.Context, id, actor string, p Patch) (Incide
 		return Incident{}, err
 	}
 	if p.Severity == nil && p.Title == nil && p.Commander == nil {
-		return Incident{}, Invalidf("nothing to change: give severity, title or commander")
+		return Incident{}, errkind.Invalidf("nothing to change: give severity, title or commander")
 	}
 	if p.Severity != nil && !p.Severity.Valid() {
-		return Incident{}, Invalidf("severity %q is not one of SEV1, SEV2, SEV3, SEV4", *p.Severity)
+		return Incident{}, errkind.Invalidf("severity %q is not one of SEV1, SEV2, SEV3, SEV4", *p.Severity)
 	}
 	if p.Title != nil {
 		t := strings.TrimSpace(*p.Title)
 		if t == "" || len(t) > maxTitle {
-			return Incident{}, Invalidf("title must be 1-%d bytes long", maxTitle)
+			return Incident{}, errkind.Invalidf("title must be 1-%d bytes long", maxTitle)
 		}
 		p.Title = &t
 	}
 	if p.Commander != nil && len(*p.Commander) > 200 {
-		return Incident{}, Invalidf("commander is at most 200 bytes long")
+		return Incident{}, errkind.Invalidf("commander is at most 200 bytes long")
 	}
 	return s.mutate(ctx, id, "update", func(inc *Incident, now time.Time) ([]Entry, *DedupRecord, error) {
 		var entries []Entry
@@ -695,7 +697,7 @@ func (s *Service) Services(ctx context.Context) ([]ServiceConfig, error) {
 // ServiceConfig returns one service's config as stored (without defaults).
 func (s *Service) ServiceConfig(ctx context.Context, name string) (ServiceConfig, error) {
 	if err := ValidateServiceName(name); err != nil {
-		return ServiceConfig{}, NotFoundf("service %q not found", name)
+		return ServiceConfig{}, errkind.NotFoundf("service %q not found", name)
 	}
 	return s.store.ServiceConfig(ctx, name)
 }

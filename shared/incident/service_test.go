@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/incident"
 	"github.com/incidentd/incidentd/shared/incident/incidenttest"
 )
@@ -570,8 +571,8 @@ func TestIngestRejects(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, incident.Rules{})
 			_, err := e.svc.Ingest(context.Background(), tt.give)
-			if !errors.Is(err, incident.ErrInvalid) {
-				t.Errorf("Ingest: got error %v, want %v", err, incident.ErrInvalid)
+			if !errors.Is(err, errkind.Invalid) {
+				t.Errorf("Ingest: got error %v, want %v", err, errkind.Invalid)
 			}
 			if got := e.store.Writes(); got != 0 {
 				t.Errorf("store writes: got %d, want 0", got)
@@ -788,13 +789,13 @@ func TestReportRejects(t *testing.T) {
 		{name: "any service when none is configured", give: incident.ReportInput{Service: "anything", Summary: "slow"},
 			wantMsg: "<nil>", wantN: 1},
 		{name: "unknown service", configs: configured, give: incident.ReportInput{Service: "chekout", Summary: "slow"},
-			wantErr: incident.ErrInvalid, wantMsg: `service "chekout" is not configured; configured services: checkout, payments`},
+			wantErr: errkind.Invalid, wantMsg: `service "chekout" is not configured; configured services: checkout, payments`},
 		{name: "invalid service name", give: incident.ReportInput{Service: "Check Out", Summary: "slow"},
-			wantErr: incident.ErrInvalid, wantMsg: "not a valid name"},
-		{name: "no service", configs: configured, give: incident.ReportInput{Summary: "slow"}, wantErr: incident.ErrInvalid},
-		{name: "empty summary", give: incident.ReportInput{Service: "checkout"}, wantErr: incident.ErrInvalid, wantMsg: "summary is required"},
-		{name: "blank summary", give: incident.ReportInput{Service: "checkout", Summary: " \n\t"}, wantErr: incident.ErrInvalid, wantMsg: "summary is required"},
-		{name: "negative affected users", give: incident.ReportInput{Service: "checkout", Summary: "slow", AffectedUsers: -1}, wantErr: incident.ErrInvalid},
+			wantErr: errkind.Invalid, wantMsg: "not a valid name"},
+		{name: "no service", configs: configured, give: incident.ReportInput{Summary: "slow"}, wantErr: errkind.Invalid},
+		{name: "empty summary", give: incident.ReportInput{Service: "checkout"}, wantErr: errkind.Invalid, wantMsg: "summary is required"},
+		{name: "blank summary", give: incident.ReportInput{Service: "checkout", Summary: " \n\t"}, wantErr: errkind.Invalid, wantMsg: "summary is required"},
+		{name: "negative affected users", give: incident.ReportInput{Service: "checkout", Summary: "slow", AffectedUsers: -1}, wantErr: errkind.Invalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -891,8 +892,8 @@ func TestDeclareRejects(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, incident.Rules{}, tt.configs...)
 			_, err := e.svc.Declare(context.Background(), tt.give)
-			if !errors.Is(err, incident.ErrInvalid) || !strings.Contains(fmt.Sprint(err), tt.wantMsg) {
-				t.Errorf("Declare: got error %v, want %v containing %q", err, incident.ErrInvalid, tt.wantMsg)
+			if !errors.Is(err, errkind.Invalid) || !strings.Contains(fmt.Sprint(err), tt.wantMsg) {
+				t.Errorf("Declare: got error %v, want %v containing %q", err, errkind.Invalid, tt.wantMsg)
 			}
 			if got := e.store.Writes(); got != 0 {
 				t.Errorf("store writes: got %d, want 0", got)
@@ -960,10 +961,10 @@ func TestTransitions(t *testing.T) {
 			want: incident.StatusResolved, wantResolved: at(1),
 			wantTimeline: []incident.EntryKind{incident.EntryOpened, incident.EntryResolved, incident.EntryNote}},
 		{name: "acknowledging a resolved incident conflicts", give: []step{resolve(incident.Resolution{}), ack()},
-			want: incident.StatusResolved, wantResolved: at(1), wantErr: incident.ErrConflict,
+			want: incident.StatusResolved, wantResolved: at(1), wantErr: errkind.Conflict,
 			wantTimeline: []incident.EntryKind{incident.EntryOpened, incident.EntryResolved}},
 		{name: "identifying a resolved incident conflicts", give: []step{resolve(incident.Resolution{}), identify()},
-			want: incident.StatusResolved, wantResolved: at(1), wantErr: incident.ErrConflict,
+			want: incident.StatusResolved, wantResolved: at(1), wantErr: errkind.Conflict,
 			wantTimeline: []incident.EntryKind{incident.EntryOpened, incident.EntryResolved}},
 	}
 	for _, tt := range tests {
@@ -1016,9 +1017,9 @@ func TestRefusedTransitionIsAnError(t *testing.T) {
 	}
 	writes := e.store.Writes()
 	_, err := e.svc.Acknowledge(context.Background(), id, "alice")
-	var ierr *incident.Error
-	if !errors.As(err, &ierr) || ierr.Kind != incident.ErrConflict {
-		t.Fatalf("Acknowledge of a resolved incident: got %#v, want an *incident.Error of kind ErrConflict", err)
+	var ierr *errkind.Error
+	if !errors.As(err, &ierr) || ierr.Kind != errkind.Conflict {
+		t.Fatalf("Acknowledge of a resolved incident: got %#v, want an *errkind.Error of kind errkind.Conflict", err)
 	}
 	if !strings.Contains(ierr.Message, "resolved") {
 		t.Errorf("message: got %q, want it to say the incident is resolved", ierr.Message)
@@ -1187,14 +1188,14 @@ func TestUpdateRejects(t *testing.T) {
 		give    incident.Patch
 		wantErr error
 	}{
-		{name: "empty patch", actor: "alice", wantErr: incident.ErrInvalid},
-		{name: "bad severity", actor: "alice", give: incident.Patch{Severity: ptr(incident.Severity("SEV0"))}, wantErr: incident.ErrInvalid},
-		{name: "blank title", actor: "alice", give: incident.Patch{Title: ptr("   ")}, wantErr: incident.ErrInvalid},
-		{name: "long title", actor: "alice", give: incident.Patch{Title: ptr(strings.Repeat("t", 201))}, wantErr: incident.ErrInvalid},
-		{name: "long commander", actor: "alice", give: incident.Patch{Commander: ptr(strings.Repeat("c", 201))}, wantErr: incident.ErrInvalid},
-		{name: "no actor", actor: " ", give: incident.Patch{Commander: ptr("dave")}, wantErr: incident.ErrInvalid},
-		{name: "unknown incident", id: incident.NewID(t0), actor: "alice", give: incident.Patch{Commander: ptr("dave")}, wantErr: incident.ErrNotFound},
-		{name: "malformed id", id: "../etc", actor: "alice", give: incident.Patch{Commander: ptr("dave")}, wantErr: incident.ErrNotFound},
+		{name: "empty patch", actor: "alice", wantErr: errkind.Invalid},
+		{name: "bad severity", actor: "alice", give: incident.Patch{Severity: ptr(incident.Severity("SEV0"))}, wantErr: errkind.Invalid},
+		{name: "blank title", actor: "alice", give: incident.Patch{Title: ptr("   ")}, wantErr: errkind.Invalid},
+		{name: "long title", actor: "alice", give: incident.Patch{Title: ptr(strings.Repeat("t", 201))}, wantErr: errkind.Invalid},
+		{name: "long commander", actor: "alice", give: incident.Patch{Commander: ptr(strings.Repeat("c", 201))}, wantErr: errkind.Invalid},
+		{name: "no actor", actor: " ", give: incident.Patch{Commander: ptr("dave")}, wantErr: errkind.Invalid},
+		{name: "unknown incident", id: incident.NewID(t0), actor: "alice", give: incident.Patch{Commander: ptr("dave")}, wantErr: errkind.NotFound},
+		{name: "malformed id", id: "../etc", actor: "alice", give: incident.Patch{Commander: ptr("dave")}, wantErr: errkind.NotFound},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -1265,11 +1266,11 @@ func TestAddNoteRejects(t *testing.T) {
 		give    string
 		wantErr error
 	}{
-		{name: "empty text", actor: "alice", give: "  ", wantErr: incident.ErrInvalid},
-		{name: "long text", actor: "alice", give: strings.Repeat("n", 4001), wantErr: incident.ErrInvalid},
-		{name: "no actor", give: "hello", wantErr: incident.ErrInvalid},
-		{name: "unknown incident", id: incident.NewID(t0), actor: "alice", give: "hello", wantErr: incident.ErrNotFound},
-		{name: "malformed id", id: "nope", actor: "alice", give: "hello", wantErr: incident.ErrNotFound},
+		{name: "empty text", actor: "alice", give: "  ", wantErr: errkind.Invalid},
+		{name: "long text", actor: "alice", give: strings.Repeat("n", 4001), wantErr: errkind.Invalid},
+		{name: "no actor", give: "hello", wantErr: errkind.Invalid},
+		{name: "unknown incident", id: incident.NewID(t0), actor: "alice", give: "hello", wantErr: errkind.NotFound},
+		{name: "malformed id", id: "nope", actor: "alice", give: "hello", wantErr: errkind.NotFound},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -1294,8 +1295,8 @@ func TestGetRejects(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, incident.Rules{})
-			if _, _, _, err := e.svc.Get(context.Background(), tt.give); !errors.Is(err, incident.ErrNotFound) {
-				t.Errorf("Get(%q): got error %v, want %v", tt.give, err, incident.ErrNotFound)
+			if _, _, _, err := e.svc.Get(context.Background(), tt.give); !errors.Is(err, errkind.NotFound) {
+				t.Errorf("Get(%q): got error %v, want %v", tt.give, err, errkind.NotFound)
 			}
 		})
 	}
@@ -1393,12 +1394,12 @@ func TestListRejects(t *testing.T) {
 		give    incident.Query
 		wantErr error
 	}{
-		{name: "unknown status", give: incident.Query{Status: "closed"}, wantErr: incident.ErrInvalid},
-		{name: "upper-case status", give: incident.Query{Status: "OPEN"}, wantErr: incident.ErrInvalid},
-		{name: "limit too large", give: incident.Query{Limit: 101}, wantErr: incident.ErrInvalid},
-		{name: "negative limit", give: incident.Query{Limit: -1}, wantErr: incident.ErrInvalid},
-		{name: "bad service", give: incident.Query{Service: "Check Out"}, wantErr: incident.ErrInvalid},
-		{name: "garbage cursor", give: incident.Query{Cursor: "%%%"}, wantErr: incident.ErrInvalid},
+		{name: "unknown status", give: incident.Query{Status: "closed"}, wantErr: errkind.Invalid},
+		{name: "upper-case status", give: incident.Query{Status: "OPEN"}, wantErr: errkind.Invalid},
+		{name: "limit too large", give: incident.Query{Limit: 101}, wantErr: errkind.Invalid},
+		{name: "negative limit", give: incident.Query{Limit: -1}, wantErr: errkind.Invalid},
+		{name: "bad service", give: incident.Query{Service: "Check Out"}, wantErr: errkind.Invalid},
+		{name: "garbage cursor", give: incident.Query{Cursor: "%%%"}, wantErr: errkind.Invalid},
 		{name: "limit 100", give: incident.Query{Limit: 100}},
 		{name: "limit 1", give: incident.Query{Limit: 1}},
 	}
@@ -1427,12 +1428,12 @@ func TestServiceConfigs(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(stored, got) {
 		t.Errorf("ServiceConfig: got %+v, %v; want %+v", stored, err, got)
 	}
-	if _, err := e.svc.PutServiceConfig(ctx, incident.ServiceConfig{Name: "Bad"}); !errors.Is(err, incident.ErrInvalid) {
-		t.Errorf("PutServiceConfig(Bad): got error %v, want %v", err, incident.ErrInvalid)
+	if _, err := e.svc.PutServiceConfig(ctx, incident.ServiceConfig{Name: "Bad"}); !errors.Is(err, errkind.Invalid) {
+		t.Errorf("PutServiceConfig(Bad): got error %v, want %v", err, errkind.Invalid)
 	}
 	for _, name := range []string{"search", "Bad Name"} {
-		if _, err := e.svc.ServiceConfig(ctx, name); !errors.Is(err, incident.ErrNotFound) {
-			t.Errorf("ServiceConfig(%q): got error %v, want %v", name, err, incident.ErrNotFound)
+		if _, err := e.svc.ServiceConfig(ctx, name); !errors.Is(err, errkind.NotFound) {
+			t.Errorf("ServiceConfig(%q): got error %v, want %v", name, err, errkind.NotFound)
 		}
 	}
 	all, err := e.svc.Services(ctx)

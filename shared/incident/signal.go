@@ -3,6 +3,8 @@ package incident
 import (
 	"strings"
 	"time"
+
+	"github.com/incidentd/incidentd/shared/errkind"
 )
 
 // SignalKind says what a signal asserts about its problem.
@@ -60,24 +62,24 @@ func (s Signal) normalize(now time.Time) (Signal, error) {
 	switch s.Source {
 	case SourceAlarm, SourceLog, SourceReport, SourceManual:
 	default:
-		return s, Invalidf("signal source %q is not one of alarm, log, report, manual", s.Source)
+		return s, errkind.Invalidf("signal source %q is not one of alarm, log, report, manual", s.Source)
 	}
 	switch s.Kind {
 	case "":
 		s.Kind = Trigger
 	case Trigger, Recover, Info:
 	default:
-		return s, Invalidf("signal kind %q is not one of trigger, recover, info", s.Kind)
+		return s, errkind.Invalidf("signal kind %q is not one of trigger, recover, info", s.Kind)
 	}
 	s.Service = strings.TrimSpace(s.Service)
 	if err := ValidateServiceName(s.Service); err != nil {
 		return s, err
 	}
 	if s.DedupKey == "" {
-		return s, Invalidf("signal for service %q has no dedup key", s.Service)
+		return s, errkind.Invalidf("signal for service %q has no dedup key", s.Service)
 	}
 	if s.Severity != "" && !s.Severity.Valid() {
-		return s, Invalidf("severity %q is not one of SEV1, SEV2, SEV3, SEV4", s.Severity)
+		return s, errkind.Invalidf("severity %q is not one of SEV1, SEV2, SEV3, SEV4", s.Severity)
 	}
 	if s.At.IsZero() || s.At.After(now) {
 		s.At = now

@@ -15,7 +15,7 @@ const TimelineLimit = 500
 // Store keeps incidents, their timelines and the records that make signal
 // handling exactly-once. Implementations must apply a Change atomically.
 type Store interface {
-	// Incident returns the incident with the given id, or ErrNotFound.
+	// Incident returns the incident with the given id, or errkind.NotFound.
 	Incident(ctx context.Context, id string) (Incident, error)
 	// Timeline returns the newest limit entries of the incident's timeline,
 	// oldest first, plus its first entry (the "opened" one), so that the start
@@ -24,13 +24,13 @@ type Store interface {
 	// an error.
 	Timeline(ctx context.Context, id string, limit int) (entries []Entry, truncated bool, err error)
 	// IncidentByDedupKey returns the incident that key last opened, resolved or
-	// not, or ErrNotFound.
+	// not, or errkind.NotFound.
 	IncidentByDedupKey(ctx context.Context, key string) (Incident, error)
-	// Delivery returns the recorded result of an applied delivery, or ErrNotFound.
+	// Delivery returns the recorded result of an applied delivery, or errkind.NotFound.
 	Delivery(ctx context.Context, deliveryID string) (Result, error)
-	// Apply writes a change atomically. It returns ErrConflict when the incident or
+	// Apply writes a change atomically. It returns errkind.Conflict when the incident or
 	// its dedup record changed since it was read (the caller reads again and
-	// retries), and ErrDuplicate when the change's delivery was already applied.
+	// retries), and errkind.Duplicate when the change's delivery was already applied.
 	Apply(ctx context.Context, ch Change) error
 	// Incidents lists incidents newest first, one page at a time.
 	Incidents(ctx context.Context, q Query) (Page, error)
@@ -39,7 +39,7 @@ type Store interface {
 
 // ServiceConfigs keeps the configuration of services.
 type ServiceConfigs interface {
-	// ServiceConfig returns the named service's config, or ErrNotFound.
+	// ServiceConfig returns the named service's config, or errkind.NotFound.
 	ServiceConfig(ctx context.Context, name string) (ServiceConfig, error)
 	// ListServiceConfigs returns every configured service, by name.
 	ListServiceConfigs(ctx context.Context) ([]ServiceConfig, error)
@@ -83,7 +83,7 @@ type Change struct {
 	// Report, when not nil, is stored with the incident.
 	Report *Report
 	// DeliveryID, when not empty, is recorded with Result, until DeliveryExpires;
-	// the change fails with ErrDuplicate if it was recorded before.
+	// the change fails with errkind.Duplicate if it was recorded before.
 	DeliveryID      string
 	DeliveryExpires time.Time
 	Result          Result

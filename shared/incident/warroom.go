@@ -3,6 +3,8 @@ package incident
 import (
 	"context"
 	"errors"
+
+	"github.com/incidentd/incidentd/shared/errkind"
 )
 
 // warRoomReadyKey is the record of a war room whose setup (topic,
@@ -20,7 +22,7 @@ func (s *Service) WarRoomReady(ctx context.Context, id string) (bool, error) {
 // it twice is not an error.
 func (s *Service) MarkWarRoomReady(ctx context.Context, id string) error {
 	if !ValidID(id) {
-		return NotFoundf("incident %q not found", id)
+		return errkind.NotFoundf("incident %q not found", id)
 	}
 	_, err := retry(ctx, "mark war room ready on "+id, func() (struct{}, error) {
 		cur, err := s.store.Incident(ctx, id)
@@ -35,7 +37,7 @@ func (s *Service) MarkWarRoomReady(ctx context.Context, id string) error {
 			Result: Result{Outcome: Noted, IncidentID: id},
 		})
 	})
-	if errors.Is(err, ErrDuplicate) {
+	if errors.Is(err, errkind.Duplicate) {
 		return nil
 	}
 	return err

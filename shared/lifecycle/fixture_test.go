@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/escalation"
 	"github.com/incidentd/incidentd/shared/incident"
 	"github.com/incidentd/incidentd/shared/lifecycle"
@@ -24,7 +25,7 @@ type starts struct{ ids []string }
 
 func (s *starts) Start(_ context.Context, inc incident.Incident) (bool, error) {
 	if !incident.ValidID(inc.ID) {
-		return false, incident.Invalidf("incident id %q is not an incident id", inc.ID)
+		return false, errkind.Invalidf("incident id %q is not an incident id", inc.ID)
 	}
 	s.ids = append(s.ids, inc.ID)
 	return true, nil
@@ -75,7 +76,7 @@ type fakeStore struct {
 
 func (f *fakeStore) Incident(_ context.Context, id string) (incident.Incident, error) {
 	if id != f.inc.ID {
-		return incident.Incident{}, incident.NotFoundf("incident %q not found", id)
+		return incident.Incident{}, errkind.NotFoundf("incident %q not found", id)
 	}
 	return f.inc, nil
 }
@@ -88,7 +89,7 @@ func (f *fakeStore) Delivery(_ context.Context, id string) (incident.Result, err
 	if f.deliveries[id] {
 		return incident.Result{}, nil
 	}
-	return incident.Result{}, incident.NotFoundf("delivery %q not found", id)
+	return incident.Result{}, errkind.NotFoundf("delivery %q not found", id)
 }
 
 func (f *fakeStore) RecordDelivery(_ context.Context, id, _ string, _ time.Time) error {

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/incidentd/incidentd/shared/dynamo"
+	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/incident"
 	"github.com/incidentd/incidentd/shared/lifecycle"
 	"github.com/incidentd/incidentd/shared/slack"
@@ -202,7 +203,7 @@ func TestSlackOffSkipsWithoutRecording(t *testing.T) {
 		t.Errorf("got events %v, want %v", got, want)
 	}
 	key := "warroom#" + inc.ID + "#" + entryID(t, ack)
-	if _, err := e.store.Delivery(context.Background(), key); !errors.Is(err, incident.ErrNotFound) {
+	if _, err := e.store.Delivery(context.Background(), key); !errors.Is(err, errkind.NotFound) {
 		t.Errorf("delivery %s: got %v, want not found (nothing was sent)", key, err)
 	}
 }

@@ -87,6 +87,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/incidentd/incidentd/shared/dynamo"
+	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/escalation"
 	"github.com/incidentd/incidentd/shared/incident"
 	"github.com/incidentd/incidentd/shared/slack"
@@ -106,10 +107,10 @@ type Incidents interface {
 // send it again (dynamo.Store).
 type Deliveries interface {
 	// Delivery returns the record of id, or an error matching
-	// incident.ErrNotFound.
+	// errkind.NotFound.
 	Delivery(ctx context.Context, id string) (incident.Result, error)
 	// RecordDelivery writes the record of id, kept until expires; one
-	// already there is an error matching incident.ErrDuplicate.
+	// already there is an error matching errkind.Duplicate.
 	RecordDelivery(ctx context.Context, id, incidentID string, expires time.Time) error
 }
 
@@ -326,7 +327,7 @@ func (h *Handler) entry(ctx context.Context, image map[string]types.AttributeVal
 		return nil
 	}
 	inc, err := h.cfg.Incidents.Incident(ctx, id)
-	if errors.Is(err, incident.ErrNotFound) {
+	if errors.Is(err, errkind.NotFound) {
 		log.WarnContext(ctx, "timeline entry dropped: its incident does not exist")
 		return nil
 	}
@@ -365,7 +366,7 @@ func (h *Handler) once(ctx context.Context, log *slog.Logger, key, incidentID st
 			log.InfoContext(ctx, "already sent", slog.String("delivery", key))
 			return nil
 		}
-		if !errors.Is(err, incident.ErrNotFound) {
+		if !errors.Is(err, errkind.NotFound) {
 			return fmt.Errorf("read delivery %s: %w", key, err)
 		}
 	}
@@ -379,7 +380,7 @@ func (h *Handler) once(ctx context.Context, log *slog.Logger, key, incidentID st
 		return nil
 	}
 	err := h.cfg.Deliveries.RecordDelivery(ctx, key, incidentID, h.cfg.Now().Add(h.cfg.DeliveryTTL))
-	if err != nil && !errors.Is(err, incident.ErrDuplicate) {
+	if err != nil && !errors.Is(err, errkind.Duplicate) {
 		// Sent: failing the record now would send it again. A retry for
 		// another reason may still do so.
 		log.WarnContext(ctx, "sent but not recorded", slog.String("delivery", key), slog.Any("error", err))

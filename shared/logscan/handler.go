@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/incident"
 )
 
@@ -157,7 +158,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.CloudwatchLogsEvent) err
 			}
 			sig := h.signal(b, w, g, total)
 			res, err := h.incidents.Ingest(ctx, sig)
-			if errors.Is(err, incident.ErrInvalid) {
+			if errors.Is(err, errkind.Invalid) {
 				// A retry would be refused the same way.
 				log.ErrorContext(ctx, "log signal rejected", "dedup_key", sig.DedupKey, "error", err.Error())
 				continue

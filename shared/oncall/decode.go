@@ -10,7 +10,7 @@ import (
 )
 
 // ParseSchedule reads a schedule document strictly (one JSON object, known
-// fields only) and validates it. Every failure is an *Error (incident.ErrInvalid).
+// fields only) and validates it. Every failure is an *Error (errkind.Invalid).
 func ParseSchedule(data []byte) (*Schedule, error) {
 	var s Schedule
 	if err := decodeStrict(data, &s); err != nil {
@@ -23,7 +23,7 @@ func ParseSchedule(data []byte) (*Schedule, error) {
 }
 
 // ParsePolicy reads a policy document strictly and validates it. Every failure
-// is an *Error (incident.ErrInvalid).
+// is an *Error (errkind.Invalid).
 func ParsePolicy(data []byte) (*Policy, error) {
 	var p Policy
 	if err := decodeStrict(data, &p); err != nil {

@@ -3,11 +3,11 @@ package oncall
 import (
 	"fmt"
 
-	"github.com/incidentd/incidentd/shared/incident"
+	"github.com/incidentd/incidentd/shared/errkind"
 )
 
 // Error says which field of a schedule or policy document is wrong and why. It
-// matches incident.ErrInvalid with errors.Is, so the API answers it with a 4xx
+// matches errkind.Invalid with errors.Is, so the API answers it with a 4xx
 // like every other invalid input.
 type Error struct {
 	// Field is the JSON path of the offending field, e.g. "rotations[0].start";
@@ -23,7 +23,7 @@ func (e *Error) Error() string {
 	return e.Field + ": " + e.Message
 }
 
-func (e *Error) Unwrap() error { return incident.ErrInvalid }
+func (e *Error) Unwrap() error { return errkind.Invalid }
 
 func invalid(field, format string, args ...any) error {
 	return &Error{Field: field, Message: fmt.Sprintf(format, args...)}

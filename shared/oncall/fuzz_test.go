@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/incidentd/incidentd/shared/incident"
+	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/oncall"
 )
 
@@ -37,8 +37,8 @@ func FuzzParseSchedule(f *testing.F) {
 		s, err := oncall.ParseSchedule(data)
 		if err != nil {
 			var oe *oncall.Error
-			if !errors.Is(err, incident.ErrInvalid) || !errors.As(err, &oe) || err.Error() == "" {
-				t.Fatalf("got error %v (%T), want an *oncall.Error that is incident.ErrInvalid", err, err)
+			if !errors.Is(err, errkind.Invalid) || !errors.As(err, &oe) || err.Error() == "" {
+				t.Fatalf("got error %v (%T), want an *oncall.Error that is errkind.Invalid", err, err)
 			}
 			var raw oncall.Schedule
 			if json.Unmarshal(data, &raw) == nil {
@@ -149,8 +149,8 @@ func FuzzParsePolicy(f *testing.F) {
 		p, err := oncall.ParsePolicy(data)
 		if err != nil {
 			var oe *oncall.Error
-			if !errors.Is(err, incident.ErrInvalid) || !errors.As(err, &oe) || err.Error() == "" {
-				t.Fatalf("got error %v (%T), want an *oncall.Error that is incident.ErrInvalid", err, err)
+			if !errors.Is(err, errkind.Invalid) || !errors.As(err, &oe) || err.Error() == "" {
+				t.Fatalf("got error %v (%T), want an *oncall.Error that is errkind.Invalid", err, err)
 			}
 			var raw oncall.Policy
 			if json.Unmarshal(data, &raw) == nil {

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/incidentd/incidentd/shared/incident"
+	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/oncall"
 )
 
@@ -170,8 +170,8 @@ func TestShiftsWindow(t *testing.T) {
 		if got := err == nil; got != tt.ok {
 			t.Errorf("%s: got ok=%v (%v), want ok=%v", tt.name, got, err, tt.ok)
 		}
-		if err != nil && !errors.Is(err, incident.ErrInvalid) {
-			t.Errorf("%s: got %v, want an ErrInvalid", tt.name, err)
+		if err != nil && !errors.Is(err, errkind.Invalid) {
+			t.Errorf("%s: got %v, want an errkind.Invalid", tt.name, err)
 		}
 	}
 }
@@ -288,7 +288,7 @@ func checkErr(t *testing.T, err error, want string) {
 		t.Errorf("got no error, want %q", want)
 	case want != "" && err.Error() != want:
 		t.Errorf("got error %q, want %q", err, want)
-	case want != "" && !errors.Is(err, incident.ErrInvalid):
-		t.Errorf("got error %v that is not incident.ErrInvalid", err)
+	case want != "" && !errors.Is(err, errkind.Invalid):
+		t.Errorf("got error %v that is not errkind.Invalid", err)
 	}
 }

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/incidentd/incidentd/shared/incident"
+	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/oncall"
 )
 
@@ -46,8 +46,8 @@ func TestUserValidate(t *testing.T) {
 				return
 			}
 			var oe *oncall.Error
-			if !errors.As(err, &oe) || !errors.Is(err, incident.ErrInvalid) {
-				t.Fatalf("got %v, want an *oncall.Error matching ErrInvalid", err)
+			if !errors.As(err, &oe) || !errors.Is(err, errkind.Invalid) {
+				t.Fatalf("got %v, want an *oncall.Error matching errkind.Invalid", err)
 			}
 			if oe.Field != tt.wantField {
 				t.Errorf("got field %q (%v), want %q", oe.Field, err, tt.wantField)

@@ -13,7 +13,7 @@ import (
 	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sns/types"
 
-	"github.com/incidentd/incidentd/shared/incident"
+	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/oncall"
 )
 
@@ -64,7 +64,7 @@ const maxListPages = 100
 // responder. Any other subscription of the endpoint was made by something
 // else (no filter policy: it receives every page, like an operations mailbox;
 // or a policy of another form): Subscribe refuses the endpoint with an
-// incident.ErrConflict and Unsubscribe leaves it alone. So does Subscribe for
+// errkind.Conflict and Unsubscribe leaves it alone. So does Subscribe for
 // an endpoint whose other subscription still waits for confirmation: SNS does
 // not list its ARN, so its filter policy cannot be read until the recipient
 // confirms it.
@@ -100,9 +100,9 @@ func NewSubscriptions(c SubscriptionsClient, topicARN string, logger *slog.Logge
 
 // Subscribe makes sure each endpoint in want is subscribed for the responder
 // and returns the subscriptions, in want's order. An endpoint SNS refuses as
-// invalid is an incident.ErrInvalid naming it; one subscribed already by
+// invalid is an errkind.Invalid naming it; one subscribed already by
 // something else, or by a subscription pending confirmation whose filter
-// policy cannot be read, an incident.ErrConflict naming it. have are the
+// policy cannot be read, an errkind.Conflict naming it. have are the
 // responder's subscriptions as last stored: they name the ARN of an endpoint
 // SNS refuses to subscribe again, and tell the subscriptions this call made
 // from those that were there. If any endpoint fails, the subscriptions this
@@ -158,7 +158,7 @@ func (s *Subscriptions) ensure(ctx context.Context, responder string, e oncall.E
 		var ip *types.InvalidParameterException
 		if errors.As(err, &ip) {
 			// The endpoint itself, most likely: bad input, not an outage.
-			return "", incident.Invalidf("SNS does not accept the %s endpoint %q: %s", e.Protocol, e.Address, ip.ErrorMessage())
+			return "", errkind.Invalidf("SNS does not accept the %s endpoint %q: %s", e.Protocol, e.Address, ip.ErrorMessage())
 		}
 		return "", fmt.Errorf("subscribe %s %s: %w", e.Protocol, e.Address, err)
 	}
@@ -180,7 +180,7 @@ func (s *Subscriptions) ensure(ctx context.Context, responder string, e oncall.E
 		return "", fmt.Errorf("subscribe %s %s: %w", e.Protocol, e.Address, err)
 	}
 	if !f.ours {
-		return "", incident.Conflictf("the %s endpoint %q is already subscribed to the PagingTopic by something else (%s); "+
+		return "", errkind.Conflictf("the %s endpoint %q is already subscribed to the PagingTopic by something else (%s); "+
 			"incidentd neither changes nor deletes that subscription: remove it in SNS, or leave the endpoint out of the user",
 			e.Protocol, e.Address, f.other)
 	}
@@ -195,7 +195,7 @@ func (s *Subscriptions) ensure(ctx context.Context, responder string, e oncall.E
 // find looks the endpoint's subscription up in the topic's subscriptions. A
 // subscription still pending confirmation has no ARN in that list, so it
 // cannot be found (nor its filter policy read): that is an
-// incident.ErrConflict until its recipient confirms it or SNS deletes it.
+// errkind.Conflict until its recipient confirms it or SNS deletes it.
 func (s *Subscriptions) find(ctx context.Context, e oncall.Endpoint) (string, error) {
 	var next *string
 	for range maxListPages {
@@ -211,7 +211,7 @@ func (s *Subscriptions) find(ctx context.Context, e oncall.Endpoint) (string, er
 			}
 			arn := aws.ToString(sub.SubscriptionArn)
 			if !isARN(arn) {
-				return "", incident.Conflictf("the %s endpoint %q is already subscribed to the PagingTopic, for another responder or by something else, "+
+				return "", errkind.Conflictf("the %s endpoint %q is already subscribed to the PagingTopic, for another responder or by something else, "+
 					"and that subscription waits for its recipient's confirmation: retrying does not help until the recipient confirms it "+
 					"(the link in SNS's e-mail) or SNS deletes it unconfirmed after 48 hours", e.Protocol, e.Address)
 			}

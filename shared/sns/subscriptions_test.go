@@ -14,7 +14,7 @@ import (
 	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sns/types"
 
-	"github.com/incidentd/incidentd/shared/incident"
+	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/oncall"
 	"github.com/incidentd/incidentd/shared/sns"
 )
@@ -353,8 +353,8 @@ func TestSubscribeInvalidEndpointIsInvalid(t *testing.T) {
 	f := newFakeSNS()
 	f.fail["Subscribe sms"] = &types.InvalidParameterException{Message: aws.String("Invalid parameter: Endpoint")}
 	_, err := sns.NewSubscriptions(f, topicARN, nil).Subscribe(context.Background(), "alice", []oncall.Endpoint{aliceEmail, alicePhone}, nil)
-	if !errors.Is(err, incident.ErrInvalid) || !strings.Contains(err.Error(), "+4915112345678") {
-		t.Errorf("got %v, want ErrInvalid naming the number", err)
+	if !errors.Is(err, errkind.Invalid) || !strings.Contains(err.Error(), "+4915112345678") {
+		t.Errorf("got %v, want errkind.Invalid naming the number", err)
 	}
 	if got := f.endpoints(); len(got) != 0 {
 		t.Errorf("got %q, want the e-mail subscription undone", got)
@@ -396,8 +396,8 @@ func TestSubscribeRefusesASubscriptionMadeBySomethingElse(t *testing.T) {
 			for _, have := range [][]oncall.Subscription{nil, {{Protocol: "email", Endpoint: "ops@example.com", ARN: arn}}} {
 				f.calls = nil
 				_, err := s.Subscribe(context.Background(), "alice", []oncall.Endpoint{alicePhone, ops}, have)
-				if !errors.Is(err, incident.ErrConflict) {
-					t.Fatalf("have %d: got %v, want ErrConflict", len(have), err)
+				if !errors.Is(err, errkind.Conflict) {
+					t.Fatalf("have %d: got %v, want errkind.Conflict", len(have), err)
 				}
 				for _, want := range []string{"already subscribed to the PagingTopic by something else", "email", `"ops@example.com"`} {
 					if !strings.Contains(err.Error(), want) {
@@ -439,8 +439,8 @@ func TestSubscribeSharedPendingEmailIsAConflict(t *testing.T) {
 	alice := put(t, s, "alice", []oncall.Endpoint{shared}, nil) // pending
 	f.calls = nil
 	_, err := s.Subscribe(context.Background(), "bob", []oncall.Endpoint{shared}, nil)
-	if !errors.Is(err, incident.ErrConflict) {
-		t.Fatalf("got %v, want ErrConflict: a retry cannot help before the recipient confirms", err)
+	if !errors.Is(err, errkind.Conflict) {
+		t.Fatalf("got %v, want errkind.Conflict: a retry cannot help before the recipient confirms", err)
 	}
 	for _, want := range []string{`"team@example.com"`, "confirm", "retrying does not help"} {
 		if !strings.Contains(err.Error(), want) {

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/incident"
 )
 
@@ -57,7 +58,7 @@ func New(now func() time.Time) *Store {
 	}
 }
 
-// Incident returns the incident with the given id, or ErrNotFound.
+// Incident returns the incident with the given id, or errkind.NotFound.
 func (s *Store) Incident(ctx context.Context, id string) (incident.Incident, error) {
 	if err := ctx.Err(); err != nil {
 		return incident.Incident{}, err
@@ -66,7 +67,7 @@ func (s *Store) Incident(ctx context.Context, id string) (incident.Incident, err
 	defer s.mu.Unlock()
 	inc, ok := s.incidents[id]
 	if !ok {
-		return incident.Incident{}, incident.NotFoundf("incident %s not found", id)
+		return incident.Incident{}, errkind.NotFoundf("incident %s not found", id)
 	}
 	return copyIncident(inc), nil
 }
@@ -84,7 +85,7 @@ func (s *Store) Timeline(ctx context.Context, id string, limit int) ([]incident.
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.incidents[id]; !ok {
-		return nil, false, incident.NotFoundf("incident %s not found", id)
+		return nil, false, errkind.NotFoundf("incident %s not found", id)
 	}
 	tl := make([]incident.Entry, 0, len(s.timelines[id]))
 	for _, e := range s.timelines[id] {
@@ -98,7 +99,7 @@ func (s *Store) Timeline(ctx context.Context, id string, limit int) ([]incident.
 }
 
 // IncidentByDedupKey returns the incident the key's live record points at, or
-// ErrNotFound.
+// errkind.NotFound.
 func (s *Store) IncidentByDedupKey(ctx context.Context, key string) (incident.Incident, error) {
 	if err := ctx.Err(); err != nil {
 		return incident.Incident{}, err
@@ -107,16 +108,16 @@ func (s *Store) IncidentByDedupKey(ctx context.Context, key string) (incident.In
 	defer s.mu.Unlock()
 	rec, ok := s.liveDedup(key)
 	if !ok {
-		return incident.Incident{}, fmt.Errorf("dedup key %s: %w", key, incident.ErrNotFound)
+		return incident.Incident{}, fmt.Errorf("dedup key %s: %w", key, errkind.NotFound)
 	}
 	inc, ok := s.incidents[rec.IncidentID]
 	if !ok {
-		return incident.Incident{}, fmt.Errorf("incident %s of dedup key %s: %w", rec.IncidentID, key, incident.ErrNotFound)
+		return incident.Incident{}, fmt.Errorf("incident %s of dedup key %s: %w", rec.IncidentID, key, errkind.NotFound)
 	}
 	return copyIncident(inc), nil
 }
 
-// Delivery returns the recorded result of a live delivery, or ErrNotFound.
+// Delivery returns the recorded result of a live delivery, or errkind.NotFound.
 func (s *Store) Delivery(ctx context.Context, deliveryID string) (incident.Result, error) {
 	if err := ctx.Err(); err != nil {
 		return incident.Result{}, err
@@ -125,14 +126,14 @@ func (s *Store) Delivery(ctx context.Context, deliveryID string) (incident.Resul
 	defer s.mu.Unlock()
 	d, ok := s.liveDelivery(deliveryID)
 	if !ok {
-		return incident.Result{}, fmt.Errorf("delivery %s: %w", deliveryID, incident.ErrNotFound)
+		return incident.Result{}, fmt.Errorf("delivery %s: %w", deliveryID, errkind.NotFound)
 	}
 	return d.result, nil
 }
 
 // Apply writes a change atomically: every condition is checked before anything
-// is written. A failed condition is a plain wrapped ErrConflict (a lost race the
-// service retries), never an *incident.Error (a refusal it does not retry).
+// is written. A failed condition is a plain wrapped errkind.Conflict (a lost race the
+// service retries), never an *errkind.Error (a refusal it does not retry).
 func (s *Store) Apply(ctx context.Context, ch incident.Change) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -145,7 +146,7 @@ func (s *Store) Apply(ctx context.Context, ch incident.Change) error {
 	}
 	if ch.DeliveryID != "" {
 		if _, ok := s.liveDelivery(ch.DeliveryID); ok {
-			return fmt.Errorf("apply delivery %s: %w", ch.DeliveryID, incident.ErrDuplicate)
+			return fmt.Errorf("apply delivery %s: %w", ch.DeliveryID, errkind.Duplicate)
 		}
 	}
 	cur, exists := s.incidents[id]
@@ -153,23 +154,23 @@ func (s *Store) Apply(ctx context.Context, ch incident.Change) error {
 	switch ch.Kind {
 	case incident.Create:
 		if exists {
-			return fmt.Errorf("create incident %s: exists: %w", id, incident.ErrConflict)
+			return fmt.Errorf("create incident %s: exists: %w", id, errkind.Conflict)
 		}
 		next = copyIncident(ch.Incident)
 	case incident.Update:
 		if !exists {
-			return fmt.Errorf("update incident %s: %w", id, incident.ErrNotFound)
+			return fmt.Errorf("update incident %s: %w", id, errkind.NotFound)
 		}
 		if cur.Version != ch.ExpectVersion {
-			return fmt.Errorf("update incident %s: version %d, expected %d: %w", id, cur.Version, ch.ExpectVersion, incident.ErrConflict)
+			return fmt.Errorf("update incident %s: version %d, expected %d: %w", id, cur.Version, ch.ExpectVersion, errkind.Conflict)
 		}
 		next = copyIncident(ch.Incident)
 	case incident.Append:
 		if !exists {
-			return fmt.Errorf("append to incident %s: %w", id, incident.ErrNotFound)
+			return fmt.Errorf("append to incident %s: %w", id, errkind.NotFound)
 		}
 		if cur.Status != ch.ExpectStatus {
-			return fmt.Errorf("append to incident %s: status %s, expected %s: %w", id, cur.Status, ch.ExpectStatus, incident.ErrConflict)
+			return fmt.Errorf("append to incident %s: status %s, expected %s: %w", id, cur.Status, ch.ExpectStatus, errkind.Conflict)
 		}
 		next = copyIncident(cur)
 		next.SignalCount += ch.Signals
@@ -178,7 +179,7 @@ func (s *Store) Apply(ctx context.Context, ch incident.Change) error {
 		next.Version++
 	case incident.Touch:
 		if !exists {
-			return fmt.Errorf("touch incident %s: %w", id, incident.ErrNotFound)
+			return fmt.Errorf("touch incident %s: %w", id, errkind.NotFound)
 		}
 		next = copyIncident(cur)
 		next.UpdatedAt = later(next.UpdatedAt, ch.Incident.UpdatedAt)
@@ -190,9 +191,9 @@ func (s *Store) Apply(ctx context.Context, ch incident.Change) error {
 		rec, live := s.liveDedup(d.Key)
 		switch {
 		case d.Claim && live && (d.Replaces == "" || rec.IncidentID != d.Replaces):
-			return fmt.Errorf("claim dedup key %s: points at %s: %w", d.Key, rec.IncidentID, incident.ErrConflict)
+			return fmt.Errorf("claim dedup key %s: points at %s: %w", d.Key, rec.IncidentID, errkind.Conflict)
 		case !d.Claim && (!live || rec.IncidentID != d.IncidentID):
-			return fmt.Errorf("dedup key %s: no longer points at %s: %w", d.Key, d.IncidentID, incident.ErrConflict)
+			return fmt.Errorf("dedup key %s: no longer points at %s: %w", d.Key, d.IncidentID, errkind.Conflict)
 		}
 	}
 
@@ -224,7 +225,7 @@ func (s *Store) Incidents(ctx context.Context, q incident.Query) (incident.Page,
 		limit = 25
 	}
 	if limit < 1 || limit > 100 {
-		return incident.Page{}, incident.Invalidf("limit %d is not between 1 and 100", q.Limit)
+		return incident.Page{}, errkind.Invalidf("limit %d is not between 1 and 100", q.Limit)
 	}
 	var after *incident.Incident
 	if q.Cursor != "" {
@@ -282,7 +283,7 @@ func encodeCursor(inc incident.Incident) string {
 }
 
 func decodeCursor(c string) (incident.Incident, error) {
-	bad := incident.Invalidf("cursor %q is not valid", c)
+	bad := errkind.Invalidf("cursor %q is not valid", c)
 	b, err := base64.RawURLEncoding.DecodeString(c)
 	if err != nil {
 		return incident.Incident{}, bad
@@ -298,7 +299,7 @@ func decodeCursor(c string) (incident.Incident, error) {
 	return incident.Incident{ID: id, CreatedAt: t}, nil
 }
 
-// ServiceConfig returns the named service's config, or ErrNotFound.
+// ServiceConfig returns the named service's config, or errkind.NotFound.
 func (s *Store) ServiceConfig(ctx context.Context, name string) (incident.ServiceConfig, error) {
 	if err := ctx.Err(); err != nil {
 		return incident.ServiceConfig{}, err
@@ -307,7 +308,7 @@ func (s *Store) ServiceConfig(ctx context.Context, name string) (incident.Servic
 	defer s.mu.Unlock()
 	c, ok := s.configs[name]
 	if !ok {
-		return incident.ServiceConfig{}, incident.NotFoundf("service %q not found", name)
+		return incident.ServiceConfig{}, errkind.NotFoundf("service %q not found", name)
 	}
 	return copyConfig(c), nil
 }

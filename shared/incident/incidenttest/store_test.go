@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/incident"
 	"github.com/incidentd/incidentd/shared/incident/incidenttest"
 )
@@ -60,35 +61,35 @@ func TestApplyConditions(t *testing.T) {
 		{name: "create", give: incident.Change{Kind: incident.Create, Incident: incident.Incident{ID: idC, Version: 1},
 			Dedup: &incident.DedupRecord{Key: "new", IncidentID: idC, Claim: true}}},
 		{name: "create an existing incident", give: incident.Change{Kind: incident.Create, Incident: incident.Incident{ID: idA, Version: 1}},
-			wantErr: incident.ErrConflict},
+			wantErr: errkind.Conflict},
 		{name: "claim a live key", give: incident.Change{Kind: incident.Create, Incident: incident.Incident{ID: idC, Version: 1},
-			Dedup: &incident.DedupRecord{Key: "k", IncidentID: idC, Claim: true}}, wantErr: incident.ErrConflict},
+			Dedup: &incident.DedupRecord{Key: "k", IncidentID: idC, Claim: true}}, wantErr: errkind.Conflict},
 		{name: "claim a live key replacing another incident", give: incident.Change{Kind: incident.Create, Incident: incident.Incident{ID: idC},
-			Dedup: &incident.DedupRecord{Key: "k", IncidentID: idC, Claim: true, Replaces: idB}}, wantErr: incident.ErrConflict},
+			Dedup: &incident.DedupRecord{Key: "k", IncidentID: idC, Claim: true, Replaces: idB}}, wantErr: errkind.Conflict},
 		{name: "claim a live key replacing its incident", give: incident.Change{Kind: incident.Create, Incident: incident.Incident{ID: idC},
 			Dedup: &incident.DedupRecord{Key: "k", IncidentID: idC, Claim: true, Replaces: idA}}},
 		{name: "claim an expired key", give: incident.Change{Kind: incident.Create, Incident: incident.Incident{ID: idC},
 			Dedup: &incident.DedupRecord{Key: "old", IncidentID: idC, Claim: true}}},
 		{name: "update at the read version", give: incident.Change{Kind: incident.Update, ExpectVersion: 3, Incident: open}},
 		{name: "update at a stale version", give: incident.Change{Kind: incident.Update, ExpectVersion: 2, Incident: open},
-			wantErr: incident.ErrConflict},
+			wantErr: errkind.Conflict},
 		{name: "update of a missing incident", give: incident.Change{Kind: incident.Update, ExpectVersion: 1, Incident: incident.Incident{ID: idC}},
-			wantErr: incident.ErrNotFound},
+			wantErr: errkind.NotFound},
 		{name: "update keeping its dedup key", give: incident.Change{Kind: incident.Update, ExpectVersion: 3, Incident: open,
 			Dedup: &incident.DedupRecord{Key: "k", IncidentID: idA, ExpiresAt: t0.Add(time.Hour)}}},
 		{name: "update with a key pointing elsewhere", give: incident.Change{Kind: incident.Update, ExpectVersion: 3, Incident: open,
-			Dedup: &incident.DedupRecord{Key: "k", IncidentID: idB}}, wantErr: incident.ErrConflict},
+			Dedup: &incident.DedupRecord{Key: "k", IncidentID: idB}}, wantErr: errkind.Conflict},
 		{name: "update with an expired key", give: incident.Change{Kind: incident.Update, ExpectVersion: 3, Incident: open,
-			Dedup: &incident.DedupRecord{Key: "old", IncidentID: idA}}, wantErr: incident.ErrConflict},
+			Dedup: &incident.DedupRecord{Key: "old", IncidentID: idA}}, wantErr: errkind.Conflict},
 		{name: "append at the read status", give: incident.Change{Kind: incident.Append, ExpectStatus: incident.StatusTriggered, Signals: 1,
 			Incident: open}},
 		{name: "append after a status change", give: incident.Change{Kind: incident.Append, ExpectStatus: incident.StatusAcknowledged, Signals: 1,
-			Incident: open}, wantErr: incident.ErrConflict},
+			Incident: open}, wantErr: errkind.Conflict},
 		{name: "touch", give: incident.Change{Kind: incident.Touch, Incident: incident.Incident{ID: idA}}},
 		{name: "touch a missing incident", give: incident.Change{Kind: incident.Touch, Incident: incident.Incident{ID: idC}},
-			wantErr: incident.ErrNotFound},
+			wantErr: errkind.NotFound},
 		{name: "delivery seen", give: incident.Change{Kind: incident.Touch, Incident: incident.Incident{ID: idA}, DeliveryID: "d1"},
-			wantErr: incident.ErrDuplicate},
+			wantErr: errkind.Duplicate},
 		{name: "delivery expired", give: incident.Change{Kind: incident.Touch, Incident: incident.Incident{ID: idA}, DeliveryID: "d-old"}},
 		{name: "no incident id", give: incident.Change{Kind: incident.Touch}, wantErr: errAny},
 		{name: "unknown kind", give: incident.Change{Kind: 99, Incident: incident.Incident{ID: idA}}, wantErr: errAny},
@@ -103,10 +104,10 @@ func TestApplyConditions(t *testing.T) {
 			if !matches(err, tt.wantErr) {
 				t.Fatalf("Apply: got error %v, want %v", err, tt.wantErr)
 			}
-			// A lost race is a plain error; only the domain's refusals are *incident.Error.
-			var ierr *incident.Error
+			// A lost race is a plain error; only the domain's refusals are *errkind.Error.
+			var ierr *errkind.Error
 			if errors.As(err, &ierr) {
-				t.Errorf("Apply: got an *incident.Error %q, want a plain wrapped error", err)
+				t.Errorf("Apply: got an *errkind.Error %q, want a plain wrapped error", err)
 			}
 			// A refused change writes nothing, not even part of itself; an
 			// applied one shows.
@@ -184,21 +185,21 @@ func TestAppendAndTouch(t *testing.T) {
 func TestExpiry(t *testing.T) {
 	st := seeded(t)
 	ctx := context.Background()
-	if _, err := st.IncidentByDedupKey(ctx, "old"); !errors.Is(err, incident.ErrNotFound) {
-		t.Errorf("expired dedup key: got error %v, want %v", err, incident.ErrNotFound)
+	if _, err := st.IncidentByDedupKey(ctx, "old"); !errors.Is(err, errkind.NotFound) {
+		t.Errorf("expired dedup key: got error %v, want %v", err, errkind.NotFound)
 	}
 	if inc, err := st.IncidentByDedupKey(ctx, "k"); err != nil || inc.ID != idA {
 		t.Errorf("live dedup key: got %s, %v; want %s", inc.ID, err, idA)
 	}
-	if _, err := st.Delivery(ctx, "d-old"); !errors.Is(err, incident.ErrNotFound) {
-		t.Errorf("expired delivery: got error %v, want %v", err, incident.ErrNotFound)
+	if _, err := st.Delivery(ctx, "d-old"); !errors.Is(err, errkind.NotFound) {
+		t.Errorf("expired delivery: got error %v, want %v", err, errkind.NotFound)
 	}
 	want := incident.Result{Outcome: incident.Opened, IncidentID: idA}
 	if got, err := st.Delivery(ctx, "d1"); err != nil || got != want {
 		t.Errorf("live delivery: got %+v, %v; want %+v", got, err, want)
 	}
-	if _, err := st.Incident(ctx, idC); !errors.Is(err, incident.ErrNotFound) {
-		t.Errorf("missing incident: got error %v, want %v", err, incident.ErrNotFound)
+	if _, err := st.Incident(ctx, idC); !errors.Is(err, errkind.NotFound) {
+		t.Errorf("missing incident: got error %v, want %v", err, errkind.NotFound)
 	}
 }
 
@@ -283,8 +284,8 @@ func TestIncidentsPages(t *testing.T) {
 		})
 	}
 	for _, c := range []string{"nope", "bm9wZQ", "%%"} {
-		if _, err := st.Incidents(ctx, incident.Query{Cursor: c}); !errors.Is(err, incident.ErrInvalid) {
-			t.Errorf("cursor %q: got error %v, want %v", c, err, incident.ErrInvalid)
+		if _, err := st.Incidents(ctx, incident.Query{Cursor: c}); !errors.Is(err, errkind.Invalid) {
+			t.Errorf("cursor %q: got error %v, want %v", c, err, errkind.Invalid)
 		}
 	}
 }
@@ -311,8 +312,8 @@ func TestServiceConfigsByName(t *testing.T) {
 	if c, err := st.ServiceConfig(ctx, "checkout"); err != nil || !c.AutoResolve {
 		t.Errorf("ServiceConfig(checkout): got %+v, %v; want the replaced config", c, err)
 	}
-	if _, err := st.ServiceConfig(ctx, "nope"); !errors.Is(err, incident.ErrNotFound) {
-		t.Errorf("ServiceConfig(nope): got error %v, want %v", err, incident.ErrNotFound)
+	if _, err := st.ServiceConfig(ctx, "nope"); !errors.Is(err, errkind.NotFound) {
+		t.Errorf("ServiceConfig(nope): got error %v, want %v", err, errkind.NotFound)
 	}
 }
 
