@@ -44,7 +44,7 @@ type sfnPager struct {
 	pages []string // responder@level, in order
 }
 
-func (p *sfnPager) Page(ctx context.Context, pg esc.Page) error {
+func (p *sfnPager) Page(ctx context.Context, pg oncall.ResponderPage) error {
 	p.mu.Lock()
 	p.pages = append(p.pages, fmt.Sprintf("%s@%d", pg.Responder, pg.Level))
 	p.mu.Unlock()
@@ -136,11 +136,11 @@ func runDefinition(t testing.TB, def []byte, ackAt int, slackDown bool) sfnRun {
 	}
 	pager := &sfnPager{svc: svc, ackAt: ackAt}
 	escalator := esc.NewEscalator(esc.Config{
-		Incidents: svc, Directory: sfnDirectory{}, Pager: pager, Slack: rec,
+		Incidents: svc, Directory: sfnDirectory{}, Pager: pager, Slack: slack.NewNotifier(rec),
 		SlackTimeout: time.Second, Logger: logger, Now: func() time.Time { return sfnNow },
 	})
 	room := esc.NewWarRoom(esc.WarRoomConfig{
-		Incidents: svc, Directory: sfnDirectory{}, Slack: rec, Stakeholders: []string{"U0BOSS"},
+		Incidents: svc, Directory: sfnDirectory{}, Slack: slack.NewNotifier(rec), Stakeholders: []string{"U0BOSS"},
 		Logger: logger, Now: func() time.Time { return sfnNow },
 	})
 

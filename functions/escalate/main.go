@@ -50,7 +50,7 @@ func main() {
 		Fallback:  env.Fallback(),
 	}
 	if token != "" {
-		cfg.Slack = slack.NewClient(token, slack.Config{Logger: env.Logger})
+		cfg.Slack = slack.NewNotifier(slack.NewClient(token, slack.Config{Logger: env.Logger}))
 		// The stream function takes the buttons off these once acknowledged.
 		cfg.SlackPages = store
 	}

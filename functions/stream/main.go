@@ -56,9 +56,11 @@ func main() {
 	lazy := lifecycle.NewLazySlack(func(ctx context.Context) (string, error) {
 		token, _, err := env.Slack(ctx)
 		return token, err
-	}, func(token string) lifecycle.Slack { return slack.NewClient(token, slack.Config{Logger: env.Logger}) })
+	}, func(token string) lifecycle.Slack {
+		return slack.NewNotifier(slack.NewClient(token, slack.Config{Logger: env.Logger}))
+	})
 	cfg := lifecycle.Config{
-		Starter: starter, Incidents: store, Deliveries: store, SlackPages: store, Slack: lazy, Logger: env.Logger,
+		Starter: starter, Decode: dynamo.DecodeStreamRecord, Incidents: store, Deliveries: store, SlackPages: store, Slack: lazy, Logger: env.Logger,
 	}
 	if topic := env.IncidentEventsTopicARN; topic != "" {
 		cfg.Publisher = &sns.Events{Client: awssns.NewFromConfig(env.AWS), TopicARN: topic}

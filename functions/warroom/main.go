@@ -43,7 +43,7 @@ func main() {
 		Logger:       env.Logger,
 	}
 	if token != "" {
-		cfg.Slack = slack.NewClient(token, slack.Config{Logger: env.Logger})
+		cfg.Slack = slack.NewNotifier(slack.NewClient(token, slack.Config{Logger: env.Logger}))
 	}
 	lambda.Start(escalation.NewWarRoom(cfg).Handle)
 }

@@ -19,7 +19,7 @@ import (
 
 	"github.com/incidentd/incidentd/shared/alarms"
 	"github.com/incidentd/incidentd/shared/dynamo/dynamotest"
-	"github.com/incidentd/incidentd/shared/escalation"
+	"github.com/incidentd/incidentd/shared/oncall"
 )
 
 var benchIncidents = flag.Int("incidents", 30, "incidents BenchmarkSignalToFirstPage measures")
@@ -129,7 +129,7 @@ type firstPages struct {
 	ready map[string]chan struct{}
 }
 
-func (f *firstPages) Page(_ context.Context, pg escalation.Page) error {
+func (f *firstPages) Page(_ context.Context, pg oncall.ResponderPage) error {
 	now := time.Now()
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/incidentd/incidentd/shared/escalation"
+	"github.com/incidentd/incidentd/shared/oncall"
 )
 
 // pageRecorder is the test's PagingTopic: it keeps every page with the time it
@@ -23,14 +24,14 @@ type pageRecorder struct {
 }
 
 type sentPage struct {
-	escalation.Page
+	oncall.ResponderPage
 	At time.Time
 }
 
-func (r *pageRecorder) Page(_ context.Context, p escalation.Page) error {
+func (r *pageRecorder) Page(_ context.Context, p oncall.ResponderPage) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.pages = append(r.pages, sentPage{Page: p, At: time.Now()})
+	r.pages = append(r.pages, sentPage{ResponderPage: p, At: time.Now()})
 	return nil
 }
 

@@ -103,7 +103,7 @@ type printPager struct {
 }
 
 // Page implements escalation.Pager.
-func (p *printPager) Page(ctx context.Context, pg escalation.Page) error {
+func (p *printPager) Page(ctx context.Context, pg oncall.ResponderPage) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	_, err := fmt.Fprintln(p.out, pageLine(pg))
@@ -111,7 +111,7 @@ func (p *printPager) Page(ctx context.Context, pg escalation.Page) error {
 	return err
 }
 
-func pageLine(pg escalation.Page) string {
+func pageLine(pg oncall.ResponderPage) string {
 	what := fmt.Sprintf("level %d", pg.Level)
 	if pg.Level == 0 {
 		what = "fallback"

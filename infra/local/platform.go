@@ -170,11 +170,12 @@ func newPlatform(ctx context.Context, endpoint string, getenv func(string) strin
 	if botToken != "" {
 		messenger = slack.NewClient(botToken, slack.Config{Logger: logger})
 	}
+	notifier := slack.NewNotifier(messenger)
 	escalateH := escalation.NewEscalator(escalation.Config{
-		Incidents: svc, Directory: store, Pager: o.pager, Slack: messenger, SlackPages: store, Logger: logger,
+		Incidents: svc, Directory: store, Pager: o.pager, Slack: notifier, SlackPages: store, Logger: logger,
 	})
 	warroomH := escalation.NewWarRoom(escalation.WarRoomConfig{
-		Incidents: svc, Directory: store, Slack: messenger,
+		Incidents: svc, Directory: store, Slack: notifier,
 		Stakeholders: escalation.SplitList(env("STAKEHOLDERS")), Logger: logger,
 	})
 	// The local Step Functions and event source mapping: they live until the
@@ -182,8 +183,8 @@ func newPlatform(ctx context.Context, endpoint string, getenv func(string) strin
 	runCtx, cancel := context.WithCancel(ctx)
 	runs := &runner{warroom: warroomH.Open, page: escalateH.Page, scale: timeScale, log: logger, ctx: runCtx}
 	streamH := lifecycle.NewHandler(lifecycle.Config{
-		Starter:   escalation.NewStarter(escalation.StarterConfig{Configs: store, Executions: runs, Logger: logger}),
-		Incidents: store, Deliveries: store, SlackPages: store, Slack: messenger,
+		Starter: escalation.NewStarter(escalation.StarterConfig{Configs: store, Executions: runs, Logger: logger}),
+		Decode:  dynamo.DecodeStreamRecord, Incidents: store, Deliveries: store, SlackPages: store, Slack: notifier,
 		Publisher: &printEvents{out: o.out, log: logger}, Logger: logger,
 	})
 	poller, err := newStreamPoller(ctx, db, streamsClient(endpoint), set.Table, streamH.Handle, logger)

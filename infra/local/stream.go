@@ -17,7 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
 
 	"github.com/incidentd/incidentd/shared/dynamo"
-	"github.com/incidentd/incidentd/shared/lifecycle"
+	"github.com/incidentd/incidentd/shared/incident"
 )
 
 // Event source mapping settings of infra/escalation's stream consumer: two
@@ -364,7 +364,7 @@ type printEvents struct {
 }
 
 // PublishEvent implements lifecycle.Publisher.
-func (p *printEvents) PublishEvent(ctx context.Context, ev lifecycle.Event) error {
+func (p *printEvents) PublishEvent(ctx context.Context, ev incident.Event) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	line := fmt.Sprintf("EVENT %s %s (%s %s: %s)", ev.Type, ev.Incident.ID, ev.Incident.Severity, ev.Incident.Service, ev.Incident.Title)

@@ -56,22 +56,14 @@ type reporterItem struct {
 	At       time.Time `dynamodbav:"at"`
 }
 
-func utc(t *time.Time) *time.Time {
-	if t == nil {
-		return nil
-	}
-	u := t.UTC()
-	return &u
-}
-
 func newIncidentItem(inc incident.Incident) incidentItem {
 	it := incidentItem{
 		PK: incidentPK(inc.ID), SK: metaSK, Type: TypeIncident,
 		ID: inc.ID, Service: inc.Service, Title: inc.Title, Severity: string(inc.Severity),
 		Status: string(inc.Status), Source: string(inc.Source), DedupKey: inc.DedupKey,
 		StartedAt: inc.StartedAt.UTC(), CreatedAt: inc.CreatedAt.UTC(), UpdatedAt: inc.UpdatedAt.UTC(),
-		AcknowledgedAt: utc(inc.AcknowledgedAt), IdentifiedAt: utc(inc.IdentifiedAt),
-		ResolvedAt: utc(inc.ResolvedAt), RecoveredAt: utc(inc.RecoveredAt),
+		AcknowledgedAt: incident.UTC(inc.AcknowledgedAt), IdentifiedAt: incident.UTC(inc.IdentifiedAt),
+		ResolvedAt: incident.UTC(inc.ResolvedAt), RecoveredAt: incident.UTC(inc.RecoveredAt),
 		Commander: inc.Commander, WarRoomChannel: inc.WarRoomChannel,
 		CauseDeploymentID: inc.CauseDeploymentID, RootCause: inc.RootCause, Fix: inc.Fix,
 		SignalCount: inc.SignalCount, LastSignalAt: inc.LastSignalAt.UTC(), ReopenCount: inc.ReopenCount,

@@ -9,10 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/incidentd/incidentd/shared/escalation"
+	"github.com/incidentd/incidentd/shared/incident"
 )
-
-var _ escalation.SlackPages = (*Store)(nil)
 
 // slackPageTTL is how long a Slack page is kept: long after any incident is
 // acknowledged, when updating the page is what it is for.
@@ -37,7 +35,7 @@ func slackPageSK(channel, ts string) string { return slackPagePrefix + channel +
 // RecordSlackPage keeps a Slack page under its incident (INC#<id> /
 // SLK#<channel>#<ts>). Recording the same message again overwrites it with
 // the same content.
-func (s *Store) RecordSlackPage(ctx context.Context, p escalation.SlackPage) error {
+func (s *Store) RecordSlackPage(ctx context.Context, p incident.SlackPage) error {
 	if p.IncidentID == "" || p.Channel == "" || p.TS == "" {
 		return fmt.Errorf("record slack page: incident id, channel and ts are required")
 	}
@@ -65,12 +63,12 @@ func (s *Store) RecordSlackPage(ctx context.Context, p escalation.SlackPage) err
 
 // SlackPages returns the incident's Slack pages, oldest message first by
 // channel and ts: one Query on the incident's partition with the SLK# prefix.
-func (s *Store) SlackPages(ctx context.Context, incidentID string) ([]escalation.SlackPage, error) {
+func (s *Store) SlackPages(ctx context.Context, incidentID string) ([]incident.SlackPage, error) {
 	in, err := s.prefixQuery(incidentPK(incidentID), slackPagePrefix)
 	if err != nil {
 		return nil, fmt.Errorf("build slack pages query: %w", err)
 	}
-	pages := []escalation.SlackPage{}
+	pages := []incident.SlackPage{}
 	for {
 		out, err := s.db.Query(ctx, in)
 		if err != nil {
@@ -81,7 +79,7 @@ func (s *Store) SlackPages(ctx context.Context, incidentID string) ([]escalation
 			return nil, fmt.Errorf("decode slack pages of %s: %w", incidentID, err)
 		}
 		for _, it := range items {
-			pages = append(pages, escalation.SlackPage{
+			pages = append(pages, incident.SlackPage{
 				IncidentID: it.IncidentID, Channel: it.Channel, TS: it.TS, Responder: it.Responder,
 				SlackUserID: it.SlackUserID, Level: it.Level, At: it.At,
 			})

@@ -15,7 +15,6 @@ import (
 	"github.com/incidentd/incidentd/shared/dynamo"
 	"github.com/incidentd/incidentd/shared/dynamo/dynamotest"
 	"github.com/incidentd/incidentd/shared/errkind"
-	"github.com/incidentd/incidentd/shared/escalation"
 	"github.com/incidentd/incidentd/shared/incident"
 )
 
@@ -26,7 +25,7 @@ func TestSlackPagesStayOutOfTheTimeline(t *testing.T) {
 	store := dynamo.New(dynamotest.Client(t), dynamotest.NewTable(t))
 	id := writeTimeline(t, store, 3, 0)
 	other := incident.NewID(t0.Add(time.Hour))
-	pages := []escalation.SlackPage{
+	pages := []incident.SlackPage{
 		{IncidentID: id, Channel: "D0ALICE", TS: "1700000000.000001", Responder: "alice", SlackUserID: "U0ALICE", Level: 1, At: t0},
 		{IncidentID: id, Channel: "D0BOB", TS: "1700000000.000002", Responder: "bob", SlackUserID: "U0BOB", Level: 2, At: t0.Add(time.Minute)},
 		{IncidentID: other, Channel: "D0CAROL", TS: "1700000000.000003", Responder: "carol", Level: 0, At: t0},
@@ -56,14 +55,14 @@ func TestSlackPagesStayOutOfTheTimeline(t *testing.T) {
 	}
 }
 
-func samePage(a, b escalation.SlackPage) bool {
+func samePage(a, b incident.SlackPage) bool {
 	return a.IncidentID == b.IncidentID && a.Channel == b.Channel && a.TS == b.TS && a.Responder == b.Responder &&
 		a.SlackUserID == b.SlackUserID && a.Level == b.Level && a.At.Equal(b.At)
 }
 
 func TestRecordSlackPageNeedsItsKey(t *testing.T) {
 	store := dynamo.New(dynamotest.Client(t), dynamotest.NewTable(t))
-	if err := store.RecordSlackPage(context.Background(), escalation.SlackPage{IncidentID: incident.NewID(t0), Channel: "D0ALICE"}); err == nil {
+	if err := store.RecordSlackPage(context.Background(), incident.SlackPage{IncidentID: incident.NewID(t0), Channel: "D0ALICE"}); err == nil {
 		t.Error("got no error for a page without ts, want one")
 	}
 }

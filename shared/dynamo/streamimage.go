@@ -5,6 +5,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/incidentd/incidentd/shared/incident"
 )
 
 // maxImageDepth bounds how deep a stream image may nest: DynamoDB allows 32
@@ -77,4 +79,61 @@ func fromStreamValue(v events.DynamoDBAttributeValue, depth int) (types.Attribut
 		return &types.AttributeValueMemberM{Value: m}, nil
 	}
 	return nil, fmt.Errorf("unknown attribute type %d", v.DataType())
+}
+
+// DecodeStreamRecord decodes a record of the table's stream into the change
+// it reports, in domain types (the stream function's lifecycle.Config.Decode):
+//
+//   - an incident item inserted or modified: Incident, and on a modification
+//     Previous from the old image, which the stream must carry (new and old
+//     images); a modified incident without one is an error;
+//   - a timeline entry inserted: Entry and IncidentID. Entries are written
+//     once: a modified one would be a repair, not news, and is not decoded;
+//   - anything else (removals: TTL expiry of dedup and delivery records;
+//     dedup keys, deliveries, Slack pages, configs…): the zero change.
+//
+// An image that does not decode is an error, for the record to be retried
+// and then sent to the DLQ.
+func DecodeStreamRecord(r events.DynamoDBEventRecord) (incident.StreamChange, error) {
+	if r.EventName != "INSERT" && r.EventName != "MODIFY" {
+		return incident.StreamChange{}, nil
+	}
+	newImage, err := FromStreamImage(r.Change.NewImage)
+	if err != nil {
+		return incident.StreamChange{}, fmt.Errorf("new image: %w", err)
+	}
+	switch ItemType(newImage) {
+	case TypeIncident:
+		inc, err := DecodeIncident(newImage)
+		if err != nil {
+			return incident.StreamChange{}, err
+		}
+		ch := incident.StreamChange{Incident: &inc}
+		if r.EventName == "INSERT" {
+			return ch, nil
+		}
+		oldImage, err := FromStreamImage(r.Change.OldImage)
+		if err != nil {
+			return incident.StreamChange{}, fmt.Errorf("old image: %w", err)
+		}
+		if ItemType(oldImage) != TypeIncident {
+			return incident.StreamChange{}, fmt.Errorf("modified incident %s has no old image (the stream must carry new and old images)", inc.ID)
+		}
+		old, err := DecodeIncident(oldImage)
+		if err != nil {
+			return incident.StreamChange{}, fmt.Errorf("old image: %w", err)
+		}
+		ch.Previous = &old
+		return ch, nil
+	case TypeEntry:
+		if r.EventName != "INSERT" {
+			return incident.StreamChange{}, nil
+		}
+		id, e, err := DecodeEntry(newImage)
+		if err != nil {
+			return incident.StreamChange{}, err
+		}
+		return incident.StreamChange{Entry: &e, IncidentID: id}, nil
+	}
+	return incident.StreamChange{}, nil
 }

@@ -2,9 +2,10 @@
 // (DESIGN §3): PageLevel (Escalator.Page: stop if someone acknowledged,
 // otherwise page the on-call people of the current step and say how long to
 // wait) and OpenWarRoom (WarRoom.Open: the incident's Slack channel). It holds
-// no AWS types: pages go out through Pager (an SNS adapter in shared/sns), the
-// on-call data comes through Directory, Slack through Slack (pages) and
-// slack.Messenger (war rooms).
+// no AWS types and imports no adapter: pages go out through Pager (an SNS
+// adapter in shared/sns), the on-call data comes through Directory, Slack
+// through Slack (pages) and WarRoomSlack (war rooms), both in domain terms
+// (shared/slack's Notifier renders and sends them).
 //
 // The state machine carries the escalation state (oncall.Escalation, with the
 // policy snapshotted when the incident opened) from one PageLevel to the next:
@@ -34,7 +35,6 @@ import (
 	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/incident"
 	"github.com/incidentd/incidentd/shared/oncall"
-	"github.com/incidentd/incidentd/shared/slack"
 )
 
 // Actor is who the escalation's timeline entries are by.
@@ -57,56 +57,28 @@ type Directory interface {
 	User(ctx context.Context, id string) (oncall.User, error)
 }
 
-// Page is one page to one responder, as the Pager sends it.
-type Page struct {
-	Responder  string
-	Severity   string
-	IncidentID string
-	// Level is the policy level (from 1); 0 for the fallback.
-	Level   int
-	Subject string
-	Message string
-}
-
-// Pager sends pages (SNS publish to PagingTopic, filtered per responder).
+// Pager sends pages (SNS publish to PagingTopic, filtered per responder:
+// sns.Pager).
 type Pager interface {
-	Page(ctx context.Context, p Page) error
+	Page(ctx context.Context, p oncall.ResponderPage) error
 }
 
-// SlackPage is a page posted to a responder in Slack. It is recorded so that
-// the stream function (package lifecycle) can take the page's buttons off once
-// the incident is acknowledged or resolved.
-type SlackPage struct {
-	IncidentID string
-	// Channel is the conversation the page is in (the DM's D… id) and TS the
-	// message's: what chat.update needs.
-	Channel     string
-	TS          string
-	Responder   string
-	SlackUserID string
-	// Level is the policy level (from 1); 0 for the fallback.
-	Level int
-	At    time.Time
-}
-
-// Slack is what PageLevel needs of Slack (slack.Client, slack.Recorder): a
-// page posted to a responder's user id lands in the DM with the bot, and
-// PostMessageIn says which (the DM's id, not the user id: chat.update refuses
-// that), so that the page can be recorded and updated later. It is called
-// explicitly, not found by a type check: a wrapper must implement it.
+// Slack is what PageLevel needs of Slack (slack.Notifier).
 type Slack interface {
-	PostMessageIn(ctx context.Context, channel string, msg slack.Message) (slack.Posted, error)
-	UpdateMessage(ctx context.Context, channel, ts string, msg slack.Message) error
+	// PostPage posts inc's page of level lvl (0: the fallback) to the Slack
+	// user slackUserID; it lands in their DM with the bot. It returns the
+	// page as posted, Channel being the DM's id (not the user id, which
+	// updating the message refuses), so that the page can be recorded and
+	// closed later; Responder and At are left to the caller.
+	PostPage(ctx context.Context, inc incident.Incident, lvl int, slackUserID string) (incident.SlackPage, error)
+	// ClosePage replaces page p of inc with its answered version (no
+	// buttons; answer, the acknowledged or resolved entry, says by whom).
+	ClosePage(ctx context.Context, inc incident.Incident, p incident.SlackPage, answer incident.Entry) error
 }
-
-var (
-	_ Slack = (*slack.Client)(nil)
-	_ Slack = (*slack.Recorder)(nil)
-)
 
 // SlackPages keeps the Slack pages of incidents (dynamo.Store).
 type SlackPages interface {
-	RecordSlackPage(ctx context.Context, p SlackPage) error
+	RecordSlackPage(ctx context.Context, p incident.SlackPage) error
 }
 
 // Incidents is what the tasks need of the incident service.
@@ -342,28 +314,24 @@ func (e *Escalator) slackPage(ctx context.Context, inc incident.Incident, lvl in
 	if u.SlackUserID == "" {
 		return nil // pages by SNS only
 	}
-	page := slack.Page{Level: lvl, SlackUserIDs: []string{u.SlackUserID}}
-	posted, err := e.cfg.Slack.PostMessageIn(pctx, u.SlackUserID, slack.PageMessage(inc, page))
+	page, err := e.cfg.Slack.PostPage(pctx, inc, lvl, u.SlackUserID)
 	if err != nil {
 		return err
 	}
+	page.Responder, page.At = responder, e.cfg.Now()
 	log := e.cfg.Logger.With(slog.String("incident_id", inc.ID), slog.String("responder", responder))
 	// The page is out: failing to record or close it only leaves its buttons
 	// on after the acknowledgement (clicking them then is harmless), so it is
 	// logged, not returned.
 	if e.cfg.SlackPages != nil {
-		err = e.cfg.SlackPages.RecordSlackPage(pctx, SlackPage{
-			IncidentID: inc.ID, Channel: posted.Channel, TS: posted.TS, Responder: responder,
-			SlackUserID: u.SlackUserID, Level: lvl, At: e.cfg.Now(),
-		})
-		if err != nil {
+		if err := e.cfg.SlackPages.RecordSlackPage(pctx, page); err != nil {
 			log.WarnContext(ctx, "slack page not recorded", slog.Any("error", err))
 		}
 	}
 	// Its own time bound: a slow post must not leave the page open.
 	cctx, cancel := context.WithTimeout(ctx, e.cfg.SlackTimeout)
 	defer cancel()
-	if err := e.closeIfAnswered(cctx, inc.ID, page, posted); err != nil {
+	if err := e.closeIfAnswered(cctx, inc.ID, page); err != nil {
 		log.WarnContext(ctx, "answered incident's slack page left open", slog.Any("error", err))
 	}
 	return nil
@@ -377,7 +345,7 @@ func (e *Escalator) slackPage(ctx context.Context, inc incident.Incident, lvl in
 // answer before the read is seen here, one after it finds the page recorded.
 // The incident has no actor of its answer: the page says "Acknowledged" or
 // "Resolved" without one (the stream's update, if it comes later, adds it).
-func (e *Escalator) closeIfAnswered(ctx context.Context, id string, page slack.Page, posted slack.Posted) error {
+func (e *Escalator) closeIfAnswered(ctx context.Context, id string, page incident.SlackPage) error {
 	cur, err := e.cfg.Incidents.Incident(ctx, id)
 	if err != nil {
 		return fmt.Errorf("read incident: %w", err)
@@ -391,7 +359,7 @@ func (e *Escalator) closeIfAnswered(ctx context.Context, id string, page slack.P
 	default:
 		return nil
 	}
-	return e.cfg.Slack.UpdateMessage(ctx, posted.Channel, posted.TS, slack.PageClosedMessage(cur, page, answer))
+	return e.cfg.Slack.ClosePage(ctx, cur, page, answer)
 }
 
 func timeOr(t *time.Time, or time.Time) time.Time {
@@ -403,14 +371,14 @@ func timeOr(t *time.Time, or time.Time) time.Time {
 
 // snsPage is the SNS page of one responder: a subject for e-mail and a
 // message short enough for an SMS to be useful.
-func snsPage(inc incident.Incident, pg oncall.Page, responder string) Page {
+func snsPage(inc incident.Incident, pg oncall.Page, responder string) oncall.ResponderPage {
 	what := fmt.Sprintf("level %d", pg.Step.Level)
 	if pg.Step.Phase != oncall.PhaseLevel {
 		what = "fallback"
 	}
 	subject := fmt.Sprintf("[%s] %s: %s", inc.Severity, inc.Service, inc.Title)
 	msg := fmt.Sprintf("%s\nIncident %s, %s page (%s). Acknowledge to stop the escalation.", subject, inc.ID, what, inc.Status)
-	return Page{
+	return oncall.ResponderPage{
 		Responder: responder, Severity: string(inc.Severity), IncidentID: inc.ID, Level: level(pg.Step),
 		Subject: strings.TrimSpace(subject), Message: msg,
 	}
@@ -433,7 +401,7 @@ func SplitList(s string) []string {
 type LogPager struct{ Logger *slog.Logger }
 
 // Page implements Pager.
-func (p LogPager) Page(ctx context.Context, pg Page) error {
+func (p LogPager) Page(ctx context.Context, pg oncall.ResponderPage) error {
 	l := p.Logger
 	if l == nil {
 		l = slog.Default()

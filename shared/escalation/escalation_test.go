@@ -48,11 +48,11 @@ func (j *journal) all() []string {
 type pager struct {
 	j       *journal
 	mu      sync.Mutex
-	pages   []escalation.Page
+	pages   []oncall.ResponderPage
 	failFor map[string]error
 }
 
-func (p *pager) Page(_ context.Context, pg escalation.Page) error {
+func (p *pager) Page(_ context.Context, pg oncall.ResponderPage) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if err := p.failFor[pg.Responder]; err != nil {
@@ -66,14 +66,14 @@ func (p *pager) Page(_ context.Context, pg escalation.Page) error {
 // messenger is the escalator's Slack: the Recorder, with its posts and
 // updates in the journal.
 type messenger struct {
-	rec *slack.Recorder
-	j   *journal
+	*slack.Recorder
+	j *journal
 }
 
-var _ escalation.Slack = messenger{}
+var _ slack.Messenger = messenger{}
 
 func (m messenger) PostMessageIn(ctx context.Context, channel string, msg slack.Message) (slack.Posted, error) {
-	p, err := m.rec.PostMessageIn(ctx, channel, msg)
+	p, err := m.Recorder.PostMessageIn(ctx, channel, msg)
 	if err == nil {
 		m.j.add("slack:" + channel)
 	}
@@ -81,7 +81,7 @@ func (m messenger) PostMessageIn(ctx context.Context, channel string, msg slack.
 }
 
 func (m messenger) UpdateMessage(ctx context.Context, channel, ts string, msg slack.Message) error {
-	err := m.rec.UpdateMessage(ctx, channel, ts, msg)
+	err := m.Recorder.UpdateMessage(ctx, channel, ts, msg)
 	if err == nil {
 		m.j.add("slack update:" + channel)
 	}
@@ -92,11 +92,11 @@ func (m messenger) UpdateMessage(ctx context.Context, channel, ts string, msg sl
 // set, runs before each is recorded.
 type slackPages struct {
 	mu       sync.Mutex
-	pages    []escalation.SlackPage
-	onRecord func(p escalation.SlackPage)
+	pages    []incident.SlackPage
+	onRecord func(p incident.SlackPage)
 }
 
-func (s *slackPages) RecordSlackPage(_ context.Context, p escalation.SlackPage) error {
+func (s *slackPages) RecordSlackPage(_ context.Context, p incident.SlackPage) error {
 	if s.onRecord != nil {
 		s.onRecord(p)
 	}
@@ -164,11 +164,11 @@ func newEnv(t *testing.T) *env {
 	e := &env{svc: svc, pager: &pager{j: j, failFor: map[string]error{}}, pages: &slackPages{}, slack: rec, j: j, dir: dir}
 	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	e.esc = escalation.NewEscalator(escalation.Config{
-		Incidents: svc, Directory: dir, Pager: e.pager, Slack: messenger{rec, j}, SlackPages: e.pages,
+		Incidents: svc, Directory: dir, Pager: e.pager, Slack: slack.NewNotifier(messenger{rec, j}), SlackPages: e.pages,
 		Logger: logger, Now: func() time.Time { return now },
 	})
 	e.room = escalation.NewWarRoom(escalation.WarRoomConfig{
-		Incidents: svc, Directory: dir, Slack: rec, Stakeholders: []string{"U0BOSS"},
+		Incidents: svc, Directory: dir, Slack: slack.NewNotifier(rec), Stakeholders: []string{"U0BOSS"},
 		Logger: logger, Now: func() time.Time { return now },
 	})
 	return e
@@ -274,7 +274,7 @@ func TestSlackPagesAreRecorded(t *testing.T) {
 func TestPageAnsweredWhilePostedIsClosed(t *testing.T) {
 	e := newEnv(t)
 	inc := e.declare(t)
-	e.pages.onRecord = func(escalation.SlackPage) {
+	e.pages.onRecord = func(incident.SlackPage) {
 		if _, err := e.svc.Acknowledge(context.Background(), inc.ID, "alice"); err != nil {
 			t.Error(err)
 		}

@@ -14,8 +14,10 @@ import (
 )
 
 // ErrAlreadyStarted is what an Executions backend returns when an execution
-// of that name exists: the escalation is running (or ran) already.
-var ErrAlreadyStarted = errors.New("escalation already started")
+// of that name exists: the escalation is running (or ran) already. It is
+// errkind.Duplicate, so that a backend (shared/sfn) reports it without
+// importing this package; test for it with errors.Is.
+var ErrAlreadyStarted = errkind.Duplicate
 
 // Executions starts state machine executions (Step Functions StartExecution
 // in AWS, a log or the local runner locally).

@@ -11,7 +11,6 @@ import (
 	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/incident"
 	"github.com/incidentd/incidentd/shared/oncall"
-	"github.com/incidentd/incidentd/shared/slack"
 )
 
 // WarRoomInput is OpenWarRoom's input. State, when given, is the escalation
@@ -40,12 +39,26 @@ type WarRoomIncidents interface {
 	MarkWarRoomReady(ctx context.Context, id string) error
 }
 
+// WarRoomSlack is what OpenWarRoom needs of Slack (slack.Notifier).
+type WarRoomSlack interface {
+	// OpenChannel creates inc's war-room channel (named after the incident;
+	// a name taken gets a suffix) and returns its id and name.
+	OpenChannel(ctx context.Context, inc incident.Incident) (id, name string, err error)
+	// SetTopic sets the channel's topic to inc's.
+	SetTopic(ctx context.Context, channel string, inc incident.Incident) error
+	// Invite adds Slack users to the channel; users already in it are not
+	// an error.
+	Invite(ctx context.Context, channel string, slackUserIDs []string) error
+	// PostSummary posts inc's summary to the channel.
+	PostSummary(ctx context.Context, channel string, inc incident.Incident) error
+}
+
 // WarRoomConfig wires a WarRoom.
 type WarRoomConfig struct {
 	Incidents WarRoomIncidents
 	Directory Directory
 	// Slack opens the channel; nil (no bot token): no war rooms.
-	Slack slack.Messenger
+	Slack WarRoomSlack
 	// Stakeholders are Slack user ids invited to every war room.
 	Stakeholders []string
 	Logger       *slog.Logger
@@ -112,22 +125,22 @@ func (w *WarRoom) Open(ctx context.Context, in WarRoomInput) (WarRoomOutput, err
 		log.InfoContext(ctx, "war room not opened: Slack is not configured")
 		return WarRoomOutput{Reason: "slack is not configured"}, nil
 	}
-	ch, err := w.cfg.Slack.CreateChannel(ctx, slack.ChannelName(inc.CreatedAt, inc.ID, inc.Service))
+	chID, chName, err := w.cfg.Slack.OpenChannel(ctx, inc)
 	if err != nil {
 		return WarRoomOutput{}, w.failed(ctx, log, inc.ID, fmt.Errorf("create channel: %w", err))
 	}
 	// Recorded before the rest, so that a retry after a later failure finds
 	// the channel instead of creating another.
-	got, err := w.cfg.Incidents.SetWarRoom(ctx, inc.ID, Actor, ch.ID, ch.Name)
+	got, err := w.cfg.Incidents.SetWarRoom(ctx, inc.ID, Actor, chID, chName)
 	if err != nil {
-		return WarRoomOutput{}, fmt.Errorf("record war room %s: %w", ch.ID, err)
+		return WarRoomOutput{}, fmt.Errorf("record war room %s: %w", chID, err)
 	}
-	if got.WarRoomChannel != ch.ID {
+	if got.WarRoomChannel != chID {
 		// Another invocation recorded its channel first; ours stays unused.
-		log.WarnContext(ctx, "war room opened twice; keeping the first", slog.String("unused_channel", ch.ID))
+		log.WarnContext(ctx, "war room opened twice; keeping the first", slog.String("unused_channel", chID))
 		return w.existing(ctx, got)
 	}
-	out := WarRoomOutput{ChannelID: ch.ID, ChannelName: ch.Name}
+	out := WarRoomOutput{ChannelID: chID, ChannelName: chName}
 	return out, w.setUp(ctx, log, got, out, in.State)
 }
 
@@ -140,7 +153,7 @@ func (w *WarRoom) setUp(ctx context.Context, log *slog.Logger, inc incident.Inci
 	if name == "" {
 		name = room.ChannelID
 	}
-	if err := w.cfg.Slack.SetTopic(ctx, room.ChannelID, slack.Topic(inc)); err != nil {
+	if err := w.cfg.Slack.SetTopic(ctx, room.ChannelID, inc); err != nil {
 		return w.failed(ctx, log, inc.ID, fmt.Errorf("set topic of %s: %w", name, err))
 	}
 	if users := append(w.onCall(ctx, log, state), w.cfg.Stakeholders...); len(users) > 0 {
@@ -148,7 +161,7 @@ func (w *WarRoom) setUp(ctx context.Context, log *slog.Logger, inc incident.Inci
 			return w.failed(ctx, log, inc.ID, fmt.Errorf("invite to %s: %w", name, err))
 		}
 	}
-	if _, err := w.cfg.Slack.PostMessage(ctx, room.ChannelID, slack.SummaryMessage(inc)); err != nil {
+	if err := w.cfg.Slack.PostSummary(ctx, room.ChannelID, inc); err != nil {
 		return w.failed(ctx, log, inc.ID, fmt.Errorf("post summary to %s: %w", name, err))
 	}
 	if err := w.cfg.Incidents.MarkWarRoomReady(ctx, inc.ID); err != nil {

@@ -59,7 +59,7 @@ func TestWarRoomRetryFinishesAPartialSetup(t *testing.T) {
 			inc := e.declare(t)
 			flaky := &failOnce{Recorder: e.slack, method: tt.failAt}
 			room := escalation.NewWarRoom(escalation.WarRoomConfig{
-				Incidents: e.svc, Directory: e.dir, Slack: flaky, Stakeholders: []string{"U0BOSS"},
+				Incidents: e.svc, Directory: e.dir, Slack: slack.NewNotifier(flaky), Stakeholders: []string{"U0BOSS"},
 				Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), Now: func() time.Time { return now },
 			})
 			state := oncall.Start(policy("primary"), nil)

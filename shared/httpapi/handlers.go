@@ -145,9 +145,9 @@ func (a *API) listIncidents(w http.ResponseWriter, r *http.Request, _ principal)
 	if err != nil {
 		return err
 	}
-	out := listView{Items: make([]incidentView, 0, len(page.Items))}
+	out := listView{Items: make([]incident.View, 0, len(page.Items))}
 	for _, inc := range page.Items {
-		out.Items = append(out.Items, viewIncident(inc))
+		out.Items = append(out.Items, incident.NewView(inc))
 	}
 	if page.NextCursor != "" {
 		out.NextCursor = &page.NextCursor
@@ -181,7 +181,7 @@ func (a *API) declareIncident(w http.ResponseWriter, r *http.Request, p principa
 		return err
 	}
 	w.Header().Set("Location", "/incidents/"+inc.ID)
-	writeJSON(w, http.StatusCreated, viewIncident(inc))
+	writeJSON(w, http.StatusCreated, incident.NewView(inc))
 	return nil
 }
 
@@ -190,7 +190,7 @@ func (a *API) getIncident(w http.ResponseWriter, r *http.Request, _ principal) e
 	if err != nil {
 		return err
 	}
-	v := viewIncident(inc)
+	v := incident.NewView(inc)
 	entries, cut := fitTimeline(tl, timelineBudget)
 	v.Timeline = &entries
 	v.TimelineTruncated = truncated || cut
@@ -205,12 +205,12 @@ const timelineBudget = 2 << 20
 
 // fitTimeline views the entries, keeping the first (how it started) and as many
 // of the newest as fit in budget bytes of JSON; cut says whether any were left out.
-func fitTimeline(tl []incident.Entry, budget int) (entries []entryView, cut bool) {
-	views := make([]entryView, len(tl))
+func fitTimeline(tl []incident.Entry, budget int) (entries []incident.EntryView, cut bool) {
+	views := make([]incident.EntryView, len(tl))
 	size := make([]int, len(tl))
 	total := 0
 	for i, e := range tl {
-		views[i] = viewEntry(e)
+		views[i] = incident.NewEntryView(e)
 		b, _ := json.Marshal(views[i]) // a view of strings and times always marshals
 		size[i] = len(b) + 1
 		total += size[i]
@@ -224,7 +224,7 @@ func fitTimeline(tl []incident.Entry, budget int) (entries []entryView, cut bool
 		from--
 		used += size[from]
 	}
-	return append([]entryView{views[0]}, views[from:]...), true
+	return append([]incident.EntryView{views[0]}, views[from:]...), true
 }
 
 type patchRequest struct {
@@ -250,7 +250,7 @@ func (a *API) patchIncident(w http.ResponseWriter, r *http.Request, p principal)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, viewIncident(inc))
+	writeJSON(w, http.StatusOK, incident.NewView(inc))
 	return nil
 }
 
@@ -267,7 +267,7 @@ func (a *API) acknowledge(w http.ResponseWriter, r *http.Request, p principal) e
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, viewIncident(inc))
+	writeJSON(w, http.StatusOK, incident.NewView(inc))
 	return nil
 }
 
@@ -284,7 +284,7 @@ func (a *API) identify(w http.ResponseWriter, r *http.Request, p principal) erro
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, viewIncident(inc))
+	writeJSON(w, http.StatusOK, incident.NewView(inc))
 	return nil
 }
 
@@ -302,7 +302,7 @@ func (a *API) resolve(w http.ResponseWriter, r *http.Request, p principal) error
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, viewIncident(inc))
+	writeJSON(w, http.StatusOK, incident.NewView(inc))
 	return nil
 }
 
@@ -319,7 +319,7 @@ func (a *API) addNote(w http.ResponseWriter, r *http.Request, p principal) error
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, viewEntry(e))
+	writeJSON(w, http.StatusCreated, incident.NewEntryView(e))
 	return nil
 }
 

@@ -17,7 +17,7 @@ func TestFitTimelineKeepsFirstAndNewestWithinBudget(t *testing.T) {
 	for i := range 10 {
 		tl = append(tl, incident.Entry{ID: fmt.Sprintf("e%02d", i), Kind: incident.EntrySignal, Text: big})
 	}
-	one, _ := json.Marshal(viewEntry(tl[0]))
+	one, _ := json.Marshal(incident.NewEntryView(tl[0]))
 	tests := []struct {
 		name    string
 		budget  int

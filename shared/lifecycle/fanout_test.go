@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/incidentd/incidentd/shared/dynamo"
 	"github.com/incidentd/incidentd/shared/escalation"
 	"github.com/incidentd/incidentd/shared/incident"
 	"github.com/incidentd/incidentd/shared/lifecycle"
@@ -74,10 +75,10 @@ func (f *flakySlack) posts(channel string) []slack.Message {
 // published is the test's IncidentEventsTopic.
 type published struct {
 	mu     sync.Mutex
-	events []lifecycle.Event
+	events []incident.Event
 }
 
-func (p *published) PublishEvent(_ context.Context, ev lifecycle.Event) error {
+func (p *published) PublishEvent(_ context.Context, ev incident.Event) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.events = append(p.events, ev)
@@ -183,7 +184,7 @@ func TestAcknowledgeClosesSlackPages(t *testing.T) {
 	ctx := context.Background()
 	inc := e.declare(t, incident.SEV2)
 	other := e.declare(t, incident.SEV2)
-	pages := []escalation.SlackPage{
+	pages := []incident.SlackPage{
 		{IncidentID: inc.ID, Channel: "D0ALICE", TS: "1700000000.000001", Responder: "alice", SlackUserID: "U0ALICE", Level: 1},
 		{IncidentID: inc.ID, Channel: "D0CAROL", TS: "1700000000.000002", Responder: "carol", SlackUserID: "U0CAROL", Level: 2},
 		{IncidentID: other.ID, Channel: "D0BOB", TS: "1700000000.000003", Responder: "bob", SlackUserID: "U0BOB", Level: 1},
@@ -383,7 +384,7 @@ type deadlines struct {
 	none int
 }
 
-func (d *deadlines) PublishEvent(ctx context.Context, _ lifecycle.Event) error {
+func (d *deadlines) PublishEvent(ctx context.Context, _ incident.Event) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	deadline, ok := ctx.Deadline()
@@ -404,7 +405,7 @@ func TestPublishIsTimeBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := &deadlines{}
-	h := lifecycle.NewHandler(lifecycle.Config{Starter: e.starter, Incidents: e.store, Deliveries: e.store, Publisher: d})
+	h := lifecycle.NewHandler(lifecycle.Config{Starter: e.starter, Decode: dynamo.DecodeStreamRecord, Incidents: e.store, Deliveries: e.store, Publisher: d})
 	if failed := handleWith(t, h, e.entry(t, inc.ID, incident.EntryAcknowledged)); len(failed) != 0 {
 		t.Fatalf("got failures %v, want none", failed)
 	}

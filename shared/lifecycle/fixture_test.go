@@ -13,8 +13,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/incidentd/incidentd/shared/dynamo"
 	"github.com/incidentd/incidentd/shared/errkind"
-	"github.com/incidentd/incidentd/shared/escalation"
 	"github.com/incidentd/incidentd/shared/incident"
 	"github.com/incidentd/incidentd/shared/lifecycle"
 	"github.com/incidentd/incidentd/shared/slack"
@@ -53,7 +53,7 @@ func TestFixtureIncidentOpenedStartsEscalation(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := &starts{}
-	resp, err := lifecycle.NewHandler(lifecycle.Config{Starter: s, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))}).Handle(context.Background(), ev)
+	resp, err := lifecycle.NewHandler(lifecycle.Config{Starter: s, Decode: dynamo.DecodeStreamRecord, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))}).Handle(context.Background(), ev)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestFixtureIncidentOpenedStartsEscalation(t *testing.T) {
 // delivery records in memory.
 type fakeStore struct {
 	inc        incident.Incident
-	pages      []escalation.SlackPage
+	pages      []incident.SlackPage
 	deliveries map[string]bool
 }
 
@@ -81,7 +81,7 @@ func (f *fakeStore) Incident(_ context.Context, id string) (incident.Incident, e
 	return f.inc, nil
 }
 
-func (f *fakeStore) SlackPages(_ context.Context, id string) ([]escalation.SlackPage, error) {
+func (f *fakeStore) SlackPages(_ context.Context, id string) ([]incident.SlackPage, error) {
 	return f.pages, nil
 }
 
@@ -106,14 +106,14 @@ func TestFixtureEntryAcknowledgedFansOut(t *testing.T) {
 	store := &fakeStore{
 		inc: incident.Incident{ID: "01kkc0r8r0v8jpwcaajhtjk24r", Service: "checkout", Title: "ALARM: checkout-5xx-rate",
 			Severity: incident.SEV2, Status: incident.StatusAcknowledged, AcknowledgedAt: &acked, WarRoomChannel: "C0WARROOM"},
-		pages:      []escalation.SlackPage{{IncidentID: "01kkc0r8r0v8jpwcaajhtjk24r", Channel: "D0ALICE", TS: "1.2", Responder: "alice", Level: 1}},
+		pages:      []incident.SlackPage{{IncidentID: "01kkc0r8r0v8jpwcaajhtjk24r", Channel: "D0ALICE", TS: "1.2", Responder: "alice", Level: 1}},
 		deliveries: map[string]bool{},
 	}
 	rec := slack.NewRecorder(slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	pub := &published{}
 	s := &starts{}
-	h := lifecycle.NewHandler(lifecycle.Config{Starter: s, Incidents: store, Deliveries: store, SlackPages: store,
-		Slack: rec, Publisher: pub, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+	h := lifecycle.NewHandler(lifecycle.Config{Starter: s, Decode: dynamo.DecodeStreamRecord, Incidents: store, Deliveries: store, SlackPages: store,
+		Slack: slack.NewNotifier(rec), Publisher: pub, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
 	for range 2 { // delivered twice
 		resp, err := h.Handle(context.Background(), ev)
 		if err != nil || len(resp.BatchItemFailures) != 0 {
@@ -151,9 +151,9 @@ func FuzzHandle(f *testing.F) {
 	f.Add([]byte(`{"Records":[{"eventName":"INSERT","dynamodb":{"SequenceNumber":"3","NewImage":{"type":{"S":"entry"},"incident_id":{"S":"01kkc0r8r0v8jpwcaajhtjk24r"},"id":{"S":"e"},"kind":{"S":"note"},"at":{"N":"1"}}}}]}`))
 	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	store := &fakeStore{inc: incident.Incident{ID: "01kkc0r8r0v8jpwcaajhtjk24r", WarRoomChannel: "C0WARROOM"},
-		pages: []escalation.SlackPage{{Channel: "D0ALICE", TS: "1.2"}}, deliveries: map[string]bool{}}
-	h := lifecycle.NewHandler(lifecycle.Config{Starter: &starts{}, Incidents: store, Deliveries: store, SlackPages: store,
-		Slack: slack.NewRecorder(logger), Publisher: &published{}, Logger: logger})
+		pages: []incident.SlackPage{{Channel: "D0ALICE", TS: "1.2"}}, deliveries: map[string]bool{}}
+	h := lifecycle.NewHandler(lifecycle.Config{Starter: &starts{}, Decode: dynamo.DecodeStreamRecord, Incidents: store, Deliveries: store, SlackPages: store,
+		Slack: slack.NewNotifier(slack.NewRecorder(logger)), Publisher: &published{}, Logger: logger})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var ev events.DynamoDBEvent
 		if err := json.Unmarshal(b, &ev); err != nil {

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/incidentd/incidentd/shared/slack"
+	"github.com/incidentd/incidentd/shared/incident"
 )
 
 // ErrSlackOff is a Slack call's answer when Slack is not configured (no bot
@@ -42,8 +42,8 @@ type LazySlack struct {
 }
 
 // NewLazySlack returns a LazySlack that reads the bot token with token (e.g.
-// settings.Lambda.Slack) and makes its client with newClient (e.g.
-// slack.NewClient).
+// settings.Lambda.Slack) and makes its client with newClient (e.g. a
+// slack.Notifier around slack.NewClient).
 func NewLazySlack(token func(ctx context.Context) (string, error), newClient func(token string) Slack) *LazySlack {
 	return &LazySlack{token: token, newClient: newClient}
 }
@@ -85,20 +85,20 @@ func (l *LazySlack) get(ctx context.Context) (Slack, error) {
 	return l.client, nil
 }
 
-// PostMessage implements Slack.
-func (l *LazySlack) PostMessage(ctx context.Context, channel string, msg slack.Message) (string, error) {
-	c, err := l.get(ctx)
-	if err != nil {
-		return "", err
-	}
-	return c.PostMessage(ctx, channel, msg)
-}
-
-// UpdateMessage implements Slack.
-func (l *LazySlack) UpdateMessage(ctx context.Context, channel, ts string, msg slack.Message) error {
+// PostEntry implements Slack.
+func (l *LazySlack) PostEntry(ctx context.Context, channel string, inc incident.Incident, e incident.Entry) error {
 	c, err := l.get(ctx)
 	if err != nil {
 		return err
 	}
-	return c.UpdateMessage(ctx, channel, ts, msg)
+	return c.PostEntry(ctx, channel, inc, e)
+}
+
+// ClosePage implements Slack.
+func (l *LazySlack) ClosePage(ctx context.Context, inc incident.Incident, p incident.SlackPage, answer incident.Entry) error {
+	c, err := l.get(ctx)
+	if err != nil {
+		return err
+	}
+	return c.ClosePage(ctx, inc, p, answer)
 }

@@ -47,13 +47,21 @@ func (s *secret) count() int {
 	return s.reads
 }
 
+// lazyInc is the incident of the LazySlack tests' posts, lazyEntry an entry
+// of it.
+var lazyInc = incident.Incident{ID: "01kkc0r8r0v8jpwcaajhtjk24r", Service: "checkout", Title: "t", Severity: incident.SEV2, Status: incident.StatusAcknowledged}
+
+func lazyEntry(text string) incident.Entry {
+	return incident.Entry{ID: "e-" + text, Kind: incident.EntryNote, Actor: "alice", Text: text}
+}
+
 // lazy returns a LazySlack over s whose clients are rec, and the tokens it
 // built clients with.
 func lazy(s *secret, rec *slack.Recorder) (*lifecycle.LazySlack, *[]string) {
 	var built []string
 	l := lifecycle.NewLazySlack(s.read, func(token string) lifecycle.Slack {
 		built = append(built, token)
-		return rec
+		return slack.NewNotifier(rec)
 	})
 	l.RetryWait = time.Nanosecond
 	return l, &built
@@ -65,14 +73,14 @@ func TestLazySlack(t *testing.T) {
 	throttled := errors.New("ThrottlingException: rate exceeded")
 	s := &secret{err: throttled}
 	l, built := lazy(s, rec)
-	if _, err := l.PostMessage(ctx, "C0WARROOM", slack.Message{Text: "a"}); !errors.Is(err, throttled) || errors.Is(err, lifecycle.ErrSlackOff) {
+	if err := l.PostEntry(ctx, "C0WARROOM", lazyInc, lazyEntry("a")); !errors.Is(err, throttled) || errors.Is(err, lifecycle.ErrSlackOff) {
 		t.Fatalf("unreadable secret: got %v, want the read's error (not Slack off)", err)
 	}
 	s.set("xoxb-1", nil)
-	if _, err := l.PostMessage(ctx, "C0WARROOM", slack.Message{Text: "b"}); err != nil {
+	if err := l.PostEntry(ctx, "C0WARROOM", lazyInc, lazyEntry("b")); err != nil {
 		t.Fatalf("readable again: got %v, want the post made", err)
 	}
-	if err := l.UpdateMessage(ctx, "C0WARROOM", "1.2", slack.Message{Text: "c"}); err != nil {
+	if err := l.ClosePage(ctx, lazyInc, incident.SlackPage{Channel: "C0WARROOM", TS: "1.2"}, lazyEntry("c")); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := s.count(), 2; got != want {
@@ -89,7 +97,7 @@ func TestLazySlack(t *testing.T) {
 	off := &secret{}
 	l, built = lazy(off, rec)
 	for range 2 {
-		if _, err := l.PostMessage(ctx, "C0WARROOM", slack.Message{Text: "d"}); !errors.Is(err, lifecycle.ErrSlackOff) {
+		if err := l.PostEntry(ctx, "C0WARROOM", lazyInc, lazyEntry("d")); !errors.Is(err, lifecycle.ErrSlackOff) {
 			t.Errorf("empty token: got %v, want ErrSlackOff", err)
 		}
 	}
@@ -106,7 +114,7 @@ func TestLazySlackWaitsBeforeReadingAgain(t *testing.T) {
 	l := lifecycle.NewLazySlack(s.read, func(string) lifecycle.Slack { return nil })
 	l.RetryWait, l.Now = time.Second, func() time.Time { return clock }
 	for range 3 {
-		if err := l.UpdateMessage(context.Background(), "D0ALICE", "1.2", slack.Message{}); err == nil {
+		if err := l.ClosePage(context.Background(), lazyInc, incident.SlackPage{Channel: "D0ALICE", TS: "1.2"}, lazyEntry("")); err == nil {
 			t.Fatal("got nil, want the read's error")
 		}
 	}
@@ -114,7 +122,7 @@ func TestLazySlackWaitsBeforeReadingAgain(t *testing.T) {
 		t.Errorf("got %d reads within RetryWait, want 1", got)
 	}
 	clock = clock.Add(time.Second)
-	_ = l.UpdateMessage(context.Background(), "D0ALICE", "1.2", slack.Message{})
+	_ = l.ClosePage(context.Background(), lazyInc, incident.SlackPage{Channel: "D0ALICE", TS: "1.2"}, lazyEntry(""))
 	if got := s.count(); got != 2 {
 		t.Errorf("got %d reads after RetryWait, want 2", got)
 	}
@@ -123,7 +131,7 @@ func TestLazySlackWaitsBeforeReadingAgain(t *testing.T) {
 // handlerWith is e's handler with slack as its Slack.
 func (e *env) handlerWith(sl lifecycle.Slack) *lifecycle.Handler {
 	return lifecycle.NewHandler(lifecycle.Config{
-		Starter: e.starter, Incidents: e.store, Deliveries: e.store, SlackPages: e.store, Slack: sl, Publisher: e.events,
+		Starter: e.starter, Incidents: e.store, Deliveries: e.store, SlackPages: e.store, Decode: dynamo.DecodeStreamRecord, Slack: sl, Publisher: e.events,
 		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
 	})
 }

@@ -18,12 +18,17 @@
 // window for a second one is a crash between the send and the record (the
 // other order could drop it); a page update writes the same content again.
 //
+// The package knows no table item and no Slack message: Config.Decode (the
+// store adapter's dynamo.DecodeStreamRecord) turns each record into an
+// incident.StreamChange, and Slack is an interface in domain terms
+// (slack.Notifier implements it).
+//
 // # War room
 //
 // Entries of the kinds in WarRoomKinds are posted to the incident's
-// WarRoomChannel, if it has one, as slack.EntryMessage: the transitions,
-// notes, changes of severity, title and commander, recoveries, user reports
-// and pages. Left out: opened (before any war room exists), signal (every
+// WarRoomChannel, if it has one (Slack.PostEntry; slack.Notifier posts
+// slack.EntryMessage): the transitions, notes, changes of severity, title and
+// commander, recoveries, user reports and pages. Left out: opened (before any war room exists), signal (every
 // repeated alarm and log batch: noise in a channel), war_room_opened (the
 // war room posts its own summary) and war_room_failed (there is no channel).
 // Slack answers that will not change on a retry (channel_not_found,
@@ -50,26 +55,29 @@
 //	 "at": "2026-11-24T09:20:00Z", "actor": "alice", "text": "...",
 //	 "incident": {"id": "...", "service": "checkout", "title": "...",
 //	              "severity": "SEV2", "status": "acknowledged", "source": "alarm",
-//	              "started_at": "...", "created_at": "...",
+//	              "started_at": "...", "created_at": "...", "updated_at": "...",
 //	              "acknowledged_at": "...", "identified_at": null, "resolved_at": null,
-//	              "commander": "", "war_room_channel": "C0123", "cause_deployment_id": "",
-//	              "root_cause": "", "fix": "", "reopen_count": 0}}
+//	              "recovered_at": null, "commander": "", "war_room_channel": "C0123",
+//	              "cause_deployment_id": "", "root_cause": "", "fix": "",
+//	              "signal_count": 1, "last_signal_at": "...", "reopen_count": 0,
+//	              "reporter_count": 0, "version": 3}}
 //
-// event_id is unique per event (subscribers deduplicate on it: delivery is at
-// least once); type is "incident." + the entry's kind; at, actor and text are
-// the entry's. The incident is as the stream function read it when it handled
-// the entry, which may already be later than the entry (an acknowledged event
-// handled after a quick resolve shows status resolved): type says what
-// happened. The SNS message attributes event_type, service, severity and
+// (incident.Event, built by incident.NewEvent.) event_id is unique per event
+// (subscribers deduplicate on it: delivery is at least once); type is
+// "incident." + the entry's kind; at, actor and text are the entry's; incident
+// is the API's view of the incident (incident.View) without the timeline, as
+// the stream function read it when it handled the entry, which may already be
+// later than the entry (an acknowledged event handled after a quick resolve
+// shows status resolved): type says what happened. The SNS message attributes event_type, service, severity and
 // incident_id (all String) let subscriptions filter, e.g.
 // {"event_type": ["incident.resolved"], "severity": ["SEV1", "SEV2"]}.
 //
 // # Slack pages
 //
 // escalate records every page it posts to a responder in Slack (the DM's
-// channel and ts, escalation.SlackPage). An acknowledged or resolved entry
-// replaces each of them with slack.PageClosedMessage: no buttons, "Acknowledged
-// by <actor>". An update that fails for good (message_not_found…) is logged;
+// channel and ts, incident.SlackPage). An acknowledged or resolved entry
+// closes each of them (Slack.ClosePage; slack.Notifier renders
+// slack.PageClosedMessage): no buttons, "Acknowledged by <actor>". An update that fails for good (message_not_found…) is logged;
 // others fail the record, and the retry updates every page again. A page
 // escalate records after this read its pages (the acknowledgement came while
 // it was posting) is closed by escalate itself: it reads the status again
@@ -84,13 +92,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/incidentd/incidentd/shared/dynamo"
 	"github.com/incidentd/incidentd/shared/errkind"
-	"github.com/incidentd/incidentd/shared/escalation"
 	"github.com/incidentd/incidentd/shared/incident"
-	"github.com/incidentd/incidentd/shared/slack"
 )
 
 // Starter starts an incident's escalation (escalation.Starter).
@@ -117,18 +121,35 @@ type Deliveries interface {
 // SlackPages lists the Slack pages escalate posted for an incident
 // (dynamo.Store).
 type SlackPages interface {
-	SlackPages(ctx context.Context, incidentID string) ([]escalation.SlackPage, error)
+	SlackPages(ctx context.Context, incidentID string) ([]incident.SlackPage, error)
 }
 
-// Slack is what the handler needs of slack.Messenger.
+// Slack is what the handler needs of Slack (slack.Notifier, LazySlack).
 type Slack interface {
-	PostMessage(ctx context.Context, channel string, msg slack.Message) (ts string, err error)
-	UpdateMessage(ctx context.Context, channel, ts string, msg slack.Message) error
+	// PostEntry posts timeline entry e of inc to the war-room channel.
+	PostEntry(ctx context.Context, channel string, inc incident.Incident, e incident.Entry) error
+	// ClosePage replaces page p of inc with its answered version (no
+	// buttons; answer, the acknowledged or resolved entry, says by whom).
+	ClosePage(ctx context.Context, inc incident.Incident, p incident.SlackPage, answer incident.Entry) error
 }
 
 // Publisher publishes lifecycle events to IncidentEventsTopic (sns.Events).
 type Publisher interface {
-	PublishEvent(ctx context.Context, ev Event) error
+	PublishEvent(ctx context.Context, ev incident.Event) error
+}
+
+// Decoder decodes a stream record into the change it reports, in domain
+// types (dynamo.DecodeStreamRecord): the store adapter knows its items.
+// Records of no interest are the zero change; an error fails the record.
+type Decoder func(r events.DynamoDBEventRecord) (incident.StreamChange, error)
+
+// PermanentError is an error that a retry would get again, as Slack's
+// answers say of themselves (*slack.APIError): Permanent reports whether it
+// is one, ErrorCode is the service's code for it (logged as slack_error).
+type PermanentError interface {
+	error
+	Permanent() bool
+	ErrorCode() string
 }
 
 // DefaultSlackTimeout bounds each Slack call.
@@ -142,9 +163,11 @@ const DefaultPublishTimeout = 5 * time.Second
 // longer than a record stays in the stream (24 hours) or is retried.
 const DefaultDeliveryTTL = 7 * 24 * time.Hour
 
-// Config wires a Handler. Only Starter is required.
+// Config wires a Handler. Only Starter and Decode are required.
 type Config struct {
 	Starter Starter
+	// Decode decodes each stream record (dynamo.DecodeStreamRecord).
+	Decode Decoder
 	// Incidents reads the incident of an entry; nil: entries are ignored.
 	Incidents Incidents
 	// Deliveries makes posts and events once-only; nil: a redelivered record
@@ -228,51 +251,28 @@ func (h *Handler) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.D
 }
 
 // record handles one stream record: an incident's change, or a timeline
-// entry's insertion. Other records are ignored.
+// entry's insertion, as Decode reads them. Other records are ignored.
 func (h *Handler) record(ctx context.Context, r events.DynamoDBEventRecord) error {
-	if r.EventName != "INSERT" && r.EventName != "MODIFY" {
-		return nil // REMOVE: TTL expiry of dedup and delivery records
-	}
-	newImage, err := dynamo.FromStreamImage(r.Change.NewImage)
-	if err != nil {
-		return fmt.Errorf("new image: %w", err)
-	}
-	switch dynamo.ItemType(newImage) {
-	case dynamo.TypeIncident:
-		return h.incidentChange(ctx, r, newImage)
-	case dynamo.TypeEntry:
-		if r.EventName != "INSERT" {
-			return nil // entries are written once; a MODIFY would be a repair, not news
-		}
-		return h.entry(ctx, newImage)
-	}
-	return nil // dedup keys, deliveries, Slack pages, configs...
-}
-
-// incidentChange starts the escalation of an incident that opened, reopened
-// or whose severity rose; newImage is the record's new image.
-func (h *Handler) incidentChange(ctx context.Context, r events.DynamoDBEventRecord, newImage map[string]types.AttributeValue) error {
-	inc, err := dynamo.DecodeIncident(newImage)
+	ch, err := h.cfg.Decode(r)
 	if err != nil {
 		return err
 	}
-	why := ""
-	switch r.EventName {
-	case "INSERT":
-		why = "opened"
-	case "MODIFY":
-		oldImage, err := dynamo.FromStreamImage(r.Change.OldImage)
-		if err != nil {
-			return fmt.Errorf("old image: %w", err)
-		}
-		if dynamo.ItemType(oldImage) != dynamo.TypeIncident {
-			return fmt.Errorf("modified incident %s has no old image (the stream must carry new and old images)", inc.ID)
-		}
-		old, err := dynamo.DecodeIncident(oldImage)
-		if err != nil {
-			return fmt.Errorf("old image: %w", err)
-		}
-		why = escalates(old, inc)
+	switch {
+	case ch.Incident != nil:
+		return h.incidentChange(ctx, r, ch)
+	case ch.Entry != nil:
+		return h.entry(ctx, ch.IncidentID, *ch.Entry)
+	}
+	return nil // dedup keys, deliveries, Slack pages, configs, removals...
+}
+
+// incidentChange starts the escalation of an incident that opened, reopened
+// or whose severity rose (ch.Incident is set).
+func (h *Handler) incidentChange(ctx context.Context, r events.DynamoDBEventRecord, ch incident.StreamChange) error {
+	inc := *ch.Incident
+	why := "opened"
+	if ch.Previous != nil {
+		why = escalates(*ch.Previous, inc)
 	}
 	if why == "" {
 		return nil
@@ -306,15 +306,11 @@ func escalates(old, cur incident.Incident) string {
 	return ""
 }
 
-// entry fans out one inserted timeline entry (image, the record's new image):
-// the lifecycle event, the war-room post, the page updates. Each goes on when
-// another fails; the record fails if any did (a retry skips what was recorded
-// as sent).
-func (h *Handler) entry(ctx context.Context, image map[string]types.AttributeValue) error {
-	id, e, err := dynamo.DecodeEntry(image)
-	if err != nil {
-		return err
-	}
+// entry fans out one inserted timeline entry e of incident id: the lifecycle
+// event, the war-room post, the page updates. Each goes on when another
+// fails; the record fails if any did (a retry skips what was recorded as
+// sent).
+func (h *Handler) entry(ctx context.Context, id string, e incident.Entry) error {
 	publish := h.cfg.Publisher != nil && EventKinds[e.Kind]
 	post := h.cfg.Slack != nil && WarRoomKinds[e.Kind]
 	closePages := h.cfg.Slack != nil && h.cfg.SlackPages != nil && closesPages[e.Kind]
@@ -338,15 +334,14 @@ func (h *Handler) entry(ctx context.Context, image map[string]types.AttributeVal
 	if publish {
 		errs = append(errs, h.once(ctx, log, "event#"+e.ID, id, func() error {
 			return h.bounded(ctx, "publish event", h.cfg.PublishTimeout, func(ctx context.Context) error {
-				return h.cfg.Publisher.PublishEvent(ctx, NewEvent(inc, e))
+				return h.cfg.Publisher.PublishEvent(ctx, incident.NewEvent(inc, e))
 			})
 		}))
 	}
 	if post && inc.WarRoomChannel != "" {
 		errs = append(errs, h.once(ctx, log, "warroom#"+id+"#"+e.ID, id, func() error {
 			return h.slack(ctx, log, "war-room post", func(ctx context.Context) error {
-				_, err := h.cfg.Slack.PostMessage(ctx, inc.WarRoomChannel, slack.EntryMessage(inc, e))
-				return err
+				return h.cfg.Slack.PostEntry(ctx, inc.WarRoomChannel, inc, e)
 			})
 		}))
 	}
@@ -397,14 +392,9 @@ func (h *Handler) closePages(ctx context.Context, log *slog.Logger, inc incident
 	}
 	var errs []error
 	for _, p := range pages {
-		var users []string
-		if p.SlackUserID != "" {
-			users = []string{p.SlackUserID}
-		}
-		msg := slack.PageClosedMessage(inc, slack.Page{Level: p.Level, SlackUserIDs: users}, e)
 		err := h.slack(ctx, log.With(slog.String("responder", p.Responder), slog.String("channel", p.Channel)),
 			"page update", func(ctx context.Context) error {
-				return h.cfg.Slack.UpdateMessage(ctx, p.Channel, p.TS, msg)
+				return h.cfg.Slack.ClosePage(ctx, inc, p, e)
 			})
 		if errors.Is(err, ErrSlackOff) {
 			return nil
@@ -437,24 +427,19 @@ func (h *Handler) bounded(ctx context.Context, what string, timeout time.Duratio
 // them) are returned.
 func (h *Handler) slack(ctx context.Context, log *slog.Logger, what string, call func(ctx context.Context) error) error {
 	err := h.bounded(ctx, what, h.cfg.SlackTimeout, call)
-	if err != nil && Permanent(err) {
-		log.ErrorContext(ctx, what+" dropped: Slack refused it", slog.String("slack_error", slack.ErrorCode(err)), slog.Any("error", err))
+	if p, ok := permanent(err); ok {
+		log.ErrorContext(ctx, what+" dropped: Slack refused it", slog.String("slack_error", p.ErrorCode()), slog.Any("error", err))
 		return nil
 	}
 	return err
 }
 
-// transientCodes are Slack error codes worth a retry.
-var transientCodes = map[string]bool{
-	"ratelimited": true, "internal_error": true, "fatal_error": true, "service_unavailable": true,
-	"request_timeout": true, "team_added_to_org": true,
-}
-
 // Permanent reports whether err is a Slack answer that a retry would get
-// again: an error code (channel_not_found, is_archived, not_in_channel,
-// message_not_found, invalid_auth, token_revoked, account_inactive…) other
-// than a rate limit or Slack's own failure. Network errors, HTTP errors
-// without a code and timeouts are not.
+// again (a PermanentError saying so; *slack.APIError decides): an error code
+// (channel_not_found, is_archived, not_in_channel, message_not_found,
+// invalid_auth, token_revoked, account_inactive…) other than a rate limit or
+// Slack's own failure. Network errors, HTTP errors without a code and
+// timeouts are not.
 //
 // A revoked or wrong bot token (invalid_auth and the like) is permanent too,
 // though it may be fixed within the hours the fan-out retries: a failing
@@ -463,6 +448,15 @@ var transientCodes = map[string]bool{
 // are dropped (and logged as errors) rather than the events delayed until
 // someone fixes the token.
 func Permanent(err error) bool {
-	code := slack.ErrorCode(err)
-	return code != "" && !transientCodes[code]
+	_, ok := permanent(err)
+	return ok
+}
+
+// permanent returns the PermanentError in err's chain if it is permanent.
+func permanent(err error) (PermanentError, bool) {
+	var p PermanentError
+	if err != nil && errors.As(err, &p) && p.Permanent() {
+		return p, true
+	}
+	return nil, false
 }

@@ -74,7 +74,7 @@ func newEnv(t *testing.T) *env {
 	sl := &flakySlack{Recorder: slack.NewRecorder(logger), fail: map[string]error{}}
 	evs := &published{}
 	h := lifecycle.NewHandler(lifecycle.Config{
-		Starter: st, Incidents: store, Deliveries: store, SlackPages: store, Slack: sl, Publisher: evs, Logger: logger,
+		Starter: st, Decode: dynamo.DecodeStreamRecord, Incidents: store, Deliveries: store, SlackPages: store, Slack: slack.NewNotifier(sl), Publisher: evs, Logger: logger,
 	})
 	return &env{
 		db: db, table: table, store: store, x: x, starter: st, h: h, slack: sl, events: evs,

@@ -10,7 +10,7 @@ import (
 	awssfn "github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
-	"github.com/incidentd/incidentd/shared/escalation"
+	"github.com/incidentd/incidentd/shared/errkind"
 )
 
 // Client is the part of the Step Functions client Executions uses.
@@ -24,10 +24,10 @@ type Executions struct {
 	StateMachineARN string
 }
 
-var _ escalation.Executions = (*Executions)(nil)
-
-// Start implements escalation.Executions. A name in use (ExecutionAlreadyExists:
-// a standard workflow keeps names for 90 days) is escalation.ErrAlreadyStarted.
+// Start starts an execution called name (escalation.Executions). A name in
+// use (ExecutionAlreadyExists: a standard workflow keeps names for 90 days) is
+// an error matching errkind.Duplicate (escalation.ErrAlreadyStarted is that
+// kind).
 // Step Functions itself answers success for a running execution started again
 // with the same name and input.
 func (e *Executions) Start(ctx context.Context, name string, input []byte) error {
@@ -38,7 +38,7 @@ func (e *Executions) Start(ctx context.Context, name string, input []byte) error
 	})
 	var exists *types.ExecutionAlreadyExists
 	if errors.As(err, &exists) {
-		return fmt.Errorf("execution %s: %w", name, escalation.ErrAlreadyStarted)
+		return fmt.Errorf("execution %s: %w", name, errkind.Duplicate)
 	}
 	if err != nil {
 		return fmt.Errorf("start execution %s: %w", name, err)

@@ -67,6 +67,23 @@ func (e *APIError) Error() string {
 	return fmt.Sprintf("slack %s: HTTP %d", e.Method, e.Status)
 }
 
+// Permanent reports whether Slack would give the same answer to the call
+// again: an error code (channel_not_found, is_archived, not_in_channel,
+// message_not_found, invalid_auth, token_revoked, account_inactive…) other
+// than a rate limit or Slack's own failure. An HTTP error without a code is
+// not. Callers match it without naming this package (errors.As with an
+// interface of Permanent and ErrorCode: lifecycle.PermanentError).
+func (e *APIError) Permanent() bool { return e.Code != "" && !transientCodes[e.Code] }
+
+// ErrorCode returns Slack's error code ("" for an HTTP error without one).
+func (e *APIError) ErrorCode() string { return e.Code }
+
+// transientCodes are Slack error codes worth a retry.
+var transientCodes = map[string]bool{
+	codeRateLimited: true, "internal_error": true, "fatal_error": true, "service_unavailable": true,
+	"request_timeout": true, "team_added_to_org": true,
+}
+
 // ErrorCode returns Slack's error code of err ("" if err is no *APIError).
 func ErrorCode(err error) string {
 	var ae *APIError

@@ -51,6 +51,13 @@
 // failure may have taken effect. Pages never wait behind Slack: callers send
 // SNS pages first and give Slack calls a context with a deadline.
 //
+// Notifier is what the use cases call (escalation.Slack, escalation.WarRoomSlack,
+// lifecycle.Slack, which speak of incidents, pages and entries, never of
+// Block Kit): it renders the messages below and sends them through a
+// Messenger. A permanent refusal (an *APIError whose Permanent is true: an
+// error code a retry gets again) lets the stream function drop the post
+// without naming this package.
+//
 // PageMessage, PageClosedMessage (a page once answered, without buttons),
 // SummaryMessage and EntryMessage build the Block Kit messages;
 // Topic and ChannelName (inc-<yyyymmdd>-<short id>-<service>) the war room's

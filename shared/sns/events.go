@@ -8,13 +8,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
 
-	"github.com/incidentd/incidentd/shared/lifecycle"
+	"github.com/incidentd/incidentd/shared/incident"
 )
 
-var _ lifecycle.Publisher = (*Events)(nil)
-
-// Events publishes lifecycle events to IncidentEventsTopic. It implements
-// lifecycle.Publisher.
+// Events publishes lifecycle events to IncidentEventsTopic
+// (lifecycle.Publisher).
 type Events struct {
 	Client   Publisher
 	TopicARN string
@@ -23,7 +21,7 @@ type Events struct {
 // PublishEvent publishes ev as JSON with the message attributes event_type,
 // service, severity and incident_id (String; empty ones left out, as SNS
 // refuses them), for subscription filter policies.
-func (p *Events) PublishEvent(ctx context.Context, ev lifecycle.Event) error {
+func (p *Events) PublishEvent(ctx context.Context, ev incident.Event) error {
 	body, err := json.Marshal(ev)
 	if err != nil {
 		return fmt.Errorf("encode event %s: %w", ev.EventID, err)

@@ -12,11 +12,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/incidentd/incidentd/shared/incident"
-	"github.com/incidentd/incidentd/shared/lifecycle"
 	"github.com/incidentd/incidentd/shared/sns"
 )
 
-func testEvent() lifecycle.Event {
+func testEvent() incident.Event {
 	at := time.Date(2026, 11, 24, 9, 20, 0, 0, time.UTC)
 	inc := incident.Incident{
 		ID: "01jabcdefghjkmnpqrstvwxyz0", Service: "checkout", Title: "checkout 5xx", Severity: incident.SEV2,
@@ -25,7 +24,7 @@ func testEvent() lifecycle.Event {
 		DedupKey: "arn:aws:cloudwatch:us-east-1:1:alarm:x", Version: 7,
 		Reporters: []incident.ReporterMark{{Reporter: "someone@example.com", At: at}},
 	}
-	return lifecycle.NewEvent(inc, incident.Entry{ID: "01jentry0000000000000000000", At: at, Kind: incident.EntryAcknowledged, Actor: "alice"})
+	return incident.NewEvent(inc, incident.Entry{ID: "01jentry0000000000000000000", At: at, Kind: incident.EntryAcknowledged, Actor: "alice"})
 }
 
 func TestEventPublishesJSONWithAttributes(t *testing.T) {
@@ -45,7 +44,8 @@ func TestEventPublishesJSONWithAttributes(t *testing.T) {
 	if err := json.Unmarshal([]byte(aws.ToString(in.Message)), &got); err != nil {
 		t.Fatalf("message is not JSON: %v", err)
 	}
-	// The event's whole shape: no dedup key, reporters or version.
+	// The event's whole shape: the incident is the API's view (incident.View)
+	// without its timeline; no dedup key or reporters, only their count.
 	if err := json.Unmarshal([]byte(`{
 		"event_id": "01jentry0000000000000000000", "type": "incident.acknowledged",
 		"at": "2026-11-24T09:20:00Z", "actor": "alice", "text": "",
@@ -54,7 +54,9 @@ func TestEventPublishesJSONWithAttributes(t *testing.T) {
 			"started_at": "2026-11-24T09:10:00Z", "created_at": "2026-11-24T09:11:00Z",
 			"acknowledged_at": "2026-11-24T09:20:00Z", "identified_at": null, "resolved_at": null,
 			"commander": "", "war_room_channel": "C0123", "cause_deployment_id": "",
-			"root_cause": "", "fix": "", "reopen_count": 1}}`), &want); err != nil {
+			"root_cause": "", "fix": "", "reopen_count": 1,
+			"updated_at": "0001-01-01T00:00:00Z", "recovered_at": null, "signal_count": 0,
+			"last_signal_at": "0001-01-01T00:00:00Z", "reporter_count": 1, "version": 7}}`), &want); err != nil {
 		t.Fatal(err)
 	}
 	if g, w := mustJSON(t, got), mustJSON(t, want); g != w {

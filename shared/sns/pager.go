@@ -16,7 +16,7 @@ import (
 	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sns/types"
 
-	"github.com/incidentd/incidentd/shared/escalation"
+	"github.com/incidentd/incidentd/shared/oncall"
 )
 
 // Publisher is the one SNS call Pager makes; *sns.Client has it.
@@ -34,7 +34,7 @@ const (
 	maxMessage = 256 * 1024
 )
 
-// Pager publishes pages to a topic. It implements escalation.Pager.
+// Pager publishes pages to a topic (escalation.Pager).
 type Pager struct {
 	Client   Publisher
 	TopicARN string
@@ -42,7 +42,7 @@ type Pager struct {
 
 // Page publishes p with the message attributes responder, severity,
 // incident_id and level (String; empty ones left out, as SNS refuses them).
-func (p *Pager) Page(ctx context.Context, pg escalation.Page) error {
+func (p *Pager) Page(ctx context.Context, pg oncall.ResponderPage) error {
 	if pg.Responder == "" {
 		return errors.New("publish page: no responder")
 	}

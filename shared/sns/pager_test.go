@@ -9,7 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
 
-	"github.com/incidentd/incidentd/shared/escalation"
+	"github.com/incidentd/incidentd/shared/oncall"
 	"github.com/incidentd/incidentd/shared/sns"
 )
 
@@ -30,7 +30,7 @@ func (r *recorder) Publish(_ context.Context, in *awssns.PublishInput, _ ...func
 func TestPagePublishesWithAttributes(t *testing.T) {
 	rec := &recorder{}
 	p := &sns.Pager{Client: rec, TopicARN: "arn:aws:sns:us-east-1:123456789012:paging"}
-	err := p.Page(context.Background(), escalation.Page{
+	err := p.Page(context.Background(), oncall.ResponderPage{
 		Responder: "alice", Severity: "SEV1", IncidentID: "01jabcdefghjkmnpqrstvwxyz0", Level: 2,
 		Subject: "[SEV1] checkout: 5xx ✓\nspike", Message: "checkout is down",
 	})
@@ -65,7 +65,7 @@ func TestPagePublishesWithAttributes(t *testing.T) {
 func TestPageLimits(t *testing.T) {
 	rec := &recorder{}
 	p := &sns.Pager{Client: rec, TopicARN: "arn"}
-	err := p.Page(context.Background(), escalation.Page{
+	err := p.Page(context.Background(), oncall.ResponderPage{
 		Responder: "bob", Subject: strings.Repeat("x", 300), Message: strings.Repeat("é", 200*1024),
 	})
 	if err != nil {
@@ -86,10 +86,10 @@ func TestPageLimits(t *testing.T) {
 func TestPageErrors(t *testing.T) {
 	rec := &recorder{err: errors.New("throttled")}
 	p := &sns.Pager{Client: rec, TopicARN: "arn"}
-	if err := p.Page(context.Background(), escalation.Page{Responder: "bob", Message: "m"}); err == nil || !strings.Contains(err.Error(), "throttled") {
+	if err := p.Page(context.Background(), oncall.ResponderPage{Responder: "bob", Message: "m"}); err == nil || !strings.Contains(err.Error(), "throttled") {
 		t.Errorf("got %v, want the publish error", err)
 	}
-	if err := p.Page(context.Background(), escalation.Page{Message: "m"}); err == nil {
+	if err := p.Page(context.Background(), oncall.ResponderPage{Message: "m"}); err == nil {
 		t.Error("no responder: got nil, want an error (the page would reach nobody's filter)")
 	}
 }

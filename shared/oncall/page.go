@@ -1,0 +1,16 @@
+package oncall
+
+// ResponderPage is one page to one responder, as a pager sends it (the SNS
+// adapter publishes it to PagingTopic, filtered per responder; the local
+// runtime prints it). It lives here, below the escalation use case that builds
+// it and the adapters that send it. (Page, in escalation.go, is what firing a
+// step asks for: whom to page and what comes next.)
+type ResponderPage struct {
+	Responder  string
+	Severity   string
+	IncidentID string
+	// Level is the policy level (from 1); 0 for the fallback.
+	Level   int
+	Subject string
+	Message string
+}
