@@ -1,0 +1,71 @@
+// Package layers holds the dependency rule of the module and the test that
+// enforces it (layers_test.go). It has no code: `go test ./shared/layers`
+// reads the module's import graph with `go list -json ./...` (the Imports of
+// each package, not its test imports) and fails on a package it cannot place
+// in a layer, and on an arrow that points the wrong way, naming both ends and
+// where the type should live instead.
+//
+// # The layers, from the bottom
+//
+// Domain: what the platform is about, with no AWS, no Slack, no store.
+//   - shared/incident (incidents, signals, severities, timelines, the service
+//     turning signals into incidents, and the shapes others exchange: View
+//     and EntryView, the public JSON of an incident; Event, a lifecycle event;
+//     SlackPage, a page posted in Slack; StreamChange, a decoded store change),
+//     with shared/incident/incidenttest (its in-memory store, for tests);
+//   - shared/oncall (schedules, rotations, policies, the escalation steps, and
+//     ResponderPage, the page a pager sends);
+//   - shared/errkind (the error kinds every layer returns);
+//   - shared/auth (API tokens: hashing, scopes, the authenticator over a
+//     small store interface);
+//   - planned: shared/dora and shared/postmortem (metric math, documents), and
+//     the pure helpers shared/text (UTF-8-safe clipping), shared/clock and
+//     shared/clock/clocktest;
+//   - shared/layers itself, which imports nothing.
+//
+// Domain packages import only domain packages.
+//
+// Use cases: services over small interfaces they declare themselves.
+//   - shared/escalation (the PageLevel and OpenWarRoom tasks, starting an
+//     escalation) and shared/lifecycle (the stream function's reactions).
+//
+// Use cases import domain packages only; they do not import each other
+// (lifecycle starts escalations through its own Starter interface, which
+// escalation.Starter satisfies where the two are put together). The
+// exceptions table in layers_test.go is where an allowed use-case arrow would
+// be written down; it is empty.
+//
+// Adapters: each adapts one thing outside (a store, a service, a transport)
+// to the domain's and use cases' interfaces.
+//   - shared/dynamo, with shared/dynamo/dynamolocal (DynamoDB Local) and
+//     shared/dynamo/dynamotest (tables for tests);
+//   - shared/sns, shared/slack, shared/sfn, shared/secrets with
+//     shared/secrets/secretstest;
+//   - shared/httpapi with shared/httpapi/apigw (the HTTP API and its API
+//     Gateway adapter);
+//   - shared/alarms (CloudWatch alarm notifications) and shared/logscan
+//     (CloudWatch Logs subscriptions).
+//
+// Adapters import domain packages and other adapters, never a use case or
+// the wiring: the types they store or send live in the domain, and the
+// compile-time checks that they satisfy a use case's interface live in their
+// external tests (package x_test) or in the wiring.
+//
+// Wiring: builds every function's handler from the settings and a set of
+// adapters.
+//   - shared/wiring (planned) and shared/settings (the environment and
+//     secrets a function starts with).
+//
+// The wiring may import anything in shared.
+//
+// Edges: functions/* (one Lambda each) and infra, infra/* (the CDK app, its
+// constructs, the local runtime and tools). They may import anything; nothing
+// in shared imports them.
+//
+// Test helper packages (incidenttest, dynamotest, secretstest) sit in the
+// layer of what they test. Test files are not checked: a package's external
+// test may import a use case to assert that the package implements it.
+//
+// A new package goes into the table in layers_test.go (and into this prose);
+// until then the test fails, naming it.
+package layers
