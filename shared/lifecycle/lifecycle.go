@@ -77,11 +77,11 @@
 // escalate records every page it posts to a responder in Slack (the DM's
 // channel and ts, incident.SlackPage). An acknowledged or resolved entry
 // closes each of them (Slack.ClosePage; slack.Notifier renders
-// slack.PageClosedMessage): no buttons, "Acknowledged by <actor>". An update that fails for good (message_not_found…) is logged;
-// others fail the record, and the retry updates every page again. A page
-// escalate records after this read its pages (the acknowledgement came while
-// it was posting) is closed by escalate itself: it reads the status again
-// once the page is recorded.
+// slack.PageClosedMessage): no buttons, "Acknowledged by <actor>". An update
+// that fails for good (message_not_found…) is logged; others fail the record,
+// and the retry updates every page again. A page escalate records after this
+// read its pages (the acknowledgement came while it was posting) is closed by
+// escalate itself: it reads the status again once the page is recorded.
 package lifecycle
 
 import (
