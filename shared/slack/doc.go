@@ -43,8 +43,8 @@
 // the Web API; Recorder, the local sink of `make local`, logs each call as a
 // JSON line and keeps it for tests (Fail simulates Slack being down).
 //
-// Client is plain net/http rather than github.com/slack-go/slack: five JSON
-// POSTs do not need the library, and owning the loop lets Client honour
+// Client is plain net/http rather than github.com/slack-go/slack (see "Why
+// not github.com/slack-go/slack" below), and owning the loop lets Client honour
 // 429 Retry-After with bounds the paging path relies on (a few attempts, a
 // maximum wait, and never a wait past the caller's context deadline), with an
 // injectable sleeper for fast tests. Only 429s are retried, because any other
@@ -63,4 +63,29 @@
 // Topic and ChannelName (inc-<yyyymmdd>-<short id>-<service>) the war room's
 // topic and name. Text from incidents is escaped, so a title such as
 // "<!channel>" cannot notify a whole workspace.
+//
+// # Why not github.com/slack-go/slack
+//
+// Measured 2026-12-03 (go1.26.8, slack-go v0.35.0, the linux/arm64 release
+// build of `make build`). Importing slack-go at all adds about 10 KB to every
+// bootstrap that links this package (api, escalate, stream, warroom), since its
+// package also brings gorilla/websocket. Its Web API client, for the five calls
+// made here, adds 291 to 315 KB to escalate, stream and warroom (+262,144 bytes
+// to the escalate and stream bootstraps, +327,680 to warroom's, +94 to +100 KB
+// zipped), mostly to decode its full Message and Block Kit types; its Block Kit
+// types alone add about 114 KB (+65,536 or +131,072 bytes); SecretsVerifier
+// alone adds 10 to 12 KB (+0 bytes to api's bootstrap: sizes move in 64 KiB
+// steps). Little code would go: a working Client on slack-go came to 357 lines
+// against 394, since name_taken suffixing, the per-user invite fallback and the
+// retry bounds stay here either way, and Verify is some 70 lines. Each part
+// would also lose something relied on here. slack-go retries 429s only if
+// asked; then, unless given a RetryHandler of ours, it starts a wait of any
+// length, even one past the context's deadline, on a timer tests cannot skip;
+// it does not retry an ok:false "ratelimited" answer; and it sends the token in
+// the form body. SecretsVerifier reads the clock itself, so Slack's documented
+// signing example cannot be a test; it finds headers by canonical name only,
+// takes the first of two, and returns untyped parse errors. slacktest has no
+// chat.update, no DM ids and no 429s, and is no local sink, so Recorder stays.
+// Revisit if this package needs many more Web API methods, Socket Mode or
+// modals.
 package slack
