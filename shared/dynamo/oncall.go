@@ -279,7 +279,6 @@ func (s *Store) PutUserRecord(ctx context.Context, next, prev oncall.UserRecord)
 	}
 	items := []types.TransactWriteItem{{Put: userPut}}
 	uid := &types.AttributeValueMemberS{Value: u.ID}
-	claim := -1
 	if u.SlackUserID != "" {
 		lav, err := attributevalue.MarshalMap(slackUserItem{
 			PK: slackUserPrefix + u.SlackUserID, SK: slackUserSK, Type: TypeSlackUser, UserID: u.ID,
@@ -287,7 +286,6 @@ func (s *Store) PutUserRecord(ctx context.Context, next, prev oncall.UserRecord)
 		if err != nil {
 			return fmt.Errorf("encode slack user %s: %w", u.SlackUserID, err)
 		}
-		claim = len(items)
 		items = append(items, types.TransactWriteItem{Put: &types.Put{
 			TableName: aws.String(s.table), Item: lav,
 			ConditionExpression:       aws.String("attribute_not_exists(user_id) OR user_id = :uid"),
@@ -314,22 +312,22 @@ func (s *Store) PutUserRecord(ctx context.Context, next, prev oncall.UserRecord)
 	if err == nil {
 		return nil
 	}
+	lost := errkind.Conflictf("user %q changed since it was read", u.ID)
+	if u.SlackUserID != "" {
+		lost = errkind.Conflictf("user %q changed since it was read, or another user holds its Slack id %q", u.ID, u.SlackUserID)
+	}
 	var tce *types.TransactionCanceledException
 	if errors.As(err, &tce) {
-		reasons := tce.CancellationReasons
-		if claim >= 0 && claim < len(reasons) && aws.ToString(reasons[claim].Code) == "ConditionalCheckFailed" {
-			return errkind.Conflictf("the Slack id %q of user %q is held by another user", u.SlackUserID, u.ID)
-		}
-		for _, r := range reasons {
+		for _, r := range tce.CancellationReasons {
 			switch aws.ToString(r.Code) {
 			case "ConditionalCheckFailed", "TransactionConflict":
-				return errkind.Conflictf("user %q changed while it was written; retry", u.ID)
+				return lost
 			}
 		}
 	}
 	var tc *types.TransactionConflictException
 	if errors.As(err, &tc) {
-		return errkind.Conflictf("user %q changed while it was written; retry", u.ID)
+		return lost
 	}
 	return fmt.Errorf("store user %s: %w", u.ID, err)
 }
