@@ -24,6 +24,7 @@ import (
 	"github.com/incidentd/incidentd/shared/dynamo"
 	"github.com/incidentd/incidentd/shared/httpapi"
 	"github.com/incidentd/incidentd/shared/incident"
+	"github.com/incidentd/incidentd/shared/oncall"
 	"github.com/incidentd/incidentd/shared/settings"
 	"github.com/incidentd/incidentd/shared/sns"
 )
@@ -42,20 +43,20 @@ func main() {
 	}
 	// The authenticator's token cache lives as long as the instance.
 	store := dynamo.New(dynamodb.NewFromConfig(env.AWS), env.Table)
-	cfg := httpapi.Config{
-		Incidents:          incident.NewService(store, env.Rules()),
-		Tokens:             auth.NewAuthenticator(store),
-		OnCall:             store,
-		PublicReports:      env.PublicReports,
-		SlackSigningSecret: signingSecret,
-		Logger:             env.Logger,
-	}
+	incidents := incident.NewService(store, env.Rules())
+	oncallCfg := oncall.Config{Services: incidents, Logger: env.Logger}
 	if topic := env.PagingTopicARN; topic != "" {
-		cfg.Subscriber = sns.NewSubscriptions(awssns.NewFromConfig(env.AWS), topic, env.Logger)
-		cfg.Subscriptions = store
+		oncallCfg.Subscriber = sns.NewSubscriptions(awssns.NewFromConfig(env.AWS), topic, env.Logger)
 	} else {
 		env.Logger.Warn("PAGING_TOPIC_ARN is not set: PUT /users makes no PagingTopic subscriptions")
 	}
-	api := httpapi.New(cfg)
+	api := httpapi.New(httpapi.Config{
+		Incidents:          incidents,
+		Tokens:             auth.NewAuthenticator(store),
+		OnCall:             oncall.NewService(store, oncallCfg),
+		PublicReports:      env.PublicReports,
+		SlackSigningSecret: signingSecret,
+		Logger:             env.Logger,
+	})
 	lambda.Start(httpapi.NewLambda(api, env.Logger).Handle)
 }

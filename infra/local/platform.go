@@ -28,6 +28,7 @@ import (
 	"github.com/incidentd/incidentd/shared/incident"
 	"github.com/incidentd/incidentd/shared/lifecycle"
 	"github.com/incidentd/incidentd/shared/logscan"
+	"github.com/incidentd/incidentd/shared/oncall"
 	"github.com/incidentd/incidentd/shared/settings"
 	"github.com/incidentd/incidentd/shared/slack"
 )
@@ -157,9 +158,12 @@ func newPlatform(ctx context.Context, endpoint string, getenv func(string) strin
 		return nil, err
 	}
 	api := httpapi.New(httpapi.Config{
-		Incidents: svc, Tokens: auth.NewAuthenticator(store), OnCall: store, PublicReports: set.PublicReports, SlackSigningSecret: set.SlackSigningSecret, Logger: logger,
-		// Users' e-mail and phone "subscribe" to the local PagingTopic: printed.
-		Subscriber: &printSubscriber{out: o.out, log: logger}, Subscriptions: store,
+		Incidents: svc, Tokens: auth.NewAuthenticator(store), PublicReports: set.PublicReports, SlackSigningSecret: set.SlackSigningSecret, Logger: logger,
+		OnCall: oncall.NewService(store, oncall.Config{
+			Services: svc, Logger: logger,
+			// Users' e-mail and phone "subscribe" to the local PagingTopic: printed.
+			Subscriber: &printSubscriber{out: o.out, log: logger},
+		}),
 	})
 	alarmsH := alarms.NewHandler(svc, store, alarms.Config{DefaultService: set.DefaultService, Logger: logger})
 	logsH := logscan.NewHandler(store, svc, logsCfg, logger)

@@ -55,10 +55,9 @@ const (
 
 	// batchGetLimit is BatchGetItem's limit of keys per request.
 	batchGetLimit = 100
-	// putUserAttempts bounds the retries of PutUser racing another write of the
-	// same user.
-	putUserAttempts = 3
 )
+
+var _ oncall.Store = (*Store)(nil)
 
 // docItem is a schedule or policy as stored.
 type docItem struct {
@@ -70,9 +69,9 @@ type docItem struct {
 	UpdatedAt string `dynamodbav:"updated_at"`
 }
 
-// userItem is a user as stored; slack_user_id repeats the document's field so
-// that PutUser knows which lookup it holds, and version guards the
-// read-then-transact of PutUser.
+// userItem is a user as stored; slack_user_id repeats the document's field
+// (the lookup the user holds), and version is the condition of its writes
+// (oncall.UserRecord).
 type userItem struct {
 	PK            string             `dynamodbav:"pk"`
 	SK            string             `dynamodbav:"sk"`
@@ -191,7 +190,7 @@ func (s *Store) Policy(ctx context.Context, id string) (oncall.Policy, error) {
 }
 
 // PutPolicy creates or replaces an escalation policy. It does not check that
-// the schedules the policy names exist; the API does, before.
+// the schedules the policy names exist; oncall.Service does, before.
 func (s *Store) PutPolicy(ctx context.Context, id string, p oncall.Policy) error {
 	return s.putDoc(ctx, "policy", TypePolicy, policyPrefix+id, policySK, id, p)
 }
@@ -200,6 +199,16 @@ func (s *Store) PutPolicy(ctx context.Context, id string, p oncall.Policy) error
 func (s *Store) User(ctx context.Context, id string) (oncall.User, error) {
 	u, _, err := s.user(ctx, id)
 	return u, err
+}
+
+// UserRecord returns the user with the given id, its PagingTopic
+// subscriptions and its version.
+func (s *Store) UserRecord(ctx context.Context, id string) (oncall.UserRecord, error) {
+	u, it, err := s.user(ctx, id)
+	if err != nil {
+		return oncall.UserRecord{}, err
+	}
+	return oncall.UserRecord{User: u, Subscriptions: subscriptions(it.Subscriptions), Version: it.Version}, nil
 }
 
 // UserBySlackID returns the user holding the Slack member id.
@@ -224,78 +233,43 @@ func (s *Store) UserBySlackID(ctx context.Context, slackID string) (oncall.User,
 	return u, nil
 }
 
-// UserSubscriptions returns the user with its PagingTopic subscriptions as
-// stored by PutUserSubscriptions.
-func (s *Store) UserSubscriptions(ctx context.Context, id string) (oncall.User, []oncall.Subscription, error) {
-	u, it, err := s.user(ctx, id)
-	if err != nil {
-		return oncall.User{}, nil, err
-	}
-	return u, subscriptions(it.Subscriptions), nil
-}
-
-// PutUser creates or replaces a user. Its Slack id, if any, is claimed in the
-// same transaction (errkind.Conflict naming the holder when another user has it), and
-// a Slack id the user gives up is released. The subscriptions stored with the
-// user stay as they are.
+// PutUser stores u in place of the stored user, keeping its subscriptions:
+// one read and one PutUserRecord, without rules or retries (errkind.Conflict
+// when the user changed in between or another user holds the Slack id). The
+// API writes users through oncall.Service; this serves seeding.
 func (s *Store) PutUser(ctx context.Context, u oncall.User) error {
-	_, err := s.putUserRetrying(ctx, u, nil)
-	return err
-}
-
-// PutUserSubscriptions is PutUser that also replaces the user's PagingTopic
-// subscriptions with subs. It returns the subscriptions the write replaced
-// that subs does not hold (by ARN), read in the same version-checked write: a
-// concurrent PUT of the same user cannot make one of them forgotten.
-func (s *Store) PutUserSubscriptions(ctx context.Context, u oncall.User, subs []oncall.Subscription) ([]oncall.Subscription, error) {
-	if subs == nil {
-		subs = []oncall.Subscription{}
-	}
-	return s.putUserRetrying(ctx, u, subs)
-}
-
-// putUserRetrying writes a user; subs nil keeps the stored subscriptions.
-func (s *Store) putUserRetrying(ctx context.Context, u oncall.User, subs []oncall.Subscription) ([]oncall.Subscription, error) {
-	for attempt := 1; ; attempt++ {
-		removed, err := s.putUser(ctx, u, subs)
-		if !errors.Is(err, errUserChanged) || attempt == putUserAttempts {
-			if errors.Is(err, errUserChanged) {
-				return nil, errkind.Conflictf("user %q changed while it was written; retry", u.ID)
-			}
-			return removed, err
-		}
-	}
-}
-
-// errUserChanged: the user item changed between PutUser's read and its write.
-var errUserChanged = errors.New("user changed")
-
-func (s *Store) putUser(ctx context.Context, u oncall.User, subs []oncall.Subscription) ([]oncall.Subscription, error) {
-	_, prev, err := s.user(ctx, u.ID)
-	exists := err == nil
+	prev, err := s.UserRecord(ctx, u.ID)
 	if err != nil && !errors.Is(err, errkind.NotFound) {
-		return nil, err
+		return err
+	}
+	return s.PutUserRecord(ctx, oncall.UserRecord{User: u, Subscriptions: prev.Subscriptions, Version: prev.Version + 1}, prev)
+}
+
+// PutUserRecord writes next in place of prev in one transaction: the user
+// item, on condition that its version is still prev's (or, for prev.Version
+// 0, that it does not exist); the lookup of next's Slack id, on condition that
+// it holds nobody or this user; and the release of the Slack id prev held and
+// next does not. A failed condition, or a transaction racing another on these
+// items, is errkind.Conflict and writes nothing.
+func (s *Store) PutUserRecord(ctx context.Context, next, prev oncall.UserRecord) error {
+	u := next.User
+	if next.Version != prev.Version+1 || u.ID == "" || (prev.Version > 0 && prev.User.ID != u.ID) {
+		return fmt.Errorf("store user %s: version %d does not follow %d of user %q", u.ID, next.Version, prev.Version, prev.User.ID)
 	}
 	doc, err := json.Marshal(u)
 	if err != nil {
-		return nil, fmt.Errorf("encode user %s: %w", u.ID, err)
+		return fmt.Errorf("encode user %s: %w", u.ID, err)
 	}
-	it := userItem{
+	av, err := attributevalue.MarshalMap(userItem{
 		PK: userPrefix + u.ID, SK: userSK, Type: TypeUser, ID: u.ID, Doc: string(doc),
-		SlackUserID: u.SlackUserID, Subscriptions: prev.Subscriptions,
-		Version: prev.Version + 1, UpdatedAt: s.now().UTC().Format(time.RFC3339Nano),
-	}
-	var removed []oncall.Subscription
-	if subs != nil {
-		it.Subscriptions = subscriptionItems(subs)
-		removed = oncall.Removed(subscriptions(prev.Subscriptions), subs)
-	}
-	av, err := attributevalue.MarshalMap(it)
+		SlackUserID: u.SlackUserID, Subscriptions: subscriptionItems(next.Subscriptions),
+		Version: next.Version, UpdatedAt: s.now().UTC().Format(time.RFC3339Nano),
+	})
 	if err != nil {
-		return nil, fmt.Errorf("encode user %s: %w", u.ID, err)
+		return fmt.Errorf("encode user %s: %w", u.ID, err)
 	}
 	userPut := &types.Put{TableName: aws.String(s.table), Item: av}
-	if exists {
+	if prev.Version > 0 {
 		userPut.ConditionExpression = aws.String("version = :v")
 		userPut.ExpressionAttributeValues = map[string]types.AttributeValue{
 			":v": &types.AttributeValueMemberN{Value: strconv.FormatInt(prev.Version, 10)},
@@ -305,27 +279,25 @@ func (s *Store) putUser(ctx context.Context, u oncall.User, subs []oncall.Subscr
 	}
 	items := []types.TransactWriteItem{{Put: userPut}}
 	uid := &types.AttributeValueMemberS{Value: u.ID}
-	claim := -1
 	if u.SlackUserID != "" {
 		lav, err := attributevalue.MarshalMap(slackUserItem{
 			PK: slackUserPrefix + u.SlackUserID, SK: slackUserSK, Type: TypeSlackUser, UserID: u.ID,
 		})
 		if err != nil {
-			return nil, fmt.Errorf("encode slack user %s: %w", u.SlackUserID, err)
+			return fmt.Errorf("encode slack user %s: %w", u.SlackUserID, err)
 		}
-		claim = len(items)
 		items = append(items, types.TransactWriteItem{Put: &types.Put{
 			TableName: aws.String(s.table), Item: lav,
 			ConditionExpression:       aws.String("attribute_not_exists(user_id) OR user_id = :uid"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":uid": uid},
 		}})
 	}
-	if exists && prev.SlackUserID != "" && prev.SlackUserID != u.SlackUserID {
+	if old := prev.User.SlackUserID; prev.Version > 0 && old != "" && old != u.SlackUserID {
 		// Release the old id: the lookup stays (no DeleteItem) but holds nobody
 		// and expires.
 		items = append(items, types.TransactWriteItem{Update: &types.Update{
 			TableName:                aws.String(s.table),
-			Key:                      key(slackUserPrefix+prev.SlackUserID, slackUserSK),
+			Key:                      key(slackUserPrefix+old, slackUserSK),
 			UpdateExpression:         aws.String("REMOVE user_id SET expires_at = :ttl, #type = :type"),
 			ConditionExpression:      aws.String("attribute_not_exists(user_id) OR user_id = :uid"),
 			ExpressionAttributeNames: map[string]string{"#type": TypeAttribute},
@@ -338,30 +310,26 @@ func (s *Store) putUser(ctx context.Context, u oncall.User, subs []oncall.Subscr
 	}
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if err == nil {
-		return removed, nil
+		return nil
+	}
+	lost := errkind.Conflictf("user %q changed since it was read", u.ID)
+	if u.SlackUserID != "" {
+		lost = errkind.Conflictf("user %q changed since it was read, or another user holds its Slack id %q", u.ID, u.SlackUserID)
 	}
 	var tce *types.TransactionCanceledException
 	if errors.As(err, &tce) {
-		reasons := tce.CancellationReasons
-		if claim >= 0 && claim < len(reasons) && aws.ToString(reasons[claim].Code) == "ConditionalCheckFailed" {
-			var l slackUserItem
-			if found, gerr := s.get(ctx, slackUserPrefix+u.SlackUserID, slackUserSK, &l); gerr == nil && found && l.UserID != "" && l.UserID != u.ID {
-				return nil, errkind.Conflictf("the Slack id %q belongs to user %q", u.SlackUserID, l.UserID)
-			}
-			return nil, errUserChanged // released meanwhile: try again
-		}
-		for _, r := range reasons {
+		for _, r := range tce.CancellationReasons {
 			switch aws.ToString(r.Code) {
 			case "ConditionalCheckFailed", "TransactionConflict":
-				return nil, errUserChanged
+				return lost
 			}
 		}
 	}
 	var tc *types.TransactionConflictException
 	if errors.As(err, &tc) {
-		return nil, errUserChanged
+		return lost
 	}
-	return nil, fmt.Errorf("store user %s: %w", u.ID, err)
+	return fmt.Errorf("store user %s: %w", u.ID, err)
 }
 
 // user reads a user and its item.

@@ -111,11 +111,15 @@ func TestSchedulesBatchLeavesMissingOut(t *testing.T) {
 	}
 }
 
+// The Slack id lookup as oncall.Service writes users, with its rule and its
+// retries, over the store.
 func TestUsersAndSlackLookup(t *testing.T) {
 	store := dynamotest.Store(t)
+	users := oncall.NewService(store, oncall.Config{})
 	ctx := context.Background()
+	putUser := func(u oncall.User) error { _, err := users.PutUser(ctx, u); return err }
 	alice := oncall.User{ID: "alice", Name: "Alice", Email: "alice@example.com", Phone: "+4915112345678", SlackUserID: "U0ALICE"}
-	if err := store.PutUser(ctx, alice); err != nil {
+	if err := putUser(alice); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := store.User(ctx, "alice"); err != nil || got != alice {
@@ -127,7 +131,7 @@ func TestUsersAndSlackLookup(t *testing.T) {
 
 	// Another user cannot claim alice's Slack id.
 	bob := oncall.User{ID: "bob", Name: "Bob", SlackUserID: "U0ALICE"}
-	err := store.PutUser(ctx, bob)
+	err := putUser(bob)
 	if !errors.Is(err, errkind.Conflict) || !strings.Contains(err.Error(), `"alice"`) {
 		t.Errorf("got %v, want errkind.Conflict naming alice", err)
 	}
@@ -137,7 +141,7 @@ func TestUsersAndSlackLookup(t *testing.T) {
 
 	// Alice moves to a new Slack id: the old one is released and bob takes it.
 	alice.SlackUserID = "U0ALICE2"
-	if err := store.PutUser(ctx, alice); err != nil {
+	if err := putUser(alice); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := store.UserBySlackID(ctx, "U0ALICE"); !errors.Is(err, errkind.NotFound) {
@@ -146,7 +150,7 @@ func TestUsersAndSlackLookup(t *testing.T) {
 	if got, err := store.UserBySlackID(ctx, "U0ALICE2"); err != nil || got != alice {
 		t.Errorf("new slack id: got %+v, %v; want %+v", got, err, alice)
 	}
-	if err := store.PutUser(ctx, bob); err != nil {
+	if err := putUser(bob); err != nil {
 		t.Fatalf("bob taking the released id: %v", err)
 	}
 	if got, err := store.UserBySlackID(ctx, "U0ALICE"); err != nil || got != bob {
@@ -154,11 +158,11 @@ func TestUsersAndSlackLookup(t *testing.T) {
 	}
 
 	// Dropping the Slack id releases it too; rewriting unchanged keeps it.
-	if err := store.PutUser(ctx, bob); err != nil {
+	if err := putUser(bob); err != nil {
 		t.Fatal(err)
 	}
 	bob.SlackUserID = ""
-	if err := store.PutUser(ctx, bob); err != nil {
+	if err := putUser(bob); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := store.UserBySlackID(ctx, "U0ALICE"); !errors.Is(err, errkind.NotFound) {
@@ -173,13 +177,14 @@ func TestUsersAndSlackLookup(t *testing.T) {
 // the one whose document carries it.
 func TestSlackIDRace(t *testing.T) {
 	store := dynamotest.Store(t)
+	users := oncall.NewService(store, oncall.Config{})
 	ctx := context.Background()
 	const n = 8
 	var wg sync.WaitGroup
 	errs := make([]error, n)
 	for i := range n {
 		wg.Go(func() {
-			errs[i] = store.PutUser(ctx, oncall.User{ID: fmt.Sprintf("u%d", i), Name: "U", SlackUserID: "U0SHARED"})
+			_, errs[i] = users.PutUser(ctx, oncall.User{ID: fmt.Sprintf("u%d", i), Name: "U", SlackUserID: "U0SHARED"})
 		})
 	}
 	wg.Wait()

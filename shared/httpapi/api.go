@@ -12,6 +12,7 @@ import (
 	"github.com/incidentd/incidentd/shared/auth"
 	"github.com/incidentd/incidentd/shared/httpapi/apigw"
 	"github.com/incidentd/incidentd/shared/incident"
+	"github.com/incidentd/incidentd/shared/oncall"
 )
 
 // Authenticator checks a presented bearer token; *auth.Authenticator is one.
@@ -23,20 +24,14 @@ type Authenticator interface {
 type Config struct {
 	Incidents *incident.Service
 	Tokens    Authenticator
-	// OnCall holds schedules, policies and users; without it the on-call
-	// routes are absent (404).
-	OnCall OnCallStore
-	// Subscriber keeps each user's e-mail and phone subscribed to the
-	// PagingTopic (PUT /users), with the subscriptions stored in
-	// Subscriptions (the OnCall store, when it is *dynamo.Store); nil (locally
-	// without a sink, or without PAGING_TOPIC_ARN) makes no subscriptions.
-	// Both are needed: one without the other is logged and makes none.
-	Subscriber    Subscriber
-	Subscriptions SubscriptionStore
+	// OnCall serves schedules, policies, users (with their PagingTopic
+	// subscriptions, when it has a Subscriber) and who is on call; without it
+	// the on-call routes are absent (404).
+	OnCall *oncall.Service
 	// SlackSigningSecret verifies POST /slack/commands and /slack/interactions;
 	// empty means Slack is not set up and those routes are absent (404).
 	SlackSigningSecret string
-	// SlackUsers maps Slack users to responders; default OnCall, when it can.
+	// SlackUsers maps Slack users to responders; default OnCall.
 	SlackUsers SlackUsers
 	// PublicReports lets POST /reports through without a token (a status page's
 	// "report a problem" form). Such reports are rate limited per source IP and
@@ -56,7 +51,7 @@ type Config struct {
 type API struct {
 	svc     *incident.Service
 	tokens  Authenticator
-	oncall  OnCallStore
+	oncall  *oncall.Service
 	public  bool
 	limiter *limiter
 	maxBody int64
@@ -67,11 +62,6 @@ type API struct {
 	// slackSecret and slackUsers serve the Slack routes (slack.go).
 	slackSecret string
 	slackUsers  SlackUsers
-
-	// subscriber and subs keep users' PagingTopic subscriptions (both set, or
-	// neither; oncall.go).
-	subscriber Subscriber
-	subs       SubscriptionStore
 }
 
 // New returns the API's handler.
@@ -81,8 +71,8 @@ func New(c Config) *API {
 		maxBody: c.MaxBody, log: c.Logger, now: c.Now, mux: http.NewServeMux(),
 		slackSecret: c.SlackSigningSecret, slackUsers: c.SlackUsers,
 	}
-	if su, ok := c.OnCall.(SlackUsers); ok && a.slackUsers == nil {
-		a.slackUsers = su
+	if a.slackUsers == nil && c.OnCall != nil {
+		a.slackUsers = c.OnCall
 	}
 	if a.maxBody <= 0 {
 		a.maxBody = DefaultMaxBody
@@ -92,12 +82,6 @@ func New(c Config) *API {
 	}
 	if a.now == nil {
 		a.now = time.Now
-	}
-	switch {
-	case c.Subscriber != nil && c.Subscriptions != nil:
-		a.subscriber, a.subs = c.Subscriber, c.Subscriptions
-	case c.Subscriber != nil || c.Subscriptions != nil:
-		a.log.Error("PagingTopic subscriptions off: Config has a Subscriber or Subscriptions, not both")
 	}
 	perMinute := c.PublicReportsPerMinute
 	if perMinute <= 0 {

@@ -44,10 +44,12 @@
 // ("rotations[0].time_zone: ..."). A Slack id already held by another user is
 // 409. GET /oncall answers {"service","policy","at","levels":[{"level",
 // "on_call"}]}; a service without a policy is 404. These routes are absent
-// (404) when Config.OnCall is nil.
+// (404) when Config.OnCall is nil. The handlers decode the request, call the
+// on-call service (oncall.Service, which holds the rules) and encode its
+// answer.
 //
-// With Config.Subscriber and Config.Subscriptions set (PAGING_TOPIC_ARN in
-// AWS), PUT /users/{id} also subscribes the user's email (protocol email) and
+// With a Subscriber in the on-call service (PAGING_TOPIC_ARN in AWS), PUT
+// /users/{id} also subscribes the user's email (protocol email) and
 // phone (protocol sms) to the PagingTopic with the filter policy
 // {"responder":["<id>"]}, so that each gets that responder's pages only. New
 // endpoints are subscribed before the user is stored and removed or changed
@@ -73,7 +75,7 @@
 // Slack is simply not set up, which a 503 would misreport as an outage.
 //
 // The Slack user is mapped to a responder by Config.SlackUsers
-// (UserBySlackID; by default the OnCall store, which has it). An unlinked user
+// (UserBySlackID; by default the on-call service, Config.OnCall). An unlinked user
 // gets an ephemeral reply saying how to link the account (PUT /users/{id} with
 // slack_user_id) and nothing is done; only help works without a link. The
 // actor of the timeline entries is the responder's user id, never the Slack
@@ -126,6 +128,8 @@
 //	acknowledging a resolved incident), 413 body_too_large (64 KiB),
 //	415 unsupported_media_type (not application/json or application/*+json),
 //	429 rate_limited (public reports, with Retry-After),
+//	502 subscription_failed (PUT /users: SNS failed, oncall.SubscriptionError;
+//	    the user is unchanged, SNS's error is in the log only),
 //	500 internal: anything else; logged with the request id, which the message
 //	    repeats, and nothing about the cause. A panic is recovered into one.
 //

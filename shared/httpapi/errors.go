@@ -2,9 +2,11 @@ package httpapi
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/incidentd/incidentd/shared/errkind"
+	"github.com/incidentd/incidentd/shared/oncall"
 )
 
 // apiError is an error the API itself raises about a request (a body it cannot
@@ -51,6 +53,17 @@ func classify(err error) (status int, code, message string, header http.Header) 
 	var ae *apiError
 	if errors.As(err, &ae) {
 		return ae.status, ae.code, ae.message, ae.header
+	}
+	// A field error of an on-call document names the field in its message.
+	var fe *oncall.Error
+	if errors.As(err, &fe) {
+		return http.StatusBadRequest, "invalid", err.Error(), nil
+	}
+	// The pager failed (not the endpoints): SNS's error goes to the log only.
+	var se *oncall.SubscriptionError
+	if errors.As(err, &se) {
+		return http.StatusBadGateway, "subscription_failed", fmt.Sprintf(
+			"SNS did not take the PagingTopic subscriptions of user %q (e-mail and phone); the user is unchanged: retry later", se.User), nil
 	}
 	// The domain's messages are written for the person who sent the request;
 	// other errors of a domain kind (from the store) get a fixed message.

@@ -18,6 +18,7 @@ import (
 	"github.com/incidentd/incidentd/shared/dynamo/dynamotest"
 	"github.com/incidentd/incidentd/shared/httpapi"
 	"github.com/incidentd/incidentd/shared/incident"
+	"github.com/incidentd/incidentd/shared/oncall"
 )
 
 func TestMain(m *testing.M) { os.Exit(dynamotest.Run(m)) }
@@ -63,7 +64,8 @@ func newEnv(t testing.TB, o envOptions) *env {
 		e.tokens[name] = plain
 	}
 	e.api = httpapi.New(httpapi.Config{
-		Incidents: svc, Tokens: auth.NewAuthenticator(store), OnCall: store, PublicReports: o.public,
+		Incidents: svc, Tokens: auth.NewAuthenticator(store), PublicReports: o.public,
+		OnCall: oncall.NewService(store, oncall.Config{Services: svc, Logger: e.logger}),
 		Logger: e.logger, Now: o.now, SlackSigningSecret: o.slackSecret,
 	})
 	return e

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,44 +14,6 @@ import (
 	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/oncall"
 )
-
-// OnCallStore holds on-call configuration: schedules, escalation policies and
-// users. *dynamo.Store is one.
-type OnCallStore interface {
-	Schedule(ctx context.Context, id string) (oncall.Schedule, error)
-	PutSchedule(ctx context.Context, id string, s oncall.Schedule) error
-	// Schedules returns the schedules that exist among ids.
-	Schedules(ctx context.Context, ids []string) (map[string]*oncall.Schedule, error)
-	Policy(ctx context.Context, id string) (oncall.Policy, error)
-	PutPolicy(ctx context.Context, id string, p oncall.Policy) error
-	User(ctx context.Context, id string) (oncall.User, error)
-	PutUser(ctx context.Context, u oncall.User) error
-}
-
-// Subscriber keeps a responder's e-mail and phone subscribed to the
-// PagingTopic, filtered on the responder message attribute that pages carry;
-// *sns.Subscriptions is one.
-type Subscriber interface {
-	// Subscribe makes sure every endpoint of want is subscribed for the
-	// responder and returns the subscriptions in want's order; have are the
-	// responder's subscriptions as stored. On error nothing changed; an
-	// endpoint SNS refuses is an errkind.Invalid (400), one subscribed to
-	// the topic already by something else, or by a subscription that waits
-	// for confirmation, an errkind.Conflict (409), any other error a 502.
-	Subscribe(ctx context.Context, responder string, want []oncall.Endpoint, have []oncall.Subscription) ([]oncall.Subscription, error)
-	// Unsubscribe takes the responder off each subscription; it goes on past
-	// a failure and returns them all.
-	Unsubscribe(ctx context.Context, responder string, subs []oncall.Subscription) error
-}
-
-// SubscriptionStore stores users with their PagingTopic subscriptions (ARNs
-// included: they are what unsubscribing takes); *dynamo.Store is one.
-type SubscriptionStore interface {
-	UserSubscriptions(ctx context.Context, id string) (oncall.User, []oncall.Subscription, error)
-	// PutUserSubscriptions stores the user with subs and returns the
-	// subscriptions it replaced that subs does not hold.
-	PutUserSubscriptions(ctx context.Context, u oncall.User, subs []oncall.Subscription) ([]oncall.Subscription, error)
-}
 
 // icsSuffix ends the path of a schedule's iCalendar export. A ServeMux
 // wildcard fills a whole segment, so /schedules/{id}.ics cannot be a pattern:
@@ -82,19 +43,9 @@ func (a *API) oncallRoutes() {
 func configID(r *http.Request, what string) (string, error) {
 	id := r.PathValue("id")
 	if err := oncall.ValidateID("id", id); err != nil {
-		return "", oncallError(fmt.Errorf("%s id: %w", what, err))
+		return "", fmt.Errorf("%s id: %w", what, err)
 	}
 	return id, nil
-}
-
-// oncallError turns the oncall package's field errors into 400s carrying their
-// message (classify only reads errkind.Error messages); others pass through.
-func oncallError(err error) error {
-	var oe *oncall.Error
-	if errors.As(err, &oe) {
-		return newError(http.StatusBadRequest, "invalid", err.Error())
-	}
-	return err
 }
 
 // decodeDocument reads a configuration document: the transport checks of
@@ -124,17 +75,14 @@ func (a *API) putSchedule(w http.ResponseWriter, r *http.Request, _ principal) e
 		return err
 	}
 	if strings.HasSuffix(id, icsSuffix) {
-		return newError(http.StatusBadRequest, "invalid",
-			fmt.Sprintf("schedule id %q must not end in %q: GET /schedules/<id>.ics is its calendar", id, icsSuffix))
+		return errkind.Invalidf("schedule id %q must not end in %q: GET /schedules/<id>.ics is its calendar", id, icsSuffix)
 	}
 	var s oncall.Schedule
 	if err := a.decodeDocument(w, r, &s); err != nil {
 		return err
 	}
-	if err := s.Validate(); err != nil {
-		return oncallError(err)
-	}
-	if err := a.oncall.PutSchedule(r.Context(), id, s); err != nil {
+	s, err = a.oncall.PutSchedule(r.Context(), id, s)
+	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, s)
@@ -143,29 +91,25 @@ func (a *API) putSchedule(w http.ResponseWriter, r *http.Request, _ principal) e
 
 // getSchedule answers GET /schedules/{id} and GET /schedules/{id}.ics.
 func (a *API) getSchedule(w http.ResponseWriter, r *http.Request, _ principal) error {
-	file := r.PathValue("file")
-	id, calendar := strings.CutSuffix(file, icsSuffix)
+	id, calendar := strings.CutSuffix(r.PathValue("file"), icsSuffix)
 	if err := oncall.ValidateID("id", id); err != nil {
-		return oncallError(fmt.Errorf("schedule id: %w", err))
-	}
-	var from, to time.Time
-	if calendar {
-		var err error
-		if from, to, err = a.calendarWindow(r.URL.Query()); err != nil {
-			return err
-		}
-	}
-	s, err := a.oncall.Schedule(r.Context(), id)
-	if err != nil {
-		return err
+		return fmt.Errorf("schedule id: %w", err)
 	}
 	if !calendar {
+		s, err := a.oncall.Schedule(r.Context(), id)
+		if err != nil {
+			return err
+		}
 		writeJSON(w, http.StatusOK, s)
 		return nil
 	}
-	cal, err := oncall.ICS(&s, from, to)
+	from, to, err := a.calendarWindow(r.URL.Query())
 	if err != nil {
-		return oncallError(err)
+		return err
+	}
+	cal, err := a.oncall.Calendar(r.Context(), id, from, to)
+	if err != nil {
+		return err
 	}
 	w.Header().Set("Content-Type", "text/calendar; charset=utf-8")
 	w.Header().Set("Content-Disposition", fmt.Sprintf("inline; filename=%q", id+icsSuffix))
@@ -214,22 +158,8 @@ func (a *API) putPolicy(w http.ResponseWriter, r *http.Request, _ principal) err
 	if err := a.decodeDocument(w, r, &p); err != nil {
 		return err
 	}
-	if err := p.Validate(); err != nil {
-		return oncallError(err)
-	}
-	// A policy naming a schedule that does not exist would page nobody at that
-	// level: refuse it now rather than discover it during an incident.
-	ids := p.ScheduleIDs()
-	found, err := a.oncall.Schedules(r.Context(), ids)
+	p, err = a.oncall.PutPolicy(r.Context(), id, p)
 	if err != nil {
-		return err
-	}
-	for _, sid := range ids {
-		if found[sid] == nil {
-			return errkind.Invalidf("schedule %q does not exist: create it with PUT /schedules/%s first", sid, sid)
-		}
-	}
-	if err := a.oncall.PutPolicy(r.Context(), id, p); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, p)
@@ -266,66 +196,11 @@ func (a *API) putUser(w http.ResponseWriter, r *http.Request, _ principal) error
 	case u.ID != id:
 		return errkind.Invalidf("id %q in the body differs from the id %q in the path", u.ID, id)
 	}
-	if err := u.Validate(); err != nil {
-		return oncallError(err)
-	}
-	put := a.oncall.PutUser
-	if a.subscriber != nil {
-		put = a.putSubscribedUser
-	}
-	if err := put(r.Context(), u); err != nil {
+	u, err = a.oncall.PutUser(r.Context(), u)
+	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, u)
-	return nil
-}
-
-// putSubscribedUser stores a user whose e-mail and phone are subscribed to the
-// PagingTopic. The order keeps every subscription known: new endpoints are
-// subscribed first (an endpoint SNS rejects is a 400, one subscribed already by
-// something else a 409, any other SNS failure a 502; the user stays as it was),
-// then the user is stored with the subscriptions' ARNs, then the ones the user
-// no longer has are unsubscribed. A failure of that last step is logged, not
-// answered: the user is stored, and SNS may refuse to delete an e-mail
-// subscription still pending confirmation (it drops those after 48 hours).
-func (a *API) putSubscribedUser(ctx context.Context, u oncall.User) error {
-	_, have, err := a.subs.UserSubscriptions(ctx, u.ID)
-	if err != nil && !errors.Is(err, errkind.NotFound) {
-		return err
-	}
-	// A Slack id held by another user fails the write below anyway; asking
-	// first spares the new endpoints a subscription (and a confirmation
-	// e-mail) that would be undone at once.
-	if u.SlackUserID != "" && a.slackUsers != nil {
-		if holder, err := a.slackUsers.UserBySlackID(ctx, u.SlackUserID); err == nil && holder.ID != u.ID {
-			return errkind.Conflictf("the Slack id %q belongs to user %q", u.SlackUserID, holder.ID)
-		}
-	}
-	subs, err := a.subscriber.Subscribe(ctx, u.ID, u.Endpoints(), have)
-	if errors.Is(err, errkind.Invalid) || errors.Is(err, errkind.Conflict) {
-		// SNS refused the address or number itself (400), or it is subscribed
-		// already in a way a retry does not change (409).
-		return err
-	}
-	if err != nil {
-		a.log.WarnContext(ctx, "PagingTopic subscription failed", "request_id", RequestID(ctx), "user", u.ID, "error", err.Error())
-		return newError(http.StatusBadGateway, "subscription_failed", fmt.Sprintf(
-			"SNS did not take the PagingTopic subscriptions of user %q (e-mail and phone); the user is unchanged: retry later", u.ID))
-	}
-	// From here on a client that goes away must not leave a subscription
-	// nobody knows of: the rest runs to its end.
-	ctx = context.WithoutCancel(ctx)
-	removed, err := a.subs.PutUserSubscriptions(ctx, u, subs)
-	if err != nil {
-		if uerr := a.subscriber.Unsubscribe(ctx, u.ID, oncall.Removed(subs, have)); uerr != nil {
-			a.log.WarnContext(ctx, "undo PagingTopic subscriptions of a user not stored", "request_id", RequestID(ctx), "user", u.ID, "error", uerr.Error())
-		}
-		return err
-	}
-	if err := a.subscriber.Unsubscribe(ctx, u.ID, removed); err != nil {
-		a.log.WarnContext(ctx, "unsubscribe removed PagingTopic endpoints; delete them by hand once SNS allows (SNS drops an unconfirmed e-mail subscription after 48 hours)",
-			"request_id", RequestID(ctx), "user", u.ID, "error", err.Error())
-	}
 	return nil
 }
 
@@ -365,28 +240,18 @@ func (a *API) getOnCall(w http.ResponseWriter, r *http.Request, _ principal) err
 			return err
 		}
 	}
+	var (
+		levels []oncall.LevelOnCall
+		err    error
+	)
 	if service != "" {
-		c, err := a.svc.ServiceConfig(r.Context(), service)
-		if err != nil {
-			return err
-		}
-		if c.Policy == "" {
-			return errkind.NotFoundf("service %q has no escalation policy: set \"policy\" with PUT /services/%s", service, service)
-		}
-		policyID = c.Policy
-	} else if err := oncall.ValidateID("policy", policyID); err != nil {
-		return oncallError(err)
+		policyID, levels, err = a.oncall.ServiceOnCall(r.Context(), service, at)
+	} else {
+		levels, err = a.oncall.PolicyOnCall(r.Context(), policyID, at)
 	}
-	p, err := a.oncall.Policy(r.Context(), policyID)
 	if err != nil {
 		return err
 	}
-	schedules, err := a.oncall.Schedules(r.Context(), p.ScheduleIDs())
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, onCallView{
-		Service: service, Policy: policyID, At: at, Levels: oncall.OnCall(&p, schedules, at),
-	})
+	writeJSON(w, http.StatusOK, onCallView{Service: service, Policy: policyID, At: at, Levels: levels})
 	return nil
 }

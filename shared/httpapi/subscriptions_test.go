@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -12,56 +11,25 @@ import (
 	"testing"
 
 	"github.com/incidentd/incidentd/shared/auth"
-	"github.com/incidentd/incidentd/shared/dynamo"
 	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/httpapi"
 	"github.com/incidentd/incidentd/shared/oncall"
-	"github.com/incidentd/incidentd/shared/sns"
+	"github.com/incidentd/incidentd/shared/oncall/oncalltest"
 )
-
-var (
-	_ httpapi.Subscriber        = (*sns.Subscriptions)(nil)
-	_ httpapi.SubscriptionStore = (*dynamo.Store)(nil)
-)
-
-// fakeSubscriber records what the API asks of the PagingTopic.
-type fakeSubscriber struct {
-	calls []string
-	// subscribeErr and unsubscribeErr fail those calls.
-	subscribeErr, unsubscribeErr error
-}
-
-func (f *fakeSubscriber) Subscribe(_ context.Context, responder string, want []oncall.Endpoint, have []oncall.Subscription) ([]oncall.Subscription, error) {
-	f.calls = append(f.calls, fmt.Sprintf("subscribe %s %v (have %d)", responder, want, len(have)))
-	if f.subscribeErr != nil {
-		return nil, f.subscribeErr
-	}
-	var out []oncall.Subscription
-	for _, e := range want {
-		out = append(out, oncall.Subscription{Protocol: e.Protocol, Endpoint: e.Address, ARN: "arn:aws:sns:eu-west-1:1:paging:" + e.Address})
-	}
-	return out, nil
-}
-
-func (f *fakeSubscriber) Unsubscribe(_ context.Context, responder string, subs []oncall.Subscription) error {
-	for _, s := range subs {
-		f.calls = append(f.calls, fmt.Sprintf("unsubscribe %s %s %s", responder, s.Protocol, s.Endpoint))
-	}
-	return f.unsubscribeErr
-}
 
 // newSubscribedEnv is newEnv with PagingTopic subscriptions on.
-func newSubscribedEnv(t *testing.T, sub httpapi.Subscriber) *env {
+func newSubscribedEnv(t *testing.T, sub oncall.Subscriber) *env {
 	t.Helper()
 	e := newEnv(t, envOptions{})
 	e.api = httpapi.New(httpapi.Config{
-		Incidents: e.svc, Tokens: auth.NewAuthenticator(e.store), OnCall: e.store, Logger: e.logger, Subscriber: sub, Subscriptions: e.store,
+		Incidents: e.svc, Tokens: auth.NewAuthenticator(e.store), Logger: e.logger,
+		OnCall: oncall.NewService(e.store, oncall.Config{Services: e.svc, Subscriber: sub, Logger: e.logger}),
 	})
 	return e
 }
 
 func TestPutUserSubscribesEmailAndPhone(t *testing.T) {
-	f := &fakeSubscriber{}
+	f := &oncalltest.Subscriber{}
 	e := newSubscribedEnv(t, f)
 	ctx := context.Background()
 	tests := []struct {
@@ -103,20 +71,20 @@ func TestPutUserSubscribesEmailAndPhone(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f.calls = nil
+			f.Reset()
 			res := e.do(t, req{method: "PUT", path: "/users/alice", token: "oncall-writer", body: tt.body})
 			if res.status != http.StatusOK {
 				t.Fatalf("got %d %s, want 200", res.status, res.body)
 			}
-			if !reflect.DeepEqual(f.calls, tt.wantCalls) {
-				t.Errorf("got calls %q, want %q", f.calls, tt.wantCalls)
+			if !reflect.DeepEqual(f.Calls(), tt.wantCalls) {
+				t.Errorf("got calls %q, want %q", f.Calls(), tt.wantCalls)
 			}
-			_, subs, err := e.store.UserSubscriptions(ctx, "alice")
+			rec, err := e.store.UserRecord(ctx, "alice")
 			if err != nil {
 				t.Fatal(err)
 			}
 			var got []string
-			for _, s := range subs {
+			for _, s := range rec.Subscriptions {
 				got = append(got, s.Protocol+" "+s.Endpoint)
 				if !strings.HasPrefix(s.ARN, "arn:") {
 					t.Errorf("got ARN %q stored, want the subscription's", s.ARN)
@@ -142,20 +110,20 @@ func TestPutUserSubscribesEmailAndPhone(t *testing.T) {
 }
 
 func TestPutUserSNSFailureLeavesUserUnchanged(t *testing.T) {
-	f := &fakeSubscriber{}
+	f := &oncalltest.Subscriber{}
 	e := newSubscribedEnv(t, f)
 	ctx := context.Background()
 	res := e.do(t, req{method: "PUT", path: "/users/alice", token: "admin", body: `{"name":"Alice","email":"alice@example.com"}`})
 	if res.status != http.StatusOK {
 		t.Fatalf("got %d %s, want 200", res.status, res.body)
 	}
-	before, subsBefore, err := e.store.UserSubscriptions(ctx, "alice")
+	before, err := e.store.UserRecord(ctx, "alice")
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	f.subscribeErr = errors.New("operation error SNS: Subscribe, throttled")
-	f.calls = nil
+	f.SubscribeErr = errors.New("operation error SNS: Subscribe, throttled")
+	f.Reset()
 	body := `{"name":"Alice L.","email":"alice@new.example.com","phone":"+4915112345678"}`
 	// e.do reports any 5xx as a test error; this one is expected, so the
 	// request goes through a throwaway recorder of its own.
@@ -169,15 +137,15 @@ func TestPutUserSNSFailureLeavesUserUnchanged(t *testing.T) {
 	if strings.Contains(res.errorMessage(), "throttled") {
 		t.Errorf("got message %q, want SNS's error in the log only", res.errorMessage())
 	}
-	after, subsAfter, err := e.store.UserSubscriptions(ctx, "alice")
+	after, err := e.store.UserRecord(ctx, "alice")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if after != before || !reflect.DeepEqual(subsAfter, subsBefore) {
-		t.Errorf("got %+v %+v, want the user unchanged: %+v %+v", after, subsAfter, before, subsBefore)
+	if !reflect.DeepEqual(after, before) {
+		t.Errorf("got %+v, want the user unchanged: %+v", after, before)
 	}
-	if len(f.calls) != 1 || !strings.HasPrefix(f.calls[0], "subscribe") {
-		t.Errorf("got calls %q, want the one subscribe and no unsubscribe", f.calls)
+	if len(f.Calls()) != 1 || !strings.HasPrefix(f.Calls()[0], "subscribe") {
+		t.Errorf("got calls %q, want the one subscribe and no unsubscribe", f.Calls())
 	}
 	if !strings.Contains(e.logs.String(), "throttled") {
 		t.Errorf("got logs %s, want SNS's error logged", e.logs)
@@ -185,10 +153,10 @@ func TestPutUserSNSFailureLeavesUserUnchanged(t *testing.T) {
 }
 
 func TestPutUserUnsubscribeFailureIsLogged(t *testing.T) {
-	f := &fakeSubscriber{}
+	f := &oncalltest.Subscriber{}
 	e := newSubscribedEnv(t, f)
 	e.do(t, req{method: "PUT", path: "/users/alice", token: "admin", body: `{"name":"Alice","email":"alice@example.com"}`})
-	f.unsubscribeErr = errors.New("InvalidParameter: pending confirmation")
+	f.UnsubscribeErr = errors.New("InvalidParameter: pending confirmation")
 	res := e.do(t, req{method: "PUT", path: "/users/alice", token: "admin", body: `{"name":"Alice","email":"alice@new.example.com"}`})
 	if res.status != http.StatusOK {
 		t.Fatalf("got %d %s, want 200: the user is stored by then", res.status, res.body)
@@ -202,21 +170,21 @@ func TestPutUserUnsubscribeFailureIsLogged(t *testing.T) {
 }
 
 func TestPutUserSlackConflictSubscribesNothing(t *testing.T) {
-	f := &fakeSubscriber{}
+	f := &oncalltest.Subscriber{}
 	e := newSubscribedEnv(t, f)
 	e.do(t, req{method: "PUT", path: "/users/alice", token: "admin", body: `{"name":"Alice","slack_user_id":"U024BE7LH"}`})
-	f.calls = nil
+	f.Reset()
 	res := e.do(t, req{method: "PUT", path: "/users/bob", token: "admin", body: `{"name":"Bob","email":"bob@example.com","slack_user_id":"U024BE7LH"}`})
 	if res.status != http.StatusConflict {
 		t.Errorf("got %d %s, want 409", res.status, res.body)
 	}
-	if len(f.calls) != 0 {
-		t.Errorf("got calls %q, want none", f.calls)
+	if len(f.Calls()) != 0 {
+		t.Errorf("got calls %q, want none", f.Calls())
 	}
 }
 
 func TestPutUserRejectsNonE164Phone(t *testing.T) {
-	f := &fakeSubscriber{}
+	f := &oncalltest.Subscriber{}
 	e := newSubscribedEnv(t, f)
 	for _, phone := range []string{"015112345678", "+49 151 12345678", "+0151123456", "+1234567890123456", "+12345"} {
 		res := e.do(t, req{method: "PUT", path: "/users/bob", token: "admin", body: `{"name":"Bob","phone":"` + phone + `"}`})
@@ -224,8 +192,8 @@ func TestPutUserRejectsNonE164Phone(t *testing.T) {
 			t.Errorf("%s: got %d %s, want 400 naming E.164", phone, res.status, res.body)
 		}
 	}
-	if len(f.calls) != 0 {
-		t.Errorf("got calls %q, want none", f.calls)
+	if len(f.Calls()) != 0 {
+		t.Errorf("got calls %q, want none", f.Calls())
 	}
 }
 
@@ -248,7 +216,7 @@ func (e *env) doExpectingServerError(t *testing.T, rq req) response {
 }
 
 func TestPutUserEndpointRefusedBySNSIs400(t *testing.T) {
-	f := &fakeSubscriber{subscribeErr: errkind.Invalidf(`SNS does not accept the sms endpoint "+99912345678": Invalid parameter: Endpoint`)}
+	f := &oncalltest.Subscriber{SubscribeErr: errkind.Invalidf(`SNS does not accept the sms endpoint "+99912345678": Invalid parameter: Endpoint`)}
 	e := newSubscribedEnv(t, f)
 	res := e.do(t, req{method: "PUT", path: "/users/bob", token: "admin", body: `{"name":"Bob","phone":"+99912345678"}`})
 	if res.status != http.StatusBadRequest || !strings.Contains(res.errorMessage(), "+99912345678") {
@@ -269,7 +237,7 @@ func TestPutUserEndpointSubscribedAlreadyIs409(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := &fakeSubscriber{subscribeErr: tt.give}
+			f := &oncalltest.Subscriber{SubscribeErr: tt.give}
 			e := newSubscribedEnv(t, f)
 			res := e.do(t, req{method: "PUT", path: "/users/bob", token: "admin", body: `{"name":"Bob","email":"ops@example.com"}`})
 			if res.status != http.StatusConflict || res.errorCode() != "conflict" || res.errorMessage() != tt.give.Error() {
@@ -278,8 +246,8 @@ func TestPutUserEndpointSubscribedAlreadyIs409(t *testing.T) {
 			if _, err := e.store.User(context.Background(), "bob"); !errors.Is(err, errkind.NotFound) {
 				t.Errorf("got %v, want bob not stored", err)
 			}
-			if len(f.calls) != 1 {
-				t.Errorf("got calls %q, want the one subscribe", f.calls)
+			if len(f.Calls()) != 1 {
+				t.Errorf("got calls %q, want the one subscribe", f.Calls())
 			}
 		})
 	}

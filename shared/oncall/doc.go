@@ -1,7 +1,7 @@
 // Package oncall holds who is on call and how a page climbs an escalation
-// policy. It is pure: no AWS, no clock of its own (every answer takes the instant
-// t it is about), so the API, the escalate function and the local runtime share
-// one set of rules.
+// policy, and Service, the use cases of on-call configuration. It is pure: no
+// AWS, no clock of its own (every answer takes the instant t it is about), so
+// the API, the escalate function and the local runtime share one set of rules.
 //
 // # Schedules
 //
@@ -48,4 +48,20 @@
 // with nobody on call moves on at once (wait 0); after the last level of the last
 // repeat the fallback is paged, and the platform fallback is paged when there is
 // no policy or its fallback finds nobody: a page is never dropped.
+//
+// # Service
+//
+// Service puts and reads schedules, policies and users and answers who is on
+// call for a policy or a service at an instant, over small interfaces it
+// declares: Store (the configuration as stored; *dynamo.Store), Subscriber
+// (the pager's subscriptions; *sns.Subscriptions) and ServiceConfigs (a
+// service's policy; *incident.Service). Its rules: documents are validated
+// (an *Error names the field); every schedule a policy names must exist; a
+// Slack id belongs to one user (errkind.Conflict naming the holder); a user's
+// e-mail and phone are subscribed before the user is stored and the endpoints
+// it no longer has unsubscribed after, so no subscription is ever unknown (a
+// pager failure leaves the user unchanged: its refusals keep their kind, any
+// other failure is a *SubscriptionError); and a user write is conditional on
+// the version read before it, retried a few times when another write got in
+// between.
 package oncall

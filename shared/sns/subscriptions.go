@@ -83,7 +83,7 @@ const maxListPages = 100
 // per topic by default (FilterPolicyLimitExceeded past it): about 100
 // responders with e-mail and phone, before the quota must be raised.
 //
-// It implements httpapi.Subscriber.
+// It implements oncall.Subscriber.
 type Subscriptions struct {
 	Client   SubscriptionsClient
 	TopicARN string

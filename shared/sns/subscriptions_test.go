@@ -19,6 +19,8 @@ import (
 	"github.com/incidentd/incidentd/shared/sns"
 )
 
+var _ oncall.Subscriber = (*sns.Subscriptions)(nil)
+
 const topicARN = "arn:aws:sns:eu-west-1:123456789012:incidentd-PagingTopic"
 
 // fakeSNS keeps a topic's subscriptions as SNS does (one per protocol and
