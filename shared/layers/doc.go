@@ -13,8 +13,10 @@
 //     and EntryView, the public JSON of an incident; Event, a lifecycle event;
 //     SlackPage, a page posted in Slack; StreamChange, a decoded store change),
 //     with shared/incident/incidenttest (its in-memory store, for tests);
-//   - shared/oncall (schedules, rotations, policies, the escalation steps, and
-//     ResponderPage, the page a pager sends);
+//   - shared/oncall (schedules, rotations, policies, the escalation steps,
+//     ResponderPage, the page a pager sends, and the on-call service over the
+//     small Store and Subscriber interfaces it declares), with
+//     shared/oncall/oncalltest (a recording Subscriber, for tests);
 //   - shared/errkind (the error kinds every layer returns);
 //   - shared/auth (API tokens: hashing, scopes, the authenticator over a
 //     small store interface);

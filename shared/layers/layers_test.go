@@ -52,6 +52,7 @@ var table = []struct {
 	{"shared/incident", domain},
 	{"shared/incident/incidenttest", domain},
 	{"shared/oncall", domain},
+	{"shared/oncall/oncalltest", domain},
 	{"shared/errkind", domain},
 	{"shared/auth", domain},
 	{"shared/dora", domain},
