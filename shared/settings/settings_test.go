@@ -16,17 +16,17 @@ import (
 
 func TestFromEnv(t *testing.T) {
 	tests := []struct {
-		name    string
-		give    map[string]string
-		want    Settings
+		name string
+		give map[string]string
+		want Settings
 		// wantGroup: the service LogGroupServices gives the log group
 		// "/ecs/production/checkout".
 		wantGroup string
 		wantErr   string
 	}{
 		{
-			name: "defaults",
-			give: map[string]string{"TABLE_NAME": "t"},
+			name:      "defaults",
+			give:      map[string]string{"TABLE_NAME": "t"},
 			want:      Settings{Table: "t", DefaultService: "unassigned", ReopenWindow: 30 * time.Minute, LogLevel: slog.LevelInfo, LogThreshold: 5, LogWindow: 5 * time.Minute},
 			wantGroup: "checkout",
 		},
@@ -40,7 +40,7 @@ func TestFromEnv(t *testing.T) {
 			want: Settings{Table: "t", DefaultService: "platform", ReopenWindow: 2 * time.Hour, PublicReports: true, LogLevel: slog.LevelDebug,
 				SlackSigningSecret: "8f742231b10e8888abcd99yyyzzz85a5", SlackBotToken: "xoxb-1-2-abc",
 				SlackSecretARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:s-AbCdEf",
-				FallbackUser: "dave", PagingTopicARN: "arn:p", IncidentEventsTopicARN: "arn:e", StateMachineARN: "arn:s",
+				FallbackUser:   "dave", PagingTopicARN: "arn:p", IncidentEventsTopicARN: "arn:e", StateMachineARN: "arn:s",
 				Stakeholders: []string{"U1", "U2"}, LogThreshold: 20, LogWindow: 15 * time.Minute},
 			wantGroup: "shop",
 		},
