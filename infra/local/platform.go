@@ -54,6 +54,9 @@ type platformOptions struct {
 	pager escalation.Pager
 	// out is where pages are printed (default os.Stdout).
 	out io.Writer
+	// level, when set, is the logger's level: set to LOG_LEVEL as the
+	// settings read it, as the Lambdas' loggers are.
+	level *slog.LevelVar
 }
 
 type platformOption func(*platformOptions)
@@ -61,6 +64,11 @@ type platformOption func(*platformOptions)
 // withPager sends the pages to p instead of printing them.
 func withPager(p escalation.Pager) platformOption {
 	return func(o *platformOptions) { o.pager = p }
+}
+
+// withLogLevel makes newPlatform set level to the settings' LOG_LEVEL.
+func withLogLevel(level *slog.LevelVar) platformOption {
+	return func(o *platformOptions) { o.level = level }
 }
 
 // demoServices are seeded so that the fixtures in events/ land on known
@@ -113,6 +121,9 @@ func newPlatform(ctx context.Context, endpoint string, getenv func(string) strin
 	set, err := settings.FromEnv(env)
 	if err != nil {
 		return nil, err
+	}
+	if o.level != nil {
+		o.level.Set(set.LogLevel)
 	}
 	db := dynamolocal.Client(endpoint)
 	if err := dynamolocal.CreateTable(ctx, db, set.Table); err != nil {
