@@ -228,6 +228,7 @@ const recorderToken = "local-slack-recorder"
 // (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET; no secret is read locally).
 func localAdapters(db dynamo.Client, set settings.Settings, o platformOptions, runs *runner, logger *slog.Logger) wiring.Adapters {
 	recorder := slack.NewRecorder(logger)
+	real := wiring.SlackClient(logger)
 	return wiring.Adapters{
 		DynamoDB:   db,
 		Pager:      o.pager,
@@ -245,7 +246,7 @@ func localAdapters(db dynamo.Client, set settings.Settings, o platformOptions, r
 			if token == recorderToken {
 				return recorder
 			}
-			return slack.NewClient(token, slack.Config{Logger: logger})
+			return real(token)
 		},
 		Logger: logger,
 	}

@@ -1,6 +1,8 @@
 package wiring
 
 import (
+	"log/slog"
+
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	awssfn "github.com/aws/aws-sdk-go-v2/service/sfn"
@@ -24,10 +26,8 @@ func AWS(l settings.Lambda) Adapters {
 		DynamoDB:         dynamodb.NewFromConfig(l.AWS),
 		Tags:             alarms.CloudWatchTags{Client: cloudwatch.NewFromConfig(l.AWS)},
 		SlackCredentials: l.Slack,
-		Slack: func(token string) slack.Messenger {
-			return slack.NewClient(token, slack.Config{Logger: l.Logger})
-		},
-		Logger: l.Logger,
+		Slack:            SlackClient(l.Logger),
+		Logger:           l.Logger,
 	}
 	if topic := l.PagingTopicARN; topic != "" {
 		client := awssns.NewFromConfig(l.AWS)
@@ -41,4 +41,12 @@ func AWS(l settings.Lambda) Adapters {
 		a.Executions = &sfn.Executions{Client: awssfn.NewFromConfig(l.AWS), StateMachineARN: arn}
 	}
 	return a
+}
+
+// SlackClient makes Slack Web API clients (the AWS set's Slack, and the local
+// set's when SLACK_BOT_TOKEN is given).
+func SlackClient(logger *slog.Logger) func(botToken string) slack.Messenger {
+	return func(token string) slack.Messenger {
+		return slack.NewClient(token, slack.Config{Logger: logger})
+	}
 }
