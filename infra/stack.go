@@ -46,7 +46,11 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 	awscdk.Tags_Of(stack).Add(jsii.String("app"), jsii.String("incidentd"), nil)
 
 	store := storage.New(stack, "Storage", storage.Props{})
+	// Every function defined with fns is recorded: grants and monitoring
+	// below follow from the constructs.
+	registry := &function.Registry{}
 	fns := function.Shared{
+		Registry:   registry,
 		ModuleRoot: props.ModuleRoot,
 		Environment: map[string]*string{
 			"TABLE_NAME":      store.TableName(),
@@ -92,30 +96,21 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 
 	// Every function reads and writes items; none gets more of the table
 	// (the stream function also reads the stream, through its event source).
-	for _, fn := range []*function.Function{detect.Alarms, detect.Logs, httpAPI.Function, esc.Escalate, esc.WarRoom, stream.Function} {
+	for _, fn := range registry.Functions() {
 		store.GrantItems(fn.Lambda)
 	}
 	// Escalations start from the table's stream (the stream function), wherever
 	// an incident opened: the functions that open incidents need no Step
 	// Functions permission.
 
-	// Self-monitoring: every function, failure queue and the state machine
-	// alarm to OpsTopic, for the platform team.
+	// Self-monitoring: every function (with its failure queues), the other
+	// dead-letter queues and the state machine alarm to OpsTopic, for the
+	// platform team.
 	ops := monitoring.New(stack, "Monitoring", monitoring.Props{
-		Functions: []monitoring.Function{
-			{Name: "alarms", Function: detect.Alarms, OnError: "Alarm state changes are retried twice, then land in the alarms-failures queue: incidents from alarms may be missing."},
-			{Name: "logs", Function: detect.Logs, OnError: "Log batches are retried twice, then land in the logs-failures queue: incidents from log errors may be missing."},
-			{Name: "api", Function: httpAPI.Function, OnError: "Requests got 5xx (handled 4xx are not errors): the API, Slack commands and buttons (acknowledge) may be failing."},
-			{Name: "escalate", Function: esc.Escalate, OnError: "A PageLevel step failed: the state machine retries it 3 times, then the escalation fails and later levels are not paged."},
-			{Name: "warroom", Function: esc.WarRoom, OnError: "An OpenWarRoom step failed: paging goes on, the incident's Slack channel may be missing."},
-			{Name: "stream", Function: stream.Function, OnError: "Stream batches are retried (escalations 3 times within 1 hour, the fan-out until 6 hours old), then described in the stream-failures queue: escalations may not have started."},
-		},
+		Functions: registry.Functions(),
 		Queues: []monitoring.Queue{
-			{Name: "alarms-failures", Queue: detect.Alarms.Failures, Holds: "alarm state changes the alarms function failed on after 2 retries (no incident opened for them); see the alarms function's log group."},
-			{Name: "logs-failures", Queue: detect.Logs.Failures, Holds: "log batches the logs function failed on after 2 retries (their errors opened no incident); see the logs function's log group."},
 			{Name: "alarm-topic-dead-letters", Queue: detect.AlarmTopicDeadLetters, Holds: "alarm notifications SNS could not deliver from AlarmTopic to the alarms function (deleted, or throttled throughout); see its Throttles and the subscription."},
 			{Name: "alarm-rule-dead-letters", Queue: detect.AlarmRuleDeadLetters, Holds: "alarm state change events EventBridge could not deliver to the alarms function within 2 hours; see its Throttles and the rule's FailedInvocations."},
-			{Name: "stream-failures", Queue: stream.Failures, Holds: "descriptions (shard, sequence numbers) of table stream records the stream function failed on after its retries: escalations that never started, or war-room posts and events lost; see the stream function's log group."},
 		},
 		Escalation: esc.StateMachine,
 		Stream:     stream.Function,

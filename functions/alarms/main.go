@@ -3,9 +3,8 @@
 // notifications, the EventBridge "CloudWatch Alarm State Change" rule, and
 // alarms that invoke it directly as their action.
 //
-// Environment (package settings): TABLE_NAME (required), DEFAULT_SERVICE
-// (default "unassigned"), REOPEN_WINDOW (default 30m),
-// LOG_LEVEL (debug, info, warn, error; default info).
+// Its handler is built by wiring.Alarms from the settings (the environment
+// variables are documented once, in package settings) and the AWS adapters.
 package main
 
 import (
@@ -13,13 +12,9 @@ import (
 	"log"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/incidentd/incidentd/shared/alarms"
-	"github.com/incidentd/incidentd/shared/dynamo"
-	"github.com/incidentd/incidentd/shared/incident"
 	"github.com/incidentd/incidentd/shared/settings"
+	"github.com/incidentd/incidentd/shared/wiring"
 )
 
 func main() {
@@ -27,13 +22,9 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	store := dynamo.New(dynamodb.NewFromConfig(env.AWS), env.Table)
-	h := alarms.NewHandler(incident.NewService(store, env.Rules()), store, alarms.Config{
-		DefaultService: env.DefaultService,
-		Logger:         env.Logger,
-		// Alarms without markers are routed by their tags when they have any
-		// (needs cloudwatch:ListTagsForResource).
-		Tags: alarms.CloudWatchTags{Client: cloudwatch.NewFromConfig(env.AWS)},
-	})
-	lambda.Start(h.Handle)
+	h, err := wiring.Alarms(env.Settings, wiring.AlarmsAWS(env))
+	if err != nil {
+		log.Fatal(err)
+	}
+	lambda.Start(h)
 }

@@ -3,26 +3,18 @@
 // fingerprint in fixed windows and opens (or adds to) an incident when a
 // fingerprint reaches the threshold within a window; see shared/logscan.
 //
-// Environment (package settings): TABLE_NAME (required), DEFAULT_SERVICE
-// (default "unassigned"), REOPEN_WINDOW (default 30m),
-// LOG_THRESHOLD (errors per window, default 5), LOG_WINDOW (Go duration between
-// 1m and 24h, default 5m), LOG_GROUP_SERVICES (optional JSON object mapping a
-// log group, or a prefix ending in "*", to a service), LOG_LEVEL (debug, info,
-// warn, error; default info).
+// Its handler is built by wiring.Logs from the settings (the environment
+// variables are documented once, in package settings) and the AWS adapters.
 package main
 
 import (
 	"context"
 	"log"
-	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/incidentd/incidentd/shared/dynamo"
-	"github.com/incidentd/incidentd/shared/incident"
-	"github.com/incidentd/incidentd/shared/logscan"
 	"github.com/incidentd/incidentd/shared/settings"
+	"github.com/incidentd/incidentd/shared/wiring"
 )
 
 func main() {
@@ -30,11 +22,9 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	cfg, err := logscan.ConfigFromEnv(os.Getenv)
+	h, err := wiring.Logs(env.Settings, wiring.LogsAWS(env))
 	if err != nil {
 		log.Fatal(err)
 	}
-	store := dynamo.New(dynamodb.NewFromConfig(env.AWS), env.Table)
-	h := logscan.NewHandler(store, incident.NewService(store, env.Rules()), cfg, env.Logger)
-	lambda.Start(h.Handle)
+	lambda.Start(h)
 }

@@ -112,6 +112,7 @@ func New(scope constructs.Construct, id string, props Props) *API {
 		// timeout with our log line, not a bare 503 from API Gateway.
 		Timeout:     awscdk.Duration_Seconds(jsii.Number(10)),
 		Environment: env,
+		OnError:     "Requests got 5xx (handled 4xx are not errors): the API, Slack commands and buttons (acknowledge) may be failing.",
 	})
 	if props.PagingTopic != nil {
 		a.Function.Lambda.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{

@@ -72,7 +72,9 @@ func New(scope constructs.Construct, id string, props Props) *Detection {
 		Timeout:     awscdk.Duration_Seconds(jsii.Number(30)),
 		// Two retries: a signal is idempotent on its delivery id, so a retry after a
 		// partial failure cannot open a second incident.
-		Async: &function.Async{RetryAttempts: 2},
+		Async: &function.Async{RetryAttempts: 2,
+			FailuresHold: "alarm state changes the alarms function failed on after 2 retries (no incident opened for them); see the alarms function's log group."},
+		OnError: "Alarm state changes are retried twice, then land in the alarms-failures queue: incidents from alarms may be missing.",
 	})
 	// A map of strings always marshals.
 	logGroupServices, _ := json.Marshal(props.Services.LogGroupServices())
@@ -80,7 +82,9 @@ func New(scope constructs.Construct, id string, props Props) *Detection {
 		Name:        "logs",
 		Description: "incidentd: turns error lines from CloudWatch Logs subscriptions into incident signals",
 		Timeout:     awscdk.Duration_Seconds(jsii.Number(60)),
-		Async:       &function.Async{RetryAttempts: 2},
+		Async: &function.Async{RetryAttempts: 2,
+			FailuresHold: "log batches the logs function failed on after 2 retries (their errors opened no incident); see the logs function's log group."},
+		OnError: "Log batches are retried twice, then land in the logs-failures queue: incidents from log errors may be missing.",
 		Environment: map[string]*string{
 			// Which service a log group's errors belong to (logscan.ParseServices).
 			// Lambda allows 4 KB of variables: about 70 log groups.

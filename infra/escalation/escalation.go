@@ -114,6 +114,7 @@ func New(scope constructs.Construct, id string, props Props) *Escalation {
 	e.Escalate = function.New(c, "EscalateFunction", props.Functions, function.Props{
 		Name:        "escalate",
 		Description: "incidentd: PageLevel of the escalation state machine (pages the current level's on-call people)",
+		OnError:     "A PageLevel step failed: the state machine retries it 3 times, then the escalation fails and later levels are not paged.",
 		// A step pages a handful of people, SNS first, each Slack call bounded
 		// to 5 s (escalation.DefaultSlackTimeout).
 		Timeout: awscdk.Duration_Seconds(jsii.Number(60)),
@@ -125,6 +126,7 @@ func New(scope constructs.Construct, id string, props Props) *Escalation {
 	e.WarRoom = function.New(c, "WarRoomFunction", props.Functions, function.Props{
 		Name:        "warroom",
 		Description: "incidentd: OpenWarRoom of the escalation state machine (the incident's Slack channel)",
+		OnError:     "An OpenWarRoom step failed: paging goes on, the incident's Slack channel may be missing.",
 		Timeout:     awscdk.Duration_Seconds(jsii.Number(30)),
 		Environment: merge(slackEnv, map[string]*string{
 			"STAKEHOLDERS": jsii.String(props.Stakeholders),

@@ -51,6 +51,7 @@ func (e *Escalation) AddStream(props StreamProps) *Stream {
 		Name: "stream",
 		Description: "incidentd: the table's DynamoDB stream (starts escalations of incidents that open, reopen or rise into a paging severity; " +
 			"posts timeline entries to the war room, publishes lifecycle events, closes answered Slack pages)",
+		OnError: "Stream batches are retried (escalations 3 times within 1 hour, the fan-out until 6 hours old), then described in the stream-failures queue: escalations may not have started.",
 		// A fan-out batch makes a few Slack calls per record, each bounded to
 		// 5 s; the handler starts none it could not finish in time.
 		Timeout: awscdk.Duration_Seconds(jsii.Number(30)),
@@ -70,6 +71,8 @@ func (e *Escalation) AddStream(props StreamProps) *Stream {
 		"Resource::*")
 	e.SlackSecret.GrantRead(s.Function.Lambda, nil)
 	s.Failures = dlq.New(e.Construct, "StreamFailures")
+	s.Function.AddFailureQueue("stream-failures", s.Failures, "descriptions (shard, sequence numbers) of table stream records the stream function failed on after its retries: "+
+		"escalations that never started, or war-room posts and events lost; see the stream function's log group.")
 	// Escalations: incident items.
 	s.Function.Lambda.AddEventSource(awslambdaeventsources.NewDynamoEventSource(props.Table, &awslambdaeventsources.DynamoEventSourceProps{
 		StartingPosition: awslambda.StartingPosition_LATEST,

@@ -49,8 +49,21 @@ func CheckLogLevel(level string) error {
 	return nil
 }
 
+// Registry records every function defined with the Shared that holds it, so
+// that what every function needs follows from defining it: infra/stack.go
+// grants table item access to each and hands them to monitoring (an Errors
+// and a Throttles alarm each, and an alarm on each of their failure queues).
+type Registry struct {
+	functions []*Function
+}
+
+// Functions returns the functions defined so far, in the order they were.
+func (r *Registry) Functions() []*Function { return slices.Clone(r.functions) }
+
 // Shared is what every function of the stack has in common.
 type Shared struct {
+	// Registry, when set, records every function New defines.
+	Registry *Registry
 	// ModuleRoot is the directory holding go.mod; function <name> is built from
 	// ModuleRoot/functions/<name>.
 	ModuleRoot string
@@ -67,6 +80,10 @@ type Props struct {
 	// Name is the folder under functions/.
 	Name        string
 	Description string
+	// OnError tells the operator what a failed invocation of this function
+	// means (retried? lost? whose page?); it goes into the description of
+	// the function's Errors alarm (infra/monitoring).
+	OnError string
 	// Environment is added to Shared.Environment (and wins over it).
 	Environment map[string]*string
 	// MemoryMB defaults to DefaultMemoryMB; on arm64, CPU grows with memory.
@@ -85,22 +102,47 @@ type Async struct {
 	RetryAttempts int
 	// MaxEventAge, if set, bounds how long Lambda keeps retrying (default 6 hours).
 	MaxEventAge awscdk.Duration
+	// FailuresHold tells the operator what a message in the Failures queue
+	// is and where to look; it goes into the queue's alarm description.
+	FailuresHold string
 }
 
 // Function is a Go Lambda and what belongs to it alone.
 type Function struct {
 	constructs.Construct
+	// Name is the folder under functions/ (Props.Name).
+	Name string
+	// OnError is Props.OnError.
+	OnError  string
 	Lambda   awslambda.Function
 	Role     awsiam.Role
 	LogGroup awslogs.LogGroup
 	// Failures receives events that failed after all retries (async functions only).
 	Failures awssqs.Queue
+	// FailureQueues are every queue where this function's failed events end
+	// (Failures, and e.g. an event source mapping's on-failure destination),
+	// each alarmed on by infra/monitoring.
+	FailureQueues []Queue
+}
+
+// Queue is a queue where a function's failed events end.
+type Queue struct {
+	// Name is the queue's alarm name after the prefix, e.g. "alarms-failures".
+	Name  string
+	Queue awssqs.IQueue
+	// Holds tells the operator what a message in the queue is and where to look.
+	Holds string
+}
+
+// AddFailureQueue records another queue where the function's failed events end.
+func (f *Function) AddFailureQueue(name string, q awssqs.IQueue, holds string) {
+	f.FailureQueues = append(f.FailureQueues, Queue{Name: name, Queue: q, Holds: holds})
 }
 
 // New defines the function functions/<props.Name>.
 func New(scope constructs.Construct, id string, shared Shared, props Props) *Function {
 	c := constructs.NewConstruct(scope, jsii.String(id))
-	f := &Function{Construct: c}
+	f := &Function{Construct: c, Name: props.Name, OnError: props.OnError}
 
 	f.LogGroup = awslogs.NewLogGroup(c, jsii.String("Logs"), &awslogs.LogGroupProps{
 		Retention: LogRetention,
@@ -154,6 +196,7 @@ func New(scope constructs.Construct, id string, shared Shared, props Props) *Fun
 		fp.RetryAttempts = jsii.Number(float64(props.Async.RetryAttempts))
 		fp.MaxEventAge = props.Async.MaxEventAge
 		fp.OnFailure = awslambdadestinations.NewSqsDestination(f.Failures)
+		f.AddFailureQueue(props.Name+"-failures", f.Failures, props.Async.FailuresHold)
 	}
 	f.Lambda = awslambda.NewFunction(c, jsii.String("Function"), fp)
 
@@ -163,6 +206,9 @@ func New(scope constructs.Construct, id string, shared Shared, props Props) *Fun
 			Reason:    jsii.String("X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level permissions; AWS documents Resource \"*\" for them."),
 			AppliesTo: &[]interface{}{jsii.String("Resource::*")},
 		}}, jsii.Bool(true))
+	}
+	if shared.Registry != nil {
+		shared.Registry.functions = append(shared.Registry.functions, f)
 	}
 	return f
 }

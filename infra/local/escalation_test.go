@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -145,13 +146,17 @@ func TestRunnerRefusesANameTwice(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var opened, paged atomic.Int32
 	r := &runner{
-		warroom: func(context.Context, escalation.WarRoomInput) (escalation.WarRoomOutput, error) {
-			opened.Add(1)
-			return escalation.WarRoomOutput{}, errors.New("slack down") // caught: paging goes on
-		},
-		page: func(_ context.Context, in escalation.Input) (escalation.Output, error) {
-			paged.Add(1)
-			return escalation.Output{IncidentID: in.IncidentID, Done: true}, nil
+		def: mustDefinition(t),
+		invoke: func(_ context.Context, fn string, payload []byte) ([]byte, error) {
+			switch fn {
+			case "warroom":
+				opened.Add(1)
+				return nil, errors.New("slack down") // caught: paging goes on
+			case "escalate":
+				paged.Add(1)
+				return []byte(`{"incident_id":"01ABC","state":{},"done":true}`), nil
+			}
+			return nil, fmt.Errorf("no function %s", fn)
 		},
 		scale: 60, log: discardLogger(), ctx: ctx,
 	}
@@ -176,6 +181,15 @@ func TestRunnerRefusesANameTwice(t *testing.T) {
 	if opened.Load() != 1 || paged.Load() != 1 {
 		t.Errorf("one execution: got %d war rooms and %d PageLevel calls, want 1 and 1 (a war room failure does not stop paging)", opened.Load(), paged.Load())
 	}
+}
+
+func mustDefinition(t *testing.T) *stateMachine {
+	t.Helper()
+	def, err := parseStateMachine(escalationDefinition)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return def
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.NewJSONHandler(io.Discard, nil)) }

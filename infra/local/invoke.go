@@ -144,24 +144,3 @@ func errString(err error) string {
 	}
 	return err.Error()
 }
-
-// typed adapts a typed handler (as given to lambda.Start) to a Function: the event
-// is decoded into E and the response encoded as JSON.
-func typed[E, R any](h func(context.Context, E) (R, error)) Function {
-	return func(ctx context.Context, event []byte) ([]byte, error) {
-		var e E
-		if err := json.Unmarshal(event, &e); err != nil {
-			return nil, fmt.Errorf("decode event: %w", err)
-		}
-		r, err := h(ctx, e)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(r)
-	}
-}
-
-// typedNoResult adapts a handler that returns only an error.
-func typedNoResult[E any](h func(context.Context, E) error) Function {
-	return typed(func(ctx context.Context, e E) (any, error) { return nil, h(ctx, e) })
-}

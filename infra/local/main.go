@@ -5,12 +5,17 @@
 // 127.0.0.1:3001 (as `sam local start-lambda`) that runs every function under
 // functions/ in this one process, with the same handlers Lambda runs.
 //
-// Environment: LOCAL_API_PORT (3000), LOCAL_LAMBDA_PORT (3001),
-// LOCAL_DYNAMODB_PORT (8000), LOCAL_DB_PATH (empty: in memory), LOCAL_API_TOKEN
-// (the admin token to seed; default the public dev token), PUBLIC_REPORTS,
-// DEFAULT_SERVICE, LOG_THRESHOLD, LOG_WINDOW, LOG_GROUP_SERVICES, LOG_LEVEL,
-// LOCAL_TIME_SCALE (60: a policy minute of an escalation lasts a second),
-// SLACK_BOT_TOKEN (real Slack; else Slack calls are recorded), STAKEHOLDERS.
+// Environment: every variable the functions read, read by package settings
+// as in Lambda (see its documentation; TABLE_NAME defaults to
+// incidentd-local, DEFAULT_SERVICE and LOG_GROUP_SERVICES to what
+// infra/services.json gives, as the stack sets them; SLACK_BOT_TOKEN and
+// SLACK_SIGNING_SECRET stand for the secret: without a bot token Slack calls
+// are recorded, not sent; the AWS resources' ARNs are not read, the local
+// adapters stand in for them), and the local runtime's own: LOCAL_API_PORT
+// (3000), LOCAL_LAMBDA_PORT (3001), LOCAL_DYNAMODB_PORT (8000), LOCAL_DB_PATH
+// (empty: in memory), LOCAL_API_TOKEN (the admin token to seed; default the
+// public dev token), LOCAL_TIME_SCALE (60: a policy minute of an escalation
+// lasts a second).
 package main
 
 import (
@@ -31,16 +36,18 @@ import (
 )
 
 func main() {
-	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel(os.Getenv("LOG_LEVEL"))}))
+	// The level is LOG_LEVEL as package settings reads it (newPlatform sets it).
+	level := new(slog.LevelVar)
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	slog.SetDefault(logger)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, logger); err != nil {
+	if err := run(ctx, logger, level); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(ctx context.Context, logger *slog.Logger) error {
+func run(ctx context.Context, logger *slog.Logger, level *slog.LevelVar) error {
 	apiPort, err := portEnv("LOCAL_API_PORT", 3000)
 	if err != nil {
 		return err
@@ -60,7 +67,7 @@ func run(ctx context.Context, logger *slog.Logger) error {
 	}
 	defer db.Stop()
 
-	p, err := newPlatform(ctx, db.Endpoint, os.Getenv, logger)
+	p, err := newPlatform(ctx, db.Endpoint, os.Getenv, logger, withLogLevel(level))
 	if err != nil {
 		return err
 	}
@@ -108,12 +115,4 @@ func portEnv(name string, def int) (int, error) {
 		return 0, fmt.Errorf("%s %q is not a port number", name, v)
 	}
 	return n, nil
-}
-
-func logLevel(s string) slog.Level {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(s)); err != nil {
-		return slog.LevelInfo
-	}
-	return l
 }

@@ -18,19 +18,15 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/incidentd/incidentd/infra/services"
-	"github.com/incidentd/incidentd/shared/alarms"
 	"github.com/incidentd/incidentd/shared/auth"
 	"github.com/incidentd/incidentd/shared/dynamo"
 	"github.com/incidentd/incidentd/shared/dynamo/dynamolocal"
 	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/escalation"
-	"github.com/incidentd/incidentd/shared/httpapi"
 	"github.com/incidentd/incidentd/shared/incident"
-	"github.com/incidentd/incidentd/shared/lifecycle"
-	"github.com/incidentd/incidentd/shared/logscan"
-	"github.com/incidentd/incidentd/shared/oncall"
 	"github.com/incidentd/incidentd/shared/settings"
 	"github.com/incidentd/incidentd/shared/slack"
+	"github.com/incidentd/incidentd/shared/wiring"
 )
 
 // localTable is the table's name in DynamoDB Local.
@@ -58,6 +54,9 @@ type platformOptions struct {
 	pager escalation.Pager
 	// out is where pages are printed (default os.Stdout).
 	out io.Writer
+	// level, when set, is the logger's level: set to LOG_LEVEL as the
+	// settings read it, as the Lambdas' loggers are.
+	level *slog.LevelVar
 }
 
 type platformOption func(*platformOptions)
@@ -65,6 +64,11 @@ type platformOption func(*platformOptions)
 // withPager sends the pages to p instead of printing them.
 func withPager(p escalation.Pager) platformOption {
 	return func(o *platformOptions) { o.pager = p }
+}
+
+// withLogLevel makes newPlatform set level to the settings' LOG_LEVEL.
+func withLogLevel(level *slog.LevelVar) platformOption {
+	return func(o *platformOptions) { o.level = level }
 }
 
 // demoServices are seeded so that the fixtures in events/ land on known
@@ -118,6 +122,9 @@ func newPlatform(ctx context.Context, endpoint string, getenv func(string) strin
 	if err != nil {
 		return nil, err
 	}
+	if o.level != nil {
+		o.level.Set(set.LogLevel)
+	}
 	db := dynamolocal.Client(endpoint)
 	if err := dynamolocal.CreateTable(ctx, db, set.Table); err != nil {
 		return nil, err
@@ -136,8 +143,8 @@ func newPlatform(ctx context.Context, endpoint string, getenv func(string) strin
 			return nil, fmt.Errorf("seed service %s: %w", c.Name, err)
 		}
 	}
-	botToken := strings.TrimSpace(getenv("SLACK_BOT_TOKEN"))
-	if err := seedOnCall(ctx, store, botToken != ""); err != nil {
+	realSlack := set.SlackBotToken != ""
+	if err := seedOnCall(ctx, store, realSlack); err != nil {
 		return nil, err
 	}
 	all, err := svc.Services(ctx)
@@ -153,45 +160,39 @@ func newPlatform(ctx context.Context, endpoint string, getenv func(string) strin
 		return nil, err
 	}
 
-	logsCfg, err := logscan.ConfigFromEnv(env)
+	def, err := parseStateMachine(escalationDefinition)
 	if err != nil {
 		return nil, err
 	}
-	api := httpapi.New(httpapi.Config{
-		Incidents: svc, Tokens: auth.NewAuthenticator(store), PublicReports: set.PublicReports, SlackSigningSecret: set.SlackSigningSecret, Logger: logger,
-		OnCall: oncall.NewService(store, oncall.Config{
-			Services: svc, Logger: logger,
-			// Users' e-mail and phone "subscribe" to the local PagingTopic: printed.
-			Subscriber: &printSubscriber{out: o.out, log: logger},
-		}),
-	})
-	alarmsH := alarms.NewHandler(svc, store, alarms.Config{DefaultService: set.DefaultService, Logger: logger})
-	logsH := logscan.NewHandler(store, svc, logsCfg, logger)
-	apiLambda := httpapi.NewLambda(api, logger)
-	// Pages are printed and recorded, not sent; Slack calls too unless a bot
-	// token is given.
-	var messenger slack.Messenger = slack.NewRecorder(logger)
-	if botToken != "" {
-		messenger = slack.NewClient(botToken, slack.Config{Logger: logger})
-	}
-	notifier := slack.NewNotifier(messenger)
-	escalateH := escalation.NewEscalator(escalation.Config{
-		Incidents: svc, Directory: store, Pager: o.pager, Slack: notifier, SlackPages: store, Logger: logger,
-	})
-	warroomH := escalation.NewWarRoom(escalation.WarRoomConfig{
-		Incidents: svc, Directory: store, Slack: notifier,
-		Stakeholders: escalation.SplitList(env("STAKEHOLDERS")), Logger: logger,
-	})
 	// The local Step Functions and event source mapping: they live until the
 	// platform is closed (or ctx ends).
 	runCtx, cancel := context.WithCancel(ctx)
-	runs := &runner{warroom: warroomH.Open, page: escalateH.Page, scale: timeScale, log: logger, ctx: runCtx}
-	streamH := lifecycle.NewHandler(lifecycle.Config{
-		Starter: escalation.NewStarter(escalation.StarterConfig{Configs: store, Executions: runs, Logger: logger}),
-		Decode:  dynamo.DecodeStreamRecord, Incidents: store, Deliveries: store, SlackPages: store, Slack: notifier,
-		Publisher: &printEvents{out: o.out, log: logger}, Logger: logger,
-	})
-	poller, err := newStreamPoller(ctx, db, streamsClient(endpoint), set.Table, streamH.Handle, logger)
+	functions := map[string]Function{}
+	runs := &runner{def: def, scale: timeScale, log: logger, ctx: runCtx,
+		invoke: func(ctx context.Context, name string, payload []byte) ([]byte, error) {
+			fn, ok := functions[name]
+			if !ok {
+				return nil, fmt.Errorf("function %s: not a function of the platform", name)
+			}
+			return fn(ctx, payload)
+		}}
+	// Every handler is built by package wiring, from the same settings the
+	// Lambdas read, with the local adapters.
+	ad := localAdapters(db, set, o, runs, logger)
+	for _, f := range wiring.Functions() {
+		h, err := f.New(set, ad)
+		if err != nil {
+			cancel()
+			return nil, fmt.Errorf("function %s: %w", f.Name, err)
+		}
+		functions[f.Name] = h.Invoke
+	}
+	api, err := wiring.HTTPAPI(set, ad)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	poller, err := newStreamPoller(ctx, db, streamsClient(endpoint), set.Table, viaJSON(functions["stream"]), logger)
 	if err != nil {
 		cancel()
 		return nil, err
@@ -210,22 +211,45 @@ func newPlatform(ctx context.Context, endpoint string, getenv func(string) strin
 	return &platform{
 		api:   api,
 		token: token, services: names, settings: set,
-		timeScale: timeScale, slackReal: botToken != "", close: sync.OnceFunc(stop),
-		functions: map[string]Function{
-			"alarms": func(ctx context.Context, event []byte) ([]byte, error) {
-				out, err := alarmsH.Handle(ctx, json.RawMessage(event))
-				if err != nil {
-					return nil, err
-				}
-				return json.Marshal(out)
-			},
-			"logs":     typedNoResult(func(ctx context.Context, e events.CloudwatchLogsEvent) error { return logsH.Handle(ctx, e) }),
-			"api":      typed(apiLambda.Handle),
-			"escalate": typed(escalateH.Handle),
-			"warroom":  typed(warroomH.Handle),
-			"stream":   typed(streamH.Handle),
-		},
+		timeScale: timeScale, slackReal: realSlack, close: sync.OnceFunc(stop),
+		functions: functions,
 	}, nil
+}
+
+// recorderToken stands for the bot token when SLACK_BOT_TOKEN is empty:
+// locally Slack is then the recorder (calls logged, not sent), where in AWS
+// an empty bot token turns Slack off.
+const recorderToken = "local-slack-recorder"
+
+// localAdapters is the local set of adapters: DynamoDB Local, the printing
+// (or test) pager, the printing PagingTopic subscriptions and
+// IncidentEventsTopic, the local executions, the Slack recorder (or real
+// Slack with SLACK_BOT_TOKEN), and the Slack credentials from the settings
+// (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET; no secret is read locally).
+func localAdapters(db dynamo.Client, set settings.Settings, o platformOptions, runs *runner, logger *slog.Logger) wiring.Adapters {
+	recorder := slack.NewRecorder(logger)
+	real := wiring.SlackClient(logger)
+	return wiring.Adapters{
+		DynamoDB:   db,
+		Pager:      o.pager,
+		Subscriber: &printSubscriber{out: o.out, log: logger},
+		Events:     &printEvents{out: o.out, log: logger},
+		Executions: runs,
+		SlackCredentials: func(context.Context) (string, string, error) {
+			token := set.SlackBotToken
+			if token == "" {
+				token = recorderToken
+			}
+			return token, set.SlackSigningSecret, nil
+		},
+		Slack: func(token string) slack.Messenger {
+			if token == recorderToken {
+				return recorder
+			}
+			return real(token)
+		},
+		Logger: logger,
+	}
 }
 
 // seedToken stores the admin token for local use: LOCAL_API_TOKEN when given
@@ -293,4 +317,24 @@ func slackMode(real bool) string {
 		return "real Slack (SLACK_BOT_TOKEN)"
 	}
 	return "recorded and logged, not sent (set SLACK_BOT_TOKEN for real Slack)"
+}
+
+// viaJSON is the stream function as the event source mapping invokes it: the
+// batch as JSON in, the BatchItemFailures as JSON out.
+func viaJSON(fn Function) streamHandler {
+	return func(ctx context.Context, e events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+		var resp events.DynamoDBEventResponse
+		payload, err := json.Marshal(e)
+		if err != nil {
+			return resp, fmt.Errorf("encode stream batch: %w", err)
+		}
+		out, err := fn(ctx, payload)
+		if err != nil {
+			return resp, err
+		}
+		if err := json.Unmarshal(out, &resp); err != nil {
+			return resp, fmt.Errorf("decode the stream function's response: %w", err)
+		}
+		return resp, nil
+	}
 }

@@ -17,22 +17,22 @@ import (
 // second, so a demo escalation climbs its levels while you watch.
 const DefaultTimeScale = 60
 
-// maxRunSteps bounds the PageLevel invocations of one local execution, far
-// beyond any policy (20 levels × 10 passes + the fallback): a runaway loop
-// ends instead of paging forever.
+// maxRunSteps bounds the Task invocations of one local execution, far beyond
+// any policy (20 levels × 10 passes + the fallback): a runaway loop ends
+// instead of paging forever.
 const maxRunSteps = 1000
 
-// pageRetries are the state machine's retries of a failed PageLevel
-// (infra/escalation: 3 attempts, 2 s interval, backoff 2). They are Lambda's
-// seconds, not the policy's minutes, so they are not scaled.
-var pageRetries = []time.Duration{2 * time.Second, 4 * time.Second, 8 * time.Second}
-
 // runner is the local Step Functions: an escalation.Executions that runs the
-// state machine of infra/escalation in a goroutine per execution, with the
-// same handlers the deployed tasks invoke.
+// deployed state machine (escalationDefinition, interpreted by
+// stateMachine) in a goroutine per execution. Its Tasks invoke the
+// platform's functions by the name their Resource ARN ends in, with JSON in
+// and out as Step Functions invokes Lambda; Retry and Catch are the
+// definition's. Retry intervals are Lambda's seconds and are not scaled;
+// Waits are the policy's minutes and are divided by scale.
 type runner struct {
-	warroom func(context.Context, escalation.WarRoomInput) (escalation.WarRoomOutput, error)
-	page    func(context.Context, escalation.Input) (escalation.Output, error)
+	def *stateMachine
+	// invoke runs a function of the platform (wiring.Functions) by name.
+	invoke func(ctx context.Context, function string, payload []byte) ([]byte, error)
 	// scale divides every Wait (wait_seconds).
 	scale float64
 	log   *slog.Logger
@@ -66,6 +66,10 @@ func (r *runner) Start(_ context.Context, name string, input []byte) error {
 	if err := json.Unmarshal(input, &in); err != nil {
 		return fmt.Errorf("decode execution input: %w", err)
 	}
+	var data any
+	if err := json.Unmarshal(input, &data); err != nil {
+		return fmt.Errorf("decode execution input: %w", err)
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.started == nil {
@@ -81,7 +85,7 @@ func (r *runner) Start(_ context.Context, name string, input []byte) error {
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
-		r.run(r.ctx, name, in)
+		r.run(r.ctx, name, in.IncidentID, data)
 	}()
 	return nil
 }
@@ -89,51 +93,170 @@ func (r *runner) Start(_ context.Context, name string, input []byte) error {
 // wait blocks until every execution has ended (after the runner's ctx is done).
 func (r *runner) wait() { r.wg.Wait() }
 
-// run is one execution: OpenWarRoom (failure caught) → PageLevel → Done? →
-// Wait → PageLevel …
-func (r *runner) run(ctx context.Context, name string, in escalation.StartInput) {
-	log := r.log.With(slog.String("execution", name), slog.String("incident_id", in.IncidentID))
+// run is one execution of the definition, from StartAt to a Succeed or Fail
+// state, an End, an uncaught error or the end of ctx.
+func (r *runner) run(ctx context.Context, name, incidentID string, data any) {
+	log := r.log.With(slog.String("execution", name), slog.String("incident_id", incidentID))
 	log.InfoContext(ctx, "escalation execution started (local)")
-	state := in.State
-	if _, err := r.warroom(ctx, escalation.WarRoomInput{IncidentID: in.IncidentID, State: &state}); err != nil {
-		// Caught as the state machine catches it: paging goes on.
-		log.WarnContext(ctx, "OpenWarRoom failed; paging goes on", slog.Any("error", err))
+	ec := execContext{Name: name}
+	state, tasks := r.def.StartAt, 0
+	for ctx.Err() == nil {
+		s := r.def.States[state]
+		next := s.Next
+		switch s.Type {
+		case "Task":
+			if tasks++; tasks > maxRunSteps {
+				log.ErrorContext(ctx, "escalation execution stopped: too many steps", slog.Int("steps", maxRunSteps))
+				return
+			}
+			out, err := r.task(ctx, log, state, s, data, ec)
+			if err != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				c := catcher(s, err)
+				if c == nil {
+					log.ErrorContext(ctx, "escalation execution failed (local)", slog.String("state", state), slog.Any("error", err))
+					return
+				}
+				// Caught as the state machine catches it (OpenWarRoom: paging goes on).
+				log.WarnContext(ctx, state+" failed; caught, going on with "+c.Next, slog.Any("error", err))
+				caught, rerr := withResult(c.ResultPath, data, map[string]any{"Error": err.Name, "Cause": err.Cause})
+				if rerr != nil {
+					log.ErrorContext(ctx, "escalation execution failed (local)", slog.String("state", state), slog.Any("error", runtimeError(rerr)))
+					return
+				}
+				data = caught
+				state = c.Next
+				continue
+			}
+			data = out
+		case "Choice":
+			next = s.Default
+			for _, c := range s.Choices {
+				v, err := path(c.Variable, data, ec)
+				if err != nil {
+					log.ErrorContext(ctx, "escalation execution failed (local)", slog.String("state", state), slog.Any("error", runtimeError(err)))
+					return
+				}
+				if b, ok := v.(bool); ok && b == *c.BooleanEquals {
+					next = c.Next
+					break
+				}
+			}
+		case "Wait":
+			seconds, err := r.waitSeconds(s, data, ec)
+			if err != nil {
+				log.ErrorContext(ctx, "escalation execution failed (local)", slog.String("state", state), slog.Any("error", runtimeError(err)))
+				return
+			}
+			if !sleep(ctx, r.scaled(seconds)) {
+				return
+			}
+		case "Succeed":
+			reason, _ := path("$.reason", data, ec)
+			log.InfoContext(ctx, "escalation execution succeeded (local)", slog.Any("reason", reason))
+			return
+		case "Fail":
+			log.ErrorContext(ctx, "escalation execution failed (local)", slog.String("state", state), slog.String("error", s.Error), slog.String("cause", s.Cause))
+			return
+		}
+		if s.End {
+			log.InfoContext(ctx, "escalation execution succeeded (local)")
+			return
+		}
+		state = next
 	}
-	next := escalation.Input{IncidentID: in.IncidentID, Execution: name, State: in.State}
-	for range maxRunSteps {
-		out, err := r.pageLevel(ctx, next)
+}
+
+// task runs a Task state: its Parameters, the function its Resource names,
+// the state's Retry, and its ResultPath.
+func (r *runner) task(ctx context.Context, log *slog.Logger, name string, s *aslState, data any, ec execContext) (any, *taskError) {
+	input := data
+	if s.Parameters != nil {
+		p, err := parameters(s.Parameters, data, ec)
 		if err != nil {
-			log.ErrorContext(ctx, "escalation execution failed (local)", slog.Any("error", err))
-			return
+			return nil, runtimeError(err)
 		}
-		if out.Done {
-			log.InfoContext(ctx, "escalation execution succeeded (local)", slog.String("reason", out.Reason))
-			return
-		}
-		if !sleep(ctx, r.scaled(out.WaitSeconds)) {
-			return
-		}
-		next = escalation.Input{IncidentID: out.IncidentID, Execution: name, State: out.State}
+		input = p
 	}
-	log.ErrorContext(ctx, "escalation execution stopped: too many steps", slog.Int("steps", maxRunSteps))
+	payload, err := json.Marshal(input)
+	if err != nil {
+		return nil, runtimeError(err)
+	}
+	fn, err := functionOf(s.Resource)
+	if err != nil {
+		return nil, runtimeError(err)
+	}
+	attempts := make([]int, len(s.Retry))
+	for {
+		out, err := r.invoke(ctx, fn, payload)
+		if err == nil {
+			var result any
+			if err := json.Unmarshal(out, &result); err != nil {
+				return nil, runtimeError(fmt.Errorf("%s answered no JSON: %w", fn, err))
+			}
+			res, err := withResult(s.ResultPath, data, result)
+			if err != nil {
+				return nil, runtimeError(err)
+			}
+			return res, nil
+		}
+		te := asTaskError(err)
+		i := retrier(s, te)
+		if i < 0 || ctx.Err() != nil {
+			return nil, te
+		}
+		d, ok := s.Retry[i].delay(attempts[i])
+		if !ok {
+			return nil, te
+		}
+		attempts[i]++
+		log.WarnContext(ctx, name+" failed; retrying", slog.Duration("after", d), slog.Any("error", err))
+		if !sleep(ctx, d) {
+			return nil, te
+		}
+	}
 }
 
-// pageLevel invokes PageLevel with the state machine's retries.
-func (r *runner) pageLevel(ctx context.Context, in escalation.Input) (escalation.Output, error) {
-	for i := 0; ; i++ {
-		out, err := r.page(ctx, in)
-		if err == nil || i == len(pageRetries) || ctx.Err() != nil {
-			return out, err
-		}
-		r.log.WarnContext(ctx, "PageLevel failed; retrying", slog.String("execution", in.Execution), slog.Any("error", err))
-		if !sleep(ctx, pageRetries[i]) {
-			return out, ctx.Err()
+// retrier returns the index of the first of s's retriers err matches, or -1.
+func retrier(s *aslState, err *taskError) int {
+	for i, r := range s.Retry {
+		if matches(r.ErrorEquals, err.Name) {
+			return i
 		}
 	}
+	return -1
 }
 
-func (r *runner) scaled(seconds int) time.Duration {
-	return time.Duration(float64(seconds) * float64(time.Second) / r.scale)
+// catcher returns the first of s's catchers err matches, or nil.
+func catcher(s *aslState, err *taskError) *aslCatcher {
+	for i, c := range s.Catch {
+		if matches(c.ErrorEquals, err.Name) {
+			return &s.Catch[i]
+		}
+	}
+	return nil
+}
+
+// waitSeconds is a Wait state's Seconds or the number at its SecondsPath.
+func (r *runner) waitSeconds(s *aslState, data any, ec execContext) (float64, error) {
+	if s.Seconds != nil {
+		return *s.Seconds, nil
+	}
+	v, err := path(s.SecondsPath, data, ec)
+	if err != nil {
+		return 0, err
+	}
+	f, ok := v.(float64)
+	if !ok || f < 0 {
+		return 0, fmt.Errorf("SecondsPath %s: %v is not a non-negative number", s.SecondsPath, v)
+	}
+	return f, nil
+}
+
+func (r *runner) scaled(seconds float64) time.Duration {
+	return time.Duration(seconds * float64(time.Second) / r.scale)
 }
 
 // sleep waits d or until ctx ends; false means ctx ended.

@@ -21,7 +21,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -47,11 +46,12 @@ var IteratorAgeThreshold = awscdk.Duration_Minutes(jsii.Number(5))
 
 // Props is what the platform consists of.
 type Props struct {
-	// Functions are every function of the stack: each gets an Errors and a
-	// Throttles alarm.
-	Functions []Function
-	// Queues are every dead-letter and failure queue of the stack: each gets
-	// an alarm on its first visible message.
+	// Functions are every function of the stack (function.Registry): each
+	// gets an Errors and a Throttles alarm, described with its OnError, and
+	// each of its FailureQueues an alarm on its first visible message.
+	Functions []*function.Function
+	// Queues are the dead-letter queues that belong to no function (e.g.
+	// a topic's or a rule's): each gets an alarm on its first visible message.
 	Queues []Queue
 	// Escalation is the escalation state machine: alarms on failed, timed out
 	// and aborted executions.
@@ -61,27 +61,11 @@ type Props struct {
 	Stream *function.Function
 }
 
-// Function is one function of the platform.
-type Function struct {
-	// Name is the function's folder under functions/; the alarms are
-	// incidentd-<Name>-errors and incidentd-<Name>-throttled.
-	Name     string
-	Function *function.Function
-	// OnError tells the operator what a failed invocation of this function
-	// means (retried? lost? whose page?); it goes into the Errors alarm's
-	// description.
-	OnError string
-}
-
-// Queue is one queue where failed deliveries end.
-type Queue struct {
-	// Name is the alarm's name after the prefix, e.g. "alarms-failures".
-	Name  string
-	Queue awssqs.IQueue
-	// Holds tells the operator what a message in the queue is and where to
-	// look; it goes into the alarm's description.
-	Holds string
-}
+// Queue is one queue where failed deliveries end: Name is the alarm's name
+// after the prefix (e.g. "alarm-topic-dead-letters"), Holds tells the
+// operator what a message in the queue is and where to look (it goes into the
+// alarm's description).
+type Queue = function.Queue
 
 // Monitoring holds OpsTopic and the alarms publishing to it.
 type Monitoring struct {
@@ -124,20 +108,27 @@ func New(scope constructs.Construct, id string, props Props) *Monitoring {
 	sum := &awscloudwatch.MetricOptions{Period: Period, Statistic: jsii.String("Sum")}
 	maximum := &awscloudwatch.MetricOptions{Period: Period, Statistic: jsii.String("Maximum")}
 
+	// The functions' alarms (incidentd-<name>-errors and -throttled), then
+	// every queue's: the functions' failure queues and the others.
+	queues := []Queue{}
+	for _, f := range props.Functions {
+		queues = append(queues, f.FailureQueues...)
+	}
+	queues = append(queues, props.Queues...)
 	for _, f := range props.Functions {
 		fc := constructs.NewConstruct(c, jsii.String("Function-"+f.Name))
-		logs := " Its log group: " + *f.Function.LogGroup.LogGroupName() + "."
-		add(fc, "Errors", f.Function.Lambda.MetricErrors(sum), f.Name+"-errors",
+		logs := " Its log group: " + *f.LogGroup.LogGroupName() + "."
+		add(fc, "Errors", f.Lambda.MetricErrors(sum), f.Name+"-errors",
 			fmt.Sprintf("The incidentd %s function failed (an error returned, a panic or a timeout) at least once in 5 minutes. %s", f.Name, f.OnError)+
 				logs+" Look for level ERROR and for \"Task timed out\".", 1)
-		add(fc, "Throttles", f.Function.Lambda.MetricThrottles(sum), f.Name+"-throttled",
+		add(fc, "Throttles", f.Lambda.MetricThrottles(sum), f.Name+"-throttled",
 			fmt.Sprintf("Lambda refused to run the incidentd %s function at least once in 5 minutes (throttled): "+
 				"the account's or region's concurrency is used up, by this function or any other. "+
 				"Asynchronous and stream events are retried; API requests and state machine steps failed (the state machine retries them). "+
 				"Look at ConcurrentExecutions of the account and its other functions; raise the quota or reserve concurrency.", f.Name), 1)
 	}
 
-	for _, q := range props.Queues {
+	for _, q := range queues {
 		qc := constructs.NewConstruct(c, jsii.String("Queue-"+q.Name))
 		add(qc, "Messages", q.Queue.MetricApproximateNumberOfMessagesVisible(maximum), q.Name,
 			fmt.Sprintf("The queue %s holds failed deliveries: %s "+

@@ -33,14 +33,8 @@ const (
 	DefaultWindow    = 5 * time.Minute
 )
 
-// Bounds of Config.
-const (
-	maxThreshold = 100000
-	minWindow    = time.Minute
-	maxWindow    = 24 * time.Hour
-)
-
-// Config is how log errors become incidents.
+// Config is how log errors become incidents (package settings reads it from
+// LOG_THRESHOLD, LOG_WINDOW, LOG_GROUP_SERVICES and DEFAULT_SERVICE).
 type Config struct {
 	// Threshold: a fingerprint with this many errors in one window opens (or
 	// adds to) an incident.
@@ -50,37 +44,6 @@ type Config struct {
 	// DefaultService receives the errors of log groups that name no service.
 	DefaultService string
 	Services       Services
-}
-
-// ConfigFromEnv reads DEFAULT_SERVICE (default "unassigned"), LOG_THRESHOLD
-// (default 5), LOG_WINDOW (a Go duration, default 5m, between 1m and 24h) and
-// LOG_GROUP_SERVICES (optional JSON object: log group or "prefix*" → service).
-func ConfigFromEnv(getenv func(string) string) (Config, error) {
-	c := Config{Threshold: DefaultThreshold, Window: DefaultWindow}
-	if v := strings.TrimSpace(getenv("LOG_THRESHOLD")); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > maxThreshold {
-			return Config{}, fmt.Errorf("LOG_THRESHOLD %q is not a whole number between 1 and %d", v, maxThreshold)
-		}
-		c.Threshold = n
-	}
-	if v := strings.TrimSpace(getenv("LOG_WINDOW")); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d < minWindow || d > maxWindow {
-			return Config{}, fmt.Errorf("LOG_WINDOW %q is not a duration between %s and %s (e.g. 5m)", v, minWindow, maxWindow)
-		}
-		c.Window = d
-	}
-	def := strings.TrimSpace(getenv("DEFAULT_SERVICE"))
-	if def == "" {
-		def = incident.DefaultServiceName
-	}
-	svcs, err := ParseServices(getenv("LOG_GROUP_SERVICES"), def)
-	if err != nil {
-		return Config{}, fmt.Errorf("LOG_GROUP_SERVICES: %w", err)
-	}
-	c.DefaultService, c.Services = def, svcs
-	return c, nil
 }
 
 // Handler handles CloudWatch Logs subscription events.

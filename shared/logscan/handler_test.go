@@ -99,10 +99,11 @@ func newEnv(t *testing.T) *env {
 
 func newEnvWith(t *testing.T, store *dynamo.Store, now func() time.Time) *env {
 	t.Helper()
-	cfg, err := ConfigFromEnv(func(string) string { return "" })
+	svcs, err := NewServices(nil, incident.DefaultServiceName)
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg := Config{Threshold: DefaultThreshold, Window: DefaultWindow, DefaultService: incident.DefaultServiceName, Services: svcs}
 	svc := incident.NewService(store, incident.Rules{}, incident.WithClock(now))
 	logs := &lockedBuffer{}
 	h := NewHandler(store, svc, cfg, slog.New(slog.NewJSONHandler(logs, nil)))

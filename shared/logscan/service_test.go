@@ -70,41 +70,6 @@ func TestParseServices(t *testing.T) {
 	}
 }
 
-func TestConfigFromEnv(t *testing.T) {
-	tests := []struct {
-		name          string
-		env           map[string]string
-		wantThreshold int
-		wantWindow    time.Duration
-		wantDefault   string
-		wantErr       bool
-	}{
-		{"defaults", nil, 5, 5 * time.Minute, "unassigned", false},
-		{"set", map[string]string{"LOG_THRESHOLD": "20", "LOG_WINDOW": "15m", "DEFAULT_SERVICE": "platform"}, 20, 15 * time.Minute, "platform", false},
-		{"threshold zero", map[string]string{"LOG_THRESHOLD": "0"}, 0, 0, "", true},
-		{"threshold text", map[string]string{"LOG_THRESHOLD": "five"}, 0, 0, "", true},
-		{"window too short", map[string]string{"LOG_WINDOW": "10s"}, 0, 0, "", true},
-		{"window not a duration", map[string]string{"LOG_WINDOW": "300"}, 0, 0, "", true},
-		{"bad default service", map[string]string{"DEFAULT_SERVICE": "Bad Name"}, 0, 0, "", true},
-		{"bad mapping", map[string]string{"LOG_GROUP_SERVICES": "{"}, 0, 0, "", true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c, err := ConfigFromEnv(func(k string) string { return tt.env[k] })
-			if (err != nil) != tt.wantErr {
-				t.Fatalf("ConfigFromEnv: got error %v, want error %v", err, tt.wantErr)
-			}
-			if err != nil {
-				return
-			}
-			if c.Threshold != tt.wantThreshold || c.Window != tt.wantWindow || c.Services.Of("") != tt.wantDefault {
-				t.Errorf("ConfigFromEnv: got threshold %d, window %s, default %q; want %d, %s, %q",
-					c.Threshold, c.Window, c.Services.Of(""), tt.wantThreshold, tt.wantWindow, tt.wantDefault)
-			}
-		})
-	}
-}
-
 func TestScanFixtures(t *testing.T) {
 	svcs, _ := NewServices(nil, "unassigned")
 	tests := []struct {

@@ -1,5 +1,28 @@
 // Package settings reads the platform's settings from the environment, the same
-// way in every Lambda and in the local runtime.
+// way in every Lambda and in the local runtime: it is the one place that reads
+// the variables the functions read (FromEnv), and their one documentation.
+//
+//	variable                   used by                      default
+//	TABLE_NAME                 all                          required
+//	DEFAULT_SERVICE            all                          "unassigned"
+//	REOPEN_WINDOW              all                          30m (1m to 168h)
+//	LOG_LEVEL                  all                          info (debug, info, warn, error)
+//	PUBLIC_REPORTS             api                          false
+//	SLACK_SECRET_ARN           api, escalate, warroom, stream  (AWS) the secret {"bot_token","signing_secret"}
+//	SLACK_BOT_TOKEN            escalate, warroom, stream    (locally) empty: Slack off
+//	SLACK_SIGNING_SECRET       api                          (locally) empty: Slack routes off
+//	PAGING_TOPIC_ARN           escalate (required), api     pages; the api subscribes responders
+//	INCIDENT_EVENTS_TOPIC_ARN  stream                       empty: no lifecycle events
+//	STATE_MACHINE_ARN          stream (required)            the escalation state machine
+//	FALLBACK_USER              escalate, stream             empty: none
+//	STAKEHOLDERS               warroom                      empty; comma-separated Slack user ids
+//	LOG_THRESHOLD              logs                         5 (1 to 100000 errors per window)
+//	LOG_WINDOW                 logs                         5m (1m to 24h)
+//	LOG_GROUP_SERVICES         logs                         empty; JSON {"<log group or prefix*>": "<service>"}
+//
+// Each field of Settings says what its variable means. The README's table
+// "Environment of the functions" is the same list for operators; the local
+// runtime's own LOCAL_* variables are read by infra/local.
 package settings
 
 import (
@@ -17,6 +40,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/incidentd/incidentd/shared/incident"
+	"github.com/incidentd/incidentd/shared/logscan"
 	"github.com/incidentd/incidentd/shared/oncall"
 	"github.com/incidentd/incidentd/shared/secrets"
 )
@@ -58,7 +82,27 @@ type Settings struct {
 	// StateMachineARN is the escalation state machine (STATE_MACHINE_ARN),
 	// started by the stream function.
 	StateMachineARN string
+	// Stakeholders are Slack user ids invited to every war room
+	// (STAKEHOLDERS, comma-separated; empty items are dropped).
+	Stakeholders []string
+	// LogThreshold: a log error fingerprint with this many errors in one
+	// window opens an incident (LOG_THRESHOLD, 1 to 100000, default 5).
+	LogThreshold int
+	// LogWindow is the length of the log counting windows (LOG_WINDOW, a Go
+	// duration between 1m and 24h, default 5m).
+	LogWindow time.Duration
+	// LogGroupServices maps log groups (or prefixes ending in "*") to services
+	// (LOG_GROUP_SERVICES, a JSON object of strings; empty: none, the naming
+	// convention and DefaultService apply).
+	LogGroupServices logscan.Services
 }
+
+// Bounds of LOG_THRESHOLD and LOG_WINDOW.
+const (
+	maxLogThreshold = 100000
+	minLogWindow    = time.Minute
+	maxLogWindow    = 24 * time.Hour
+)
 
 // FromEnv reads the settings through getenv (os.Getenv in Lambda).
 func FromEnv(getenv func(string) string) (Settings, error) {
@@ -75,6 +119,10 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 		StateMachineARN:    strings.TrimSpace(getenv("STATE_MACHINE_ARN")),
 
 		IncidentEventsTopicARN: strings.TrimSpace(getenv("INCIDENT_EVENTS_TOPIC_ARN")),
+
+		Stakeholders: splitList(getenv("STAKEHOLDERS")),
+		LogThreshold: logscan.DefaultThreshold,
+		LogWindow:    logscan.DefaultWindow,
 	}
 	if s.Table == "" {
 		return s, fmt.Errorf("TABLE_NAME is not set")
@@ -104,7 +152,42 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 			return s, fmt.Errorf("LOG_LEVEL %q is not debug, info, warn or error", v)
 		}
 	}
+	if v := strings.TrimSpace(getenv("LOG_THRESHOLD")); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxLogThreshold {
+			return s, fmt.Errorf("LOG_THRESHOLD %q is not a whole number between 1 and %d", v, maxLogThreshold)
+		}
+		s.LogThreshold = n
+	}
+	if v := strings.TrimSpace(getenv("LOG_WINDOW")); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < minLogWindow || d > maxLogWindow {
+			return s, fmt.Errorf("LOG_WINDOW %q is not a duration between %s and %s (e.g. 5m)", v, minLogWindow, maxLogWindow)
+		}
+		s.LogWindow = d
+	}
+	groups, err := logscan.ParseServices(getenv("LOG_GROUP_SERVICES"), s.DefaultService)
+	if err != nil {
+		return s, fmt.Errorf("LOG_GROUP_SERVICES: %w", err)
+	}
+	s.LogGroupServices = groups
 	return s, nil
+}
+
+// splitList splits a comma-separated setting into its non-empty, trimmed items.
+func splitList(v string) []string {
+	var out []string
+	for _, item := range strings.Split(v, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}
+
+// LogScan is the log detection's configuration these settings give.
+func (s Settings) LogScan() logscan.Config {
+	return logscan.Config{Threshold: s.LogThreshold, Window: s.LogWindow, DefaultService: s.DefaultService, Services: s.LogGroupServices}
 }
 
 // Rules are the incident service's rules these settings give.

@@ -4,40 +4,56 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/incidentd/incidentd/shared/logscan"
 	"github.com/incidentd/incidentd/shared/secrets"
 	"github.com/incidentd/incidentd/shared/secrets/secretstest"
 )
 
 func TestFromEnv(t *testing.T) {
 	tests := []struct {
-		name    string
-		give    map[string]string
-		want    Settings
-		wantErr string
+		name string
+		give map[string]string
+		want Settings
+		// wantGroup: the service LogGroupServices gives the log group
+		// "/ecs/production/checkout".
+		wantGroup string
+		wantErr   string
 	}{
 		{
-			name: "defaults",
-			give: map[string]string{"TABLE_NAME": "t"},
-			want: Settings{Table: "t", DefaultService: "unassigned", ReopenWindow: 30 * time.Minute, LogLevel: slog.LevelInfo},
+			name:      "defaults",
+			give:      map[string]string{"TABLE_NAME": "t"},
+			want:      Settings{Table: "t", DefaultService: "unassigned", ReopenWindow: 30 * time.Minute, LogLevel: slog.LevelInfo, LogThreshold: 5, LogWindow: 5 * time.Minute},
+			wantGroup: "checkout",
 		},
 		{
 			name: "everything set",
 			give: map[string]string{"TABLE_NAME": "t", "DEFAULT_SERVICE": "platform", "REOPEN_WINDOW": "2h",
 				"PUBLIC_REPORTS": "true", "LOG_LEVEL": "debug", "SLACK_SIGNING_SECRET": "8f742231b10e8888abcd99yyyzzz85a5",
-				"SLACK_BOT_TOKEN": " xoxb-1-2-abc\n", "SLACK_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:s-AbCdEf"},
+				"SLACK_BOT_TOKEN": " xoxb-1-2-abc\n", "SLACK_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:s-AbCdEf",
+				"FALLBACK_USER": " dave ", "PAGING_TOPIC_ARN": "arn:p", "INCIDENT_EVENTS_TOPIC_ARN": "arn:e", "STATE_MACHINE_ARN": "arn:s",
+				"STAKEHOLDERS": " U1, ,U2,", "LOG_THRESHOLD": "20", "LOG_WINDOW": "15m", "LOG_GROUP_SERVICES": `{"/ecs/production/*": "shop"}`},
 			want: Settings{Table: "t", DefaultService: "platform", ReopenWindow: 2 * time.Hour, PublicReports: true, LogLevel: slog.LevelDebug,
 				SlackSigningSecret: "8f742231b10e8888abcd99yyyzzz85a5", SlackBotToken: "xoxb-1-2-abc",
-				SlackSecretARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:s-AbCdEf"},
+				SlackSecretARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:s-AbCdEf",
+				FallbackUser:   "dave", PagingTopicARN: "arn:p", IncidentEventsTopicARN: "arn:e", StateMachineARN: "arn:s",
+				Stakeholders: []string{"U1", "U2"}, LogThreshold: 20, LogWindow: 15 * time.Minute},
+			wantGroup: "shop",
 		},
 		{name: "no table", give: map[string]string{}, wantErr: "TABLE_NAME is not set"},
 		{name: "bad default service", give: map[string]string{"TABLE_NAME": "t", "DEFAULT_SERVICE": "Not Valid"}, wantErr: `DEFAULT_SERVICE: service "Not Valid" is not a valid name (lower-case letters, digits, '.', '_', '-'; 1-63 characters)`},
 		{name: "bad reopen window", give: map[string]string{"TABLE_NAME": "t", "REOPEN_WINDOW": "10s"}, wantErr: `REOPEN_WINDOW "10s" is not a duration between 1m and 168h`},
 		{name: "bad public reports", give: map[string]string{"TABLE_NAME": "t", "PUBLIC_REPORTS": "yes please"}, wantErr: `PUBLIC_REPORTS "yes please" is not true or false`},
 		{name: "bad log level", give: map[string]string{"TABLE_NAME": "t", "LOG_LEVEL": "loud"}, wantErr: `LOG_LEVEL "loud" is not debug, info, warn or error`},
+		{name: "log threshold zero", give: map[string]string{"TABLE_NAME": "t", "LOG_THRESHOLD": "0"}, wantErr: `LOG_THRESHOLD "0" is not a whole number between 1 and 100000`},
+		{name: "log threshold text", give: map[string]string{"TABLE_NAME": "t", "LOG_THRESHOLD": "five"}, wantErr: `LOG_THRESHOLD "five" is not a whole number between 1 and 100000`},
+		{name: "log window too short", give: map[string]string{"TABLE_NAME": "t", "LOG_WINDOW": "10s"}, wantErr: `LOG_WINDOW "10s" is not a duration between 1m0s and 24h0m0s (e.g. 5m)`},
+		{name: "log window not a duration", give: map[string]string{"TABLE_NAME": "t", "LOG_WINDOW": "300"}, wantErr: `LOG_WINDOW "300" is not a duration between 1m0s and 24h0m0s (e.g. 5m)`},
+		{name: "bad log group mapping", give: map[string]string{"TABLE_NAME": "t", "LOG_GROUP_SERVICES": "{"}, wantErr: "LOG_GROUP_SERVICES: log group mapping is not a JSON object of strings: unexpected end of JSON input"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -51,7 +67,14 @@ func TestFromEnv(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got != tt.want {
+			if g := got.LogGroupServices.Of("/ecs/production/checkout"); g != tt.wantGroup {
+				t.Errorf("log group service: got %q, want %q", g, tt.wantGroup)
+			}
+			if c := got.LogScan(); c.Threshold != tt.want.LogThreshold || c.Window != tt.want.LogWindow || c.DefaultService != tt.want.DefaultService {
+				t.Errorf("log scan config: got %+v, want the settings' threshold, window and default service", c)
+			}
+			got.LogGroupServices = logscan.Services{}
+			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("got %+v, want %+v", got, tt.want)
 			}
 			if r := got.Rules(); r.DefaultService != tt.want.DefaultService || r.ReopenWindow != tt.want.ReopenWindow {

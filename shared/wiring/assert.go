@@ -1,0 +1,27 @@
+package wiring
+
+import (
+	"github.com/incidentd/incidentd/shared/dynamo"
+	"github.com/incidentd/incidentd/shared/escalation"
+	"github.com/incidentd/incidentd/shared/lifecycle"
+	"github.com/incidentd/incidentd/shared/sfn"
+	"github.com/incidentd/incidentd/shared/slack"
+	"github.com/incidentd/incidentd/shared/sns"
+)
+
+// The adapters satisfy the interfaces the use cases declare. The checks live
+// here, where both meet, because an adapter never imports a use case
+// (shared/layers).
+var (
+	_ escalation.Pager        = (*sns.Pager)(nil)
+	_ escalation.Executions   = (*sfn.Executions)(nil)
+	_ escalation.Slack        = (*slack.Notifier)(nil)
+	_ escalation.WarRoomSlack = (*slack.Notifier)(nil)
+	_ escalation.SlackPages   = (*dynamo.Store)(nil)
+
+	_ lifecycle.Publisher      = (*sns.Events)(nil)
+	_ lifecycle.Slack          = (*slack.Notifier)(nil)
+	_ lifecycle.PermanentError = (*slack.APIError)(nil)
+	_ lifecycle.SlackPages     = (*dynamo.Store)(nil)
+	_ lifecycle.Decoder        = dynamo.DecodeStreamRecord
+)

@@ -1,0 +1,168 @@
+package wiring
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/incidentd/incidentd/shared/alarms"
+	"github.com/incidentd/incidentd/shared/auth"
+	"github.com/incidentd/incidentd/shared/dynamo"
+	"github.com/incidentd/incidentd/shared/escalation"
+	"github.com/incidentd/incidentd/shared/httpapi"
+	"github.com/incidentd/incidentd/shared/incident"
+	"github.com/incidentd/incidentd/shared/lifecycle"
+	"github.com/incidentd/incidentd/shared/logscan"
+	"github.com/incidentd/incidentd/shared/oncall"
+	"github.com/incidentd/incidentd/shared/settings"
+	"github.com/incidentd/incidentd/shared/slack"
+)
+
+// store is the table every function reads and writes.
+func store(s settings.Settings, a Adapters) *dynamo.Store { return dynamo.New(a.DynamoDB, s.Table) }
+
+// Alarms is functions/alarms: CloudWatch alarm state changes (SNS,
+// EventBridge, Lambda alarm actions) become incidents.
+func Alarms(s settings.Settings, a Adapters) (lambda.Handler, error) {
+	st := store(s, a)
+	h := alarms.NewHandler(incident.NewService(st, s.Rules()), st, alarms.Config{
+		DefaultService: s.DefaultService,
+		Logger:         a.Logger,
+		// Alarms without markers are routed by their tags when they have any
+		// (needs cloudwatch:ListTagsForResource).
+		Tags: a.Tags,
+	})
+	return lambda.NewHandler(h.Handle), nil
+}
+
+// Logs is functions/logs: CloudWatch Logs subscription batches are counted
+// per service and fingerprint; a fingerprint at the threshold opens an
+// incident.
+func Logs(s settings.Settings, a Adapters) (lambda.Handler, error) {
+	st := store(s, a)
+	h := logscan.NewHandler(st, incident.NewService(st, s.Rules()), s.LogScan(), a.Logger)
+	return lambda.NewHandler(h.Handle), nil
+}
+
+// HTTPAPI is the HTTP API the api function serves (and infra/local serves
+// on its API port).
+func HTTPAPI(s settings.Settings, a Adapters) (http.Handler, error) {
+	// An unreadable Slack secret must not take the API down: the Slack
+	// routes are off (404) for this instance, and the error is in the logs.
+	_, signingSecret, err := a.SlackCredentials(context.Background())
+	if err != nil {
+		a.Logger.Error("Slack routes off: the Slack secret is unreadable", "error", err)
+		signingSecret = ""
+	}
+	// The authenticator's token cache lives as long as the instance.
+	st := store(s, a)
+	incidents := incident.NewService(st, s.Rules())
+	onCall := oncall.Config{Services: incidents, Subscriber: a.Subscriber, Logger: a.Logger}
+	if a.Subscriber == nil {
+		a.Logger.Warn("PAGING_TOPIC_ARN is not set: PUT /users makes no PagingTopic subscriptions")
+	}
+	return httpapi.New(httpapi.Config{
+		Incidents:          incidents,
+		Tokens:             auth.NewAuthenticator(st),
+		OnCall:             oncall.NewService(st, onCall),
+		PublicReports:      s.PublicReports,
+		SlackSigningSecret: signingSecret,
+		Logger:             a.Logger,
+	}), nil
+}
+
+// API is functions/api: the API Gateway HTTP API (payload 2.0) in front of
+// HTTPAPI.
+func API(s settings.Settings, a Adapters) (lambda.Handler, error) {
+	h, err := HTTPAPI(s, a)
+	if err != nil {
+		return nil, err
+	}
+	return lambda.NewHandler(httpapi.NewLambda(h, a.Logger).Handle), nil
+}
+
+// Escalate is functions/escalate, the state machine's PageLevel task: it
+// pages the escalation's current step (SNS first, then Slack) unless the
+// incident was acknowledged.
+func Escalate(s settings.Settings, a Adapters) (lambda.Handler, error) {
+	if a.Pager == nil {
+		return nil, errors.New("PAGING_TOPIC_ARN is not set")
+	}
+	// An unreadable Slack secret must not stop pages: SNS goes on, Slack is
+	// off for this instance, and the error is in the logs.
+	token, _, err := a.SlackCredentials(context.Background())
+	if err != nil {
+		a.Logger.Error("Slack off: the Slack secret is unreadable", "error", err)
+		token = ""
+	}
+	st := store(s, a)
+	cfg := escalation.Config{
+		Incidents: incident.NewService(st, s.Rules()),
+		Directory: st,
+		Pager:     a.Pager,
+		Logger:    a.Logger,
+		Fallback:  s.Fallback(),
+	}
+	if token != "" {
+		cfg.Slack = slack.NewNotifier(a.Slack(token))
+		// The stream function takes the buttons off these once acknowledged.
+		cfg.SlackPages = st
+	}
+	return lambda.NewHandler(escalation.NewEscalator(cfg).Handle), nil
+}
+
+// WarRoom is functions/warroom, the state machine's OpenWarRoom task: it
+// opens the incident's Slack channel and invites the first step's on-call
+// people and the stakeholders.
+func WarRoom(s settings.Settings, a Adapters) (lambda.Handler, error) {
+	// Failing here is recorded by the state machine as the war room's error
+	// (paging goes on), which says more than a quiet "Slack is not configured".
+	token, _, err := a.SlackCredentials(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	st := store(s, a)
+	cfg := escalation.WarRoomConfig{
+		Incidents:    incident.NewService(st, s.Rules()),
+		Directory:    st,
+		Stakeholders: s.Stakeholders,
+		Logger:       a.Logger,
+	}
+	if token != "" {
+		cfg.Slack = slack.NewNotifier(a.Slack(token))
+	}
+	return lambda.NewHandler(escalation.NewWarRoom(cfg).Handle), nil
+}
+
+// Stream is functions/stream, the table's stream consumer: escalations start,
+// timeline entries go to the war room, to IncidentEventsTopic and to the
+// Slack pages they answer.
+func Stream(s settings.Settings, a Adapters) (lambda.Handler, error) {
+	if a.Executions == nil {
+		return nil, errors.New("STATE_MACHINE_ARN is not set")
+	}
+	st := store(s, a)
+	starter := escalation.NewStarter(escalation.StarterConfig{
+		Configs:    st,
+		Executions: a.Executions,
+		Logger:     a.Logger,
+		Fallback:   s.Fallback(),
+	})
+	// The Slack secret is read on first use: escalations never wait on it,
+	// and an unreadable secret fails (and so retries) the records that need
+	// Slack instead of turning Slack off for this instance's life.
+	lazy := lifecycle.NewLazySlack(func(ctx context.Context) (string, error) {
+		token, _, err := a.SlackCredentials(ctx)
+		return token, err
+	}, func(token string) lifecycle.Slack { return slack.NewNotifier(a.Slack(token)) })
+	cfg := lifecycle.Config{
+		Starter: starter, Decode: dynamo.DecodeStreamRecord, Incidents: st, Deliveries: st, SlackPages: st,
+		Slack: lazy, Logger: a.Logger,
+	}
+	if a.Events != nil {
+		cfg.Publisher = a.Events
+	}
+	return lambda.NewHandler(lifecycle.NewHandler(cfg).Handle), nil
+}

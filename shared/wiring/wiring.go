@@ -1,0 +1,80 @@
+// Package wiring builds every function's handler from the settings and a set
+// of adapters: the one place where the use cases (incident, escalation,
+// lifecycle, logscan, alarms, httpapi) meet their adapters (dynamo, sns, sfn,
+// slack). functions/<name>/main.go calls its constructor with the AWS set
+// (AWS); infra/local calls the same constructors with its local set (DynamoDB
+// Local, the printing pager, the Slack recorder, the local executions), so a
+// variable the Lambdas read is read locally the same way: by package settings.
+//
+// Adding a function: its folder under functions/ (a main that calls its
+// constructor here), its constructor here and its entry in Functions, and its
+// construct in infra/. The local invoke endpoint serves every entry of
+// Functions.
+package wiring
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/incidentd/incidentd/shared/alarms"
+	"github.com/incidentd/incidentd/shared/dynamo"
+	"github.com/incidentd/incidentd/shared/escalation"
+	"github.com/incidentd/incidentd/shared/lifecycle"
+	"github.com/incidentd/incidentd/shared/oncall"
+	"github.com/incidentd/incidentd/shared/settings"
+	"github.com/incidentd/incidentd/shared/slack"
+)
+
+// Adapters are what the functions talk to. Each constructor uses the fields
+// its function needs; a nil field is the feature off (or, for Pager and
+// Executions, a refusal to start).
+type Adapters struct {
+	// DynamoDB is the table's client (dynamodb.Client, or DynamoDB Local's).
+	DynamoDB dynamo.Client
+	// Pager publishes pages (escalate): the PagingTopic, or the printing
+	// pager locally. Nil: escalate refuses to start (PAGING_TOPIC_ARN).
+	Pager escalation.Pager
+	// Subscriber subscribes responders' e-mail and phone to the pages (api);
+	// nil: PUT /users makes no subscriptions.
+	Subscriber oncall.Subscriber
+	// Events publishes lifecycle events (stream); nil: none.
+	Events lifecycle.Publisher
+	// Executions starts escalations (stream): Step Functions, or the local
+	// runner. Nil: stream refuses to start (STATE_MACHINE_ARN).
+	Executions escalation.Executions
+	// Tags looks up alarms' tags (alarms); nil: routing without tags.
+	Tags alarms.TagSource
+	// SlackCredentials returns the Slack app's bot token and signing secret
+	// (in AWS: the secret SLACK_SECRET_ARN, through settings.Lambda.Slack).
+	SlackCredentials func(ctx context.Context) (botToken, signingSecret string, err error)
+	// Slack returns the Slack client for a bot token; an empty token is
+	// Slack off (nil) and never reaches it.
+	Slack func(botToken string) slack.Messenger
+	// Logger is every handler's logger.
+	Logger *slog.Logger
+}
+
+// Function is one entry of Functions.
+type Function struct {
+	// Name is the folder under functions/ (and the local invoke endpoint's
+	// function name).
+	Name string
+	// New builds the function's handler, as its main does in Lambda.
+	New func(settings.Settings, Adapters) (lambda.Handler, error)
+}
+
+// Functions lists every function of the platform, in the order of
+// functions/. It is a function, not a variable, so that a Lambda's binary
+// links only the constructor its main calls.
+func Functions() []Function {
+	return []Function{
+		{Name: "alarms", New: Alarms},
+		{Name: "api", New: API},
+		{Name: "escalate", New: Escalate},
+		{Name: "logs", New: Logs},
+		{Name: "stream", New: Stream},
+		{Name: "warroom", New: WarRoom},
+	}
+}
