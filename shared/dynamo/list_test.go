@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/incidentd/incidentd/shared/clock/clocktest"
 	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/incident"
 )
@@ -17,7 +18,7 @@ import (
 // seedIncidents declares 30 incidents a second apart on two services: every
 // third resolved, every third acknowledged, the rest triggered. It returns
 // them newest first.
-func seedIncidents(t *testing.T, svc *incident.Service, clk *clock) []incident.Incident {
+func seedIncidents(t *testing.T, svc *incident.Service, clk *clocktest.Clock) []incident.Incident {
 	t.Helper()
 	ctx := context.Background()
 	var all []incident.Incident
