@@ -15,7 +15,7 @@ const (
 	// Bytes: limit counts bytes (the zero Mode).
 	Bytes Mode = 0
 	// Runes: limit counts characters (runes) instead of bytes.
-	Runes Mode = 1 << (iota - 1)
+	Runes Mode = 1 << iota
 	// Valid replaces each run of invalid UTF-8 with U+FFFD before measuring,
 	// so that the result is valid UTF-8 within the limit. Without it invalid
 	// bytes are kept as they are (each counts as one rune).
