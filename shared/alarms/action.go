@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/incidentd/incidentd/shared/text"
 )
 
 // ActionEvent is the payload CloudWatch sends when an alarm invokes a Lambda
@@ -24,18 +26,18 @@ type ActionEvent struct {
 func ParseAction(payload []byte) (Notification, error) {
 	var ev ActionEvent
 	if err := json.Unmarshal(payload, &ev); err != nil {
-		return Notification{}, notAlarmf("alarm action payload is not JSON: %v", clip(err.Error(), 200))
+		return Notification{}, notAlarmf("alarm action payload is not JSON: %v", text.Clip(err.Error(), 200, "", text.Bytes))
 	}
 	data := bytes.TrimSpace(ev.AlarmData)
 	if len(data) == 0 || string(data) == "null" {
 		return Notification{}, notAlarmf("alarm action payload has no alarmData")
 	}
 	if ev.Source != "" && ev.Source != "aws.cloudwatch" {
-		return Notification{}, notAlarmf("alarm action from source %q", clip(ev.Source, 128))
+		return Notification{}, notAlarmf("alarm action from source %q", text.Clip(ev.Source, 128, "", text.Bytes))
 	}
 	var d alarmDetail
 	if err := json.Unmarshal(data, &d); err != nil {
-		return Notification{}, fmt.Errorf("read alarmData of alarm action: %v", clip(err.Error(), 200))
+		return Notification{}, fmt.Errorf("read alarmData of alarm action: %v", text.Clip(err.Error(), 200, "", text.Bytes))
 	}
 	n := fromDetail(PathAction, d)
 	n.AlarmARN = ev.AlarmArn

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/incidentd/incidentd/shared/text"
 )
 
 // DetailTypeStateChange is the EventBridge detail-type of an alarm state change.
@@ -71,14 +73,14 @@ type metricQuery struct {
 // error wrapping ErrNotAlarm.
 func ParseEvent(ev events.CloudWatchEvent) (Notification, error) {
 	if ev.DetailType != DetailTypeStateChange {
-		return Notification{}, notAlarmf("EventBridge event of detail-type %q", clip(ev.DetailType, 128))
+		return Notification{}, notAlarmf("EventBridge event of detail-type %q", text.Clip(ev.DetailType, 128, "", text.Bytes))
 	}
 	if ev.Source != "" && ev.Source != "aws.cloudwatch" {
-		return Notification{}, notAlarmf("EventBridge event from source %q", clip(ev.Source, 128))
+		return Notification{}, notAlarmf("EventBridge event from source %q", text.Clip(ev.Source, 128, "", text.Bytes))
 	}
 	var d alarmDetail
 	if err := json.Unmarshal(ev.Detail, &d); err != nil {
-		return Notification{}, fmt.Errorf("read detail of alarm event %s: %v", clip(ev.ID, 128), clip(err.Error(), 200))
+		return Notification{}, fmt.Errorf("read detail of alarm event %s: %v", text.Clip(ev.ID, 128, "", text.Bytes), text.Clip(err.Error(), 200, "", text.Bytes))
 	}
 	n := fromDetail(PathEventBridge, d)
 	if len(ev.Resources) > 0 {
@@ -86,7 +88,7 @@ func ParseEvent(ev events.CloudWatchEvent) (Notification, error) {
 	}
 	n.Account = ev.AccountID
 	n.Region = ev.Region
-	n.EnvelopeID = clip(strings.TrimSpace(ev.ID), 128)
+	n.EnvelopeID = text.Clip(strings.TrimSpace(ev.ID), 128, "", text.Bytes)
 	if n.EnvelopeID == "" {
 		n.EnvelopeID = hashHex(ev.Detail)
 	}
@@ -123,7 +125,7 @@ func fromDetail(path Path, d alarmDetail) Notification {
 	var cfg alarmConfiguration
 	if raw := bytes.TrimSpace(d.Configuration); len(raw) > 0 && string(raw) != "null" {
 		if err := json.Unmarshal(raw, &cfg); err != nil {
-			n.Warnings = append(n.Warnings, "configuration unreadable: "+clip(err.Error(), 200))
+			n.Warnings = append(n.Warnings, "configuration unreadable: "+text.Clip(err.Error(), 200, "", text.Bytes))
 		}
 	}
 	n.Description = cfg.Description

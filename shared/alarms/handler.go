@@ -13,6 +13,7 @@ import (
 
 	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/incident"
+	"github.com/incidentd/incidentd/shared/text"
 )
 
 // Ingester turns a signal into an incident change; *incident.Service is one.
@@ -128,7 +129,7 @@ func (h *Handler) Handle(ctx context.Context, event json.RawMessage) (any, error
 	var resp Response
 	var s shape
 	if err := json.Unmarshal(event, &s); err != nil {
-		resp.Items = append(resp.Items, h.reject("", nil, fmt.Errorf("event is not a JSON object: %v", clip(err.Error(), 200))))
+		resp.Items = append(resp.Items, h.reject("", nil, fmt.Errorf("event is not a JSON object: %v", text.Clip(err.Error(), 200, "", text.Bytes))))
 		return resp, nil
 	}
 	var failed []error
@@ -165,11 +166,11 @@ func (h *Handler) snsRecord(ctx context.Context, i int, raw json.RawMessage) (It
 	attrs := []slog.Attr{slog.Int("record", i)}
 	var rec events.SNSEventRecord
 	if err := json.Unmarshal(raw, &rec); err != nil {
-		return h.reject(PathSNS, attrs, fmt.Errorf("SNS record is unreadable: %v", clip(err.Error(), 200))), nil
+		return h.reject(PathSNS, attrs, fmt.Errorf("SNS record is unreadable: %v", text.Clip(err.Error(), 200, "", text.Bytes))), nil
 	}
-	attrs = append(attrs, slog.String("message_id", clip(rec.SNS.MessageID, 128)))
+	attrs = append(attrs, slog.String("message_id", text.Clip(rec.SNS.MessageID, 128, "", text.Bytes)))
 	if rec.EventSource != "aws:sns" {
-		return h.reject(PathSNS, attrs, fmt.Errorf("record from event source %q, want aws:sns", clip(rec.EventSource, 64))), nil
+		return h.reject(PathSNS, attrs, fmt.Errorf("record from event source %q, want aws:sns", text.Clip(rec.EventSource, 64, "", text.Bytes))), nil
 	}
 	n, err := ParseSNSRecord(rec)
 	if err != nil {
@@ -181,11 +182,11 @@ func (h *Handler) snsRecord(ctx context.Context, i int, raw json.RawMessage) (It
 func (h *Handler) event(ctx context.Context, raw json.RawMessage) (Item, error) {
 	var ev events.CloudWatchEvent
 	if err := json.Unmarshal(raw, &ev); err != nil {
-		return h.reject(PathEventBridge, nil, fmt.Errorf("EventBridge event is unreadable: %v", clip(err.Error(), 200))), nil
+		return h.reject(PathEventBridge, nil, fmt.Errorf("EventBridge event is unreadable: %v", text.Clip(err.Error(), 200, "", text.Bytes))), nil
 	}
 	n, err := ParseEvent(ev)
 	if err != nil {
-		return h.reject(PathEventBridge, []slog.Attr{slog.String("event_id", clip(ev.ID, 128))}, err), nil
+		return h.reject(PathEventBridge, []slog.Attr{slog.String("event_id", text.Clip(ev.ID, 128, "", text.Bytes))}, err), nil
 	}
 	return h.process(ctx, n)
 }

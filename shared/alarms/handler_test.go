@@ -15,6 +15,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/incidentd/incidentd/shared/clock/clocktest"
 	"github.com/incidentd/incidentd/shared/dynamo"
 	"github.com/incidentd/incidentd/shared/dynamo/dynamotest"
 	"github.com/incidentd/incidentd/shared/incident"
@@ -39,7 +40,7 @@ type env struct {
 	svc   *incident.Service
 	store *dynamo.Store
 	logs  *syncBuffer
-	clock *testClock
+	clock *clocktest.Clock
 }
 
 func newEnv(t *testing.T) *env {
@@ -51,7 +52,7 @@ func newEnv(t *testing.T) *env {
 func newEnvWith(t *testing.T, store *dynamo.Store) *env {
 	t.Helper()
 	svc := incident.NewService(store, incident.Rules{DefaultService: "unassigned"})
-	e := &env{svc: svc, store: store, logs: &syncBuffer{}, clock: &testClock{t: time.Now()}}
+	e := &env{svc: svc, store: store, logs: &syncBuffer{}, clock: clocktest.New(time.Now())}
 	e.h = NewHandler(svc, store, Config{
 		DefaultService: "unassigned",
 		Logger:         slog.New(slog.NewJSONHandler(e.logs, nil)),
@@ -516,24 +517,6 @@ func (b *syncBuffer) lines(t *testing.T) []map[string]any {
 		out = append(out, m)
 	}
 	return out
-}
-
-// testClock is the handler's settable clock.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
 }
 
 // An alarm whose payload names no service is routed by its tags, looked up

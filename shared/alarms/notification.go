@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/incidentd/incidentd/shared/text"
 )
 
 // Alarm states as CloudWatch spells them.
@@ -105,13 +107,13 @@ const (
 // finish validates n and fills what can be derived: the name or ARN from each
 // other, the region and account from the ARN, the parsed state time.
 func (n *Notification) finish() error {
-	n.AlarmName = clip(strings.TrimSpace(n.AlarmName), maxName)
-	n.AlarmARN = clip(strings.TrimSpace(n.AlarmARN), 2048)
+	n.AlarmName = text.Clip(strings.TrimSpace(n.AlarmName), maxName, "", text.Bytes)
+	n.AlarmARN = text.Clip(strings.TrimSpace(n.AlarmARN), 2048, "", text.Bytes)
 	n.State = strings.ToUpper(strings.TrimSpace(n.State))
-	n.PreviousState = strings.ToUpper(strings.TrimSpace(clip(n.PreviousState, 64)))
+	n.PreviousState = strings.ToUpper(strings.TrimSpace(text.Clip(n.PreviousState, 64, "", text.Bytes)))
 	if arn, ok := parseAlarmARN(n.AlarmARN); ok {
 		if n.AlarmName == "" {
-			n.AlarmName = clip(arn.name, maxName)
+			n.AlarmName = text.Clip(arn.name, maxName, "", text.Bytes)
 		}
 		if n.Region == "" || !looksLikeRegion(n.Region) {
 			n.Region = arn.region
@@ -120,8 +122,8 @@ func (n *Notification) finish() error {
 			n.Account = arn.account
 		}
 	}
-	n.Region = clip(strings.TrimSpace(n.Region), 64)
-	n.Account = clip(strings.TrimSpace(n.Account), 64)
+	n.Region = text.Clip(strings.TrimSpace(n.Region), 64, "", text.Bytes)
+	n.Account = text.Clip(strings.TrimSpace(n.Account), 64, "", text.Bytes)
 	if n.AlarmName == "" {
 		return errors.New("alarm has no name and no ARN")
 	}
@@ -131,17 +133,17 @@ func (n *Notification) finish() error {
 	if len(n.State) > 64 {
 		return fmt.Errorf("alarm %q has a state of %d bytes", n.AlarmName, len(n.State))
 	}
-	n.StateTimestamp = clip(strings.TrimSpace(n.StateTimestamp), 64)
+	n.StateTimestamp = text.Clip(strings.TrimSpace(n.StateTimestamp), 64, "", text.Bytes)
 	n.StateChangedAt = parseTime(n.StateTimestamp)
-	n.Reason = clip(n.Reason, maxField)
-	n.Description = clip(n.Description, maxField)
-	n.AlarmRule = clip(n.AlarmRule, maxField)
-	n.Metric = clip(n.Metric, maxField)
-	n.ActionsSuppressedBy = clip(strings.TrimSpace(n.ActionsSuppressedBy), 64)
-	n.ActionsSuppressedReason = clip(n.ActionsSuppressedReason, 1000)
-	n.ActionsSuppressor = clip(n.ActionsSuppressor, 2048)
-	n.MutedBy = clip(strings.TrimSpace(n.MutedBy), 2048)
-	n.MuteWindow = clip(n.MuteWindow, 200)
+	n.Reason = text.Clip(n.Reason, maxField, "", text.Bytes)
+	n.Description = text.Clip(n.Description, maxField, "", text.Bytes)
+	n.AlarmRule = text.Clip(n.AlarmRule, maxField, "", text.Bytes)
+	n.Metric = text.Clip(n.Metric, maxField, "", text.Bytes)
+	n.ActionsSuppressedBy = text.Clip(strings.TrimSpace(n.ActionsSuppressedBy), 64, "", text.Bytes)
+	n.ActionsSuppressedReason = text.Clip(n.ActionsSuppressedReason, 1000, "", text.Bytes)
+	n.ActionsSuppressor = text.Clip(n.ActionsSuppressor, 2048, "", text.Bytes)
+	n.MutedBy = text.Clip(strings.TrimSpace(n.MutedBy), 2048, "", text.Bytes)
+	n.MuteWindow = text.Clip(n.MuteWindow, 200, "", text.Bytes)
 	if n.Kind == "" {
 		n.Kind = KindMetric
 	}
@@ -240,17 +242,6 @@ func parseTime(s string) time.Time {
 		}
 	}
 	return time.Time{}
-}
-
-// clip cuts s to at most n bytes without splitting a UTF-8 sequence.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && s[n]&0xC0 == 0x80 {
-		n--
-	}
-	return s[:n]
 }
 
 // hashHex returns a short hex digest of b, for ids derived from payloads.

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/incidentd/incidentd/shared/text"
 )
 
 // snsAlarmMessage is the alarm JSON CloudWatch publishes to an SNS topic: the
@@ -43,7 +45,7 @@ type triggerExtras struct {
 // wrapping ErrNotAlarm.
 func ParseSNSRecord(rec events.SNSEventRecord) (Notification, error) {
 	if t := rec.SNS.Type; t != "" && t != "Notification" {
-		return Notification{}, notAlarmf("SNS message of type %q", clip(t, 64))
+		return Notification{}, notAlarmf("SNS message of type %q", text.Clip(t, 64, "", text.Bytes))
 	}
 	if ev, ok := eventInMessage(rec.SNS.Message); ok {
 		// An EventBridge rule with the topic as its target: the message is the
@@ -54,7 +56,7 @@ func ParseSNSRecord(rec events.SNSEventRecord) (Notification, error) {
 	if err != nil {
 		return Notification{}, err
 	}
-	n.EnvelopeID = clip(strings.TrimSpace(rec.SNS.MessageID), 128)
+	n.EnvelopeID = text.Clip(strings.TrimSpace(rec.SNS.MessageID), 128, "", text.Bytes)
 	if n.EnvelopeID == "" {
 		n.EnvelopeID = hashHex([]byte(rec.SNS.Message))
 	}
@@ -109,10 +111,10 @@ func parseSNSMessage(message string) (Notification, error) {
 	if err := json.Unmarshal(body, &msg); err != nil {
 		var loose looseSNSAlarmMessage
 		if lerr := json.Unmarshal(body, &loose); lerr != nil {
-			return Notification{}, notAlarmf("SNS message is not alarm JSON: %v", clip(err.Error(), 200))
+			return Notification{}, notAlarmf("SNS message is not alarm JSON: %v", text.Clip(err.Error(), 200, "", text.Bytes))
 		}
 		msg = loose.snsAlarmMessage
-		warnings = append(warnings, "trigger unreadable: "+clip(err.Error(), 200))
+		warnings = append(warnings, "trigger unreadable: "+text.Clip(err.Error(), 200, "", text.Bytes))
 	}
 	if msg.AlarmName == "" && msg.AlarmARN == "" || msg.NewStateValue == "" {
 		return Notification{}, notAlarmf("SNS message has no AlarmName/AlarmArn and NewStateValue")
@@ -236,16 +238,16 @@ func parseChildren(raw json.RawMessage) []string {
 func childLabel(arn, state string) string {
 	s := childName(arn)
 	if state != "" {
-		s += " (" + clip(state, 64) + ")"
+		s += " (" + text.Clip(state, 64, "", text.Bytes) + ")"
 	}
 	return s
 }
 
 func childName(arnOrName string) string {
 	if a, ok := parseAlarmARN(arnOrName); ok {
-		return clip(a.name, maxName)
+		return text.Clip(a.name, maxName, "", text.Bytes)
 	}
-	return clip(arnOrName, maxName)
+	return text.Clip(arnOrName, maxName, "", text.Bytes)
 }
 
 // parseTags reads propagated alarm tags, as an object {"key": "value"} or a
@@ -258,7 +260,7 @@ func parseTags(raw json.RawMessage) (map[string]string, error) {
 	out := map[string]string{}
 	add := func(k, v string) {
 		if k != "" && len(out) < maxTags {
-			out[clip(k, 128)] = clip(v, 256)
+			out[text.Clip(k, 128, "", text.Bytes)] = text.Clip(v, 256, "", text.Bytes)
 		}
 	}
 	switch raw[0] {

@@ -2,10 +2,10 @@ package dynamo_test
 
 import (
 	"os"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/incidentd/incidentd/shared/clock/clocktest"
 	"github.com/incidentd/incidentd/shared/dynamo"
 	"github.com/incidentd/incidentd/shared/dynamo/dynamotest"
 	"github.com/incidentd/incidentd/shared/incident"
@@ -13,29 +13,13 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(dynamotest.Run(m)) }
 
-// clock is a settable time shared by the service and the store.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Now().UTC().Truncate(time.Second)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// newClock returns a clock at the current second, for the service and the
+// store to share.
+func newClock() *clocktest.Clock { return clocktest.New(time.Now().UTC().Truncate(time.Second)) }
 
 // newService returns a service over a fresh table; the store and the service
 // read the same clock.
-func newService(t testing.TB, c *clock, rules incident.Rules) (*incident.Service, *dynamo.Store) {
+func newService(t testing.TB, c *clocktest.Clock, rules incident.Rules) (*incident.Service, *dynamo.Store) {
 	t.Helper()
 	if c == nil {
 		store := dynamotest.Store(t)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/incidentd/incidentd/shared/errkind"
+	"github.com/incidentd/incidentd/shared/text"
 )
 
 // Timeline entry kinds written by the escalation.
@@ -135,7 +136,7 @@ func (s *Service) RecordWarRoomFailure(ctx context.Context, id, actor, reason st
 	if !ValidID(id) {
 		return Entry{}, errkind.NotFoundf("incident %q not found", id)
 	}
-	reason = truncate(strings.TrimSpace(reason), maxNote)
+	reason = text.Clip(strings.TrimSpace(reason), maxNote, "…", text.Bytes)
 	return retry(ctx, "record war room failure on "+id, func() (Entry, error) {
 		cur, err := s.store.Incident(ctx, id)
 		if err != nil {

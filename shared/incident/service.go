@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/incidentd/incidentd/shared/errkind"
+	"github.com/incidentd/incidentd/shared/text"
 )
 
 // Service turns signals into incidents and carries incidents through their
@@ -121,8 +122,8 @@ func (s *Service) Report(ctx context.Context, in ReportInput) (Result, error) {
 		reporter = strings.TrimSpace(in.ReporterName)
 	}
 	rpt := &Report{
-		ID: NewID(now), Service: in.Service, Summary: truncate(in.Summary, maxTitle),
-		Description: truncate(in.Description, maxText), ReporterName: in.ReporterName,
+		ID: NewID(now), Service: in.Service, Summary: text.Clip(in.Summary, maxTitle, "…", text.Bytes),
+		Description: text.Clip(in.Description, maxText, "…", text.Bytes), ReporterName: in.ReporterName,
 		ReporterEmail: in.ReporterEmail, AffectedUsers: in.AffectedUsers, At: now,
 	}
 	actor := reporter

@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/incidentd/incidentd/shared/clock/clocktest"
 	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/incident"
 	"github.com/incidentd/incidentd/shared/incident/incidenttest"
@@ -21,40 +22,16 @@ import (
 // t0 is when every test starts.
 var t0 = time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
 
-// clock is a settable time shared by the service and the store.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 type env struct {
 	svc   *incident.Service
 	store *incidenttest.Store
-	clock *clock
+	clock *clocktest.Clock
 }
 
 // newEnv returns a service at t0 over an empty in-memory store holding configs.
 func newEnv(t *testing.T, rules incident.Rules, configs ...incident.ServiceConfig) env {
 	t.Helper()
-	c := &clock{t: t0}
+	c := clocktest.New(t0)
 	st := incidenttest.New(c.Now)
 	for _, cfg := range configs {
 		if err := st.PutServiceConfig(context.Background(), cfg); err != nil {
@@ -1653,7 +1630,7 @@ func TestLostRaceIsRetried(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
-			c := &clock{t: t0}
+			c := clocktest.New(t0)
 			st := &racing{Store: incidenttest.New(c.Now)}
 			svc := incident.NewService(st, incident.Rules{}, incident.WithClock(c.Now))
 			other := incident.NewService(st.Store, incident.Rules{}, incident.WithClock(c.Now))
@@ -1699,7 +1676,7 @@ func TestFirstSignalsRaceToOpen(t *testing.T) {
 	// Two deliveries of one alarm both find no incident; the one that loses the
 	// dedup claim retries and joins the winner's incident.
 	ctx := context.Background()
-	c := &clock{t: t0}
+	c := clocktest.New(t0)
 	st := &racing{Store: incidenttest.New(c.Now)}
 	svc := incident.NewService(st, incident.Rules{}, incident.WithClock(c.Now))
 	other := incident.NewService(st.Store, incident.Rules{}, incident.WithClock(c.Now))

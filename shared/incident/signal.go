@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/incidentd/incidentd/shared/errkind"
+	"github.com/incidentd/incidentd/shared/text"
 )
 
 // SignalKind says what a signal asserts about its problem.
@@ -84,36 +85,18 @@ func (s Signal) normalize(now time.Time) (Signal, error) {
 	if s.At.IsZero() || s.At.After(now) {
 		s.At = now
 	}
-	s.Title = truncate(strings.TrimSpace(s.Title), maxTitle)
+	s.Title = text.Clip(strings.TrimSpace(s.Title), maxTitle, "…", text.Bytes)
 	if s.Title == "" {
 		s.Title = string(s.Source) + " on " + s.Service
 	}
-	s.Text = truncate(s.Text, maxText)
+	s.Text = text.Clip(s.Text, maxText, "…", text.Bytes)
 	// A copy: the caller's samples stay as they were.
 	s.Samples = append([]string(nil), s.Samples[:min(len(s.Samples), maxSamples)]...)
 	for i := range s.Samples {
-		s.Samples[i] = truncate(s.Samples[i], maxSampleText)
+		s.Samples[i] = text.Clip(s.Samples[i], maxSampleText, "…", text.Bytes)
 	}
 	if s.Actor == "" {
 		s.Actor = string(s.Source)
 	}
 	return s, nil
-}
-
-// truncate cuts s to at most n bytes, the ellipsis that marks the cut
-// included, without splitting a UTF-8 sequence.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	const ellipsis = "…"
-	mark := ellipsis
-	if n < len(ellipsis) {
-		mark = ""
-	}
-	n -= len(mark)
-	for n > 0 && s[n]&0xC0 == 0x80 {
-		n--
-	}
-	return s[:n] + mark
 }

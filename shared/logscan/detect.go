@@ -6,7 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/incidentd/incidentd/shared/text"
 )
 
 // Line is what Classify found in one log message.
@@ -108,7 +109,7 @@ func levelOfName(s string) levelKind {
 // error" are not errors: lower-case "error" words alone never count, and a
 // quiet level wins over words.
 func Classify(msg string) Line {
-	msg = clip(msg)
+	msg = strings.ToValidUTF8(text.Clip(msg, maxLine, "", text.Bytes), "\uFFFD")
 	trimmed := strings.TrimSpace(msg)
 	if strings.HasPrefix(trimmed, "{") {
 		if obj, ok := parseObject(trimmed); ok {
@@ -116,18 +117,6 @@ func Classify(msg string) Line {
 		}
 	}
 	return classifyText(msg)
-}
-
-// clip cuts msg to maxLine bytes on a rune boundary and makes it valid UTF-8.
-func clip(msg string) string {
-	if len(msg) > maxLine {
-		n := maxLine
-		for n > 0 && !utf8.RuneStart(msg[n]) {
-			n--
-		}
-		msg = msg[:n]
-	}
-	return strings.ToValidUTF8(msg, "\uFFFD")
 }
 
 // parseObject decodes s as one JSON object, numbers kept as json.Number.

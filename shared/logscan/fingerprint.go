@@ -8,6 +8,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/incidentd/incidentd/shared/text"
 )
 
 // maxTemplate bounds the readable template kept with a fingerprint.
@@ -57,7 +59,7 @@ func Fingerprint(l Line) (key, template string) {
 		norm = "(empty message)"
 	}
 	sum := sha256.Sum256([]byte(norm))
-	return hex.EncodeToString(sum[:8]), truncateText(norm, maxTemplate)
+	return hex.EncodeToString(sum[:8]), text.Clip(norm, maxTemplate, "…", text.Bytes|text.MarkExtra|text.TrimSpace)
 }
 
 var (
@@ -83,10 +85,10 @@ var (
 
 // normalize turns a message into its template.
 func normalize(msg string) string {
-	s := clip(msg)
+	s := strings.ToValidUTF8(text.Clip(msg, maxLine, "", text.Bytes), "\uFFFD")
 	s = tellingLine(s)
 	if len(s) > maxFingerprinted {
-		s = truncateText(s, maxFingerprinted)
+		s = text.Clip(s, maxFingerprinted, "…", text.Bytes|text.MarkExtra|text.TrimSpace)
 	}
 	s = doubleQuoted.ReplaceAllString(s, "<str>")
 	s = singleQuoted.ReplaceAllString(s, "$1<str>")
@@ -146,16 +148,4 @@ func prefixToken(tok string) bool {
 	}
 	bracketed := strings.HasPrefix(tok, "[") || strings.HasPrefix(tok, "<")
 	return levelOfName(t) != levelNone && (t == strings.ToUpper(t) || bracketed)
-}
-
-// truncateText cuts s to at most n bytes without splitting a UTF-8 sequence,
-// marking the cut with "…".
-func truncateText(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return strings.TrimSpace(s[:n]) + "…"
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/incident"
+	textpkg "github.com/incidentd/incidentd/shared/text" // text is a local name here
 )
 
 // Counter keeps the error counters per window. It adds a batch's counts exactly
@@ -179,7 +180,7 @@ func (h *Handler) signal(b Batch, w Window, g Group, total int) incident.Signal 
 		Kind:       incident.Trigger,
 		Service:    b.Service,
 		DedupKey:   "log:" + b.Service + ":" + g.Fingerprint,
-		Title:      b.Service + ": " + truncateText(g.Template, maxTitleTemplate),
+		Title:      b.Service + ": " + textpkg.Clip(g.Template, maxTitleTemplate, "…", textpkg.Bytes|textpkg.MarkExtra|textpkg.TrimSpace),
 		Text:       text,
 		At:         at,
 		Ref:        b.LogGroup + ":" + b.LogStream,

@@ -15,6 +15,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/incidentd/incidentd/shared/clock/clocktest"
 	"github.com/incidentd/incidentd/shared/dynamo"
 	"github.com/incidentd/incidentd/shared/dynamo/dynamotest"
 	"github.com/incidentd/incidentd/shared/incident"
@@ -60,38 +61,20 @@ func (b *lockedBuffer) records(t *testing.T, msg string) []map[string]any {
 // fixtureNow is a few seconds after the fixtures' last log events.
 var fixtureNow = time.Date(2026, 11, 24, 10, 3, 10, 0, time.UTC)
 
-// clock is a settable time shared by the handler, the service and the store.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
 // env is the real handler over a fresh DynamoDB Local table.
 type env struct {
 	h     *Handler
 	svc   *incident.Service
 	store *dynamo.Store
 	logs  *lockedBuffer
-	clock *clock
+	clock *clocktest.Clock
 }
 
 // newEnv builds the handler as functions/logs does, with the default
 // configuration (threshold 5 in 5 minutes) and a clock at fixtureNow.
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	c := &clock{t: fixtureNow}
+	c := clocktest.New(fixtureNow)
 	e := newEnvWith(t, dynamotest.Store(t, dynamo.WithClock(c.Now)), c.Now)
 	e.clock = c
 	return e

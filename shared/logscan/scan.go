@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/incidentd/incidentd/shared/text"
 )
 
 // MaxFingerprints bounds the distinct fingerprints counted per batch and window:
@@ -103,7 +105,8 @@ func Scan(d events.CloudwatchLogsData, services Services, window time.Duration) 
 			g.First = at
 		}
 		if len(g.Samples) < maxSamples {
-			g.Samples = append(g.Samples, truncateText(strings.TrimSpace(clip(e.Message)), maxSample))
+			msg := strings.ToValidUTF8(text.Clip(e.Message, maxLine, "", text.Bytes), "\uFFFD")
+			g.Samples = append(g.Samples, text.Clip(strings.TrimSpace(msg), maxSample, "…", text.Bytes|text.MarkExtra|text.TrimSpace))
 		}
 	}
 	byWindow := map[time.Time][]slot{}

@@ -5,6 +5,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/incidentd/incidentd/shared/text"
 )
 
 // Limits of a schedule document. They keep every computation on a schedule
@@ -190,11 +192,11 @@ func checkID(field, s string) error {
 		return invalid(field, "required")
 	}
 	if len(s) > MaxIDLength || !utf8.ValidString(s) {
-		return invalid(field, "%q must be valid UTF-8 of at most %d bytes", truncate(s), MaxIDLength)
+		return invalid(field, "%q must be valid UTF-8 of at most %d bytes", text.Clip(s, maxQuoted, "…", text.Bytes|text.MarkExtra), MaxIDLength)
 	}
 	for _, r := range s {
 		if unicode.IsControl(r) || unicode.IsSpace(r) {
-			return invalid(field, "%q must not contain white space or control characters", truncate(s))
+			return invalid(field, "%q must not contain white space or control characters", text.Clip(s, maxQuoted, "…", text.Bytes|text.MarkExtra))
 		}
 	}
 	return nil
@@ -210,9 +212,5 @@ func checkTime(field string, t time.Time) error {
 	return nil
 }
 
-func truncate(s string) string {
-	if len(s) <= 40 {
-		return s
-	}
-	return s[:40] + "…"
-}
+// maxQuoted bounds the bytes of a bad value quoted in an error message.
+const maxQuoted = 40

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/incidentd/incidentd/shared/text"
 )
 
 // Messenger is what the escalate, warroom and stream functions need from
@@ -235,7 +237,7 @@ func suffixed(name string, i int) string {
 
 // SetTopic implements Messenger with conversations.setTopic.
 func (c *Client) SetTopic(ctx context.Context, channel, topic string) error {
-	return c.call(ctx, "conversations.setTopic", map[string]any{"channel": channel, "topic": clipRunes(topic, maxTopic)}, nil)
+	return c.call(ctx, "conversations.setTopic", map[string]any{"channel": channel, "topic": Clip(topic, maxTopic)}, nil)
 }
 
 // Per-user invite errors. Slack fails the whole conversations.invite call when
@@ -326,7 +328,7 @@ func (c *Client) call(ctx context.Context, method string, params any, out any) e
 			return &APIError{Method: method, Status: status}
 		}
 		if !env.OK {
-			return &APIError{Method: method, Status: status, Code: clip(env.Error, 128)}
+			return &APIError{Method: method, Status: status, Code: text.Clip(env.Error, 128, "", text.Bytes|text.Valid)}
 		}
 		if out != nil {
 			if err := json.Unmarshal(data, out); err != nil {

@@ -6,6 +6,7 @@ import (
 	"unicode"
 
 	"github.com/incidentd/incidentd/shared/incident"
+	textpkg "github.com/incidentd/incidentd/shared/text"
 )
 
 // Usage is the help text of the /incident command, answered to "help", to an
@@ -46,7 +47,7 @@ func ParseCommand(body []byte) (Request, error) {
 	}
 	req := Request{
 		UserID:      form.Get("user_id"),
-		UserName:    clip(form.Get("user_name"), maxName),
+		UserName:    textpkg.Clip(form.Get("user_name"), maxName, "", textpkg.Bytes|textpkg.Valid),
 		TeamID:      form.Get("team_id"),
 		ChannelID:   form.Get("channel_id"),
 		ResponseURL: responseURL(form.Get("response_url")),
@@ -97,11 +98,11 @@ func ParseCommand(body []byte) (Request, error) {
 		}
 		service = strings.ToLower(service)
 		if service != "" && incident.ValidateServiceName(service) != nil {
-			return Request{}, usagef("%q is not a service name.", clip(service, 64))
+			return Request{}, usagef("%q is not a service name.", textpkg.Clip(service, 64, "", textpkg.Bytes|textpkg.Valid))
 		}
 		req.Service = service
 	default:
-		return Request{}, usagef("Unknown command %q.", clip(verb, 32))
+		return Request{}, usagef("Unknown command %q.", textpkg.Clip(verb, 32, "", textpkg.Bytes|textpkg.Valid))
 	}
 	return req, nil
 }
@@ -109,10 +110,10 @@ func ParseCommand(body []byte) (Request, error) {
 // checkIDs requires a well-formed user and channel id; the team id is optional.
 func checkIDs(req *Request) error {
 	if !slackID.MatchString(req.UserID) {
-		return malformedf("user id %q", clip(req.UserID, 64))
+		return malformedf("user id %q", textpkg.Clip(req.UserID, 64, "", textpkg.Bytes|textpkg.Valid))
 	}
 	if !slackID.MatchString(req.ChannelID) {
-		return malformedf("channel id %q", clip(req.ChannelID, 64))
+		return malformedf("channel id %q", textpkg.Clip(req.ChannelID, 64, "", textpkg.Bytes|textpkg.Valid))
 	}
 	if req.TeamID != "" && !slackID.MatchString(req.TeamID) {
 		req.TeamID = ""
@@ -144,5 +145,5 @@ func cutWord(s string) (word, rest string) {
 
 func firstWord(s string) string {
 	w, _ := cutWord(s)
-	return clip(w, 32)
+	return textpkg.Clip(w, 32, "", textpkg.Bytes|textpkg.Valid)
 }

@@ -3,6 +3,8 @@ package slack
 import (
 	"encoding/json"
 	"net/url"
+
+	"github.com/incidentd/incidentd/shared/text"
 )
 
 // interaction is the part of an interaction payload this package reads. See
@@ -53,15 +55,15 @@ func ParseInteraction(body []byte) (Request, error) {
 		return Request{}, malformedf("payload: %v", err)
 	}
 	if in.Type != "block_actions" {
-		return Request{}, unsupportedf("interaction type %q", clip(in.Type, 64))
+		return Request{}, unsupportedf("interaction type %q", text.Clip(in.Type, 64, "", text.Bytes|text.Valid))
 	}
 	req := Request{
 		UserID:      in.User.ID,
-		UserName:    clip(firstNonEmpty(in.User.Username, in.User.Name), maxName),
+		UserName:    text.Clip(firstNonEmpty(in.User.Username, in.User.Name), maxName, "", text.Bytes|text.Valid),
 		TeamID:      in.Team.ID,
 		ChannelID:   firstNonEmpty(in.Channel.ID, in.Container.ChannelID),
 		ResponseURL: responseURL(in.ResponseURL),
-		MessageTS:   clip(in.Container.MessageTS, 64),
+		MessageTS:   text.Clip(in.Container.MessageTS, 64, "", text.Bytes|text.Valid),
 	}
 	if err := checkIDs(&req); err != nil {
 		return Request{}, err
@@ -79,7 +81,7 @@ func ParseInteraction(body []byte) (Request, error) {
 		}
 		id, ok := canonicalID(a.Value)
 		if !ok {
-			return Request{}, malformedf("%s value %q is not an incident id", a.ActionID, clip(a.Value, 64))
+			return Request{}, malformedf("%s value %q is not an incident id", a.ActionID, text.Clip(a.Value, 64, "", text.Bytes|text.Valid))
 		}
 		req.Action, req.IncidentID = action, id
 		return req, nil

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/incidentd/incidentd/shared/incident"
+	"github.com/incidentd/incidentd/shared/text"
 )
 
 // Message is a chat message: Text is the notification and fallback text,
@@ -117,7 +118,7 @@ func PageMessage(inc incident.Incident, p Page) Message {
 	if mentions := mentionList(p.SlackUserIDs); mentions != "" {
 		text += " " + mentions
 	}
-	return Message{Text: clipRunes(text, maxFallback), Blocks: blocks}
+	return Message{Text: Clip(text, maxFallback), Blocks: blocks}
 }
 
 // PageClosedMessage replaces a page (PageMessage) once the entry e
@@ -132,7 +133,7 @@ func PageClosedMessage(inc incident.Incident, p Page, e incident.Entry) Message 
 		Block{Type: "context", Context: []*Text{mrkdwn(fmt.Sprintf(":white_check_mark: *%s* · %s", closed, slackDate(e.At)), maxField)}})
 	blocks = appendWarRoom(blocks, inc)
 	text := fmt.Sprintf("[%s] %s: %s (%s)", inc.Severity, inc.Service, escape(inc.Title), closed)
-	return Message{Text: clipRunes(text, maxFallback), Blocks: blocks}
+	return Message{Text: Clip(text, maxFallback), Blocks: blocks}
 }
 
 // SummaryMessage is the incident summary posted in the war-room channel.
@@ -144,7 +145,7 @@ func SummaryMessage(inc incident.Incident) Message {
 	}
 	blocks = appendButtons(blocks, inc)
 	text := fmt.Sprintf("[%s] %s: %s (%s)", inc.Severity, inc.Service, escape(inc.Title), inc.Status)
-	return Message{Text: clipRunes(text, maxFallback), Blocks: blocks}
+	return Message{Text: Clip(text, maxFallback), Blocks: blocks}
 }
 
 // EntryMessage is one timeline entry, posted to the war room as it happens.
@@ -168,12 +169,12 @@ func EntryMessage(inc incident.Incident, e incident.Entry) Message {
 	if e.Text != "" {
 		text += ": " + escape(e.Text)
 	}
-	return Message{Text: clipRunes(text, maxFallback), Blocks: blocks}
+	return Message{Text: Clip(text, maxFallback), Blocks: blocks}
 }
 
 // Topic is the war-room channel's topic.
 func Topic(inc incident.Incident) string {
-	return clipRunes(fmt.Sprintf("%s · %s · %s · %s", inc.Severity, inc.Service, inc.Status, inc.Title), maxTopic)
+	return Clip(fmt.Sprintf("%s · %s · %s · %s", inc.Severity, inc.Service, inc.Status, inc.Title), maxTopic)
 }
 
 // ChannelName is the war-room channel's name, inc-<yyyymmdd>-<short id>-<service>
@@ -251,7 +252,7 @@ func appendButtons(blocks []Block, inc incident.Incident) []Block {
 			// something to do by a stray click.
 			Confirm: &Confirm{
 				Title:   Text{Type: "plain_text", Text: "Resolve this incident?"},
-				Text:    Text{Type: "mrkdwn", Text: clipRunes(escape(inc.Title), 300)},
+				Text:    Text{Type: "mrkdwn", Text: Clip(escape(inc.Title), 300)},
 				Confirm: Text{Type: "plain_text", Text: "Resolve"},
 				Deny:    Text{Type: "plain_text", Text: "Cancel"},
 			},
@@ -322,23 +323,14 @@ func Escape(s string) string {
 }
 
 func plainText(s string, n int) *Text {
-	return &Text{Type: "plain_text", Text: clipRunes(s, n), Emoji: true}
+	return &Text{Type: "plain_text", Text: Clip(s, n), Emoji: true}
 }
 
 func mrkdwn(s string, n int) *Text {
-	return &Text{Type: "mrkdwn", Text: clipRunes(s, n)}
+	return &Text{Type: "mrkdwn", Text: Clip(s, n)}
 }
-
-// clipRunes cuts s to at most n characters, marking the cut with "…".
-func clipRunes(s string, n int) string { return Clip(s, n) }
 
 // Clip cuts s to at most n characters (invalid UTF-8 replaced), marking a
-// cut with "…".
-func Clip(s string, n int) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n-1]) + "…"
-}
+// cut with "…". It is text.Clip as Slack needs it: Slack counts its limits
+// (block text, fallback text, topic) in characters and wants valid UTF-8.
+func Clip(s string, n int) string { return text.Clip(s, n, "…", text.Runes|text.Valid) }

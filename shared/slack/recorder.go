@@ -139,7 +139,7 @@ func (r *Recorder) CreateChannel(ctx context.Context, name string) (Channel, err
 func (r *Recorder) SetTopic(ctx context.Context, channel, topic string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.record(ctx, Call{Method: "conversations.setTopic", Channel: channel, Topic: clipRunes(topic, maxTopic)})
+	return r.record(ctx, Call{Method: "conversations.setTopic", Channel: channel, Topic: Clip(topic, maxTopic)})
 }
 
 // Invite implements Messenger.

@@ -9,6 +9,7 @@ import (
 	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/incidentd/incidentd/shared/incident"
+	"github.com/incidentd/incidentd/shared/text"
 )
 
 // Events publishes lifecycle events to IncidentEventsTopic
@@ -28,7 +29,7 @@ func (p *Events) PublishEvent(ctx context.Context, ev incident.Event) error {
 	}
 	if len(body) > maxMessage {
 		// Only a huge text can do this: the event stays valid JSON without it.
-		ev.Text = clip(ev.Text, max(0, len(ev.Text)-(len(body)-maxMessage)-64))
+		ev.Text = text.Clip(ev.Text, len(ev.Text)-(len(body)-maxMessage)-64, "", text.Bytes)
 		if body, err = json.Marshal(ev); err != nil {
 			return fmt.Errorf("encode event %s: %w", ev.EventID, err)
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns/types"
 
 	"github.com/incidentd/incidentd/shared/oncall"
+	"github.com/incidentd/incidentd/shared/text"
 )
 
 // Publisher is the one SNS call Pager makes; *sns.Client has it.
@@ -58,7 +59,7 @@ func (p *Pager) Page(ctx context.Context, pg oncall.ResponderPage) error {
 	}
 	in := &awssns.PublishInput{
 		TopicArn:          aws.String(p.TopicARN),
-		Message:           aws.String(clip(msg, maxMessage)),
+		Message:           aws.String(text.Clip(msg, maxMessage, "", text.Bytes)),
 		MessageAttributes: attrs,
 	}
 	if s := subject(pg.Subject); s != "" {
@@ -100,15 +101,4 @@ func subject(s string) string {
 		}
 	}
 	return strings.TrimSpace(b.String())
-}
-
-// clip cuts s to at most n bytes without splitting a UTF-8 sequence.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && s[n]&0xC0 == 0x80 {
-		n--
-	}
-	return s[:n]
 }

@@ -3,6 +3,7 @@
 // (atomic changes, conditional writes, expiring dedup and delivery records), so
 // the domain's rules can be tested quickly and under -race. Anything that tests
 // the real store, or code built on it, belongs against DynamoDB Local instead.
+// StoreContract is that contract written as tests, run against both stores.
 package incidenttest
 
 import (

@@ -1,13 +1,10 @@
 package incidenttest_test
 
 import (
-	"cmp"
 	"context"
 	"errors"
-	"fmt"
 	"reflect"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -221,75 +218,6 @@ func TestReadsAreCopies(t *testing.T) {
 	}
 }
 
-func TestIncidentsPages(t *testing.T) {
-	st := incidenttest.New(nil)
-	ctx := context.Background()
-	var want []string
-	for i := range 12 {
-		// Pairs share a creation time, so the id breaks the tie.
-		at := t0.Add(time.Duration(i/2) * time.Minute)
-		id := incident.NewID(at)
-		service := []string{"checkout", "payments"}[i%2]
-		status := []incident.Status{incident.StatusTriggered, incident.StatusResolved, incident.StatusAcknowledged}[i%3]
-		if err := st.Apply(ctx, incident.Change{Kind: incident.Create,
-			Incident: incident.Incident{ID: id, Service: service, Status: status, CreatedAt: at, Version: 1}}); err != nil {
-			t.Fatal(err)
-		}
-		want = append([]string{fmt.Sprintf("%s %s %s", id, service, status)}, want...)
-	}
-	tests := []struct {
-		name string
-		give incident.Query
-		keep func(service string, status incident.Status) bool
-	}{
-		{name: "all", give: incident.Query{Limit: 5}, keep: func(string, incident.Status) bool { return true }},
-		{name: "open", give: incident.Query{Status: "open", Limit: 3}, keep: func(_ string, s incident.Status) bool { return s.Open() }},
-		{name: "resolved", give: incident.Query{Status: "resolved", Limit: 1},
-			keep: func(_ string, s incident.Status) bool { return s == incident.StatusResolved }},
-		{name: "service", give: incident.Query{Service: "payments", Limit: 4}, keep: func(svc string, _ incident.Status) bool { return svc == "payments" }},
-		{name: "one page", give: incident.Query{}, keep: func(string, incident.Status) bool { return true }},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var wantHere []string
-			for _, w := range want {
-				var id, svc string
-				var status incident.Status
-				fmt.Sscan(w, &id, &svc, &status)
-				if tt.keep(svc, status) {
-					wantHere = append(wantHere, w)
-				}
-			}
-			var got []string
-			q := tt.give
-			for range 20 {
-				page, err := st.Incidents(ctx, q)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if limit := cmp.Or(q.Limit, 25); len(page.Items) > limit {
-					t.Errorf("page: got %d items, want at most %d", len(page.Items), limit)
-				}
-				for _, inc := range page.Items {
-					got = append(got, fmt.Sprintf("%s %s %s", inc.ID, inc.Service, inc.Status))
-				}
-				if page.NextCursor == "" {
-					break
-				}
-				q.Cursor = page.NextCursor
-			}
-			if !slices.Equal(got, wantHere) {
-				t.Errorf("pages: got %v, want %v", got, wantHere)
-			}
-		})
-	}
-	for _, c := range []string{"nope", "bm9wZQ", "%%"} {
-		if _, err := st.Incidents(ctx, incident.Query{Cursor: c}); !errors.Is(err, errkind.Invalid) {
-			t.Errorf("cursor %q: got error %v, want %v", c, err, errkind.Invalid)
-		}
-	}
-}
-
 func TestServiceConfigsByName(t *testing.T) {
 	st := incidenttest.New(nil)
 	ctx := context.Background()
@@ -317,68 +245,9 @@ func TestServiceConfigsByName(t *testing.T) {
 	}
 }
 
-func TestApplyIsAtomicUnderContention(t *testing.T) {
-	// Many writers race to claim one key: exactly one wins.
-	st := incidenttest.New(nil)
-	ctx := context.Background()
-	var wg sync.WaitGroup
-	wins := make(chan string, 50)
-	for i := range 50 {
-		wg.Go(func() {
-			id := incident.NewID(t0.Add(time.Duration(i) * time.Millisecond))
-			err := st.Apply(ctx, incident.Change{Kind: incident.Create, Incident: incident.Incident{ID: id, Version: 1},
-				Dedup: &incident.DedupRecord{Key: "k", IncidentID: id, Claim: true}})
-			if err == nil {
-				wins <- id
-			}
-		})
-	}
-	wg.Wait()
-	close(wins)
-	if n := len(wins); n != 1 {
-		t.Fatalf("winners: got %d, want 1", n)
-	}
-	if page, _ := st.Incidents(ctx, incident.Query{}); len(page.Items) != 1 {
-		t.Errorf("incidents: got %d, want 1", len(page.Items))
-	}
-}
-
-// A timeline longer than the limit gives its first entry and the newest limit,
-// oldest first, as the DynamoDB store does.
-func TestTimelineKeepsFirstAndNewest(t *testing.T) {
-	tests := []struct {
-		name          string
-		entries       int
-		limit         int
-		want          []string
-		wantTruncated bool
-	}{
-		{"shorter than the limit", 3, 5, []string{"e0", "e1", "e2"}, false},
-		{"limit and the first", 4, 3, []string{"e0", "e1", "e2", "e3"}, false},
-		{"longer", 7, 3, []string{"e0", "e4", "e5", "e6"}, true},
-		{"limit 1", 7, 1, []string{"e0", "e6"}, true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			st := seeded(t)
-			ctx := context.Background()
-			for i := range tt.entries {
-				e := incident.Entry{ID: fmt.Sprintf("e%d", i), At: t0.Add(time.Duration(i) * time.Second), Kind: incident.EntryNote}
-				if err := st.Apply(ctx, incident.Change{Kind: incident.Touch, Incident: incident.Incident{ID: idA}, Entries: []incident.Entry{e}}); err != nil {
-					t.Fatal(err)
-				}
-			}
-			tl, truncated, err := st.Timeline(ctx, idA, tt.limit)
-			var got []string
-			for _, e := range tl {
-				got = append(got, e.ID)
-			}
-			if err != nil || !slices.Equal(got, tt.want) || truncated != tt.wantTruncated {
-				t.Errorf("got %v, truncated %v, %v; want %v, truncated %v", got, truncated, err, tt.want, tt.wantTruncated)
-			}
-		})
-	}
-	if _, _, err := seeded(t).Timeline(context.Background(), idA, 0); err == nil {
-		t.Error("limit 0: got no error, want one")
-	}
+// The in-memory store passes the contract the DynamoDB store passes.
+func TestStoreContract(t *testing.T) {
+	incidenttest.StoreContract(t, func(_ *testing.T, now func() time.Time) incident.Store {
+		return incidenttest.New(now)
+	})
 }
