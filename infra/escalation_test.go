@@ -159,7 +159,7 @@ type state struct {
 var lambdaServiceErrors = []string{"Lambda.ClientExecutionTimeoutException", "Lambda.ServiceException",
 	"Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"}
 
-// TestStateMachineDefinition checks the escalation loop of DESIGN §3: the war
+// TestStateMachineDefinition checks the escalation loop of infra/README.md's "Escalation": the war
 // room first, whose failure never blocks paging; PageLevel's output drives the
 // loop (done, wait_seconds) and is the next PageLevel's input.
 func TestStateMachineDefinition(t *testing.T) {

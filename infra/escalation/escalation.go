@@ -1,8 +1,9 @@
-// Package escalation is the paging path of DESIGN §3: the escalation state
-// machine (OpenWarRoom, then PageLevel and Wait until the escalate function says
-// it is done), the escalate and warroom functions it invokes, PagingTopic (the
-// responders' SMS and e-mail subscriptions filter it on "responder"),
-// IncidentEventsTopic (lifecycle events for other systems) and the Slack secret.
+// Package escalation is the paging path of infra/README.md's "Escalation": the
+// escalation state machine (OpenWarRoom, then PageLevel and Wait until the
+// escalate function says it is done), the escalate and warroom functions it
+// invokes, PagingTopic (the responders' SMS and e-mail subscriptions filter it
+// on "responder"), IncidentEventsTopic (lifecycle events for other systems) and
+// the Slack secret.
 //
 // The state machine is kept to what the local runner (aws-local-stepfunctions)
 // executes as deployed: JSONPath only, and every Task invokes a Lambda function

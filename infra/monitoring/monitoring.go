@@ -1,6 +1,7 @@
-// Package monitoring is the platform's self-monitoring (DESIGN §3): alarms on
-// its own functions, failure queues and escalation state machine, to OpsTopic,
-// a topic of their own for the platform team.
+// Package monitoring is the platform's self-monitoring (infra/README.md,
+// "Self-monitoring"): alarms on its own functions, failure queues and
+// escalation state machine, to OpsTopic, a topic of their own for the platform
+// team.
 //
 // Not to AlarmTopic: when the platform fails, an incident opened in the
 // platform that is failing may never be seen. For the same reason every alarm

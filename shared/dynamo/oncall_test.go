@@ -15,7 +15,7 @@ import (
 	"github.com/incidentd/incidentd/shared/oncall"
 )
 
-// primarySchedule is DESIGN §5's example schedule.
+// primarySchedule is the example schedule of the README's "On-call documents".
 func primarySchedule(t testing.TB) oncall.Schedule {
 	t.Helper()
 	s, err := oncall.ParseSchedule([]byte(`{"name": "Checkout primary", "time_zone": "Europe/Berlin",

@@ -1,11 +1,12 @@
 // Package escalation runs the two Lambda tasks of the escalation state machine
-// (DESIGN §3): PageLevel (Escalator.Page: stop if someone acknowledged,
-// otherwise page the on-call people of the current step and say how long to
-// wait) and OpenWarRoom (WarRoom.Open: the incident's Slack channel). It holds
-// no AWS types and imports no adapter: pages go out through Pager (an SNS
-// adapter in shared/sns), the on-call data comes through Directory, Slack
-// through Slack (pages) and WarRoomSlack (war rooms), both in domain terms
-// (shared/slack's Notifier renders and sends them).
+// (README.md, "How it works"; infra/README.md, "Escalation"): PageLevel
+// (Escalator.Page: stop if someone acknowledged, otherwise page the on-call
+// people of the current step and say how long to wait) and OpenWarRoom
+// (WarRoom.Open: the incident's Slack channel). It holds no AWS types and
+// imports no adapter: pages go out through Pager (an SNS adapter in
+// shared/sns), the on-call data comes through Directory, Slack through Slack
+// (pages) and WarRoomSlack (war rooms), both in domain terms (shared/slack's
+// Notifier renders and sends them).
 //
 // The state machine carries the escalation state (oncall.Escalation, with the
 // policy snapshotted when the incident opened) from one PageLevel to the next:

@@ -1,6 +1,7 @@
-// Package httpapi is the platform's HTTP API (DESIGN §5): one http.Handler that
-// serves API Gateway's requests in Lambda (through Lambda, the payload format
-// 2.0 adapter in this package) and `make local`'s 127.0.0.1:3000 directly.
+// Package httpapi is the platform's HTTP API (README.md, "The API"): one
+// http.Handler that serves API Gateway's requests in Lambda (through Lambda,
+// the payload format 2.0 adapter in this package) and `make local`'s
+// 127.0.0.1:3000 directly.
 //
 // # Routes and scopes
 //

@@ -19,7 +19,7 @@ import (
 const fixtureIncidentID = "01jd0000000000000000000000"
 
 // fixtureStatus is the answer each fixture gets against a table seeded with the
-// dev token, service checkout (policy checkout, DESIGN §5's on-call documents)
+// dev token, service checkout (policy checkout, the README's "On-call documents")
 // and one incident, with Slack's routes on (fixtureSlackSecret).
 // fixtureSlackSecret turns the Slack routes on for the replay.
 const fixtureSlackSecret = "fixture-signing-secret"

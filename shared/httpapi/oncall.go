@@ -217,7 +217,7 @@ func (a *API) getUser(w http.ResponseWriter, r *http.Request, _ principal) error
 	return nil
 }
 
-// onCallView is GET /oncall's answer (DESIGN §5).
+// onCallView is GET /oncall's answer (README.md, "On-call documents").
 type onCallView struct {
 	Service string               `json:"service,omitempty"`
 	Policy  string               `json:"policy"`

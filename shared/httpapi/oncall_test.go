@@ -17,7 +17,7 @@ import (
 	"github.com/incidentd/incidentd/shared/oncall"
 )
 
-// The configuration documents of DESIGN §5.
+// The configuration documents of the README's "On-call documents".
 const (
 	primaryScheduleJSON = `{"name": "Checkout primary", "time_zone": "Europe/Berlin",
  "rotations": [{"name": "weekly", "participants": ["alice", "bob"],
@@ -29,7 +29,7 @@ const (
 	aliceJSON = `{"name":"Alice Liddell","email":"alice@example.com","phone":"+4915112345678","slack_user_id":"U024BE7LH"}`
 )
 
-// seedOnCall stores DESIGN §5's schedule, policy and service checkout.
+// seedOnCall stores the README's example schedule, policy and service checkout.
 func seedOnCall(t testing.TB, e *env) {
 	t.Helper()
 	for _, rq := range []req{
@@ -129,7 +129,7 @@ func TestOnCallRoutes(t *testing.T) {
 	}
 }
 
-// GET /oncall answers DESIGN §5's shape for its example documents. At
+// GET /oncall answers the README's shape for its example documents. At
 // 2026-11-24T12:00Z the weekly rotation started on Monday 2026-11-02 09:00
 // Berlin is in its fourth week (alice, bob, alice, bob): bob; carol's override
 // covers the evening.

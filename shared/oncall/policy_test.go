@@ -21,7 +21,7 @@ const designSchedule = `{"name": "Checkout primary", "time_zone": "Europe/Berlin
 func TestOnCall(t *testing.T) {
 	p, err := oncall.ParsePolicy([]byte(designPolicy))
 	if err != nil {
-		t.Fatalf("ParsePolicy(DESIGN §5 example): %v", err)
+		t.Fatalf("ParsePolicy(the README's example policy): %v", err)
 	}
 	primary, err := oncall.ParseSchedule([]byte(designSchedule))
 	if err != nil {
@@ -35,7 +35,7 @@ func TestOnCall(t *testing.T) {
 		at        string
 		want      string // JSON of the answer
 	}{
-		{"DESIGN example, first week", p, schedules, "2026-11-03T12:00:00Z",
+		{"README example, first week", p, schedules, "2026-11-03T12:00:00Z",
 			`[{"level":1,"on_call":["alice"]},{"level":2,"on_call":["carol"]}]`},
 		{"override in the schedule", p, schedules, "2026-11-24T20:00:00Z",
 			`[{"level":1,"on_call":["carol"]},{"level":2,"on_call":["carol"]}]`},
@@ -82,7 +82,7 @@ func TestPolicyValidation(t *testing.T) {
 		doc  string
 		want string
 	}{
-		{"DESIGN example", designPolicy, ""},
+		{"README example", designPolicy, ""},
 		{"wait 0 and the same target twice are allowed", pol(`{"targets":[{"user":"a"},{"user":"a"}],"wait_minutes":0}`, fb), ""},
 		{"repeat 9, schedule fallback", pol(lvl, `,"repeat":9,"fallback":{"schedule":"primary"}`), ""},
 		{"missing name", `{"levels":[` + lvl + `]` + fb + `}`, "name: required"},

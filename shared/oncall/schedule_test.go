@@ -209,7 +209,7 @@ func TestScheduleJSONShape(t *testing.T) {
  "overrides": [{"user": "carol", "start": "2026-11-24T18:00:00Z", "end": "2026-11-25T06:00:00Z"}]}`
 	s, err := oncall.ParseSchedule([]byte(doc))
 	if err != nil {
-		t.Fatalf("ParseSchedule(DESIGN §5 example): %v", err)
+		t.Fatalf("ParseSchedule(the README's example schedule): %v", err)
 	}
 	tests := []struct {
 		at   string
