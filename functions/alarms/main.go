@@ -4,7 +4,8 @@
 // alarms that invoke it directly as their action.
 //
 // Its handler is built by wiring.Alarms from the settings (the environment
-// variables are documented once, in package settings) and the AWS adapters.
+// variables are documented once, in package settings) and the AWS adapters
+// it uses; the constructor turns each adapter on or off by its setting.
 package main
 
 import (
@@ -13,6 +14,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/incidentd/incidentd/shared/cloudwatch"
 	"github.com/incidentd/incidentd/shared/settings"
 	"github.com/incidentd/incidentd/shared/wiring"
 )
@@ -22,7 +24,9 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	h, err := wiring.Alarms(env.Settings, wiring.AlarmsAWS(env))
+	a := wiring.AWS(env)
+	a.Tags = cloudwatch.NewTags(env.AWS)
+	h, err := wiring.Alarms(env.Settings, a)
 	if err != nil {
 		log.Fatal(err)
 	}

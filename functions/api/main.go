@@ -2,7 +2,8 @@
 // 2.0, $default route): it serves every route of package httpapi.
 //
 // Its handler is built by wiring.API from the settings (the environment
-// variables are documented once, in package settings) and the AWS adapters.
+// variables are documented once, in package settings) and the AWS adapters
+// it uses; the constructor turns each adapter on or off by its setting.
 package main
 
 import (
@@ -12,6 +13,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/incidentd/incidentd/shared/settings"
+	"github.com/incidentd/incidentd/shared/sns"
 	"github.com/incidentd/incidentd/shared/wiring"
 )
 
@@ -20,7 +22,9 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	h, err := wiring.API(env.Settings, wiring.APIAWS(env))
+	a := wiring.AWSWithSlack(env)
+	a.Subscriber = sns.NewSubscriptions(sns.NewClient(env.AWS), env.PagingTopicARN, env.Logger)
+	h, err := wiring.API(env.Settings, a)
 	if err != nil {
 		log.Fatal(err)
 	}

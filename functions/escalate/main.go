@@ -4,7 +4,8 @@
 // how long to wait for it (see package escalation for the task's JSON).
 //
 // Its handler is built by wiring.Escalate from the settings (the environment
-// variables are documented once, in package settings) and the AWS adapters.
+// variables are documented once, in package settings) and the AWS adapters
+// it uses; the constructor turns each adapter on or off by its setting.
 package main
 
 import (
@@ -14,6 +15,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/incidentd/incidentd/shared/settings"
+	"github.com/incidentd/incidentd/shared/sns"
 	"github.com/incidentd/incidentd/shared/wiring"
 )
 
@@ -22,7 +24,9 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	h, err := wiring.Escalate(env.Settings, wiring.EscalateAWS(env))
+	a := wiring.AWSWithSlack(env)
+	a.Pager = &sns.Pager{Client: sns.NewClient(env.AWS), TopicARN: env.PagingTopicARN}
+	h, err := wiring.Escalate(env.Settings, a)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -4,7 +4,8 @@
 // fingerprint reaches the threshold within a window; see shared/logscan.
 //
 // Its handler is built by wiring.Logs from the settings (the environment
-// variables are documented once, in package settings) and the AWS adapters.
+// variables are documented once, in package settings) and the AWS adapters
+// it uses; the constructor turns each adapter on or off by its setting.
 package main
 
 import (
@@ -22,7 +23,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	h, err := wiring.Logs(env.Settings, wiring.LogsAWS(env))
+	h, err := wiring.Logs(env.Settings, wiring.AWS(env))
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -8,7 +8,8 @@
 // are reported in BatchItemFailures.
 //
 // Its handler is built by wiring.Stream from the settings (the environment
-// variables are documented once, in package settings) and the AWS adapters.
+// variables are documented once, in package settings) and the AWS adapters
+// it uses; the constructor turns each adapter on or off by its setting.
 package main
 
 import (
@@ -18,6 +19,8 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/incidentd/incidentd/shared/settings"
+	"github.com/incidentd/incidentd/shared/sfn"
+	"github.com/incidentd/incidentd/shared/sns"
 	"github.com/incidentd/incidentd/shared/wiring"
 )
 
@@ -26,7 +29,10 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	h, err := wiring.Stream(env.Settings, wiring.StreamAWS(env))
+	a := wiring.AWSWithSlack(env)
+	a.Events = &sns.Events{Client: sns.NewClient(env.AWS), TopicARN: env.IncidentEventsTopicARN}
+	a.Executions = &sfn.Executions{Client: sfn.NewClient(env.AWS), StateMachineARN: env.StateMachineARN}
+	h, err := wiring.Stream(env.Settings, a)
 	if err != nil {
 		log.Fatal(err)
 	}

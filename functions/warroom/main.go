@@ -4,7 +4,8 @@
 // are caught by the state machine: paging goes on without a war room.
 //
 // Its handler is built by wiring.WarRoom from the settings (the environment
-// variables are documented once, in package settings) and the AWS adapters.
+// variables are documented once, in package settings) and the AWS adapters
+// it uses; the constructor turns each adapter on or off by its setting.
 package main
 
 import (
@@ -22,7 +23,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	h, err := wiring.WarRoom(env.Settings, wiring.WarRoomAWS(env))
+	h, err := wiring.WarRoom(env.Settings, wiring.AWSWithSlack(env))
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -106,7 +106,7 @@ func New(scope constructs.Construct, id string, props Props) *Detection {
 	d.DeadLetterQueues = append(d.DeadLetterQueues, topicDLQ)
 
 	// Alarms whose description carries no markers are routed by their tags,
-	// which the function looks up (shared/alarms CloudWatchTags).
+	// which the function looks up (shared/cloudwatch Tags).
 	d.Alarms.Lambda.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions:   jsii.Strings("cloudwatch:ListTagsForResource"),
 		Resources: &[]*string{alarmARNs(stack)},

@@ -107,10 +107,17 @@ func newPlatform(ctx context.Context, endpoint string, getenv func(string) strin
 	if err != nil {
 		return nil, err
 	}
+	// The AWS resources the stack names in the functions' environment are
+	// named here too, standing for their local counterparts (the printing
+	// pager and events, the local executions), so that package wiring turns
+	// the same adapters on as in AWS.
 	defaults := map[string]string{
-		"TABLE_NAME":         localTable,
-		"DEFAULT_SERVICE":    monitored.DefaultService,
-		"LOG_GROUP_SERVICES": string(groups),
+		"TABLE_NAME":                localTable,
+		"DEFAULT_SERVICE":           monitored.DefaultService,
+		"LOG_GROUP_SERVICES":        string(groups),
+		"PAGING_TOPIC_ARN":          localARN("sns", "incidentd-local-paging"),
+		"INCIDENT_EVENTS_TOPIC_ARN": localARN("sns", "incidentd-local-incident-events"),
+		"STATE_MACHINE_ARN":         localARN("states", "stateMachine:incidentd-local-escalation"),
 	}
 	env := func(k string) string {
 		if v := getenv(k); v != "" {
@@ -214,6 +221,11 @@ func newPlatform(ctx context.Context, endpoint string, getenv func(string) strin
 		timeScale: timeScale, slackReal: realSlack, close: sync.OnceFunc(stop),
 		functions: functions,
 	}, nil
+}
+
+// localARN names a local stand-in for an AWS resource.
+func localARN(service, resource string) string {
+	return "arn:aws:" + service + ":local:000000000000:" + resource
 }
 
 // recorderToken stands for the bot token when SLACK_BOT_TOKEN is empty:

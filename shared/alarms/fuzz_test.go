@@ -45,7 +45,7 @@ func checkNotification(t *testing.T, n Notification) {
 			t.Fatalf("got a field of %d bytes, want at most %d", len(s), maxField)
 		}
 	}
-	if len(n.Children) > maxChildren || len(n.Tags) > maxTags {
+	if len(n.Children) > maxChildren || len(n.Tags) > MaxTags {
 		t.Fatalf("got %d children and %d tags", len(n.Children), len(n.Tags))
 	}
 	if n.Identity() == "" {

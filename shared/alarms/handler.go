@@ -40,7 +40,7 @@ type Config struct {
 	// Logger receives one JSON line per notification (nil: slog.Default()).
 	Logger *slog.Logger
 	// Tags, when set, looks up the tags of alarms whose payload names no
-	// service or severity and carries no tags (CloudWatchTags). A failed
+	// service or severity and carries no tags (shared/cloudwatch's Tags). A failed
 	// lookup is logged and routing goes on without tags.
 	Tags TagSource
 	// Now is the clock of the caches (nil: time.Now).

@@ -101,8 +101,10 @@ const (
 	maxName     = 255
 	maxChildren = 10
 	maxMetrics  = 10
-	maxTags     = 50
 )
+
+// MaxTags bounds the tags kept of an alarm (from its payload or a TagSource).
+const MaxTags = 50
 
 // finish validates n and fills what can be derived: the name or ARN from each
 // other, the region and account from the ARN, the parsed state time.

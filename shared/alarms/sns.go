@@ -259,7 +259,7 @@ func parseTags(raw json.RawMessage) (map[string]string, error) {
 	}
 	out := map[string]string{}
 	add := func(k, v string) {
-		if k != "" && len(out) < maxTags {
+		if k != "" && len(out) < MaxTags {
 			out[text.Clip(k, 128, "", text.Bytes)] = text.Clip(v, 256, "", text.Bytes)
 		}
 	}

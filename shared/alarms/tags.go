@@ -2,47 +2,15 @@ package alarms
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 )
 
 // TagSource looks up an alarm's tags, for alarms whose payload carries no
-// service marker and no propagated tags.
+// service marker and no propagated tags (shared/cloudwatch's Tags, in AWS).
+// An implementation returns at most MaxTags of them.
 type TagSource interface {
 	AlarmTags(ctx context.Context, alarmARN string) (map[string]string, error)
-}
-
-// TagsClient is the part of the CloudWatch API CloudWatchTags uses;
-// *cloudwatch.Client satisfies it.
-type TagsClient interface {
-	ListTagsForResource(ctx context.Context, in *cloudwatch.ListTagsForResourceInput, opts ...func(*cloudwatch.Options)) (*cloudwatch.ListTagsForResourceOutput, error)
-}
-
-var _ TagsClient = (*cloudwatch.Client)(nil)
-
-// CloudWatchTags reads alarm tags with ListTagsForResource. The function needs
-// cloudwatch:ListTagsForResource on the alarms.
-type CloudWatchTags struct {
-	Client TagsClient
-}
-
-// AlarmTags returns the alarm's tags.
-func (c CloudWatchTags) AlarmTags(ctx context.Context, alarmARN string) (map[string]string, error) {
-	out, err := c.Client.ListTagsForResource(ctx, &cloudwatch.ListTagsForResourceInput{ResourceARN: aws.String(alarmARN)})
-	if err != nil {
-		return nil, fmt.Errorf("list tags of %s: %w", alarmARN, err)
-	}
-	tags := make(map[string]string, len(out.Tags))
-	for _, t := range out.Tags {
-		if k := aws.ToString(t.Key); k != "" && len(tags) < maxTags {
-			tags[k] = aws.ToString(t.Value)
-		}
-	}
-	return tags, nil
 }
 
 // maxCachedTags bounds the tag cache; past it the cache starts over.

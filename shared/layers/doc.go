@@ -45,18 +45,21 @@
 //     shared/secrets/secretstest;
 //   - shared/httpapi with shared/httpapi/apigw (the HTTP API and its API
 //     Gateway adapter);
-//   - shared/alarms (CloudWatch alarm notifications) and shared/logscan
+//   - shared/alarms (CloudWatch alarm notifications), shared/cloudwatch
+//     (alarm tags, for the alarms function alone) and shared/logscan
 //     (CloudWatch Logs subscriptions).
 //
 // Adapters import domain packages and other adapters, never a use case or
 // the wiring: the types they store or send live in the domain, and the
-// compile-time checks that they satisfy a use case's interface live in their
-// external tests (package x_test) or in the wiring.
+// compile-time checks that they satisfy a use case's interface live in the
+// wiring (shared/wiring/assert_test.go: a test file, so that no bootstrap
+// links what the checks name; `go vet` and `make test` compile it).
 //
 // Wiring: builds every function's handler from the settings and a set of
 // adapters.
-//   - shared/wiring (planned) and shared/settings (the environment and
-//     secrets a function starts with).
+//   - shared/wiring (one constructor per function, the AWS set every function
+//     shares) and shared/settings (the environment and secrets a function
+//     starts with).
 //
 // The wiring may import anything in shared.
 //
@@ -65,8 +68,7 @@
 // in shared imports them.
 //
 // Test helper packages (incidenttest, dynamotest, secretstest) sit in the
-// layer of what they test. Test files are not checked: a package's external
-// test may import a use case to assert that the package implements it.
+// layer of what they test. Test files are not checked.
 //
 // A new package goes into the table in layers_test.go (and into this prose);
 // until then the test fails, naming it.

@@ -71,6 +71,7 @@ var table = []struct {
 	{"shared/dynamo/dynamolocal", adapter},
 	{"shared/dynamo/dynamotest", adapter},
 	{"shared/sns", adapter},
+	{"shared/cloudwatch", adapter},
 	{"shared/slack", adapter},
 	{"shared/sfn", adapter},
 	{"shared/secrets", adapter},

@@ -40,7 +40,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/incidentd/incidentd/shared/incident"
-	"github.com/incidentd/incidentd/shared/logscan"
 	"github.com/incidentd/incidentd/shared/oncall"
 	"github.com/incidentd/incidentd/shared/secrets"
 )
@@ -86,15 +85,18 @@ type Settings struct {
 	// (STAKEHOLDERS, comma-separated; empty items are dropped).
 	Stakeholders []string
 	// LogThreshold: a log error fingerprint with this many errors in one
-	// window opens an incident (LOG_THRESHOLD, 1 to 100000, default 5).
+	// window opens an incident (LOG_THRESHOLD, 1 to 100000; 0 when unset:
+	// the logs function's default, 5).
 	LogThreshold int
 	// LogWindow is the length of the log counting windows (LOG_WINDOW, a Go
-	// duration between 1m and 24h, default 5m).
+	// duration between 1m and 24h; 0 when unset: the default, 5m).
 	LogWindow time.Duration
 	// LogGroupServices maps log groups (or prefixes ending in "*") to services
 	// (LOG_GROUP_SERVICES, a JSON object of strings; empty: none, the naming
-	// convention and DefaultService apply).
-	LogGroupServices logscan.Services
+	// convention and DefaultService apply). It is kept as given and parsed by
+	// the logs function's constructor (wiring.Logs, with logscan.ParseServices),
+	// so that the other functions link no log-scanning code.
+	LogGroupServices string
 }
 
 // Bounds of LOG_THRESHOLD and LOG_WINDOW.
@@ -121,8 +123,6 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 		IncidentEventsTopicARN: strings.TrimSpace(getenv("INCIDENT_EVENTS_TOPIC_ARN")),
 
 		Stakeholders: splitList(getenv("STAKEHOLDERS")),
-		LogThreshold: logscan.DefaultThreshold,
-		LogWindow:    logscan.DefaultWindow,
 	}
 	if s.Table == "" {
 		return s, fmt.Errorf("TABLE_NAME is not set")
@@ -166,11 +166,7 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 		}
 		s.LogWindow = d
 	}
-	groups, err := logscan.ParseServices(getenv("LOG_GROUP_SERVICES"), s.DefaultService)
-	if err != nil {
-		return s, fmt.Errorf("LOG_GROUP_SERVICES: %w", err)
-	}
-	s.LogGroupServices = groups
+	s.LogGroupServices = strings.TrimSpace(getenv("LOG_GROUP_SERVICES"))
 	return s, nil
 }
 
@@ -183,11 +179,6 @@ func splitList(v string) []string {
 		}
 	}
 	return out
-}
-
-// LogScan is the log detection's configuration these settings give.
-func (s Settings) LogScan() logscan.Config {
-	return logscan.Config{Threshold: s.LogThreshold, Window: s.LogWindow, DefaultService: s.DefaultService, Services: s.LogGroupServices}
 }
 
 // Rules are the incident service's rules these settings give.

@@ -9,26 +9,21 @@ import (
 	"testing"
 	"time"
 
-	"github.com/incidentd/incidentd/shared/logscan"
 	"github.com/incidentd/incidentd/shared/secrets"
 	"github.com/incidentd/incidentd/shared/secrets/secretstest"
 )
 
 func TestFromEnv(t *testing.T) {
 	tests := []struct {
-		name string
-		give map[string]string
-		want Settings
-		// wantGroup: the service LogGroupServices gives the log group
-		// "/ecs/production/checkout".
-		wantGroup string
-		wantErr   string
+		name    string
+		give    map[string]string
+		want    Settings
+		wantErr string
 	}{
 		{
-			name:      "defaults",
-			give:      map[string]string{"TABLE_NAME": "t"},
-			want:      Settings{Table: "t", DefaultService: "unassigned", ReopenWindow: 30 * time.Minute, LogLevel: slog.LevelInfo, LogThreshold: 5, LogWindow: 5 * time.Minute},
-			wantGroup: "checkout",
+			name: "defaults",
+			give: map[string]string{"TABLE_NAME": "t"},
+			want: Settings{Table: "t", DefaultService: "unassigned", ReopenWindow: 30 * time.Minute, LogLevel: slog.LevelInfo},
 		},
 		{
 			name: "everything set",
@@ -41,8 +36,8 @@ func TestFromEnv(t *testing.T) {
 				SlackSigningSecret: "8f742231b10e8888abcd99yyyzzz85a5", SlackBotToken: "xoxb-1-2-abc",
 				SlackSecretARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:s-AbCdEf",
 				FallbackUser:   "dave", PagingTopicARN: "arn:p", IncidentEventsTopicARN: "arn:e", StateMachineARN: "arn:s",
-				Stakeholders: []string{"U1", "U2"}, LogThreshold: 20, LogWindow: 15 * time.Minute},
-			wantGroup: "shop",
+				Stakeholders: []string{"U1", "U2"}, LogThreshold: 20, LogWindow: 15 * time.Minute,
+				LogGroupServices: `{"/ecs/production/*": "shop"}`},
 		},
 		{name: "no table", give: map[string]string{}, wantErr: "TABLE_NAME is not set"},
 		{name: "bad default service", give: map[string]string{"TABLE_NAME": "t", "DEFAULT_SERVICE": "Not Valid"}, wantErr: `DEFAULT_SERVICE: service "Not Valid" is not a valid name (lower-case letters, digits, '.', '_', '-'; 1-63 characters)`},
@@ -53,7 +48,6 @@ func TestFromEnv(t *testing.T) {
 		{name: "log threshold text", give: map[string]string{"TABLE_NAME": "t", "LOG_THRESHOLD": "five"}, wantErr: `LOG_THRESHOLD "five" is not a whole number between 1 and 100000`},
 		{name: "log window too short", give: map[string]string{"TABLE_NAME": "t", "LOG_WINDOW": "10s"}, wantErr: `LOG_WINDOW "10s" is not a duration between 1m0s and 24h0m0s (e.g. 5m)`},
 		{name: "log window not a duration", give: map[string]string{"TABLE_NAME": "t", "LOG_WINDOW": "300"}, wantErr: `LOG_WINDOW "300" is not a duration between 1m0s and 24h0m0s (e.g. 5m)`},
-		{name: "bad log group mapping", give: map[string]string{"TABLE_NAME": "t", "LOG_GROUP_SERVICES": "{"}, wantErr: "LOG_GROUP_SERVICES: log group mapping is not a JSON object of strings: unexpected end of JSON input"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -67,13 +61,6 @@ func TestFromEnv(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if g := got.LogGroupServices.Of("/ecs/production/checkout"); g != tt.wantGroup {
-				t.Errorf("log group service: got %q, want %q", g, tt.wantGroup)
-			}
-			if c := got.LogScan(); c.Threshold != tt.want.LogThreshold || c.Window != tt.want.LogWindow || c.DefaultService != tt.want.DefaultService {
-				t.Errorf("log scan config: got %+v, want the settings' threshold, window and default service", c)
-			}
-			got.LogGroupServices = logscan.Services{}
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("got %+v, want %+v", got, tt.want)
 			}

@@ -45,3 +45,7 @@ func (e *Executions) Start(ctx context.Context, name string, input []byte) error
 	}
 	return nil
 }
+
+// NewClient returns the Step Functions client of an AWS configuration, for
+// Executions.
+func NewClient(cfg aws.Config) *awssfn.Client { return awssfn.NewFromConfig(cfg) }

@@ -3,6 +3,7 @@ package wiring
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -41,8 +42,13 @@ func Alarms(s settings.Settings, a Adapters) (lambda.Handler, error) {
 // per service and fingerprint; a fingerprint at the threshold opens an
 // incident.
 func Logs(s settings.Settings, a Adapters) (lambda.Handler, error) {
+	groups, err := logscan.ParseServices(s.LogGroupServices, s.DefaultService)
+	if err != nil {
+		return nil, fmt.Errorf("LOG_GROUP_SERVICES: %w", err)
+	}
+	cfg := logscan.Config{Threshold: s.LogThreshold, Window: s.LogWindow, DefaultService: s.DefaultService, Services: groups}
 	st := store(s, a)
-	h := logscan.NewHandler(st, incident.NewService(st, s.Rules()), s.LogScan(), a.Logger)
+	h := logscan.NewHandler(st, incident.NewService(st, s.Rules()), cfg, a.Logger)
 	return lambda.NewHandler(h.Handle), nil
 }
 
@@ -51,7 +57,7 @@ func Logs(s settings.Settings, a Adapters) (lambda.Handler, error) {
 func HTTPAPI(s settings.Settings, a Adapters) (http.Handler, error) {
 	// An unreadable Slack secret must not take the API down: the Slack
 	// routes are off (404) for this instance, and the error is in the logs.
-	_, signingSecret, err := a.SlackCredentials(context.Background())
+	_, signingSecret, err := slackCredentials(context.Background(), a)
 	if err != nil {
 		a.Logger.Error("Slack routes off: the Slack secret is unreadable", "error", err)
 		signingSecret = ""
@@ -59,8 +65,10 @@ func HTTPAPI(s settings.Settings, a Adapters) (http.Handler, error) {
 	// The authenticator's token cache lives as long as the instance.
 	st := store(s, a)
 	incidents := incident.NewService(st, s.Rules())
-	onCall := oncall.Config{Services: incidents, Subscriber: a.Subscriber, Logger: a.Logger}
-	if a.Subscriber == nil {
+	onCall := oncall.Config{Services: incidents, Logger: a.Logger}
+	if s.PagingTopicARN != "" && a.Subscriber != nil {
+		onCall.Subscriber = a.Subscriber
+	} else {
 		a.Logger.Warn("PAGING_TOPIC_ARN is not set: PUT /users makes no PagingTopic subscriptions")
 	}
 	return httpapi.New(httpapi.Config{
@@ -87,12 +95,12 @@ func API(s settings.Settings, a Adapters) (lambda.Handler, error) {
 // pages the escalation's current step (SNS first, then Slack) unless the
 // incident was acknowledged.
 func Escalate(s settings.Settings, a Adapters) (lambda.Handler, error) {
-	if a.Pager == nil {
+	if s.PagingTopicARN == "" || a.Pager == nil {
 		return nil, errors.New("PAGING_TOPIC_ARN is not set")
 	}
 	// An unreadable Slack secret must not stop pages: SNS goes on, Slack is
 	// off for this instance, and the error is in the logs.
-	token, _, err := a.SlackCredentials(context.Background())
+	token, _, err := slackCredentials(context.Background(), a)
 	if err != nil {
 		a.Logger.Error("Slack off: the Slack secret is unreadable", "error", err)
 		token = ""
@@ -119,7 +127,7 @@ func Escalate(s settings.Settings, a Adapters) (lambda.Handler, error) {
 func WarRoom(s settings.Settings, a Adapters) (lambda.Handler, error) {
 	// Failing here is recorded by the state machine as the war room's error
 	// (paging goes on), which says more than a quiet "Slack is not configured".
-	token, _, err := a.SlackCredentials(context.Background())
+	token, _, err := slackCredentials(context.Background(), a)
 	if err != nil {
 		return nil, err
 	}
@@ -140,7 +148,7 @@ func WarRoom(s settings.Settings, a Adapters) (lambda.Handler, error) {
 // timeline entries go to the war room, to IncidentEventsTopic and to the
 // Slack pages they answer.
 func Stream(s settings.Settings, a Adapters) (lambda.Handler, error) {
-	if a.Executions == nil {
+	if s.StateMachineARN == "" || a.Executions == nil {
 		return nil, errors.New("STATE_MACHINE_ARN is not set")
 	}
 	st := store(s, a)
@@ -154,15 +162,24 @@ func Stream(s settings.Settings, a Adapters) (lambda.Handler, error) {
 	// and an unreadable secret fails (and so retries) the records that need
 	// Slack instead of turning Slack off for this instance's life.
 	lazy := lifecycle.NewLazySlack(func(ctx context.Context) (string, error) {
-		token, _, err := a.SlackCredentials(ctx)
+		token, _, err := slackCredentials(ctx, a)
 		return token, err
 	}, func(token string) lifecycle.Slack { return slack.NewNotifier(a.Slack(token)) })
 	cfg := lifecycle.Config{
 		Starter: starter, Decode: dynamo.DecodeStreamRecord, Incidents: st, Deliveries: st, SlackPages: st,
 		Slack: lazy, Logger: a.Logger,
 	}
-	if a.Events != nil {
+	if s.IncidentEventsTopicARN != "" && a.Events != nil {
 		cfg.Publisher = a.Events
 	}
 	return lambda.NewHandler(lifecycle.NewHandler(cfg).Handle), nil
+}
+
+// slackCredentials reads the Slack app's bot token and signing secret; an
+// adapter set without a reader has Slack off.
+func slackCredentials(ctx context.Context, a Adapters) (botToken, signingSecret string, err error) {
+	if a.SlackCredentials == nil {
+		return "", "", nil
+	}
+	return a.SlackCredentials(ctx)
 }

@@ -28,26 +28,31 @@ import (
 )
 
 // Adapters are what the functions talk to. Each constructor uses the fields
-// its function needs; a nil field is the feature off (or, for Pager and
-// Executions, a refusal to start).
+// its function needs. The four that stand for an AWS resource are used only
+// when the settings name it, in AWS and locally alike (the local runtime names
+// stand-ins): Pager and Executions are required (PAGING_TOPIC_ARN,
+// STATE_MACHINE_ARN: without them escalate and stream refuse to start),
+// Subscriber and Events are off without PAGING_TOPIC_ARN and
+// INCIDENT_EVENTS_TOPIC_ARN.
 type Adapters struct {
 	// DynamoDB is the table's client (dynamodb.Client, or DynamoDB Local's).
 	DynamoDB dynamo.Client
 	// Pager publishes pages (escalate): the PagingTopic, or the printing
-	// pager locally. Nil: escalate refuses to start (PAGING_TOPIC_ARN).
+	// pager locally (PAGING_TOPIC_ARN).
 	Pager escalation.Pager
-	// Subscriber subscribes responders' e-mail and phone to the pages (api);
-	// nil: PUT /users makes no subscriptions.
+	// Subscriber subscribes responders' e-mail and phone to the pages (api;
+	// PAGING_TOPIC_ARN).
 	Subscriber oncall.Subscriber
-	// Events publishes lifecycle events (stream); nil: none.
+	// Events publishes lifecycle events (stream; INCIDENT_EVENTS_TOPIC_ARN).
 	Events lifecycle.Publisher
 	// Executions starts escalations (stream): Step Functions, or the local
-	// runner. Nil: stream refuses to start (STATE_MACHINE_ARN).
+	// runner (STATE_MACHINE_ARN).
 	Executions escalation.Executions
 	// Tags looks up alarms' tags (alarms); nil: routing without tags.
 	Tags alarms.TagSource
 	// SlackCredentials returns the Slack app's bot token and signing secret
-	// (in AWS: the secret SLACK_SECRET_ARN, through settings.Lambda.Slack).
+	// (in AWS: the secret SLACK_SECRET_ARN, through settings.Lambda.Slack);
+	// nil: Slack is off.
 	SlackCredentials func(ctx context.Context) (botToken, signingSecret string, err error)
 	// Slack returns the Slack client for a bot token; an empty token is
 	// Slack off (nil) and never reaches it.

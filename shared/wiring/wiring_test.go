@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/incidentd/incidentd/shared/oncall"
+	"github.com/incidentd/incidentd/shared/oncall/oncalltest"
 	"github.com/incidentd/incidentd/shared/settings"
 	"github.com/incidentd/incidentd/shared/slack"
 )
@@ -48,33 +49,42 @@ type nopExecutions struct{}
 
 func (nopExecutions) Start(context.Context, string, []byte) error { return nil }
 
-// What each constructor does when an adapter is missing or the Slack secret
-// is unreadable, as the functions' mains did before: escalate and stream
-// refuse to start without their AWS resource, warroom without its secret;
-// api and escalate go on without Slack and log why.
+// What each constructor does when an adapter or its setting is missing, or
+// the Slack secret is unreadable, as the functions' mains did before:
+// escalate and stream refuse to start without their AWS resource, warroom
+// without its secret; api and escalate go on without Slack and log why.
 func TestConstructorsWithoutAdapters(t *testing.T) {
 	unreadable := func(context.Context) (string, string, error) {
 		return "", "", errors.New("AccessDeniedException")
 	}
+	paging := settings.Settings{PagingTopicARN: "arn:p"}
+	machine := settings.Settings{StateMachineARN: "arn:s"}
 	tests := []struct {
 		name     string
 		new      func(settings.Settings, Adapters) (any, error)
+		give     settings.Settings
 		adapters Adapters
 		wantErr  string
 		wantLog  string
 	}{
-		{name: "escalate without a pager", new: handler(Escalate), wantErr: "PAGING_TOPIC_ARN is not set"},
-		{name: "escalate with an unreadable secret", new: handler(Escalate), adapters: Adapters{Pager: nopPager{}, SlackCredentials: unreadable},
-			wantLog: "Slack off: the Slack secret is unreadable"},
-		{name: "stream without executions", new: handler(Stream), wantErr: "STATE_MACHINE_ARN is not set"},
+		{name: "escalate without PAGING_TOPIC_ARN", new: handler(Escalate), adapters: Adapters{Pager: nopPager{}},
+			wantErr: "PAGING_TOPIC_ARN is not set"},
+		{name: "escalate without a pager", new: handler(Escalate), give: paging, wantErr: "PAGING_TOPIC_ARN is not set"},
+		{name: "escalate with an unreadable secret", new: handler(Escalate), give: paging,
+			adapters: Adapters{Pager: nopPager{}, SlackCredentials: unreadable}, wantLog: "Slack off: the Slack secret is unreadable"},
+		{name: "stream without STATE_MACHINE_ARN", new: handler(Stream), adapters: Adapters{Executions: nopExecutions{}},
+			wantErr: "STATE_MACHINE_ARN is not set"},
+		{name: "stream without executions", new: handler(Stream), give: machine, wantErr: "STATE_MACHINE_ARN is not set"},
 		{name: "warroom with an unreadable secret", new: handler(WarRoom), adapters: Adapters{SlackCredentials: unreadable}, wantErr: "AccessDeniedException"},
-		{name: "api with an unreadable secret", new: handler(API), adapters: Adapters{SlackCredentials: unreadable, Subscriber: nil},
+		{name: "api with an unreadable secret", new: handler(API), give: paging, adapters: Adapters{SlackCredentials: unreadable},
 			wantLog: "Slack routes off: the Slack secret is unreadable"},
-		{name: "api without a subscriber", new: handler(API), adapters: Adapters{},
+		{name: "api without PAGING_TOPIC_ARN", new: handler(API), adapters: Adapters{Subscriber: &oncalltest.Subscriber{}},
 			wantLog: "PAGING_TOPIC_ARN is not set: PUT /users makes no PagingTopic subscriptions"},
-		{name: "stream", new: handler(Stream), adapters: Adapters{Executions: nopExecutions{}}},
+		{name: "stream", new: handler(Stream), give: machine, adapters: Adapters{Executions: nopExecutions{}}},
 		{name: "alarms", new: handler(Alarms)},
 		{name: "logs", new: handler(Logs)},
+		{name: "logs with a bad LOG_GROUP_SERVICES", new: handler(Logs), give: settings.Settings{LogGroupServices: "{"},
+			wantErr: "LOG_GROUP_SERVICES: log group mapping is not a JSON object of strings: unexpected end of JSON input"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -85,7 +95,9 @@ func TestConstructorsWithoutAdapters(t *testing.T) {
 				a.SlackCredentials = func(context.Context) (string, string, error) { return "", "", nil }
 			}
 			a.Slack = func(string) slack.Messenger { return slack.NewRecorder(a.Logger) }
-			_, err := tt.new(settings.Settings{Table: "t", DefaultService: "unassigned"}, a)
+			s := tt.give
+			s.Table, s.DefaultService = "t", "unassigned"
+			_, err := tt.new(s, a)
 			if got := errString(err); got != tt.wantErr {
 				t.Errorf("error: got %q, want %q", got, tt.wantErr)
 			}
@@ -135,49 +147,29 @@ func TestHTTPAPISlackRoutes(t *testing.T) {
 	}
 }
 
-// Each function's AWS set holds the clients that function uses, and a pager,
-// subscriptions, events and executions exactly when their AWS resource is
-// named.
-func TestAWSSetFollowsTheSettings(t *testing.T) {
-	none := settings.Settings{}
-	every := settings.Settings{PagingTopicARN: "arn:p", IncidentEventsTopicARN: "arn:e", StateMachineARN: "arn:s"}
+// The AWS sets: the table and the logger, with Slack for the functions that
+// use it; the mains add their own clients.
+func TestAWSSets(t *testing.T) {
+	l := settings.Lambda{AWS: aws.Config{Region: "eu-west-1"}, Logger: slog.New(slog.DiscardHandler)}
 	tests := []struct {
-		name string
-		set  func(settings.Lambda) Adapters
-		give settings.Settings
-		want string
+		name      string
+		give      Adapters
+		wantSlack bool
 	}{
-		{"alarms", AlarmsAWS, every, "dynamodb tags"},
-		{"logs", LogsAWS, every, "dynamodb"},
-		{"api", APIAWS, every, "dynamodb subscriber slack-credentials"},
-		{"api without a paging topic", APIAWS, none, "dynamodb slack-credentials"},
-		{"escalate", EscalateAWS, every, "dynamodb pager slack-credentials slack"},
-		{"escalate without a paging topic", EscalateAWS, none, "dynamodb slack-credentials slack"},
-		{"warroom", WarRoomAWS, every, "dynamodb slack-credentials slack"},
-		{"stream", StreamAWS, every, "dynamodb events executions slack-credentials slack"},
-		{"stream without ARNs", StreamAWS, none, "dynamodb slack-credentials slack"},
+		{"AWS", AWS(l), false},
+		{"AWSWithSlack", AWSWithSlack(l), true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a := tt.set(settings.Lambda{Settings: tt.give, AWS: aws.Config{Region: "eu-west-1"}, Logger: slog.New(slog.DiscardHandler)})
-			var set []string
-			for _, f := range []struct {
-				name string
-				ok   bool
-			}{
-				{"dynamodb", a.DynamoDB != nil}, {"tags", a.Tags != nil}, {"pager", a.Pager != nil},
-				{"subscriber", a.Subscriber != nil}, {"events", a.Events != nil}, {"executions", a.Executions != nil},
-				{"slack-credentials", a.SlackCredentials != nil}, {"slack", a.Slack != nil},
-			} {
-				if f.ok {
-					set = append(set, f.name)
-				}
+			a := tt.give
+			if a.DynamoDB == nil || a.Logger == nil {
+				t.Errorf("got %+v, want DynamoDB and Logger set", a)
 			}
-			if got := strings.Join(set, " "); got != tt.want {
-				t.Errorf("got %q, want %q", got, tt.want)
+			if got := a.SlackCredentials != nil && a.Slack != nil; got != tt.wantSlack {
+				t.Errorf("Slack set: got %v, want %v", got, tt.wantSlack)
 			}
-			if a.Logger == nil {
-				t.Error("no logger")
+			if a.Pager != nil || a.Subscriber != nil || a.Events != nil || a.Executions != nil || a.Tags != nil {
+				t.Errorf("got %+v, want the functions' own clients left to their mains", a)
 			}
 		})
 	}

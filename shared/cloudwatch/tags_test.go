@@ -1,4 +1,4 @@
-package alarms
+package cloudwatch_test
 
 import (
 	"context"
@@ -6,8 +6,10 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	awscloudwatch "github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+
+	"github.com/incidentd/incidentd/shared/cloudwatch"
 )
 
 // listTagsClient answers ListTagsForResource as CloudWatch does and records
@@ -17,24 +19,25 @@ type listTagsClient struct {
 	tags  []types.Tag
 }
 
-func (c *listTagsClient) ListTagsForResource(_ context.Context, in *cloudwatch.ListTagsForResourceInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.ListTagsForResourceOutput, error) {
+func (c *listTagsClient) ListTagsForResource(_ context.Context, in *awscloudwatch.ListTagsForResourceInput, _ ...func(*awscloudwatch.Options)) (*awscloudwatch.ListTagsForResourceOutput, error) {
 	c.asked = append(c.asked, aws.ToString(in.ResourceARN))
-	return &cloudwatch.ListTagsForResourceOutput{Tags: c.tags}, nil
+	return &awscloudwatch.ListTagsForResourceOutput{Tags: c.tags}, nil
 }
 
-func TestCloudWatchTags(t *testing.T) {
+func TestTags(t *testing.T) {
+	const alarm = "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:checkout-cpu"
 	client := &listTagsClient{tags: []types.Tag{
 		{Key: aws.String("incidentd:service"), Value: aws.String("checkout")},
 		{Key: aws.String("team"), Value: aws.String("web")},
 	}}
-	got, err := CloudWatchTags{Client: client}.AlarmTags(context.Background(), arn("checkout-cpu"))
+	got, err := cloudwatch.Tags{Client: client}.AlarmTags(context.Background(), alarm)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := map[string]string{"incidentd:service": "checkout", "team": "web"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("got %v, want %v", got, want)
 	}
-	if want := []string{arn("checkout-cpu")}; !reflect.DeepEqual(client.asked, want) {
+	if want := []string{alarm}; !reflect.DeepEqual(client.asked, want) {
 		t.Errorf("asked for %v, want %v", client.asked, want)
 	}
 }
