@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/incidentd/incidentd/shared/dynamo"
 	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/escalation"
 	"github.com/incidentd/incidentd/shared/oncall"
@@ -58,10 +57,11 @@ func berlin() *time.Location {
 	return loc
 }
 
-// seedOnCall stores the demo users, schedule and policy, each only when absent:
-// with LOCAL_DB_PATH, edits made through the API survive a restart. With real
-// Slack (realSlack) the users get no made-up Slack ids.
-func seedOnCall(ctx context.Context, store *dynamo.Store, realSlack bool) error {
+// seedOnCall stores the demo users, schedule and policy through the on-call
+// service (its rules apply; it makes no PagingTopic subscriptions), each only
+// when absent: with LOCAL_DB_PATH, edits made through the API survive a
+// restart. With real Slack (realSlack) the users get no made-up Slack ids.
+func seedOnCall(ctx context.Context, store *oncall.Service, realSlack bool) error {
 	for _, u := range demoUsers {
 		if realSlack {
 			u.SlackUserID = ""
@@ -71,19 +71,19 @@ func seedOnCall(ctx context.Context, store *dynamo.Store, realSlack bool) error 
 		} else if !errors.Is(err, errkind.NotFound) {
 			return err
 		}
-		if err := store.PutUser(ctx, u); err != nil {
+		if _, err := store.PutUser(ctx, u); err != nil {
 			return fmt.Errorf("seed user %s: %w", u.ID, err)
 		}
 	}
 	if _, err := store.Schedule(ctx, demoScheduleID); errors.Is(err, errkind.NotFound) {
-		if err := store.PutSchedule(ctx, demoScheduleID, demoSchedule); err != nil {
+		if _, err := store.PutSchedule(ctx, demoScheduleID, demoSchedule); err != nil {
 			return fmt.Errorf("seed schedule %s: %w", demoScheduleID, err)
 		}
 	} else if err != nil {
 		return err
 	}
 	if _, err := store.Policy(ctx, demoPolicyID); errors.Is(err, errkind.NotFound) {
-		if err := store.PutPolicy(ctx, demoPolicyID, demoPolicy); err != nil {
+		if _, err := store.PutPolicy(ctx, demoPolicyID, demoPolicy); err != nil {
 			return fmt.Errorf("seed policy %s: %w", demoPolicyID, err)
 		}
 	} else if err != nil {

@@ -24,6 +24,7 @@ import (
 	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/escalation"
 	"github.com/incidentd/incidentd/shared/incident"
+	"github.com/incidentd/incidentd/shared/oncall"
 	"github.com/incidentd/incidentd/shared/settings"
 	"github.com/incidentd/incidentd/shared/slack"
 	"github.com/incidentd/incidentd/shared/wiring"
@@ -151,7 +152,7 @@ func newPlatform(ctx context.Context, endpoint string, getenv func(string) strin
 		}
 	}
 	realSlack := set.SlackBotToken != ""
-	if err := seedOnCall(ctx, store, realSlack); err != nil {
+	if err := seedOnCall(ctx, oncall.NewService(store, oncall.Config{Services: svc, Logger: logger}), realSlack); err != nil {
 		return nil, err
 	}
 	all, err := svc.Services(ctx)

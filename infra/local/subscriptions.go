@@ -11,7 +11,7 @@ import (
 	"github.com/incidentd/incidentd/shared/oncall"
 )
 
-// printSubscriber is the local PagingTopic's subscriptions (httpapi.Subscriber):
+// printSubscriber is the local PagingTopic's subscriptions (oncall.Subscriber):
 // PUT /users prints a line for each endpoint it subscribes or unsubscribes
 // (and logs it), e.g.
 //
@@ -27,7 +27,7 @@ type printSubscriber struct {
 	mu  sync.Mutex
 }
 
-// Subscribe implements httpapi.Subscriber.
+// Subscribe implements oncall.Subscriber.
 func (p *printSubscriber) Subscribe(ctx context.Context, responder string, want []oncall.Endpoint, have []oncall.Subscription) ([]oncall.Subscription, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -45,7 +45,7 @@ func (p *printSubscriber) Subscribe(ctx context.Context, responder string, want 
 	return out, nil
 }
 
-// Unsubscribe implements httpapi.Subscriber.
+// Unsubscribe implements oncall.Subscriber.
 func (p *printSubscriber) Unsubscribe(ctx context.Context, responder string, subs []oncall.Subscription) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()

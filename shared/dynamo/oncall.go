@@ -233,18 +233,6 @@ func (s *Store) UserBySlackID(ctx context.Context, slackID string) (oncall.User,
 	return u, nil
 }
 
-// PutUser stores u in place of the stored user, keeping its subscriptions:
-// one read and one PutUserRecord, without rules or retries (errkind.Conflict
-// when the user changed in between or another user holds the Slack id). The
-// API writes users through oncall.Service; this serves seeding.
-func (s *Store) PutUser(ctx context.Context, u oncall.User) error {
-	prev, err := s.UserRecord(ctx, u.ID)
-	if err != nil && !errors.Is(err, errkind.NotFound) {
-		return err
-	}
-	return s.PutUserRecord(ctx, oncall.UserRecord{User: u, Subscriptions: prev.Subscriptions, Version: prev.Version + 1}, prev)
-}
-
 // PutUserRecord writes next in place of prev in one transaction: the user
 // item, on condition that its version is still prev's (or, for prev.Version
 // 0, that it does not exist); the lookup of next's Slack id, on condition that

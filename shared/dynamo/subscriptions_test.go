@@ -25,9 +25,9 @@ func TestUserSubscriptionsRoundTrip(t *testing.T) {
 	if err := store.PutUserRecord(ctx, first, oncall.UserRecord{}); err != nil {
 		t.Fatalf("first put: got %v, want it stored", err)
 	}
-	// A plain PutUser keeps them.
+	// A new document with the same subscriptions keeps them.
 	alice.Name = "Alice Liddell"
-	if err := store.PutUser(ctx, alice); err != nil {
+	if err := store.PutUserRecord(ctx, oncall.UserRecord{User: alice, Subscriptions: first.Subscriptions, Version: 2}, first); err != nil {
 		t.Fatal(err)
 	}
 	rec, err := store.UserRecord(ctx, "alice")
