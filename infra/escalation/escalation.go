@@ -5,9 +5,10 @@
 // on "responder"), IncidentEventsTopic (lifecycle events for other systems) and
 // the Slack secret.
 //
-// The state machine is kept to what the local runner (aws-local-stepfunctions)
-// executes as deployed: JSONPath only, and every Task invokes a Lambda function
-// by its ARN (payloadResponseOnly), no other service integration.
+// The state machine is kept to what both local runners execute as deployed
+// (aws-local-stepfunctions in the tests, infra/local's interpreter under
+// `make local`): JSONPath only, and every Task invokes a Lambda function by its
+// ARN (payloadResponseOnly), no other service integration.
 package escalation
 
 import (

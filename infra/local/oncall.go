@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/incidentd/incidentd/shared/errkind"
-	"github.com/incidentd/incidentd/shared/escalation"
 	"github.com/incidentd/incidentd/shared/oncall"
 )
 
@@ -107,7 +106,9 @@ func (p *printPager) Page(ctx context.Context, pg oncall.ResponderPage) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	_, err := fmt.Fprintln(p.out, pageLine(pg))
-	_ = escalation.LogPager{Logger: p.log}.Page(ctx, pg) // never fails
+	p.log.InfoContext(ctx, "page (local)", slog.String("responder", pg.Responder), slog.String("severity", pg.Severity),
+		slog.String("incident_id", pg.IncidentID), slog.Int("level", pg.Level), slog.String("subject", pg.Subject),
+		slog.String("message", pg.Message))
 	return err
 }
 

@@ -187,18 +187,24 @@ func newPlatform(ctx context.Context, endpoint string, getenv func(string) strin
 	// Every handler is built by package wiring, from the same settings the
 	// Lambdas read, with the local adapters.
 	ad := localAdapters(db, set, o, runs, logger)
+	// The API port and the api function's invoke endpoint share one API, as
+	// one Lambda instance would serve both.
+	api, err := wiring.HTTPAPI(set, ad)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
 	for _, f := range wiring.Functions() {
+		if f.Name == "api" {
+			functions[f.Name] = wiring.APILambda(api, logger).Invoke
+			continue
+		}
 		h, err := f.New(set, ad)
 		if err != nil {
 			cancel()
 			return nil, fmt.Errorf("function %s: %w", f.Name, err)
 		}
 		functions[f.Name] = h.Invoke
-	}
-	api, err := wiring.HTTPAPI(set, ad)
-	if err != nil {
-		cancel()
-		return nil, err
 	}
 	poller, err := newStreamPoller(ctx, db, streamsClient(endpoint), set.Table, viaJSON(functions["stream"]), logger)
 	if err != nil {

@@ -25,6 +25,13 @@ var escalationDefinition []byte
 // ResultPath, Retry and Catch; Choice with BooleanEquals; Wait with Seconds
 // or SecondsPath; Succeed and Fail. A definition using anything else is
 // refused when it is loaded, not skipped over while it runs.
+//
+// The tests run the same definition under aws-local-stepfunctions (infra/asl,
+// infra/sfn_test.go), AWS's semantics as that library implements them. Under
+// `make local` this small interpreter runs it instead: executions live as long
+// as the platform, many at once, with waits divided by LOCAL_TIME_SCALE, and
+// the tasks are the in-process handlers of package wiring; the library would
+// need a Node 22 process bridged to them for every execution.
 type stateMachine struct {
 	StartAt       string               `json:"StartAt"`
 	States        map[string]*aslState `json:"States"`

@@ -384,31 +384,3 @@ func snsPage(inc incident.Incident, pg oncall.Page, responder string) oncall.Res
 		Subject: strings.TrimSpace(subject), Message: msg,
 	}
 }
-
-// SplitList splits a comma-separated setting (STAKEHOLDERS) into its
-// non-empty, trimmed items.
-func SplitList(s string) []string {
-	var out []string
-	for _, v := range strings.Split(s, ",") {
-		if v = strings.TrimSpace(v); v != "" {
-			out = append(out, v)
-		}
-	}
-	return out
-}
-
-// LogPager is the local PagingTopic: it logs each page as a JSON line (give it
-// a slog.JSONHandler) instead of publishing it.
-type LogPager struct{ Logger *slog.Logger }
-
-// Page implements Pager.
-func (p LogPager) Page(ctx context.Context, pg oncall.ResponderPage) error {
-	l := p.Logger
-	if l == nil {
-		l = slog.Default()
-	}
-	l.InfoContext(ctx, "page (local)", slog.String("responder", pg.Responder), slog.String("severity", pg.Severity),
-		slog.String("incident_id", pg.IncidentID), slog.Int("level", pg.Level), slog.String("subject", pg.Subject),
-		slog.String("message", pg.Message))
-	return nil
-}

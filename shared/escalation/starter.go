@@ -20,10 +20,12 @@ import (
 var ErrAlreadyStarted = errkind.Duplicate
 
 // Executions starts state machine executions (Step Functions StartExecution
-// in AWS, a log or the local runner locally).
+// in AWS, the local runner locally).
 type Executions interface {
 	// Start starts an execution called name with input. An execution of that
 	// name that exists already is ErrAlreadyStarted (matched with errors.Is).
+	// Any error of kind errkind.Duplicate counts as that, so a backend returns
+	// that kind for this case alone.
 	Start(ctx context.Context, name string, input []byte) error
 }
 

@@ -20,9 +20,9 @@
 //   - shared/errkind (the error kinds every layer returns);
 //   - shared/auth (API tokens: hashing, scopes, the authenticator over a
 //     small store interface);
-//   - planned: shared/dora and shared/postmortem (metric math, documents), and
-//     the pure helpers shared/text (UTF-8-safe clipping), shared/clock and
-//     shared/clock/clocktest;
+//   - the pure helpers shared/text (UTF-8-safe clipping) and
+//     shared/clock/clocktest (the settable clock of the tests);
+//   - planned: shared/dora and shared/postmortem (metric math, documents);
 //   - shared/layers itself, which imports nothing.
 //
 // Domain packages import only domain packages.
@@ -67,8 +67,8 @@
 // constructs, the local runtime and tools). They may import anything; nothing
 // in shared imports them.
 //
-// Test helper packages (incidenttest, dynamotest, secretstest) sit in the
-// layer of what they test. Test files are not checked.
+// Test helper packages (incidenttest, oncalltest, dynamotest, secretstest)
+// sit in the layer of what they test. Test files are not checked.
 //
 // A new package goes into the table in layers_test.go (and into this prose);
 // until then the test fails, naming it.

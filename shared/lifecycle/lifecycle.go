@@ -197,6 +197,13 @@ type Handler struct{ cfg Config }
 
 // NewHandler returns a Handler; a nil logger is slog.Default().
 func NewHandler(cfg Config) *Handler {
+	if cfg.Decode == nil {
+		// A wiring mistake: every record fails, and is retried, rather than
+		// panicking.
+		cfg.Decode = func(events.DynamoDBEventRecord) (incident.StreamChange, error) {
+			return incident.StreamChange{}, errors.New("lifecycle: no stream decoder (Config.Decode)")
+		}
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}

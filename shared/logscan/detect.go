@@ -109,7 +109,7 @@ func levelOfName(s string) levelKind {
 // error" are not errors: lower-case "error" words alone never count, and a
 // quiet level wins over words.
 func Classify(msg string) Line {
-	msg = strings.ToValidUTF8(text.Clip(msg, maxLine, "", text.Bytes), "\uFFFD")
+	msg = clipLine(msg)
 	trimmed := strings.TrimSpace(msg)
 	if strings.HasPrefix(trimmed, "{") {
 		if obj, ok := parseObject(trimmed); ok {
@@ -117,6 +117,12 @@ func Classify(msg string) Line {
 		}
 	}
 	return classifyText(msg)
+}
+
+// clipLine is a log line as the scanner reads it: its first maxLine bytes
+// (never half a character), invalid UTF-8 then replaced by U+FFFD.
+func clipLine(s string) string {
+	return strings.ToValidUTF8(text.Clip(s, maxLine, "", text.Bytes), "\uFFFD")
 }
 
 // parseObject decodes s as one JSON object, numbers kept as json.Number.

@@ -85,7 +85,7 @@ var (
 
 // normalize turns a message into its template.
 func normalize(msg string) string {
-	s := strings.ToValidUTF8(text.Clip(msg, maxLine, "", text.Bytes), "\uFFFD")
+	s := clipLine(msg)
 	s = tellingLine(s)
 	if len(s) > maxFingerprinted {
 		s = text.Clip(s, maxFingerprinted, "…", text.Bytes|text.MarkExtra|text.TrimSpace)

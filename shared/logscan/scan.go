@@ -105,7 +105,7 @@ func Scan(d events.CloudwatchLogsData, services Services, window time.Duration) 
 			g.First = at
 		}
 		if len(g.Samples) < maxSamples {
-			msg := strings.ToValidUTF8(text.Clip(e.Message, maxLine, "", text.Bytes), "\uFFFD")
+			msg := clipLine(e.Message)
 			g.Samples = append(g.Samples, text.Clip(strings.TrimSpace(msg), maxSample, "…", text.Bytes|text.MarkExtra|text.TrimSpace))
 		}
 	}

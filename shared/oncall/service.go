@@ -258,6 +258,7 @@ func (s *Service) putSubscribedUser(ctx context.Context, u User) error {
 		return err
 	}
 	if err != nil {
+		s.log.WarnContext(ctx, "PagingTopic subscription failed", "user", u.ID, "error", err.Error())
 		return &SubscriptionError{User: u.ID, Err: err}
 	}
 	// From here on a caller that goes away must not leave a subscription

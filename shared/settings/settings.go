@@ -1,28 +1,9 @@
 // Package settings reads the platform's settings from the environment, the same
 // way in every Lambda and in the local runtime: it is the one place that reads
-// the variables the functions read (FromEnv), and their one documentation.
-//
-//	variable                   used by                      default
-//	TABLE_NAME                 all                          required
-//	DEFAULT_SERVICE            all                          "unassigned"
-//	REOPEN_WINDOW              all                          30m (1m to 168h)
-//	LOG_LEVEL                  all                          info (debug, info, warn, error)
-//	PUBLIC_REPORTS             api                          false
-//	SLACK_SECRET_ARN           api, escalate, warroom, stream  (AWS) the secret {"bot_token","signing_secret"}
-//	SLACK_BOT_TOKEN            escalate, warroom, stream    (locally) empty: Slack off
-//	SLACK_SIGNING_SECRET       api                          (locally) empty: Slack routes off
-//	PAGING_TOPIC_ARN           escalate (required), api     pages; the api subscribes responders
-//	INCIDENT_EVENTS_TOPIC_ARN  stream                       empty: no lifecycle events
-//	STATE_MACHINE_ARN          stream (required)            the escalation state machine
-//	FALLBACK_USER              escalate, stream             empty: none
-//	STAKEHOLDERS               warroom                      empty; comma-separated Slack user ids
-//	LOG_THRESHOLD              logs                         5 (1 to 100000 errors per window)
-//	LOG_WINDOW                 logs                         5m (1m to 24h)
-//	LOG_GROUP_SERVICES         logs                         empty; JSON {"<log group or prefix*>": "<service>"}
-//
-// Each field of Settings says what its variable means. The README's table
-// "Environment of the functions" is the same list for operators; the local
-// runtime's own LOCAL_* variables are read by infra/local.
+// the variables the functions read (FromEnv). Their documentation is the
+// README's table "Environment of the functions" (which function reads each,
+// its default, what it means); each field of Settings names its variable. The
+// local runtime's own LOCAL_* variables are read by infra/local.
 package settings
 
 import (
@@ -84,19 +65,17 @@ type Settings struct {
 	// Stakeholders are Slack user ids invited to every war room
 	// (STAKEHOLDERS, comma-separated; empty items are dropped).
 	Stakeholders []string
-	// LogThreshold: a log error fingerprint with this many errors in one
-	// window opens an incident (LOG_THRESHOLD, 1 to 100000; 0 when unset:
-	// the logs function's default, 5).
-	LogThreshold int
-	// LogWindow is the length of the log counting windows (LOG_WINDOW, a Go
-	// duration between 1m and 24h; 0 when unset: the default, 5m).
-	LogWindow time.Duration
-	// LogGroupServices maps log groups (or prefixes ending in "*") to services
-	// (LOG_GROUP_SERVICES, a JSON object of strings; empty: none, the naming
-	// convention and DefaultService apply). It is kept as given and parsed by
-	// the logs function's constructor (wiring.Logs, with logscan.ParseServices),
-	// so that the other functions link no log-scanning code.
-	LogGroupServices string
+	// LogThreshold (LOG_THRESHOLD), LogWindow (LOG_WINDOW) and
+	// LogGroupServices (LOG_GROUP_SERVICES) configure the logs function's
+	// detection. They are kept as given and parsed when the logs function
+	// starts (LogScan, and logscan.ParseServices in wiring.Logs), so that a
+	// bad value stops that function alone, never a function on the paging
+	// path. LOG_THRESHOLD: errors of one fingerprint in one window that open
+	// an incident, 1 to 100000, default 5. LOG_WINDOW: the counting window, a
+	// Go duration between 1m and 24h, default 5m. LOG_GROUP_SERVICES: a JSON
+	// object mapping log groups (or prefixes ending in "*") to services;
+	// empty: none, the naming convention and DefaultService apply.
+	LogThreshold, LogWindow, LogGroupServices string
 }
 
 // Bounds of LOG_THRESHOLD and LOG_WINDOW.
@@ -152,20 +131,8 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 			return s, fmt.Errorf("LOG_LEVEL %q is not debug, info, warn or error", v)
 		}
 	}
-	if v := strings.TrimSpace(getenv("LOG_THRESHOLD")); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > maxLogThreshold {
-			return s, fmt.Errorf("LOG_THRESHOLD %q is not a whole number between 1 and %d", v, maxLogThreshold)
-		}
-		s.LogThreshold = n
-	}
-	if v := strings.TrimSpace(getenv("LOG_WINDOW")); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d < minLogWindow || d > maxLogWindow {
-			return s, fmt.Errorf("LOG_WINDOW %q is not a duration between %s and %s (e.g. 5m)", v, minLogWindow, maxLogWindow)
-		}
-		s.LogWindow = d
-	}
+	s.LogThreshold = strings.TrimSpace(getenv("LOG_THRESHOLD"))
+	s.LogWindow = strings.TrimSpace(getenv("LOG_WINDOW"))
 	s.LogGroupServices = strings.TrimSpace(getenv("LOG_GROUP_SERVICES"))
 	return s, nil
 }
@@ -179,6 +146,26 @@ func splitList(v string) []string {
 		}
 	}
 	return out
+}
+
+// LogScan parses LOG_THRESHOLD and LOG_WINDOW; 0 for one unset (the logs
+// function's default applies).
+func (s Settings) LogScan() (threshold int, window time.Duration, err error) {
+	if v := s.LogThreshold; v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxLogThreshold {
+			return 0, 0, fmt.Errorf("LOG_THRESHOLD %q is not a whole number between 1 and %d", v, maxLogThreshold)
+		}
+		threshold = n
+	}
+	if v := s.LogWindow; v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < minLogWindow || d > maxLogWindow {
+			return 0, 0, fmt.Errorf("LOG_WINDOW %q is not a duration between %s and %s (e.g. 5m)", v, minLogWindow, maxLogWindow)
+		}
+		window = d
+	}
+	return threshold, window, nil
 }
 
 // Rules are the incident service's rules these settings give.

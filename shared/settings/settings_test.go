@@ -3,6 +3,7 @@ package settings
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"reflect"
 	"slices"
@@ -36,7 +37,7 @@ func TestFromEnv(t *testing.T) {
 				SlackSigningSecret: "8f742231b10e8888abcd99yyyzzz85a5", SlackBotToken: "xoxb-1-2-abc",
 				SlackSecretARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:s-AbCdEf",
 				FallbackUser:   "dave", PagingTopicARN: "arn:p", IncidentEventsTopicARN: "arn:e", StateMachineARN: "arn:s",
-				Stakeholders: []string{"U1", "U2"}, LogThreshold: 20, LogWindow: 15 * time.Minute,
+				Stakeholders: []string{"U1", "U2"}, LogThreshold: "20", LogWindow: "15m",
 				LogGroupServices: `{"/ecs/production/*": "shop"}`},
 		},
 		{name: "no table", give: map[string]string{}, wantErr: "TABLE_NAME is not set"},
@@ -44,10 +45,6 @@ func TestFromEnv(t *testing.T) {
 		{name: "bad reopen window", give: map[string]string{"TABLE_NAME": "t", "REOPEN_WINDOW": "10s"}, wantErr: `REOPEN_WINDOW "10s" is not a duration between 1m and 168h`},
 		{name: "bad public reports", give: map[string]string{"TABLE_NAME": "t", "PUBLIC_REPORTS": "yes please"}, wantErr: `PUBLIC_REPORTS "yes please" is not true or false`},
 		{name: "bad log level", give: map[string]string{"TABLE_NAME": "t", "LOG_LEVEL": "loud"}, wantErr: `LOG_LEVEL "loud" is not debug, info, warn or error`},
-		{name: "log threshold zero", give: map[string]string{"TABLE_NAME": "t", "LOG_THRESHOLD": "0"}, wantErr: `LOG_THRESHOLD "0" is not a whole number between 1 and 100000`},
-		{name: "log threshold text", give: map[string]string{"TABLE_NAME": "t", "LOG_THRESHOLD": "five"}, wantErr: `LOG_THRESHOLD "five" is not a whole number between 1 and 100000`},
-		{name: "log window too short", give: map[string]string{"TABLE_NAME": "t", "LOG_WINDOW": "10s"}, wantErr: `LOG_WINDOW "10s" is not a duration between 1m0s and 24h0m0s (e.g. 5m)`},
-		{name: "log window not a duration", give: map[string]string{"TABLE_NAME": "t", "LOG_WINDOW": "300"}, wantErr: `LOG_WINDOW "300" is not a duration between 1m0s and 24h0m0s (e.g. 5m)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -66,6 +63,41 @@ func TestFromEnv(t *testing.T) {
 			}
 			if r := got.Rules(); r.DefaultService != tt.want.DefaultService || r.ReopenWindow != tt.want.ReopenWindow {
 				t.Errorf("rules: got %+v, want the settings' default service and reopen window", r)
+			}
+		})
+	}
+}
+
+// LOG_THRESHOLD and LOG_WINDOW are parsed when the logs function starts, so
+// FromEnv takes any value (no other function fails on them).
+func TestLogScan(t *testing.T) {
+	tests := []struct {
+		name          string
+		give          map[string]string
+		wantThreshold int
+		wantWindow    time.Duration
+		wantErr       string
+	}{
+		{name: "unset: the defaults", give: map[string]string{}},
+		{name: "set", give: map[string]string{"LOG_THRESHOLD": "20", "LOG_WINDOW": "15m"}, wantThreshold: 20, wantWindow: 15 * time.Minute},
+		{name: "log threshold zero", give: map[string]string{"LOG_THRESHOLD": "0"}, wantErr: `LOG_THRESHOLD "0" is not a whole number between 1 and 100000`},
+		{name: "log threshold text", give: map[string]string{"LOG_THRESHOLD": "five"}, wantErr: `LOG_THRESHOLD "five" is not a whole number between 1 and 100000`},
+		{name: "log window too short", give: map[string]string{"LOG_WINDOW": "10s"}, wantErr: `LOG_WINDOW "10s" is not a duration between 1m0s and 24h0m0s (e.g. 5m)`},
+		{name: "log window not a duration", give: map[string]string{"LOG_WINDOW": "300"}, wantErr: `LOG_WINDOW "300" is not a duration between 1m0s and 24h0m0s (e.g. 5m)`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.give["TABLE_NAME"] = "t"
+			s, err := FromEnv(func(k string) string { return tt.give[k] })
+			if err != nil {
+				t.Fatalf("FromEnv: got %v, want no error (the logs function checks these)", err)
+			}
+			threshold, window, err := s.LogScan()
+			if got := fmt.Sprint(err); tt.wantErr != "" && got != tt.wantErr || tt.wantErr == "" && err != nil {
+				t.Fatalf("error: got %v, want %q", err, tt.wantErr)
+			}
+			if threshold != tt.wantThreshold || window != tt.wantWindow {
+				t.Errorf("got %d, %s, want %d, %s", threshold, window, tt.wantThreshold, tt.wantWindow)
 			}
 		})
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -42,11 +43,15 @@ func Alarms(s settings.Settings, a Adapters) (lambda.Handler, error) {
 // per service and fingerprint; a fingerprint at the threshold opens an
 // incident.
 func Logs(s settings.Settings, a Adapters) (lambda.Handler, error) {
+	threshold, window, err := s.LogScan()
+	if err != nil {
+		return nil, err
+	}
 	groups, err := logscan.ParseServices(s.LogGroupServices, s.DefaultService)
 	if err != nil {
 		return nil, fmt.Errorf("LOG_GROUP_SERVICES: %w", err)
 	}
-	cfg := logscan.Config{Threshold: s.LogThreshold, Window: s.LogWindow, DefaultService: s.DefaultService, Services: groups}
+	cfg := logscan.Config{Threshold: threshold, Window: window, DefaultService: s.DefaultService, Services: groups}
 	st := store(s, a)
 	h := logscan.NewHandler(st, incident.NewService(st, s.Rules()), cfg, a.Logger)
 	return lambda.NewHandler(h.Handle), nil
@@ -65,7 +70,7 @@ func HTTPAPI(s settings.Settings, a Adapters) (http.Handler, error) {
 	// The authenticator's token cache lives as long as the instance.
 	st := store(s, a)
 	incidents := incident.NewService(st, s.Rules())
-	onCall := oncall.Config{Services: incidents, Logger: a.Logger}
+	onCall := oncall.Config{Services: incidents, Logger: httpapi.RequestLogger(a.Logger)}
 	if s.PagingTopicARN != "" && a.Subscriber != nil {
 		onCall.Subscriber = a.Subscriber
 	} else {
@@ -88,7 +93,14 @@ func API(s settings.Settings, a Adapters) (lambda.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return lambda.NewHandler(httpapi.NewLambda(h, a.Logger).Handle), nil
+	return APILambda(h, a.Logger), nil
+}
+
+// APILambda is the api function's handler around an HTTPAPI handler h, for a
+// runtime that serves h over HTTP too (infra/local: one instance behind both,
+// one token cache and one rate limiter).
+func APILambda(h http.Handler, logger *slog.Logger) lambda.Handler {
+	return lambda.NewHandler(httpapi.NewLambda(h, logger).Handle)
 }
 
 // Escalate is functions/escalate, the state machine's PageLevel task: it
@@ -176,10 +188,15 @@ func Stream(s settings.Settings, a Adapters) (lambda.Handler, error) {
 }
 
 // slackCredentials reads the Slack app's bot token and signing secret; an
-// adapter set without a reader has Slack off.
+// adapter set without a reader has Slack off, and one without a Slack client
+// has no bot token (the signing secret still verifies Slack's requests).
 func slackCredentials(ctx context.Context, a Adapters) (botToken, signingSecret string, err error) {
 	if a.SlackCredentials == nil {
 		return "", "", nil
 	}
-	return a.SlackCredentials(ctx)
+	botToken, signingSecret, err = a.SlackCredentials(ctx)
+	if a.Slack == nil {
+		botToken = ""
+	}
+	return botToken, signingSecret, err
 }

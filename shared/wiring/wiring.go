@@ -1,15 +1,16 @@
 // Package wiring builds every function's handler from the settings and a set
 // of adapters: the one place where the use cases (incident, escalation,
-// lifecycle, logscan, alarms, httpapi) meet their adapters (dynamo, sns, sfn,
-// slack). functions/<name>/main.go calls its constructor with its AWS set
-// (<Name>AWS, aws.go); infra/local calls the same constructors with its local set (DynamoDB
-// Local, the printing pager, the Slack recorder, the local executions), so a
+// lifecycle, logscan, alarms, httpapi, oncall) meet their adapters (dynamo,
+// sns, sfn, slack). functions/<name>/main.go calls its constructor with the
+// AWS set (AWS or AWSWithSlack, plus the SDK clients of its own function);
+// infra/local calls the same constructors with its local set (DynamoDB Local,
+// the printing pager, the Slack recorder, the local executions), so a
 // variable the Lambdas read is read locally the same way: by package settings.
 //
-// Adding a function: its folder under functions/ (a main that calls its
-// constructor here), its constructor, AWS set and entry in Functions here, and
-// its construct in infra/. The local invoke endpoint serves every entry of
-// Functions.
+// Adding a function: its folder under functions/ (a main that builds its AWS
+// adapters and calls its constructor here), its constructor and entry in
+// Functions here, and its construct in infra/. The local invoke endpoint
+// serves every entry of Functions.
 package wiring
 
 import (

@@ -85,6 +85,10 @@ func TestConstructorsWithoutAdapters(t *testing.T) {
 		{name: "logs", new: handler(Logs)},
 		{name: "logs with a bad LOG_GROUP_SERVICES", new: handler(Logs), give: settings.Settings{LogGroupServices: "{"},
 			wantErr: "LOG_GROUP_SERVICES: log group mapping is not a JSON object of strings: unexpected end of JSON input"},
+		{name: "logs with a bad LOG_THRESHOLD", new: handler(Logs), give: settings.Settings{LogThreshold: "0"},
+			wantErr: `LOG_THRESHOLD "0" is not a whole number between 1 and 100000`},
+		{name: "escalate does not read LOG_THRESHOLD", new: handler(Escalate),
+			give: settings.Settings{PagingTopicARN: "arn:p", LogThreshold: "0", LogWindow: "10s", LogGroupServices: "{"}, adapters: Adapters{Pager: nopPager{}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -100,6 +104,9 @@ func TestConstructorsWithoutAdapters(t *testing.T) {
 			_, err := tt.new(s, a)
 			if got := errString(err); got != tt.wantErr {
 				t.Errorf("error: got %q, want %q", got, tt.wantErr)
+			}
+			if tt.wantLog == "" && (strings.Contains(logs.String(), `"level":"WARN"`) || strings.Contains(logs.String(), `"level":"ERROR"`)) {
+				t.Errorf("logs: got %s, want no warning or error", logs.String())
 			}
 			if !strings.Contains(logs.String(), tt.wantLog) {
 				t.Errorf("logs: got %s, want %q", logs.String(), tt.wantLog)

@@ -407,6 +407,7 @@ func (c contract) concurrentClaimsOfOneKey(t *testing.T) {
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	wins := make(chan string, 50)
+	losses := make(chan error, 50)
 	for i := range 50 {
 		wg.Go(func() {
 			at := t0.Add(time.Duration(i) * time.Millisecond)
@@ -416,11 +417,20 @@ func (c contract) concurrentClaimsOfOneKey(t *testing.T) {
 				Dedup: &incident.DedupRecord{Key: "k", IncidentID: id, Claim: true}})
 			if err == nil {
 				wins <- id
+			} else {
+				losses <- err
 			}
 		})
 	}
 	wg.Wait()
 	close(wins)
+	close(losses)
+	// A loser lost the race (a conflict), not the store (throttling, an outage).
+	for err := range losses {
+		if !errors.Is(err, errkind.Conflict) {
+			t.Errorf("a losing claim: got %v, want errkind.Conflict", err)
+		}
+	}
 	if n := len(wins); n != 1 {
 		t.Fatalf("winners: got %d, want 1", n)
 	}
