@@ -90,9 +90,18 @@ func TestFunctionRoles(t *testing.T) {
 	testStack(t)
 	tableID := logicalID(t, "AWS::DynamoDB::Table", table)
 	tableIndexes := map[string]any{"Fn::Join": []any{"", []any{arnOf(tableID), "/index/*"}}}
-	// Items only: no Scan, DeleteItem, BatchWriteItem or stream reads.
-	dynamoActions := []any{"dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:GetItem",
-		"dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"}
+	// Items only: no Scan, DeleteItem, BatchWriteItem or stream reads. Reads
+	// through the table and its indexes; writes to the table, on no API token
+	// (TestFunctionsCannotWriteTokens).
+	tableStatements := []any{
+		map[string]any{"Action": []any{"dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:GetItem", "dynamodb:Query"},
+			"Effect": "Allow", "Resource": []any{arnOf(tableID), tableIndexes}},
+		map[string]any{"Action": []any{"dynamodb:PutItem", "dynamodb:UpdateItem"}, "Effect": "Allow", "Resource": arnOf(tableID),
+			"Condition": map[string]any{"ForAllValues:StringNotLike": map[string]any{"dynamodb:LeadingKeys": []any{"TOKEN#*"}}}},
+		map[string]any{"Action": []any{"dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
+			"Effect": "Deny", "Resource": arnOf(tableID), "Sid": "DenyApiTokenWrites",
+			"Condition": map[string]any{"ForAnyValue:StringLike": map[string]any{"dynamodb:LeadingKeys": []any{"TOKEN#*"}}}},
+	}
 	// This state machine alone, and only StartExecution.
 	start := map[string]any{"Action": "states:StartExecution", "Effect": "Allow",
 		"Resource": ref(logicalID(t, "AWS::StepFunctions::StateMachine", stateMachine))}
@@ -142,7 +151,7 @@ func TestFunctionRoles(t *testing.T) {
 				"Resource": arnOf(logicalID(t, "AWS::SQS::Queue", "EscalationStreamFailures"))},
 			map[string]any{"Action": []any{"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"}, "Effect": "Allow",
 				"Resource": map[string]any{"Fn::GetAtt": []any{tableID, "StreamArn"}}},
-			map[string]any{"Action": dynamoActions, "Effect": "Allow", "Resource": []any{arnOf(tableID), tableIndexes}},
+			tableStatements[0], tableStatements[1], tableStatements[2],
 		}},
 	}
 	for _, tt := range tests {
@@ -172,10 +181,7 @@ func TestFunctionRoles(t *testing.T) {
 			}
 			if tt.whole == nil {
 				statements = append(statements, tt.extra...)
-				statements = append(statements, map[string]any{
-					"Action": dynamoActions, "Effect": "Allow",
-					"Resource": []any{arnOf(tableID), tableIndexes},
-				})
+				statements = append(statements, tableStatements...)
 				statements = append(statements, tt.after...)
 			}
 			policy := logicalID(t, "AWS::IAM::Policy", tt.prefix+"RoleDefaultPolicy")

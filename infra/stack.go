@@ -94,8 +94,10 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 		Functions: fns, Table: store.Table, FallbackUser: props.FallbackUser,
 	})
 
-	// Every function reads and writes items; none gets more of the table
-	// (the stream function also reads the stream, through its event source).
+	// Every function reads and writes items, API tokens excepted (it may
+	// read them, never write them: only the token CLI does); none gets more
+	// of the table (the stream function also reads the stream, through its
+	// event source).
 	for _, fn := range registry.Functions() {
 		store.GrantItems(fn.Lambda)
 	}

@@ -4,6 +4,8 @@
 package storage
 
 import (
+	"slices"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -70,18 +72,71 @@ func str(name string) *awsdynamodb.Attribute {
 // TableName is the table's name, for TABLE_NAME.
 func (s *Storage) TableName() *string { return s.Table.TableName() }
 
-// ItemActions are the table actions the functions use: reads by key and by
-// index, writes by key and in transactions (which IAM checks per item action).
-// Scan, DeleteItem and BatchWriteItem are left out: no request path uses them.
-var ItemActions = []string{
-	"dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:GetItem",
-	"dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem",
+// TokenPartition is the partition key of the API tokens (shared/dynamo,
+// tokens.go: pk "TOKEN#", sk "TOKEN#<id>"). Only the token CLI writes there,
+// with the operator's credentials; no function may (WriteActions).
+const TokenPartition = "TOKEN#"
+
+// ReadActions are the table reads the functions use: by key, in batches, by
+// index, and the condition checks of transactions. They reach every item: the
+// api function reads TOKEN# items to authenticate requests.
+var ReadActions = []string{
+	"dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:GetItem", "dynamodb:Query",
 }
 
-// GrantItems lets grantee read and write items through the table and its
-// indexes, with ItemActions only.
+// WriteActions are the table writes the functions use, alone and in
+// transactions (IAM authorizes each action of a TransactWriteItems as the
+// PutItem or UpdateItem it is). They are allowed on every partition but
+// TokenPartition (NoTokenWrites).
+var WriteActions = []string{"dynamodb:PutItem", "dynamodb:UpdateItem"}
+
+// ItemActions are ReadActions and WriteActions. Scan, DeleteItem and
+// BatchWriteItem are left out: no request path uses them.
+var ItemActions = append(slices.Clone(ReadActions), WriteActions...)
+
+// DeniedTokenWrites are the item writes a function is denied on the token
+// partition, whatever else its role allows: every action that can create,
+// change or delete an item by key (CDK's write grants give all four).
+var DeniedTokenWrites = []string{
+	"dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
+}
+
+// NoTokenWrites is the condition on the functions' WriteActions: every
+// partition key the request writes (dynamodb:LeadingKeys; one per item, for
+// TransactWriteItems one per action) is not TokenPartition. A request that
+// names no partition has no LeadingKeys, for which ForAllValues holds: write
+// actions always name one.
+var NoTokenWrites = map[string]any{
+	"ForAllValues:StringNotLike": map[string]any{"dynamodb:LeadingKeys": []any{TokenPartition + "*"}},
+}
+
+// TokenWrites is the condition of the Deny statement: some partition key the
+// request writes is TokenPartition.
+var TokenWrites = map[string]any{
+	"ForAnyValue:StringLike": map[string]any{"dynamodb:LeadingKeys": []any{TokenPartition + "*"}},
+}
+
+// GrantItems lets grantee read items through the table and its indexes
+// (ReadActions) and write items of the table (WriteActions), except the API
+// tokens: writes whose partition key is TokenPartition are not allowed
+// (NoTokenWrites) and, so that no later grant can allow them, denied
+// (DeniedTokenWrites, TokenWrites). A compromised function may read tokens'
+// hashes, never mint, change or revoke a token.
 func (s *Storage) GrantItems(grantee awsiam.IGrantable) awsiam.Grant {
-	g := s.Table.Grant(grantee, *jsii.Strings(ItemActions...)...)
+	g := s.Table.Grant(grantee, *jsii.Strings(ReadActions...)...)
+	principal := grantee.GrantPrincipal()
+	principal.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:    jsii.Strings(WriteActions...),
+		Resources:  &[]*string{s.Table.TableArn()},
+		Conditions: &NoTokenWrites,
+	}))
+	principal.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("DenyApiTokenWrites"),
+		Effect:     awsiam.Effect_DENY,
+		Actions:    jsii.Strings(DeniedTokenWrites...),
+		Resources:  &[]*string{s.Table.TableArn()},
+		Conditions: &TokenWrites,
+	}))
 	s.suppressGrantWildcards(grantee)
 	return g
 }
