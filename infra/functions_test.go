@@ -3,6 +3,13 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/incidentd/incidentd/infra/function"
+	"github.com/incidentd/incidentd/infra/gobuild"
 )
 
 func TestFunctions(t *testing.T) {
@@ -332,4 +339,68 @@ func TestLambdaPermissions(t *testing.T) {
 			has(t, "AWS::Lambda::Permission", tt.want)
 		})
 	}
+}
+
+// TestPagingConcurrency: the paging path (alarms, stream, escalate) has
+// concurrency reserved, the other functions none (they share the account's
+// pool and cannot eat into the paging path's), and the paging functions'
+// Throttles alarms say that their reservation was used up.
+func TestPagingConcurrency(t *testing.T) {
+	testStack(t)
+	tests := []struct {
+		prefix string
+		want   any
+	}{
+		{alarmsFn, DefaultPagingConcurrency},
+		{streamFn, DefaultPagingConcurrency},
+		{escalateFn, DefaultPagingConcurrency},
+		{logsFn, nil},
+		{apiFn, nil},
+		{warroomFn, nil},
+	}
+	reserved := 0
+	for _, tt := range tests {
+		t.Run(tt.prefix, func(t *testing.T) {
+			id := logicalID(t, "AWS::Lambda::Function", tt.prefix)
+			got := properties(id)["ReservedConcurrentExecutions"]
+			if asJSON(t, got) != asJSON(t, tt.want) {
+				t.Errorf("ReservedConcurrentExecutions: got %v, want %v", got, tt.want)
+			}
+			if tt.want == nil {
+				return
+			}
+			reserved += DefaultPagingConcurrency
+			for _, a := range selfAlarms(t) {
+				if a["MetricName"] == "Throttles" && asJSON(t, a["Dimensions"]) == asJSON(t, []any{map[string]any{"Name": "FunctionName", "Value": ref(id)}}) &&
+					!strings.Contains(asJSON(t, a["AlarmDescription"]), "executions reserved for it") {
+					t.Errorf("%v: description does not name the reservation: %s", a["AlarmName"], asJSON(t, a["AlarmDescription"]))
+				}
+			}
+		})
+	}
+	// AWS keeps 100 executions of the account unreserved: with the default
+	// quota of 1,000 the stack must leave room for other workloads.
+	if reserved != len(PagingPath)*DefaultPagingConcurrency || reserved > 100 {
+		t.Errorf("reserved concurrency: got %d in all, want %d (and at most 100)", reserved, len(PagingPath)*DefaultPagingConcurrency)
+	}
+}
+
+// TestNoReservedConcurrency: pagingConcurrency 0 (an account whose quota
+// cannot spare any) leaves ReservedConcurrentExecutions out.
+func TestNoReservedConcurrency(t *testing.T) {
+	root, err := gobuild.ModuleRoot(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &map[string]any{"aws:cdk:bundling-stacks": []string{}}})
+	stack := awscdk.NewStack(app, jsii.String("NoReservation"), nil)
+	shared := function.Shared{ModuleRoot: root, LogLevel: "info", ReservedConcurrency: map[string]int{"alarms": 0, "stream": 3}}
+	function.New(stack, "Alarms", shared, function.Props{Name: "alarms"})
+	function.New(stack, "Stream", shared, function.Props{Name: "stream"})
+	tpl := assertions.Template_FromStack(stack, nil)
+	if n := len(*tpl.FindResources(jsii.String("AWS::Lambda::Function"), map[string]any{
+		"Properties": map[string]any{"ReservedConcurrentExecutions": assertions.Match_Absent()}})); n != 1 {
+		t.Errorf("functions without ReservedConcurrentExecutions: got %d, want 1 (alarms, 0)", n)
+	}
+	tpl.HasResourceProperties(jsii.String("AWS::Lambda::Function"), map[string]any{"ReservedConcurrentExecutions": 3})
 }

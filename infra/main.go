@@ -3,15 +3,16 @@
 //
 // Context values (cdk.json or -c key=value):
 //
-//	services       path of the services file, relative to the module root (infra/services.json)
-//	logLevel       LOG_LEVEL of every function: debug, info, warn, error (info)
-//	tracing        X-Ray active tracing for every function (false)
-//	publicReports  PUBLIC_REPORTS: POST /reports without a token (false)
-//	apiRateLimit   API stage steady requests per second (50)
-//	apiBurstLimit  API stage burst (100)
-//	reopenWindow   REOPEN_WINDOW of every function, a Go duration (30m)
-//	fallbackUser   FALLBACK_USER of escalate: the responder paged when a policy has no fallback ("")
-//	stakeholders   STAKEHOLDERS of warroom: comma-separated Slack user ids invited to every war room ("")
+//	services           path of the services file, relative to the module root (infra/services.json)
+//	logLevel           LOG_LEVEL of every function: debug, info, warn, error (info)
+//	tracing            X-Ray active tracing for every function (false)
+//	publicReports      PUBLIC_REPORTS: POST /reports without a token (false)
+//	apiRateLimit       API stage steady requests per second (50)
+//	apiBurstLimit      API stage burst (100)
+//	reopenWindow       REOPEN_WINDOW of every function, a Go duration (30m)
+//	fallbackUser       FALLBACK_USER of escalate: the responder paged when a policy has no fallback ("")
+//	stakeholders       STAKEHOLDERS of warroom: comma-separated Slack user ids invited to every war room ("")
+//	pagingConcurrency  concurrency reserved for each of alarms, stream and escalate; 0 for none (10)
 package main
 
 import (
@@ -32,6 +33,11 @@ import (
 
 // StackName is the CloudFormation stack cdk deploys.
 const StackName = "Incidentd"
+
+// DefaultPagingConcurrency is the context value pagingConcurrency when it is
+// absent: reserved for each function of PagingPath (infra/README.md,
+// "Reserved concurrency", for the sizing and the account's quota).
+const DefaultPagingConcurrency = 10
 
 func main() {
 	if err := synth(); err != nil {
@@ -113,6 +119,9 @@ func stackProps(app awscdk.App) (*StackProps, error) {
 	if props.BurstLimit, err = ctx.number("apiBurstLimit"); err != nil {
 		return nil, err
 	}
+	if props.PagingConcurrency, err = ctx.count("pagingConcurrency", DefaultPagingConcurrency); err != nil {
+		return nil, err
+	}
 	return props, nil
 }
 
@@ -173,4 +182,19 @@ func (c appContext) number(key string) (float64, error) {
 		return 0, fmt.Errorf("context %s: %v must not be negative", key, n)
 	}
 	return n, nil
+}
+
+// count reads a non-negative whole number; absent is def.
+func (c appContext) count(key string, def int) (int, error) {
+	if c.get(key) == nil {
+		return def, nil
+	}
+	n, err := c.number(key)
+	if err != nil {
+		return 0, err
+	}
+	if n != float64(int(n)) {
+		return 0, fmt.Errorf("context %s: %v is not a whole number", key, n)
+	}
+	return int(n), nil
 }

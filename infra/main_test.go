@@ -60,3 +60,40 @@ func TestStackPropsFromContext(t *testing.T) {
 		})
 	}
 }
+
+// TestPagingConcurrencyContext: pagingConcurrency defaults to
+// DefaultPagingConcurrency, 0 turns the reservation off, and only whole
+// non-negative numbers are accepted.
+func TestPagingConcurrencyContext(t *testing.T) {
+	tests := []struct {
+		name    string
+		give    map[string]any
+		want    int
+		wantErr string
+	}{
+		{name: "absent", give: map[string]any{}, want: DefaultPagingConcurrency},
+		{name: "none", give: map[string]any{"pagingConcurrency": "0"}, want: 0},
+		{name: "command line", give: map[string]any{"pagingConcurrency": "25"}, want: 25},
+		{name: "cdk.json", give: map[string]any{"pagingConcurrency": 5.0}, want: 5},
+		{name: "negative", give: map[string]any{"pagingConcurrency": "-1"}, wantErr: "must not be negative"},
+		{name: "fraction", give: map[string]any{"pagingConcurrency": "2.5"}, wantErr: "not a whole number"},
+		{name: "word", give: map[string]any{"pagingConcurrency": "some"}, wantErr: "not a number"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := stackProps(awscdk.NewApp(&awscdk.AppProps{Context: &tt.give}))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("stackProps: got error %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("stackProps: %v", err)
+			}
+			if got.PagingConcurrency != tt.want {
+				t.Errorf("PagingConcurrency: got %d, want %d", got.PagingConcurrency, tt.want)
+			}
+		})
+	}
+}

@@ -36,7 +36,16 @@ type StackProps struct {
 	FallbackUser string
 	// Stakeholders are comma-separated Slack user ids invited to every war room.
 	Stakeholders string
+	// PagingConcurrency is the concurrency reserved for each function of
+	// PagingPath; 0 reserves none (infra/README.md, "Reserved concurrency").
+	PagingConcurrency int
 }
+
+// PagingPath are the functions between an alarm and a page: alarms turns
+// alarm state changes into incidents, stream starts their escalations,
+// escalate pages. Each gets StackProps.PagingConcurrency reserved, so that
+// no other workload of the account can starve them.
+var PagingPath = []string{"alarms", "stream", "escalate"}
 
 // NewStack composes the platform from its constructs. It holds no resources of
 // its own: what each capability needs lives in its package, and what they share
@@ -60,6 +69,12 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 		},
 		LogLevel: props.LogLevel,
 		Tracing:  props.Tracing,
+	}
+	if props.PagingConcurrency > 0 {
+		fns.ReservedConcurrency = map[string]int{}
+		for _, name := range PagingPath {
+			fns.ReservedConcurrency[name] = props.PagingConcurrency
+		}
 	}
 	detect := detection.New(stack, "Detection", detection.Props{
 		Functions: fns,

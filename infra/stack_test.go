@@ -91,6 +91,8 @@ func synthesize() error {
 		PublicReports: true,
 		FallbackUser:  "duty-manager",
 		Stakeholders:  "U01STAKE,U02HOLDER",
+		// 0 (none) is tested apart (TestNoReservedConcurrency).
+		PagingConcurrency: DefaultPagingConcurrency,
 	})
 	Check(app)
 	s.template = assertions.Template_FromStack(stack, nil)

@@ -73,6 +73,11 @@ type Shared struct {
 	LogLevel string
 	// Tracing turns on X-Ray active tracing.
 	Tracing bool
+	// ReservedConcurrency, by function name (Props.Name), is the concurrency
+	// reserved for that function: guaranteed to it whatever else runs in the
+	// account, and its ceiling. Absent or 0: none, the function shares the
+	// account's unreserved pool (infra/README.md, "Reserved concurrency").
+	ReservedConcurrency map[string]int
 }
 
 // Props configure one function.
@@ -123,6 +128,9 @@ type Function struct {
 	// (Failures, and e.g. an event source mapping's on-failure destination),
 	// each alarmed on by infra/monitoring.
 	FailureQueues []Queue
+	// ReservedConcurrency is Shared.ReservedConcurrency of this function (0:
+	// none); infra/monitoring names it in the Throttles alarm.
+	ReservedConcurrency int
 }
 
 // Queue is a queue where a function's failed events end.
@@ -142,7 +150,8 @@ func (f *Function) AddFailureQueue(name string, q awssqs.IQueue, holds string) {
 // New defines the function functions/<props.Name>.
 func New(scope constructs.Construct, id string, shared Shared, props Props) *Function {
 	c := constructs.NewConstruct(scope, jsii.String(id))
-	f := &Function{Construct: c, Name: props.Name, OnError: props.OnError}
+	f := &Function{Construct: c, Name: props.Name, OnError: props.OnError,
+		ReservedConcurrency: shared.ReservedConcurrency[props.Name]}
 
 	f.LogGroup = awslogs.NewLogGroup(c, jsii.String("Logs"), &awslogs.LogGroupProps{
 		Retention: LogRetention,
@@ -190,6 +199,9 @@ func New(scope constructs.Construct, id string, shared Shared, props Props) *Fun
 		LoggingFormat:         awslambda.LoggingFormat_JSON,
 		ApplicationLogLevelV2: level,
 		Tracing:               tracing,
+	}
+	if f.ReservedConcurrency > 0 {
+		fp.ReservedConcurrentExecutions = jsii.Number(float64(f.ReservedConcurrency))
 	}
 	if props.Async != nil {
 		f.Failures = dlq.New(c, "Failures")

@@ -122,11 +122,16 @@ func New(scope constructs.Construct, id string, props Props) *Monitoring {
 		add(fc, "Errors", f.Lambda.MetricErrors(sum), f.Name+"-errors",
 			fmt.Sprintf("The incidentd %s function failed (an error returned, a panic or a timeout) at least once in 5 minutes. %s", f.Name, f.OnError)+
 				logs+" Look for level ERROR and for \"Task timed out\".", 1)
+		cause := "the account's or region's concurrency is used up, by this function or any other. "
+		fix := "Look at ConcurrentExecutions of the account and its other functions; raise the quota or reserve concurrency."
+		if n := f.ReservedConcurrency; n > 0 {
+			cause = fmt.Sprintf("all %d executions reserved for it were busy (its reserved concurrency, context pagingConcurrency, is also its ceiling). ", n)
+			fix = "Look at its ConcurrentExecutions and Duration: a surge, or slow calls holding executions? Raise pagingConcurrency if the surge is real."
+		}
 		add(fc, "Throttles", f.Lambda.MetricThrottles(sum), f.Name+"-throttled",
-			fmt.Sprintf("Lambda refused to run the incidentd %s function at least once in 5 minutes (throttled): "+
-				"the account's or region's concurrency is used up, by this function or any other. "+
-				"Asynchronous and stream events are retried; API requests and state machine steps failed (the state machine retries them). "+
-				"Look at ConcurrentExecutions of the account and its other functions; raise the quota or reserve concurrency.", f.Name), 1)
+			fmt.Sprintf("Lambda refused to run the incidentd %s function at least once in 5 minutes (throttled): %s"+
+				"Asynchronous and stream events are retried; API requests and state machine steps failed (the state machine retries them). %s",
+				f.Name, cause, fix), 1)
 	}
 
 	for _, q := range queues {
