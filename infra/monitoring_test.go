@@ -29,21 +29,6 @@ func selfAlarms(t *testing.T) map[string]map[string]any {
 	return alarms
 }
 
-// dimension is the value of the alarm's only dimension, which must be name.
-func dimension(t *testing.T, alarm map[string]any, name string) string {
-	t.Helper()
-	dims, _ := alarm["Dimensions"].([]any)
-	if len(dims) != 1 {
-		t.Errorf("alarm %v: dimensions %v, want one %s", alarm["AlarmName"], dims, name)
-		return ""
-	}
-	d, _ := dims[0].(map[string]any)
-	if d["Name"] != name {
-		t.Errorf("alarm %v: dimension %v, want %s", alarm["AlarmName"], d["Name"], name)
-	}
-	return asJSON(t, d["Value"])
-}
-
 func TestOpsTopic(t *testing.T) {
 	testStack(t)
 	id := hasAlarmTopic(t, opsTopic, opsTopic+"Key", "AllowIncidentdAlarmsOfThisAccount", monitoring.AlarmNamePrefix+"*")
@@ -53,10 +38,72 @@ func TestOpsTopic(t *testing.T) {
 	}
 }
 
+// alarmKey names what an alarm watches: "<namespace> <metric>", or for a
+// metric math alarm "<expression> of" its metrics' names.
+func alarmKey(a map[string]any) string {
+	if name, ok := a["MetricName"].(string); ok {
+		ns, _ := a["Namespace"].(string)
+		return ns + " " + name
+	}
+	var expr string
+	seen := map[string]bool{}
+	for _, m := range metricStats(a) {
+		seen[m.namespace+" "+m.name] = true
+	}
+	for _, q := range a["Metrics"].([]any) {
+		if e, ok := q.(map[string]any)["Expression"].(string); ok {
+			expr = e
+		}
+	}
+	return expr + " of " + strings.Join(slices.Sorted(maps.Keys(seen)), ", ")
+}
+
+// metricStat is one metric an alarm reads.
+type metricStat struct {
+	namespace, name string
+	// dimensions by name
+	dimensions map[string]any
+	period     any
+	stat       any
+}
+
+// metricStats are the metrics of an alarm: its own, or those of its metric
+// math expression.
+func metricStats(a map[string]any) []metricStat {
+	one := func(ns, name, dims, period, stat any) metricStat {
+		m := metricStat{dimensions: map[string]any{}, period: period, stat: stat}
+		m.namespace, _ = ns.(string)
+		m.name, _ = name.(string)
+		list, _ := dims.([]any)
+		for _, d := range list {
+			d, _ := d.(map[string]any)
+			m.dimensions[d["Name"].(string)] = d["Value"]
+		}
+		return m
+	}
+	if _, ok := a["MetricName"]; ok {
+		return []metricStat{one(a["Namespace"], a["MetricName"], a["Dimensions"], a["Period"], a["Statistic"])}
+	}
+	var out []metricStat
+	queries, _ := a["Metrics"].([]any)
+	for _, q := range queries {
+		stat, ok := q.(map[string]any)["MetricStat"].(map[string]any)
+		if !ok {
+			continue
+		}
+		metric, _ := stat["Metric"].(map[string]any)
+		out = append(out, one(metric["Namespace"], metric["MetricName"], metric["Dimensions"], stat["Period"], stat["Stat"]))
+	}
+	return out
+}
+
 // TestSelfMonitoringAlarmCounts counts the alarms by metric: 6 functions, 5
-// queues, one state machine, one stream function.
+// queues, one state machine, one stream function, the table (its throttle
+// events and its indexes', summed), the API.
 func TestSelfMonitoringAlarmCounts(t *testing.T) {
 	want := map[string]int{
+		"AWS/ApiGateway 5xx": 1,
+		"SUM(METRICS()) of AWS/DynamoDB ReadThrottleEvents, AWS/DynamoDB WriteThrottleEvents": 1,
 		"AWS/Lambda Errors":                          6,
 		"AWS/Lambda Throttles":                       6,
 		"AWS/Lambda IteratorAge":                     1,
@@ -67,7 +114,7 @@ func TestSelfMonitoringAlarmCounts(t *testing.T) {
 	}
 	got := map[string]int{}
 	for _, a := range selfAlarms(t) {
-		got[a["Namespace"].(string)+" "+a["MetricName"].(string)]++
+		got[alarmKey(a)]++
 	}
 	keys := slices.Collect(maps.Keys(want))
 	for k := range got {
@@ -85,29 +132,38 @@ func TestSelfMonitoringAlarmCounts(t *testing.T) {
 
 // TestSelfMonitoringCoverage derives what must be alarmed on from the template:
 // every function (Errors, Throttles), every queue (visible messages), every
-// state machine (failed, timed out, aborted). A function or queue added without
-// an alarm fails here.
+// state machine (failed, timed out, aborted), every table and each of its
+// indexes (read and write throttle events), every HTTP API (5xx). A resource
+// added without its alarm fails here.
 func TestSelfMonitoringCoverage(t *testing.T) {
 	alarms := selfAlarms(t)
-	covered := map[string]bool{} // "<metric> <dimension value JSON>"
+	covered := map[string]bool{} // "<metric> <dimensions JSON>"
 	for _, a := range alarms {
-		var dim string
-		switch a["Namespace"] {
-		case "AWS/Lambda":
-			dim = dimension(t, a, "FunctionName")
-		case "AWS/SQS":
-			dim = dimension(t, a, "QueueName")
-		case "AWS/States":
-			dim = dimension(t, a, "StateMachineArn")
-		default:
-			t.Errorf("alarm %v: namespace %v", a["AlarmName"], a["Namespace"])
+		for _, m := range metricStats(a) {
+			switch m.namespace {
+			case "AWS/Lambda", "AWS/SQS", "AWS/States", "AWS/DynamoDB", "AWS/ApiGateway":
+			default:
+				t.Errorf("alarm %v: namespace %v", a["AlarmName"], m.namespace)
+			}
+			covered[m.name+" "+asJSON(t, m.dimensions)] = true
 		}
-		covered[a["MetricName"].(string)+" "+dim] = true
+	}
+	// The dimensions an alarm on the resource has, by resource type.
+	dims := map[string]func(id string) map[string]any{
+		"AWS::Lambda::Function": func(id string) map[string]any { return map[string]any{"FunctionName": ref(id)} },
+		"AWS::SQS::Queue": func(id string) map[string]any {
+			return map[string]any{"QueueName": map[string]any{"Fn::GetAtt": []any{id, "QueueName"}}}
+		},
+		"AWS::StepFunctions::StateMachine": func(id string) map[string]any { return map[string]any{"StateMachineArn": ref(id)} },
+		"AWS::DynamoDB::Table":             func(id string) map[string]any { return map[string]any{"TableName": ref(id)} },
+		"AWS::ApiGatewayV2::Api":           func(id string) map[string]any { return map[string]any{"ApiId": ref(id)} },
 	}
 	want := map[string][]string{
 		"AWS::Lambda::Function":            {"Errors", "Throttles"},
 		"AWS::SQS::Queue":                  {"ApproximateNumberOfMessagesVisible"},
 		"AWS::StepFunctions::StateMachine": {"ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted"},
+		"AWS::DynamoDB::Table":             {"ReadThrottleEvents", "WriteThrottleEvents"},
+		"AWS::ApiGatewayV2::Api":           {"5xx"},
 	}
 	n := 0
 	for id, r := range synthesized.resources {
@@ -116,20 +172,29 @@ func TestSelfMonitoringCoverage(t *testing.T) {
 			continue
 		}
 		n++
-		value := ref(id)
-		if r["Type"] == "AWS::SQS::Queue" {
-			value = map[string]any{"Fn::GetAtt": []any{id, "QueueName"}}
+		on := []map[string]any{dims[r["Type"].(string)](id)}
+		if r["Type"] == "AWS::DynamoDB::Table" {
+			gsis, _ := properties(id)["GlobalSecondaryIndexes"].([]any)
+			if len(gsis) == 0 {
+				t.Errorf("table %s: no indexes found", id)
+			}
+			for _, g := range gsis {
+				name := g.(map[string]any)["IndexName"]
+				on = append(on, map[string]any{"TableName": ref(id), "GlobalSecondaryIndexName": name})
+			}
 		}
 		for _, m := range metrics {
-			if !covered[m+" "+asJSON(t, value)] {
-				t.Errorf("%s %s: no self-monitoring alarm on %s", r["Type"], id, m)
+			for _, d := range on {
+				if !covered[m+" "+asJSON(t, d)] {
+					t.Errorf("%s %s: no self-monitoring alarm on %s %s", r["Type"], id, m, asJSON(t, d))
+				}
 			}
 		}
 	}
-	if n != 6+5+1 {
-		t.Errorf("resources to monitor: got %d, want 12 (6 functions, 5 queues, 1 state machine)", n)
+	if n != 6+5+1+1+1 {
+		t.Errorf("resources to monitor: got %d, want 14 (6 functions, 5 queues, 1 state machine, 1 table, 1 HTTP API)", n)
 	}
-	if !covered["IteratorAge "+asJSON(t, ref(logicalID(t, "AWS::Lambda::Function", streamFn)))] {
+	if !covered["IteratorAge "+asJSON(t, map[string]any{"FunctionName": ref(logicalID(t, "AWS::Lambda::Function", streamFn))})] {
 		t.Errorf("stream function: no IteratorAge alarm")
 	}
 }
@@ -162,12 +227,20 @@ func TestSelfMonitoringAlarms(t *testing.T) {
 			hasID(t, "AWS::CloudWatch::Alarm", id, map[string]any{
 				"ComparisonOperator": "GreaterThanOrEqualToThreshold",
 				"Threshold":          threshold,
-				"Statistic":          statistic,
-				"Period":             300,
 				"EvaluationPeriods":  1,
 				"DatapointsToAlarm":  1,
 				"TreatMissingData":   "notBreaching",
 			})
+			// A metric, or a metric math expression of metrics, each over
+			// one 5-minute period.
+			for _, m := range metricStats(a) {
+				if asJSON(t, m.period) != "300" || m.stat != statistic {
+					t.Errorf("metric %s %s: period %v, statistic %v; want 300, %s", m.namespace, m.name, m.period, m.stat, statistic)
+				}
+			}
+			if len(metricStats(a)) == 0 {
+				t.Errorf("no metric")
+			}
 			// CloudWatch takes up to 1024 characters; a name token
 			// (log group, queue, state machine) counts as 256.
 			if n := descriptionLength(a["AlarmDescription"]); n < 100 || n > 1024 {

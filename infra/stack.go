@@ -121,16 +121,20 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 	// Functions permission.
 
 	// Self-monitoring: every function (with its failure queues), the other
-	// dead-letter queues and the state machine alarm to OpsTopic, for the
-	// platform team.
+	// dead-letter queues, the state machine, the table's throttling and the
+	// API's 5xx answers alarm to OpsTopic, for the platform team.
 	ops := monitoring.New(stack, "Monitoring", monitoring.Props{
 		Functions: registry.Functions(),
 		Queues: []monitoring.Queue{
 			{Name: "alarm-topic-dead-letters", Queue: detect.AlarmTopicDeadLetters, Holds: "alarm notifications SNS could not deliver from AlarmTopic to the alarms function (deleted, or throttled throughout); see its Throttles and the subscription."},
 			{Name: "alarm-rule-dead-letters", Queue: detect.AlarmRuleDeadLetters, Holds: "alarm state change events EventBridge could not deliver to the alarms function within 2 hours; see its Throttles and the rule's FailedInvocations."},
 		},
-		Escalation: esc.StateMachine,
-		Stream:     stream.Function,
+		Escalation:   esc.StateMachine,
+		Stream:       stream.Function,
+		Table:        store.Table,
+		TableIndexes: store.IndexNames(),
+		API:          httpAPI.HttpApi,
+		APIAccessLog: httpAPI.AccessLog,
 	})
 
 	output(stack, "ApiUrl", httpAPI.URL, "Base URL of the HTTP API")

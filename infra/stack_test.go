@@ -242,7 +242,7 @@ func TestResourceCounts(t *testing.T) {
 		"AWS::SQS::Queue":                  5, // alarms, logs and stream failures, topic and rule dead letters
 		"AWS::SQS::QueuePolicy":            5, // TLS only (+ SNS, EventBridge may send)
 		"AWS::Events::Rule":                1,
-		"AWS::CloudWatch::Alarm":           31, // checkout 5, payments 3, storefront 2; self-monitoring 21 (monitoring_test.go)
+		"AWS::CloudWatch::Alarm":           33, // checkout 5, payments 3, storefront 2; self-monitoring 23 (monitoring_test.go)
 		"AWS::Logs::MetricFilter":          3,  // one per service log group
 		"AWS::Logs::SubscriptionFilter":    3,
 		"AWS::Lambda::Permission":          7, // SNS, EventBridge, alarm action, 3 log groups, API Gateway

@@ -1,7 +1,7 @@
 // Package monitoring is the platform's self-monitoring (infra/README.md,
-// "Self-monitoring"): alarms on its own functions, failure queues and
-// escalation state machine, to OpsTopic, a topic of their own for the platform
-// team.
+// "Self-monitoring"): alarms on its own functions, failure queues,
+// escalation state machine, table (throttling) and HTTP API (5xx answers), to
+// OpsTopic, a topic of their own for the platform team.
 //
 // Not to AlarmTopic: when the platform fails, an incident opened in the
 // platform that is failing may never be seen. For the same reason every alarm
@@ -10,17 +10,23 @@
 //
 // Every alarm fires on one 5-minute period at or above its threshold, has an
 // ALARM and an OK action to OpsTopic, and treats missing data as not
-// breaching: Lambda, Step Functions and SQS publish nothing while there is
-// nothing to count.
+// breaching: Lambda, Step Functions, SQS, DynamoDB and API Gateway publish
+// nothing while there is nothing to count.
 package monitoring
 
 import (
 	"fmt"
 
+	"regexp"
+	"strings"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -60,6 +66,14 @@ type Props struct {
 	// Stream is the function reading the table's stream (one of Functions):
 	// an alarm on its IteratorAge.
 	Stream *function.Function
+	// Table is the incidentd table and TableIndexes the names of its global
+	// secondary indexes: an alarm on throttled reads and writes of any of them.
+	Table        awsdynamodb.ITable
+	TableIndexes []string
+	// API is the HTTP API and APIAccessLog its access log group: an alarm on
+	// the 5xx answers of the API, whoever produced them.
+	API          awsapigatewayv2.IHttpApi
+	APIAccessLog awslogs.ILogGroup
 }
 
 // Queue is one queue where failed deliveries end: Name is the alarm's name
@@ -168,5 +182,57 @@ func New(scope constructs.Construct, id string, props Props) *Monitoring {
 				"If only fan-out fails, war-room posts and events are late but pages are not.",
 				int(threshold/60000), *s.LogGroup.LogGroupName()), threshold)
 	}
+	if props.Table != nil {
+		add(constructs.NewConstruct(c, jsii.String("Table")), "Throttles",
+			throttleEvents(props.Table, props.TableIndexes), "table-throttled",
+			fmt.Sprintf("DynamoDB throttled reads or writes of the incidentd table %s or its indexes (%s) at least once in 5 minutes. "+
+				"The functions retry throttled calls with backoff; sustained throttling fails signals (retried, then failure queues), "+
+				"escalation steps (retried by the state machine) and API requests (503). The table is on demand: throttling means a hot partition "+
+				"(a surge on one incident or service), an index whose writes lag (throttling the table's writes) or the account's per-table quota. "+
+				"Look at ReadThrottleEvents and WriteThrottleEvents per index and ThrottledRequests per operation (AWS/DynamoDB).",
+				*props.Table.TableName(), strings.Join(props.TableIndexes, ", ")), 1)
+	}
+	if props.API != nil {
+		logs := ""
+		if props.APIAccessLog != nil {
+			logs = " Its access log group " + *props.APIAccessLog.LogGroupName() + " has, per request, status, integration_status, integration_error and error."
+		}
+		add(constructs.NewConstruct(c, jsii.String("Api")), "ServerErrors",
+			props.API.MetricServerError(sum), "api-5xx",
+			"The incidentd HTTP API answered 5xx at least once in 5 minutes: reports, acknowledges, on-call changes or Slack commands and buttons failed "+
+				"for their callers, who should retry. Causes: the api function failed or timed out (see incidentd-api-errors), was throttled "+
+				"(incidentd-api-throttled), or answered 503 because the table was unavailable or throttling (incidentd-table-throttled); "+
+				"API Gateway answers 500 or 503 itself when it cannot invoke the function."+logs, 1)
+	}
 	return m
 }
+
+// throttleEvents sums ReadThrottleEvents and WriteThrottleEvents of the table
+// and of each of its global secondary indexes (an index's throttled writes
+// throttle the table's), one 5-minute sum.
+func throttleEvents(table awsdynamodb.ITable, indexes []string) awscloudwatch.IMetric {
+	using := map[string]awscloudwatch.IMetric{}
+	metric := func(id, name, label string, dims map[string]*string) {
+		using[id] = awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+			Namespace: jsii.String("AWS/DynamoDB"), MetricName: jsii.String(name), DimensionsMap: &dims,
+			Period: Period, Statistic: jsii.String("Sum"), Label: jsii.String(label),
+		})
+	}
+	for _, kind := range []string{"Read", "Write"} {
+		dims := map[string]*string{"TableName": table.TableName()}
+		metric(strings.ToLower(kind)+"_table", kind+"ThrottleEvents", kind+"s of the table", dims)
+		for _, ix := range indexes {
+			dims := map[string]*string{"TableName": table.TableName(), "GlobalSecondaryIndexName": jsii.String(ix)}
+			metric(strings.ToLower(kind)+"_index_"+metricID.ReplaceAllString(ix, "_"), kind+"ThrottleEvents", kind+"s of index "+ix, dims)
+		}
+	}
+	return awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+		Expression:   jsii.String("SUM(METRICS())"),
+		UsingMetrics: &using,
+		Period:       Period,
+		Label:        jsii.String("Throttle events of the table and its indexes"),
+	})
+}
+
+// metricID matches what a metric id of a math expression may not contain.
+var metricID = regexp.MustCompile(`[^a-zA-Z0-9_]`)

@@ -65,6 +65,15 @@ func New(scope constructs.Construct, id string, props Props) *Storage {
 	return &Storage{Construct: c, Table: table, key: props.EncryptionKey}
 }
 
+// IndexNames are the names of the table's global secondary indexes.
+func (s *Storage) IndexNames() []string {
+	names := make([]string, len(dynamo.Indexes))
+	for i, ix := range dynamo.Indexes {
+		names[i] = ix.Name
+	}
+	return names
+}
+
 func str(name string) *awsdynamodb.Attribute {
 	return &awsdynamodb.Attribute{Name: jsii.String(name), Type: awsdynamodb.AttributeType_STRING}
 }
