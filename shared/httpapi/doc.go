@@ -131,6 +131,9 @@
 //	429 rate_limited (public reports, with Retry-After),
 //	502 subscription_failed (PUT /users: SNS failed, oncall.SubscriptionError;
 //	    the user is unchanged, SNS's error is in the log only),
+//	503 unavailable (errkind.Unavailable: the store cannot be reached, times
+//	    out, answers 5xx, or still throttles after the SDK's and the store's
+//	    retries), with Retry-After: 5; the request may succeed unchanged later,
 //	500 internal: anything else; logged with the request id, which the message
 //	    repeats, and nothing about the cause. A panic is recovered into one.
 //
