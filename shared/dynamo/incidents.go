@@ -153,7 +153,7 @@ func (s *Store) Delivery(ctx context.Context, deliveryID string) (incident.Resul
 	if !found {
 		return incident.Result{}, errkind.NotFoundf("delivery %q not found", deliveryID)
 	}
-	return incident.Result{Outcome: incident.Outcome(d.Outcome), IncidentID: d.IncidentID, ReportID: d.ReportID}, nil
+	return incident.Result{Outcome: incident.Outcome(d.Outcome), IncidentID: d.IncidentID, ReportID: d.ReportID, Fingerprint: d.Fingerprint}, nil
 }
 
 // OutcomeSent is the outcome of a bare delivery record (RecordDelivery).

@@ -99,6 +99,9 @@ type ReportInput struct {
 	AffectedUsers int
 	// DeliveryID makes a retried submission idempotent (Idempotency-Key).
 	DeliveryID string
+	// Fingerprint is a hash of the submission (the request body): DeliveryID
+	// sent again with another fingerprint is refused with errkind.KeyReused.
+	Fingerprint string
 }
 
 // Report records a person's report and opens or joins the service's report
@@ -140,14 +143,20 @@ func (s *Service) Report(ctx context.Context, in ReportInput) (Result, error) {
 	sig, err := Signal{
 		Source: SourceReport, Kind: Trigger, Service: in.Service, DedupKey: "report:" + in.Service,
 		Title: rpt.Summary, Text: text, At: now, Ref: "report:" + rpt.ID,
-		DeliveryID: in.DeliveryID, Actor: actor, Reporter: reporter,
+		DeliveryID: in.DeliveryID, Fingerprint: in.Fingerprint, Actor: actor, Reporter: reporter,
 	}.normalize(now)
 	if err != nil {
 		return Result{}, err
 	}
-	return retry(ctx, "report on "+in.Service, func() (Result, error) {
+	res, err := retry(ctx, "report on "+in.Service, func() (Result, error) {
 		return s.ingestOnce(ctx, sig, rpt)
 	})
+	// A record written before fingerprints were kept has none: it matches.
+	if err == nil && res.Duplicate && res.Fingerprint != "" && res.Fingerprint != in.Fingerprint {
+		return Result{}, &errkind.Error{Kind: errkind.KeyReused, Message: fmt.Sprintf(
+			"delivery %s was first made with another request (report %s)", in.DeliveryID, res.ReportID)}
+	}
+	return res, err
 }
 
 func (s *Service) ingestOnce(ctx context.Context, sig Signal, rpt *Report) (Result, error) {
@@ -195,6 +204,7 @@ func (s *Service) ingestOnce(ctx context.Context, sig Signal, rpt *Report) (Resu
 	}
 	if sig.DeliveryID != "" {
 		ch.DeliveryID = sig.DeliveryID
+		ch.Result.Fingerprint = sig.Fingerprint
 		ch.DeliveryExpires = now.Add(s.rules.DeliveryTTL)
 	}
 	if err := s.store.Apply(ctx, ch); err != nil {

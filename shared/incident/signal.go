@@ -40,6 +40,10 @@ type Signal struct {
 	// DeliveryID identifies the delivered event (SNS MessageId, EventBridge id, an
 	// API Idempotency-Key); a redelivery with the same id changes nothing.
 	DeliveryID string
+	// Fingerprint is a hash of what the delivery asked for (an API request's
+	// body), recorded with DeliveryID so that the id sent again with another
+	// request can be told apart (errkind.KeyReused); empty for events.
+	Fingerprint string
 	// Actor is who or what sent it, e.g. "alarm:checkout-cpu" or a reporter's e-mail.
 	Actor string
 	// Reporter identifies a person reporting, so that distinct reporters can be
