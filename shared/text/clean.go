@@ -177,7 +177,14 @@ func skipString(s string, i int) int {
 // UTF-8) as a Go escape (\x1b, \u202e…), as strconv.Quote writes it. Tabs,
 // and format characters such as zero-width joiners, are kept. Text the platform stored is clean already; Escape is for what a local
 // terminal prints, which may come from elsewhere.
-func Escape(s string) string {
+func Escape(s string) string { return escape(s, true) }
+
+// EscapeLine is Escape for output that must stay on one line (a log line, a
+// PAGE line): line feeds and tabs are escaped too (\n, \t).
+func EscapeLine(s string) string { return escape(s, false) }
+
+func escape(s string, lines bool) string {
+	printable := func(r rune) bool { return (lines || r != '\n' && r != '\t') && shown(r) }
 	if utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool { return !printable(r) }) {
 		return s
 	}
@@ -199,10 +206,10 @@ func Escape(s string) string {
 	return b.String()
 }
 
-// printable reports whether a terminal shows r as text: printable characters,
+// shown reports whether a terminal shows r as text: printable characters,
 // line feed and tab, and format characters such as zero-width joiners, but no
 // control and no bidi control.
-func printable(r rune) bool {
+func shown(r rune) bool {
 	if r == '\n' || r == '\t' {
 		return true
 	}

@@ -74,6 +74,26 @@ func TestEscape(t *testing.T) {
 	}
 }
 
+func TestEscapeLine(t *testing.T) {
+	tests := []struct {
+		name string
+		give string
+		want string
+	}{
+		{name: "plain", give: "PAGE level 1 → alice", want: "PAGE level 1 → alice"},
+		{name: "line feed and tab", give: "a\n\tb", want: `a\n\tb`},
+		{name: "ESC", give: "\x1b[2Jx", want: `\x1b[2Jx`},
+		{name: "bidi isolate", give: "a\u2066b", want: `a\u2066b`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := text.EscapeLine(tt.give); got != tt.want {
+				t.Errorf("EscapeLine(%q): got %q, want %q", tt.give, got, tt.want)
+			}
+		})
+	}
+}
+
 // bad reports a rune Clean must never leave: a control other than line feed
 // and tab, or a bidi control.
 func bad(r rune) bool {
@@ -103,6 +123,9 @@ func FuzzClean(f *testing.F) {
 		}
 		if again := text.CleanLines(lines); again != lines {
 			t.Fatalf("CleanLines is not idempotent: %q → %q → %q", s, lines, again)
+		}
+		if line := text.EscapeLine(s); strings.ContainsAny(line, "\n\t") || strings.IndexFunc(line, bad) >= 0 {
+			t.Fatalf("EscapeLine(%q) = %q: a control, bidi character or line break", s, line)
 		}
 		if i := strings.IndexFunc(text.Escape(s), bad); i >= 0 {
 			t.Fatalf("Escape(%q) = %q: a control or bidi character at %d", s, text.Escape(s), i)
