@@ -12,6 +12,7 @@ import (
 
 	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/oncall"
+	"github.com/incidentd/incidentd/shared/text"
 )
 
 // Demo on-call data, seeded so that an alarm on checkout pages someone.
@@ -105,7 +106,7 @@ type printPager struct {
 func (p *printPager) Page(ctx context.Context, pg oncall.ResponderPage) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	_, err := fmt.Fprintln(p.out, pageLine(pg))
+	_, err := fmt.Fprintln(p.out, text.EscapeLine(pageLine(pg)))
 	p.log.InfoContext(ctx, "page (local)", slog.String("responder", pg.Responder), slog.String("severity", pg.Severity),
 		slog.String("incident_id", pg.IncidentID), slog.Int("level", pg.Level), slog.String("subject", pg.Subject),
 		slog.String("message", pg.Message))

@@ -18,6 +18,7 @@ import (
 
 	"github.com/incidentd/incidentd/shared/dynamo"
 	"github.com/incidentd/incidentd/shared/incident"
+	"github.com/incidentd/incidentd/shared/text"
 )
 
 // Event source mapping settings of infra/escalation's stream consumer: two
@@ -371,7 +372,8 @@ func (p *printEvents) PublishEvent(ctx context.Context, ev incident.Event) error
 	if ev.Actor != "" {
 		line += " by " + ev.Actor
 	}
-	_, err := fmt.Fprintln(p.out, line)
+	// Stored text is clean; what else a terminal would act on is escaped.
+	_, err := fmt.Fprintln(p.out, text.EscapeLine(line))
 	if p.log != nil {
 		p.log.InfoContext(ctx, "incident event (local)", slog.String("event_type", ev.Type),
 			slog.String("incident_id", ev.Incident.ID), slog.Any("event", ev))

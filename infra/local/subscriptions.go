@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/incidentd/incidentd/shared/oncall"
+	"github.com/incidentd/incidentd/shared/text"
 )
 
 // printSubscriber is the local PagingTopic's subscriptions (oncall.Subscriber):
@@ -61,7 +62,7 @@ func (p *printSubscriber) print(ctx context.Context, verb, responder string, s o
 	if p.log != nil {
 		p.log.InfoContext(ctx, "local PagingTopic "+verb, "responder", responder, "protocol", s.Protocol, "endpoint", s.Endpoint)
 	}
-	if _, err := fmt.Fprintf(p.out, "%s %s %s %s\n", verb, responder, s.Protocol, s.Endpoint); err != nil {
+	if _, err := fmt.Fprintln(p.out, text.EscapeLine(fmt.Sprintf("%s %s %s %s", verb, responder, s.Protocol, s.Endpoint))); err != nil {
 		return fmt.Errorf("print %s: %w", verb, err)
 	}
 	return nil

@@ -153,7 +153,7 @@ func (s *Store) Delivery(ctx context.Context, deliveryID string) (incident.Resul
 	if !found {
 		return incident.Result{}, errkind.NotFoundf("delivery %q not found", deliveryID)
 	}
-	return incident.Result{Outcome: incident.Outcome(d.Outcome), IncidentID: d.IncidentID, ReportID: d.ReportID}, nil
+	return incident.Result{Outcome: incident.Outcome(d.Outcome), IncidentID: d.IncidentID, ReportID: d.ReportID, Fingerprint: d.Fingerprint}, nil
 }
 
 // OutcomeSent is the outcome of a bare delivery record (RecordDelivery).
@@ -239,16 +239,56 @@ func (s *Store) Apply(ctx context.Context, ch incident.Change) error {
 		// and dropping entries silently would lose timeline.
 		return fmt.Errorf("apply change to incident %s: %d writes, at most %d fit in one transaction", id, len(items), maxTransactItems)
 	}
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-		TransactItems: items,
-		// The token makes an SDK retry of a transaction that did commit (a lost
-		// response) succeed instead of failing its own conditions.
-		ClientRequestToken: aws.String(incident.NewID(s.now())),
-	})
-	if err != nil {
-		return fmt.Errorf("apply change to incident %s: %w", id, transactError(err, delivery))
+	for attempt := 1; ; attempt++ {
+		_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+			TransactItems: items,
+			// The token makes an SDK retry of a transaction that did commit (a
+			// lost response) succeed instead of failing its own conditions. A
+			// retry of a cancelled one (below) takes a new token: the attempt
+			// before it is known to have written nothing.
+			ClientRequestToken: aws.String(incident.NewID(s.now())),
+		})
+		if err == nil {
+			return nil
+		}
+		if attempt == transactAttempts || !transientCancel(err) {
+			break
+		}
+		if werr := wait(ctx, transactBackoff(attempt)); werr != nil {
+			break
+		}
 	}
-	return nil
+	return fmt.Errorf("apply change to incident %s: %w", id, transactError(err, delivery))
+}
+
+// transientCancel reports whether err is a transaction cancelled only for
+// transient reasons (throttling, a conflicting transaction), which a retry of
+// the same writes may pass. A cancellation that names a failed condition (or
+// any other reason) is final: the writes were decided on a state that is gone.
+func transientCancel(err error) bool {
+	var tce *types.TransactionCanceledException
+	if !errors.As(err, &tce) {
+		return false
+	}
+	transient := false
+	for _, r := range tce.CancellationReasons {
+		switch code := aws.ToString(r.Code); {
+		case code == "" || code == "None":
+		case transientReasons[code]:
+			transient = true
+		default:
+			return false
+		}
+	}
+	return transient
+}
+
+// transientReasons are the cancellation reasons a retry may pass.
+var transientReasons = map[string]bool{
+	"ThrottlingError":               true,
+	"ProvisionedThroughputExceeded": true,
+	"RequestLimitExceeded":          true,
+	"TransactionConflict":           true,
 }
 
 // transactError maps a cancelled transaction to the store's errors, by the
@@ -272,6 +312,13 @@ func transactError(err error, delivery int) error {
 			return fmt.Errorf("write %d of the transaction: condition failed: %w", i, errkind.Conflict)
 		case "TransactionConflict":
 			return fmt.Errorf("write %d of the transaction: concurrent transaction: %w", i, errkind.Conflict)
+		}
+	}
+	// Throttled still after the store's own retries: transient, but not a
+	// race the caller could win by deciding again.
+	for i, r := range reasons {
+		if code := aws.ToString(r.Code); transientReasons[code] {
+			return fmt.Errorf("write %d of the transaction: %s after %d attempts: %w", i, code, transactAttempts, errkind.Unavailable)
 		}
 	}
 	return err

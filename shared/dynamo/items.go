@@ -175,7 +175,10 @@ type deliveryItem struct {
 	Outcome    string `dynamodbav:"outcome"`
 	IncidentID string `dynamodbav:"incident_id,omitempty"`
 	ReportID   string `dynamodbav:"report_id,omitempty"`
-	ExpiresAt  int64  `dynamodbav:"expires_at,omitempty"`
+	// Fingerprint is a hash of the request that made the delivery (an API
+	// request's body), to refuse its key sent again with another.
+	Fingerprint string `dynamodbav:"fingerprint,omitempty"`
+	ExpiresAt   int64  `dynamodbav:"expires_at,omitempty"`
 }
 
 // newDeliveryItem is the record of delivery id with its result, kept until
@@ -184,6 +187,7 @@ func newDeliveryItem(id string, r incident.Result, expires time.Time) deliveryIt
 	it := deliveryItem{
 		PK: deliveryPK(id), SK: deliverySK, Type: TypeDelivery, DeliveryID: id,
 		Outcome: string(r.Outcome), IncidentID: r.IncidentID, ReportID: r.ReportID,
+		Fingerprint: r.Fingerprint,
 	}
 	if !expires.IsZero() {
 		it.ExpiresAt = expires.Unix()

@@ -46,7 +46,7 @@ func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = no
 
 // New returns a store over the named table.
 func New(db Client, table string, opts ...Option) *Store {
-	s := &Store{db: db, table: table, now: time.Now}
+	s := &Store{db: guarded{db}, table: table, now: time.Now}
 	for _, o := range opts {
 		o(s)
 	}

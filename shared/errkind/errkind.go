@@ -22,6 +22,14 @@ var (
 	Conflict = errors.New("conflict")
 	// Duplicate: a delivered event was already applied (stores only).
 	Duplicate = errors.New("duplicate delivery")
+	// Unavailable: a dependency the request needs (the store) cannot be
+	// reached or keeps throttling after bounded retries. It is transient: the
+	// API answers 503 with Retry-After, and an event function fails the
+	// invocation or record so that AWS delivers it again.
+	Unavailable = errors.New("unavailable")
+	// KeyReused: an idempotency key came back with another request than the
+	// one it was first used with (the API answers 422).
+	KeyReused = errors.New("idempotency key reused")
 )
 
 // Error is an error of one kind with a message meant for the person who sent
@@ -47,4 +55,9 @@ func Conflictf(format string, args ...any) error {
 // NotFoundf returns a NotFound error with a formatted message.
 func NotFoundf(format string, args ...any) error {
 	return &Error{Kind: NotFound, Message: fmt.Sprintf(format, args...)}
+}
+
+// Unavailablef returns an Unavailable error with a formatted message.
+func Unavailablef(format string, args ...any) error {
+	return &Error{Kind: Unavailable, Message: fmt.Sprintf(format, args...)}
 }

@@ -128,9 +128,14 @@
 //	405 method_not_allowed (with Allow), 409 conflict (errkind.Conflict, e.g.
 //	acknowledging a resolved incident), 413 body_too_large (64 KiB),
 //	415 unsupported_media_type (not application/json or application/*+json),
+//	422 idempotency_key_reused (POST /reports: the Idempotency-Key was used
+//	    before with another body; errkind.KeyReused),
 //	429 rate_limited (public reports, with Retry-After),
 //	502 subscription_failed (PUT /users: SNS failed, oncall.SubscriptionError;
 //	    the user is unchanged, SNS's error is in the log only),
+//	503 unavailable (errkind.Unavailable: the store cannot be reached, times
+//	    out, answers 5xx, or still throttles after the SDK's and the store's
+//	    retries), with Retry-After: 5; the request may succeed unchanged later,
 //	500 internal: anything else; logged with the request id, which the message
 //	    repeats, and nothing about the cause. A panic is recovered into one.
 //
@@ -141,9 +146,14 @@
 //
 // POST /reports answers 202 {report_id, incident_id, deduplicated}. An
 // Idempotency-Key header (1-255 visible ASCII characters) makes a retry safe:
-// the same key from the same token (or from the public) returns the first
-// answer with Idempotent-Replayed: true, and the report is counted once. A
-// report sent with a token and no reporter is reported by the token's name.
+// the same key from the same token (without a token: for the same reporter,
+// the e-mail address case-folded, else the name) with the same body returns
+// the first answer with Idempotent-Replayed: true, and the report is counted
+// once. The same key with another body is 422 idempotency_key_reused naming
+// the key, and nothing is recorded: the key's record keeps the SHA-256 of the
+// body as decoded and encoded again (so key order and white space do not
+// matter, a changed value does). A report sent with a token and no reporter is
+// reported by the token's name.
 //
 // With PublicReports (PUBLIC_REPORTS=true), POST /reports also takes requests
 // without a token (a token given is still checked). Those must name a reporter

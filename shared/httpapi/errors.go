@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/oncall"
@@ -34,6 +35,11 @@ func (e *apiError) with(key, value string) *apiError {
 	return e
 }
 
+// retryAfterSeconds is the Retry-After of a 503: the store and the SDK have
+// already retried for about a second, so a client waits a little longer than
+// a throttling burst or a DynamoDB failover usually lasts before trying again.
+const retryAfterSeconds = 5
+
 // errorBody is the JSON of every error response.
 type errorBody struct {
 	Error errorDetail `json:"error"`
@@ -47,8 +53,11 @@ type errorDetail struct {
 // classify is the one place that maps errors to HTTP answers. Bad input is 400
 // whatever its kind (syntax, unknown field, a broken domain rule), told apart by
 // the code, so that a client has one status to treat as "fix the request";
-// 422 is not used. Anything unrecognised is a 500 whose message says nothing
-// about the cause (the log has it).
+// the one 422 is an Idempotency-Key sent again with another body (as the IETF
+// Idempotency-Key draft says). A store that cannot serve now (unreachable,
+// timing out, throttling after the retries) is a 503 with Retry-After: the
+// request may succeed as it is, later. Anything unrecognised is a 500 whose
+// message says nothing about the cause (the log has it).
 func classify(err error) (status int, code, message string, header http.Header) {
 	var ae *apiError
 	if errors.As(err, &ae) {
@@ -79,6 +88,12 @@ func classify(err error) (status int, code, message string, header http.Header) 
 		return http.StatusBadRequest, "invalid", domainMessage("the request is invalid"), nil
 	case errors.Is(err, errkind.NotFound):
 		return http.StatusNotFound, "not_found", domainMessage("not found"), nil
+	case errors.Is(err, errkind.KeyReused):
+		return http.StatusUnprocessableEntity, "idempotency_key_reused", domainMessage("the Idempotency-Key was used before with another request body"), nil
+	case errors.Is(err, errkind.Unavailable):
+		return http.StatusServiceUnavailable, "unavailable", fmt.Sprintf(
+				"the store is unavailable for now; retry after %d seconds", retryAfterSeconds),
+			http.Header{"Retry-After": {strconv.Itoa(retryAfterSeconds)}}
 	case errors.Is(err, errkind.Conflict), errors.Is(err, errkind.Duplicate):
 		return http.StatusConflict, "conflict", domainMessage("the resource changed while the request was applied; retry"), nil
 	}

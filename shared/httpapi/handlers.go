@@ -1,7 +1,10 @@
 package httpapi
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/mail"
@@ -57,8 +60,9 @@ func (a *API) postReport(w http.ResponseWriter, r *http.Request, p principal) er
 		return err
 	}
 	// Keys are scoped to who sent them, so one client cannot replay (or block)
-	// another's report by guessing its key.
-	namespace := "public"
+	// another's report by guessing its key: a token's id, or for a report
+	// without a token the reporter it names (see reportNamespace).
+	namespace := reportNamespace(in.ReporterEmail, in.ReporterName)
 	switch {
 	case p.token != nil:
 		namespace = "token:" + p.token.ID
@@ -73,8 +77,13 @@ func (a *API) postReport(w http.ResponseWriter, r *http.Request, p principal) er
 	}
 	if key != "" {
 		in.DeliveryID = "api:report:" + namespace + ":" + key
+		in.Fingerprint = fingerprint(req)
 	}
 	res, err := a.svc.Report(r.Context(), in)
+	if errors.Is(err, errkind.KeyReused) {
+		return &errkind.Error{Kind: errkind.KeyReused, Message: fmt.Sprintf(
+			"Idempotency-Key %q was used before with another request body: send the same body to get the first answer again, or a new key for a new report", key)}
+	}
 	if err != nil {
 		return err
 	}
@@ -83,6 +92,32 @@ func (a *API) postReport(w http.ResponseWriter, r *http.Request, p principal) er
 	}
 	writeJSON(w, http.StatusAccepted, reportView{ReportID: res.ReportID, IncidentID: res.IncidentID, Deduplicated: res.Deduplicated()})
 	return nil
+}
+
+// reportNamespace scopes the Idempotency-Key of a report sent without a token
+// by the reporter it names: the e-mail address (case-folded), else the name.
+// The client's IP is not used: it changes between a request and its retry
+// (mobile networks, NAT pools), and one address is shared by whole offices.
+// The reporter is hashed so that no address is written into a key. A report
+// sent with a token replaces this by the token's id.
+func reportNamespace(email, name string) string {
+	who := strings.ToLower(email)
+	if who == "" {
+		who = "name:" + name
+	}
+	sum := sha256.Sum256([]byte(who))
+	return "public:" + hex.EncodeToString(sum[:16])
+}
+
+// fingerprint is what an Idempotency-Key is checked against: the SHA-256 of
+// the request as decoded and encoded again (fields in a fixed order, no white
+// space), so that a retry that re-serialises the same request (other key
+// order, other spacing, escapes) still matches, and any change to a value
+// does not.
+func fingerprint(req reportRequest) string {
+	b, _ := json.Marshal(req) // strings, ints and a pointer always marshal
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 // idempotencyKey reads the Idempotency-Key header: 1-255 visible ASCII characters.

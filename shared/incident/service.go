@@ -99,6 +99,9 @@ type ReportInput struct {
 	AffectedUsers int
 	// DeliveryID makes a retried submission idempotent (Idempotency-Key).
 	DeliveryID string
+	// Fingerprint is a hash of the submission (the request body): DeliveryID
+	// sent again with another fingerprint is refused with errkind.KeyReused.
+	Fingerprint string
 }
 
 // Report records a person's report and opens or joins the service's report
@@ -107,7 +110,9 @@ type ReportInput struct {
 func (s *Service) Report(ctx context.Context, in ReportInput) (Result, error) {
 	now := s.now()
 	in.Service = strings.TrimSpace(in.Service)
-	in.Summary = strings.TrimSpace(in.Summary)
+	in.Summary = strings.TrimSpace(cleanLine(in.Summary))
+	in.Description = cleanLines(in.Description)
+	in.ReporterName = cleanLine(in.ReporterName)
 	if err := s.knownService(ctx, in.Service); err != nil {
 		return Result{}, err
 	}
@@ -140,14 +145,20 @@ func (s *Service) Report(ctx context.Context, in ReportInput) (Result, error) {
 	sig, err := Signal{
 		Source: SourceReport, Kind: Trigger, Service: in.Service, DedupKey: "report:" + in.Service,
 		Title: rpt.Summary, Text: text, At: now, Ref: "report:" + rpt.ID,
-		DeliveryID: in.DeliveryID, Actor: actor, Reporter: reporter,
+		DeliveryID: in.DeliveryID, Fingerprint: in.Fingerprint, Actor: actor, Reporter: reporter,
 	}.normalize(now)
 	if err != nil {
 		return Result{}, err
 	}
-	return retry(ctx, "report on "+in.Service, func() (Result, error) {
+	res, err := retry(ctx, "report on "+in.Service, func() (Result, error) {
 		return s.ingestOnce(ctx, sig, rpt)
 	})
+	// A record written before fingerprints were kept has none: it matches.
+	if err == nil && res.Duplicate && res.Fingerprint != "" && res.Fingerprint != in.Fingerprint {
+		return Result{}, &errkind.Error{Kind: errkind.KeyReused, Message: fmt.Sprintf(
+			"delivery %s was first made with another request (report %s)", in.DeliveryID, res.ReportID)}
+	}
+	return res, err
 }
 
 func (s *Service) ingestOnce(ctx context.Context, sig Signal, rpt *Report) (Result, error) {
@@ -195,6 +206,7 @@ func (s *Service) ingestOnce(ctx context.Context, sig Signal, rpt *Report) (Resu
 	}
 	if sig.DeliveryID != "" {
 		ch.DeliveryID = sig.DeliveryID
+		ch.Result.Fingerprint = sig.Fingerprint
 		ch.DeliveryExpires = now.Add(s.rules.DeliveryTTL)
 	}
 	if err := s.store.Apply(ctx, ch); err != nil {
@@ -253,7 +265,7 @@ func (s *Service) knownService(ctx context.Context, name string) error {
 }
 
 func newEntry(at time.Time, kind EntryKind, actor, text string) Entry {
-	return Entry{ID: NewID(at), At: at, Kind: kind, Actor: actor, Text: text}
+	return Entry{ID: NewID(at), At: at, Kind: kind, Actor: cleanLine(actor), Text: cleanLines(text)}
 }
 
 func signalEntry(kind EntryKind, sig Signal) Entry {
@@ -414,7 +426,8 @@ type Declaration struct {
 // Declare opens an incident by hand. Declared incidents are never deduplicated.
 func (s *Service) Declare(ctx context.Context, d Declaration) (Incident, error) {
 	d.Service = strings.TrimSpace(d.Service)
-	d.Title = strings.TrimSpace(d.Title)
+	d.Title = strings.TrimSpace(cleanLine(d.Title))
+	d.Text = cleanLines(d.Text)
 	if err := s.knownService(ctx, d.Service); err != nil {
 		return Incident{}, err
 	}
@@ -593,11 +606,11 @@ func (s *Service) Resolve(ctx context.Context, id, actor string, r Resolution) (
 			dedup = s.expireDedup(*inc, now)
 		}
 		var parts []string
-		if rc := strings.TrimSpace(r.RootCause); rc != "" && rc != inc.RootCause {
+		if rc := strings.TrimSpace(cleanLines(r.RootCause)); rc != "" && rc != inc.RootCause {
 			inc.RootCause = rc
 			parts = append(parts, "root cause: "+rc)
 		}
-		if fx := strings.TrimSpace(r.Fix); fx != "" && fx != inc.Fix {
+		if fx := strings.TrimSpace(cleanLines(r.Fix)); fx != "" && fx != inc.Fix {
 			inc.Fix = fx
 			parts = append(parts, "fix: "+fx)
 		}
@@ -620,9 +633,9 @@ func (s *Service) AddNote(ctx context.Context, id, actor, text string) (Entry, e
 	if err := checkActor(actor); err != nil {
 		return Entry{}, err
 	}
-	text = strings.TrimSpace(text)
+	text = strings.TrimSpace(cleanLines(text))
 	if text == "" {
-		return Entry{}, errkind.Invalidf("text is required")
+		return Entry{}, errkind.Invalidf("text is required (a note of only control characters is empty once they are removed)")
 	}
 	if len(text) > maxNote {
 		return Entry{}, errkind.Invalidf("text is %d bytes long, at most %d", len(text), maxNote)
@@ -663,11 +676,15 @@ func (s *Service) Update(ctx context.Context, id, actor string, p Patch) (Incide
 		return Incident{}, errkind.Invalidf("severity %q is not one of SEV1, SEV2, SEV3, SEV4", *p.Severity)
 	}
 	if p.Title != nil {
-		t := strings.TrimSpace(*p.Title)
+		t := strings.TrimSpace(cleanLine(*p.Title))
 		if t == "" || len(t) > maxTitle {
 			return Incident{}, errkind.Invalidf("title must be 1-%d bytes long", maxTitle)
 		}
 		p.Title = &t
+	}
+	if p.Commander != nil {
+		c := strings.TrimSpace(cleanLine(*p.Commander))
+		p.Commander = &c
 	}
 	if p.Commander != nil && len(*p.Commander) > 200 {
 		return Incident{}, errkind.Invalidf("commander is at most 200 bytes long")

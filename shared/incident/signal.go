@@ -40,6 +40,10 @@ type Signal struct {
 	// DeliveryID identifies the delivered event (SNS MessageId, EventBridge id, an
 	// API Idempotency-Key); a redelivery with the same id changes nothing.
 	DeliveryID string
+	// Fingerprint is a hash of what the delivery asked for (an API request's
+	// body), recorded with DeliveryID so that the id sent again with another
+	// request can be told apart (errkind.KeyReused); empty for events.
+	Fingerprint string
 	// Actor is who or what sent it, e.g. "alarm:checkout-cpu" or a reporter's e-mail.
 	Actor string
 	// Reporter identifies a person reporting, so that distinct reporters can be
@@ -57,6 +61,13 @@ const (
 	maxSamples    = 5
 	maxSampleText = 1000
 )
+
+// cleanLine and cleanLines are text.Clean and text.CleanLines under names
+// that parameters called text do not hide: every human-visible text the
+// service stores (titles, summaries, notes, descriptions, actors) passes one
+// of them, whatever its source.
+func cleanLine(s string) string  { return text.Clean(s) }
+func cleanLines(s string) string { return text.CleanLines(s) }
 
 // normalize validates s and fills defaults.
 func (s Signal) normalize(now time.Time) (Signal, error) {
@@ -85,16 +96,19 @@ func (s Signal) normalize(now time.Time) (Signal, error) {
 	if s.At.IsZero() || s.At.After(now) {
 		s.At = now
 	}
-	s.Title = text.Clip(strings.TrimSpace(s.Title), maxTitle, "…", text.Bytes)
+	// Every source's text is cleaned here, never refused: an alarm must open
+	// its incident whatever its name holds (text.Clean says what goes).
+	s.Title = text.Clip(strings.TrimSpace(text.Clean(s.Title)), maxTitle, "…", text.Bytes)
 	if s.Title == "" {
 		s.Title = string(s.Source) + " on " + s.Service
 	}
-	s.Text = text.Clip(s.Text, maxText, "…", text.Bytes)
+	s.Text = text.Clip(text.CleanLines(s.Text), maxText, "…", text.Bytes)
 	// A copy: the caller's samples stay as they were.
 	s.Samples = append([]string(nil), s.Samples[:min(len(s.Samples), maxSamples)]...)
 	for i := range s.Samples {
-		s.Samples[i] = text.Clip(s.Samples[i], maxSampleText, "…", text.Bytes)
+		s.Samples[i] = text.Clip(text.CleanLines(s.Samples[i]), maxSampleText, "…", text.Bytes)
 	}
+	s.Actor = text.Clean(s.Actor)
 	if s.Actor == "" {
 		s.Actor = string(s.Source)
 	}

@@ -122,6 +122,8 @@ type Result struct {
 	Outcome    Outcome `json:"outcome"`
 	IncidentID string  `json:"incident_id,omitempty"`
 	ReportID   string  `json:"report_id,omitempty"`
+	// Fingerprint is the delivery's Signal.Fingerprint, kept with its record.
+	Fingerprint string `json:"-"`
 	// Duplicate is true when the delivery was seen before and nothing changed.
 	Duplicate bool `json:"duplicate,omitempty"`
 }

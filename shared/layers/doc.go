@@ -20,7 +20,8 @@
 //   - shared/errkind (the error kinds every layer returns);
 //   - shared/auth (API tokens: hashing, scopes, the authenticator over a
 //     small store interface);
-//   - the pure helpers shared/text (UTF-8-safe clipping) and
+//   - the pure helpers shared/text (UTF-8-safe clipping, cleaning of control
+//     and bidi characters) and
 //     shared/clock/clocktest (the settable clock of the tests);
 //   - planned: shared/dora and shared/postmortem (metric math, documents);
 //   - shared/layers itself, which imports nothing.

@@ -1,6 +1,8 @@
 // Package text clips text for storage and display without cutting a UTF-8
-// character in half. It imports nothing of the platform, so any package may
-// use it.
+// character in half (Clip), cleans human-visible text of control characters,
+// terminal escapes and bidi controls (Clean, CleanLines), and escapes what a
+// terminal would act on (Escape). It imports nothing of the platform, so any
+// package may use it.
 package text
 
 import (
