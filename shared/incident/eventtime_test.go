@@ -96,7 +96,7 @@ func TestEventTimeDecides(t *testing.T) {
 			want: incident.Stale, wantStatus: incident.StatusTriggered, wantStale: 1},
 		{name: "ALARM, OK in order: resolves (unchanged)", autoResolve: true,
 			steps: []delivery{{kind: incident.Trigger}, {kind: incident.Recover, at: 10 * time.Minute}},
-			want: incident.Resolved, wantStatus: incident.StatusResolved},
+			want:  incident.Resolved, wantStatus: incident.StatusResolved},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -123,7 +123,9 @@ func TestStaleDeliveryIsNotedOnce(t *testing.T) {
 	// A stale delivery redelivered (same delivery id) changes nothing more.
 	e := newEnv(t, incident.Rules{}, incident.ServiceConfig{Name: "checkout", AutoResolve: true})
 	_, id := play(t, e, []delivery{{kind: incident.Trigger}, {kind: incident.Trigger, at: 20 * time.Minute}})
-	late := with(alarm(), func(s *incident.Signal) { s.Kind, s.At, s.DeliveryID = incident.Recover, t0.Add(10*time.Minute), "msg-ok" })
+	late := with(alarm(), func(s *incident.Signal) {
+		s.Kind, s.At, s.DeliveryID = incident.Recover, t0.Add(10*time.Minute), "msg-ok"
+	})
 	first := e.ingest(t, late)
 	again := e.ingest(t, late)
 	if first.Outcome != incident.Stale || !again.Duplicate || again.Outcome != incident.Stale {
