@@ -1588,6 +1588,11 @@ func TestLostRaceIsRetried(t *testing.T) {
 			_, err := s.Ingest(ctx, alarm())
 			return err
 		}
+		// freshSignal has no time of its own: it happened when it arrived.
+		freshSignal = func(ctx context.Context, s *incident.Service, _ string) error {
+			_, err := s.Ingest(ctx, with(alarm(), func(sig *incident.Signal) { sig.At = time.Time{} }))
+			return err
+		}
 		acknowledge = func(ctx context.Context, s *incident.Service, id string) error {
 			_, err := s.Acknowledge(ctx, id, "alice")
 			return err
@@ -1624,6 +1629,9 @@ func TestLostRaceIsRetried(t *testing.T) {
 		{name: "resolve during an older signal keeps it resolved", give: signal, racer: resolve,
 			want: incident.StatusResolved, wantSignals: 1, wantSeverity: incident.SEV3,
 			wantEntries: map[incident.EntryKind]int{incident.EntryStale: 1, incident.EntryResolved: 1}},
+		{name: "resolve during a signal as new as it reopens", give: freshSignal, racer: resolve,
+			want: incident.StatusTriggered, wantSignals: 2, wantSeverity: incident.SEV3,
+			wantEntries: map[incident.EntryKind]int{incident.EntrySignal: 1, incident.EntryResolved: 1, incident.EntryReopened: 1}},
 		{name: "note during a severity change", give: raise, racer: note,
 			want: incident.StatusTriggered, wantSignals: 1, wantSeverity: incident.SEV1,
 			wantEntries: map[incident.EntryKind]int{incident.EntryNote: 1, incident.EntrySeverityChanged: 1}},
