@@ -100,9 +100,11 @@ func Pages(c incident.ServiceConfig, sev incident.Severity) bool {
 
 // Start starts inc's escalation with its service's policy snapshotted, unless
 // its severity does not page for the service. started is false when it does
-// not page or when the escalation of this incident and reopen had started
-// already; neither is an error. A service without a policy (or whose policy
-// is gone) still escalates: to the fallback, so no page is dropped.
+// not page, when the escalation of this incident and reopen had started
+// already, or when an earlier escalation of the reopened incident still runs
+// and pages it (ExecutionStatus); none is an error. A service without a
+// policy (or whose policy is gone) still escalates: to the fallback, so no
+// page is dropped.
 func (s *Starter) Start(ctx context.Context, inc incident.Incident) (started bool, err error) {
 	log := s.cfg.Logger.With(slog.String("incident_id", inc.ID), slog.String("service", inc.Service),
 		slog.String("severity", string(inc.Severity)))
