@@ -40,6 +40,9 @@ type incidentItem struct {
 	SignalCount       int            `dynamodbav:"signal_count"`
 	LastSignalAt      time.Time      `dynamodbav:"last_signal_at"`
 	ReopenCount       int            `dynamodbav:"reopen_count"`
+	AutoResolved      bool           `dynamodbav:"auto_resolved,omitempty"`
+	ReopenedAt        []time.Time    `dynamodbav:"reopened_at,omitempty"`
+	Flapping          bool           `dynamodbav:"flapping,omitempty"`
 	Reporters         []reporterItem `dynamodbav:"reporters,omitempty"`
 	Version           int64          `dynamodbav:"version"`
 
@@ -67,7 +70,11 @@ func newIncidentItem(inc incident.Incident) incidentItem {
 		Commander: inc.Commander, WarRoomChannel: inc.WarRoomChannel,
 		CauseDeploymentID: inc.CauseDeploymentID, RootCause: inc.RootCause, Fix: inc.Fix,
 		SignalCount: inc.SignalCount, LastSignalAt: inc.LastSignalAt.UTC(), ReopenCount: inc.ReopenCount,
+		AutoResolved: inc.AutoResolved, Flapping: inc.Flapping,
 		Version: inc.Version,
+	}
+	for _, t := range inc.ReopenedAt {
+		it.ReopenedAt = append(it.ReopenedAt, t.UTC())
 	}
 	for _, r := range inc.Reporters {
 		it.Reporters = append(it.Reporters, reporterItem{Reporter: r.Reporter, At: r.At.UTC()})
@@ -91,6 +98,7 @@ func (it incidentItem) incident() incident.Incident {
 		Commander: it.Commander, WarRoomChannel: it.WarRoomChannel,
 		CauseDeploymentID: it.CauseDeploymentID, RootCause: it.RootCause, Fix: it.Fix,
 		SignalCount: it.SignalCount, LastSignalAt: it.LastSignalAt, ReopenCount: it.ReopenCount,
+		AutoResolved: it.AutoResolved, ReopenedAt: it.ReopenedAt, Flapping: it.Flapping,
 		Version: it.Version,
 	}
 	for _, r := range it.Reporters {

@@ -29,6 +29,23 @@ type Executions interface {
 	Start(ctx context.Context, name string, input []byte) error
 }
 
+// ExecutionStatus is what an Executions backend may offer besides Start
+// (shared/sfn does): whether an execution is still running. With it, a
+// reopened incident whose earlier escalation still runs starts no second one:
+// the running one pages the reopened incident, since PageLevel reads the
+// status at every step (README, flapping). Without it, or when it fails, a
+// reopen starts its own escalation: a page is never dropped for want of an
+// answer.
+type ExecutionStatus interface {
+	// Running reports whether the execution called name runs; one that
+	// ended or never started is false with a nil error.
+	Running(ctx context.Context, name string) (bool, error)
+}
+
+// maxRunningLookback bounds how many earlier executions of a reopened
+// incident the Starter asks about.
+const maxRunningLookback = 10
+
 // StarterConfigs is where the Starter reads a service's config and policy.
 type StarterConfigs interface {
 	// ServiceConfig returns a service's config, or an error matching
@@ -83,9 +100,11 @@ func Pages(c incident.ServiceConfig, sev incident.Severity) bool {
 
 // Start starts inc's escalation with its service's policy snapshotted, unless
 // its severity does not page for the service. started is false when it does
-// not page or when the escalation of this incident and reopen had started
-// already; neither is an error. A service without a policy (or whose policy
-// is gone) still escalates: to the fallback, so no page is dropped.
+// not page, when the escalation of this incident and reopen had started
+// already, or when an earlier escalation of the reopened incident still runs
+// and pages it (ExecutionStatus); none is an error. A service without a
+// policy (or whose policy is gone) still escalates: to the fallback, so no
+// page is dropped.
 func (s *Starter) Start(ctx context.Context, inc incident.Incident) (started bool, err error) {
 	log := s.cfg.Logger.With(slog.String("incident_id", inc.ID), slog.String("service", inc.Service),
 		slog.String("severity", string(inc.Severity)))
@@ -101,6 +120,11 @@ func (s *Starter) Start(ctx context.Context, inc incident.Incident) (started boo
 	if !Pages(cfg, inc.Severity) {
 		log.InfoContext(ctx, "escalation not started: severity does not page",
 			slog.Any("paging_severities", cfg.WithDefaults().PagingSeverities))
+		return false, nil
+	}
+	if running := s.runningEarlier(ctx, log, inc); running != "" {
+		log.InfoContext(ctx, "escalation not started: an earlier one still runs and pages the reopened incident",
+			slog.String("running", running), slog.String("execution", ExecutionName(inc)))
 		return false, nil
 	}
 	var policy *oncall.Policy
@@ -130,4 +154,29 @@ func (s *Starter) Start(ctx context.Context, inc incident.Incident) (started boo
 	}
 	log.InfoContext(ctx, "escalation started", slog.String("execution", name), slog.String("policy", cfg.Policy))
 	return true, nil
+}
+
+// runningEarlier returns the name of a running escalation of an earlier
+// opening of the reopened incident inc, or "" when none runs, inc was never
+// reopened, the backend cannot tell (no ExecutionStatus), or asking failed
+// (logged; the caller starts a new escalation rather than risk no page).
+func (s *Starter) runningEarlier(ctx context.Context, log *slog.Logger, inc incident.Incident) string {
+	status, ok := s.cfg.Executions.(ExecutionStatus)
+	if !ok || inc.ReopenCount <= 0 {
+		return ""
+	}
+	for n := inc.ReopenCount - 1; n >= 0 && n >= inc.ReopenCount-maxRunningLookback; n-- {
+		earlier := inc
+		earlier.ReopenCount = n
+		name := ExecutionName(earlier)
+		running, err := status.Running(ctx, name)
+		if err != nil {
+			log.WarnContext(ctx, "escalation status unknown: starting a new one", slog.String("execution", name), slog.Any("error", err))
+			return ""
+		}
+		if running {
+			return name
+		}
+	}
+	return ""
 }

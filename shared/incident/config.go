@@ -39,6 +39,10 @@ type Rules struct {
 	ReopenWindow time.Duration
 	// DeliveryTTL is how long delivered event ids are remembered for idempotency.
 	DeliveryTTL time.Duration
+	// FlapThreshold: an incident that reopens this many times within
+	// ReopenWindow is flapping (README, flapping); 0 means
+	// DefaultFlapThreshold.
+	FlapThreshold int
 }
 
 // Defaults for a service config and for Rules.
@@ -52,6 +56,7 @@ const (
 	DefaultRaisedSeverity  = SEV2
 	DefaultReopenWindow    = 30 * time.Minute
 	DefaultDeliveryTTL     = 7 * 24 * time.Hour
+	DefaultFlapThreshold   = 3
 	DefaultServiceName     = "unassigned"
 )
 
@@ -150,6 +155,9 @@ func (r Rules) withDefaults() Rules {
 	}
 	if r.DeliveryTTL == 0 {
 		r.DeliveryTTL = DefaultDeliveryTTL
+	}
+	if r.FlapThreshold <= 0 {
+		r.FlapThreshold = DefaultFlapThreshold
 	}
 	return r
 }

@@ -136,6 +136,19 @@ type Incident struct {
 	SignalCount       int        `json:"signal_count"`
 	LastSignalAt      time.Time  `json:"last_signal_at"`
 	ReopenCount       int        `json:"reopen_count"`
+	// AutoResolved is true when the incident was last resolved by its
+	// monitor's recovery (service auto_resolve), false when a person
+	// resolved it. It says which time a late signal is measured against
+	// (README "Rules an on-call engineer can rely on", event time decides):
+	// the recovery's state-change time, or the person's resolution.
+	AutoResolved bool `json:"auto_resolved,omitempty"`
+	// ReopenedAt are the event times of the latest reopens (at most
+	// Rules.FlapThreshold), to tell a flapping incident.
+	ReopenedAt []time.Time `json:"reopened_at,omitempty"`
+	// Flapping is set when the incident reopened Rules.FlapThreshold times
+	// within the reopen window: auto-resolve is suspended until its monitor
+	// stays quiet for the window (README, flapping).
+	Flapping bool `json:"flapping,omitempty"`
 	// Reporters are the distinct people who reported it, with their latest report.
 	Reporters []ReporterMark `json:"reporters,omitempty"`
 	// Version increases with every write; the store uses it for optimistic locking.
@@ -168,6 +181,11 @@ const (
 	EntrySeverityChanged EntryKind = "severity_changed"
 	EntryTitleChanged    EntryKind = "title_changed"
 	EntryCommander       EntryKind = "commander_changed"
+	// EntryFlapping records that the incident started or stopped flapping.
+	EntryFlapping EntryKind = "flapping"
+	// EntryStale records a signal older than what is known of its source:
+	// noted, not acted on.
+	EntryStale EntryKind = "stale_signal"
 )
 
 // Entry is one line of an incident's timeline.
@@ -219,6 +237,7 @@ func (inc *Incident) reopen() {
 	inc.Status = StatusTriggered
 	inc.ResolvedAt = nil
 	inc.ReopenCount++
+	inc.AutoResolved = false
 }
 
 // markReporter records that reporter reported at t, keeping the latest per reporter.

@@ -193,8 +193,11 @@ func (s *Service) ingestOnce(ctx context.Context, sig Signal, rpt *Report) (Resu
 		ch = s.open(sig, cfg, now, "")
 	case cur.Status.Open():
 		ch = appendSignal(cur, sig, cfg, now)
+	case cur.staleTrigger(sig.At) != "":
+		// Event time decides (eventtime.go): older than the resolution.
+		ch = staleSignal(cur, sig, cur.staleTrigger(sig.At), now)
 	case cur.ResolvedAt != nil && sig.At.Sub(*cur.ResolvedAt) <= s.rules.ReopenWindow:
-		ch = reopen(cur, sig, cfg, now, s.rules.ReopenWindow)
+		ch = reopen(cur, sig, cfg, now, s.rules)
 	default:
 		ch = s.open(sig, cfg, now, cur.ID)
 	}
@@ -348,7 +351,8 @@ func appendSignal(cur Incident, sig Signal, cfg ServiceConfig, now time.Time) Ch
 	return Change{Kind: Update, Incident: inc, ExpectVersion: cur.Version, Entries: entries, Result: res}
 }
 
-func reopen(cur Incident, sig Signal, cfg ServiceConfig, now time.Time, window time.Duration) Change {
+func reopen(cur Incident, sig Signal, cfg ServiceConfig, now time.Time, rules Rules) Change {
+	window := rules.ReopenWindow
 	inc := cur
 	resolvedAt := *cur.ResolvedAt
 	inc.reopen()
@@ -363,6 +367,7 @@ func reopen(cur Incident, sig Signal, cfg ServiceConfig, now time.Time, window t
 			sig.Source, sig.At.Sub(resolvedAt).Round(time.Second), window)),
 		signalEntry(EntrySignal, sig),
 	}
+	entries = append(entries, noteReopen(&inc, sig.At, now, rules.FlapThreshold, window, sig.Actor)...)
 	if sev := cfg.severityFor(sig); sig.Source != SourceReport && sev.MoreSevereThan(inc.Severity) {
 		entries = append(entries, newEntry(now, EntrySeverityChanged, sig.Actor, fmt.Sprintf("%s → %s: %s", inc.Severity, sev, sig.Title)))
 		inc.Severity = sev
@@ -387,14 +392,29 @@ func (s *Service) noteSignal(cur Incident, sig Signal, cfg ServiceConfig, now ti
 		return Change{Kind: Touch, Incident: inc, Entries: []Entry{signalEntry(EntrySignal, sig)},
 			Result: Result{Outcome: Noted, IncidentID: inc.ID}}
 	}
+	if why := cur.staleRecovery(sig.At); why != "" {
+		// Event time decides (eventtime.go): a recovery older than the last
+		// trigger neither resolves nor counts as a recovery.
+		return staleSignal(cur, sig, why, now)
+	}
 	at := sig.At
 	inc.RecoveredAt = &at
 	inc.UpdatedAt = now
 	inc.Version = cur.Version + 1
 	entries := []Entry{signalEntry(EntryRecovered, sig)}
 	ch := Change{Kind: Update, Incident: inc, ExpectVersion: cur.Version, Result: Result{Outcome: Recovered, IncidentID: inc.ID}}
-	if cfg.AutoResolve {
+	window := s.rules.ReopenWindow
+	switch {
+	case cfg.AutoResolve && inc.Flapping && !inc.quietFor(sig.At, window):
+		entries[0].Text += fmt.Sprintf("\n(auto-resolve suspended: the incident is flapping; it resolves on a recovery after %s without a trigger, or by hand)", window)
+	case cfg.AutoResolve:
+		if inc.Flapping {
+			inc.Flapping = false
+			entries = append(entries, newEntry(now, EntryFlapping, sig.Actor,
+				fmt.Sprintf("stopped flapping: no trigger for %s before this recovery", sig.At.Sub(inc.LastSignalAt).Round(time.Second))))
+		}
 		if changed, _ := inc.transition(StatusResolved, now); changed {
+			inc.AutoResolved = true
 			entries = append(entries, newEntry(now, EntryResolved, sig.Actor, "auto-resolved: the monitor recovered (service auto_resolve is on)"))
 			ch.Dedup = s.expireDedup(inc, now)
 			ch.Result.Outcome = Resolved
@@ -604,6 +624,9 @@ func (s *Service) Resolve(ctx context.Context, id, actor string, r Resolution) (
 			}
 			entries = append(entries, newEntry(now, EntryResolved, actor, "resolved by "+actor))
 			dedup = s.expireDedup(*inc, now)
+			// A person's resolution is a known state as of now (eventtime.go).
+			// It does not end flapping: only a quiet source does.
+			inc.AutoResolved = false
 		}
 		var parts []string
 		if rc := strings.TrimSpace(cleanLines(r.RootCause)); rc != "" && rc != inc.RootCause {

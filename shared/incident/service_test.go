@@ -1072,7 +1072,9 @@ func TestTimelineOrderOfReopenWithRaise(t *testing.T) {
 	// A reopen that raises the severity writes "reopened" and
 	// "severity_changed" at the same instant, with the signal (fired a little
 	// earlier) in between; the two must read in the order they happened.
-	e := newEnv(t, incident.Rules{})
+	// (30 reopens in an hour flap; the flapping entry is not what this test
+	// is about.)
+	e := newEnv(t, incident.Rules{FlapThreshold: 1000})
 	ctx := context.Background()
 	id := e.ingest(t, alarm()).IncidentID
 	want := []incident.EntryKind{incident.EntrySignal, incident.EntryReopened, incident.EntrySeverityChanged}
@@ -1586,6 +1588,11 @@ func TestLostRaceIsRetried(t *testing.T) {
 			_, err := s.Ingest(ctx, alarm())
 			return err
 		}
+		// freshSignal has no time of its own: it happened when it arrived.
+		freshSignal = func(ctx context.Context, s *incident.Service, _ string) error {
+			_, err := s.Ingest(ctx, with(alarm(), func(sig *incident.Signal) { sig.At = time.Time{} }))
+			return err
+		}
 		acknowledge = func(ctx context.Context, s *incident.Service, id string) error {
 			_, err := s.Acknowledge(ctx, id, "alice")
 			return err
@@ -1617,7 +1624,12 @@ func TestLostRaceIsRetried(t *testing.T) {
 		{name: "acknowledge during a signal", give: signal, racer: acknowledge,
 			want: incident.StatusAcknowledged, wantSignals: 2, wantSeverity: incident.SEV3,
 			wantEntries: map[incident.EntryKind]int{incident.EntrySignal: 1, incident.EntryAcknowledged: 1}},
-		{name: "resolve during a signal reopens", give: signal, racer: resolve,
+		// The signal fired before the person resolved: event time decides, it
+		// is noted as stale and does not reopen (README, event time).
+		{name: "resolve during an older signal keeps it resolved", give: signal, racer: resolve,
+			want: incident.StatusResolved, wantSignals: 1, wantSeverity: incident.SEV3,
+			wantEntries: map[incident.EntryKind]int{incident.EntryStale: 1, incident.EntryResolved: 1}},
+		{name: "resolve during a signal as new as it reopens", give: freshSignal, racer: resolve,
 			want: incident.StatusTriggered, wantSignals: 2, wantSeverity: incident.SEV3,
 			wantEntries: map[incident.EntryKind]int{incident.EntrySignal: 1, incident.EntryResolved: 1, incident.EntryReopened: 1}},
 		{name: "note during a severity change", give: raise, racer: note,

@@ -32,6 +32,9 @@ type View struct {
 	ReopenCount       int        `json:"reopen_count"`
 	ReporterCount     int        `json:"reporter_count"`
 	Version           int64      `json:"version"`
+	// Flapping: the incident reopened too often within its reopen window;
+	// auto-resolve is suspended (README, flapping). Left out when false.
+	Flapping bool `json:"flapping,omitempty"`
 	// Timeline is set only where the timeline is asked for (GET
 	// /incidents/{id}); nil leaves it out.
 	Timeline *[]EntryView `json:"timeline,omitempty"`
@@ -63,7 +66,7 @@ func NewView(inc Incident) View {
 		Commander: inc.Commander, WarRoomChannel: inc.WarRoomChannel, CauseDeploymentID: inc.CauseDeploymentID,
 		RootCause: inc.RootCause, Fix: inc.Fix, SignalCount: inc.SignalCount,
 		LastSignalAt: inc.LastSignalAt.UTC(), ReopenCount: inc.ReopenCount,
-		ReporterCount: len(inc.Reporters), Version: inc.Version,
+		ReporterCount: len(inc.Reporters), Version: inc.Version, Flapping: inc.Flapping,
 	}
 }
 

@@ -28,8 +28,10 @@
 // Entries of the kinds in WarRoomKinds are posted to the incident's
 // WarRoomChannel, if it has one (Slack.PostEntry; slack.Notifier posts
 // slack.EntryMessage): the transitions, notes, changes of severity, title and
-// commander, recoveries, user reports and pages. Left out: opened (before any war room exists), signal (every
-// repeated alarm and log batch: noise in a channel), war_room_opened (the
+// commander, recoveries, user reports, pages and flapping (auto-resolve
+// suspended: responders must know). Left out: opened (before any war room exists), signal (every
+// repeated alarm and log batch: noise in a channel), stale_signal (a late
+// delivery not acted on: on the timeline only), war_room_opened (the
 // war room posts its own summary) and war_room_failed (there is no channel).
 // Slack answers that will not change on a retry (channel_not_found,
 // is_archived, not_in_channel, invalid_auth…: any Slack error code but
@@ -48,7 +50,7 @@
 // # Lifecycle events
 //
 // Entries of the kinds in EventKinds (opened, acknowledged, identified,
-// resolved, reopened, severity_changed, recovered) are published to
+// resolved, reopened, severity_changed, recovered, flapping) are published to
 // IncidentEventsTopic as JSON (each publish bounded to 5 s, as a Slack call):
 //
 //	{"event_id": "<entry id>", "type": "incident.acknowledged",
@@ -227,14 +229,14 @@ var WarRoomKinds = map[incident.EntryKind]bool{
 	incident.EntryAcknowledged: true, incident.EntryIdentified: true, incident.EntryResolved: true,
 	incident.EntryReopened: true, incident.EntryRecovered: true, incident.EntryNote: true,
 	incident.EntrySeverityChanged: true, incident.EntryTitleChanged: true, incident.EntryCommander: true,
-	incident.EntryReport: true, incident.EntryPaged: true,
+	incident.EntryReport: true, incident.EntryPaged: true, incident.EntryFlapping: true,
 }
 
 // EventKinds are the entry kinds published as lifecycle events.
 var EventKinds = map[incident.EntryKind]bool{
 	incident.EntryOpened: true, incident.EntryAcknowledged: true, incident.EntryIdentified: true,
 	incident.EntryResolved: true, incident.EntryReopened: true, incident.EntrySeverityChanged: true,
-	incident.EntryRecovered: true,
+	incident.EntryRecovered: true, incident.EntryFlapping: true,
 }
 
 // closesPages are the entry kinds that answer a page.

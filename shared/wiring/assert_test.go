@@ -27,3 +27,6 @@ var (
 	_ lifecycle.SlackPages     = (*dynamo.Store)(nil)
 	_ lifecycle.Decoder        = dynamo.DecodeStreamRecord
 )
+
+// The Starter asks whether an earlier escalation still runs (README, flapping).
+var _ escalation.ExecutionStatus = (*sfn.Executions)(nil)

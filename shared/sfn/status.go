@@ -1,0 +1,58 @@
+package sfn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awssfn "github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+)
+
+// Describer is the part of the Step Functions client Running uses; the
+// SDK's client has it. It is apart from Client so that a client that only
+// starts executions still starts them.
+type Describer interface {
+	DescribeExecution(ctx context.Context, in *awssfn.DescribeExecutionInput, optFns ...func(*awssfn.Options)) (*awssfn.DescribeExecutionOutput, error)
+}
+
+// Running reports whether the execution called name of the state machine
+// runs (escalation.ExecutionStatus): the Starter starts no second escalation
+// for a reopened incident while an earlier one still pages it (README,
+// flapping). An execution that does not exist is not running. It needs
+// states:DescribeExecution on the state machine's executions; a client
+// without DescribeExecution is an error, so the Starter starts a new
+// escalation rather than drop a page.
+func (e *Executions) Running(ctx context.Context, name string) (bool, error) {
+	d, ok := e.Client.(Describer)
+	if !ok {
+		return false, fmt.Errorf("describe execution %s: the client cannot describe executions", name)
+	}
+	arn, err := ExecutionARN(e.StateMachineARN, name)
+	if err != nil {
+		return false, err
+	}
+	out, err := d.DescribeExecution(ctx, &awssfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
+	var missing *types.ExecutionDoesNotExist
+	if errors.As(err, &missing) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("describe execution %s: %w", name, err)
+	}
+	return out.Status == types.ExecutionStatusRunning, nil
+}
+
+// ExecutionARN is the ARN of the execution called name of the state machine
+// stateMachineARN (arn:<partition>:states:<region>:<account>:stateMachine:<machine>
+// → …:execution:<machine>:<name>).
+func ExecutionARN(stateMachineARN, name string) (string, error) {
+	const marker = ":stateMachine:"
+	i := strings.Index(stateMachineARN, marker)
+	if !strings.HasPrefix(stateMachineARN, "arn:") || i < 0 || name == "" {
+		return "", fmt.Errorf("execution %q of state machine %q: not a state machine ARN", name, stateMachineARN)
+	}
+	return stateMachineARN[:i] + ":execution:" + stateMachineARN[i+len(marker):] + ":" + name, nil
+}

@@ -1,0 +1,63 @@
+package sfn_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awssfn "github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"github.com/incidentd/incidentd/shared/sfn"
+)
+
+// describer answers DescribeExecution with status or err, recording the ARN asked.
+type describer struct {
+	recorder
+	status types.ExecutionStatus
+	err    error
+	asked  string
+}
+
+func (d *describer) DescribeExecution(_ context.Context, in *awssfn.DescribeExecutionInput, _ ...func(*awssfn.Options)) (*awssfn.DescribeExecutionOutput, error) {
+	d.asked = aws.ToString(in.ExecutionArn)
+	if d.err != nil {
+		return nil, d.err
+	}
+	return &awssfn.DescribeExecutionOutput{Status: d.status}, nil
+}
+
+func TestRunning(t *testing.T) {
+	tests := []struct {
+		name    string
+		give    *describer
+		want    bool
+		wantErr bool
+	}{
+		{name: "running", give: &describer{status: types.ExecutionStatusRunning}, want: true},
+		{name: "succeeded", give: &describer{status: types.ExecutionStatusSucceeded}, want: false},
+		{name: "failed", give: &describer{status: types.ExecutionStatusFailed}, want: false},
+		{name: "never started", give: &describer{err: &types.ExecutionDoesNotExist{Message: aws.String("no")}}, want: false},
+		{name: "access denied", give: &describer{err: errors.New("AccessDeniedException")}, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := &sfn.Executions{Client: tt.give, StateMachineARN: arn}
+			got, err := e.Running(context.Background(), "inc-abc-1")
+			if got != tt.want || (err != nil) != tt.wantErr {
+				t.Errorf("got %v, %v; want %v, error %v", got, err, tt.want, tt.wantErr)
+			}
+			if want := "arn:aws:states:us-east-1:123456789012:execution:esc:inc-abc-1"; tt.give.asked != want {
+				t.Errorf("got ARN %q, want %q", tt.give.asked, want)
+			}
+		})
+	}
+}
+
+func TestRunningWithoutDescribeIsAnError(t *testing.T) {
+	e := &sfn.Executions{Client: &recorder{}, StateMachineARN: arn}
+	if got, err := e.Running(context.Background(), "inc-abc-1"); got || err == nil {
+		t.Errorf("got %v, %v; want false and an error", got, err)
+	}
+}
