@@ -68,7 +68,9 @@ func TestPutRefusesUnknownReferences(t *testing.T) {
 			func() error { _, err := store.Policy(ctx, "p2"); return err },
 			`user "erin", user "zed" do not exist`},
 		{"service, unknown policy",
-			func() error { return store.PutServiceConfig(ctx, incident.ServiceConfig{Name: "checkout", Policy: "nope"}) },
+			func() error {
+				return store.PutServiceConfig(ctx, incident.ServiceConfig{Name: "checkout", Policy: "nope"})
+			},
 			func() error { _, err := store.ServiceConfig(ctx, "checkout"); return err },
 			`policy "nope" does not exist: create it with PUT /policies/nope first`},
 	}
@@ -104,7 +106,9 @@ func TestDeleteFollowsReferences(t *testing.T) {
 			p.Levels[0].Targets = append(p.Levels[0].Targets, oncall.Target{Schedule: "s"})
 			return store.PutPolicy(ctx, "p", p)
 		}, nil, ""},
-		{"service names p", func() error { return store.PutServiceConfig(ctx, incident.ServiceConfig{Name: "checkout", Policy: "p"}) }, nil, ""},
+		{"service names p", func() error {
+			return store.PutServiceConfig(ctx, incident.ServiceConfig{Name: "checkout", Policy: "p"})
+		}, nil, ""},
 		{"bob held by both", func() error { return deleteUser(ctx, store, "bob") }, errkind.Conflict, `user "bob" is still named by policy "p", schedule "s": change or delete them first`},
 		{"s held by p", func() error { return store.DeleteSchedule(ctx, "s") }, errkind.Conflict, `schedule "s" is still named by policy "p"`},
 		{"p held by checkout", func() error { return store.DeletePolicy(ctx, "p") }, errkind.Conflict, `policy "p" is still named by service "checkout"`},
