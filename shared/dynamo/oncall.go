@@ -24,6 +24,11 @@ import (
 //	policy            POLICY#<id>           POLICY      type=policy, doc, updated_at
 //	user              USER#<id>             USER        type=user, doc, slack_user_id, subscriptions, version, updated_at
 //	slack id lookup   SLACKUSER#<slack id>  SLACKUSER   type=slack_user, user_id (absent once released), expires_at
+//	reference         REF#<kind>#<id>       <referrer kind>#<referrer id>   type=ref (refs.go)
+//
+// Schedules, policies and users (and services, services.go) also carry the
+// attributes of the reference rules (rev, ref_rev, refs, deleted_at: refs.go);
+// a deleted one is a tombstone that reads as absent.
 //
 // doc is the document's JSON as the oncall package writes it: the store does
 // not take documents apart, so a field added to a document needs no change
