@@ -141,6 +141,12 @@ func newPlatform(ctx context.Context, endpoint string, getenv func(string) strin
 	svc := incident.NewService(store, set.Rules())
 
 	var names []string
+	// On-call first: a service names its policy, which must exist (and the
+	// policy its schedule and users).
+	realSlack := set.SlackBotToken != ""
+	if err := seedOnCall(ctx, oncall.NewService(store, oncall.Config{Services: svc, Logger: logger}), realSlack); err != nil {
+		return nil, err
+	}
 	for _, c := range demoServices {
 		if _, err := svc.ServiceConfig(ctx, c.Name); err == nil {
 			continue // kept from an earlier run (LOCAL_DB_PATH): don't undo edits
@@ -150,10 +156,6 @@ func newPlatform(ctx context.Context, endpoint string, getenv func(string) strin
 		if _, err := svc.PutServiceConfig(ctx, c); err != nil {
 			return nil, fmt.Errorf("seed service %s: %w", c.Name, err)
 		}
-	}
-	realSlack := set.SlackBotToken != ""
-	if err := seedOnCall(ctx, oncall.NewService(store, oncall.Config{Services: svc, Logger: logger}), realSlack); err != nil {
-		return nil, err
 	}
 	all, err := svc.Services(ctx)
 	if err != nil {

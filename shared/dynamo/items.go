@@ -217,6 +217,8 @@ type serviceItem struct {
 	ReportWindowMinutes int       `dynamodbav:"report_window_minutes,omitempty"`
 	ReportSeverity      string    `dynamodbav:"report_severity,omitempty"`
 	UpdatedAt           time.Time `dynamodbav:"updated_at"`
+	// DeletedAt marks a tombstone (refs.go).
+	DeletedAt string `dynamodbav:"deleted_at,omitempty"`
 }
 
 func newServiceItem(c incident.ServiceConfig) serviceItem {

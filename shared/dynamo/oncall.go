@@ -24,6 +24,11 @@ import (
 //	policy            POLICY#<id>           POLICY      type=policy, doc, updated_at
 //	user              USER#<id>             USER        type=user, doc, slack_user_id, subscriptions, version, updated_at
 //	slack id lookup   SLACKUSER#<slack id>  SLACKUSER   type=slack_user, user_id (absent once released), expires_at
+//	reference         REF#<kind>#<id>       <referrer kind>#<referrer id>   type=ref (refs.go)
+//
+// Schedules, policies and users (and services, services.go) also carry the
+// attributes of the reference rules (rev, ref_rev, refs, deleted_at: refs.go);
+// a deleted one is a tombstone that reads as absent.
 //
 // doc is the document's JSON as the oncall package writes it: the store does
 // not take documents apart, so a field added to a document needs no change
@@ -67,6 +72,8 @@ type docItem struct {
 	ID        string `dynamodbav:"id"`
 	Doc       string `dynamodbav:"doc"`
 	UpdatedAt string `dynamodbav:"updated_at"`
+	// DeletedAt marks a tombstone (refs.go).
+	DeletedAt string `dynamodbav:"deleted_at,omitempty"`
 }
 
 // userItem is a user as stored; slack_user_id repeats the document's field
@@ -82,6 +89,7 @@ type userItem struct {
 	Subscriptions []subscriptionItem `dynamodbav:"subscriptions,omitempty"`
 	Version       int64              `dynamodbav:"version"`
 	UpdatedAt     string             `dynamodbav:"updated_at"`
+	DeletedAt     string             `dynamodbav:"deleted_at,omitempty"`
 }
 
 // subscriptionItem is one PagingTopic subscription of a user.
@@ -124,9 +132,16 @@ func (s *Store) Schedule(ctx context.Context, id string) (oncall.Schedule, error
 	return sc, nil
 }
 
-// PutSchedule creates or replaces a schedule.
+// PutSchedule creates or replaces a schedule. Every user it names must
+// exist: one that does not is errkind.Invalid naming it (refs.go).
 func (s *Store) PutSchedule(ctx context.Context, id string, sc oncall.Schedule) error {
-	return s.putDoc(ctx, "schedule", TypeSchedule, schedulePrefix+id, scheduleSK, id, sc)
+	return s.putDoc(ctx, oncall.Ref{Kind: oncall.KindSchedule, ID: id}, TypeSchedule, sc, sc.References())
+}
+
+// DeleteSchedule deletes a schedule no policy names: errkind.NotFound when
+// there is none, errkind.Conflict naming the policies that name it.
+func (s *Store) DeleteSchedule(ctx context.Context, id string) error {
+	return s.deleteConfig(ctx, oncall.Ref{Kind: oncall.KindSchedule, ID: id}, nil)
 }
 
 // Schedules returns the schedules with the given ids, read with BatchGetItem
@@ -168,6 +183,9 @@ func (s *Store) Schedules(ctx context.Context, ids []string) (map[string]*oncall
 				if err := attributevalue.UnmarshalMap(av, &it); err != nil {
 					return nil, fmt.Errorf("decode schedule item: %w", err)
 				}
+				if it.DeletedAt != "" {
+					continue
+				}
 				var sc oncall.Schedule
 				if err := json.Unmarshal([]byte(it.Doc), &sc); err != nil {
 					return nil, fmt.Errorf("decode schedule %s: %w", it.ID, err)
@@ -189,10 +207,31 @@ func (s *Store) Policy(ctx context.Context, id string) (oncall.Policy, error) {
 	return p, nil
 }
 
-// PutPolicy creates or replaces an escalation policy. It does not check that
-// the schedules the policy names exist; oncall.Service does, before.
+// PutPolicy creates or replaces an escalation policy. Every schedule and
+// user it names must exist: one that does not is errkind.Invalid naming it
+// (refs.go).
 func (s *Store) PutPolicy(ctx context.Context, id string, p oncall.Policy) error {
-	return s.putDoc(ctx, "policy", TypePolicy, policyPrefix+id, policySK, id, p)
+	return s.putDoc(ctx, oncall.Ref{Kind: oncall.KindPolicy, ID: id}, TypePolicy, p, p.References())
+}
+
+// DeletePolicy deletes a policy no service names: errkind.NotFound when there
+// is none, errkind.Conflict naming the services that name it.
+func (s *Store) DeletePolicy(ctx context.Context, id string) error {
+	return s.deleteConfig(ctx, oncall.Ref{Kind: oncall.KindPolicy, ID: id}, nil)
+}
+
+// DeleteUserRecord deletes the user of prev, the record as read, on
+// condition that it is still at prev's version (else oncall.ErrChanged) and
+// that no schedule or policy names it (else errkind.Conflict naming them);
+// its Slack id is released with it. errkind.NotFound when there is none.
+func (s *Store) DeleteUserRecord(ctx context.Context, prev oncall.UserRecord) error {
+	self := oncall.Ref{Kind: oncall.KindUser, ID: prev.User.ID}
+	return s.deleteConfig(ctx, self, func(m configMeta) error {
+		if m.Version != prev.Version {
+			return fmt.Errorf("delete user %s: %w", prev.User.ID, oncall.ErrChanged)
+		}
+		return nil
+	})
 }
 
 // User returns the user with the given id.
@@ -263,7 +302,8 @@ func (s *Store) PutUserRecord(ctx context.Context, next, prev oncall.UserRecord)
 			":v": &types.AttributeValueMemberN{Value: strconv.FormatInt(prev.Version, 10)},
 		}
 	} else {
-		userPut.ConditionExpression = aws.String("attribute_not_exists(pk)")
+		// New, or in place of a deleted user's tombstone.
+		userPut.ConditionExpression = aws.String("attribute_not_exists(pk) OR attribute_exists(deleted_at)")
 	}
 	items := []types.TransactWriteItem{{Put: userPut}}
 	uid := &types.AttributeValueMemberS{Value: u.ID}
@@ -281,20 +321,7 @@ func (s *Store) PutUserRecord(ctx context.Context, next, prev oncall.UserRecord)
 		}})
 	}
 	if old := prev.User.SlackUserID; prev.Version > 0 && old != "" && old != u.SlackUserID {
-		// Release the old id: the lookup stays (no DeleteItem) but holds nobody
-		// and expires.
-		items = append(items, types.TransactWriteItem{Update: &types.Update{
-			TableName:                aws.String(s.table),
-			Key:                      key(slackUserPrefix+old, slackUserSK),
-			UpdateExpression:         aws.String("REMOVE user_id SET expires_at = :ttl, #type = :type"),
-			ConditionExpression:      aws.String("attribute_not_exists(user_id) OR user_id = :uid"),
-			ExpressionAttributeNames: map[string]string{"#type": TypeAttribute},
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":uid":  uid,
-				":type": &types.AttributeValueMemberS{Value: TypeSlackUser},
-				":ttl":  &types.AttributeValueMemberN{Value: strconv.FormatInt(s.now().Unix(), 10)},
-			},
-		}})
+		items = append(items, s.releaseSlackID(old, u.ID))
 	}
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if err == nil {
@@ -320,6 +347,23 @@ func (s *Store) PutUserRecord(ctx context.Context, next, prev oncall.UserRecord)
 	return fmt.Errorf("store user %s: %w", u.ID, err)
 }
 
+// releaseSlackID releases a Slack id userID holds: the lookup stays (no
+// DeleteItem) but holds nobody and expires.
+func (s *Store) releaseSlackID(slackID, userID string) types.TransactWriteItem {
+	return types.TransactWriteItem{Update: &types.Update{
+		TableName:                aws.String(s.table),
+		Key:                      key(slackUserPrefix+slackID, slackUserSK),
+		UpdateExpression:         aws.String("REMOVE user_id SET expires_at = :ttl, #type = :type"),
+		ConditionExpression:      aws.String("attribute_not_exists(user_id) OR user_id = :uid"),
+		ExpressionAttributeNames: map[string]string{"#type": TypeAttribute},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":uid":  &types.AttributeValueMemberS{Value: userID},
+			":type": &types.AttributeValueMemberS{Value: TypeSlackUser},
+			":ttl":  &types.AttributeValueMemberN{Value: strconv.FormatInt(s.now().Unix(), 10)},
+		},
+	}}
+}
+
 // user reads a user and its item.
 func (s *Store) user(ctx context.Context, id string) (oncall.User, userItem, error) {
 	var it userItem
@@ -327,7 +371,7 @@ func (s *Store) user(ctx context.Context, id string) (oncall.User, userItem, err
 	if err != nil {
 		return oncall.User{}, userItem{}, fmt.Errorf("read user %s: %w", id, err)
 	}
-	if !found {
+	if !found || it.DeletedAt != "" {
 		return oncall.User{}, userItem{}, errkind.NotFoundf("user %q not found", id)
 	}
 	var u oncall.User
@@ -344,7 +388,7 @@ func (s *Store) getDoc(ctx context.Context, what, pk, sk, id string, out any) er
 	if err != nil {
 		return fmt.Errorf("read %s %s: %w", what, id, err)
 	}
-	if !found {
+	if !found || it.DeletedAt != "" {
 		return errkind.NotFoundf("%s %q not found", what, id)
 	}
 	if err := json.Unmarshal([]byte(it.Doc), out); err != nil {
@@ -353,20 +397,19 @@ func (s *Store) getDoc(ctx context.Context, what, pk, sk, id string, out any) er
 	return nil
 }
 
-// putDoc writes a schedule or policy item, replacing any before it.
-func (s *Store) putDoc(ctx context.Context, what, typ, pk, sk, id string, v any) error {
+// putDoc writes a schedule or policy item, replacing any before it, with the
+// references it makes (refs.go).
+func (s *Store) putDoc(ctx context.Context, self oncall.Ref, typ string, v any, refs []oncall.Ref) error {
 	doc, err := json.Marshal(v)
 	if err != nil {
-		return fmt.Errorf("encode %s %s: %w", what, id, err)
+		return fmt.Errorf("encode %s %s: %w", self.Kind, self.ID, err)
 	}
+	pk, sk := configKey(self)
 	av, err := attributevalue.MarshalMap(docItem{
-		PK: pk, SK: sk, Type: typ, ID: id, Doc: string(doc), UpdatedAt: s.now().UTC().Format(time.RFC3339Nano),
+		PK: pk, SK: sk, Type: typ, ID: self.ID, Doc: string(doc), UpdatedAt: s.now().UTC().Format(time.RFC3339Nano),
 	})
 	if err != nil {
-		return fmt.Errorf("encode %s %s: %w", what, id, err)
+		return fmt.Errorf("encode %s %s: %w", self.Kind, self.ID, err)
 	}
-	if _, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: av}); err != nil {
-		return fmt.Errorf("store %s %s: %w", what, id, err)
-	}
-	return nil
+	return s.putReferrer(ctx, self, av, refs)
 }

@@ -30,6 +30,7 @@ func primarySchedule(t testing.TB) oncall.Schedule {
 
 func TestSchedulesAndPoliciesRoundTrip(t *testing.T) {
 	store := dynamotest.Store(t)
+	dynamotest.PutUsers(t, store, "alice", "bob", "carol", "dave")
 	ctx := context.Background()
 	primary := primarySchedule(t)
 	if err := store.PutSchedule(ctx, "primary", primary); err != nil {
@@ -79,6 +80,7 @@ func TestSchedulesAndPoliciesRoundTrip(t *testing.T) {
 
 func TestSchedulesBatchLeavesMissingOut(t *testing.T) {
 	store := dynamotest.Store(t)
+	dynamotest.PutUsers(t, store, "alice", "bob", "carol")
 	ctx := context.Background()
 	primary := primarySchedule(t)
 	// More than one BatchGetItem request's worth of ids.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/incident"
+	"github.com/incidentd/incidentd/shared/oncall"
 )
 
 // ServiceConfig returns the named service's config.
@@ -20,7 +21,7 @@ func (s *Store) ServiceConfig(ctx context.Context, name string) (incident.Servic
 	if err != nil {
 		return incident.ServiceConfig{}, fmt.Errorf("read service %s: %w", name, err)
 	}
-	if !found {
+	if !found || it.DeletedAt != "" {
 		return incident.ServiceConfig{}, errkind.NotFoundf("service %q not found", name)
 	}
 	return it.config(), nil
@@ -53,20 +54,32 @@ func (s *Store) ListServiceConfigs(ctx context.Context) ([]incident.ServiceConfi
 			return nil, fmt.Errorf("decode services: %w", err)
 		}
 		for _, it := range items {
+			if it.DeletedAt != "" {
+				continue
+			}
 			configs = append(configs, it.config())
 		}
 	}
 	return configs, nil
 }
 
-// PutServiceConfig creates or replaces a service's config.
+// PutServiceConfig creates or replaces a service's config. The policy it
+// names, if any, must exist: one that does not is errkind.Invalid naming it
+// (refs.go).
 func (s *Store) PutServiceConfig(ctx context.Context, c incident.ServiceConfig) error {
 	av, err := attributevalue.MarshalMap(newServiceItem(c))
 	if err != nil {
 		return fmt.Errorf("encode service %s: %w", c.Name, err)
 	}
-	if _, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: av}); err != nil {
-		return fmt.Errorf("store service %s: %w", c.Name, err)
+	var refs []oncall.Ref
+	if c.Policy != "" {
+		refs = []oncall.Ref{{Kind: oncall.KindPolicy, ID: c.Policy}}
 	}
-	return nil
+	return s.putReferrer(ctx, oncall.Ref{Kind: oncall.KindService, ID: c.Name}, av, refs)
+}
+
+// DeleteServiceConfig deletes a service's config (nothing names a service);
+// errkind.NotFound when there is none.
+func (s *Store) DeleteServiceConfig(ctx context.Context, name string) error {
+	return s.deleteConfig(ctx, oncall.Ref{Kind: oncall.KindService, ID: name}, nil)
 }

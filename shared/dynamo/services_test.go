@@ -10,11 +10,16 @@ import (
 	"github.com/incidentd/incidentd/shared/dynamo/dynamotest"
 	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/incident"
+	"github.com/incidentd/incidentd/shared/oncall"
 )
 
 func TestServiceConfigsRoundTrip(t *testing.T) {
 	store := dynamotest.Store(t)
 	ctx := context.Background()
+	dynamotest.PutUsers(t, store, "dave")
+	if err := store.PutPolicy(ctx, "checkout", oncall.Policy{Name: "Checkout", Levels: []oncall.Level{{Targets: []oncall.Target{{User: "dave"}}}}}); err != nil {
+		t.Fatal(err)
+	}
 	at := time.Date(2026, 11, 24, 9, 30, 0, 123456789, time.UTC)
 	checkout := incident.ServiceConfig{
 		Name: "checkout", Policy: "checkout", DefaultSeverity: incident.SEV2, AutoResolve: true,

@@ -10,6 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/incidentd/incidentd/shared/dynamo"
 	"github.com/incidentd/incidentd/shared/dynamo/dynamotest"
 	"github.com/incidentd/incidentd/shared/escalation"
@@ -135,6 +139,13 @@ func TestStarterUnconfiguredServiceUsesDefaults(t *testing.T) {
 func TestStarterSnapshotsPolicyIntoInput(t *testing.T) {
 	e := newStarterEnv(t)
 	ctx := context.Background()
+	// What the policy names must exist.
+	dynamotest.PutUsers(t, e.store, "ops")
+	for _, id := range []string{"primary", "secondary"} {
+		if err := e.store.PutSchedule(ctx, id, oncall.Schedule{Name: id, TimeZone: "UTC"}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := e.store.PutPolicy(ctx, "checkout", *policy("primary", "secondary")); err != nil {
 		t.Fatal(err)
 	}
@@ -171,8 +182,17 @@ func TestStarterSnapshotsPolicyIntoInput(t *testing.T) {
 func TestStarterWithoutPolicyPagesFallback(t *testing.T) {
 	e := newStarterEnv(t)
 	ctx := context.Background()
-	// A service naming a policy that does not exist still escalates.
-	if _, err := e.svc.PutServiceConfig(ctx, incident.ServiceConfig{Name: "checkout", Policy: "gone"}); err != nil {
+	// A service naming a policy that does not exist still escalates. The API
+	// refuses to store one; this is a service item as written before it did.
+	if _, err := dynamotest.Client(t).PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(e.store.Table()), Item: map[string]types.AttributeValue{
+		dynamo.PartitionKey: &types.AttributeValueMemberS{Value: "SERVICES"},
+		dynamo.SortKey:      &types.AttributeValueMemberS{Value: "SVC#checkout"},
+		"type":              &types.AttributeValueMemberS{Value: dynamo.TypeService},
+		"name":              &types.AttributeValueMemberS{Value: "checkout"},
+		"policy":            &types.AttributeValueMemberS{Value: "gone"},
+		"auto_resolve":      &types.AttributeValueMemberBOOL{Value: false},
+		"updated_at":        &types.AttributeValueMemberS{Value: now.Format(time.RFC3339Nano)},
+	}}); err != nil {
 		t.Fatal(err)
 	}
 	inc := e.incident(t, "checkout", incident.SEV2)

@@ -125,6 +125,7 @@ func (a *API) routes() {
 	a.handle("GET /services", route{scope: auth.ScopeServicesRead, h: a.listServices})
 	a.handle("GET /services/{name}", route{scope: auth.ScopeServicesRead, h: a.getService})
 	a.handle("PUT /services/{name}", route{scope: auth.ScopeServicesWrite, h: a.putService})
+	a.handle("DELETE /services/{name}", route{scope: auth.ScopeServicesWrite, h: a.deleteService})
 	a.oncallRoutes()
 	a.slackRoutes()
 }

@@ -25,6 +25,7 @@ func TestHealthzNeedsNoToken(t *testing.T) {
 
 func TestIncidentLifecycle(t *testing.T) {
 	e := newEnv(t, envOptions{})
+	seedOnCall(t, e) // the policy checkout, which the service names
 
 	put := e.do(t, req{method: "PUT", path: "/services/checkout", token: "services-writer",
 		body: `{"policy":"checkout","default_severity":"SEV2","auto_resolve":false,"paging_severities":["SEV1","SEV2","SEV3"]}`})
@@ -331,9 +332,9 @@ func TestBadRequests(t *testing.T) {
 
 func TestMethodNotAllowedListsAllowedMethods(t *testing.T) {
 	e := newEnv(t, envOptions{})
-	res := e.do(t, req{method: "DELETE", path: "/services/checkout", token: "admin"})
-	if allow := res.header.Get("Allow"); res.status != 405 || !strings.Contains(allow, "GET") || !strings.Contains(allow, "PUT") {
-		t.Errorf("got %d Allow %q, want 405 with GET and PUT", res.status, allow)
+	res := e.do(t, req{method: "POST", path: "/services/checkout", token: "admin"})
+	if allow := res.header.Get("Allow"); res.status != 405 || !strings.Contains(allow, "GET") || !strings.Contains(allow, "PUT") || !strings.Contains(allow, "DELETE") {
+		t.Errorf("got %d Allow %q, want 405 with GET, PUT and DELETE", res.status, allow)
 	}
 }
 

@@ -17,14 +17,18 @@
 //	POST  /incidents/{id}/notes         incidents:write  text → 201 entry
 //	GET   /services                     services:read
 //	GET   /services/{name}              services:read
-//	PUT   /services/{name}              services:write   the whole config (name from the path)
-//	PUT   /schedules/{id}               oncall:write     a schedule document (package oncall)
+//	PUT   /services/{name}              services:write   the whole config (name from the path); its policy must exist (else 400 naming it)
+//	DELETE /services/{name}             services:write   → 204; 404 when not configured
+//	PUT   /schedules/{id}               oncall:write     a schedule document (package oncall); every user it names must exist
 //	GET   /schedules/{id}               oncall:read
 //	GET   /schedules/{id}.ics           oncall:read      text/calendar ?from=&to= (RFC 3339; now, +28 days; at most 366)
-//	PUT   /policies/{id}                oncall:write     every schedule it names must exist (else 400 naming it)
+//	DELETE /schedules/{id}              oncall:write     → 204; 409 naming the policies that name it
+//	PUT   /policies/{id}                oncall:write     every schedule and user it names must exist (else 400 naming it)
 //	GET   /policies/{id}                oncall:read
+//	DELETE /policies/{id}               oncall:write     → 204; 409 naming the services that name it
 //	PUT   /users/{id}                   oncall:write     name, email, phone (E.164), slack_user_id; optional id = the path's
 //	GET   /users/{id}                   oncall:read
+//	DELETE /users/{id}                  oncall:write     → 204; 409 naming the schedules and policies that name it
 //	GET   /oncall                       oncall:read      ?service= or ?policy= (exactly one), &at= (default now)
 //	POST  /slack/commands               Slack signature  the /incident command (see Slack below)
 //	POST  /slack/interactions           Slack signature  Acknowledge and Resolve buttons
@@ -43,7 +47,31 @@
 // the same bytes, so a document can be read, edited and sent back. A field
 // error of a document is 400 "invalid" whose message names the field
 // ("rotations[0].time_zone: ..."). A Slack id already held by another user is
-// 409. GET /oncall answers {"service","policy","at","levels":[{"level",
+// 409.
+//
+// Configuration names somebody. A PUT of a schedule naming a user
+// (participant or override) that does not exist, of a policy naming a
+// schedule or user (target or fallback) that does not exist, or of a service
+// naming a policy that does not exist, is 400 "invalid" naming each missing
+// one, e.g.
+//
+//	user "erin" does not exist: create it with PUT /users/erin first
+//
+// and nothing is stored. A DELETE of a user still named by a schedule or
+// policy, of a schedule named by a policy, or of a policy named by a service,
+// is 409 "conflict" naming the referrers, e.g.
+//
+//	user "carol" is still named by policy "checkout", schedule "primary": change or delete them first
+//
+// An unknown one is 404; a deleted one is 204 with no body. Nothing
+// names a service, so its delete is refused only when absent. Ids are the
+// keys, so a rename is a PUT of the new id, the referrers moved to it, then
+// the DELETE of the old one, under the same rule. A deleted user's
+// PagingTopic subscriptions are unsubscribed after the delete (a failure is
+// logged, as for the endpoints a PUT removes). Both rules hold in the store's
+// write itself, against concurrent writes (shared/dynamo, refs.go).
+//
+// GET /oncall answers {"service","policy","at","levels":[{"level",
 // "on_call"}]}; a service without a policy is 404. These routes are absent
 // (404) when Config.OnCall is nil. The handlers decode the request, call the
 // on-call service (oncall.Service, which holds the rules) and encode its

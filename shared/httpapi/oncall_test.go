@@ -33,6 +33,11 @@ const (
 func seedOnCall(t testing.TB, e *env) {
 	t.Helper()
 	for _, rq := range []req{
+		// Users first: the schedule and the policy name them.
+		{method: "PUT", path: "/users/alice", token: "admin", body: `{"name":"Alice"}`},
+		{method: "PUT", path: "/users/bob", token: "admin", body: `{"name":"Bob"}`},
+		{method: "PUT", path: "/users/carol", token: "admin", body: `{"name":"Carol"}`},
+		{method: "PUT", path: "/users/dave", token: "admin", body: `{"name":"Dave"}`},
 		{method: "PUT", path: "/schedules/primary", token: "admin", body: primaryScheduleJSON},
 		{method: "PUT", path: "/policies/checkout", token: "admin", body: checkoutPolicyJSON},
 		{method: "PUT", path: "/services/checkout", token: "admin", body: `{"policy":"checkout","default_severity":"SEV2"}`},
@@ -78,7 +83,7 @@ func TestOnCallRoutes(t *testing.T) {
 		{"calendar to before from", req{method: "GET", path: "/schedules/primary.ics?from=2026-11-24T00:00:00Z&to=2026-11-01T00:00:00Z", token: "oncall-reader"}, 400, "invalid", "must be after from"},
 		{"calendar window too long", req{method: "GET", path: "/schedules/primary.ics?from=2026-01-01T00:00:00Z&to=2027-01-03T00:00:00Z", token: "oncall-reader"}, 400, "invalid", "longer than 366 days"},
 		{"calendar bad id", req{method: "GET", path: "/schedules/Bad.ics", token: "oncall-reader"}, 400, "invalid", "schedule id"},
-		{"delete not allowed", req{method: "DELETE", path: "/schedules/primary", token: "admin"}, 405, "method_not_allowed", "PUT"},
+		{"delete named by a policy", req{method: "DELETE", path: "/schedules/primary", token: "admin"}, 409, "conflict", `schedule "primary" is still named by policy "checkout"`},
 
 		// Policies.
 		{"put policy", req{method: "PUT", path: "/policies/checkout", token: "oncall-writer", body: checkoutPolicyJSON}, 200, "", `"fallback":{"user":"dave"}`},
@@ -99,7 +104,7 @@ func TestOnCallRoutes(t *testing.T) {
 		{"bad slack id", req{method: "PUT", path: "/users/bob", token: "admin", body: `{"name":"Bob","slack_user_id":"#general"}`}, 400, "invalid", "slack_user_id"},
 		{"slack id taken", req{method: "PUT", path: "/users/bob", token: "admin", body: `{"name":"Bob","slack_user_id":"U024BE7LH"}`}, 409, "conflict", `belongs to user "alice"`},
 		{"user unknown field", req{method: "PUT", path: "/users/bob", token: "admin", body: `{"name":"Bob","pager":"x"}`}, 400, "unknown_field", `"pager"`},
-		{"missing user", req{method: "GET", path: "/users/bob", token: "oncall-reader"}, 404, "not_found", `user "bob" not found`},
+		{"missing user", req{method: "GET", path: "/users/erin", token: "oncall-reader"}, 404, "not_found", `user "erin" not found`},
 
 		// Who is on call.
 		{"oncall by service", req{method: "GET", path: "/oncall?service=checkout&at=2026-11-24T12:00:00Z", token: "oncall-reader"}, 200, "", `"levels":[{"level":1,"on_call":["bob"]},{"level":2,"on_call":["carol"]}]`},

@@ -43,8 +43,12 @@ type ServiceConfigs interface {
 	ServiceConfig(ctx context.Context, name string) (ServiceConfig, error)
 	// ListServiceConfigs returns every configured service, by name.
 	ListServiceConfigs(ctx context.Context) ([]ServiceConfig, error)
-	// PutServiceConfig creates or replaces a service's config.
+	// PutServiceConfig creates or replaces a service's config. A store that
+	// keeps escalation policies refuses a config naming a missing one with
+	// errkind.Invalid naming it.
 	PutServiceConfig(ctx context.Context, c ServiceConfig) error
+	// DeleteServiceConfig deletes a service's config, or errkind.NotFound.
+	DeleteServiceConfig(ctx context.Context, name string) error
 }
 
 // ChangeKind says how the store must write a change's incident.

@@ -56,7 +56,12 @@
 // declares: Store (the configuration as stored; *dynamo.Store), Subscriber
 // (the pager's subscriptions; *sns.Subscriptions) and ServiceConfigs (a
 // service's policy; *incident.Service). Its rules: documents are validated
-// (an *Error names the field); every schedule a policy names must exist; a
+// (an *Error names the field); every user a schedule names and every
+// schedule and user a policy names must exist (an errkind.Invalid names each
+// missing one), and a delete of a schedule, policy or user that something
+// still names is an errkind.Conflict naming the referrers (the store enforces
+// both in its writes, see shared/dynamo's refs.go; a deleted user's
+// subscriptions are unsubscribed after it is deleted); a
 // Slack id belongs to one user (errkind.Conflict naming the holder); a user's
 // e-mail and phone are subscribed before the user is stored and the endpoints
 // it no longer has unsubscribed after, so no subscription is ever unknown (a

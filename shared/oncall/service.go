@@ -38,7 +38,25 @@ type Store interface {
 	// the Slack id is held by another user, nothing is written and the error
 	// is errkind.Conflict.
 	PutUserRecord(ctx context.Context, next, prev UserRecord) error
+	// DeleteSchedule deletes a schedule; errkind.NotFound when there is none,
+	// errkind.Conflict naming the policies that still name it.
+	DeleteSchedule(ctx context.Context, id string) error
+	// DeletePolicy deletes a policy; errkind.NotFound when there is none,
+	// errkind.Conflict naming the services that still name it.
+	DeletePolicy(ctx context.Context, id string) error
+	// DeleteUserRecord deletes the user of prev, the record as read, if it is
+	// still at prev's version (else an error wrapping ErrChanged);
+	// errkind.NotFound when there is none, errkind.Conflict naming the
+	// schedules and policies that still name it.
+	DeleteUserRecord(ctx context.Context, prev UserRecord) error
 }
+
+// The writes of a schedule, policy or user keep what they name and what names
+// them consistent (README.md, "The API"): PutSchedule and PutPolicy refuse a
+// document naming a user or schedule that does not exist (or is deleted
+// meanwhile) with an errkind.Invalid naming it, and a delete refuses while
+// something names what it deletes. The store does both in the write itself,
+// so that no race gets a reference to something deleted through.
 
 // UserRecord is a user as stored: the document, the PagingTopic
 // subscriptions its e-mail and phone were last given (kept beside the
@@ -131,6 +149,8 @@ func configID(what, id string) error {
 }
 
 // PutSchedule validates and stores a schedule and returns it as stored.
+// Every user it names (participants, overrides) must exist: the store refuses
+// an unknown one with an errkind.Invalid naming it.
 func (s *Service) PutSchedule(ctx context.Context, id string, sc Schedule) (Schedule, error) {
 	if err := configID("schedule", id); err != nil {
 		return Schedule{}, err
@@ -162,9 +182,9 @@ func (s *Service) Calendar(ctx context.Context, id string, from, to time.Time) (
 }
 
 // PutPolicy validates and stores an escalation policy and returns it as
-// stored. Every schedule it names must exist: a level naming a missing one
-// would page nobody, which is better refused now than found out during an
-// incident.
+// stored. Every schedule and user it names must exist: a level naming a
+// missing one would page nobody, which is better refused now than found out
+// during an incident.
 func (s *Service) PutPolicy(ctx context.Context, id string, p Policy) (Policy, error) {
 	if err := configID("policy", id); err != nil {
 		return Policy{}, err
@@ -182,6 +202,8 @@ func (s *Service) PutPolicy(ctx context.Context, id string, p Policy) (Policy, e
 			return Policy{}, errkind.Invalidf("schedule %q does not exist: create it with PUT /schedules/%s first", sid, sid)
 		}
 	}
+	// The users it names (targets, fallback) must exist too; the store checks
+	// them, and the schedules again, in the write itself.
 	if err := s.store.PutPolicy(ctx, id, p); err != nil {
 		return Policy{}, err
 	}

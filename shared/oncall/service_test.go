@@ -45,6 +45,7 @@ func policy(schedules ...string) oncall.Policy {
 
 func TestPutPolicySchedulesMustExist(t *testing.T) {
 	store := dynamotest.Store(t)
+	dynamotest.PutUsers(t, store, "alice", "bob", "carol", "dave")
 	svc := oncall.NewService(store, oncall.Config{})
 	ctx := context.Background()
 	if _, err := svc.PutSchedule(ctx, "primary", primary); err != nil {
@@ -52,6 +53,13 @@ func TestPutPolicySchedulesMustExist(t *testing.T) {
 	}
 	noFallback := policy("primary")
 	noFallback.Fallback = nil
+	unknownTarget := policy("primary")
+	unknownTarget.Levels[1].Targets = []oncall.Target{{User: "erin"}}
+	unknownFallback := policy("primary")
+	unknownFallback.Fallback = &oncall.Target{User: "zed"}
+	twoUnknown := policy("primary")
+	twoUnknown.Levels[1].Targets = []oncall.Target{{User: "erin"}}
+	twoUnknown.Fallback = &oncall.Target{User: "zed"}
 	tests := []struct {
 		name        string
 		id          string
@@ -63,6 +71,9 @@ func TestPutPolicySchedulesMustExist(t *testing.T) {
 		{"missing schedule", "p3", policy("primary", "nightly"), errkind.Invalid, `schedule "nightly" does not exist`},
 		{"invalid policy", "p4", noFallback, errkind.Invalid, "fallback"},
 		{"invalid id", "P5", policy("primary"), errkind.Invalid, "policy id"},
+		{"unknown user target", "p6", unknownTarget, errkind.Invalid, `user "erin" does not exist: create it with PUT /users/erin first`},
+		{"unknown fallback user", "p7", unknownFallback, errkind.Invalid, `user "zed" does not exist: create it with PUT /users/zed first`},
+		{"two unknown users", "p8", twoUnknown, errkind.Invalid, `user "erin", user "zed" do not exist`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -380,6 +391,7 @@ func TestPutUserUnsubscribeFailureIsLogged(t *testing.T) {
 
 func TestServiceOnCall(t *testing.T) {
 	store := dynamotest.Store(t)
+	dynamotest.PutUsers(t, store, "alice", "bob", "carol", "dave")
 	incidents := incident.NewService(store, incident.Rules{})
 	svc := oncall.NewService(store, oncall.Config{Services: incidents})
 	ctx := context.Background()

@@ -340,6 +340,21 @@ func (s *Store) PutServiceConfig(ctx context.Context, c incident.ServiceConfig) 
 	return nil
 }
 
+// DeleteServiceConfig deletes a service's config, or errkind.NotFound. This
+// store keeps no policies, so it checks no references.
+func (s *Store) DeleteServiceConfig(ctx context.Context, name string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.configs[name]; !ok {
+		return errkind.NotFoundf("service %q not found", name)
+	}
+	delete(s.configs, name)
+	return nil
+}
+
 // Reports returns the reports stored with an incident, in the order written.
 func (s *Store) Reports(id string) []incident.Report {
 	s.mu.Lock()
