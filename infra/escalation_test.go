@@ -146,6 +146,7 @@ type state struct {
 	Next        string         `json:"Next"`
 	End         bool           `json:"End"`
 	SecondsPath string         `json:"SecondsPath"`
+	Seconds     *float64       `json:"Seconds"`
 	Retry       []retrier      `json:"Retry"`
 	Catch       []struct {
 		ErrorEquals []string `json:"ErrorEquals"`
@@ -179,7 +180,7 @@ func TestStateMachineDefinition(t *testing.T) {
 	for name := range def.States {
 		names = append(names, name)
 	}
-	if got, want := strings.Join(slices.Sorted(slices.Values(names)), ","), "Done?,Escalated,OpenWarRoom,PageLevel,Wait"; got != want {
+	if got, want := strings.Join(slices.Sorted(slices.Values(names)), ","), "Done?,Escalated,OpenWarRoom,PageLevel,RetryLater,Wait"; got != want {
 		t.Fatalf("states: got %s, want %s", got, want)
 	}
 	str := func(p *string) string {
@@ -217,12 +218,28 @@ func TestStateMachineDefinition(t *testing.T) {
 	}
 	// The state becomes escalate's output as it is (no ResultPath/OutputPath,
 	// no {Payload: ...} wrapper: the task invokes the function ARN directly).
-	if page.Next != "Done?" || page.ResultPath != nil || page.OutputPath != nil || len(page.Catch) != 0 {
-		t.Errorf("PageLevel: got Next %q ResultPath %s OutputPath %s Catch %d, want Done?, none, none, 0",
-			page.Next, str(page.ResultPath), str(page.OutputPath), len(page.Catch))
+	if page.Next != "Done?" || page.ResultPath != nil || page.OutputPath != nil {
+		t.Errorf("PageLevel: got Next %q ResultPath %s OutputPath %s, want Done?, none, none",
+			page.Next, str(page.ResultPath), str(page.OutputPath))
 	}
 	if got, want := asJSON(t, page.Retry), asJSON(t, []retrier{{append(lambdaServiceErrors, "States.TaskFailed"), 2, 3, 2}}); got != want {
 		t.Errorf("PageLevel Retry: got %s, want %s", got, want)
+	}
+	// Past its retries, every error (a timeout too) is caught and the same
+	// step runs again after RetryLater: no failure ends the escalation. The
+	// error goes beside the state, which the next PageLevel reads unchanged.
+	if got, want := asJSON(t, page.Catch), `[{"ErrorEquals":["States.ALL"],"ResultPath":"$.page_error","Next":"RetryLater"}]`; got != want {
+		t.Errorf("PageLevel Catch: got %s, want %s", got, want)
+	}
+	later := def.States["RetryLater"]
+	if later.Type != "Wait" || later.Seconds == nil || *later.Seconds != 30 || later.Next != "PageLevel" {
+		t.Errorf("RetryLater: got %s Seconds %v Next %q, want Wait 30 PageLevel", later.Type, later.Seconds, later.Next)
+	}
+	// Nothing but Escalated ends an execution: no Fail state, no End.
+	for name, s := range def.States {
+		if s.Type == "Fail" || s.End {
+			t.Errorf("%s: got %s End=%v, want no state that ends an escalation but Escalated", name, s.Type, s.End)
+		}
 	}
 
 	done := def.States["Done?"]

@@ -225,7 +225,7 @@ func TestAsyncFunctions(t *testing.T) {
 // through two mappings, each with its own position and bounded retries: a
 // poisoned record is isolated (bisect), retried, then described in the
 // failure queue, and the shard moves on. One mapping delivers incident items
-// (escalations: 3 retries within an hour at most), the other inserted
+// (escalations: retried until 20 hours old, to outlast a store outage), the other inserted
 // timeline entries (the Slack and event fan-out: retried until 6 hours old,
 // to outlast a Slack outage), so Slack trouble never holds up an escalation.
 func TestStreamEventSource(t *testing.T) {
@@ -237,7 +237,7 @@ func TestStreamEventSource(t *testing.T) {
 		maxAgeSecs int
 		pattern    string
 	}{
-		{"escalations", 25, 3, 3600, `{"dynamodb":{"NewImage":{"type":{"S":["incident"]}}}}`},
+		{"escalations", 25, -1, 20 * 3600, `{"dynamodb":{"NewImage":{"type":{"S":["incident"]}}}}`},
 		{"fan-out", 10, -1, 6 * 3600, `{"dynamodb":{"NewImage":{"type":{"S":["entry"]}}},"eventName":["INSERT"]}`},
 	}
 	for _, tt := range tests {

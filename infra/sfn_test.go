@@ -35,17 +35,25 @@ import (
 var sfnNow = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 
 // sfnPager records SNS pages; ackAt makes the paged responder acknowledge
-// the incident as their page of that level arrives.
+// the incident as their page of that level arrives. failAt and fail make
+// the first fail publishes of level failAt fail (SNS down).
 type sfnPager struct {
 	svc   *incident.Service
 	ackAt int // level whose page is acknowledged; 0: nobody acknowledges
 
-	mu    sync.Mutex
-	pages []string // responder@level, in order
+	mu     sync.Mutex
+	failAt int
+	fail   int
+	pages  []string // responder@level, in order
 }
 
 func (p *sfnPager) Page(ctx context.Context, pg oncall.ResponderPage) error {
 	p.mu.Lock()
+	if pg.Level == p.failAt && p.fail > 0 {
+		p.fail--
+		p.mu.Unlock()
+		return errors.New("sns is down")
+	}
 	p.pages = append(p.pages, fmt.Sprintf("%s@%d", pg.Responder, pg.Level))
 	p.mu.Unlock()
 	if p.ackAt > 0 && pg.Level == p.ackAt {
@@ -124,6 +132,45 @@ func runEscalation(t *testing.T, ackAt int, slackDown bool) sfnRun {
 // in sfn_bench_test.go resolve it once, outside their loop).
 func runDefinition(t testing.TB, def []byte, ackAt int, slackDown bool) sfnRun {
 	t.Helper()
+	return runSetup(t, def, sfnSetup{ackAt: ackAt, slackDown: slackDown})
+}
+
+// sfnSetup is how a run's responders behave and which faults it injects.
+type sfnSetup struct {
+	ackAt     int  // the level whose page is acknowledged (0: none)
+	slackDown bool // every Slack call fails
+	// storeDown fails escalate's first storeDown reads of the incident (each
+	// PageLevel attempt reads it first): the store is down.
+	storeDown int
+	// snsDown fails the first snsDown publishes of level snsDownAt.
+	snsDownAt, snsDown int
+}
+
+// downIncidents is the incident service of escalate with the store down for
+// its first down reads of the incident.
+type downIncidents struct {
+	*incident.Service
+	mu   sync.Mutex
+	down int
+}
+
+func (d *downIncidents) Incident(ctx context.Context, id string) (incident.Incident, error) {
+	d.mu.Lock()
+	down := d.down > 0
+	if down {
+		d.down--
+	}
+	d.mu.Unlock()
+	if down {
+		return incident.Incident{}, errors.New("read incident: store unavailable")
+	}
+	return d.Service.Incident(ctx, id)
+}
+
+// runSetup declares an incident and executes def for it as set up.
+func runSetup(t testing.TB, def []byte, set sfnSetup) sfnRun {
+	t.Helper()
+	ackAt, slackDown := set.ackAt, set.slackDown
 	root, err := gobuild.ModuleRoot(".")
 	if err != nil {
 		t.Fatal(err)
@@ -134,9 +181,9 @@ func runDefinition(t testing.TB, def []byte, ackAt int, slackDown bool) sfnRun {
 	if slackDown {
 		rec.Fail(errors.New("slack is down"))
 	}
-	pager := &sfnPager{svc: svc, ackAt: ackAt}
+	pager := &sfnPager{svc: svc, ackAt: ackAt, failAt: set.snsDownAt, fail: set.snsDown}
 	escalator := esc.NewEscalator(esc.Config{
-		Incidents: svc, Directory: sfnDirectory{}, Pager: pager, Slack: slack.NewNotifier(rec),
+		Incidents: &downIncidents{Service: svc, down: set.storeDown}, Directory: sfnDirectory{}, Pager: pager, Slack: slack.NewNotifier(rec),
 		SlackTimeout: time.Second, Logger: logger, Now: func() time.Time { return sfnNow },
 	})
 	room := esc.NewWarRoom(esc.WarRoomConfig{
@@ -163,7 +210,7 @@ func runDefinition(t testing.TB, def []byte, ackAt int, slackDown bool) sfnRun {
 			escalation.PageLevel:   lambda(escalator.Handle),
 			escalation.OpenWarRoom: lambda(room.Handle),
 		},
-		Waits:   map[string]time.Duration{escalation.Wait: time.Millisecond},
+		Waits:   map[string]time.Duration{escalation.Wait: time.Millisecond, escalation.RetryLater: time.Millisecond},
 		Timeout: 30 * time.Second,
 	})
 	if err != nil {
@@ -309,4 +356,71 @@ func TestEscalationSlackDown(t *testing.T) {
 		t.Errorf("$.war_room_error: got %+v, want the caught Slack error", first.WarRoomError)
 	}
 	t.Logf("Slack down, acknowledged at level 2: %d state transitions, %s", r.ex.Transitions(), r.took)
+}
+
+// TestEscalationRedrivenPastRetries injects faults that outlast PageLevel's
+// retries (4 attempts): each time the step is caught, waits in RetryLater
+// and runs again with the state it failed on, until it pages; nobody is
+// paged twice, no level is skipped, and the execution succeeds.
+func TestEscalationRedrivenPastRetries(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		give       sfnSetup
+		wantPages  []string
+		wantStates string
+		wantError  string
+	}{
+		{
+			name:       "store down at the first page, two rounds and one more attempt",
+			give:       sfnSetup{ackAt: 1, storeDown: 9},
+			wantPages:  []string{"alice@1"},
+			wantStates: "OpenWarRoom,PageLevel,RetryLater,PageLevel,RetryLater,PageLevel,Done?,Wait,PageLevel,Done?,Escalated",
+			wantError:  "store unavailable",
+		},
+		{
+			name:       "SNS down at level 2",
+			give:       sfnSetup{ackAt: 2, snsDownAt: 2, snsDown: 5},
+			wantPages:  []string{"alice@1", "bob@2"},
+			wantStates: "OpenWarRoom,PageLevel,Done?,Wait,PageLevel,RetryLater,PageLevel,Done?,Wait,PageLevel,Done?,Escalated",
+			wantError:  "sns is down",
+		},
+	}
+	def := definition(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := runSetup(t, def, tt.give)
+			if got := r.pager.sent(); !slices.Equal(got, tt.wantPages) {
+				t.Errorf("pages: got %v, want %v", got, tt.wantPages)
+			}
+			if got := r.timeline(t, incident.EntryPaged); len(got) != len(tt.wantPages) {
+				t.Errorf("paged entries: got %q, want %d", got, len(tt.wantPages))
+			}
+			if got := strings.Join(r.ex.States(), ","); got != tt.wantStates {
+				t.Errorf("states: got %s, want %s", got, tt.wantStates)
+			}
+			if out := r.output(t); !out.Done || !strings.Contains(out.Reason, "acknowledged") {
+				t.Errorf("output: got done=%v reason %q, want done, acknowledged", out.Done, out.Reason)
+			}
+			// RetryLater holds the caught error beside the state the step
+			// failed on; the next PageLevel runs that same state.
+			for _, ev := range r.ex.Events {
+				if ev.Type != "StateEntered" || ev.State != escalation.RetryLater {
+					continue
+				}
+				var in struct {
+					State     json.RawMessage                `json:"state"`
+					PageError *struct{ Error, Cause string } `json:"page_error"`
+				}
+				if err := json.Unmarshal(ev.Input, &in); err != nil {
+					t.Fatalf("decode RetryLater input %s: %v", ev.Input, err)
+				}
+				if in.PageError == nil || !strings.Contains(in.PageError.Cause, tt.wantError) || len(in.State) == 0 {
+					t.Errorf("RetryLater input: got page_error %+v, state %s; want the error %q and the state", in.PageError, in.State, tt.wantError)
+				}
+			}
+			t.Logf("%s: %d state transitions, %s", tt.name, r.ex.Transitions(), r.took)
+		})
+	}
 }

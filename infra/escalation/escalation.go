@@ -34,7 +34,15 @@ const (
 	DoneChoice  = "Done?"
 	Wait        = "Wait"
 	Escalated   = "Escalated"
+	// RetryLater waits RetryLaterSeconds after PageLevel failed past its
+	// retries, then runs PageLevel again (infra/README.md, "Escalation").
+	RetryLater = "RetryLater"
 )
+
+// RetryLaterSeconds is how long RetryLater waits before PageLevel runs
+// again: with PageLevel's own retries (2, 4, 8 s) a round lasts ~44 s, so a
+// page goes out at most that long after the store (or SNS, or Lambda) is back.
+const RetryLaterSeconds = 30
 
 // LogRetention keeps the state machine's error log as long as the functions'.
 var LogRetention = awslogs.RetentionDays_ONE_MONTH
@@ -116,7 +124,7 @@ func New(scope constructs.Construct, id string, props Props) *Escalation {
 	e.Escalate = function.New(c, "EscalateFunction", props.Functions, function.Props{
 		Name:        "escalate",
 		Description: "incidentd: PageLevel of the escalation state machine (pages the current level's on-call people)",
-		OnError:     "A PageLevel step failed: the state machine retries it 3 times, then the escalation fails and later levels are not paged.",
+		OnError:     "A PageLevel step failed: the state machine retries it 3 times, then again every 30 s (RetryLater) until it succeeds; its pages are late meanwhile.",
 		// A step pages a handful of people, SNS first, each Slack call bounded
 		// to 5 s (escalation.DefaultSlackTimeout).
 		Timeout: awscdk.Duration_Seconds(jsii.Number(60)),
@@ -163,7 +171,8 @@ func New(scope constructs.Construct, id string, props Props) *Escalation {
 	return e
 }
 
-// definition is OpenWarRoom → PageLevel → Done? → (Escalated | Wait → PageLevel).
+// definition is OpenWarRoom → PageLevel → Done? → (Escalated | Wait → PageLevel),
+// PageLevel's failures going to RetryLater → PageLevel.
 func definition(scope constructs.Construct, escalate, warroom *function.Function) awsstepfunctions.IChainable {
 	open := awsstepfunctionstasks.NewLambdaInvoke(scope, jsii.String(OpenWarRoom), &awsstepfunctionstasks.LambdaInvokeProps{
 		Comment:        jsii.String("Open the incident's Slack channel; a failure is recorded and paging goes on"),
@@ -201,6 +210,19 @@ func definition(scope constructs.Construct, escalate, warroom *function.Function
 		Interval:    awscdk.Duration_Seconds(jsii.Number(2)),
 		MaxAttempts: jsii.Number(3),
 		BackoffRate: jsii.Number(2),
+	})
+	// A step that still fails (a store, SNS or Lambda outage longer than the
+	// 14 s of retries, a timeout) is caught and run again after RetryLater,
+	// with the input it failed on (the error goes to $.page_error, which
+	// PageLevel's Parameters leave out): the loop ends only when a PageLevel
+	// succeeds, paging or finding the incident acknowledged or resolved.
+	retryLater := awsstepfunctions.NewWait(scope, jsii.String(RetryLater), &awsstepfunctions.WaitProps{
+		Comment: jsii.String("PageLevel failed past its retries: try the same step again, until it pages or finds the incident acknowledged"),
+		Time:    awsstepfunctions.WaitTime_Duration(awscdk.Duration_Seconds(jsii.Number(RetryLaterSeconds))),
+	})
+	page.AddCatch(retryLater.Next(page), &awsstepfunctions.CatchProps{
+		Errors:     jsii.Strings("States.ALL"),
+		ResultPath: jsii.String("$.page_error"),
 	})
 	open.AddCatch(page, &awsstepfunctions.CatchProps{
 		Errors:     jsii.Strings("States.ALL"),

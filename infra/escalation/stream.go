@@ -22,8 +22,9 @@ import (
 // with its own position in every shard and its own retries: a fan-out record
 // that Slack keeps failing is retried (holding up its shard for that mapping)
 // while escalations go on. Pages never wait behind Slack. The escalation
-// mapping gives a record 3 retries within an hour; the fan-out retries until
-// its records are 6 hours old, to outlast a Slack outage. A DynamoDB stream
+// mapping retries a failing record until it is EscalationRecordAge old, to
+// outlast a store or Step Functions outage; the fan-out until its records are
+// 6 hours old, to outlast a Slack outage. A DynamoDB stream
 // serves at most two readers per shard at once: these two are all this one
 // has room for.
 type Stream struct {
@@ -32,6 +33,11 @@ type Stream struct {
 	// retries (where in the stream they are, not the records themselves).
 	Failures awssqs.Queue
 }
+
+// EscalationRecordAge is how long the escalation mapping retries a record
+// that fails: 20 hours, so that its description reaches the failure queue
+// while the stream (24 hours) still holds the records it names.
+var EscalationRecordAge = awscdk.Duration_Hours(jsii.Number(20))
 
 // StreamProps configure the stream consumer.
 type StreamProps struct {
@@ -51,7 +57,7 @@ func (e *Escalation) AddStream(props StreamProps) *Stream {
 		Name: "stream",
 		Description: "incidentd: the table's DynamoDB stream (starts escalations of incidents that open, reopen or rise into a paging severity; " +
 			"posts timeline entries to the war room, publishes lifecycle events, closes answered Slack pages)",
-		OnError: "Stream batches are retried (escalations 3 times within 1 hour, the fan-out until 6 hours old), then described in the stream-failures queue: escalations may not have started.",
+		OnError: "Stream batches are retried (escalations until 20 hours old, the fan-out until 6 hours old), then described in the stream-failures queue: escalations may not have started.",
 		// A fan-out batch makes a few Slack calls per record, each bounded to
 		// 5 s; the handler starts none it could not finish in time.
 		Timeout: awscdk.Duration_Seconds(jsii.Number(30)),
@@ -77,12 +83,21 @@ func (e *Escalation) AddStream(props StreamProps) *Stream {
 	s.Function.Lambda.AddEventSource(awslambdaeventsources.NewDynamoEventSource(props.Table, &awslambdaeventsources.DynamoEventSourceProps{
 		StartingPosition: awslambda.StartingPosition_LATEST,
 		BatchSize:        jsii.Number(25),
-		// A record that keeps failing is narrowed down by halving its batch,
-		// retried a few times, then left in the DLQ: it must not hold up the
-		// shard (every later incident's escalation) for the stream's 24 hours.
+		// A record that fails is narrowed down by halving its batch and
+		// retried without a count until it is 20 hours old: a start that fails
+		// because the store, Step Functions or Lambda is down starts once they
+		// are back, however long that takes, instead of being given up after 3
+		// quick retries. While it is retried, the incidents behind it in its
+		// shard wait too (incidentd-stream-iterator-age fires at 5 minutes).
+		// So does a record that only a fix can help (one the function cannot
+		// decode): once the fix is deployed it starts its escalation, where
+		// dropping it would have lost the page. After 20 hours its
+		// description (shard, sequence numbers) goes to the failure queue,
+		// with 4 hours left to read the records again from the stream
+		// (infra/README.md, "Escalation").
 		BisectBatchOnError:      jsii.Bool(true),
-		RetryAttempts:           jsii.Number(3),
-		MaxRecordAge:            awscdk.Duration_Hours(jsii.Number(1)),
+		RetryAttempts:           jsii.Number(-1),
+		MaxRecordAge:            EscalationRecordAge,
 		ReportBatchItemFailures: jsii.Bool(true),
 		OnFailure:               awslambdaeventsources.NewSqsDlq(s.Failures),
 		// Only incident items reach this mapping; timeline entries, dedup and

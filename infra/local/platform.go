@@ -58,6 +58,9 @@ type platformOptions struct {
 	// level, when set, is the logger's level: set to LOG_LEVEL as the
 	// settings read it, as the Lambdas' loggers are.
 	level *slog.LevelVar
+	// beforeTask, when set, is called before each Task invocation of the
+	// local Step Functions (fault injection in tests).
+	beforeTask func(ctx context.Context, function string, payload []byte)
 }
 
 type platformOption func(*platformOptions)
@@ -65,6 +68,12 @@ type platformOption func(*platformOptions)
 // withPager sends the pages to p instead of printing them.
 func withPager(p escalation.Pager) platformOption {
 	return func(o *platformOptions) { o.pager = p }
+}
+
+// withBeforeTask calls f before each Task invocation of an escalation, with
+// the function and its payload: a test injects a fault at that moment.
+func withBeforeTask(f func(ctx context.Context, function string, payload []byte)) platformOption {
+	return func(o *platformOptions) { o.beforeTask = f }
 }
 
 // withLogLevel makes newPlatform set level to the settings' LOG_LEVEL.
@@ -183,6 +192,9 @@ func newPlatform(ctx context.Context, endpoint string, getenv func(string) strin
 			fn, ok := functions[name]
 			if !ok {
 				return nil, fmt.Errorf("function %s: not a function of the platform", name)
+			}
+			if o.beforeTask != nil {
+				o.beforeTask(ctx, name, payload)
 			}
 			return fn(ctx, payload)
 		}}

@@ -17,9 +17,11 @@ import (
 // second, so a demo escalation climbs its levels while you watch.
 const DefaultTimeScale = 60
 
-// maxRunSteps bounds the Task invocations of one local execution, far beyond
+// maxRunSteps bounds the Task states one local execution enters, far beyond
 // any policy (20 levels × 10 passes + the fallback): a runaway loop ends
-// instead of paging forever.
+// instead of paging forever. It bounds the RetryLater loop too, as the
+// execution history does in AWS: a PageLevel failing at every round (14 s of
+// retries, RetryLater) is re-driven for about 4 hours.
 const maxRunSteps = 1000
 
 // runner is the local Step Functions: an escalation.Executions that runs the
@@ -28,7 +30,8 @@ const maxRunSteps = 1000
 // platform's functions by the name their Resource ARN ends in, with JSON in
 // and out as Step Functions invokes Lambda; Retry and Catch are the
 // definition's. Retry intervals are Lambda's seconds and are not scaled;
-// Waits are the policy's minutes and are divided by scale.
+// Waits are divided by scale: the policy's minutes (Wait), and RetryLater's
+// 30 s (0.5 s at the default 60).
 type runner struct {
 	def *stateMachine
 	// invoke runs a function of the platform (wiring.Functions) by name.

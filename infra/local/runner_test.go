@@ -11,7 +11,8 @@ import (
 )
 
 // The runner's retries are the deployed state machine's: PageLevel retries
-// a failed invocation 3 times, 2, 4 and 8 s apart (not time-scaled);
+// a failed invocation 3 times, 2, 4 and 8 s apart (not time-scaled), then
+// its failure is caught and the step runs again after RetryLater;
 // OpenWarRoom retries only Lambda's own service errors, which a local
 // function never raises, and its failure is caught.
 func TestRunnerRetriesAsTheDefinition(t *testing.T) {
@@ -22,7 +23,9 @@ func TestRunnerRetriesAsTheDefinition(t *testing.T) {
 		wantDelays []time.Duration
 		wantCatch  string
 	}{
-		{state: "PageLevel", err: "errorString", wantDelays: []time.Duration{2 * time.Second, 4 * time.Second, 8 * time.Second}},
+		{state: "PageLevel", err: "errorString", wantDelays: []time.Duration{2 * time.Second, 4 * time.Second, 8 * time.Second}, wantCatch: "RetryLater"},
+		{state: "PageLevel", err: "States.Timeout", wantCatch: "RetryLater"},
+		{state: "PageLevel", err: "States.Runtime"},
 		{state: "OpenWarRoom", err: "errorString", wantCatch: "PageLevel"},
 		{state: "OpenWarRoom", err: "Lambda.ServiceException", wantDelays: []time.Duration{time.Second, 2 * time.Second}, wantCatch: "PageLevel"},
 	}

@@ -157,14 +157,19 @@ const (
 	errAll        = "States.ALL"
 	errTaskFailed = "States.TaskFailed"
 	errRuntime    = "States.Runtime"
+	errTimeout    = "States.Timeout"
 )
 
 // matches reports whether an error named name is one of errorEquals, as ASL
-// matches them: States.ALL matches every error, States.TaskFailed every
-// error of a task (all the local runner has but States.Runtime).
+// matches them: States.ALL matches every error but States.Runtime (the
+// definition and the data disagree: no retry or catch helps, the execution
+// fails), States.TaskFailed every error of a task but States.Timeout.
 func matches(errorEquals []string, name string) bool {
+	if name == errRuntime {
+		return false
+	}
 	for _, e := range errorEquals {
-		if e == name || e == errAll || (e == errTaskFailed && name != errRuntime) {
+		if e == name || e == errAll || (e == errTaskFailed && name != errTimeout) {
 			return true
 		}
 	}

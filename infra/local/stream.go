@@ -24,15 +24,22 @@ import (
 // Event source mapping settings of infra/escalation's stream consumer: two
 // mappings on the one stream, each with its own position and retries (here a
 // poller each, in a goroutine of its own), so that Slack trouble in the
-// fan-out never holds up an escalation. Unlike AWS's fan-out mapping, which
-// retries a failing record until it is 6 hours old, both give a failing batch
-// streamRetries retries: locally Slack is the recorder, or a real workspace
+// fan-out never holds up an escalation. The escalation mapping retries a
+// failing batch as AWS's does, without a count until its first record is
+// escalationRecordAge old: a start that fails while DynamoDB Local is down
+// starts once it is back. Unlike AWS's fan-out mapping, which retries a
+// failing record until it is 6 hours old, the fan-out gives a failing batch
+// fanOutRetries retries: locally Slack is the recorder, or a real workspace
 // whose outage need not be waited out.
 const (
-	streamBatchSize    = 25 // incident items: escalations
-	fanOutBatchSize    = 10 // timeline entries inserted: war room, events, pages
-	streamRetries      = 3
-	streamPollInterval = 200 * time.Millisecond
+	streamBatchSize     = 25 // incident items: escalations
+	fanOutBatchSize     = 10 // timeline entries inserted: war room, events, pages
+	fanOutRetries       = 3
+	escalationRecordAge = 20 * time.Hour
+	streamPollInterval  = 200 * time.Millisecond
+	// maxRetryWait caps the pause between retries of a failed batch, which
+	// doubles from the poller's retryWait.
+	maxRetryWait = 2 * time.Second
 	// shardRefreshEvery is how many polls pass between looks for new shards:
 	// DynamoDB Local rotates shards rarely, and a closed shard triggers a look
 	// at once.
@@ -77,6 +84,10 @@ type streamPoller struct {
 	// closed holds the shards read to their end, or closed before the poller
 	// started (LATEST skips them): their children may be read.
 	closed map[string]bool
+	// down is set while the stream cannot be read (DynamoDB Local stopped):
+	// the first failure is logged as an error, the others at debug level,
+	// until a read succeeds again.
+	down bool
 }
 
 type shardReader struct {
@@ -221,10 +232,13 @@ func (p *streamPoller) poll(ctx context.Context, r *shardReader) (ended bool) {
 				p.log.ErrorContext(ctx, "stream shard not reopened", slog.String("shard", r.id), slog.Any("error", err))
 			}
 		default:
-			p.log.ErrorContext(ctx, "stream read failed", slog.String("shard", r.id), slog.Any("error", err))
+			// The iterator is kept: DynamoDB Local restarted on the same
+			// data folder serves it again, from where it was.
+			p.failed(ctx, "stream read failed", slog.String("shard", r.id), slog.Any("error", err))
 		}
 		return false
 	}
+	p.readable(ctx)
 	var batch []events.DynamoDBEventRecord
 	for _, rec := range out.Records {
 		if rec.Dynamodb != nil {
@@ -250,6 +264,25 @@ func (p *streamPoller) poll(ctx context.Context, r *shardReader) (ended bool) {
 	return false
 }
 
+// failed logs a failure to read the stream: as an error the first time,
+// then at debug level while it lasts.
+func (p *streamPoller) failed(ctx context.Context, msg string, attrs ...any) {
+	if p.down {
+		p.log.DebugContext(ctx, msg, attrs...)
+		return
+	}
+	p.down = true
+	p.log.ErrorContext(ctx, msg+" (retried until it answers)", attrs...)
+}
+
+// readable notes that the stream answers again.
+func (p *streamPoller) readable(ctx context.Context) {
+	if p.down {
+		p.down = false
+		p.log.InfoContext(ctx, "stream readable again")
+	}
+}
+
 func (p *streamPoller) end(r *shardReader) bool {
 	delete(p.shards, r.id)
 	p.closed[r.id] = true
@@ -262,7 +295,7 @@ func (p *streamPoller) refresh(ctx context.Context) {
 	shards, err := p.describe(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
-			p.log.ErrorContext(ctx, "stream shards not listed", slog.Any("error", err))
+			p.failed(ctx, "stream shards not listed", slog.Any("error", err))
 		}
 		return
 	}
@@ -286,9 +319,12 @@ func (p *streamPoller) refresh(ctx context.Context) {
 
 // deliver invokes the handler with batch, as the mapping does with
 // ReportBatchItemFailures: it retries from the first failed record (the
-// checkpoint) up to streamRetries times, then gives the records up (the DLQ
-// in AWS).
+// checkpoint), waiting retryWait, doubled after each failure up to
+// maxRetryWait, until the mapping gives up: after its retries (retries < 0:
+// no count) or once the first record left is older than its maxAge; then it
+// logs the records given up (the DLQ in AWS).
 func (p *streamPoller) deliver(ctx context.Context, batch []events.DynamoDBEventRecord) {
+	wait := p.retryWait
 	for attempt := 0; len(batch) > 0; attempt++ {
 		resp, err := p.handle(ctx, events.DynamoDBEvent{Records: batch})
 		from := len(batch)
@@ -304,17 +340,26 @@ func (p *streamPoller) deliver(ctx context.Context, batch []events.DynamoDBEvent
 			}
 		}
 		if from == len(batch) {
+			if attempt > 0 {
+				p.log.InfoContext(ctx, "stream records handled after retries", slog.Int("retries", attempt),
+					slog.String("first_sequence_number", batch[0].Change.SequenceNumber))
+			}
 			return
 		}
 		batch = batch[from:]
-		if attempt == streamRetries {
+		if p.m.givesUp(attempt, batch[0], time.Now()) {
 			p.log.ErrorContext(ctx, "stream records given up after retries (the DLQ in AWS)", slog.Int("records", len(batch)),
-				slog.String("first_sequence_number", batch[0].Change.SequenceNumber), slog.Any("error", err))
+				slog.Int("retries", attempt), slog.String("first_sequence_number", batch[0].Change.SequenceNumber), slog.Any("error", err))
 			return
 		}
-		if !sleep(ctx, p.retryWait) {
+		if attempt == 0 {
+			p.log.WarnContext(ctx, "stream records failed; retrying", slog.Int("records", len(batch)),
+				slog.String("first_sequence_number", batch[0].Change.SequenceNumber))
+		}
+		if !sleep(ctx, wait) {
 			return
 		}
+		wait = min(2*wait, maxRetryWait)
 	}
 }
 
@@ -327,15 +372,33 @@ func indexOf(batch []events.DynamoDBEventRecord, seq string) int {
 	return -1
 }
 
-// mapping is one event source mapping: its name, filter and batch size.
+// mapping is one event source mapping: its name, filter, batch size and
+// how long it retries a failing record.
 type mapping struct {
 	name      string
 	filter    func(events.DynamoDBEventRecord) bool
 	batchSize int
+	// retries a failed batch gets; < 0: no count (MaximumRetryAttempts -1).
+	retries int
+	// maxAge: a record older than this is not retried (0: no age limit).
+	maxAge time.Duration
+}
+
+// givesUp reports whether m stops retrying first (the first record left of
+// a batch) after attempt retries, at now.
+func (m mapping) givesUp(attempt int, first events.DynamoDBEventRecord, now time.Time) bool {
+	if m.retries >= 0 && attempt >= m.retries {
+		return true
+	}
+	created := first.Change.ApproximateCreationDateTime.Time
+	return m.maxAge > 0 && !created.IsZero() && now.Sub(created) > m.maxAge
 }
 
 // mappings are the stream's two event source mappings, in infra/escalation.
-var mappings = []mapping{{"escalations", isIncident, streamBatchSize}, {"fan-out", isEntryInsert, fanOutBatchSize}}
+var mappings = []mapping{
+	{name: "escalations", filter: isIncident, batchSize: streamBatchSize, retries: -1, maxAge: escalationRecordAge},
+	{name: "fan-out", filter: isEntryInsert, batchSize: fanOutBatchSize, retries: fanOutRetries},
+}
 
 // isIncident is the escalation mapping's filter: {"dynamodb": {"NewImage": {"type": {"S": ["incident"]}}}}.
 func isIncident(r events.DynamoDBEventRecord) bool { return newImageType(r) == dynamo.TypeIncident }

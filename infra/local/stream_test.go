@@ -77,3 +77,43 @@ func TestFailingFanOutDoesNotDelayEscalations(t *testing.T) {
 		t.Error("incident not delivered within 1.5 s: it waits behind the fan-out's retries")
 	}
 }
+
+// The escalation mapping retries a failing batch without a count, as the
+// deployed one does (a start failing while DynamoDB Local is down starts once
+// it is back), until its record is 20 hours old; the fan-out gives up after
+// its 3 retries.
+func TestStreamRetriesAsTheMapping(t *testing.T) {
+	tests := []struct {
+		name         string
+		m            mapping
+		age          time.Duration // of the record
+		failures     int           // the handler fails the batch this many times
+		wantAttempts int
+		wantHandled  bool
+	}{
+		{name: "escalations outlast 3 retries", m: mappings[0], age: time.Minute, failures: 12, wantAttempts: 13, wantHandled: true},
+		{name: "escalations give up a record older than 20 h", m: mappings[0], age: 21 * time.Hour, failures: 12, wantAttempts: 1},
+		{name: "fan-out gives up after 3 retries", m: mappings[1], age: time.Minute, failures: 12, wantAttempts: 4},
+		{name: "fan-out handles a batch failing 3 times", m: mappings[1], age: time.Minute, failures: 3, wantAttempts: 4, wantHandled: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			attempts, handled := 0, false
+			p := &streamPoller{m: tt.m, log: discardLogger(), retryWait: time.Microsecond,
+				handle: func(_ context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+					attempts++
+					if attempts <= tt.failures {
+						return events.DynamoDBEventResponse{BatchItemFailures: []events.DynamoDBBatchItemFailure{{ItemIdentifier: "1"}}}, nil
+					}
+					handled = true
+					return events.DynamoDBEventResponse{}, nil
+				}}
+			rec := events.DynamoDBEventRecord{Change: events.DynamoDBStreamRecord{SequenceNumber: "1",
+				ApproximateCreationDateTime: events.SecondsEpochTime{Time: time.Now().Add(-tt.age)}}}
+			p.deliver(context.Background(), []events.DynamoDBEventRecord{rec})
+			if attempts != tt.wantAttempts || handled != tt.wantHandled {
+				t.Errorf("got %d attempts, handled %v; want %d, %v", attempts, handled, tt.wantAttempts, tt.wantHandled)
+			}
+		})
+	}
+}

@@ -250,9 +250,11 @@ func (h *Handler) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.D
 	resp := events.DynamoDBEventResponse{BatchItemFailures: []events.DynamoDBBatchItemFailure{}}
 	for _, r := range ev.Records {
 		if err := h.record(ctx, r); err != nil {
+			// The failure queue names shard and sequence numbers only: the
+			// item's key here says which incident a failed record was about.
 			h.cfg.Logger.ErrorContext(ctx, "stream record failed", slog.String("event_id", r.EventID),
 				slog.String("event_name", r.EventName), slog.String("sequence_number", r.Change.SequenceNumber),
-				slog.Any("error", err))
+				slog.Any("keys", r.Change.Keys), slog.Any("error", err))
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: r.Change.SequenceNumber})
 		}
 	}

@@ -237,6 +237,33 @@ func (p *Process) Stop() {
 	})
 }
 
+// Terminate stops the emulator as an operator's `kill` would (SIGTERM): the
+// JVM exits after writing what it acknowledged to its data folder; after
+// terminateGrace it is killed (Stop). Stop's SIGKILL, by contrast, loses a
+// TransactWriteItems acknowledged less than ~0.5 s before (DynamoDB Local
+// 1.25.1 commits transactions to its data folder after answering), which
+// DynamoDB itself never does: a fault-injection test that restarts the
+// emulator on the same DBPath stops it with Terminate.
+func (p *Process) Terminate() {
+	if p == nil {
+		return
+	}
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	terminate(p.cmd)
+	select {
+	case <-p.done:
+	case <-time.After(terminateGrace):
+	}
+	p.Stop()
+}
+
+// terminateGrace is how long Terminate waits for the JVM to exit.
+const terminateGrace = 10 * time.Second
+
 // Client returns a DynamoDB client for an emulator at endpoint: static dummy
 // credentials, region us-east-1, no shared config read from the environment.
 // It keeps enough idle connections for hundreds of concurrent requests and does

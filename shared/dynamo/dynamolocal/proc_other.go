@@ -16,3 +16,6 @@ func killGroup(cmd *exec.Cmd) {
 		_ = cmd.Process.Kill()
 	}
 }
+
+// terminate is killGroup: no SIGTERM outside unix.
+func terminate(cmd *exec.Cmd) { killGroup(cmd) }
