@@ -150,6 +150,12 @@ func TestFunctionRoles(t *testing.T) {
 		{"stream", streamFn, "", nil, nil, []any{
 			map[string]any{"Action": []any{"dynamodb:ListStreams", "xray:PutTelemetryRecords", "xray:PutTraceSegments"}, "Effect": "Allow", "Resource": "*"},
 			start,
+			// Whether an earlier escalation of a reopened incident still runs
+			// (flapping): the executions of this state machine alone.
+			map[string]any{"Action": "states:DescribeExecution", "Effect": "Allow", "Resource": map[string]any{"Fn::Join": []any{"", []any{
+				"arn:aws:states:" + testRegion + ":" + testAccount + ":execution:",
+				map[string]any{"Fn::Select": []any{6.0, map[string]any{"Fn::Split": []any{":", ref(logicalID(t, "AWS::StepFunctions::StateMachine", stateMachine))}}}},
+				":*"}}}},
 			map[string]any{"Action": "sns:Publish", "Effect": "Allow", "Resource": ref(logicalID(t, "AWS::SNS::Topic", eventsTopic))},
 			map[string]any{"Action": []any{"kms:Decrypt", "kms:GenerateDataKey*"}, "Effect": "Allow",
 				"Resource": arnOf(logicalID(t, "AWS::KMS::Key", eventsTopic+"Key"))},

@@ -45,10 +45,15 @@ type runner struct {
 
 	mu      sync.Mutex
 	started map[string]bool
+	// running are the executions not ended yet (escalation.ExecutionStatus).
+	running map[string]bool
 	wg      sync.WaitGroup
 }
 
-var _ escalation.Executions = (*runner)(nil)
+var (
+	_ escalation.Executions      = (*runner)(nil)
+	_ escalation.ExecutionStatus = (*runner)(nil)
+)
 
 // parseTimeScale reads LOCAL_TIME_SCALE: a positive number, default 60.
 func parseTimeScale(s string) (float64, error) {
@@ -85,12 +90,29 @@ func (r *runner) Start(_ context.Context, name string, input []byte) error {
 		return fmt.Errorf("start %s: the local runtime is stopping", name)
 	}
 	r.started[name] = true
+	if r.running == nil {
+		r.running = map[string]bool{}
+	}
+	r.running[name] = true
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
+		defer func() {
+			r.mu.Lock()
+			delete(r.running, name)
+			r.mu.Unlock()
+		}()
 		r.run(r.ctx, name, in.IncidentID, data)
 	}()
 	return nil
+}
+
+// Running implements escalation.ExecutionStatus as DescribeExecution does: an
+// execution started and not ended yet runs; one never started does not.
+func (r *runner) Running(_ context.Context, name string) (bool, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.running[name], nil
 }
 
 // wait blocks until every execution has ended (after the runner's ctx is done).
