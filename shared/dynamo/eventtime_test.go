@@ -22,8 +22,8 @@ func TestEventTimeOnTheStore(t *testing.T) {
 		want        incident.Outcome
 		wantStatus  incident.Status
 	}{
-		{name: "stale ALARM after a person resolved does not reopen", resolveFrom: 0,
-			changes: []change{{incident.Trigger, 0}, {incident.Trigger, 10 * time.Minute}},
+		{name: "stale ALARM after a person resolved does not reopen", resolveFrom: 1,
+			changes: []change{{incident.Trigger, 0}, {incident.Recover, 15 * time.Minute}, {incident.Trigger, 10 * time.Minute}},
 			want:    incident.Stale, wantStatus: incident.StatusResolved},
 		{name: "OK older than the last ALARM does not resolve", autoResolve: true, resolveFrom: -1,
 			changes: []change{{incident.Trigger, 0}, {incident.Trigger, 20 * time.Minute}, {incident.Recover, 10 * time.Minute}},

@@ -30,6 +30,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"strings"
 	"time"
 
@@ -143,10 +144,25 @@ type Config struct {
 	// Fallback is paged when the state names no fallback of its own
 	// (FALLBACK_USER), so a page is never dropped.
 	Fallback *oncall.Target
-	Logger   *slog.Logger
+	// ReopenWindow (REOPEN_WINDOW): an escalation that finds its incident
+	// resolved less than this (plus ReopenGrace) ago does not end; it
+	// watches the incident every ResolvedCheck and goes on paging where it
+	// stood if the incident reopens. 0: it ends at once.
+	ReopenWindow time.Duration
+	Logger       *slog.Logger
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
 }
+
+// A resolved incident may reopen within the reopen window, and the stream
+// function then starts no second escalation while this one runs (README,
+// "One escalation at a time"). So this one must not end while a reopen can
+// still come: it checks the resolved incident every ResolvedCheck until the
+// window (and ReopenGrace, for signals delivered late) has passed.
+const (
+	ResolvedCheck = time.Minute
+	ReopenGrace   = 5 * time.Minute
+)
 
 // Escalator runs PageLevel.
 type Escalator struct{ cfg Config }
@@ -175,6 +191,19 @@ func stopped(s incident.Status) string {
 		return "incident is " + string(s)
 	}
 	return ""
+}
+
+// watchResolved is how long to wait before looking again at inc, resolved
+// within the reopen window (and its grace), or 0 when the escalation may end.
+func (e *Escalator) watchResolved(inc incident.Incident) int {
+	if inc.Status != incident.StatusResolved || inc.ResolvedAt == nil || e.cfg.ReopenWindow <= 0 {
+		return 0
+	}
+	left := inc.ResolvedAt.Add(e.cfg.ReopenWindow + ReopenGrace).Sub(e.cfg.Now())
+	if left <= 0 {
+		return 0
+	}
+	return int(math.Ceil(min(left, ResolvedCheck).Seconds()))
 }
 
 // Page fires the escalation's current step: unless the incident was
@@ -209,6 +238,12 @@ func (e *Escalator) Page(ctx context.Context, in Input) (Output, error) {
 			return out, fmt.Errorf("read incident: %w", err)
 		}
 		if r := stopped(inc.Status); r != "" {
+			if wait := e.watchResolved(inc); wait > 0 {
+				// The state stays at its step: a reopen goes on from there.
+				out.WaitSeconds = wait
+				log.InfoContext(ctx, "escalation watches a resolved incident for a reopen", slog.Int("wait_seconds", wait))
+				return out, nil
+			}
 			return done(r)
 		}
 		schedules, err := e.cfg.Directory.Schedules(ctx, out.State.ScheduleIDs())

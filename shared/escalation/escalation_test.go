@@ -436,3 +436,50 @@ func TestUnknownIncidentEndsEscalation(t *testing.T) {
 		t.Errorf("got %d pages, want none", len(e.pager.pages))
 	}
 }
+
+// An escalation that finds its incident resolved within the reopen window
+// does not end: the stream function starts no second escalation while this
+// one runs, so this one pages a reopen, where it stood. Past the window (and
+// its grace) it ends.
+func TestResolvedIncidentIsWatchedForAReopen(t *testing.T) {
+	e := newEnv(t)
+	inc := e.declare(t)
+	ctx := context.Background()
+	clock := now
+	esc := escalation.NewEscalator(escalation.Config{
+		Incidents: e.svc, Directory: e.dir, Pager: e.pager, ReopenWindow: 30 * time.Minute,
+		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), Now: func() time.Time { return clock },
+	})
+	first, err := esc.Page(ctx, escalation.Input{IncidentID: inc.ID, State: oncall.Start(policy("primary", "secondary"), nil)})
+	if err != nil || len(first.Paged) != 1 {
+		t.Fatalf("level 1: got %v, %v, want alice paged", first.Paged, err)
+	}
+	if _, err := e.svc.Resolve(ctx, inc.ID, "monitor", incident.Resolution{}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		after    time.Duration // since the resolution
+		wantDone bool
+		wantWait int
+	}{
+		{"just resolved: watch", time.Second, false, 60},
+		{"near the end of window and grace: watch what is left", 35*time.Minute - 10*time.Second, false, 10},
+		{"window and grace over: done", 35 * time.Minute, true, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clock = now.Add(tt.after)
+			out, err := esc.Page(ctx, escalation.Input{IncidentID: inc.ID, State: first.State})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out.Done != tt.wantDone || out.WaitSeconds != tt.wantWait || len(out.Paged) != 0 {
+				t.Errorf("got done=%v wait=%d paged=%v, want done=%v wait=%d, nobody paged", out.Done, out.WaitSeconds, out.Paged, tt.wantDone, tt.wantWait)
+			}
+			if !out.Done && out.State.Step != first.State.Step {
+				t.Errorf("state: got step %+v, want it kept at %+v", out.State.Step, first.State.Step)
+			}
+		})
+	}
+}

@@ -32,17 +32,21 @@ func (inc Incident) lastRecovery() time.Time {
 	return *inc.RecoveredAt
 }
 
-// resolvedAsOf is the event time a trigger must not be older than to reopen the
-// resolved incident inc: the newest of its last trigger, its last recovery,
-// and a person's resolution. A resolution by the monitor (auto-resolve)
-// counts at its recovery's state-change time, so an ALARM that came after
-// the OK but was delivered after the resolution still reopens.
-func (inc Incident) resolvedAsOf() time.Time {
+// resolvedAsOf is the event time a trigger from source must not be older than
+// to reopen the resolved incident inc: the newest of its last trigger and its
+// last recovery, and for logs and reports also a person's resolution. An
+// alarm's state is the truth of its source: an ALARM state change newer than
+// everything known of the alarm means it fires now, whoever resolved the
+// incident meanwhile (a person who resolved at 10:00:02 after an OK, while the
+// alarm fired again at 10:00:00, must be paged again). A resolution by the
+// monitor (auto-resolve) counts at its recovery's state-change time, so an
+// ALARM that came after the OK but was delivered after the resolution reopens.
+func (inc Incident) resolvedAsOf(source Source) time.Time {
 	t := inc.LastSignalAt
 	if r := inc.lastRecovery(); r.After(t) {
 		t = r
 	}
-	if !inc.AutoResolved && inc.ResolvedAt != nil && inc.ResolvedAt.After(t) {
+	if source != SourceAlarm && !inc.AutoResolved && inc.ResolvedAt != nil && inc.ResolvedAt.After(t) {
 		t = *inc.ResolvedAt
 	}
 	return t
@@ -63,10 +67,10 @@ func (inc Incident) staleRecovery(t time.Time) string {
 	return ""
 }
 
-// staleTrigger says why a trigger at t on the resolved incident inc is
-// stale, or "".
-func (inc Incident) staleTrigger(t time.Time) string {
-	asOf := inc.resolvedAsOf()
+// staleTrigger says why a trigger from source at t on the resolved incident
+// inc is stale, or "".
+func (inc Incident) staleTrigger(source Source, t time.Time) string {
+	asOf := inc.resolvedAsOf(source)
 	if !t.Before(asOf) {
 		return ""
 	}

@@ -59,9 +59,16 @@ func TestEventTimeDecides(t *testing.T) {
 		wantStale   int // stale_signal entries
 	}{
 		{name: "stale ALARM after a person resolved: no reopen",
-			steps: []delivery{{kind: incident.Trigger}, {kind: personResolves, at: 10 * time.Minute},
+			steps: []delivery{{kind: incident.Trigger}, {kind: incident.Recover, at: 8 * time.Minute}, {kind: personResolves, at: 10 * time.Minute},
 				{kind: incident.Trigger, at: 5 * time.Minute, deliver: 11 * time.Minute}},
 			want: incident.Stale, wantStatus: incident.StatusResolved, wantStale: 1},
+		// An alarm's state is the truth of its source: an ALARM newer than all
+		// that is known of the alarm fires now, though a person resolved the
+		// incident (say, after an OK) before it was delivered.
+		{name: "ALARM newer than the alarm's known state, older than a person's resolve: reopens",
+			steps: []delivery{{kind: incident.Trigger}, {kind: personResolves, at: 10 * time.Minute},
+				{kind: incident.Trigger, at: 5 * time.Minute, deliver: 11 * time.Minute}},
+			want: incident.Reopened, wantStatus: incident.StatusTriggered, wantReopens: 1},
 		{name: "stale ALARM after an auto-resolve: no reopen", autoResolve: true,
 			steps: []delivery{{kind: incident.Trigger}, {kind: incident.Recover, at: 10 * time.Minute},
 				{kind: incident.Trigger, at: 5 * time.Minute, deliver: 11 * time.Minute}},

@@ -193,9 +193,9 @@ func (s *Service) ingestOnce(ctx context.Context, sig Signal, rpt *Report) (Resu
 		ch = s.open(sig, cfg, now, "")
 	case cur.Status.Open():
 		ch = appendSignal(cur, sig, cfg, now)
-	case cur.staleTrigger(sig.At) != "":
-		// Event time decides (eventtime.go): older than the resolution.
-		ch = staleSignal(cur, sig, cur.staleTrigger(sig.At), now)
+	case cur.staleTrigger(sig.Source, sig.At) != "":
+		// Event time decides (eventtime.go): older than what is known.
+		ch = staleSignal(cur, sig, cur.staleTrigger(sig.Source, sig.At), now)
 	case cur.ResolvedAt != nil && sig.At.Sub(*cur.ResolvedAt) <= s.rules.ReopenWindow:
 		ch = reopen(cur, sig, cfg, now, s.rules)
 	default:

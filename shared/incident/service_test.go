@@ -1624,11 +1624,12 @@ func TestLostRaceIsRetried(t *testing.T) {
 		{name: "acknowledge during a signal", give: signal, racer: acknowledge,
 			want: incident.StatusAcknowledged, wantSignals: 2, wantSeverity: incident.SEV3,
 			wantEntries: map[incident.EntryKind]int{incident.EntrySignal: 1, incident.EntryAcknowledged: 1}},
-		// The signal fired before the person resolved: event time decides, it
-		// is noted as stale and does not reopen (README, event time).
-		{name: "resolve during an older signal keeps it resolved", give: signal, racer: resolve,
-			want: incident.StatusResolved, wantSignals: 1, wantSeverity: incident.SEV3,
-			wantEntries: map[incident.EntryKind]int{incident.EntryStale: 1, incident.EntryResolved: 1}},
+		// The alarm's state change came before the person resolved but after
+		// everything known of the alarm: the alarm fires, so the incident
+		// reopens (README, event time: an alarm's state is the truth).
+		{name: "resolve during an older alarm state change still reopens", give: signal, racer: resolve,
+			want: incident.StatusTriggered, wantSignals: 2, wantSeverity: incident.SEV3,
+			wantEntries: map[incident.EntryKind]int{incident.EntrySignal: 1, incident.EntryResolved: 1, incident.EntryReopened: 1}},
 		{name: "resolve during a signal as new as it reopens", give: freshSignal, racer: resolve,
 			want: incident.StatusTriggered, wantSignals: 2, wantSeverity: incident.SEV3,
 			wantEntries: map[incident.EntryKind]int{incident.EntrySignal: 1, incident.EntryResolved: 1, incident.EntryReopened: 1}},

@@ -119,11 +119,12 @@ func Escalate(s settings.Settings, a Adapters) (lambda.Handler, error) {
 	}
 	st := store(s, a)
 	cfg := escalation.Config{
-		Incidents: incident.NewService(st, s.Rules()),
-		Directory: st,
-		Pager:     a.Pager,
-		Logger:    a.Logger,
-		Fallback:  s.Fallback(),
+		Incidents:    incident.NewService(st, s.Rules()),
+		Directory:    st,
+		Pager:        a.Pager,
+		Logger:       a.Logger,
+		Fallback:     s.Fallback(),
+		ReopenWindow: s.ReopenWindow,
 	}
 	if token != "" {
 		cfg.Slack = slack.NewNotifier(a.Slack(token))
