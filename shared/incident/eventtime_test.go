@@ -101,6 +101,12 @@ func TestEventTimeDecides(t *testing.T) {
 			steps: []delivery{{kind: incident.Trigger}, {kind: incident.Recover, at: 10 * time.Minute},
 				{kind: incident.Recover, at: 5 * time.Minute, deliver: 11 * time.Minute}},
 			want: incident.Stale, wantStatus: incident.StatusTriggered, wantStale: 1},
+		// OK 10, (ALARM 20), OK 30, the ALARM at 20 delivered last: the alarm
+		// is OK since 30, which the resolved incident keeps, so no reopen.
+		{name: "OK delivered to the resolved incident, then an older ALARM: stale", autoResolve: true,
+			steps: []delivery{{kind: incident.Trigger}, {kind: incident.Recover, at: 10 * time.Minute},
+				{kind: incident.Recover, at: 30 * time.Minute}, {kind: incident.Trigger, at: 20 * time.Minute, deliver: 31 * time.Minute}},
+			want: incident.Stale, wantStatus: incident.StatusResolved, wantStale: 1},
 		{name: "ALARM, OK in order: resolves (unchanged)", autoResolve: true,
 			steps: []delivery{{kind: incident.Trigger}, {kind: incident.Recover, at: 10 * time.Minute}},
 			want:  incident.Resolved, wantStatus: incident.StatusResolved},

@@ -185,10 +185,16 @@ func (s *Service) ingestOnce(ctx context.Context, sig Signal, rpt *Report) (Resu
 	var ch Change
 	switch {
 	case sig.Kind != Trigger:
-		if !found || !cur.Status.Open() {
+		switch {
+		case found && !cur.Status.Open() && sig.Kind == Recover && cur.staleRecovery(sig.At) == "" && sig.At.After(cur.lastRecovery()):
+			// The alarm's latest known state, kept on the resolved incident
+			// too, so that an older ALARM delivered after it cannot reopen it.
+			ch = noteRecoveryWhileResolved(cur, sig, now)
+		case !found || !cur.Status.Open():
 			return Result{Outcome: Ignored, IncidentID: cur.ID}, nil
+		default:
+			ch = s.noteSignal(cur, sig, cfg, now)
 		}
-		ch = s.noteSignal(cur, sig, cfg, now)
 	case !found:
 		ch = s.open(sig, cfg, now, "")
 	case cur.Status.Open():
@@ -423,6 +429,21 @@ func (s *Service) noteSignal(cur Incident, sig Signal, cfg ServiceConfig, now ti
 	ch.Incident = inc
 	ch.Entries = entries
 	return ch
+}
+
+// noteRecoveryWhileResolved records a recovery (OK) delivered to the resolved
+// incident cur: its time becomes the alarm's last known state (event time,
+// eventtime.go); the status does not change.
+func noteRecoveryWhileResolved(cur Incident, sig Signal, now time.Time) Change {
+	inc := cur
+	at := sig.At
+	inc.RecoveredAt = &at
+	inc.UpdatedAt = now
+	inc.Version = cur.Version + 1
+	e := signalEntry(EntryRecovered, sig)
+	e.Text += "\n(noted on the resolved incident: an older ALARM delivered later does not reopen it)"
+	return Change{Kind: Update, Incident: inc, ExpectVersion: cur.Version, Entries: []Entry{e},
+		Result: Result{Outcome: Recovered, IncidentID: inc.ID}}
 }
 
 // expireDedup lets the dedup record of a resolved incident expire once it can no
