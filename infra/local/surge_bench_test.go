@@ -89,7 +89,8 @@ func quantiles(d []time.Duration) (p50, p99, most float64) {
 // concurrent senders, each sender a reporter of its own and each report with
 // an Idempotency-Key of its own, to POST /reports of the local platform, and
 // reports how many were accepted (202), their latency (p50/p99/max) and how
-// many incidents they opened (want 1). `make bench` runs it:
+// many incidents they opened (want 1). With SURGE_TRACE set (and -v) it logs
+// each report's start and latency. `make bench` runs it:
 //
 //	go test -run '^$' -bench ReportSurge -benchtime 1x ./infra/local
 func BenchmarkReportSurge(b *testing.B) {
@@ -137,6 +138,9 @@ func BenchmarkReportSurge(b *testing.B) {
 					d := time.Since(t)
 					mu.Lock()
 					lat = append(lat, d)
+					if os.Getenv("SURGE_TRACE") != "" {
+						b.Logf("report %3d: started at %6.1f ms, took %6.1f ms", i, float64(t.Sub(start))/1e6, float64(d)/1e6)
+					}
 					mu.Unlock()
 					if err != nil {
 						code = -1
