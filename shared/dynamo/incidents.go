@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -362,7 +364,11 @@ func (s *Store) incidentWrite(ch incident.Change) (types.TransactWriteItem, erro
 		// set, so that versions only ever grow by one per write.
 		inc.Version = ch.ExpectVersion + 1
 		cond := expression.Name("version").Equal(expression.Value(ch.ExpectVersion))
-		return s.put(newIncidentItem(inc), &cond)
+		if ch.ExpectSignalCount > 0 {
+			cond = cond.And(expression.Name("signal_count").Equal(expression.Value(ch.ExpectSignalCount)))
+			return s.put(newIncidentItem(inc), &cond)
+		}
+		return s.updateDecided(inc, cond)
 	case incident.Append:
 		n := ch.Signals
 		if n < 1 {
@@ -370,10 +376,19 @@ func (s *Store) incidentWrite(ch incident.Change) (types.TransactWriteItem, erro
 		}
 		// last_signal_at is set, not maxed: an update expression cannot compare,
 		// and concurrent duplicates of one alarm carry nearly the same time.
+		// The version stays: an append decides nothing a person's change
+		// could contradict (incident.Append).
 		upd := expression.Add(expression.Name("signal_count"), expression.Value(n)).
-			Add(expression.Name("version"), expression.Value(1)).
 			Set(expression.Name("last_signal_at"), expression.Value(inc.LastSignalAt.UTC())).
 			Set(expression.Name("updated_at"), expression.Value(inc.UpdatedAt.UTC()))
+		if r := ch.Reporter; r != nil {
+			// Appended, not merged: the reader keeps each reporter's latest
+			// mark (incidentItem.incident).
+			mark := []reporterItem{{Reporter: r.Reporter, At: r.At.UTC()}}
+			upd = upd.Set(expression.Name("reporters"), expression.ListAppend(
+				expression.IfNotExists(expression.Name("reporters"), expression.Value([]reporterItem{})),
+				expression.Value(mark)))
+		}
 		cond := expression.Name("status").Equal(expression.Value(string(ch.ExpectStatus)))
 		return s.update(inc.ID, upd, cond)
 	case incident.Touch:
@@ -382,6 +397,47 @@ func (s *Store) incidentWrite(ch incident.Change) (types.TransactWriteItem, erro
 		return s.update(inc.ID, upd, expression.AttributeExists(expression.Name(PartitionKey)))
 	}
 	return types.TransactWriteItem{}, fmt.Errorf("change kind %d is not one of Create, Update, Append, Touch", ch.Kind)
+}
+
+// appendOwned are the incident's attributes that appends write: an Update
+// decided without reading them leaves them alone.
+var appendOwned = map[string]bool{"signal_count": true, "last_signal_at": true, "reporters": true}
+
+// incidentAttributes are the names of every attribute of an incident item.
+var incidentAttributes = func() []string {
+	var names []string
+	t := reflect.TypeFor[incidentItem]()
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("dynamodbav"), ",")
+		names = append(names, name)
+	}
+	return names
+}()
+
+// updateDecided writes inc's attributes but those appends own, on condition
+// cond: an UpdateItem that sets what the item has and removes what it has not
+// (a cleared time, the open index's keys of a resolved incident).
+func (s *Store) updateDecided(inc incident.Incident, cond expression.ConditionBuilder) (types.TransactWriteItem, error) {
+	av, err := attributevalue.MarshalMap(newIncidentItem(inc))
+	if err != nil {
+		return types.TransactWriteItem{}, fmt.Errorf("encode incident %s: %w", inc.ID, err)
+	}
+	var upd expression.UpdateBuilder
+	for _, name := range incidentAttributes {
+		if name == PartitionKey || name == SortKey || appendOwned[name] {
+			continue
+		}
+		if v, ok := av[name]; ok {
+			var val any // the builder marshals values itself
+			if err := attributevalue.Unmarshal(v, &val); err != nil {
+				return types.TransactWriteItem{}, fmt.Errorf("encode incident %s: %s: %w", inc.ID, name, err)
+			}
+			upd = upd.Set(expression.Name(name), expression.Value(val))
+		} else {
+			upd = upd.Remove(expression.Name(name))
+		}
+	}
+	return s.update(inc.ID, upd, cond.And(expression.AttributeExists(expression.Name(PartitionKey))))
 }
 
 func (s *Store) update(id string, upd expression.UpdateBuilder, cond expression.ConditionBuilder) (types.TransactWriteItem, error) {

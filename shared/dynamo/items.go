@@ -101,8 +101,9 @@ func (it incidentItem) incident() incident.Incident {
 		AutoResolved: it.AutoResolved, ReopenedAt: it.ReopenedAt, Flapping: it.Flapping,
 		Version: it.Version,
 	}
+	// Appends add marks without merging them: keep each reporter's latest.
 	for _, r := range it.Reporters {
-		inc.Reporters = append(inc.Reporters, incident.ReporterMark{Reporter: r.Reporter, At: r.At})
+		inc.MarkReporter(r.Reporter, r.At)
 	}
 	return inc
 }

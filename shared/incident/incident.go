@@ -149,7 +149,8 @@ type Incident struct {
 	// within the reopen window: auto-resolve is suspended until its monitor
 	// stays quiet for the window (README, flapping).
 	Flapping bool `json:"flapping,omitempty"`
-	// Reporters are the distinct people who reported it, with their latest report.
+	// Reporters are the distinct people who reported it, with their latest
+	// report (at most maxReporters, plus those concurrent appends added).
 	Reporters []ReporterMark `json:"reporters,omitempty"`
 	// Version increases with every write; the store uses it for optimistic locking.
 	Version int64 `json:"version"`
@@ -240,8 +241,9 @@ func (inc *Incident) reopen() {
 	inc.AutoResolved = false
 }
 
-// markReporter records that reporter reported at t, keeping the latest per reporter.
-func (inc *Incident) markReporter(reporter string, t time.Time) {
+// MarkReporter records that reporter reported at t, keeping the latest per
+// reporter (stores merge the marks appends added with it).
+func (inc *Incident) MarkReporter(reporter string, t time.Time) {
 	if reporter == "" {
 		return
 	}

@@ -153,12 +153,23 @@ func (s *Service) Report(ctx context.Context, in ReportInput) (Result, error) {
 	res, err := retry(ctx, "report on "+in.Service, func() (Result, error) {
 		return s.ingestOnce(ctx, sig, rpt)
 	})
+	if err != nil {
+		return Result{}, err
+	}
 	// A record written before fingerprints were kept has none: it matches.
-	if err == nil && res.Duplicate && res.Fingerprint != "" && res.Fingerprint != in.Fingerprint {
+	if res.Duplicate && res.Fingerprint != "" && res.Fingerprint != in.Fingerprint {
 		return Result{}, &errkind.Error{Kind: errkind.KeyReused, Message: fmt.Sprintf(
 			"delivery %s was first made with another request (report %s)", in.DeliveryID, res.ReportID)}
 	}
-	return res, err
+	// A redelivery decides again too: the first attempt may have failed
+	// between its append and its raise.
+	if res.Outcome == Appended && (res.checkRaise || res.Duplicate) {
+		if err := s.raiseReported(ctx, res.IncidentID, in.Service); err != nil {
+			return Result{}, err
+		}
+	}
+	res.checkRaise = false
+	return res, nil
 }
 
 func (s *Service) ingestOnce(ctx context.Context, sig Signal, rpt *Report) (Result, error) {
@@ -303,7 +314,7 @@ func (s *Service) open(sig Signal, cfg ServiceConfig, now time.Time, replaces st
 	entries := []Entry{opened}
 	if sig.Source == SourceReport {
 		entries = append(entries, signalEntry(EntryReport, sig))
-		inc.markReporter(sig.Reporter, sig.At)
+		inc.MarkReporter(sig.Reporter, sig.At)
 		entries = append(entries, raiseForReports(&inc, cfg, now)...)
 	}
 	return Change{
@@ -335,26 +346,84 @@ func appendSignal(cur Incident, sig Signal, cfg ServiceConfig, now time.Time) Ch
 		inc.LastSignalAt = sig.At
 	}
 	inc.UpdatedAt = now
-	kind := EntrySignal
+	res := Result{Outcome: Appended, IncidentID: inc.ID}
 	if sig.Source == SourceReport {
-		kind = EntryReport
+		// A report joins with an append, whatever the severity: the raise for
+		// distinct reporters is decided after it (Service.raiseReported),
+		// on a fresh read that holds every committed reporter.
+		res.checkRaise = cfg.ReportSeverity.MoreSevereThan(cur.Severity)
+		return Change{Kind: Append, Incident: inc, ExpectStatus: cur.Status, Signals: 1,
+			Entries: []Entry{signalEntry(EntryReport, sig)}, Reporter: reporterMark(cur, sig, res.checkRaise), Result: res}
 	}
-	entries := []Entry{signalEntry(kind, sig)}
-	if sev := cfg.severityFor(sig); sig.Source != SourceReport && sev.MoreSevereThan(inc.Severity) {
+	entries := []Entry{signalEntry(EntrySignal, sig)}
+	if sev := cfg.severityFor(sig); sev.MoreSevereThan(inc.Severity) {
 		entries = append(entries, newEntry(now, EntrySeverityChanged, sig.Actor,
 			fmt.Sprintf("%s → %s: %s", inc.Severity, sev, sig.Title)))
 		inc.Severity = sev
 	}
-	if sig.Source == SourceReport {
-		inc.markReporter(sig.Reporter, sig.At)
-		entries = append(entries, raiseForReports(&inc, cfg, now)...)
-	}
-	res := Result{Outcome: Appended, IncidentID: inc.ID}
-	if inc.Severity == cur.Severity && sig.Source != SourceReport {
+	if inc.Severity == cur.Severity {
 		return Change{Kind: Append, Incident: inc, ExpectStatus: cur.Status, Signals: 1, Entries: entries, Result: res}
 	}
 	inc.Version = cur.Version + 1
-	return Change{Kind: Update, Incident: inc, ExpectVersion: cur.Version, Entries: entries, Result: res}
+	return Change{Kind: Update, Incident: inc, ExpectVersion: cur.Version, ExpectSignalCount: cur.SignalCount, Entries: entries, Result: res}
+}
+
+// reporterRefresh is how old a reporter's mark must be before another report
+// of theirs refreshes it (while the incident may still be raised): marks are
+// appended, not rewritten, so this bounds how many a chatty reporter adds.
+const reporterRefresh = time.Minute
+
+// reporterMark is the mark a report appends: a reporter not marked yet (up to
+// maxReporters), or one whose mark is older than reporterRefresh while the
+// incident may still be raised for reports; nil otherwise.
+func reporterMark(cur Incident, sig Signal, mayRaise bool) *ReporterMark {
+	if sig.Reporter == "" {
+		return nil
+	}
+	for _, r := range cur.Reporters {
+		if r.Reporter == sig.Reporter {
+			if !mayRaise || sig.At.Sub(r.At) < reporterRefresh {
+				return nil
+			}
+			return &ReporterMark{Reporter: sig.Reporter, At: sig.At}
+		}
+	}
+	if len(cur.Reporters) >= maxReporters {
+		return nil
+	}
+	return &ReporterMark{Reporter: sig.Reporter, At: sig.At}
+}
+
+// raiseReported raises the report incident id when enough distinct people
+// reported within the service's window. Reports join with appends, so each
+// one, once committed, reads the incident again: the last of the reporters
+// that reach the threshold to commit sees them all, and the raise is a
+// version-conditioned Update that is retried until it lands or is no longer
+// needed (a concurrent report raised it first, or someone changed it).
+func (s *Service) raiseReported(ctx context.Context, id, service string) error {
+	cfg, err := s.serviceConfig(ctx, service)
+	if err != nil {
+		return err
+	}
+	_, err = retry(ctx, "raise incident "+id+" for reports", func() (struct{}, error) {
+		cur, err := s.store.Incident(ctx, id)
+		if err != nil {
+			return struct{}{}, fmt.Errorf("read incident %s: %w", id, err)
+		}
+		if !cur.Status.Open() {
+			return struct{}{}, nil
+		}
+		now := s.now()
+		inc := cur
+		entries := raiseForReports(&inc, cfg, now)
+		if len(entries) == 0 {
+			return struct{}{}, nil
+		}
+		inc.UpdatedAt = now
+		inc.Version = cur.Version + 1
+		return struct{}{}, s.store.Apply(ctx, Change{Kind: Update, Incident: inc, ExpectVersion: cur.Version, Entries: entries})
+	})
+	return err
 }
 
 func reopen(cur Incident, sig Signal, cfg ServiceConfig, now time.Time, rules Rules) Change {
@@ -380,11 +449,11 @@ func reopen(cur Incident, sig Signal, cfg ServiceConfig, now time.Time, rules Ru
 	}
 	if sig.Source == SourceReport {
 		entries[1].Kind = EntryReport
-		inc.markReporter(sig.Reporter, sig.At)
+		inc.MarkReporter(sig.Reporter, sig.At)
 		entries = append(entries, raiseForReports(&inc, cfg, now)...)
 	}
 	return Change{
-		Kind: Update, Incident: inc, ExpectVersion: cur.Version, Entries: entries,
+		Kind: Update, Incident: inc, ExpectVersion: cur.Version, ExpectSignalCount: cur.SignalCount, Entries: entries,
 		Dedup:  &DedupRecord{Key: inc.DedupKey, IncidentID: inc.ID},
 		Result: Result{Outcome: Reopened, IncidentID: inc.ID},
 	}
@@ -408,7 +477,8 @@ func (s *Service) noteSignal(cur Incident, sig Signal, cfg ServiceConfig, now ti
 	inc.UpdatedAt = now
 	inc.Version = cur.Version + 1
 	entries := []Entry{signalEntry(EntryRecovered, sig)}
-	ch := Change{Kind: Update, Incident: inc, ExpectVersion: cur.Version, Result: Result{Outcome: Recovered, IncidentID: inc.ID}}
+	ch := Change{Kind: Update, Incident: inc, ExpectVersion: cur.Version, ExpectSignalCount: cur.SignalCount,
+		Result: Result{Outcome: Recovered, IncidentID: inc.ID}}
 	window := s.rules.ReopenWindow
 	switch {
 	case cfg.AutoResolve && inc.Flapping && !inc.quietFor(sig.At, window):
@@ -442,7 +512,7 @@ func noteRecoveryWhileResolved(cur Incident, sig Signal, now time.Time) Change {
 	inc.Version = cur.Version + 1
 	e := signalEntry(EntryRecovered, sig)
 	e.Text += "\n(noted on the resolved incident: an older ALARM delivered later does not reopen it)"
-	return Change{Kind: Update, Incident: inc, ExpectVersion: cur.Version, Entries: []Entry{e},
+	return Change{Kind: Update, Incident: inc, ExpectVersion: cur.Version, ExpectSignalCount: cur.SignalCount, Entries: []Entry{e},
 		Result: Result{Outcome: Recovered, IncidentID: inc.ID}}
 }
 

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -217,8 +218,10 @@ func TestIngestAppends(t *testing.T) {
 				t.Errorf("got %d signals, last at %v, started %v; want 2, %v, %v",
 					inc.SignalCount, inc.LastSignalAt, inc.StartedAt, t0.Add(time.Minute), t0)
 			}
-			if inc.Version <= 1 {
-				t.Errorf("version: got %d, want it bumped past 1", inc.Version)
+			// An append leaves the version to people's changes (incident.Append);
+			// a raise is a decision and bumps it.
+			if wantVersion := map[bool]int64{false: 1, true: 2}[tt.want != tt.first]; inc.Version != wantVersion {
+				t.Errorf("version: got %d, want %d", inc.Version, wantVersion)
 			}
 			if got := kinds(tl); !slices.Equal(got, tt.wantTimeline) {
 				t.Errorf("timeline: got %v, want %v", got, tt.wantTimeline)
@@ -1712,5 +1715,53 @@ func TestFirstSignalsRaceToOpen(t *testing.T) {
 	}
 	if len(page.Items) != 1 || page.Items[0].SignalCount != 2 {
 		t.Errorf("got %d incidents, want 1 with 2 signals", len(page.Items))
+	}
+}
+
+// failingUpdates fails the next Update-kind change: a store that goes away
+// between a report's append and its raise.
+type failingUpdates struct {
+	*incidenttest.Store
+	fail atomic.Bool
+}
+
+func (f *failingUpdates) Apply(ctx context.Context, ch incident.Change) error {
+	if ch.Kind == incident.Update && f.fail.CompareAndSwap(true, false) {
+		return fmt.Errorf("store down: %w", errkind.Unavailable)
+	}
+	return f.Store.Apply(ctx, ch)
+}
+
+func TestReportRaiseIsDecidedAgainOnRedelivery(t *testing.T) {
+	// The third distinct reporter's append lands, its raise fails: the client
+	// sends it again with its Idempotency-Key, and the redelivery raises.
+	c := clocktest.New(t0)
+	st := &failingUpdates{Store: incidenttest.New(c.Now)}
+	svc := incident.NewService(st, incident.Rules{}, incident.WithClock(c.Now))
+	ctx := context.Background()
+	report := func(i int) (incident.Result, error) {
+		return svc.Report(ctx, incident.ReportInput{Service: "checkout", Summary: "502s",
+			ReporterEmail: fmt.Sprintf("user%d@example.com", i), DeliveryID: fmt.Sprintf("k-%d", i), Fingerprint: fmt.Sprintf("f-%d", i)})
+	}
+	for i := range 2 {
+		if _, err := report(i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.fail.Store(true)
+	if _, err := report(2); !errors.Is(err, errkind.Unavailable) {
+		t.Fatalf("third report with the store failing its raise: got %v, want unavailable", err)
+	}
+	res, err := report(2)
+	if err != nil || !res.Duplicate {
+		t.Fatalf("third report again: got %+v, %v; want the first result, duplicate", res, err)
+	}
+	inc, tl, _, err := svc.Get(ctx, res.IncidentID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inc.Severity != incident.SEV2 || count(tl, incident.EntrySeverityChanged) != 1 || count(tl, incident.EntryReport) != 3 || inc.SignalCount != 3 {
+		t.Errorf("got %s, %d severity changes, %d reports, signal_count %d; want SEV2, 1, 3, 3",
+			inc.Severity, count(tl, incident.EntrySeverityChanged), count(tl, incident.EntryReport), inc.SignalCount)
 	}
 }

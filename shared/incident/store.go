@@ -58,11 +58,20 @@ const (
 	// Create puts a new incident; it must not exist.
 	Create ChangeKind = iota + 1
 	// Update replaces the incident if its version is still ExpectVersion.
+	// With ExpectSignalCount set (a decision that read what appends write:
+	// a recovery, a reopen, a signal raising the severity) it also requires
+	// signal_count to be ExpectSignalCount and writes the whole incident.
+	// Without it (people's actions, a raise for reports) it writes everything
+	// but what appends own (signal_count, last_signal_at, reporters), which
+	// it leaves as they are: an append landing between the read and the
+	// write is neither lost nor a reason to decide again.
 	Update
 	// Append records more signals on an open incident without rewriting it:
-	// signal_count grows by Signals, last_signal_at is set, the version is
-	// bumped; it requires the status to still be ExpectStatus. Appends commute,
-	// so concurrent duplicates of one alarm do not fight over the version.
+	// signal_count grows by Signals, last_signal_at is set, Reporter (if any)
+	// is added to the reporters; it requires the status to still be
+	// ExpectStatus and does not bump the version. Appends commute, so
+	// concurrent duplicates of one alarm, or reports on one service, do not
+	// fight over the version, and a person's Update does not wait for them.
 	Append
 	// Touch writes only entries (and the report, delivery and version bump) of
 	// an existing incident, whatever its state: notes.
@@ -76,8 +85,13 @@ type Change struct {
 	Incident Incident
 	// ExpectVersion is the version the decision read (Update).
 	ExpectVersion int64
+	// ExpectSignalCount, when above 0, is the signal_count the decision read
+	// (Update): see Update.
+	ExpectSignalCount int
 	// ExpectStatus is the status the decision read (Append).
 	ExpectStatus Status
+	// Reporter, when not nil, is a reporter's mark an Append adds.
+	Reporter *ReporterMark
 	// Signals is how many signals an Append adds.
 	Signals int
 	// Entries are added to the timeline.
@@ -130,6 +144,9 @@ type Result struct {
 	Fingerprint string `json:"-"`
 	// Duplicate is true when the delivery was seen before and nothing changed.
 	Duplicate bool `json:"duplicate,omitempty"`
+	// checkRaise: a report appended to an incident below the service's
+	// report severity; Report then decides whether to raise it.
+	checkRaise bool
 }
 
 // Deduplicated reports whether the signal joined an incident that was already

@@ -49,6 +49,8 @@ func StoreContract(t *testing.T, newStore func(t *testing.T, now func() time.Tim
 		{"ConcurrentDuplicateSignalsOpenOneIncident", c.concurrentDuplicateSignals},
 		{"RedeliveredSignalAppliesOnce", c.redeliveredSignalAppliesOnce},
 		{"ConcurrentTransitionsAndNotes", c.concurrentTransitionsAndNotes},
+		{"ConcurrentReportsJoinAndRaiseOnce", c.concurrentReportsJoinAndRaiseOnce},
+		{"PeopleDoNotWaitForAppends", c.peopleDoNotWaitForAppends},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, tt.run)
@@ -503,8 +505,9 @@ func (c contract) concurrentDuplicateSignals(t *testing.T) {
 	if inc.SignalCount != n {
 		t.Errorf("got signal_count %d, want %d", inc.SignalCount, n)
 	}
-	if want := int64(n); inc.Version != want {
-		t.Errorf("got version %d, want %d (one per write)", inc.Version, want)
+	// Appends leave the version to the decisions (incident.Append).
+	if want := int64(1); inc.Version != want {
+		t.Errorf("got version %d, want %d (appends do not bump it)", inc.Version, want)
 	}
 	tl, _, err := store.Timeline(ctx, inc.ID, incident.TimelineLimit)
 	if err != nil {
@@ -693,4 +696,95 @@ func endsWith(text string, sev incident.Severity) bool {
 	var from, to, by, actor string
 	n, _ := fmt.Sscanf(text, "%s → %s %s %s", &from, &to, &by, &actor)
 	return n == 4 && to == string(sev)
+}
+
+// Reports on one service from many reporters at once (each sent twice with
+// its Idempotency-Key) all join one incident, counted once each; the
+// threshold of distinct reporters raises it exactly once.
+func (c contract) concurrentReportsJoinAndRaiseOnce(t *testing.T) {
+	svc, _ := c.service(t, time.Now)
+	ctx := context.Background()
+	const n, reporters = 60, 12
+	// An anonymous report opens it: no reporter marked yet, the first mark
+	// is appended to none.
+	if _, err := svc.Report(ctx, incident.ReportInput{Service: "checkout", Summary: "checkout is down"}); err != nil {
+		t.Fatal(err)
+	}
+	results := make([]incident.Result, 2*n)
+	errs := make([]error, 2*n)
+	var wg sync.WaitGroup
+	for i := range 2 * n {
+		wg.Go(func() {
+			results[i], errs[i] = svc.Report(ctx, incident.ReportInput{
+				Service: "checkout", Summary: fmt.Sprintf("checkout fails (%d)", i%n),
+				ReporterEmail: fmt.Sprintf("r%02d@example.com", i%n%reporters),
+				DeliveryID:    fmt.Sprintf("api:report:k-%03d", i%n), Fingerprint: fmt.Sprintf("body-%03d", i%n),
+			})
+		})
+	}
+	wg.Wait()
+	ids := map[string]bool{}
+	reports := map[string]bool{}
+	for i := range 2 * n {
+		if errs[i] != nil {
+			t.Fatalf("report %d: %v", i, errs[i])
+		}
+		ids[results[i].IncidentID] = true
+		reports[results[i].ReportID] = true
+	}
+	if len(ids) != 1 || len(reports) != n {
+		t.Fatalf("got %d incidents and %d distinct reports, want 1 and %d", len(ids), len(reports), n)
+	}
+	inc, tl, _, err := svc.Get(ctx, results[0].IncidentID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inc.SignalCount != n+1 || len(inc.Reporters) != reporters || inc.Severity != incident.DefaultRaisedSeverity {
+		t.Errorf("got signal_count %d, %d reporters, %s; want %d, %d, %s",
+			inc.SignalCount, len(inc.Reporters), inc.Severity, n+1, reporters, incident.DefaultRaisedSeverity)
+	}
+	kinds := countKinds(tl)
+	if kinds[incident.EntryOpened] != 1 || kinds[incident.EntryReport] != n+1 || kinds[incident.EntrySeverityChanged] != 1 {
+		t.Errorf("got timeline %v, want 1 opened, %d report, 1 severity_changed", kinds, n+1)
+	}
+}
+
+// A person's change decided on a read that appends overtook still lands, and
+// keeps what the appends wrote; a decision that read what appends write (a
+// recovery) does not, it decides again.
+func (c contract) peopleDoNotWaitForAppends(t *testing.T) {
+	svc, store := c.service(t, time.Now)
+	ctx := context.Background()
+	first, err := svc.Ingest(ctx, alarm("checkout", "checkout-5xx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	read, err := store.Incident(ctx, first.IncidentID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if _, err := svc.Ingest(ctx, alarm("checkout", "checkout-5xx")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recovery := read
+	recovery.Version++
+	err = store.Apply(ctx, incident.Change{Kind: incident.Update, Incident: recovery, ExpectVersion: read.Version, ExpectSignalCount: read.SignalCount})
+	if !errors.Is(err, errkind.Conflict) {
+		t.Errorf("update that read signal_count %d after 3 appends: got %v, want a conflict", read.SignalCount, err)
+	}
+	acked := read
+	at := time.Now().UTC()
+	acked.Status, acked.AcknowledgedAt, acked.Version = incident.StatusAcknowledged, &at, read.Version+1
+	if err := store.Apply(ctx, incident.Change{Kind: incident.Update, Incident: acked, ExpectVersion: read.Version}); err != nil {
+		t.Fatalf("acknowledge decided before 3 appends: %v", err)
+	}
+	got, err := store.Incident(ctx, first.IncidentID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != incident.StatusAcknowledged || got.SignalCount != 4 || got.Version != read.Version+1 {
+		t.Errorf("got %s, signal_count %d, version %d; want acknowledged, 4, %d", got.Status, got.SignalCount, got.Version, read.Version+1)
+	}
 }

@@ -165,7 +165,16 @@ func (s *Store) Apply(ctx context.Context, ch incident.Change) error {
 		if cur.Version != ch.ExpectVersion {
 			return fmt.Errorf("update incident %s: version %d, expected %d: %w", id, cur.Version, ch.ExpectVersion, errkind.Conflict)
 		}
+		if ch.ExpectSignalCount > 0 && cur.SignalCount != ch.ExpectSignalCount {
+			return fmt.Errorf("update incident %s: signal_count %d, expected %d: %w", id, cur.SignalCount, ch.ExpectSignalCount, errkind.Conflict)
+		}
 		next = copyIncident(ch.Incident)
+		next.Version = ch.ExpectVersion + 1
+		if ch.ExpectSignalCount == 0 {
+			// What appends own stays as they left it.
+			next.SignalCount, next.LastSignalAt = cur.SignalCount, cur.LastSignalAt
+			next.Reporters = slices.Clone(cur.Reporters)
+		}
 	case incident.Append:
 		if !exists {
 			return fmt.Errorf("append to incident %s: %w", id, errkind.NotFound)
@@ -177,7 +186,9 @@ func (s *Store) Apply(ctx context.Context, ch incident.Change) error {
 		next.SignalCount += ch.Signals
 		next.LastSignalAt = later(next.LastSignalAt, ch.Incident.LastSignalAt)
 		next.UpdatedAt = later(next.UpdatedAt, ch.Incident.UpdatedAt)
-		next.Version++
+		if r := ch.Reporter; r != nil {
+			next.MarkReporter(r.Reporter, r.At)
+		}
 	case incident.Touch:
 		if !exists {
 			return fmt.Errorf("touch incident %s: %w", id, errkind.NotFound)
