@@ -206,6 +206,13 @@ func (e *Escalator) watchResolved(inc incident.Incident) int {
 	return int(math.Ceil(min(left, ResolvedCheck).Seconds()))
 }
 
+// Ends reports whether PageLevel ends the escalation of inc now: it is
+// acknowledged or identified, or resolved longer than the reopen window (and
+// its grace) ago. Otherwise PageLevel pages (triggered) or watches (resolved).
+func (e *Escalator) Ends(inc incident.Incident) bool {
+	return stopped(inc.Status) != "" && e.watchResolved(inc) == 0
+}
+
 // Page fires the escalation's current step: unless the incident was
 // acknowledged (or is further on), it pages the step's on-call people and
 // returns the next step and how long to wait before it. A step that finds

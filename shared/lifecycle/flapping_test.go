@@ -20,10 +20,13 @@ import (
 
 // machine stands in for the escalation state machine (Step Functions has no
 // emulator here): it records each started execution and keeps it running
-// until its PageLevel, firing every wait, reads the incident no longer
-// triggered (escalation's stop rule). It answers Running as shared/sfn does.
+// until its PageLevel, firing every wait, reads the incident and ends by the
+// real PageLevel's rule (escalation.Escalator.Ends: acknowledged, or resolved
+// longer than the reopen window and its grace ago; a resolved incident is
+// watched every ResolvedCheck meanwhile). It answers Running as shared/sfn does.
 type machine struct {
 	store   *dynamo.Store
+	esc     *escalation.Escalator
 	wait    time.Duration
 	started []string
 	next    map[string]time.Time // running executions and their next PageLevel
@@ -52,11 +55,15 @@ func (m *machine) tick(t *testing.T, now time.Time, id string) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if inc.Status != incident.StatusTriggered {
+			if m.esc.Ends(inc) {
 				delete(m.next, name)
 				break
 			}
-			next = next.Add(m.wait)
+			if inc.Status == incident.StatusTriggered {
+				next = next.Add(m.wait)
+			} else {
+				next = next.Add(escalation.ResolvedCheck) // watched for a reopen
+			}
 			m.next[name] = next
 		}
 	}
@@ -75,13 +82,14 @@ func TestFlappingAlarmEscalations(t *testing.T) {
 		wait time.Duration
 		want int // escalations started
 	}{
+		// The escalation that found its incident resolved watches it through
+		// the reopen window, so every reopen finds it running: one escalation,
+		// whatever the level waits (ending at once instead made 2 with 3-minute
+		// waits, and N+1 = 4 with 2-minute waits).
 		{name: "escalation runs through the flapping", wait: time.Hour, want: 1},
 		{name: "escalation reads the incident between changes", wait: 5 * time.Minute, want: 1},
-		{name: "escalation sees a resolve and ends, a reopen starts the second", wait: 3 * time.Minute, want: 2},
-		// The documented worst case (README, flapping): every escalation
-		// reads its incident just after each auto-resolve and ends, so each
-		// reopen before the incident is marked flapping starts one: N+1.
-		{name: "worst case: each escalation ends at the next resolve", wait: 2 * time.Minute, want: incident.DefaultFlapThreshold + 1},
+		{name: "escalation reads the incident at a resolve", wait: 3 * time.Minute, want: 1},
+		{name: "escalation reads the incident at every resolve", wait: 2 * time.Minute, want: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -92,7 +100,8 @@ func TestFlappingAlarmEscalations(t *testing.T) {
 			if _, err := svc.PutServiceConfig(ctx, incident.ServiceConfig{Name: "checkout", AutoResolve: true}); err != nil {
 				t.Fatal(err)
 			}
-			m := &machine{store: e.store, wait: tt.wait, next: map[string]time.Time{}, clock: clk}
+			esc := escalation.NewEscalator(escalation.Config{ReopenWindow: 30 * time.Minute, Now: clk.Now})
+			m := &machine{store: e.store, esc: esc, wait: tt.wait, next: map[string]time.Time{}, clock: clk}
 			logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
 			h := lifecycle.NewHandler(lifecycle.Config{
 				Starter: escalation.NewStarter(escalation.StarterConfig{Configs: e.store, Executions: m, Logger: logger}),
