@@ -193,6 +193,56 @@ func stopped(s incident.Status) string {
 	return ""
 }
 
+// OverdueFallback: a step that still fails this long after it was due,
+// although the incident itself can be read (so the store answers), pages the
+// fallback user at once, and then goes on retrying its level. Retries
+// (RetryLater) carry a transient fault; this is for one that does not pass (a
+// damaged schedule, a target SNS refuses), which would otherwise hold the
+// escalation at its level and never reach the fallback.
+const OverdueFallback = 15 * time.Minute
+
+// failing returns err for the step that failed, after paging the fallback
+// when the step is overdue by OverdueFallback (once per escalation run: the
+// page is recorded under the fallback step's key, so the run's own fallback
+// step later skips whoever was paged here).
+func (e *Escalator) failing(ctx context.Context, log *slog.Logger, inc incident.Incident, execution string, out Output, err error) (Output, error) {
+	due := inc.CreatedAt
+	if out.State.Due != nil {
+		due = *out.State.Due
+	}
+	overdue := e.cfg.Now().Sub(due)
+	if overdue < OverdueFallback || out.State.Step.Phase == oncall.PhaseFallback {
+		return out, err
+	}
+	users := overdueFallbackUsers(out.State)
+	if len(users) == 0 {
+		log.ErrorContext(ctx, "step failing past its due time, and no fallback user to page", slog.Duration("overdue", overdue), slog.Any("error", err))
+		return out, err
+	}
+	pg := oncall.Page{Step: oncall.Step{Phase: oncall.PhaseFallback}, Users: users}
+	paged, perr := e.pageAll(ctx, log, inc, execution, pg)
+	out.Paged = append(out.Paged, paged...)
+	log.ErrorContext(ctx, "step failing past its due time: fallback paged", slog.Duration("overdue", overdue),
+		slog.Any("fallback", users), slog.Any("error", err), slog.Any("fallback_error", perr))
+	return out, err
+}
+
+// overdueFallbackUsers is the fallback user of st: the policy's, else the
+// platform's (a fallback schedule is not read: reading schedules may be what
+// fails).
+func overdueFallbackUsers(st oncall.Escalation) []string {
+	targets := []*oncall.Target{st.Fallback}
+	if st.Policy != nil {
+		targets = []*oncall.Target{st.Policy.Fallback, st.Fallback}
+	}
+	for _, t := range targets {
+		if t != nil && t.User != "" {
+			return []string{t.User}
+		}
+	}
+	return nil
+}
+
 // watchResolved is how long to wait before looking again at inc, resolved
 // within the reopen window (and its grace), or 0 when the escalation may end.
 func (e *Escalator) watchResolved(inc incident.Incident) int {
@@ -255,20 +305,22 @@ func (e *Escalator) Page(ctx context.Context, in Input) (Output, error) {
 		}
 		schedules, err := e.cfg.Directory.Schedules(ctx, out.State.ScheduleIDs())
 		if err != nil {
-			return out, fmt.Errorf("read schedules: %w", err)
+			return e.failing(ctx, log, inc, in.Execution, out, fmt.Errorf("read schedules: %w", err))
 		}
 		pg := out.State.Fire(schedules, e.cfg.Now())
 		paged, err := e.pageAll(ctx, log, inc, in.Execution, pg)
 		out.Paged = append(out.Paged, paged...)
 		if err != nil {
 			// The state stays at this step: the retry skips who was paged.
-			return out, err
+			return e.failing(ctx, log, inc, in.Execution, out, err)
 		}
 		out.State.Step = pg.Next
 		if pg.Done {
 			return done("escalation exhausted")
 		}
 		if pg.WaitSeconds > 0 {
+			due := e.cfg.Now().Add(time.Duration(pg.WaitSeconds) * time.Second)
+			out.State.Due = &due
 			out.WaitSeconds = pg.WaitSeconds
 			log.InfoContext(ctx, "escalation waits", slog.Int("wait_seconds", pg.WaitSeconds),
 				slog.Any("next", out.State.Step), slog.Int("paged", len(out.Paged)))

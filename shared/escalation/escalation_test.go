@@ -483,3 +483,52 @@ func TestResolvedIncidentIsWatchedForAReopen(t *testing.T) {
 		})
 	}
 }
+
+// brokenSchedules is a directory whose schedules cannot be read (a damaged
+// item, say): a fault that retrying does not cure.
+type brokenSchedules struct{ directory }
+
+func (brokenSchedules) Schedules(context.Context, []string) (map[string]*oncall.Schedule, error) {
+	return nil, errors.New("schedule primary: cannot decode item")
+}
+
+// A step that keeps failing although the store answers pages the fallback
+// once it is OverdueFallback past its due time, once, and keeps failing (so
+// the state machine keeps retrying its level).
+func TestStepFailingPastItsDueTimePagesTheFallback(t *testing.T) {
+	e := newEnv(t)
+	inc := e.declare(t)
+	ctx := context.Background()
+	clock := now
+	esc := escalation.NewEscalator(escalation.Config{
+		Incidents: e.svc, Directory: brokenSchedules{e.dir}, Pager: e.pager,
+		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), Now: func() time.Time { return clock },
+	})
+	in := escalation.Input{IncidentID: inc.ID, Execution: "inc-x-0", State: oncall.Start(policy("primary", "secondary"), nil)}
+	tests := []struct {
+		name  string
+		after time.Duration // since the incident opened (the first step's due time)
+		want  []string      // all pages sent so far
+	}{
+		{"failing, not overdue: nobody", time.Minute, nil},
+		{"overdue: the fallback", escalation.OverdueFallback + time.Minute, []string{"sns:ops"}},
+		{"still failing: not again", escalation.OverdueFallback + 2*time.Minute, []string{"sns:ops"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clock = inc.CreatedAt.Add(tt.after)
+			if _, err := esc.Page(ctx, in); err == nil {
+				t.Fatal("got no error, want the step's error (the state machine retries the level)")
+			}
+			var sns []string
+			for _, s := range e.j.all() {
+				if strings.HasPrefix(s, "sns:") {
+					sns = append(sns, s)
+				}
+			}
+			if !slices.Equal(sns, tt.want) {
+				t.Errorf("SNS pages: got %v, want %v", sns, tt.want)
+			}
+		})
+	}
+}

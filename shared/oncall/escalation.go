@@ -33,6 +33,10 @@ type Escalation struct {
 	// policy or the policy's fallback finds nobody, so no page is dropped.
 	Fallback *Target `json:"fallback,omitempty"`
 	Step     Step    `json:"step"`
+	// Due is when Step is due to fire (set when a step waits); nil: when the
+	// incident opened. A step that keeps failing long past it pages the
+	// fallback (package escalation, OverdueFallback).
+	Due *time.Time `json:"due,omitempty"`
 }
 
 // Page is what firing one step asks the caller to do: page Users now (none for
