@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -93,7 +92,7 @@ func TestLocalPagesSurviveStoreOutage(t *testing.T) {
 			killed <- time.Now()
 		})
 	}
-	logs := &lockedLog{}
+	logs := &syncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	env := map[string]string{"LOCAL_TIME_SCALE": "20"} // level 1 waits 3 s, level 2 6 s; RetryLater 1.5 s
 	p, err = newPlatform(ctx, db.Endpoint, func(k string) string { return env[k] }, logger,
@@ -243,31 +242,11 @@ func freeTCPPort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// lockedLog keeps the platform's log lines for the test to read.
-type lockedLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *lockedLog) Write(b []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(b)
-}
-
-func (l *lockedLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
-// tail is the last n lines of the log.
-func (l *lockedLog) tail(n int) string {
-	lines := strings.Split(strings.TrimSpace(l.String()), "\n")
+// tail is the last n lines written to s.
+func (s *syncBuffer) tail(n int) string {
+	lines := strings.Split(strings.TrimSpace(s.String()), "\n")
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
 }
-
-var _ io.Writer = (*lockedLog)(nil)

@@ -4,8 +4,6 @@
 package storage
 
 import (
-	"slices"
-
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -81,10 +79,10 @@ func str(name string) *awsdynamodb.Attribute {
 // TableName is the table's name, for TABLE_NAME.
 func (s *Storage) TableName() *string { return s.Table.TableName() }
 
-// TokenPartition is the partition key of the API tokens (shared/dynamo,
-// tokens.go: pk "TOKEN#", sk "TOKEN#<id>"). Only the token CLI writes there,
-// with the operator's credentials; no function may (WriteActions).
-const TokenPartition = "TOKEN#"
+// TokenPartition is the partition key of the API tokens (dynamo.TokenPK:
+// pk "TOKEN#", sk "TOKEN#<id>"). Only the token CLI writes there, with the
+// operator's credentials; no function may (WriteActions).
+const TokenPartition = dynamo.TokenPK
 
 // ReadActions are the table reads the functions use: by key, in batches, by
 // index, and the condition checks of transactions. They reach every item: the
@@ -98,10 +96,6 @@ var ReadActions = []string{
 // PutItem or UpdateItem it is). They are allowed on every partition but
 // TokenPartition (NoTokenWrites).
 var WriteActions = []string{"dynamodb:PutItem", "dynamodb:UpdateItem"}
-
-// ItemActions are ReadActions and WriteActions. Scan, DeleteItem and
-// BatchWriteItem are left out: no request path uses them.
-var ItemActions = append(slices.Clone(ReadActions), WriteActions...)
 
 // DeniedTokenWrites are the item writes a function is denied on the token
 // partition, whatever else its role allows: every action that can create,

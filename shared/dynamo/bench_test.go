@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/incidentd/incidentd/shared/incident"
+	"github.com/incidentd/incidentd/shared/incident/incidenttest"
 )
 
 // The benchmarks measure what an alarm's sender waits for: one Ingest, from the
@@ -27,7 +28,7 @@ import (
 func warmUp(b *testing.B, svc *incident.Service) {
 	b.Helper()
 	for i := range 20 {
-		if _, err := svc.Ingest(context.Background(), alarm("warmup", fmt.Sprintf("warmup-%d", i))); err != nil {
+		if _, err := svc.Ingest(context.Background(), incidenttest.Alarm("warmup", fmt.Sprintf("warmup-%d", i))); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -52,7 +53,7 @@ func BenchmarkIngestNewIncident(b *testing.B) {
 	var lat []time.Duration
 	i := 0
 	for b.Loop() {
-		sig := alarm("checkout", fmt.Sprintf("alarm-%d", i))
+		sig := incidenttest.Alarm("checkout", fmt.Sprintf("alarm-%d", i))
 		sig.DeliveryID = fmt.Sprintf("new-%d", i)
 		i++
 		start := time.Now()
@@ -70,13 +71,13 @@ func BenchmarkIngestAppend(b *testing.B) {
 	svc, _ := newService(b, nil, incident.Rules{})
 	warmUp(b, svc)
 	ctx := context.Background()
-	if _, err := svc.Ingest(ctx, alarm("checkout", "checkout-5xx")); err != nil {
+	if _, err := svc.Ingest(ctx, incidenttest.Alarm("checkout", "checkout-5xx")); err != nil {
 		b.Fatal(err)
 	}
 	var lat []time.Duration
 	i := 0
 	for b.Loop() {
-		sig := alarm("checkout", "checkout-5xx")
+		sig := incidenttest.Alarm("checkout", "checkout-5xx")
 		sig.DeliveryID = fmt.Sprintf("append-%d", i)
 		i++
 		start := time.Now()
@@ -108,7 +109,7 @@ func BenchmarkIngestConcurrentDuplicates(b *testing.B) {
 		var mine []time.Duration
 		seen := map[string]bool{}
 		for pb.Next() {
-			sig := alarm("checkout", "checkout-storm")
+			sig := incidenttest.Alarm("checkout", "checkout-storm")
 			sig.DeliveryID = fmt.Sprintf("storm-%d", seq.Add(1))
 			t := time.Now()
 			res, err := svc.Ingest(ctx, sig)

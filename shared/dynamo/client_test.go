@@ -8,7 +8,7 @@ import (
 )
 
 // grantedActions are the item actions the functions' roles allow on the table
-// (infra/storage.ItemActions; infra's tests check the synthesized roles).
+// (infra/storage.ReadActions and WriteActions; infra's tests check the synthesized roles).
 // TransactWriteItems is authorized per item action inside the transaction.
 var grantedActions = map[string]bool{
 	"BatchGetItem": true, "ConditionCheckItem": true, "GetItem": true,

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/incidentd/incidentd/shared/incident"
+	"github.com/incidentd/incidentd/shared/incident/incidenttest"
 )
 
 // The rules of README "Event time decides" and "Flapping", on the real store.
@@ -42,7 +43,7 @@ func TestEventTimeOnTheStore(t *testing.T) {
 			var res incident.Result
 			for i, c := range tt.changes {
 				clk.Set(start.Add(21*time.Minute + time.Duration(i)*time.Minute)) // all delivered late
-				sig := alarm("checkout", "checkout-cpu")
+				sig := incidenttest.Alarm("checkout", "checkout-cpu")
 				sig.Kind, sig.At = c.kind, start.Add(c.at)
 				var err error
 				if res, err = svc.Ingest(ctx, sig); err != nil {
@@ -71,7 +72,7 @@ func TestEventTimeOnTheStore(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if kinds := countKinds(tl); kinds[incident.EntryStale] != 1 {
+			if kinds := incidenttest.CountKinds(tl); kinds[incident.EntryStale] != 1 {
 				t.Errorf("got timeline %v, want one stale_signal entry", kinds)
 			}
 		})
@@ -89,7 +90,7 @@ func TestFlappingIsStored(t *testing.T) {
 	var id string
 	for i := range 9 { // ALARM, OK, … : the third reopen (ALARM at 6 min) flaps; the OK at 7 min is suspended
 		clk.Set(start.Add(time.Duration(i) * time.Minute))
-		sig := alarm("checkout", "checkout-cpu")
+		sig := incidenttest.Alarm("checkout", "checkout-cpu")
 		sig.At = clk.Now()
 		if i%2 == 1 {
 			sig.Kind = incident.Recover
@@ -112,7 +113,7 @@ func TestFlappingIsStored(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if kinds := countKinds(tl); kinds[incident.EntryFlapping] != 1 {
+	if kinds := incidenttest.CountKinds(tl); kinds[incident.EntryFlapping] != 1 {
 		t.Errorf("got timeline %v, want one flapping entry", kinds)
 	}
 }

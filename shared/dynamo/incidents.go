@@ -428,11 +428,7 @@ func (s *Store) updateDecided(inc incident.Incident, cond expression.ConditionBu
 			continue
 		}
 		if v, ok := av[name]; ok {
-			var val any // the builder marshals values itself
-			if err := attributevalue.Unmarshal(v, &val); err != nil {
-				return types.TransactWriteItem{}, fmt.Errorf("encode incident %s: %s: %w", inc.ID, name, err)
-			}
-			upd = upd.Set(expression.Name(name), expression.Value(val))
+			upd = upd.Set(expression.Name(name), expression.Value(v)) // an AttributeValue is taken as it is
 		} else {
 			upd = upd.Remove(expression.Name(name))
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/incidentd/incidentd/shared/dynamo/dynamotest"
 	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/incident"
+	"github.com/incidentd/incidentd/shared/incident/incidenttest"
 )
 
 // dedupRecord reads the raw dedup item of an alarm, as TTL sees it.
@@ -49,7 +50,7 @@ func TestAlarmWithinReopenWindowReopensTheIncident(t *testing.T) {
 	clk := newClock()
 	svc, store := newService(t, clk, incident.Rules{ReopenWindow: 30 * time.Minute})
 	ctx := context.Background()
-	sig := alarm("checkout", "checkout-cpu")
+	sig := incidenttest.Alarm("checkout", "checkout-cpu")
 	first := mustIngest(t, svc, sig, incident.Opened)
 	clk.Advance(5 * time.Minute)
 	if _, err := svc.Resolve(ctx, first.IncidentID, "alice", incident.Resolution{RootCause: "hot shard"}); err != nil {
@@ -73,7 +74,7 @@ func TestAlarmWithinReopenWindowReopensTheIncident(t *testing.T) {
 	if inc.Status != incident.StatusTriggered || inc.ReopenCount != 1 || inc.ResolvedAt != nil {
 		t.Errorf("got status %q, reopen_count %d, resolved_at %v; want triggered, 1, none", inc.Status, inc.ReopenCount, inc.ResolvedAt)
 	}
-	if kinds := countKinds(tl); kinds[incident.EntryReopened] != 1 {
+	if kinds := incidenttest.CountKinds(tl); kinds[incident.EntryReopened] != 1 {
 		t.Errorf("got timeline %v, want one reopened entry", kinds)
 	}
 	open, err := svc.List(ctx, incident.Query{Status: "open"})
@@ -93,7 +94,7 @@ func TestAlarmAfterReopenWindowOpensANewIncident(t *testing.T) {
 	clk := newClock()
 	svc, store := newService(t, clk, incident.Rules{ReopenWindow: 30 * time.Minute})
 	ctx := context.Background()
-	sig := alarm("checkout", "checkout-cpu")
+	sig := incidenttest.Alarm("checkout", "checkout-cpu")
 	first := mustIngest(t, svc, sig, incident.Opened)
 	if _, err := svc.Resolve(ctx, first.IncidentID, "alice", incident.Resolution{}); err != nil {
 		t.Fatal(err)
@@ -123,7 +124,7 @@ func TestExpiredDedupRecordCountsAsGone(t *testing.T) {
 	clk := newClock()
 	svc, store := newService(t, clk, incident.Rules{ReopenWindow: 30 * time.Minute})
 	ctx := context.Background()
-	sig := alarm("payments", "payments-errors")
+	sig := incidenttest.Alarm("payments", "payments-errors")
 	first := mustIngest(t, svc, sig, incident.Opened)
 	if _, err := svc.Resolve(ctx, first.IncidentID, "bob", incident.Resolution{}); err != nil {
 		t.Fatal(err)
@@ -164,7 +165,7 @@ func TestRecoverySignal(t *testing.T) {
 			if _, err := svc.PutServiceConfig(ctx, incident.ServiceConfig{Name: "inventory", AutoResolve: tt.autoResolve}); err != nil {
 				t.Fatal(err)
 			}
-			sig := alarm("inventory", "inventory-latency")
+			sig := incidenttest.Alarm("inventory", "inventory-latency")
 			opened := mustIngest(t, svc, sig, incident.Opened)
 			clk.Advance(7 * time.Minute)
 			sig.Kind = incident.Recover
@@ -176,7 +177,7 @@ func TestRecoverySignal(t *testing.T) {
 			if inc.Status != tt.wantStatus || inc.RecoveredAt == nil {
 				t.Errorf("got status %q, recovered_at %v; want %q and set", inc.Status, inc.RecoveredAt, tt.wantStatus)
 			}
-			if kinds := countKinds(tl); kinds[incident.EntryRecovered] != 1 {
+			if kinds := incidenttest.CountKinds(tl); kinds[incident.EntryRecovered] != 1 {
 				t.Errorf("got timeline %v, want one recovered entry", kinds)
 			}
 			open, err := svc.List(ctx, incident.Query{Status: "open"})

@@ -28,20 +28,3 @@ func newService(t testing.TB, c *clocktest.Clock, rules incident.Rules) (*incide
 	store := dynamotest.Store(t, dynamo.WithClock(c.Now))
 	return incident.NewService(store, rules, incident.WithClock(c.Now)), store
 }
-
-func alarm(service, name string) incident.Signal {
-	return incident.Signal{
-		Source: incident.SourceAlarm, Kind: incident.Trigger, Service: service,
-		DedupKey: "arn:aws:cloudwatch:us-east-1:123456789012:alarm:" + name,
-		Title:    name + " in ALARM", Actor: "alarm:" + name,
-	}
-}
-
-// countKinds counts timeline entries by kind.
-func countKinds(tl []incident.Entry) map[incident.EntryKind]int {
-	n := map[incident.EntryKind]int{}
-	for _, e := range tl {
-		n[e.Kind]++
-	}
-	return n
-}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"strconv"
 	"strings"
 	"time"
@@ -199,17 +198,6 @@ func txOutcome(err error) (raced bool, failed []int, ok bool) {
 	return false, nil, false
 }
 
-// pause waits a jittered while before another attempt.
-func pause(ctx context.Context, attempt int) error {
-	d := time.Duration(float64(10*time.Millisecond<<attempt) * (0.5 + rand.Float64()))
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-time.After(d):
-		return nil
-	}
-}
-
 // putReferrer writes item, the whole item of self, with the references it
 // makes (see the top of this file). item's rev, ref_rev and refs are set
 // here. A target missing or deleted is errkind.Invalid naming each such one.
@@ -296,7 +284,7 @@ func (s *Store) putReferrer(ctx context.Context, self oncall.Ref, item map[strin
 		if attempt == configWriteAttempts {
 			return errkind.Conflictf("%s changed while it was written; retry", self)
 		}
-		if err := pause(ctx, attempt); err != nil {
+		if err := wait(ctx, transactBackoff(attempt)); err != nil {
 			return err
 		}
 	}
@@ -453,7 +441,7 @@ func (s *Store) deleteConfig(ctx context.Context, self oncall.Ref, check func(co
 		if attempt == configWriteAttempts {
 			return errkind.Conflictf("%s changed while it was deleted; retry", self)
 		}
-		if err := pause(ctx, attempt); err != nil {
+		if err := wait(ctx, transactBackoff(attempt)); err != nil {
 			return err
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/incidentd/incidentd/shared/dynamo/dynamotest"
 	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/incident"
+	"github.com/incidentd/incidentd/shared/incident/incidenttest"
 )
 
 // A transaction cancelled only for throttling or a conflicting transaction is
@@ -92,7 +93,7 @@ func TestStoreDownIsUnavailable(t *testing.T) {
 		{"read incident", func() error { _, err := store.Incident(ctx, inc.ID); return err }},
 		{"list", func() error { _, err := svc.List(ctx, incident.Query{}); return err }},
 		{"acknowledge", func() error { _, err := svc.Acknowledge(ctx, inc.ID, "alice"); return err }},
-		{"ingest", func() error { _, err := svc.Ingest(ctx, alarm("checkout", "cpu")); return err }},
+		{"ingest", func() error { _, err := svc.Ingest(ctx, incidenttest.Alarm("checkout", "cpu")); return err }},
 		{"record delivery", func() error { return store.RecordDelivery(ctx, "d1", inc.ID, inc.CreatedAt) }},
 	}
 	for _, c := range calls {

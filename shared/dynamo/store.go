@@ -14,7 +14,7 @@ import (
 
 // Client is the part of the DynamoDB API the store uses; *dynamodb.Client
 // satisfies it. It holds only what the functions' roles may call
-// (infra/storage.ItemActions): no Scan, no DeleteItem.
+// (infra/storage.ReadActions and WriteActions): no Scan, no DeleteItem.
 type Client interface {
 	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)

@@ -16,6 +16,7 @@ import (
 	"github.com/incidentd/incidentd/shared/dynamo/dynamotest"
 	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/incident"
+	"github.com/incidentd/incidentd/shared/incident/incidenttest"
 )
 
 var t0 = time.Date(2026, 11, 24, 8, 0, 0, 120000000, time.UTC)
@@ -219,7 +220,7 @@ func TestMissingRecordsAreNotFound(t *testing.T) {
 func TestLongKeysFit(t *testing.T) {
 	store := dynamotest.Store(t)
 	svc := incident.NewService(store, incident.Rules{})
-	sig := alarm("logs", "x")
+	sig := incidenttest.Alarm("logs", "x")
 	sig.DedupKey = strings.Repeat("fingerprint/", 300) // 3600 bytes: over DynamoDB's 2048-byte partition key
 	sig.DeliveryID = strings.Repeat("d", 3000)
 	first := mustIngest(t, svc, sig, incident.Opened)

@@ -22,7 +22,7 @@ var _ auth.Store = (*Store)(nil)
 // them with one Query on the partition: no Scan, no index. Tokens are few and
 // the API caches what it reads, so the single partition stays cool.
 const (
-	tokenPK       = "TOKEN#"
+	TokenPK       = "TOKEN#" // exported for infra/storage: no function may write this partition
 	tokenSKPrefix = "TOKEN#"
 	// tokenRetention keeps an expired token listed (as expired) this long before
 	// DynamoDB's TTL deletes it.
@@ -52,7 +52,7 @@ const TypeToken = "token"
 
 func tokenKey(id string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{
-		PartitionKey: &types.AttributeValueMemberS{Value: tokenPK},
+		PartitionKey: &types.AttributeValueMemberS{Value: TokenPK},
 		SortKey:      &types.AttributeValueMemberS{Value: tokenSKPrefix + id},
 	}
 }
@@ -73,7 +73,7 @@ func parseTokenTime(s string) (time.Time, error) {
 
 func toTokenItem(t auth.Token) tokenItem {
 	it := tokenItem{
-		PK: tokenPK, SK: tokenSKPrefix + t.ID, ID: t.ID, Name: t.Name, Hash: t.Hash,
+		PK: TokenPK, SK: tokenSKPrefix + t.ID, ID: t.ID, Name: t.Name, Hash: t.Hash,
 		CreatedAt: formatTokenTime(t.CreatedAt), ExpiresAt: formatTokenTime(t.ExpiresAt),
 		Revoked: t.Revoked, RevokedAt: formatTokenTime(t.RevokedAt), Type: TypeToken,
 	}
@@ -157,7 +157,7 @@ func (s *Store) APITokens(ctx context.Context) ([]auth.Token, error) {
 		TableName:              aws.String(s.table),
 		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :sk)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: tokenPK},
+			":pk": &types.AttributeValueMemberS{Value: TokenPK},
 			":sk": &types.AttributeValueMemberS{Value: tokenSKPrefix},
 		},
 	}

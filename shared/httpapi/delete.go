@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 )
 
@@ -10,40 +11,20 @@ import (
 // services). Ids are the keys, so a rename is a PUT of the new id, then the
 // referrers moved to it, then a DELETE of the old one: the same rule.
 
-func (a *API) deleteSchedule(w http.ResponseWriter, r *http.Request, _ principal) error {
-	id, err := configID(r, "schedule")
-	if err != nil {
-		return err
+// deleteConfig is the DELETE of a what ("schedule", "policy", "user") by
+// its {id}, through del.
+func deleteConfig(what string, del func(ctx context.Context, id string) error) func(http.ResponseWriter, *http.Request, principal) error {
+	return func(w http.ResponseWriter, r *http.Request, _ principal) error {
+		id, err := configID(r, what)
+		if err != nil {
+			return err
+		}
+		if err := del(r.Context(), id); err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
 	}
-	if err := a.oncall.DeleteSchedule(r.Context(), id); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
-func (a *API) deletePolicy(w http.ResponseWriter, r *http.Request, _ principal) error {
-	id, err := configID(r, "policy")
-	if err != nil {
-		return err
-	}
-	if err := a.oncall.DeletePolicy(r.Context(), id); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
-func (a *API) deleteUser(w http.ResponseWriter, r *http.Request, _ principal) error {
-	id, err := configID(r, "user")
-	if err != nil {
-		return err
-	}
-	if err := a.oncall.DeleteUser(r.Context(), id); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
 }
 
 func (a *API) deleteService(w http.ResponseWriter, r *http.Request, _ principal) error {

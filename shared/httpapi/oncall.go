@@ -32,13 +32,13 @@ func (a *API) oncallRoutes() {
 	}
 	a.handle("PUT /schedules/{id}", route{scope: auth.ScopeOnCallWrite, h: a.putSchedule})
 	a.handle("GET /schedules/{file}", route{scope: auth.ScopeOnCallRead, h: a.getSchedule})
-	a.handle("DELETE /schedules/{id}", route{scope: auth.ScopeOnCallWrite, h: a.deleteSchedule})
+	a.handle("DELETE /schedules/{id}", route{scope: auth.ScopeOnCallWrite, h: deleteConfig("schedule", a.oncall.DeleteSchedule)})
 	a.handle("PUT /policies/{id}", route{scope: auth.ScopeOnCallWrite, h: a.putPolicy})
 	a.handle("GET /policies/{id}", route{scope: auth.ScopeOnCallRead, h: a.getPolicy})
-	a.handle("DELETE /policies/{id}", route{scope: auth.ScopeOnCallWrite, h: a.deletePolicy})
+	a.handle("DELETE /policies/{id}", route{scope: auth.ScopeOnCallWrite, h: deleteConfig("policy", a.oncall.DeletePolicy)})
 	a.handle("PUT /users/{id}", route{scope: auth.ScopeOnCallWrite, h: a.putUser})
 	a.handle("GET /users/{id}", route{scope: auth.ScopeOnCallRead, h: a.getUser})
-	a.handle("DELETE /users/{id}", route{scope: auth.ScopeOnCallWrite, h: a.deleteUser})
+	a.handle("DELETE /users/{id}", route{scope: auth.ScopeOnCallWrite, h: deleteConfig("user", a.oncall.DeleteUser)})
 	a.handle("GET /oncall", route{scope: auth.ScopeOnCallRead, h: a.getOnCall})
 }
 

@@ -193,6 +193,10 @@ func (s *Service) ingestOnce(ctx context.Context, sig Signal, rpt *Report) (Resu
 		return Result{}, fmt.Errorf("read incident of dedup key %s: %w", sig.DedupKey, err)
 	}
 	now := s.now()
+	var stale string // why a trigger for the resolved incident is stale, if it is
+	if found && sig.Kind == Trigger && !cur.Status.Open() {
+		stale = cur.staleTrigger(sig.Source, sig.At)
+	}
 	var ch Change
 	switch {
 	case sig.Kind != Trigger:
@@ -210,9 +214,9 @@ func (s *Service) ingestOnce(ctx context.Context, sig Signal, rpt *Report) (Resu
 		ch = s.open(sig, cfg, now, "")
 	case cur.Status.Open():
 		ch = appendSignal(cur, sig, cfg, now)
-	case cur.staleTrigger(sig.Source, sig.At) != "":
+	case stale != "":
 		// Event time decides (eventtime.go): older than what is known.
-		ch = staleSignal(cur, sig, cur.staleTrigger(sig.Source, sig.At), now)
+		ch = staleSignal(cur, sig, stale, now)
 	case cur.ResolvedAt != nil && sig.At.Sub(*cur.ResolvedAt) <= s.rules.ReopenWindow:
 		ch = reopen(cur, sig, cfg, now, s.rules)
 	default:

@@ -192,11 +192,11 @@ func checkID(field, s string) error {
 		return invalid(field, "required")
 	}
 	if len(s) > MaxIDLength || !utf8.ValidString(s) {
-		return invalid(field, "%q must be valid UTF-8 of at most %d bytes", text.Clip(s, maxQuoted, "…", text.Bytes|text.MarkExtra), MaxIDLength)
+		return invalid(field, "%q must be valid UTF-8 of at most %d bytes", quoted(s), MaxIDLength)
 	}
 	for _, r := range s {
 		if unicode.IsControl(r) || unicode.IsSpace(r) {
-			return invalid(field, "%q must not contain white space or control characters", text.Clip(s, maxQuoted, "…", text.Bytes|text.MarkExtra))
+			return invalid(field, "%q must not contain white space or control characters", quoted(s))
 		}
 	}
 	return nil
@@ -214,3 +214,6 @@ func checkTime(field string, t time.Time) error {
 
 // maxQuoted bounds the bytes of a bad value quoted in an error message.
 const maxQuoted = 40
+
+// quoted is s as an error message quotes it: at most maxQuoted bytes, then "…".
+func quoted(s string) string { return text.Clip(s, maxQuoted, "…", text.Bytes|text.MarkExtra) }

@@ -4,8 +4,6 @@ import (
 	"net/mail"
 	"regexp"
 	"strings"
-
-	"github.com/incidentd/incidentd/shared/text"
 )
 
 // User is a responder: who schedules and policies name by ID, and how to reach
@@ -44,7 +42,7 @@ func ValidateID(field, id string) error {
 	}
 	if len(id) > MaxConfigIDLength || !configIDPattern.MatchString(id) {
 		return invalid(field, "%q must be 1-%d characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit",
-			text.Clip(id, maxQuoted, "…", text.Bytes|text.MarkExtra), MaxConfigIDLength)
+			quoted(id), MaxConfigIDLength)
 	}
 	return nil
 }
@@ -65,10 +63,10 @@ func (u *User) Validate() error {
 		}
 	}
 	if u.Phone != "" && !phonePattern.MatchString(u.Phone) {
-		return invalid("phone", "%q is not an E.164 number: \"+\", the country code and the number, digits only (e.g. \"+4915112345678\")", text.Clip(u.Phone, maxQuoted, "…", text.Bytes|text.MarkExtra))
+		return invalid("phone", "%q is not an E.164 number: \"+\", the country code and the number, digits only (e.g. \"+4915112345678\")", quoted(u.Phone))
 	}
 	if u.SlackUserID != "" && !slackIDPattern.MatchString(u.SlackUserID) {
-		return invalid("slack_user_id", "%q is not a Slack member id (U or W and upper-case letters and digits, e.g. \"U024BE7LH\")", text.Clip(u.SlackUserID, maxQuoted, "…", text.Bytes|text.MarkExtra))
+		return invalid("slack_user_id", "%q is not a Slack member id (U or W and upper-case letters and digits, e.g. \"U024BE7LH\")", quoted(u.SlackUserID))
 	}
 	return nil
 }
@@ -77,7 +75,7 @@ func (u *User) Validate() error {
 // display-name form: the address becomes an SNS e-mail subscription as is.
 func checkEmail(s string) error {
 	bad := func() error {
-		return invalid("email", "%q is not an e-mail address such as \"alice@example.com\"", text.Clip(s, maxQuoted, "…", text.Bytes|text.MarkExtra))
+		return invalid("email", "%q is not an e-mail address such as \"alice@example.com\"", quoted(s))
 	}
 	if len(s) > maxEmailLength {
 		return bad()

@@ -441,7 +441,9 @@ func (c contract) concurrentClaimsOfOneKey(t *testing.T) {
 	}
 }
 
-func alarm(service, name string) incident.Signal {
+// Alarm is a trigger of the CloudWatch alarm name for service, as the alarms
+// function makes one (the store tests' signal).
+func Alarm(service, name string) incident.Signal {
 	return incident.Signal{
 		Source: incident.SourceAlarm, Kind: incident.Trigger, Service: service,
 		DedupKey: "arn:aws:cloudwatch:us-east-1:123456789012:alarm:" + name,
@@ -449,8 +451,8 @@ func alarm(service, name string) incident.Signal {
 	}
 }
 
-// countKinds counts timeline entries by kind.
-func countKinds(tl []incident.Entry) map[incident.EntryKind]int {
+// CountKinds counts timeline entries by kind.
+func CountKinds(tl []incident.Entry) map[incident.EntryKind]int {
 	n := map[incident.EntryKind]int{}
 	for _, e := range tl {
 		n[e.Kind]++
@@ -470,7 +472,7 @@ func (c contract) concurrentDuplicateSignals(t *testing.T) {
 	start := time.Now()
 	for i := range n {
 		wg.Go(func() {
-			sig := alarm("checkout", "checkout-5xx")
+			sig := Alarm("checkout", "checkout-5xx")
 			sig.DeliveryID = fmt.Sprintf("sns-message-%03d", i)
 			results[i], errs[i] = svc.Ingest(ctx, sig)
 		})
@@ -513,7 +515,7 @@ func (c contract) concurrentDuplicateSignals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kinds := countKinds(tl)
+	kinds := CountKinds(tl)
 	if kinds[incident.EntryOpened] != 1 || kinds[incident.EntrySignal] != n-1 || len(tl) != n {
 		t.Errorf("got timeline %v (%d entries), want 1 opened and %d signal", kinds, len(tl), n-1)
 	}
@@ -533,7 +535,7 @@ func (c contract) redeliveredSignalAppliesOnce(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			svc, store := c.service(t, time.Now)
 			ctx := context.Background()
-			sig := alarm("payments", "payments-latency")
+			sig := Alarm("payments", "payments-latency")
 			sig.DeliveryID = "eventbridge-0f1e2d3c"
 			const n = 5
 			results := make([]incident.Result, n)
@@ -579,7 +581,7 @@ func (c contract) redeliveredSignalAppliesOnce(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if kinds := countKinds(tl); kinds[incident.EntryOpened] != 1 || len(tl) != 1 {
+			if kinds := CountKinds(tl); kinds[incident.EntryOpened] != 1 || len(tl) != 1 {
 				t.Errorf("got timeline %v, want one opened entry", kinds)
 			}
 		})
@@ -591,7 +593,7 @@ func (c contract) redeliveredSignalAppliesOnce(t *testing.T) {
 func (c contract) concurrentTransitionsAndNotes(t *testing.T) {
 	svc, _ := c.service(t, time.Now)
 	ctx := context.Background()
-	res, err := svc.Ingest(ctx, alarm("search", "search-cpu"))
+	res, err := svc.Ingest(ctx, Alarm("search", "search-cpu"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -660,7 +662,7 @@ func (c contract) concurrentTransitionsAndNotes(t *testing.T) {
 			t.Errorf("note %q is missing from the timeline", text)
 		}
 	}
-	kinds := countKinds(tl)
+	kinds := CountKinds(tl)
 	// Every write bumps the version by one: opened (1), each entry-writing
 	// change once. Acknowledge and identify may be one entry each; a patch to
 	// the value it already has writes nothing.
@@ -743,7 +745,7 @@ func (c contract) concurrentReportsJoinAndRaiseOnce(t *testing.T) {
 		t.Errorf("got signal_count %d, %d reporters, %s; want %d, %d, %s",
 			inc.SignalCount, len(inc.Reporters), inc.Severity, n+1, reporters, incident.DefaultRaisedSeverity)
 	}
-	kinds := countKinds(tl)
+	kinds := CountKinds(tl)
 	if kinds[incident.EntryOpened] != 1 || kinds[incident.EntryReport] != n+1 || kinds[incident.EntrySeverityChanged] != 1 {
 		t.Errorf("got timeline %v, want 1 opened, %d report, 1 severity_changed", kinds, n+1)
 	}
@@ -755,7 +757,7 @@ func (c contract) concurrentReportsJoinAndRaiseOnce(t *testing.T) {
 func (c contract) peopleDoNotWaitForAppends(t *testing.T) {
 	svc, store := c.service(t, time.Now)
 	ctx := context.Background()
-	first, err := svc.Ingest(ctx, alarm("checkout", "checkout-5xx"))
+	first, err := svc.Ingest(ctx, Alarm("checkout", "checkout-5xx"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -764,7 +766,7 @@ func (c contract) peopleDoNotWaitForAppends(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 3 {
-		if _, err := svc.Ingest(ctx, alarm("checkout", "checkout-5xx")); err != nil {
+		if _, err := svc.Ingest(ctx, Alarm("checkout", "checkout-5xx")); err != nil {
 			t.Fatal(err)
 		}
 	}
