@@ -23,7 +23,10 @@
 //   - the pure helpers shared/text (UTF-8-safe clipping, cleaning of control
 //     and bidi characters) and
 //     shared/clock/clocktest (the settable clock of the tests);
-//   - planned: shared/dora and shared/postmortem (metric math, documents);
+//   - shared/dora (the DORA metrics of a scope and window from deployments
+//     and incidents, the links between them, medians and p90, the
+//     versioned tier tables);
+//   - planned: shared/postmortem (documents);
 //   - shared/layers itself, which imports nothing.
 //
 // Domain packages import only domain packages.
