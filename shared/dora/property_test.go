@@ -131,6 +131,14 @@ func checkProperties(t *testing.T, in dora.Input) {
 			scoped = append(scoped, d)
 		}
 	}
+	// link is the incident's link by LinkIncident: explicit for any
+	// incident, suspected for the scope's.
+	link := func(inc dora.Incident) (dora.Link, bool) {
+		if inc.CauseDeploymentID == "" && !inScope(inc.Service, inc.Environment) {
+			return dora.Link{}, false
+		}
+		return dora.LinkIncident(inc, scoped, in.SuspectWindow)
+	}
 	byIncident, suspected, recoveries := 0, 0, 0
 	for _, d := range scoped {
 		if d.Status != dora.Succeeded || !inWindow(d.FinishedAt) {
@@ -138,14 +146,7 @@ func checkProperties(t *testing.T, in dora.Input) {
 		}
 		explicit, suspect := false, false
 		for _, inc := range in.Incidents {
-			var l dora.Link
-			var ok bool
-			if inc.CauseDeploymentID != "" {
-				l, ok = dora.LinkIncident(inc, nil, in.SuspectWindow)
-			} else if inScope(inc.Service, inc.Environment) {
-				l, ok = dora.LinkIncident(inc, scoped, in.SuspectWindow)
-			}
-			if ok && l.DeploymentID == d.ID {
+			if l, ok := link(inc); ok && l.DeploymentID == d.ID {
 				explicit = explicit || !l.Suspected
 				suspect = suspect || l.Suspected
 			}
@@ -161,18 +162,42 @@ func checkProperties(t *testing.T, in dora.Input) {
 		if inc.ResolvedAt.IsZero() || !inWindow(inc.ResolvedAt) {
 			continue
 		}
-		var l dora.Link
-		var ok bool
-		if inc.CauseDeploymentID != "" {
-			l, ok = dora.LinkIncident(inc, nil, in.SuspectWindow)
-		} else if inScope(inc.Service, inc.Environment) {
-			l, ok = dora.LinkIncident(inc, scoped, in.SuspectWindow)
-		}
+		l, ok := link(inc)
 		for _, d := range scoped {
 			if ok && d.ID == l.DeploymentID {
 				recoveries++
 			}
 		}
+	}
+	// The naive recount of the changes: the earliest successful shipment of
+	// each (service, SHA) in the scope, counted where it finished; a change
+	// without a SHA wherever it was shipped.
+	earliest := map[[2]string]time.Time{}
+	changes := 0
+	for _, d := range scoped {
+		for _, ch := range d.Changes {
+			if d.Status != dora.Succeeded {
+				continue
+			}
+			if ch.CommitSHA == "" {
+				if inWindow(d.FinishedAt) {
+					changes++
+				}
+				continue
+			}
+			k := [2]string{d.Service, ch.CommitSHA}
+			if e, ok := earliest[k]; !ok || d.FinishedAt.Before(e) {
+				earliest[k] = d.FinishedAt
+			}
+		}
+	}
+	for _, e := range earliest {
+		if inWindow(e) {
+			changes++
+		}
+	}
+	if lt.Changes != changes {
+		t.Errorf("changes of the window: got %d, recount %d", lt.Changes, changes)
 	}
 	if c.FailedByIncident != byIncident || c.Suspected != suspected {
 		t.Errorf("failed by incident: got %d (%d suspected), recount %d (%d suspected)",

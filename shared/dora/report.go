@@ -1,7 +1,6 @@
 package dora
 
 import (
-	"encoding/json"
 	"slices"
 	"sort"
 	"time"
@@ -113,23 +112,6 @@ type ReworkRate struct {
 	Total    int      `json:"total"`
 	Hotfix   int      `json:"hotfix"`
 	Rollback int      `json:"rollback"`
-}
-
-// MarshalJSON writes the empty Bucket as null.
-func (b Bucket) MarshalJSON() ([]byte, error) {
-	if b == "" {
-		return []byte("null"), nil
-	}
-	return json.Marshal(string(b))
-}
-
-// UnmarshalJSON reads null as the empty Bucket.
-func (b *Bucket) UnmarshalJSON(data []byte) error {
-	if string(data) == "null" {
-		*b = ""
-		return nil
-	}
-	return json.Unmarshal(data, (*string)(b))
 }
 
 const nsPerDay = int64(24 * time.Hour)

@@ -185,6 +185,31 @@ func Test2023(t *testing.T) {
 	}
 }
 
+// TestReportRoundTrip: a report read back from its JSON (a stored snapshot)
+// is the report, nulls included.
+func TestReportRoundTrip(t *testing.T) {
+	for _, w := range []dora.Window{{Start: at("11-01 00:00"), End: at("11-29 00:00")},
+		{Start: at("12-01 00:00"), End: at("12-02 00:00")}} {
+		in := november()
+		in.Window = w
+		r, err := dora.Compute(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back dora.Report
+		if err := json.Unmarshal(b, &back); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(&back, r) {
+			t.Errorf("round trip of %s: got %+v, want %+v", b, back, *r)
+		}
+	}
+}
+
 // TestDesignExampleFields: the report has every field of DESIGN §7's
 // example response, each of the same JSON type where the value is not null.
 func TestDesignExampleFields(t *testing.T) {

@@ -23,20 +23,26 @@ const (
 )
 
 // MarshalJSON writes the empty Tier as null.
-func (t Tier) MarshalJSON() ([]byte, error) {
-	if t == "" {
-		return []byte("null"), nil
-	}
-	return json.Marshal(string(t))
-}
+func (t Tier) MarshalJSON() ([]byte, error) { return nullable(string(t)) }
 
 // UnmarshalJSON reads null as the empty Tier.
-func (t *Tier) UnmarshalJSON(b []byte) error {
+func (t *Tier) UnmarshalJSON(b []byte) error { return fromNullable(b, (*string)(t)) }
+
+// nullable writes s as a JSON string, or null when it is empty.
+func nullable(s string) ([]byte, error) {
+	if s == "" {
+		return []byte("null"), nil
+	}
+	return json.Marshal(s)
+}
+
+// fromNullable reads a JSON string into s, null as "".
+func fromNullable(b []byte, s *string) error {
 	if string(b) == "null" {
-		*t = ""
+		*s = ""
 		return nil
 	}
-	return json.Unmarshal(b, (*string)(t))
+	return json.Unmarshal(b, s)
 }
 
 // Units of the band limits: durations in seconds, a month is 30 days and six
@@ -191,6 +197,12 @@ const (
 	Rarer               Bucket = "rarer"                  // less than once in six months
 )
 
+// MarshalJSON writes the empty Bucket as null.
+func (b Bucket) MarshalJSON() ([]byte, error) { return nullable(string(b)) }
+
+// UnmarshalJSON reads null as the empty Bucket.
+func (b *Bucket) UnmarshalJSON(data []byte) error { return fromNullable(data, (*string)(b)) }
+
 // BucketOf returns the bucket of a rate in successful deployments per day.
 // An edge both neighbouring answers claim (once a day, once a week…) goes
 // to the more frequent one.
@@ -274,38 +286,33 @@ func (s Scale) cells() []string {
 	return out
 }
 
-func formatSeconds(v float64) string {
-	switch v {
-	case hour:
-		return "1 hour"
-	case day:
-		return "1 day"
-	case week:
-		return "1 week"
-	case month:
-		return "1 month"
-	case sixMonths:
-		return "6 months"
-	}
-	return strconv.FormatFloat(v, 'f', -1, 64) + " s"
+// named is a value of a band limit and its words.
+type named struct {
+	v     float64
+	words string
 }
+
+var (
+	durationWords = []named{{hour, "1 hour"}, {day, "1 day"}, {week, "1 week"}, {month, "1 month"}, {sixMonths, "6 months"}}
+	rateWords     = []named{{perDay, "1 a day"}, {perWeek, "1 a week"}, {perMonth, "1 a month"}, {perSixMonths, "1 in 6 months"}}
+)
+
+// inWords says v as words names it, or as a number and a unit.
+func inWords(v float64, words []named, unit string) string {
+	for _, n := range words {
+		if n.v == v {
+			return n.words
+		}
+	}
+	return strconv.FormatFloat(v, 'f', -1, 64) + " " + unit
+}
+
+func formatSeconds(v float64) string { return inWords(v, durationWords, "s") }
+
+func formatRate(v float64) string { return inWords(v, rateWords, "a day") }
 
 func formatPercent(v float64) string {
 	return strconv.FormatFloat(math.Round(v*1e4)/100, 'f', -1, 64) + " %"
-}
-
-func formatRate(v float64) string {
-	switch v {
-	case perDay:
-		return "1 a day"
-	case perWeek:
-		return "1 a week"
-	case perMonth:
-		return "1 a month"
-	case perSixMonths:
-		return "1 in 6 months"
-	}
-	return strconv.FormatFloat(v, 'f', -1, 64) + " a day"
 }
 
 // Markdown renders every table, in the order of Benchmarks, separated by a
