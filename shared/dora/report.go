@@ -123,11 +123,12 @@ type suspects struct {
 	ids    []int32 // index into Input.Incidents
 }
 
-// Compute computes the report of in: one pass over the deployments, one over
-// the incidents, and a linear-time selection for each median and p90 (the
-// only sorts are of each service's unlinked incidents, by start). It returns
-// an errkind.Invalid for an empty window, a negative suspect window or an
-// unknown benchmark.
+// Compute computes the report of in: one pass over the deployments (then a
+// look at the changes of the successful ones before the window, to drop what
+// they shipped first), one over the incidents, and a linear-time selection
+// for each median and p90; the only sort is of each service's unlinked
+// incidents, by start. It returns an errkind.Invalid for an empty window, a
+// negative suspect window or an unknown benchmark.
 func Compute(in Input) (*Report, error) {
 	tbl, err := in.validate()
 	if err != nil {
