@@ -54,15 +54,18 @@ deploy: $(NODE_STAMP) ## deploy into the current AWS account and region
 
 # `make bench`: incidents measured from signal to first page, a report surge and an
 # acknowledgement in a signal storm on the local platform, executions of the
-# state machine per escalation scenario. DynamoDB Local runs with its full JIT
+# state machine per escalation scenario, DynamoDB request units per signal, and
+# the monthly cost model (the synthesized template priced with COST_COUNTS). DynamoDB Local runs with its full JIT
 # (steady state) unless DYNAMODB_LOCAL_JAVA_OPTS says otherwise. In the recipe,
 # `figures AWK ARG...` runs go test ARG... and prints the output through AWK, which
 # sets seen on a result line; if the run fails or nothing is seen, the whole output.
 BENCH_INCIDENTS ?= 30
 BENCH_EXECUTIONS ?= 3
+# The operation counts the cost model prices (infra/cost's package doc has the schema).
+COST_COUNTS ?= infra/cost/counts.json
 BENCH_ENV = DYNAMODB_LOCAL_JAVA_OPTS="$${DYNAMODB_LOCAL_JAVA_OPTS-}"
 
-bench: $(NODE_STAMP) build ## figures: signal→incident, duplicates, sizes, signal→first page, report surge, acknowledge in a storm, Step Functions transitions per escalation
+bench: $(NODE_STAMP) build ## figures: signal→incident, duplicates, sizes, signal→first page, report surge, acknowledge in a storm, Step Functions transitions per escalation, the cost model
 	$(GO) run ./infra/bench
 	@figures() { prog=$$1; shift; out=$$($(BENCH_ENV) $(GO) test -run '^$$' "$$@" 2>&1) \
 	    && echo "$$out" | awk "$$prog"' END { exit !seen }' || { echo "$$out"; exit 1; }; }; \
@@ -88,6 +91,9 @@ bench: $(NODE_STAMP) build ## figures: signal→incident, duplicates, sizes, sig
 	    for (i = 3; i < NF; i += 2) m[$$(i+1)] = $$i; \
 	    printf "  %-29s %3d transitions   pages: %d   (%.0f ms per local execution, n=%d)\n", name ":", m["transitions/incident"], m["pages/incident"], m["ms/incident"], $$2; seen = 1 }' \
 	  -bench '^BenchmarkEscalationTransitions$$' -benchtime $(BENCH_EXECUTIONS)x ./infra
+	@echo; $(BENCH_ENV) $(GO) run ./infra/cost -measure
+	@echo; out=$$(npx cdk synth --quiet 2>&1) || { echo "$$out"; exit 1; }; \
+	$(GO) run ./infra/cost -template cdk.out/Incidentd.template.json -counts $(COST_COUNTS)
 
 fuzz: ## run every fuzz target for FUZZTIME each (default 60s)
 	@set -e; for pkg in $$($(GO) list ./...); do \

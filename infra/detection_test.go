@@ -8,11 +8,40 @@ import (
 
 func TestAlarmTopic(t *testing.T) {
 	testStack(t)
-	hasAlarmTopic(t, topic, "DetectionAlarmTopicKey", "AllowCloudWatchAlarmsOfThisAccount", "*")
+	hasAlarmTopic(t, topic, topicKey, "AllowCloudWatchAlarmsOfThisAccount", "*")
+}
+
+// TestTopicKey: one customer managed key (a key costs $1 a month whatever it
+// encrypts) encrypts all four topics, rotates, and lets CloudWatch use it,
+// as alarms publishing to AlarmTopic and OpsTopic need.
+func TestTopicKey(t *testing.T) {
+	testStack(t)
+	var keys []string
+	for id, r := range synthesized.resources {
+		if r["Type"] == "AWS::KMS::Key" {
+			keys = append(keys, id)
+		}
+	}
+	if len(keys) != 1 {
+		t.Fatalf("KMS keys: got %v, want exactly one, for every topic", keys)
+	}
+	key := logicalID(t, "AWS::KMS::Key", topicKey)
+	n := 0
+	for id, r := range synthesized.resources {
+		if r["Type"] != "AWS::SNS::Topic" {
+			continue
+		}
+		n++
+		hasID(t, "AWS::SNS::Topic", id, map[string]any{"KmsMasterKeyId": arnOf(key)})
+	}
+	if n != 4 {
+		t.Errorf("topics: got %d, want 4 (AlarmTopic, OpsTopic, PagingTopic, IncidentEventsTopic), each with the key", n)
+	}
+	hasID(t, "AWS::KMS::Key", key, map[string]any{"EnableKeyRotation": true})
 }
 
 // hasAlarmTopic asserts an alarm topic (package alarmtopic): encrypted with
-// its own rotating key that CloudWatch may use, TLS only, published to by the
+// the stack's rotating topic key, which CloudWatch may use, TLS only, published to by the
 // account's alarms named like alarmNames alone. It returns the topic's id.
 func hasAlarmTopic(t *testing.T, topicPath, keyPath, publishSid, alarmNames string) string {
 	t.Helper()
@@ -159,9 +188,10 @@ func TestLogFilters(t *testing.T) {
 	tests := []struct {
 		logGroup, service, pattern, subscription string
 	}{
-		// Every line goes to the logs function, which alone decides what is an
-		// error, unless the log group narrows it.
-		{"/ecs/production/checkout", "checkout", jsonPattern, ""},
+		// Filtered at the source: the lines that may be errors (a superset of
+		// what the logs function detects) by default, the group's own pattern,
+		// or every line when the group opts in (every_line).
+		{"/ecs/production/checkout", "checkout", jsonPattern, detection.SubscriptionPattern},
 		{"/ecs/production/checkout-worker", "checkout", textPattern, `?"ERROR" ?"Exception"`},
 		{"/aws/lambda/payments-api", "payments", jsonPattern, ""},
 	}
@@ -174,8 +204,10 @@ func TestLogFilters(t *testing.T) {
 					"MetricNamespace": detection.LogErrorsNamespace,
 					"MetricName":      tt.service,
 					"MetricValue":     "1",
-					"DefaultValue":    0,
-					"Unit":            "Count",
+					// No default: published only when there are error lines
+					// (a custom metric is billed for the hours it gets data).
+					"DefaultValue": absent(),
+					"Unit":         "Count",
 				}},
 			})
 			has(t, "AWS::Logs::SubscriptionFilter", map[string]any{

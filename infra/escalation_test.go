@@ -14,13 +14,13 @@ import (
 )
 
 // TestEscalationTopics checks that pages and lifecycle events are encrypted
-// with keys of their own, published over TLS only, and that the escalate
-// function alone (besides the account) may use the paging key.
+// with the stack's topic key, published over TLS only, and that the key's
+// policy names the escalate and stream functions, which publish to them.
 func TestEscalationTopics(t *testing.T) {
 	testStack(t)
 	for _, prefix := range []string{pagingTopic, eventsTopic} {
 		t.Run(prefix, func(t *testing.T) {
-			key := logicalID(t, "AWS::KMS::Key", prefix+"Key")
+			key := logicalID(t, "AWS::KMS::Key", topicKey)
 			id := logicalID(t, "AWS::SNS::Topic", prefix)
 			hasID(t, "AWS::SNS::Topic", id, map[string]any{"KmsMasterKeyId": arnOf(key)})
 			hasID(t, "AWS::KMS::Key", key, map[string]any{"EnableKeyRotation": true})
@@ -39,24 +39,21 @@ func TestEscalationTopics(t *testing.T) {
 	}
 	accountRoot := map[string]any{"Action": "kms:*", "Effect": "Allow",
 		"Principal": map[string]any{"AWS": "arn:aws:iam::" + testAccount + ":root"}, "Resource": "*"}
-	hasID(t, "AWS::KMS::Key", logicalID(t, "AWS::KMS::Key", pagingTopic+"Key"), map[string]any{
-		"KeyPolicy": like(map[string]any{"Statement": []any{accountRoot, map[string]any{
+	// escalate publishes pages, stream lifecycle events.
+	hasID(t, "AWS::KMS::Key", logicalID(t, "AWS::KMS::Key", topicKey), map[string]any{
+		"KeyPolicy": like(map[string]any{"Statement": arrayWith(accountRoot, map[string]any{
 			"Sid":       "AllowEscalateFunctionToPublish",
 			"Effect":    "Allow",
 			"Principal": map[string]any{"AWS": arnOf(logicalID(t, "AWS::IAM::Role", escalateFn+"Role"))},
 			"Action":    []any{"kms:Decrypt", "kms:GenerateDataKey*"},
 			"Resource":  "*",
-		}}}),
-	})
-	// The stream function publishes lifecycle events.
-	hasID(t, "AWS::KMS::Key", logicalID(t, "AWS::KMS::Key", eventsTopic+"Key"), map[string]any{
-		"KeyPolicy": like(map[string]any{"Statement": []any{accountRoot, map[string]any{
+		}, map[string]any{
 			"Sid":       "AllowStreamFunctionToPublish",
 			"Effect":    "Allow",
 			"Principal": map[string]any{"AWS": arnOf(logicalID(t, "AWS::IAM::Role", streamFn+"Role"))},
 			"Action":    []any{"kms:Decrypt", "kms:GenerateDataKey*"},
 			"Resource":  "*",
-		}}}),
+		})}),
 	})
 }
 

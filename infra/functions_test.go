@@ -140,7 +140,7 @@ func TestFunctionRoles(t *testing.T) {
 		{"escalate", escalateFn, "", []any{
 			map[string]any{"Action": "sns:Publish", "Effect": "Allow", "Resource": ref(logicalID(t, "AWS::SNS::Topic", pagingTopic))},
 			map[string]any{"Action": []any{"kms:Decrypt", "kms:GenerateDataKey*"}, "Effect": "Allow",
-				"Resource": arnOf(logicalID(t, "AWS::KMS::Key", pagingTopic+"Key"))},
+				"Resource": arnOf(logicalID(t, "AWS::KMS::Key", topicKey))},
 			readSecret,
 		}, nil, nil},
 		{"warroom", warroomFn, "", []any{readSecret}, nil, nil},
@@ -158,7 +158,7 @@ func TestFunctionRoles(t *testing.T) {
 				":*"}}}},
 			map[string]any{"Action": "sns:Publish", "Effect": "Allow", "Resource": ref(logicalID(t, "AWS::SNS::Topic", eventsTopic))},
 			map[string]any{"Action": []any{"kms:Decrypt", "kms:GenerateDataKey*"}, "Effect": "Allow",
-				"Resource": arnOf(logicalID(t, "AWS::KMS::Key", eventsTopic+"Key"))},
+				"Resource": arnOf(logicalID(t, "AWS::KMS::Key", topicKey))},
 			readSecret,
 			map[string]any{"Action": []any{"sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"}, "Effect": "Allow",
 				"Resource": arnOf(logicalID(t, "AWS::SQS::Queue", "EscalationStreamFailures"))},

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -31,7 +32,7 @@ func selfAlarms(t *testing.T) map[string]map[string]any {
 
 func TestOpsTopic(t *testing.T) {
 	testStack(t)
-	id := hasAlarmTopic(t, opsTopic, opsTopic+"Key", "AllowIncidentdAlarmsOfThisAccount", monitoring.AlarmNamePrefix+"*")
+	id := hasAlarmTopic(t, opsTopic, topicKey, "AllowIncidentdAlarmsOfThisAccount", monitoring.AlarmNamePrefix+"*")
 	out, _ := synthesized.outputs["OpsTopicArn"].(map[string]any)
 	if got, want := asJSON(t, out["Value"]), asJSON(t, ref(id)); got != want {
 		t.Errorf("output OpsTopicArn: got %s, want %s", got, want)
@@ -97,24 +98,27 @@ func metricStats(a map[string]any) []metricStat {
 	return out
 }
 
-// TestSelfMonitoringAlarmCounts counts the alarms by metric: 6 functions, 5
-// queues, one state machine, one stream function, the table (its throttle
-// events and its indexes', summed), the API.
+// TestSelfMonitoringAlarmCounts counts the alarms by metric, and the metrics
+// they read (CloudWatch bills each metric of an alarm): Errors of the two
+// functions whose failures end in no queue (escalate, warroom), the paging
+// path's Throttles summed, 5 queues, the state machine's failed and timed out
+// executions summed, the stream's iterator age, the table's throttle events
+// (its indexes' summed in), the API's 5xx.
 func TestSelfMonitoringAlarmCounts(t *testing.T) {
 	want := map[string]int{
 		"AWS/ApiGateway 5xx": 1,
 		"SUM(METRICS()) of AWS/DynamoDB ReadThrottleEvents, AWS/DynamoDB WriteThrottleEvents": 1,
-		"AWS/Lambda Errors":                          6,
-		"AWS/Lambda Throttles":                       6,
+		"AWS/Lambda Errors":                          2,
+		"SUM(METRICS()) of AWS/Lambda Throttles":     1,
 		"AWS/Lambda IteratorAge":                     1,
 		"AWS/SQS ApproximateNumberOfMessagesVisible": 5,
-		"AWS/States ExecutionsFailed":                1,
-		"AWS/States ExecutionsTimedOut":              1,
-		"AWS/States ExecutionsAborted":               1,
+		"failed + timed_out of AWS/States ExecutionsFailed, AWS/States ExecutionsTimedOut": 1,
 	}
 	got := map[string]int{}
+	metrics := 0
 	for _, a := range selfAlarms(t) {
 		got[alarmKey(a)]++
+		metrics += len(metricStats(a))
 	}
 	keys := slices.Collect(maps.Keys(want))
 	for k := range got {
@@ -128,13 +132,26 @@ func TestSelfMonitoringAlarmCounts(t *testing.T) {
 			t.Errorf("self-monitoring alarms on %s: got %d, want %d", k, got[k], want[k])
 		}
 	}
+	// 2 Errors, 3 Throttles, 5 queues, 2 execution metrics, 1 iterator age,
+	// 8 throttle events (table and 3 indexes, reads and writes), 1 API 5xx.
+	indexes, _ := properties(logicalID(t, "AWS::DynamoDB::Table", table))["GlobalSecondaryIndexes"].([]any)
+	if want := 2 + len(PagingPath) + 5 + 2 + 1 + 2*(1+len(indexes)) + 1; metrics != want {
+		t.Errorf("metrics read by self-monitoring alarms: got %d, want %d", metrics, want)
+	}
 }
 
-// TestSelfMonitoringCoverage derives what must be alarmed on from the template:
-// every function (Errors, Throttles), every queue (visible messages), every
-// state machine (failed, timed out, aborted), every table and each of its
-// indexes (read and write throttle events), every HTTP API (5xx). A resource
-// added without its alarm fails here.
+// TestSelfMonitoringCoverage derives what must be alarmed on from the template,
+// each failure once:
+//   - every function: its Errors, or else every place its failed events end
+//     (the on-failure queues of its asynchronous invocations and of its event
+//     source mappings, each alarmed on its messages; a stream consumer's
+//     IteratorAge too), or else the 5xx answers of the HTTP API it serves;
+//   - the functions of PagingPath: their Throttles;
+//   - every queue (visible messages), every state machine (failed and timed
+//     out executions), every table and each of its indexes (read and write
+//     throttle events), every HTTP API (5xx).
+//
+// A resource added without its alarm fails here.
 func TestSelfMonitoringCoverage(t *testing.T) {
 	alarms := selfAlarms(t)
 	covered := map[string]bool{} // "<metric> <dimensions JSON>"
@@ -158,35 +175,43 @@ func TestSelfMonitoringCoverage(t *testing.T) {
 		"AWS::DynamoDB::Table":             func(id string) map[string]any { return map[string]any{"TableName": ref(id)} },
 		"AWS::ApiGatewayV2::Api":           func(id string) map[string]any { return map[string]any{"ApiId": ref(id)} },
 	}
+	on := func(metric, typ, id string) bool { return covered[metric+" "+asJSON(t, dims[typ](id))] }
 	want := map[string][]string{
-		"AWS::Lambda::Function":            {"Errors", "Throttles"},
 		"AWS::SQS::Queue":                  {"ApproximateNumberOfMessagesVisible"},
-		"AWS::StepFunctions::StateMachine": {"ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted"},
+		"AWS::StepFunctions::StateMachine": {"ExecutionsFailed", "ExecutionsTimedOut"},
 		"AWS::DynamoDB::Table":             {"ReadThrottleEvents", "WriteThrottleEvents"},
 		"AWS::ApiGatewayV2::Api":           {"5xx"},
 	}
 	n := 0
 	for id, r := range synthesized.resources {
-		metrics, ok := want[r["Type"].(string)]
+		typ := r["Type"].(string)
+		if typ == "AWS::Lambda::Function" {
+			n++
+			if why := functionUncovered(t, id, on); why != "" {
+				t.Errorf("function %s: %s", id, why)
+			}
+			continue
+		}
+		metrics, ok := want[typ]
 		if !ok {
 			continue
 		}
 		n++
-		on := []map[string]any{dims[r["Type"].(string)](id)}
-		if r["Type"] == "AWS::DynamoDB::Table" {
+		targets := []map[string]any{dims[typ](id)}
+		if typ == "AWS::DynamoDB::Table" {
 			gsis, _ := properties(id)["GlobalSecondaryIndexes"].([]any)
 			if len(gsis) == 0 {
 				t.Errorf("table %s: no indexes found", id)
 			}
 			for _, g := range gsis {
 				name := g.(map[string]any)["IndexName"]
-				on = append(on, map[string]any{"TableName": ref(id), "GlobalSecondaryIndexName": name})
+				targets = append(targets, map[string]any{"TableName": ref(id), "GlobalSecondaryIndexName": name})
 			}
 		}
 		for _, m := range metrics {
-			for _, d := range on {
+			for _, d := range targets {
 				if !covered[m+" "+asJSON(t, d)] {
-					t.Errorf("%s %s: no self-monitoring alarm on %s %s", r["Type"], id, m, asJSON(t, d))
+					t.Errorf("%s %s: no self-monitoring alarm on %s %s", typ, id, m, asJSON(t, d))
 				}
 			}
 		}
@@ -194,9 +219,75 @@ func TestSelfMonitoringCoverage(t *testing.T) {
 	if n != 6+5+1+1+1 {
 		t.Errorf("resources to monitor: got %d, want 14 (6 functions, 5 queues, 1 state machine, 1 table, 1 HTTP API)", n)
 	}
-	if !covered["IteratorAge "+asJSON(t, map[string]any{"FunctionName": ref(logicalID(t, "AWS::Lambda::Function", streamFn))})] {
-		t.Errorf("stream function: no IteratorAge alarm")
+	// The paging path's throttling delays pages silently: alarmed.
+	ids := map[string]string{"alarms": alarmsFn, "stream": streamFn, "escalate": escalateFn}
+	for _, name := range PagingPath {
+		prefix, ok := ids[name]
+		if !ok {
+			t.Fatalf("PagingPath function %s: add its logical id prefix to this test", name)
+		}
+		if !on("Throttles", "AWS::Lambda::Function", logicalID(t, "AWS::Lambda::Function", prefix)) {
+			t.Errorf("paging path function %s: no Throttles alarm", name)
+		}
 	}
+}
+
+// functionUncovered says why the failures of function id reach no alarm
+// (on reports whether an alarm reads a metric of a resource), or "" when they do.
+func functionUncovered(t *testing.T, id string, on func(metric, typ, id string) bool) string {
+	t.Helper()
+	if on("Errors", "AWS::Lambda::Function", id) {
+		return ""
+	}
+	// Where its failed events end: queues of EventInvokeConfig and event
+	// source mappings.
+	var queues []string
+	mappings := 0
+	for rid, r := range synthesized.resources {
+		typ := r["Type"]
+		if typ != "AWS::Lambda::EventInvokeConfig" && typ != "AWS::Lambda::EventSourceMapping" {
+			continue
+		}
+		p := properties(rid)
+		if asJSON(t, p["FunctionName"]) != asJSON(t, ref(id)) {
+			continue
+		}
+		if typ == "AWS::Lambda::EventSourceMapping" {
+			mappings++
+		}
+		dest, _ := p["DestinationConfig"].(map[string]any)
+		onFailure, _ := dest["OnFailure"].(map[string]any)
+		att, _ := onFailure["Destination"].(map[string]any)["Fn::GetAtt"].([]any)
+		if len(att) != 2 {
+			return fmt.Sprintf("%s %s has no on-failure queue, and the function no Errors alarm", typ, rid)
+		}
+		queues = append(queues, att[0].(string))
+	}
+	if len(queues) > 0 {
+		for _, q := range queues {
+			if !on("ApproximateNumberOfMessagesVisible", "AWS::SQS::Queue", q) {
+				return "its failure queue " + q + " has no alarm, and the function no Errors alarm"
+			}
+		}
+		if mappings > 0 && !on("IteratorAge", "AWS::Lambda::Function", id) {
+			return "a stream consumer without an IteratorAge alarm (its failing records are retried, late)"
+		}
+		return ""
+	}
+	// The function behind an HTTP API: its failures are 5xx answers.
+	for rid, r := range synthesized.resources {
+		if r["Type"] != "AWS::ApiGatewayV2::Integration" {
+			continue
+		}
+		p := properties(rid)
+		if asJSON(t, p["IntegrationUri"]) != asJSON(t, arnOf(id)) {
+			continue
+		}
+		if api, _ := p["ApiId"].(map[string]any)["Ref"].(string); api != "" && on("5xx", "AWS::ApiGatewayV2::Api", api) {
+			return ""
+		}
+	}
+	return "no Errors alarm, no alarmed failure queue, no alarmed HTTP API in front of it"
 }
 
 // TestSelfMonitoringAlarms checks what every self-monitoring alarm has in

@@ -6,6 +6,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/incidentd/incidentd/infra/alarmtopic"
 	"github.com/incidentd/incidentd/infra/api"
 	"github.com/incidentd/incidentd/infra/detection"
 	"github.com/incidentd/incidentd/infra/escalation"
@@ -76,8 +77,13 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 			fns.ReservedConcurrency[name] = props.PagingConcurrency
 		}
 	}
+	// One KMS key for every SNS topic of the stack (a key costs the same
+	// whatever it encrypts; README, "Cost"): its policy lets CloudWatch
+	// alarms publish to the encrypted AlarmTopic and OpsTopic.
+	topicKey := alarmtopic.NewKey(stack, "TopicKey")
 	detect := detection.New(stack, "Detection", detection.Props{
 		Functions: fns,
+		TopicKey:  topicKey,
 		Services:  props.Services,
 		// The platform's own alarms go to OpsTopic alone, never into the
 		// platform as incidents.
@@ -85,6 +91,7 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 	})
 	esc := escalation.New(stack, "Escalation", escalation.Props{
 		Functions:    fns,
+		TopicKey:     topicKey,
 		FallbackUser: props.FallbackUser,
 		Stakeholders: props.Stakeholders,
 	})
@@ -120,11 +127,15 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 	// an incident opened: the functions that open incidents need no Step
 	// Functions permission.
 
-	// Self-monitoring: every function (with its failure queues), the other
-	// dead-letter queues, the state machine, the table's throttling and the
-	// API's 5xx answers alarm to OpsTopic, for the platform team.
+	// Self-monitoring: every function's failures (its failure queues, the
+	// API's 5xx answers, or its Errors), the other dead-letter queues, the
+	// paging path's throttling, the state machine, the stream's iterator age
+	// and the table's throttling alarm to OpsTopic, for the platform team.
 	ops := monitoring.New(stack, "Monitoring", monitoring.Props{
-		Functions: registry.Functions(),
+		TopicKey:    topicKey,
+		Functions:   registry.Functions(),
+		APIFunction: httpAPI.Function,
+		PagingPath:  PagingPath,
 		Queues: []monitoring.Queue{
 			{Name: "alarm-topic-dead-letters", Queue: detect.AlarmTopicDeadLetters, Holds: "alarm notifications SNS could not deliver from AlarmTopic to the alarms function (deleted, or throttled throughout); see its Throttles and the subscription."},
 			{Name: "alarm-rule-dead-letters", Queue: detect.AlarmRuleDeadLetters, Holds: "alarm state change events EventBridge could not deliver to the alarms function within 2 hours; see its Throttles and the rule's FailedInvocations."},

@@ -218,6 +218,7 @@ const (
 	stateMachine = "EscalationStateMachine"
 	pagingTopic  = "EscalationPagingTopic"
 	eventsTopic  = "EscalationIncidentEventsTopic"
+	topicKey     = "TopicKey"
 	slackSecret  = "EscalationSlackSecret"
 )
 
@@ -229,7 +230,7 @@ func TestResourceCounts(t *testing.T) {
 	testStack(t)
 	want := map[string]int{
 		"AWS::DynamoDB::Table":             1,
-		"AWS::KMS::Key":                    4, // AlarmTopic, PagingTopic, IncidentEventsTopic, OpsTopic
+		"AWS::KMS::Key":                    1, // one for the four topics (TestTopicKey)
 		"AWS::SNS::Topic":                  4, // AlarmTopic, PagingTopic, IncidentEventsTopic, OpsTopic
 		"AWS::SNS::TopicPolicy":            4, // TLS only (+ CloudWatch alarms on AlarmTopic, OpsTopic)
 		"AWS::SNS::Subscription":           1,
@@ -242,7 +243,7 @@ func TestResourceCounts(t *testing.T) {
 		"AWS::SQS::Queue":                  5, // alarms, logs and stream failures, topic and rule dead letters
 		"AWS::SQS::QueuePolicy":            5, // TLS only (+ SNS, EventBridge may send)
 		"AWS::Events::Rule":                1,
-		"AWS::CloudWatch::Alarm":           33, // checkout 5, payments 3, storefront 2; self-monitoring 23 (monitoring_test.go)
+		"AWS::CloudWatch::Alarm":           22, // checkout 5, payments 3, storefront 2; self-monitoring 12 (monitoring_test.go)
 		"AWS::Logs::MetricFilter":          3,  // one per service log group
 		"AWS::Logs::SubscriptionFilter":    3,
 		"AWS::Lambda::Permission":          7, // SNS, EventBridge, alarm action, 3 log groups, API Gateway

@@ -9,7 +9,6 @@
 package main
 
 import (
-	"context"
 	"log"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -20,7 +19,7 @@ import (
 )
 
 func main() {
-	env, err := settings.ForLambda(context.Background())
+	env, err := settings.ForLambda()
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -7,22 +7,22 @@
 package main
 
 import (
-	"context"
 	"log"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/incidentd/incidentd/shared/secrets"
 	"github.com/incidentd/incidentd/shared/settings"
 	"github.com/incidentd/incidentd/shared/sns"
 	"github.com/incidentd/incidentd/shared/wiring"
 )
 
 func main() {
-	env, err := settings.ForLambda(context.Background())
+	env, err := settings.ForLambda()
 	if err != nil {
 		log.Fatal(err)
 	}
-	a := wiring.AWSWithSlack(env)
+	a := wiring.AWSWithSlack(env, secrets.SlackReader(secrets.NewClient(env.AWS)))
 	a.Subscriber = sns.NewSubscriptions(sns.NewClient(env.AWS), env.PagingTopicARN, env.Logger)
 	h, err := wiring.API(env.Settings, a)
 	if err != nil {

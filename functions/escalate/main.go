@@ -9,22 +9,22 @@
 package main
 
 import (
-	"context"
 	"log"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/incidentd/incidentd/shared/secrets"
 	"github.com/incidentd/incidentd/shared/settings"
 	"github.com/incidentd/incidentd/shared/sns"
 	"github.com/incidentd/incidentd/shared/wiring"
 )
 
 func main() {
-	env, err := settings.ForLambda(context.Background())
+	env, err := settings.ForLambda()
 	if err != nil {
 		log.Fatal(err)
 	}
-	a := wiring.AWSWithSlack(env)
+	a := wiring.AWSWithSlack(env, secrets.SlackReader(secrets.NewClient(env.AWS)))
 	a.Pager = &sns.Pager{Client: sns.NewClient(env.AWS), TopicARN: env.PagingTopicARN}
 	h, err := wiring.Escalate(env.Settings, a)
 	if err != nil {

@@ -13,11 +13,11 @@
 package main
 
 import (
-	"context"
 	"log"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/incidentd/incidentd/shared/secrets"
 	"github.com/incidentd/incidentd/shared/settings"
 	"github.com/incidentd/incidentd/shared/sfn"
 	"github.com/incidentd/incidentd/shared/sns"
@@ -25,11 +25,11 @@ import (
 )
 
 func main() {
-	env, err := settings.ForLambda(context.Background())
+	env, err := settings.ForLambda()
 	if err != nil {
 		log.Fatal(err)
 	}
-	a := wiring.AWSWithSlack(env)
+	a := wiring.AWSWithSlack(env, secrets.SlackReader(secrets.NewClient(env.AWS)))
 	a.Events = &sns.Events{Client: sns.NewClient(env.AWS), TopicARN: env.IncidentEventsTopicARN}
 	a.Executions = &sfn.Executions{Client: sfn.NewClient(env.AWS), StateMachineARN: env.StateMachineARN}
 	h, err := wiring.Stream(env.Settings, a)

@@ -9,21 +9,21 @@
 package main
 
 import (
-	"context"
 	"log"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/incidentd/incidentd/shared/secrets"
 	"github.com/incidentd/incidentd/shared/settings"
 	"github.com/incidentd/incidentd/shared/wiring"
 )
 
 func main() {
-	env, err := settings.ForLambda(context.Background())
+	env, err := settings.ForLambda()
 	if err != nil {
 		log.Fatal(err)
 	}
-	h, err := wiring.WarRoom(env.Settings, wiring.AWSWithSlack(env))
+	h, err := wiring.WarRoom(env.Settings, wiring.AWSWithSlack(env, secrets.SlackReader(secrets.NewClient(env.AWS))))
 	if err != nil {
 		log.Fatal(err)
 	}

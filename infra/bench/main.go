@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 
@@ -118,8 +119,8 @@ func run(n, dups, workers int, buildDir string) error {
 	printLatency("  latency under load", lat)
 	fmt.Printf("  incidents opened:     %d (want 1)\n", len(ids))
 
-	fmt.Println("\nLambda bootstrap sizes (linux/arm64, -tags lambda.norpc,timetzdata, -s -w)")
-	return printSizes(buildDir)
+	fmt.Printf("\nLambda bootstrap sizes (linux/arm64, -tags lambda.norpc,timetzdata, -s -w; budget %s bytes each)\n", thousands(maxBootstrap))
+	return printSizes(os.Stdout, buildDir)
 }
 
 func signal(key, delivery string) incident.Signal {
@@ -140,7 +141,11 @@ func printLatency(label string, d []time.Duration) {
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-func printSizes(dir string) error {
+// maxBootstrap is the most bytes a function's bootstrap may have (issue 9):
+// a bootstrap over it is a FAIL line and makes the command fail.
+const maxBootstrap = 10_000_000
+
+func printSizes(w io.Writer, dir string) error {
 	matches, err := filepath.Glob(filepath.Join(dir, "*", "bootstrap"))
 	if err != nil {
 		return err
@@ -149,6 +154,7 @@ func printSizes(dir string) error {
 		return fmt.Errorf("no bootstrap under %s: run `make build` first", dir)
 	}
 	sort.Strings(matches)
+	var fails []string
 	for _, m := range matches {
 		st, err := os.Stat(m)
 		if err != nil {
@@ -158,9 +164,28 @@ func printSizes(dir string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Printf("  %-10s %6.1f MiB   %5.1f MiB zipped\n", filepath.Base(filepath.Dir(m)), float64(st.Size())/(1<<20), float64(z)/(1<<20))
+		name := filepath.Base(filepath.Dir(m))
+		fmt.Fprintf(w, "  %-10s %11s bytes  (%4.1f MiB)   %5.1f MiB zipped\n", name, thousands(st.Size()), float64(st.Size())/(1<<20), float64(z)/(1<<20))
+		if st.Size() > maxBootstrap {
+			fails = append(fails, fmt.Sprintf("FAIL %s: bootstrap of %s bytes, over the budget of %s", name, thousands(st.Size()), thousands(maxBootstrap)))
+		}
+	}
+	for _, f := range fails {
+		fmt.Fprintln(w, f)
+	}
+	if len(fails) > 0 {
+		return fmt.Errorf("%d bootstrap(s) over %s bytes", len(fails), thousands(maxBootstrap))
 	}
 	return nil
+}
+
+// thousands writes n with a comma between each group of three digits.
+func thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 // zippedSize is the size of the deployment package Lambda would receive.

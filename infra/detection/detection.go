@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
@@ -30,6 +31,9 @@ import (
 // Props configure detection.
 type Props struct {
 	Functions function.Shared
+	// TopicKey encrypts AlarmTopic: the stack's one topic key
+	// (alarmtopic.NewKey), whose policy lets CloudWatch use it.
+	TopicKey awskms.IKey
 	// Services are the monitored services (infra/services.json).
 	Services services.Config
 	// IgnoreAlarmsPrefixed, if set, is a prefix of alarm names the EventBridge
@@ -93,8 +97,8 @@ func New(scope constructs.Construct, id string, props Props) *Detection {
 	})
 	d.DeadLetterQueues = append(d.DeadLetterQueues, d.Alarms.Failures, d.Logs.Failures)
 
-	d.AlarmTopic, _ = alarmtopic.New(c, "AlarmTopic", alarmtopic.Props{
-		DisplayName: "incidentd alarms", KeyDescription: "incidentd AlarmTopic encryption",
+	d.AlarmTopic = alarmtopic.New(c, "AlarmTopic", alarmtopic.Props{
+		DisplayName: "incidentd alarms", Key: props.TopicKey,
 		PublishSid: "AllowCloudWatchAlarmsOfThisAccount", AlarmNames: "*",
 	})
 	// SNS retries a Lambda delivery for hours; what still fails (the function

@@ -30,40 +30,76 @@ func ErrorPattern(format services.LogFormat) awslogs.IFilterPattern {
 	return awslogs.FilterPattern_AnyTerm(*jsii.Strings("ERROR", "FATAL", "panic", "Traceback")...)
 }
 
-// logFilters imports each log group of s by name and gives it two filters with
-// the same error pattern: a metric filter counting error lines into
+// SubscriptionPattern is the default filter pattern of the subscriptions to
+// the logs function: a CloudWatch Logs regular expression (between %) that
+// matches every line the logs function could count as an error
+// (logscan.Classify), and few others, so that CloudWatch drops the rest at
+// the source instead of invoking the function for it. It is a superset, not
+// the rules themselves: a match is sent, and the function decides (an
+// "error_count=0" passes here and is no error there). Substring matches, case
+// spelled out with classes (CloudWatch's regex has no flags, no groups and no
+// spaces; "." stands for a quote or a space):
+//   - level and marker words in any case: err (error, ERR, TypeError,
+//     errorType), fatal, crit, panic, alert, emerg, severe, fail;
+//     Exception, exception, exc_info, Traceback, "@x": (Serilog);
+//   - Lambda's "Task timed out after", and its platform records' "timeout";
+//   - klog's "E0102 15:04:05" prefix;
+//   - a 5xx status of an access log: `HTTP/1.1" 503`, and a 5xx after a
+//     status key (status, statusCode, status_code, http.response.status_code…);
+//   - numeric levels: pino's and bunyan's 50 and above (also Cloud Logging's
+//     500+), OpenTelemetry's severity_number 17 to 24.
+//
+// TestSubscriptionPatternCoversDetection (infra/detection) checks it
+// against every error rule of logscan and every fixture in events/.
+const SubscriptionPattern = `%` +
+	`[Ee][Rr][Rr]|[Ff][Aa][Tt][Aa][Ll]|[Cc][Rr][Ii][Tt]|[Pp][Aa][Nn][Ii][Cc]|[Aa][Ll][Ee][Rr][Tt]|[Ee][Mm][Ee][Rr][Gg]|` +
+	`[Ss][Ee][Vv][Ee][Rr][Ee]|[Ff][Aa][Ii][Ll]|[Ee]xception|exc_info|Traceback|@x.:|` +
+	`timed.out|[Tt]imeout|^E[0-9]{4}.[0-9]|` +
+	`HTTP/[0-9].{1,4}5[0-9][0-9]|[Ss]tatus[A-Za-z_]*.{0,3}5[0-9][0-9]|` +
+	`[Ll]evel.{1,3}[5-9][0-9]|[Nn]umber.{1,3}1[7-9]|[Nn]umber.{1,3}2[0-4]` +
+	`%`
+
+// logFilters imports each log group of s by name and gives it two filters: a
+// metric filter counting error lines (ErrorPattern) into
 // LogErrorsNamespace/<service> (which the log-errors check alarms on), and a
-// subscription filter sending the group's lines to the logs function, which
-// detects errors, fingerprints them and finds the service in
-// LOG_GROUP_SERVICES. The subscription sends every line unless the log group
-// sets its own pattern: a narrower CloudWatch pattern would silently drop
-// errors the function recognises (a 5xx access line, a "severity" field, a
-// Lambda timeout), so that what is tested is what runs.
+// subscription filter sending the group's lines that may be errors
+// (SubscriptionPattern; the group's subscription_pattern instead, or every
+// line with every_line) to the logs function, which detects errors,
+// fingerprints them and finds the service in LOG_GROUP_SERVICES.
+//
+// The metric filter has no default value: it publishes only in the minutes
+// a group has error lines, and CloudWatch bills a custom metric only for the
+// hours it receives data ($0.30 a month for one sent every hour; README,
+// "Cost"). The log-errors alarm treats missing data as not breaching.
 func logFilters(scope constructs.Construct, s services.Service, logsFn awslambda.IFunction) {
 	for _, lg := range s.LogGroups {
 		id := "LogGroup" + constructID(lg.Name)
 		group := awslogs.LogGroup_FromLogGroupName(scope, jsii.String(id), jsii.String(lg.Name))
-		pattern := ErrorPattern(lg.Format)
 		awslogs.NewMetricFilter(scope, jsii.String(id+"ErrorLines"), &awslogs.MetricFilterProps{
 			LogGroup:        group,
-			FilterPattern:   pattern,
+			FilterPattern:   ErrorPattern(lg.Format),
 			MetricNamespace: jsii.String(LogErrorsNamespace),
 			MetricName:      jsii.String(s.Name),
 			MetricValue:     jsii.String("1"),
-			// A zero for every batch without errors keeps graphs continuous.
-			DefaultValue: jsii.Number(0),
-			Unit:         awscloudwatch.Unit_COUNT,
+			Unit:            awscloudwatch.Unit_COUNT,
 		})
-		subscription := awslogs.FilterPattern_AllEvents()
-		if lg.SubscriptionPattern != "" {
-			subscription = awslogs.FilterPattern_Literal(jsii.String(lg.SubscriptionPattern))
-		}
 		awslogs.NewSubscriptionFilter(scope, jsii.String(id+"ToLogsFunction"), &awslogs.SubscriptionFilterProps{
 			LogGroup:      group,
-			FilterPattern: subscription,
+			FilterPattern: subscriptionPattern(lg),
 			Destination:   awslogsdestinations.NewLambdaDestination(logsFn, nil),
 		})
 	}
+}
+
+// subscriptionPattern is the filter pattern of lg's subscription.
+func subscriptionPattern(lg services.LogGroup) awslogs.IFilterPattern {
+	switch {
+	case lg.EveryLine:
+		return awslogs.FilterPattern_AllEvents()
+	case lg.SubscriptionPattern != "":
+		return awslogs.FilterPattern_Literal(jsii.String(lg.SubscriptionPattern))
+	}
+	return awslogs.FilterPattern_Literal(jsii.String(SubscriptionPattern))
 }
 
 var notIDChar = regexp.MustCompile(`[^A-Za-z0-9]+`)

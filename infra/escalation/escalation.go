@@ -57,6 +57,9 @@ var lambdaServiceErrors = []string{
 // Props configure escalation.
 type Props struct {
 	Functions function.Shared
+	// TopicKey encrypts PagingTopic and IncidentEventsTopic: the stack's one
+	// topic key (alarmtopic.NewKey).
+	TopicKey awskms.Key
 	// FallbackUser is FALLBACK_USER of escalate: paged when a policy names no
 	// fallback of its own ("" for none).
 	FallbackUser string
@@ -71,7 +74,9 @@ type Escalation struct {
 	// PagingTopic carries pages, with the message attributes responder,
 	// severity, incident_id and level; escalate publishes.
 	PagingTopic awssns.Topic
-	PagingKey   awskms.Key
+	// PagingKey and IncidentEventsKey encrypt the topics: both are
+	// Props.TopicKey, the stack's one topic key.
+	PagingKey awskms.Key
 	// IncidentEventsTopic carries lifecycle events for other systems.
 	IncidentEventsTopic awssns.Topic
 	IncidentEventsKey   awskms.Key
@@ -90,13 +95,13 @@ func New(scope constructs.Construct, id string, props Props) *Escalation {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	e := &Escalation{Construct: c}
 
-	e.PagingKey = topicKey(c, "PagingTopicKey", "incidentd PagingTopic encryption")
+	// Both topics are encrypted with the stack's one topic key.
+	e.PagingKey, e.IncidentEventsKey = props.TopicKey, props.TopicKey
 	e.PagingTopic = awssns.NewTopic(c, jsii.String("PagingTopic"), &awssns.TopicProps{
 		DisplayName: jsii.String("incidentd pages"),
 		MasterKey:   e.PagingKey,
 		EnforceSSL:  jsii.Bool(true),
 	})
-	e.IncidentEventsKey = topicKey(c, "IncidentEventsTopicKey", "incidentd IncidentEventsTopic encryption")
 	e.IncidentEventsTopic = awssns.NewTopic(c, jsii.String("IncidentEventsTopic"), &awssns.TopicProps{
 		DisplayName: jsii.String("incidentd incident events"),
 		MasterKey:   e.IncidentEventsKey,
@@ -144,7 +149,7 @@ func New(scope constructs.Construct, id string, props Props) *Escalation {
 	})
 
 	grantPublish(e.PagingTopic, e.PagingKey, e.Escalate, "AllowEscalateFunctionToPublish",
-		"kms:GenerateDataKey* is on the PagingTopic key alone (CDK's publish grant to an encrypted topic): SNS needs a data key per publish.")
+		"kms:GenerateDataKey* is on the stack's topic key alone (CDK's publish grant to an encrypted topic): SNS needs a data key per publish.")
 	// Both read the secret once per cold start (settings.Lambda.Slack).
 	for _, fn := range []*function.Function{e.Escalate, e.WarRoom} {
 		e.SlackSecret.GrantRead(fn.Lambda, nil)
@@ -269,18 +274,6 @@ func (e *Escalation) suppressStateMachineFindings(tracing bool) {
 		})
 	}
 	cdknag.NagSuppressions_AddResourceSuppressions(e.StateMachine, &sup, jsii.Bool(false))
-}
-
-// topicKey is a topic's own key: the AWS managed SNS key's policy cannot be
-// changed, so nothing outside SNS could ever be allowed to use it.
-func topicKey(scope constructs.Construct, id, description string) awskms.Key {
-	return awskms.NewKey(scope, jsii.String(id), &awskms.KeyProps{
-		Description:       jsii.String(description),
-		EnableKeyRotation: jsii.Bool(true),
-		// The key protects messages in flight only; nothing stays encrypted under
-		// it once the stack is gone.
-		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
-	})
 }
 
 // grantPublish lets fn publish to topic, encrypted with key: CDK's publish

@@ -73,7 +73,7 @@ func (e *Escalation) AddStream(props StreamProps) *Stream {
 	grantPublish(e.IncidentEventsTopic, e.IncidentEventsKey, s.Function, "AllowStreamFunctionToPublish",
 		"dynamodb:ListStreams takes no resource (CDK's stream-read grant); "+
 			"reading the records themselves is granted on the table's stream ARN alone. "+
-			"kms:GenerateDataKey* is on the IncidentEventsTopic key alone (CDK's publish grant to an encrypted topic): SNS needs a data key per publish.",
+			"kms:GenerateDataKey* is on the stack's topic key alone (CDK's publish grant to an encrypted topic): SNS needs a data key per publish.",
 		"Resource::*")
 	e.SlackSecret.GrantRead(s.Function.Lambda, nil)
 	s.Failures = dlq.New(e.Construct, "StreamFailures")

@@ -12,12 +12,24 @@
 // ALARM and an OK action to OpsTopic, and treats missing data as not
 // breaching: Lambda, Step Functions, SQS, DynamoDB and API Gateway publish
 // nothing while there is nothing to count.
+//
+// Alarms only where someone acts, each failure reported once: CloudWatch
+// bills every metric an alarm reads ($0.10 a month each, a metric math alarm
+// per metric in it), so a failure that already ends in an alarmed place is not
+// alarmed again at its source. A function whose failed events end in failure
+// queues (alarms, logs, stream) is covered by those queues' alarms (and the
+// stream function by its iterator age), the api function by the API's 5xx
+// alarm; a function with neither (the state machine's tasks) has an Errors
+// alarm of its own. Throttling is alarmed on the paging path (PagingPath):
+// there it delays pages silently (asynchronous events are retried for hours);
+// elsewhere it surfaces as the failures above. infra/README.md,
+// "Self-monitoring", has the table.
 package monitoring
 
 import (
 	"fmt"
-
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -53,10 +65,20 @@ var IteratorAgeThreshold = awscdk.Duration_Minutes(jsii.Number(5))
 
 // Props is what the platform consists of.
 type Props struct {
+	// TopicKey encrypts OpsTopic: the stack's one topic key
+	// (alarmtopic.NewKey), whose policy lets CloudWatch use it.
+	TopicKey awskms.IKey
 	// Functions are every function of the stack (function.Registry): each
-	// gets an Errors and a Throttles alarm, described with its OnError, and
-	// each of its FailureQueues an alarm on its first visible message.
+	// of its FailureQueues gets an alarm on its first visible message; a
+	// function without failure queues that is not APIFunction gets an Errors
+	// alarm, described with its OnError.
 	Functions []*function.Function
+	// APIFunction is the function behind API (one of Functions): its failures
+	// are 5xx answers, alarmed with the API's.
+	APIFunction *function.Function
+	// PagingPath names the functions between an alarm and a page (one of
+	// Functions each): one metric math alarm sums their Throttles.
+	PagingPath []string
 	// Queues are the dead-letter queues that belong to no function (e.g.
 	// a topic's or a rule's): each gets an alarm on its first visible message.
 	Queues []Queue
@@ -88,7 +110,6 @@ type Monitoring struct {
 	// OpsTopic receives the ALARM and OK notifications of every alarm below;
 	// the platform team subscribes to it.
 	OpsTopic awssns.Topic
-	OpsKey   awskms.Key
 	// Alarms are every self-monitoring alarm.
 	Alarms []awscloudwatch.Alarm
 }
@@ -99,8 +120,8 @@ func New(scope constructs.Construct, id string, props Props) *Monitoring {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	m := &Monitoring{Construct: c}
 	// CloudWatch may publish the account's incidentd alarms only.
-	m.OpsTopic, m.OpsKey = alarmtopic.New(c, "OpsTopic", alarmtopic.Props{
-		DisplayName: "incidentd platform alarms", KeyDescription: "incidentd OpsTopic encryption (the platform's own alarms)",
+	m.OpsTopic = alarmtopic.New(c, "OpsTopic", alarmtopic.Props{
+		DisplayName: "incidentd platform alarms", Key: props.TopicKey,
 		PublishSid: "AllowIncidentdAlarmsOfThisAccount", AlarmNames: AlarmNamePrefix + "*",
 	})
 	action := awscloudwatchactions.NewSnsAction(m.OpsTopic)
@@ -123,29 +144,32 @@ func New(scope constructs.Construct, id string, props Props) *Monitoring {
 	sum := &awscloudwatch.MetricOptions{Period: Period, Statistic: jsii.String("Sum")}
 	maximum := &awscloudwatch.MetricOptions{Period: Period, Statistic: jsii.String("Maximum")}
 
-	// The functions' alarms (incidentd-<name>-errors and -throttled), then
-	// every queue's: the functions' failure queues and the others.
+	// The functions' failure queues (each says which function's log group to
+	// read) and the other queues; an Errors alarm for each function whose
+	// failures end in no queue (the state machine's tasks), apart from the
+	// api function.
 	queues := []Queue{}
 	for _, f := range props.Functions {
 		queues = append(queues, f.FailureQueues...)
 	}
 	queues = append(queues, props.Queues...)
+	var paging []*function.Function
 	for _, f := range props.Functions {
+		if slices.Contains(props.PagingPath, f.Name) {
+			paging = append(paging, f)
+		}
+		if len(f.FailureQueues) > 0 || f == props.APIFunction {
+			continue
+		}
 		fc := constructs.NewConstruct(c, jsii.String("Function-"+f.Name))
 		logs := " Its log group: " + *f.LogGroup.LogGroupName() + "."
 		add(fc, "Errors", f.Lambda.MetricErrors(sum), f.Name+"-errors",
 			fmt.Sprintf("The incidentd %s function failed (an error returned, a panic or a timeout) at least once in 5 minutes. %s", f.Name, f.OnError)+
 				logs+" Look for level ERROR and for \"Task timed out\".", 1)
-		cause := "the account's or region's concurrency is used up, by this function or any other. "
-		fix := "Look at ConcurrentExecutions of the account and its other functions; raise the quota or reserve concurrency."
-		if n := f.ReservedConcurrency; n > 0 {
-			cause = fmt.Sprintf("all %d executions reserved for it were busy (its reserved concurrency, context pagingConcurrency, is also its ceiling). ", n)
-			fix = "Look at its ConcurrentExecutions and Duration: a surge, or slow calls holding executions? Raise pagingConcurrency if the surge is real."
-		}
-		add(fc, "Throttles", f.Lambda.MetricThrottles(sum), f.Name+"-throttled",
-			fmt.Sprintf("Lambda refused to run the incidentd %s function at least once in 5 minutes (throttled): %s"+
-				"Asynchronous and stream events are retried; API requests and state machine steps failed (the state machine retries them). %s",
-				f.Name, cause, fix), 1)
+	}
+	if len(paging) > 0 {
+		add(constructs.NewConstruct(c, jsii.String("PagingPath")), "Throttles", pagingThrottles(paging, sum), "paging-path-throttled",
+			pagingThrottlesDescription(paging), 1)
 	}
 
 	for _, q := range queues {
@@ -159,15 +183,21 @@ func New(scope constructs.Construct, id string, props Props) *Monitoring {
 
 	if sm := props.Escalation; sm != nil {
 		ec := constructs.NewConstruct(c, jsii.String("Escalation"))
-		const stopped = "An escalation that stopped pages no one further: responders of later levels (and the fallback) of that incident were not paged. " +
-			"Page by hand if the incident is still unacknowledged. "
-		where := " The state machine: " + *sm.StateMachineArn() + " (Step Functions console, executions filtered by status; its ERROR log group)."
-		add(ec, "Failed", sm.MetricFailed(sum), "escalation-executions-failed",
-			stopped+"At least one escalation failed in 5 minutes: PageLevel (the escalate function) failed after its retries, or the state input was invalid."+where, 1)
-		add(ec, "TimedOut", sm.MetricTimedOut(sum), "escalation-executions-timed-out",
-			stopped+"At least one escalation timed out in 5 minutes."+where, 1)
-		add(ec, "Aborted", sm.MetricAborted(sum), "escalation-executions-aborted",
-			stopped+"At least one escalation was aborted (stopped by hand or by a deploy) in 5 minutes. If no one stopped it on purpose, find out who did (CloudTrail StopExecution)."+where, 1)
+		stopped := awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+			Expression: jsii.String("failed + timed_out"),
+			UsingMetrics: &map[string]awscloudwatch.IMetric{
+				"failed":    sm.MetricFailed(&awscloudwatch.MetricOptions{Period: Period, Statistic: jsii.String("Sum"), Label: jsii.String("ExecutionsFailed")}),
+				"timed_out": sm.MetricTimedOut(&awscloudwatch.MetricOptions{Period: Period, Statistic: jsii.String("Sum"), Label: jsii.String("ExecutionsTimedOut")}),
+			},
+			Period: Period,
+			Label:  jsii.String("Escalations that failed or timed out"),
+		})
+		add(ec, "Stopped", stopped, "escalation-executions-stopped",
+			"An escalation stopped without ending: at least one execution failed (PageLevel, the escalate function, failed past its retries, "+
+				"the history limit after ~18 h of failing, or an invalid state input) or timed out in 5 minutes. Responders of its later levels "+
+				"(and the fallback) were not paged: page by hand if the incident is still unacknowledged, then redrive the execution where Step Functions allows it. "+
+				"ExecutionsFailed and ExecutionsTimedOut tell which. The state machine: "+*sm.StateMachineArn()+
+				" (Step Functions console, executions filtered by status; its ERROR log group). An aborted execution is a person's act (CloudTrail StopExecution) and is not alarmed.", 1)
 	}
 
 	if s := props.Stream; s != nil {
@@ -178,7 +208,8 @@ func New(scope constructs.Construct, id string, props Props) *Monitoring {
 				"escalations may start late (pages delayed). The metric covers both event source mappings: "+
 				"the escalation mapping drops records after 3 retries or 1 hour, but the FanOut mapping (war-room posts, IncidentEventsTopic, Slack page buttons) "+
 				"retries a failing record until it is 6 hours old, so a Slack outage or an unreadable Slack secret raises it too, without delaying pages. "+
-				"Look at the stream function's errors and its log group (%s): escalation or fan-out records failing? "+
+				"So does the stream function failing or throttled (this alarm and its failures queue report both). "+
+				"Look at its Errors, Throttles and log group (%s): escalation or fan-out records failing? "+
 				"If only fan-out fails, war-room posts and events are late but pages are not.",
 				int(threshold/60000), *s.LogGroup.LogGroupName()), threshold)
 	}
@@ -200,11 +231,48 @@ func New(scope constructs.Construct, id string, props Props) *Monitoring {
 		add(constructs.NewConstruct(c, jsii.String("Api")), "ServerErrors",
 			props.API.MetricServerError(sum), "api-5xx",
 			"The incidentd HTTP API answered 5xx at least once in 5 minutes: reports, acknowledges, on-call changes or Slack commands and buttons failed "+
-				"for their callers, who should retry. Causes: the api function failed or timed out (see incidentd-api-errors), was throttled "+
-				"(incidentd-api-throttled), or answered 503 because the table was unavailable or throttling (incidentd-table-throttled); "+
+				"for their callers, who should retry. It is the api function's only alarm. Causes: the api function failed or timed out (its Errors, its log group), "+
+				"was throttled (its Throttles), or answered 503 because the table was unavailable or throttling (incidentd-table-throttled); "+
 				"API Gateway answers 500 or 503 itself when it cannot invoke the function."+logs, 1)
 	}
 	return m
+}
+
+// pagingThrottles sums the Throttles of fns, one 5-minute sum each.
+func pagingThrottles(fns []*function.Function, sum *awscloudwatch.MetricOptions) awscloudwatch.IMetric {
+	using := map[string]awscloudwatch.IMetric{}
+	for _, f := range fns {
+		using["throttles_"+metricID.ReplaceAllString(f.Name, "_")] = f.Lambda.MetricThrottles(&awscloudwatch.MetricOptions{
+			Period: sum.Period, Statistic: sum.Statistic, Label: jsii.String("Throttles of " + f.Name),
+		})
+	}
+	return awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+		Expression:   jsii.String("SUM(METRICS())"),
+		UsingMetrics: &using,
+		Period:       Period,
+		Label:        jsii.String("Throttles of the paging path"),
+	})
+}
+
+// pagingThrottlesDescription names each function of the paging path, what its
+// throttling delays, and what to do.
+func pagingThrottlesDescription(fns []*function.Function) string {
+	var names []string
+	reserved := 0
+	for _, f := range fns {
+		names = append(names, f.Name)
+		reserved = max(reserved, f.ReservedConcurrency)
+	}
+	cause := "the account's or region's concurrency is used up (these functions reserve none: context pagingConcurrency is 0)."
+	if reserved > 0 {
+		cause = fmt.Sprintf("all %d executions reserved for it were busy (its reserved concurrency, context pagingConcurrency, is also its ceiling).", reserved)
+	}
+	return fmt.Sprintf("Lambda refused to run a function of the paging path (%s) at least once in 5 minutes (throttled): %s "+
+		"Pages are late meanwhile: alarms' events are retried by Lambda for up to 6 hours (then the alarms-failures queue), "+
+		"stream's records wait (its iterator age rises), escalate's steps are retried by the state machine. "+
+		"Which function: the alarm's metrics, one per function (Throttles). Look at its ConcurrentExecutions and Duration: "+
+		"a surge, or slow calls holding executions? Raise pagingConcurrency if the surge is real.",
+		strings.Join(names, ", "), cause)
 }
 
 // throttleEvents sums ReadThrottleEvents and WriteThrottleEvents of the table

@@ -73,11 +73,16 @@ type LogGroup struct {
 	// Format defaults to text. It decides the metric filter's error pattern.
 	Format LogFormat `json:"format,omitempty"`
 	// SubscriptionPattern, when set, is the CloudWatch filter pattern of the
-	// subscription to the logs function. By default every line is sent and the
-	// logs function alone decides what is an error (the rules tested in
-	// shared/logscan); a pattern here trades detection for fewer invocations on
-	// a chatty log group.
+	// subscription to the logs function. By default the subscription sends
+	// the lines that may be errors (detection.SubscriptionPattern, a superset
+	// of what the logs function detects, so that CloudWatch filters at the
+	// source and the function still decides); a pattern here replaces it.
 	SubscriptionPattern string `json:"subscription_pattern,omitempty"`
+	// EveryLine sends every line of the group to the logs function (an empty
+	// filter pattern), for a group whose errors the default pattern might
+	// miss; it costs an invocation per batch of the group's lines. Not with
+	// SubscriptionPattern.
+	EveryLine bool `json:"every_line,omitempty"`
 }
 
 // Check is one health check; an alarm is named "<service>-<check>".
@@ -237,6 +242,9 @@ func (s *Service) normalize() error {
 		lg := &s.LogGroups[i]
 		if lg.Name == "" {
 			return fmt.Errorf("log_groups[%d]: name is required", i)
+		}
+		if lg.EveryLine && lg.SubscriptionPattern != "" {
+			return fmt.Errorf("log group %s: every_line and subscription_pattern: set one of them", lg.Name)
 		}
 		switch lg.Format {
 		case "":

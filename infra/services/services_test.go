@@ -95,6 +95,7 @@ func TestParseErrors(t *testing.T) {
 		{"percent over 100", `{"services": [{"name": "a", "lambda": {"function_name": "f"}, "checks": {"error-rate": {"threshold": 150}}}]}`, "at most 100"},
 		{"bad missing data", `{"services": [{"name": "a", "lambda": {"function_name": "f"}, "checks": {"throttles": {"treat_missing_data": "zero"}}}]}`, "treat_missing_data"},
 		{"bad log format", `{"services": [{"name": "a", "log_groups": [{"name": "/x", "format": "xml"}]}]}`, `format "xml"`},
+		{"every line and a pattern", `{"services": [{"name": "a", "log_groups": [{"name": "/x", "every_line": true, "subscription_pattern": "ERROR"}]}]}`, `every_line and subscription_pattern: set one of them`},
 		{"shared log group", `{"services": [{"name": "a", "log_groups": [{"name": "/x"}]}, {"name": "b", "log_groups": [{"name": "/x"}]}]}`, "already belongs to service a"},
 	}
 	var many []string

@@ -76,4 +76,15 @@
 //
 // A new package goes into the table in layers_test.go (and into this prose);
 // until then the test fails, naming it.
+//
+// # What a bootstrap links
+//
+// bootstrap_test.go holds a second rule, on what each function's Lambda
+// bootstrap links (`go list -deps` for linux/arm64 with the Lambda tags, no
+// build): no package of the SDK's default credential chain (config,
+// credentials, feature/ec2/imds, sts, sso, ssooidc, signin: the functions read
+// their configuration from Lambda's environment, settings.AWSFromEnv), and no
+// SDK client other than those its main builds, listed per function in
+// bootstrapClients (Secrets Manager only where the Slack secret is read). A new
+// function goes into that list; until then the test fails, naming it.
 package layers

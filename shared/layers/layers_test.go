@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -313,9 +314,15 @@ func modulePackages() ([]pkg, error) {
 	return pkgs, nil
 }
 
-func goCmd(dir string, args ...string) ([]byte, error) {
+func goCmd(dir string, args ...string) ([]byte, error) { return goCmdEnv(dir, nil, args...) }
+
+// goCmdEnv runs go with args in dir, with env added to the environment.
+func goCmdEnv(dir string, env []string, args ...string) ([]byte, error) {
 	cmd := exec.Command("go", args...)
 	cmd.Dir = dir
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

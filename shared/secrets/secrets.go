@@ -47,3 +47,17 @@ func LoadSlack(ctx context.Context, client GetSecretValueAPI, arn string) (Slack
 	s.BotToken = strings.TrimSpace(s.BotToken)
 	return s, nil
 }
+
+// NewClient returns the Secrets Manager client of an AWS configuration. Only
+// the functions that read a secret (api, escalate, warroom, stream) call it,
+// so only their bootstraps link the client.
+func NewClient(cfg aws.Config) *secretsmanager.Client { return secretsmanager.NewFromConfig(cfg) }
+
+// SlackReader reads the Slack secret with client (LoadSlack), as
+// settings.SlackSecretReader: the bot token and the signing secret.
+func SlackReader(client GetSecretValueAPI) func(ctx context.Context, arn string) (botToken, signingSecret string, err error) {
+	return func(ctx context.Context, arn string) (string, string, error) {
+		s, err := LoadSlack(ctx, client, arn)
+		return s.BotToken, s.SigningSecret, err
+	}
+}

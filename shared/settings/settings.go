@@ -17,12 +17,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/incidentd/incidentd/shared/incident"
 	"github.com/incidentd/incidentd/shared/oncall"
-	"github.com/incidentd/incidentd/shared/secrets"
 )
 
 // Settings are the values every function shares.
@@ -195,18 +192,18 @@ type Lambda struct {
 }
 
 // ForLambda reads the settings and the AWS configuration from the environment
-// and installs the JSON logger (on stdout, where Lambda collects it) as slog's
-// default.
-func ForLambda(ctx context.Context) (Lambda, error) {
+// (AWSFromEnv: what the Lambda runtime sets) and installs the JSON logger (on
+// stdout, where Lambda collects it) as slog's default.
+func ForLambda() (Lambda, error) {
 	s, err := FromEnv(os.Getenv)
 	if err != nil {
 		return Lambda{}, err
 	}
-	cfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		return Lambda{}, fmt.Errorf("load AWS config: %w", err)
-	}
 	logger := s.Logger(os.Stdout)
+	cfg, err := AWSFromEnv(os.Getenv, logger)
+	if err != nil {
+		return Lambda{}, err
+	}
 	slog.SetDefault(logger)
 	return Lambda{Settings: s, AWS: cfg, Logger: logger}, nil
 }
@@ -214,32 +211,33 @@ func ForLambda(ctx context.Context) (Lambda, error) {
 // SecretTimeout bounds one read of the Slack secret, SDK retries included.
 const SecretTimeout = 5 * time.Second
 
+// SlackSecretReader reads the Slack app's secret arn and returns its bot token
+// and signing secret; secrets.SlackReader is the one of AWS. It is a function
+// here, not the Secrets Manager client, so that this package (which every
+// function links) links no Secrets Manager client: only the mains of the
+// functions that read the secret do.
+type SlackSecretReader func(ctx context.Context, arn string) (botToken, signingSecret string, err error)
+
 // Slack returns the Slack app's bot token and signing secret: from the secret
-// SLACK_SECRET_ARN when it is set (in AWS), otherwise from SLACK_BOT_TOKEN and
-// SLACK_SIGNING_SECRET (locally). Each call reads the secret anew, with a
-// Secrets Manager client of its own. The api, escalate and warroom functions
+// SLACK_SECRET_ARN, read with read, when it is set (in AWS), otherwise from
+// SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (locally). Each call reads the
+// secret anew, within SecretTimeout. The api, escalate and warroom functions
 // call it once per cold start, beside their other clients; stream calls it
 // through lifecycle.LazySlack, on the first Slack call an instance makes and
 // again (at most once a second) while the read fails, then keeps the token.
 // Either way a read that succeeded holds for the instance's life: a changed
 // secret reaches the functions as their instances are replaced. Empty values
 // turn the matching Slack feature off.
-func (l Lambda) Slack(ctx context.Context) (botToken, signingSecret string, err error) {
-	// Bounded: escalate pages by SNS after this, and Lambda's init phase is short.
-	ctx, cancel := context.WithTimeout(ctx, SecretTimeout)
-	defer cancel()
-	return l.slack(ctx, func() secrets.GetSecretValueAPI { return secretsmanager.NewFromConfig(l.AWS) })
-}
-
-// slack is Slack with the Secrets Manager client built only when needed, so
-// that local runs and tests need no AWS configuration.
-func (s Settings) slack(ctx context.Context, client func() secrets.GetSecretValueAPI) (botToken, signingSecret string, err error) {
+func (s Settings) Slack(ctx context.Context, read SlackSecretReader) (botToken, signingSecret string, err error) {
 	if s.SlackSecretARN == "" {
 		return s.SlackBotToken, s.SlackSigningSecret, nil
 	}
-	sl, err := secrets.LoadSlack(ctx, client(), s.SlackSecretARN)
+	// Bounded: escalate pages by SNS after this, and Lambda's init phase is short.
+	ctx, cancel := context.WithTimeout(ctx, SecretTimeout)
+	defer cancel()
+	botToken, signingSecret, err = read(ctx, s.SlackSecretARN)
 	if err != nil {
 		return "", "", fmt.Errorf("SLACK_SECRET_ARN: %w", err)
 	}
-	return sl.BotToken, sl.SigningSecret, nil
+	return botToken, signingSecret, nil
 }

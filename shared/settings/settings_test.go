@@ -175,7 +175,7 @@ func TestSlack(t *testing.T) {
 				t.Fatal(err)
 			}
 			client := &secretstest.Client{Values: tt.values, Err: tt.clientErr}
-			token, secret, err := s.slack(context.Background(), func() secrets.GetSecretValueAPI { return client })
+			token, secret, err := s.Slack(context.Background(), secrets.SlackReader(client))
 			if reads := client.Calls(); !slices.Equal(reads, tt.wantReads) {
 				t.Errorf("secrets read: got %q, want %q", reads, tt.wantReads)
 			}

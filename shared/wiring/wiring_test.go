@@ -164,7 +164,7 @@ func TestAWSSets(t *testing.T) {
 		wantSlack bool
 	}{
 		{"AWS", AWS(l), false},
-		{"AWSWithSlack", AWSWithSlack(l), true},
+		{"AWSWithSlack", AWSWithSlack(l, func(context.Context, string) (string, string, error) { return "", "", nil }), true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -179,5 +179,24 @@ func TestAWSSets(t *testing.T) {
 				t.Errorf("got %+v, want the functions' own clients left to their mains", a)
 			}
 		})
+	}
+}
+
+// AWSWithSlack reads the Slack secret SLACK_SECRET_ARN names with the reader
+// its main passes (in AWS: secrets.SlackReader).
+func TestAWSWithSlackReadsTheSecret(t *testing.T) {
+	const arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:EscalationSlackSecret-AbCdEf"
+	l := settings.Lambda{Settings: settings.Settings{SlackSecretARN: arn}, AWS: aws.Config{Region: "eu-west-1"}, Logger: slog.New(slog.DiscardHandler)}
+	var read []string
+	a := AWSWithSlack(l, func(_ context.Context, got string) (string, string, error) {
+		read = append(read, got)
+		return "xoxb-from-secret", "signing", nil
+	})
+	token, secret, err := a.SlackCredentials(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "xoxb-from-secret" || secret != "signing" || !slices.Equal(read, []string{arn}) {
+		t.Errorf("got %q, %q after reading %q, want the secret's values after reading %q", token, secret, read, arn)
 	}
 }
