@@ -14,7 +14,18 @@ import (
 	"github.com/incidentd/incidentd/shared/dynamo"
 )
 
+// TestTable checks the table, and that each index projects only what its
+// queries read: the open index the status its filters read, the resolved
+// indexes their keys (a list reads its page's items from the table).
 func TestTable(t *testing.T) {
+	projections := map[string]any{
+		dynamo.IndexOpen:            map[string]any{"ProjectionType": "INCLUDE", "NonKeyAttributes": []any{"status"}},
+		dynamo.IndexResolved:        map[string]any{"ProjectionType": "KEYS_ONLY"},
+		dynamo.IndexServiceResolved: map[string]any{"ProjectionType": "KEYS_ONLY"},
+	}
+	if len(projections) != len(dynamo.Indexes) {
+		t.Fatalf("the test knows the projections of %d indexes, the schema has %d", len(projections), len(dynamo.Indexes))
+	}
 	attrs := []any{
 		map[string]any{"AttributeName": dynamo.PartitionKey, "AttributeType": "S"},
 		map[string]any{"AttributeName": dynamo.SortKey, "AttributeType": "S"},
@@ -30,7 +41,7 @@ func TestTable(t *testing.T) {
 				map[string]any{"AttributeName": ix.PartitionKey, "KeyType": "HASH"},
 				map[string]any{"AttributeName": ix.SortKey, "KeyType": "RANGE"},
 			},
-			"Projection": map[string]any{"ProjectionType": "ALL"},
+			"Projection": projections[ix.Name],
 		})
 	}
 	hasResource(t, "AWS::DynamoDB::Table", map[string]any{

@@ -31,7 +31,8 @@ type Storage struct {
 
 // New creates the table: on demand, point-in-time recovery, deletion protection,
 // TTL on dynamo.TTLAttribute, a stream with old and new images (the stream
-// function diffs them), and one GSI per dynamo.Indexes entry.
+// function diffs them), and one GSI per dynamo.Indexes entry, projecting its
+// keys and the attributes its Include names, nothing more.
 func New(scope constructs.Construct, id string, props Props) *Storage {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	encryption := awsdynamodb.TableEncryption_AWS_MANAGED
@@ -53,12 +54,17 @@ func New(scope constructs.Construct, id string, props Props) *Storage {
 		Stream:              awsdynamodb.StreamViewType_NEW_AND_OLD_IMAGES,
 	})
 	for _, ix := range dynamo.Indexes {
-		table.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
+		props := &awsdynamodb.GlobalSecondaryIndexProps{
 			IndexName:      jsii.String(ix.Name),
 			PartitionKey:   str(ix.PartitionKey),
 			SortKey:        str(ix.SortKey),
-			ProjectionType: awsdynamodb.ProjectionType_ALL,
-		})
+			ProjectionType: awsdynamodb.ProjectionType_KEYS_ONLY,
+		}
+		if len(ix.Include) > 0 {
+			props.ProjectionType = awsdynamodb.ProjectionType_INCLUDE
+			props.NonKeyAttributes = jsii.Strings(ix.Include...)
+		}
+		table.AddGlobalSecondaryIndex(props)
 	}
 	return &Storage{Construct: c, Table: table, key: props.EncryptionKey}
 }
