@@ -222,6 +222,7 @@ func TestListReadsNoMoreThanItsPage(t *testing.T) {
 				if len(got.Items) == 0 || len(got.Items) > limit {
 					t.Fatalf("page %d: got %d incidents, want 1 to %d", page, len(got.Items), limit)
 				}
+				t.Logf("page %d: %d incidents, %d index entries read, %d items", page, len(got.Items), m.scanned, m.batchKeys)
 				if m.batchKeys > limit {
 					t.Errorf("page %d: read %d items from the table, want at most the page's %d", page, m.batchKeys, limit)
 				}

@@ -72,6 +72,38 @@ var Indexes = []Index{
 		Purpose: "a service's resolved incidents (sparse), newest first"},
 }
 
+// LegacyIndexes are the indexes of tables made before the indexes projected
+// only what their queries read: each projected every attribute, and every
+// incident was in "service" and "time" ("open" while not resolved). No code
+// reads them; they exist only for the steps of an upgrade (UpgradeIndexes,
+// infra/README.md) and for Reindex to remove their keys.
+var LegacyIndexes = []Index{
+	{Name: "open", PartitionKey: "open_pk", SortKey: "open_sk", Purpose: "before the upgrade: open incidents"},
+	{Name: "service", PartitionKey: "svc_pk", SortKey: "svc_sk", Purpose: "before the upgrade: a service's incidents"},
+	{Name: "time", PartitionKey: "time_pk", SortKey: "time_sk", Purpose: "before the upgrade: all incidents"},
+}
+
+// UpgradeSteps is how many deployments an existing table takes to go from
+// LegacyIndexes to Indexes before the final one: CloudFormation creates or
+// deletes one global secondary index per stack update.
+const UpgradeSteps = 5
+
+// UpgradeIndexes returns the indexes a table has at step n (1 to
+// UpgradeSteps) of the upgrade from LegacyIndexes, and whether legacy is
+// among them (legacy indexes project every attribute). Steps 1 to 3 add
+// the new indexes one by one, steps 4 and 5 remove two legacy ones; the
+// final deployment (no step) removes the last. Step 0 is Indexes.
+func UpgradeIndexes(n int) (current, legacy []Index) {
+	switch {
+	case n <= 0 || n > UpgradeSteps:
+		return Indexes, nil
+	case n <= len(Indexes):
+		return Indexes[:n], LegacyIndexes
+	default:
+		return Indexes, LegacyIndexes[n-len(Indexes):]
+	}
+}
+
 // CreateTableInput describes the table for CreateTable (local runtime and tests).
 // The deployed table is built by the CDK storage construct from the same constants.
 func CreateTableInput(name string) *dynamodb.CreateTableInput {

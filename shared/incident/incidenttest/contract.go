@@ -275,7 +275,8 @@ func SeedIncidents(t *testing.T, svc *incident.Service, clk *clocktest.Clock) []
 // newClock returns a clock at the current second.
 func newClock() *clocktest.Clock { return clocktest.New(time.Now().UTC().Truncate(time.Second)) }
 
-func incidentIDs(incs []incident.Incident) []string {
+// IDs returns the ids of incs, in order.
+func IDs(incs []incident.Incident) []string {
 	out := make([]string, 0, len(incs))
 	for _, inc := range incs {
 		out = append(out, inc.ID)
@@ -333,7 +334,7 @@ func (c contract) incidentsPageThroughEveryFilter(t *testing.T) {
 				if page.NextCursor != "" && len(page.Items) < 7 {
 					t.Errorf("got a short page of %d with a cursor, want full pages until the end", len(page.Items))
 				}
-				got = append(got, incidentIDs(page.Items)...)
+				got = append(got, IDs(page.Items)...)
 				if page.NextCursor == "" {
 					break
 				}
@@ -399,7 +400,7 @@ func (c contract) openCursorSurvivesItsIncidentResolving(t *testing.T) {
 			want = append(want, inc.ID)
 		}
 	}
-	if got := incidentIDs(next.Items); !slices.Equal(got, want[:5]) {
+	if got := IDs(next.Items); !slices.Equal(got, want[:5]) {
 		t.Errorf("got %v, want %v", got, want[:5])
 	}
 }
