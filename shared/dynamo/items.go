@@ -47,7 +47,7 @@ type incidentItem struct {
 	Version           int64          `dynamodbav:"version"`
 
 	// The keys of the indexes (schema.go), each set only while the incident
-	// is in the state its index holds (indexKeys).
+	// is in the state its index holds (setIndexKeys).
 	OpenPK        string `dynamodbav:"o_pk,omitempty"`
 	OpenSK        string `dynamodbav:"o_sk,omitempty"`
 	ResolvedPK    string `dynamodbav:"r_pk,omitempty"`

@@ -22,7 +22,7 @@ import (
 //
 // <at> is the fixed-width UTC time of sortTime, so entries sort by time.
 // Only incident items carry index keys (schema.go), each set by the
-// incident's state (indexKeys): while open o_pk="OPEN", o_sk=<service>#<list
+// incident's state (setIndexKeys): while open o_pk="OPEN", o_sk=<service>#<list
 // position>; once resolved r_pk="RESOLVED", r_sk=<list position> and
 // sr_pk=<service>, sr_sk=<list position>; the list position is
 // <created_at>#<id> (listSK), newest last. Timeline entries, reports, dedup
