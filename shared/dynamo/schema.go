@@ -44,11 +44,16 @@ func (ix Index) Projection() types.ProjectionType {
 // Index names. They are not the names of the indexes before projections were
 // cut down (open, service, time, projecting every attribute): CloudFormation
 // cannot change an index's keys or projection in place (infra/README.md,
-// upgrading).
+// "Upgrading the table's indexes").
 const (
-	IndexOpen               = "open_by_service"
-	IndexResolved           = "resolved"
-	IndexServiceResolved    = "resolved_by_service"
+	IndexOpen            = "open_by_service"
+	IndexResolved        = "resolved"
+	IndexServiceResolved = "resolved_by_service"
+)
+
+// The indexes' key attributes (short: every incident item carries two of
+// them), and the status the open index projects.
+const (
 	statusAttribute         = "status"
 	openPartitionKey        = "o_pk"
 	openSortKey             = "o_sk"
