@@ -91,13 +91,14 @@ var LegacyIndexes = []Index{
 // UpgradeSteps is how many deployments an existing table takes to go from
 // LegacyIndexes to Indexes before the final one: CloudFormation creates or
 // deletes one global secondary index per stack update.
-const UpgradeSteps = 5
+var UpgradeSteps = len(Indexes) + len(LegacyIndexes) - 1
 
 // UpgradeIndexes returns the indexes a table has at step n (1 to
-// UpgradeSteps) of the upgrade from LegacyIndexes, and whether legacy is
-// among them (legacy indexes project every attribute). Steps 1 to 3 add
-// the new indexes one by one, steps 4 and 5 remove two legacy ones; the
-// final deployment (no step) removes the last. Step 0 is Indexes.
+// UpgradeSteps) of the upgrade from LegacyIndexes: current of Indexes and
+// legacy of LegacyIndexes (which project every attribute). The first steps
+// add Indexes one by one (1 to 3), the next remove LegacyIndexes but the
+// last (4 and 5); the final deployment, without a step, removes that one.
+// Step 0 is Indexes alone.
 func UpgradeIndexes(n int) (current, legacy []Index) {
 	switch {
 	case n <= 0 || n > UpgradeSteps:
