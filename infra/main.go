@@ -13,6 +13,7 @@
 //	fallbackUser       FALLBACK_USER of escalate: the responder paged when a policy has no fallback ("")
 //	stakeholders       STAKEHOLDERS of warroom: comma-separated Slack user ids invited to every war room ("")
 //	pagingConcurrency  concurrency reserved for each of alarms, stream and escalate; 0 for none (10)
+//	indexUpgradeStep   a step (1-5) of upgrading a table made before the indexes changed (infra/README.md); 0 for none (0)
 package main
 
 import (
@@ -28,6 +29,7 @@ import (
 	"github.com/incidentd/incidentd/infra/function"
 	"github.com/incidentd/incidentd/infra/gobuild"
 	"github.com/incidentd/incidentd/infra/services"
+	"github.com/incidentd/incidentd/shared/dynamo"
 	"github.com/incidentd/incidentd/shared/settings"
 )
 
@@ -121,6 +123,12 @@ func stackProps(app awscdk.App) (*StackProps, error) {
 	}
 	if props.PagingConcurrency, err = ctx.count("pagingConcurrency", DefaultPagingConcurrency); err != nil {
 		return nil, err
+	}
+	if props.IndexUpgradeStep, err = ctx.count("indexUpgradeStep", 0); err != nil {
+		return nil, err
+	}
+	if props.IndexUpgradeStep > dynamo.UpgradeSteps {
+		return nil, fmt.Errorf("context indexUpgradeStep: %d is not a step from 1 to %d (0: none)", props.IndexUpgradeStep, dynamo.UpgradeSteps)
 	}
 	return props, nil
 }

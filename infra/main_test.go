@@ -61,23 +61,31 @@ func TestStackPropsFromContext(t *testing.T) {
 	}
 }
 
-// TestPagingConcurrencyContext: pagingConcurrency defaults to
-// DefaultPagingConcurrency, 0 turns the reservation off, and only whole
-// non-negative numbers are accepted.
-func TestPagingConcurrencyContext(t *testing.T) {
+// TestCountContexts: pagingConcurrency defaults to DefaultPagingConcurrency
+// and 0 turns the reservation off; indexUpgradeStep is 0 (none) unless a
+// step of the upgrade is asked for, and only the steps that exist are
+// accepted; both take whole non-negative numbers only.
+func TestCountContexts(t *testing.T) {
+	paging := func(p *StackProps) int { return p.PagingConcurrency }
+	step := func(p *StackProps) int { return p.IndexUpgradeStep }
 	tests := []struct {
 		name    string
 		give    map[string]any
+		field   func(*StackProps) int
 		want    int
 		wantErr string
 	}{
-		{name: "absent", give: map[string]any{}, want: DefaultPagingConcurrency},
-		{name: "none", give: map[string]any{"pagingConcurrency": "0"}, want: 0},
-		{name: "command line", give: map[string]any{"pagingConcurrency": "25"}, want: 25},
-		{name: "cdk.json", give: map[string]any{"pagingConcurrency": 5.0}, want: 5},
-		{name: "negative", give: map[string]any{"pagingConcurrency": "-1"}, wantErr: "must not be negative"},
-		{name: "fraction", give: map[string]any{"pagingConcurrency": "2.5"}, wantErr: "not a whole number"},
-		{name: "word", give: map[string]any{"pagingConcurrency": "some"}, wantErr: "not a number"},
+		{name: "paging absent", give: map[string]any{}, field: paging, want: DefaultPagingConcurrency},
+		{name: "paging none", give: map[string]any{"pagingConcurrency": "0"}, field: paging, want: 0},
+		{name: "paging command line", give: map[string]any{"pagingConcurrency": "25"}, field: paging, want: 25},
+		{name: "paging cdk.json", give: map[string]any{"pagingConcurrency": 5.0}, field: paging, want: 5},
+		{name: "paging negative", give: map[string]any{"pagingConcurrency": "-1"}, wantErr: "must not be negative"},
+		{name: "paging fraction", give: map[string]any{"pagingConcurrency": "2.5"}, wantErr: "not a whole number"},
+		{name: "paging word", give: map[string]any{"pagingConcurrency": "some"}, wantErr: "not a number"},
+		{name: "step absent", give: map[string]any{}, field: step, want: 0},
+		{name: "step command line", give: map[string]any{"indexUpgradeStep": "3"}, field: step, want: 3},
+		{name: "step past the last", give: map[string]any{"indexUpgradeStep": "6"}, wantErr: "not a step from 1 to 5"},
+		{name: "step negative", give: map[string]any{"indexUpgradeStep": "-1"}, wantErr: "must not be negative"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -91,8 +99,8 @@ func TestPagingConcurrencyContext(t *testing.T) {
 			if err != nil {
 				t.Fatalf("stackProps: %v", err)
 			}
-			if got.PagingConcurrency != tt.want {
-				t.Errorf("PagingConcurrency: got %d, want %d", got.PagingConcurrency, tt.want)
+			if n := tt.field(got); n != tt.want {
+				t.Errorf("got %d, want %d", n, tt.want)
 			}
 		})
 	}

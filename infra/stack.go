@@ -40,6 +40,9 @@ type StackProps struct {
 	// PagingConcurrency is the concurrency reserved for each function of
 	// PagingPath; 0 reserves none (infra/README.md, "Reserved concurrency").
 	PagingConcurrency int
+	// IndexUpgradeStep is a step of the upgrade of a table made before the
+	// indexes changed (storage.Props); 0 for none.
+	IndexUpgradeStep int
 }
 
 // PagingPath are the functions between an alarm and a page: alarms turns
@@ -55,7 +58,7 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
 	awscdk.Tags_Of(stack).Add(jsii.String("app"), jsii.String("incidentd"), nil)
 
-	store := storage.New(stack, "Storage", storage.Props{})
+	store := storage.New(stack, "Storage", storage.Props{IndexUpgradeStep: props.IndexUpgradeStep})
 	// Every function defined with fns is recorded: grants and monitoring
 	// below follow from the constructs.
 	registry := &function.Registry{}

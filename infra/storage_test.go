@@ -6,6 +6,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -14,7 +18,18 @@ import (
 	"github.com/incidentd/incidentd/shared/dynamo"
 )
 
+// TestTable checks the table, and that each index projects only what its
+// queries read: the open index the status its filters read, the resolved
+// indexes their keys (a list reads its page's items from the table).
 func TestTable(t *testing.T) {
+	projections := map[string]any{
+		dynamo.IndexOpen:            map[string]any{"ProjectionType": "INCLUDE", "NonKeyAttributes": []any{"status"}},
+		dynamo.IndexResolved:        map[string]any{"ProjectionType": "KEYS_ONLY"},
+		dynamo.IndexServiceResolved: map[string]any{"ProjectionType": "KEYS_ONLY"},
+	}
+	if len(projections) != len(dynamo.Indexes) {
+		t.Fatalf("the test knows the projections of %d indexes, the schema has %d", len(projections), len(dynamo.Indexes))
+	}
 	attrs := []any{
 		map[string]any{"AttributeName": dynamo.PartitionKey, "AttributeType": "S"},
 		map[string]any{"AttributeName": dynamo.SortKey, "AttributeType": "S"},
@@ -30,7 +45,7 @@ func TestTable(t *testing.T) {
 				map[string]any{"AttributeName": ix.PartitionKey, "KeyType": "HASH"},
 				map[string]any{"AttributeName": ix.SortKey, "KeyType": "RANGE"},
 			},
-			"Projection": map[string]any{"ProjectionType": "ALL"},
+			"Projection": projections[ix.Name],
 		})
 	}
 	hasResource(t, "AWS::DynamoDB::Table", map[string]any{
@@ -51,6 +66,59 @@ func TestTable(t *testing.T) {
 			"StreamSpecification":              map[string]any{"StreamViewType": "NEW_AND_OLD_IMAGES"},
 		}),
 	})
+}
+
+// TestIndexUpgradeSteps synthesizes the table at each step of the upgrade
+// from the indexes of before (projecting every attribute) to today's, and
+// checks that each deployment creates or deletes one index, as CloudFormation
+// requires, and that the legacy indexes keep their projection meanwhile.
+func TestIndexUpgradeSteps(t *testing.T) {
+	indexes := func(step int) map[string]string {
+		app := awscdk.NewApp(nil)
+		stack := awscdk.NewStack(app, jsii.String("Step"), nil)
+		storage.New(stack, "Storage", storage.Props{IndexUpgradeStep: step})
+		tpl := assertions.Template_FromStack(stack, nil)
+		got := map[string]string{}
+		for _, r := range *tpl.FindResources(jsii.String("AWS::DynamoDB::Table"), nil) {
+			props, _ := (*r)["Properties"].(map[string]any)
+			gsis, _ := props["GlobalSecondaryIndexes"].([]any)
+			for _, g := range gsis {
+				gsi := g.(map[string]any)
+				got[gsi["IndexName"].(string)] = gsi["Projection"].(map[string]any)["ProjectionType"].(string)
+			}
+		}
+		return got
+	}
+	before := map[string]string{}
+	for _, ix := range dynamo.LegacyIndexes {
+		before[ix.Name] = "ALL"
+	}
+	for step := 1; step <= dynamo.UpgradeSteps+1; step++ {
+		n := step % (dynamo.UpgradeSteps + 1) // the last deployment is the one without a step
+		got := indexes(n)
+		changed := 0
+		for name := range got {
+			if _, ok := before[name]; !ok {
+				changed++
+			}
+		}
+		for name, projection := range before {
+			if _, ok := got[name]; !ok {
+				changed++
+			} else if got[name] != projection {
+				t.Errorf("step %d: index %s projects %s, want it unchanged (%s)", n, name, got[name], projection)
+			}
+		}
+		if changed != 1 {
+			t.Errorf("step %d: %v after %v changes %d indexes, want 1", n, got, before, changed)
+		}
+		before = got
+	}
+	for _, ix := range dynamo.Indexes {
+		if _, ok := before[ix.Name]; !ok || len(before) != len(dynamo.Indexes) {
+			t.Errorf("after the last step: got %v, want the indexes %v alone", before, dynamo.Indexes)
+		}
+	}
 }
 
 // writesItems reports whether an IAM action may create, change or delete

@@ -4,6 +4,8 @@
 package storage
 
 import (
+	"slices"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -20,18 +22,24 @@ type Props struct {
 	// EncryptionKey, if set, encrypts the table with this customer managed key;
 	// otherwise the AWS managed key (aws/dynamodb) does.
 	EncryptionKey awskms.IKey
+	// IndexUpgradeStep, from 1 to dynamo.UpgradeSteps, deploys that step of
+	// the upgrade of a table made with dynamo.LegacyIndexes (infra/README.md,
+	// "Upgrading the table's indexes"); 0 deploys dynamo.Indexes alone.
+	IndexUpgradeStep int
 }
 
 // Storage is the table and the only way to get access to it.
 type Storage struct {
 	constructs.Construct
-	Table awsdynamodb.Table
-	key   awskms.IKey
+	Table   awsdynamodb.Table
+	key     awskms.IKey
+	indexes []string
 }
 
 // New creates the table: on demand, point-in-time recovery, deletion protection,
 // TTL on dynamo.TTLAttribute, a stream with old and new images (the stream
-// function diffs them), and one GSI per dynamo.Indexes entry.
+// function diffs them), and one GSI per dynamo.Indexes entry, projecting its
+// keys and the attributes its Include names, nothing more.
 func New(scope constructs.Construct, id string, props Props) *Storage {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	encryption := awsdynamodb.TableEncryption_AWS_MANAGED
@@ -52,7 +60,21 @@ func New(scope constructs.Construct, id string, props Props) *Storage {
 		TimeToLiveAttribute: jsii.String(dynamo.TTLAttribute),
 		Stream:              awsdynamodb.StreamViewType_NEW_AND_OLD_IMAGES,
 	})
-	for _, ix := range dynamo.Indexes {
+	current, legacy := dynamo.UpgradeIndexes(props.IndexUpgradeStep)
+	for _, ix := range current {
+		gsi := &awsdynamodb.GlobalSecondaryIndexProps{
+			IndexName:      jsii.String(ix.Name),
+			PartitionKey:   str(ix.PartitionKey),
+			SortKey:        str(ix.SortKey),
+			ProjectionType: awsdynamodb.ProjectionType_KEYS_ONLY,
+		}
+		if len(ix.Include) > 0 {
+			gsi.ProjectionType = awsdynamodb.ProjectionType_INCLUDE
+			gsi.NonKeyAttributes = jsii.Strings(ix.Include...)
+		}
+		table.AddGlobalSecondaryIndex(gsi)
+	}
+	for _, ix := range legacy {
 		table.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
 			IndexName:      jsii.String(ix.Name),
 			PartitionKey:   str(ix.PartitionKey),
@@ -60,17 +82,15 @@ func New(scope constructs.Construct, id string, props Props) *Storage {
 			ProjectionType: awsdynamodb.ProjectionType_ALL,
 		})
 	}
-	return &Storage{Construct: c, Table: table, key: props.EncryptionKey}
+	names := make([]string, 0, len(current)+len(legacy))
+	for _, ix := range append(slices.Clone(current), legacy...) {
+		names = append(names, ix.Name)
+	}
+	return &Storage{Construct: c, Table: table, key: props.EncryptionKey, indexes: names}
 }
 
 // IndexNames are the names of the table's global secondary indexes.
-func (s *Storage) IndexNames() []string {
-	names := make([]string, len(dynamo.Indexes))
-	for i, ix := range dynamo.Indexes {
-		names[i] = ix.Name
-	}
-	return names
-}
+func (s *Storage) IndexNames() []string { return slices.Clone(s.indexes) }
 
 func str(name string) *awsdynamodb.Attribute {
 	return &awsdynamodb.Attribute{Name: jsii.String(name), Type: awsdynamodb.AttributeType_STRING}

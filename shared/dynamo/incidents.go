@@ -213,6 +213,11 @@ func (s *Store) Apply(ctx context.Context, ch incident.Change) error {
 		}
 		items = append(items, put)
 	}
+	rooms, err := s.warRoomWrites(id, ch.Entries)
+	if err != nil {
+		return fmt.Errorf("apply change to incident %s: %w", id, err)
+	}
+	items = append(items, rooms...)
 	if ch.Report != nil {
 		put, err := s.put(newReportItem(id, *ch.Report), nil)
 		if err != nil {

@@ -46,12 +46,14 @@ type incidentItem struct {
 	Reporters         []reporterItem `dynamodbav:"reporters,omitempty"`
 	Version           int64          `dynamodbav:"version"`
 
-	OpenPK string `dynamodbav:"open_pk,omitempty"`
-	OpenSK string `dynamodbav:"open_sk,omitempty"`
-	SvcPK  string `dynamodbav:"svc_pk"`
-	SvcSK  string `dynamodbav:"svc_sk"`
-	TimePK string `dynamodbav:"time_pk"`
-	TimeSK string `dynamodbav:"time_sk"`
+	// The keys of the indexes (schema.go), each set only while the incident
+	// is in the state its index holds (setIndexKeys).
+	OpenPK        string `dynamodbav:"o_pk,omitempty"`
+	OpenSK        string `dynamodbav:"o_sk,omitempty"`
+	ResolvedPK    string `dynamodbav:"r_pk,omitempty"`
+	ResolvedSK    string `dynamodbav:"r_sk,omitempty"`
+	SvcResolvedPK string `dynamodbav:"sr_pk,omitempty"`
+	SvcResolvedSK string `dynamodbav:"sr_sk,omitempty"`
 }
 
 type reporterItem struct {
@@ -79,12 +81,7 @@ func newIncidentItem(inc incident.Incident) incidentItem {
 	for _, r := range inc.Reporters {
 		it.Reporters = append(it.Reporters, reporterItem{Reporter: r.Reporter, At: r.At.UTC()})
 	}
-	sk := listSK(inc.CreatedAt, inc.ID)
-	if inc.Status.Open() {
-		it.OpenPK, it.OpenSK = openPK, sk
-	}
-	it.SvcPK, it.SvcSK = inc.Service, sk
-	it.TimePK, it.TimeSK = timePK, sk
+	it.setIndexKeys(inc)
 	return it
 }
 

@@ -11,7 +11,8 @@ import (
 // Item layout (pk / sk; every item also carries a "type" attribute, so the
 // stream consumer can tell items apart without parsing keys):
 //
-//	incident        INC#<id>          META                     type=incident, version, GSI keys
+//	incident        INC#<id>          META                     type=incident, version, index keys
+//	war room        WARROOM#<channel> WARROOM                  type=war_room, incident_id
 //	timeline entry  INC#<id>          TL#<at>#<entry id>       type=entry
 //	report          INC#<id>          RPT#<report id>          type=report
 //	Slack page      INC#<id>          SLK#<channel>#<ts>       type=slack_page, expires_at
@@ -19,10 +20,16 @@ import (
 //	delivery        DLV#<delivery id> DLV                      type=delivery, the result, expires_at
 //	service config  SERVICES          SVC#<name>               type=service
 //
-// <at> is the fixed-width UTC time of sortTime, so entries sort by time in the
-// index. Incidents carry the keys of the three GSIs: open_pk="OPEN" only while
-// not resolved (the "open" index is sparse), svc_pk=<service>, time_pk="INCIDENT";
-// each with the sort key <created_at>#<id>, newest last.
+// <at> is the fixed-width UTC time of sortTime, so entries sort by time.
+// Only incident items carry index keys (schema.go), each set by the
+// incident's state (setIndexKeys): while open o_pk="OPEN", o_sk=<service>#<list
+// position>; once resolved r_pk="RESOLVED", r_sk=<list position> and
+// sr_pk=<service>, sr_sk=<list position>; the list position is
+// <created_at>#<id> (listSK), newest last. Timeline entries, reports, dedup
+// and delivery records, war rooms and configuration are in no index.
+//
+// A war-room item maps a Slack channel to the incident whose war room it is;
+// it is written in the transaction that records the war room (warroom.go).
 //
 // An incident's partition is read by sort-key prefix only (TL#, SLK#, META by
 // key): a timeline Query never sees reports or Slack pages. Slack pages are the
@@ -40,6 +47,8 @@ const (
 	TypeService  = "service"
 	// TypeSlackPage is a Slack page message of an incident (slackpages.go).
 	TypeSlackPage = "slack_page"
+	// TypeWarRoom maps a war-room channel to its incident (warroom.go).
+	TypeWarRoom = "war_room"
 )
 
 // TypeAttribute names the attribute holding an item's type.
@@ -57,9 +66,11 @@ const (
 	deliverySK      = "DLV"
 	servicesPK      = "SERVICES"
 	servicePrefix   = "SVC#"
+	warRoomPrefix   = "WARROOM#"
+	warRoomSK       = "WARROOM"
 
-	openPK = "OPEN"
-	timePK = "INCIDENT"
+	openPK     = "OPEN"
+	resolvedPK = "RESOLVED"
 )
 
 // sortTime is RFC 3339 in UTC with all nine fraction digits: unlike
@@ -101,5 +112,14 @@ func dedupPK(key string) string { return dedupPrefix + boundedKey(key) }
 
 func deliveryPK(id string) string { return deliveryPrefix + boundedKey(id) }
 
-// listSK is the sort key of an incident in every index: creation time, then id.
+// listSK is an incident's list position, the sort key of the resolved
+// indexes: creation time, then id.
 func listSK(createdAt time.Time, id string) string { return sortableTime(createdAt) + "#" + id }
+
+// openSK is an incident's sort key in the open index: its service, then its
+// list position, so that a service's open incidents are one key range
+// (service names hold no '#').
+func openSK(service, position string) string { return service + "#" + position }
+
+// warRoomPK is the partition of a war-room channel's item.
+func warRoomPK(channel string) string { return warRoomPrefix + boundedKey(channel) }

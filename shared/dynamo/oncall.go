@@ -57,9 +57,6 @@ const (
 	userSK          = "USER"
 	slackUserPrefix = "SLACKUSER#"
 	slackUserSK     = "SLACKUSER"
-
-	// batchGetLimit is BatchGetItem's limit of keys per request.
-	batchGetLimit = 100
 )
 
 var _ oncall.Store = (*Store)(nil)
@@ -159,40 +156,23 @@ func (s *Store) Schedules(ctx context.Context, ids []string) (map[string]*oncall
 		for i, id := range chunk {
 			keys[i] = key(schedulePrefix+id, scheduleSK)
 		}
-		pending := map[string]types.KeysAndAttributes{s.table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
-		backoff := 20 * time.Millisecond
-		for attempt := 1; len(pending[s.table].Keys) > 0; attempt++ {
-			if attempt > 1 {
-				// Unprocessed keys: the table is throttling; back off before asking again.
-				if attempt > 10 {
-					return nil, fmt.Errorf("read schedules: %d still unprocessed after %d attempts", len(pending[s.table].Keys), attempt-1)
-				}
-				select {
-				case <-ctx.Done():
-					return nil, ctx.Err()
-				case <-time.After(backoff):
-				}
-				backoff = min(backoff*2, time.Second)
+		err := s.batchGet(ctx, types.KeysAndAttributes{Keys: keys, ConsistentRead: aws.Bool(true)}, func(av map[string]types.AttributeValue) error {
+			var it docItem
+			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+				return fmt.Errorf("decode schedule item: %w", err)
 			}
-			res, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: pending})
-			if err != nil {
-				return nil, fmt.Errorf("read schedules: %w", err)
+			if it.DeletedAt != "" {
+				return nil
 			}
-			for _, av := range res.Responses[s.table] {
-				var it docItem
-				if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-					return nil, fmt.Errorf("decode schedule item: %w", err)
-				}
-				if it.DeletedAt != "" {
-					continue
-				}
-				var sc oncall.Schedule
-				if err := json.Unmarshal([]byte(it.Doc), &sc); err != nil {
-					return nil, fmt.Errorf("decode schedule %s: %w", it.ID, err)
-				}
-				out[it.ID] = &sc
+			var sc oncall.Schedule
+			if err := json.Unmarshal([]byte(it.Doc), &sc); err != nil {
+				return fmt.Errorf("decode schedule %s: %w", it.ID, err)
 			}
-			pending = res.UnprocessedKeys
+			out[it.ID] = &sc
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("read schedules: %w", err)
 		}
 	}
 	return out, nil

@@ -110,11 +110,12 @@
 // actor of the timeline entries is the responder's user id, never the Slack
 // name. Commands: ack [id], resolve [id] [summary] (the summary is recorded as
 // the resolution's fix; the root cause can follow through the API), note [id]
-// text, status [service] (open incidents, at most 100), help. Without an id a
-// command means the open incident whose war_room_channel is the channel it was
-// typed in, found among the first 100 open incidents (one List page; an index
-// item from channel to incident is the way past that). Buttons incident_ack
-// and incident_resolve do the same as the commands.
+// text, status [service] (open incidents, at most 100, read from the open
+// index: a service's are one key range of it), help. Without an id a command
+// means the incident whose war room the channel it was typed in is, open or
+// resolved, found with one GetItem of the channel's item (written with the
+// war room). Buttons incident_ack and incident_resolve do the same as the
+// commands.
 //
 // Slack wants an answer within 3 s, so these handlers only do store work: no
 // Slack Web API call, no response_url post. Every answer Slack should show is

@@ -25,9 +25,9 @@ type SlackUsers interface {
 // more than this too.
 const slackMaxBody = 1 << 20
 
-// warRoomScan is how many open incidents a command without an id looks
-// through for the one whose war room it was typed in: one page of List.
-const warRoomScan = 100
+// statusLimit is how many open incidents `/incident status` lists: one page
+// of List, from the open index (a service's: one key range of it).
+const statusLimit = 100
 
 // maxStatusTitle bounds an incident's title in a status listing, in runes.
 const maxStatusTitle = 150
@@ -125,14 +125,15 @@ func (a *API) slackAction(ctx context.Context, req slack.Request, actor string) 
 	}
 	id := req.IncidentID
 	if id == "" {
-		inc, ok, err := a.warRoomIncident(ctx, req.ChannelID)
+		// The war room's incident: one GetItem of the channel's item.
+		var err error
+		id, err = a.svc.WarRoomIncident(ctx, req.ChannelID)
+		if errors.Is(err, errkind.NotFound) {
+			return "This channel is not the war room of an incident: name the incident.\n" + slack.Usage, nil
+		}
 		if err != nil {
-			return "", err
+			return "", fmt.Errorf("find the incident of war room %s: %w", req.ChannelID, err)
 		}
-		if !ok {
-			return "This channel is not the war room of an open incident: name the incident.\n" + slack.Usage, nil
-		}
-		id = inc.ID
 	}
 	switch req.Action {
 	case slack.ActionAcknowledge:
@@ -158,26 +159,9 @@ func (a *API) slackAction(ctx context.Context, req slack.Request, actor string) 
 	return slack.Usage, nil
 }
 
-// warRoomIncident finds the open incident whose war room is channel. It scans
-// the first warRoomScan open incidents, newest first (one List page): enough
-// for any team's open incidents at once; an index item from channel to
-// incident is the way past that.
-func (a *API) warRoomIncident(ctx context.Context, channel string) (incident.Incident, bool, error) {
-	page, err := a.svc.List(ctx, incident.Query{Status: "open", Limit: warRoomScan})
-	if err != nil {
-		return incident.Incident{}, false, fmt.Errorf("find war room %s: %w", channel, err)
-	}
-	for _, inc := range page.Items {
-		if inc.WarRoomChannel != "" && inc.WarRoomChannel == channel {
-			return inc, true, nil
-		}
-	}
-	return incident.Incident{}, false, nil
-}
-
 // slackStatus lists the open incidents, of one service when given.
 func (a *API) slackStatus(ctx context.Context, service string) (string, error) {
-	page, err := a.svc.List(ctx, incident.Query{Status: "open", Service: service, Limit: warRoomScan})
+	page, err := a.svc.List(ctx, incident.Query{Status: "open", Service: service, Limit: statusLimit})
 	if err != nil {
 		return "", err
 	}

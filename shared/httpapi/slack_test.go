@@ -258,8 +258,18 @@ func TestSlackResolveNoteStatus(t *testing.T) {
 		t.Errorf("got status %s fix %q entries %+v, want resolved by alice with the summary as fix", st, inc.Fix, resolved)
 	}
 
-	// Resolved, the incident leaves the war-room lookup, and acknowledging it
-	// by id is a conflict told to the person.
+	// Resolved, the incident is still its war room's: a note typed there
+	// lands on it (for the post-mortem), and acknowledging it, there or by
+	// id, is a conflict told to the person.
+	if text := ephemeral(t, e.slackCommand(t, aliceSlack, warRoom, "note cache warmed after the rollback")); !strings.Contains(text, id) {
+		t.Errorf("note after resolve: got %q, want it to name %s", text, id)
+	}
+	if _, notes, _ := incidentState(t, e, id, incident.EntryNote); len(notes) != 2 {
+		t.Errorf("got notes %+v, want the note after the resolve too", notes)
+	}
+	if text := ephemeral(t, e.slackCommand(t, aliceSlack, warRoom, "ack")); !strings.Contains(text, "resolved") {
+		t.Errorf("ack in the war room of a resolved incident: got %q, want it to say it is resolved", text)
+	}
 	if text := ephemeral(t, e.slackButton(t, aliceSlack, slack.ActionIDAcknowledge, id)); !strings.Contains(text, "resolved") {
 		t.Errorf("ack of a resolved incident: got %q, want it to say it is resolved", text)
 	}

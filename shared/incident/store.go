@@ -34,6 +34,10 @@ type Store interface {
 	Apply(ctx context.Context, ch Change) error
 	// Incidents lists incidents newest first, one page at a time.
 	Incidents(ctx context.Context, q Query) (Page, error)
+	// WarRoomIncident returns the id of the incident whose war room is the
+	// channel (recorded by the change with its war_room_opened entry, whose
+	// Ref is the channel), or errkind.NotFound.
+	WarRoomIncident(ctx context.Context, channel string) (string, error)
 	ServiceConfigs
 }
 
@@ -178,6 +182,20 @@ type Query struct {
 	Limit int
 	// Cursor continues a previous page; opaque to callers.
 	Cursor string
+}
+
+// Matches reports whether inc is one of the incidents q selects.
+func (q Query) Matches(inc Incident) bool {
+	if q.Service != "" && inc.Service != q.Service {
+		return false
+	}
+	switch q.Status {
+	case "", "all":
+		return true
+	case "open":
+		return inc.Status.Open()
+	}
+	return string(inc.Status) == q.Status
 }
 
 // Page is one page of a list.

@@ -42,3 +42,12 @@ func (s *Service) MarkWarRoomReady(ctx context.Context, id string) error {
 	}
 	return err
 }
+
+// WarRoomIncident returns the id of the incident whose war-room channel is
+// channel (its Slack id), whatever the incident's status, or errkind.NotFound.
+func (s *Service) WarRoomIncident(ctx context.Context, channel string) (string, error) {
+	if channel == "" {
+		return "", errkind.NotFoundf("no channel")
+	}
+	return s.store.WarRoomIncident(ctx, channel)
+}

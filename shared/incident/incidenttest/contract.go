@@ -51,6 +51,7 @@ func StoreContract(t *testing.T, newStore func(t *testing.T, now func() time.Tim
 		{"ConcurrentTransitionsAndNotes", c.concurrentTransitionsAndNotes},
 		{"ConcurrentReportsJoinAndRaiseOnce", c.concurrentReportsJoinAndRaiseOnce},
 		{"PeopleDoNotWaitForAppends", c.peopleDoNotWaitForAppends},
+		{"WarRoomFindsItsIncident", c.warRoomFindsItsIncident},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, tt.run)
@@ -242,10 +243,10 @@ func (c contract) incidentsPageNewestFirst(t *testing.T) {
 	}
 }
 
-// seedIncidents declares 30 incidents a second apart on two services: every
+// SeedIncidents declares 30 incidents a second apart on two services: every
 // third resolved, every third acknowledged, the rest triggered. It returns
 // them newest first.
-func seedIncidents(t *testing.T, svc *incident.Service, clk *clocktest.Clock) []incident.Incident {
+func SeedIncidents(t *testing.T, svc *incident.Service, clk *clocktest.Clock) []incident.Incident {
 	t.Helper()
 	ctx := context.Background()
 	var all []incident.Incident
@@ -274,7 +275,8 @@ func seedIncidents(t *testing.T, svc *incident.Service, clk *clocktest.Clock) []
 // newClock returns a clock at the current second.
 func newClock() *clocktest.Clock { return clocktest.New(time.Now().UTC().Truncate(time.Second)) }
 
-func incidentIDs(incs []incident.Incident) []string {
+// IDs returns the ids of incs, in order.
+func IDs(incs []incident.Incident) []string {
 	out := make([]string, 0, len(incs))
 	for _, inc := range incs {
 		out = append(out, inc.ID)
@@ -286,7 +288,7 @@ func incidentIDs(incs []incident.Incident) []string {
 func (c contract) incidentsPageThroughEveryFilter(t *testing.T) {
 	clk := newClock()
 	svc, _ := c.service(t, clk.Now)
-	all := seedIncidents(t, svc, clk)
+	all := SeedIncidents(t, svc, clk)
 	ctx := context.Background()
 
 	tests := []struct {
@@ -332,7 +334,7 @@ func (c contract) incidentsPageThroughEveryFilter(t *testing.T) {
 				if page.NextCursor != "" && len(page.Items) < 7 {
 					t.Errorf("got a short page of %d with a cursor, want full pages until the end", len(page.Items))
 				}
-				got = append(got, incidentIDs(page.Items)...)
+				got = append(got, IDs(page.Items)...)
 				if page.NextCursor == "" {
 					break
 				}
@@ -350,7 +352,7 @@ func (c contract) incidentsPageThroughEveryFilter(t *testing.T) {
 func (c contract) incidentsRefuseABadCursor(t *testing.T) {
 	clk := newClock()
 	svc, store := c.service(t, clk.Now)
-	seedIncidents(t, svc, clk)
+	SeedIncidents(t, svc, clk)
 	enc := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
 	tests := []struct {
 		name   string
@@ -378,7 +380,7 @@ func (c contract) incidentsRefuseABadCursor(t *testing.T) {
 func (c contract) openCursorSurvivesItsIncidentResolving(t *testing.T) {
 	clk := newClock()
 	svc, _ := c.service(t, clk.Now)
-	all := seedIncidents(t, svc, clk)
+	all := SeedIncidents(t, svc, clk)
 	ctx := context.Background()
 	first, err := svc.List(ctx, incident.Query{Status: "open", Limit: 5})
 	if err != nil {
@@ -398,7 +400,7 @@ func (c contract) openCursorSurvivesItsIncidentResolving(t *testing.T) {
 			want = append(want, inc.ID)
 		}
 	}
-	if got := incidentIDs(next.Items); !slices.Equal(got, want[:5]) {
+	if got := IDs(next.Items); !slices.Equal(got, want[:5]) {
 		t.Errorf("got %v, want %v", got, want[:5])
 	}
 }
@@ -789,4 +791,46 @@ func (c contract) peopleDoNotWaitForAppends(t *testing.T) {
 	if got.Status != incident.StatusAcknowledged || got.SignalCount != 4 || got.Version != read.Version+1 {
 		t.Errorf("got %s, signal_count %d, version %d; want acknowledged, 4, %d", got.Status, got.SignalCount, got.Version, read.Version+1)
 	}
+}
+
+// A command typed in a war room finds the incident whose war room it is,
+// before and after it resolves; an incident keeps its first war room, and a
+// channel that is no war room finds nothing.
+func (c contract) warRoomFindsItsIncident(t *testing.T) {
+	svc, _ := c.service(t, time.Now)
+	ctx := context.Background()
+	inc, err := svc.Declare(ctx, incident.Declaration{Service: "checkout", Title: "checkout down", Actor: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := svc.Declare(ctx, incident.Declaration{Service: "payments", Title: "payments slow", Actor: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, room := range []struct{ id, channel string }{{inc.ID, "C0WARROOM1"}, {other.ID, "C0WARROOM2"}, {inc.ID, "C0SECOND01"}} {
+		if _, err := svc.SetWarRoom(ctx, room.id, "warroom", room.channel, "inc-"+room.channel); err != nil {
+			t.Fatal(err)
+		}
+	}
+	find := func(channel, want string) {
+		t.Helper()
+		got, err := svc.WarRoomIncident(ctx, channel)
+		if want == "" {
+			if !errors.Is(err, errkind.NotFound) {
+				t.Errorf("channel %s: got %q, %v; want errkind.NotFound", channel, got, err)
+			}
+			return
+		}
+		if err != nil || got != want {
+			t.Errorf("channel %s: got %q, %v; want %s", channel, got, err, want)
+		}
+	}
+	find("C0WARROOM1", inc.ID)
+	find("C0WARROOM2", other.ID)
+	find("C0SECOND01", "")
+	find("C0ELSEWHER", "")
+	if _, err := svc.Resolve(ctx, inc.ID, "alice", incident.Resolution{}); err != nil {
+		t.Fatal(err)
+	}
+	find("C0WARROOM1", inc.ID)
 }

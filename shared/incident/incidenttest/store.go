@@ -33,6 +33,7 @@ type Store struct {
 	dedups     map[string]incident.DedupRecord
 	deliveries map[string]delivery
 	configs    map[string]incident.ServiceConfig
+	warRooms   map[string]string // channel → incident id
 	writes     int
 }
 
@@ -56,7 +57,22 @@ func New(now func() time.Time) *Store {
 		dedups:     map[string]incident.DedupRecord{},
 		deliveries: map[string]delivery{},
 		configs:    map[string]incident.ServiceConfig{},
+		warRooms:   map[string]string{},
 	}
+}
+
+// WarRoomIncident returns the incident whose war room is channel.
+func (s *Store) WarRoomIncident(ctx context.Context, channel string) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id, ok := s.warRooms[channel]
+	if !ok {
+		return "", errkind.NotFoundf("channel %q is not an incident's war room", channel)
+	}
+	return id, nil
 }
 
 // Incident returns the incident with the given id, or errkind.NotFound.
@@ -214,6 +230,9 @@ func (s *Store) Apply(ctx context.Context, ch incident.Change) error {
 	s.incidents[id] = next
 	for _, e := range ch.Entries {
 		s.timelines[id] = append(s.timelines[id], copyEntry(e))
+		if e.Kind == incident.EntryWarRoomOpened && e.Ref != "" {
+			s.warRooms[e.Ref] = id
+		}
 	}
 	if d := ch.Dedup; d != nil {
 		s.dedups[d.Key] = incident.DedupRecord{Key: d.Key, IncidentID: d.IncidentID, ExpiresAt: d.ExpiresAt}
@@ -250,7 +269,7 @@ func (s *Store) Incidents(ctx context.Context, q incident.Query) (incident.Page,
 	s.mu.Lock()
 	all := make([]incident.Incident, 0, len(s.incidents))
 	for _, inc := range s.incidents {
-		if matches(inc, q) && (after == nil || newer(*after, inc)) {
+		if q.Matches(inc) && (after == nil || newer(*after, inc)) {
 			all = append(all, copyIncident(inc))
 		}
 	}
@@ -267,19 +286,6 @@ func (s *Store) Incidents(ctx context.Context, q incident.Query) (incident.Page,
 		page.NextCursor = encodeCursor(all[limit-1])
 	}
 	return page, nil
-}
-
-func matches(inc incident.Incident, q incident.Query) bool {
-	if q.Service != "" && inc.Service != q.Service {
-		return false
-	}
-	switch q.Status {
-	case "", "all":
-		return true
-	case "open":
-		return inc.Status.Open()
-	}
-	return string(inc.Status) == q.Status
 }
 
 // newer reports whether a lists before b.

@@ -1,0 +1,121 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// ReindexClient is what Reindex needs of DynamoDB: a Scan, which no function
+// may make (infra/storage.ReadActions), and UpdateItem.
+type ReindexClient interface {
+	Scan(ctx context.Context, in *dynamodb.ScanInput, opts ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+}
+
+// Reindex gives every incident item of table the keys of Indexes its state
+// calls for and removes those of LegacyIndexes: the one-off re-keying of a
+// table made before the indexes changed (infra/README.md, "Upgrading the
+// table's indexes"). Each item is one UpdateItem conditioned on the status it
+// was read with: an incident that changed status meanwhile was re-keyed by
+// that change. Items already keyed are left alone, so it may run again. It
+// returns how many items it re-keyed.
+func Reindex(ctx context.Context, db ReindexClient, table string) (int, error) {
+	filter := expression.Name(TypeAttribute).Equal(expression.Value(TypeIncident))
+	expr, err := expression.NewBuilder().WithFilter(filter).Build()
+	if err != nil {
+		return 0, fmt.Errorf("build scan: %w", err)
+	}
+	in := &dynamodb.ScanInput{
+		TableName:                 aws.String(table),
+		FilterExpression:          expr.Filter(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+		ConsistentRead:            aws.Bool(true),
+	}
+	n := 0
+	for {
+		out, err := db.Scan(ctx, in)
+		if err != nil {
+			return n, fmt.Errorf("scan %s: %w", table, err)
+		}
+		for _, item := range out.Items {
+			done, err := rekey(ctx, db, table, item)
+			if err != nil {
+				return n, err
+			}
+			if done {
+				n++
+			}
+		}
+		if out.LastEvaluatedKey == nil {
+			return n, nil
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+}
+
+// rekey writes one incident item's index keys, if they are not right yet.
+func rekey(ctx context.Context, db ReindexClient, table string, item map[string]types.AttributeValue) (bool, error) {
+	var it incidentItem
+	if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+		return false, fmt.Errorf("decode incident %v: %w", item[PartitionKey], err)
+	}
+	var keyed incidentItem
+	keyed.setIndexKeys(it.incident())
+	want, err := attributevalue.MarshalMap(keyed)
+	if err != nil {
+		return false, fmt.Errorf("encode index keys of %s: %w", it.ID, err)
+	}
+	var upd expression.UpdateBuilder
+	changed := false
+	for _, ix := range slices.Concat(Indexes, LegacyIndexes) {
+		for _, name := range []string{ix.PartitionKey, ix.SortKey} {
+			v, set := want[name]
+			switch have, has := item[name]; {
+			case set && (!has || !attributeEqual(have, v)):
+				upd, changed = upd.Set(expression.Name(name), expression.Value(v)), true
+			case !set && has:
+				upd, changed = upd.Remove(expression.Name(name)), true
+			}
+		}
+	}
+	if !changed {
+		return false, nil
+	}
+	cond := expression.Name(statusAttribute).Equal(expression.Value(it.Status))
+	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+	if err != nil {
+		return false, fmt.Errorf("build re-keying of %s: %w", it.ID, err)
+	}
+	_, err = db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(table),
+		Key:                       key(it.PK, it.SK),
+		UpdateExpression:          expr.Update(),
+		ConditionExpression:       expr.Condition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return false, nil // its status changed: that write keyed it
+	}
+	if err != nil {
+		return false, fmt.Errorf("re-key incident %s: %w", it.ID, err)
+	}
+	return true, nil
+}
+
+// attributeEqual compares two string attribute values (index keys are strings).
+func attributeEqual(a, b types.AttributeValue) bool {
+	as, ok1 := a.(*types.AttributeValueMemberS)
+	bs, ok2 := b.(*types.AttributeValueMemberS)
+	return ok1 && ok2 && as.Value == bs.Value
+}
