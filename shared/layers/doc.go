@@ -25,7 +25,9 @@
 //     shared/clock/clocktest (the settable clock of the tests);
 //   - shared/dora (the DORA metrics of a scope and window from deployments
 //     and incidents, the links between them, medians and p90, the
-//     versioned tier tables);
+//     versioned tier tables) and shared/deploy (an ingested deployment
+//     record: its validation, and Merge, what a redelivery or a later state
+//     does to the stored record);
 //   - planned: shared/postmortem (documents);
 //   - shared/layers itself, which imports nothing.
 //

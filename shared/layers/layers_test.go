@@ -56,6 +56,7 @@ var table = []struct {
 	{"shared/errkind", domain},
 	{"shared/auth", domain},
 	{"shared/dora", domain},
+	{"shared/deploy", domain},
 	{"shared/postmortem", domain},
 	{"shared/text", domain},
 	{"shared/clock", domain},
