@@ -53,7 +53,9 @@
 //     Gateway adapter);
 //   - shared/alarms (CloudWatch alarm notifications), shared/cloudwatch
 //     (alarm tags, for the alarms function alone) and shared/logscan
-//     (CloudWatch Logs subscriptions).
+//     (CloudWatch Logs subscriptions);
+//   - shared/deployevents (CodePipeline and CodeDeploy state changes from
+//     EventBridge, into deployment records).
 //
 // Adapters import domain packages and other adapters, never a use case or
 // the wiring: the types they store or send live in the domain, and the

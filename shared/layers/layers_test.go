@@ -77,6 +77,7 @@ var table = []struct {
 	{"shared/sfn", adapter},
 	{"shared/secrets", adapter},
 	{"shared/secrets/secretstest", adapter},
+	{"shared/deployevents", adapter},
 	{"shared/httpapi", adapter},
 	{"shared/httpapi/apigw", adapter},
 	{"shared/alarms", adapter},
