@@ -237,18 +237,9 @@ func checkChanges(cs []Change) ([]Change, error) {
 	}
 	out := make([]Change, 0, len(cs))
 	for i, c := range cs {
-		var err error
-		if c.CommitSHA, err = checkSHA(fmt.Sprintf("changes[%d].commit_sha", i), c.CommitSHA); err != nil {
+		c, err := checkChange(fmt.Sprintf("changes[%d]", i), c)
+		if err != nil {
 			return nil, err
-		}
-		if c.PRCreatedAt, err = checkTime(fmt.Sprintf("changes[%d].pr_created_at", i), c.PRCreatedAt); err != nil {
-			return nil, err
-		}
-		if c.PRMergedAt, err = checkTime(fmt.Sprintf("changes[%d].pr_merged_at", i), c.PRMergedAt); err != nil {
-			return nil, err
-		}
-		if c.CommitSHA == "" && c.PRCreatedAt.IsZero() && c.PRMergedAt.IsZero() {
-			return nil, errkind.Invalidf("changes[%d] is empty: give pr_created_at, pr_merged_at or commit_sha", i)
 		}
 		out = append(out, c)
 	}
@@ -256,4 +247,27 @@ func checkChanges(cs []Change) ([]Change, error) {
 		return cmp.Or(strings.Compare(a.CommitSHA, b.CommitSHA), a.PRCreatedAt.Compare(b.PRCreatedAt), a.PRMergedAt.Compare(b.PRMergedAt))
 	})
 	return slices.CompactFunc(out, changeEqual), nil
+}
+
+// ValidateChange checks one change as Validate checks each of a record's
+// (for a pull request read on its own, as from a GitHub webhook) and
+// returns it normalised.
+func ValidateChange(c Change) (Change, error) { return checkChange("change", c) }
+
+// checkChange checks a change; field names it in messages.
+func checkChange(field string, c Change) (Change, error) {
+	var err error
+	if c.CommitSHA, err = checkSHA(field+".commit_sha", c.CommitSHA); err != nil {
+		return Change{}, err
+	}
+	if c.PRCreatedAt, err = checkTime(field+".pr_created_at", c.PRCreatedAt); err != nil {
+		return Change{}, err
+	}
+	if c.PRMergedAt, err = checkTime(field+".pr_merged_at", c.PRMergedAt); err != nil {
+		return Change{}, err
+	}
+	if c.CommitSHA == "" && c.PRCreatedAt.IsZero() && c.PRMergedAt.IsZero() {
+		return Change{}, errkind.Invalidf("%s is empty: give pr_created_at, pr_merged_at or commit_sha", field)
+	}
+	return c, nil
 }

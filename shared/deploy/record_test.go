@@ -153,3 +153,13 @@ func TestDORA(t *testing.T) {
 		t.Error("DORA shares its changes with the record")
 	}
 }
+
+func TestValidateChange(t *testing.T) {
+	got, err := ValidateChange(Change{CommitSHA: "ABCDEF0", PRCreatedAt: at("2026-11-24T10:00:00+01:00")})
+	if err != nil || got.CommitSHA != "abcdef0" || got.PRCreatedAt.Location() != time.UTC {
+		t.Errorf("got %+v, %v; want the SHA in lower case and the time in UTC", got, err)
+	}
+	if _, err := ValidateChange(Change{}); !errors.Is(err, errkind.Invalid) || !strings.Contains(err.Error(), "change is empty") {
+		t.Errorf("empty change: got %v, want Invalid naming it", err)
+	}
+}
