@@ -55,7 +55,8 @@
 //     (alarm tags, for the alarms function alone) and shared/logscan
 //     (CloudWatch Logs subscriptions);
 //   - shared/deployevents (CodePipeline and CodeDeploy state changes from
-//     EventBridge, into deployment records).
+//     EventBridge, into deployment records) and shared/github (webhook
+//     signatures, pull_request and deployment_status deliveries).
 //
 // Adapters import domain packages and other adapters, never a use case or
 // the wiring: the types they store or send live in the domain, and the

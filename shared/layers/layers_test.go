@@ -78,6 +78,7 @@ var table = []struct {
 	{"shared/secrets", adapter},
 	{"shared/secrets/secretstest", adapter},
 	{"shared/deployevents", adapter},
+	{"shared/github", adapter},
 	{"shared/httpapi", adapter},
 	{"shared/httpapi/apigw", adapter},
 	{"shared/alarms", adapter},
