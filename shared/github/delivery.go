@@ -84,13 +84,30 @@ func Parse(ctx context.Context, header http.Header, body []byte, services deploy
 	return d, deploy.Ignoredf("event %s records nothing (only pull_request and deployment_status do)", quoted(d.Event))
 }
 
-type repository struct {
-	FullName string `json:"full_name"`
+// envelope is what every event's body has.
+type envelope struct {
+	Action     string `json:"action"`
+	Repository struct {
+		FullName string `json:"full_name"`
+	} `json:"repository"`
+}
+
+func (e *envelope) head() *envelope { return e }
+
+// decode reads the body of d's event into p and notes its action and
+// repository in d.
+func decode(d *Delivery, body []byte, p interface{ head() *envelope }) error {
+	if err := json.Unmarshal(body, p); err != nil {
+		return errkind.Invalidf("read %s delivery %s: %s", d.Event, d.ID, quoted(err.Error()))
+	}
+	h := p.head()
+	d.Action, d.Repository = h.Action, h.Repository.FullName
+	return nil
 }
 
 type pullRequestPayload struct {
-	Action      string `json:"action"`
-	Number      int    `json:"number"`
+	envelope
+	Number      int `json:"number"`
 	PullRequest *struct {
 		Number         int       `json:"number"`
 		CreatedAt      time.Time `json:"created_at"`
@@ -98,7 +115,6 @@ type pullRequestPayload struct {
 		Merged         bool      `json:"merged"`
 		MergeCommitSHA string    `json:"merge_commit_sha"`
 	} `json:"pull_request"`
-	Repository repository `json:"repository"`
 }
 
 // parsePullRequest reads opened (a change with pr_created_at) and closed
@@ -107,10 +123,9 @@ type pullRequestPayload struct {
 // only once merged.
 func parsePullRequest(ctx context.Context, d Delivery, body []byte, services deploy.ServiceResolver) (Delivery, error) {
 	var p pullRequestPayload
-	if err := json.Unmarshal(body, &p); err != nil {
-		return d, errkind.Invalidf("read pull_request delivery %s: %s", d.ID, quoted(err.Error()))
+	if err := decode(&d, body, &p); err != nil {
+		return d, err
 	}
-	d.Action, d.Repository = p.Action, p.Repository.FullName
 	if p.PullRequest == nil {
 		return d, errkind.Invalidf("pull_request delivery %s has no pull_request", d.ID)
 	}
@@ -155,7 +170,7 @@ func parsePullRequest(ctx context.Context, d Delivery, body []byte, services dep
 }
 
 type deploymentStatusPayload struct {
-	Action           string `json:"action"`
+	envelope
 	DeploymentStatus *struct {
 		State       string    `json:"state"`
 		Environment string    `json:"environment"`
@@ -168,7 +183,6 @@ type deploymentStatusPayload struct {
 		Environment string      `json:"environment"`
 		CreatedAt   time.Time   `json:"created_at"`
 	} `json:"deployment"`
-	Repository repository `json:"repository"`
 }
 
 // parseDeploymentStatus reads a deployment's new state: pending, queued and
@@ -177,10 +191,9 @@ type deploymentStatusPayload struct {
 // outcome stands) and any other state are ignored.
 func parseDeploymentStatus(ctx context.Context, d Delivery, body []byte, services deploy.ServiceResolver) (Delivery, error) {
 	var p deploymentStatusPayload
-	if err := json.Unmarshal(body, &p); err != nil {
-		return d, errkind.Invalidf("read deployment_status delivery %s: %s", d.ID, quoted(err.Error()))
+	if err := decode(&d, body, &p); err != nil {
+		return d, err
 	}
-	d.Action, d.Repository = p.Action, p.Repository.FullName
 	if p.DeploymentStatus == nil || p.Deployment == nil {
 		return d, errkind.Invalidf("deployment_status delivery %s has no deployment_status or deployment", d.ID)
 	}
