@@ -66,6 +66,15 @@
 // Merge reports whether the result differs from what was stored, so that
 // the store writes (and the idempotency record is kept) only on a change.
 //
+// # Pull requests shipped
+//
+// A pull request read on its own (a GitHub pull_request webhook) is shipped
+// by the deployment whose commit_sha is its merge commit, compared exactly.
+// Ship adds it to that deployment's changes, or completes the change of the
+// same commit the deployment already lists (never overwriting a time), so
+// that its lead time starts at the pull request's creation. Ship runs after
+// Merge, in whichever order the pull request and the deployment arrived.
+//
 // # Service mapping and ignored deliveries
 //
 // ServiceResolver maps what a source names (a pipeline, a CodeDeploy

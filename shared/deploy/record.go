@@ -69,6 +69,11 @@ func (r Record) Equal(o Record) bool {
 		slices.EqualFunc(r.Changes, o.Changes, changeEqual)
 }
 
+// compareChanges orders changes by commit SHA, then creation, then merge.
+func compareChanges(a, b Change) int {
+	return cmp.Or(strings.Compare(a.CommitSHA, b.CommitSHA), a.PRCreatedAt.Compare(b.PRCreatedAt), a.PRMergedAt.Compare(b.PRMergedAt))
+}
+
 func changeEqual(a, b Change) bool {
 	return a.CommitSHA == b.CommitSHA && a.PRCreatedAt.Equal(b.PRCreatedAt) && a.PRMergedAt.Equal(b.PRMergedAt)
 }
@@ -243,9 +248,7 @@ func checkChanges(cs []Change) ([]Change, error) {
 		}
 		out = append(out, c)
 	}
-	slices.SortFunc(out, func(a, b Change) int {
-		return cmp.Or(strings.Compare(a.CommitSHA, b.CommitSHA), a.PRCreatedAt.Compare(b.PRCreatedAt), a.PRMergedAt.Compare(b.PRMergedAt))
-	})
+	slices.SortFunc(out, compareChanges)
 	return slices.CompactFunc(out, changeEqual), nil
 }
 
