@@ -95,13 +95,14 @@ type envelope struct {
 func (e *envelope) head() *envelope { return e }
 
 // decode reads the body of d's event into p and notes its action and
-// repository in d.
+// repository in d, cleaned and clipped.
 func decode(d *Delivery, body []byte, p interface{ head() *envelope }) error {
 	if err := json.Unmarshal(body, p); err != nil {
 		return errkind.Invalidf("read %s delivery %s: %s", d.Event, d.ID, quoted(err.Error()))
 	}
 	h := p.head()
-	d.Action, d.Repository = h.Action, h.Repository.FullName
+	d.Action = text.Clip(text.Clean(h.Action), 64, "", text.Valid)
+	d.Repository = text.Clip(text.Clean(h.Repository.FullName), 256, "", text.Valid)
 	return nil
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/incidentd/incidentd/shared/deploy"
 	"github.com/incidentd/incidentd/shared/errkind"
+	"github.com/incidentd/incidentd/shared/text"
 )
 
 // Run one with: go test -run='^$' -fuzz=FuzzParse -fuzztime=60s ./shared/github
@@ -59,6 +60,9 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("got %+v with error %v", d, err)
 			}
 			return
+		}
+		if text.Clean(d.Repository) != d.Repository || text.Clean(d.Action) != d.Action {
+			t.Fatalf("got repository %q, action %q: not clean", d.Repository, d.Action)
 		}
 		if d.ID == "" || (d.Deployment == nil) == (d.PullRequest == nil) {
 			t.Fatalf("got %+v, want an id and exactly one of deployment and pull request", d)
