@@ -25,7 +25,9 @@
 //     shared/clock/clocktest (the settable clock of the tests);
 //   - shared/dora (the DORA metrics of a scope and window from deployments
 //     and incidents, the links between them, medians and p90, the
-//     versioned tier tables);
+//     versioned tier tables) and shared/deploy (an ingested deployment
+//     record: its validation, and Merge, what a redelivery or a later state
+//     does to the stored record);
 //   - planned: shared/postmortem (documents);
 //   - shared/layers itself, which imports nothing.
 //
@@ -51,7 +53,10 @@
 //     Gateway adapter);
 //   - shared/alarms (CloudWatch alarm notifications), shared/cloudwatch
 //     (alarm tags, for the alarms function alone) and shared/logscan
-//     (CloudWatch Logs subscriptions).
+//     (CloudWatch Logs subscriptions);
+//   - shared/deployevents (CodePipeline and CodeDeploy state changes from
+//     EventBridge, into deployment records) and shared/github (webhook
+//     signatures, pull_request and deployment_status deliveries).
 //
 // Adapters import domain packages and other adapters, never a use case or
 // the wiring: the types they store or send live in the domain, and the
