@@ -27,7 +27,7 @@ type backend struct {
 	status   map[string]string
 	started  []string
 	redriven []string
-	refuse   map[string]bool   // Redrive answers ErrNotRedrivable
+	refuse   map[string]bool  // Redrive answers ErrNotRedrivable
 	fail     map[string]error // State answers this error
 }
 
@@ -281,7 +281,7 @@ func TestWatchdogSettlesFlapping(t *testing.T) {
 		e.clock.Set(start)
 		return id
 	}
-	settled := flap("checkout-cpu", 8)   // ends in OK
+	settled := flap("checkout-cpu", 8)  // ends in OK
 	alarming := flap("checkout-p99", 9) // ends in ALARM
 	e.clock.Advance(8*time.Minute + watchWindow)
 	// Both escalations run: the watchdog has nothing to start.
