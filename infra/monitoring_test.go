@@ -97,17 +97,17 @@ func metricStats(a map[string]any) []metricStat {
 	return out
 }
 
-// TestSelfMonitoringAlarmCounts counts the alarms by metric: 6 functions, 5
+// TestSelfMonitoringAlarmCounts counts the alarms by metric: 7 functions, 6
 // queues, one state machine, one stream function, the table (its throttle
 // events and its indexes', summed), the API.
 func TestSelfMonitoringAlarmCounts(t *testing.T) {
 	want := map[string]int{
 		"AWS/ApiGateway 5xx": 1,
 		"SUM(METRICS()) of AWS/DynamoDB ReadThrottleEvents, AWS/DynamoDB WriteThrottleEvents": 1,
-		"AWS/Lambda Errors":                          6,
-		"AWS/Lambda Throttles":                       6,
+		"AWS/Lambda Errors":                          7,
+		"AWS/Lambda Throttles":                       7,
 		"AWS/Lambda IteratorAge":                     1,
-		"AWS/SQS ApproximateNumberOfMessagesVisible": 5,
+		"AWS/SQS ApproximateNumberOfMessagesVisible": 6,
 		"AWS/States ExecutionsFailed":                1,
 		"AWS/States ExecutionsTimedOut":              1,
 		"AWS/States ExecutionsAborted":               1,
@@ -191,8 +191,8 @@ func TestSelfMonitoringCoverage(t *testing.T) {
 			}
 		}
 	}
-	if n != 6+5+1+1+1 {
-		t.Errorf("resources to monitor: got %d, want 14 (6 functions, 5 queues, 1 state machine, 1 table, 1 HTTP API)", n)
+	if n != 7+6+1+1+1 {
+		t.Errorf("resources to monitor: got %d, want 16 (7 functions, 6 queues, 1 state machine, 1 table, 1 HTTP API)", n)
 	}
 	if !covered["IteratorAge "+asJSON(t, map[string]any{"FunctionName": ref(logicalID(t, "AWS::Lambda::Function", streamFn))})] {
 		t.Errorf("stream function: no IteratorAge alarm")

@@ -26,8 +26,9 @@ func TestRunnerRetriesAsTheDefinition(t *testing.T) {
 		{state: "PageLevel", err: "errorString", wantDelays: []time.Duration{2 * time.Second, 4 * time.Second, 8 * time.Second}, wantCatch: "RetryLater"},
 		{state: "PageLevel", err: "States.Timeout", wantCatch: "RetryLater"},
 		{state: "PageLevel", err: "States.Runtime"},
-		{state: "OpenWarRoom", err: "errorString", wantCatch: "PageLevel"},
-		{state: "OpenWarRoom", err: "Lambda.ServiceException", wantDelays: []time.Duration{time.Second, 2 * time.Second}, wantCatch: "PageLevel"},
+		{state: "FirstPage", err: "errorString", wantDelays: []time.Duration{2 * time.Second, 4 * time.Second, 8 * time.Second}, wantCatch: "RetryFirstPage"},
+		{state: "OpenWarRoom", err: "errorString", wantCatch: "Done?"},
+		{state: "OpenWarRoom", err: "Lambda.ServiceException", wantDelays: []time.Duration{time.Second, 2 * time.Second}, wantCatch: "Done?"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.state+" "+tt.err, func(t *testing.T) {
