@@ -237,12 +237,12 @@ func TestResourceCounts(t *testing.T) {
 		"AWS::Lambda::Function":            7, // alarms, logs, api, escalate, warroom, stream, watchdog
 		"AWS::IAM::Role":                   8, // one per function, the state machine's
 		"AWS::IAM::Policy":                 8,
-		"AWS::Logs::LogGroup":              9, // one per function, API access logs, state machine
-		"AWS::Lambda::EventInvokeConfig":   3, // alarms, logs, watchdog
-		"AWS::Lambda::EventSourceMapping":  2, // the table's stream → stream: escalations, fan-out
-		"AWS::SQS::Queue":                  6, // alarms, logs, stream and watchdog failures, topic and rule dead letters
-		"AWS::SQS::QueuePolicy":            6, // TLS only (+ SNS, EventBridge may send)
-		"AWS::Events::Rule":                2, // alarm state changes, the watchdog's schedule
+		"AWS::Logs::LogGroup":              9,  // one per function, API access logs, state machine
+		"AWS::Lambda::EventInvokeConfig":   3,  // alarms, logs, watchdog
+		"AWS::Lambda::EventSourceMapping":  2,  // the table's stream → stream: escalations, fan-out
+		"AWS::SQS::Queue":                  6,  // alarms, logs, stream and watchdog failures, topic and rule dead letters
+		"AWS::SQS::QueuePolicy":            6,  // TLS only (+ SNS, EventBridge may send)
+		"AWS::Events::Rule":                2,  // alarm state changes, the watchdog's schedule
 		"AWS::CloudWatch::Alarm":           36, // checkout 5, payments 3, storefront 2; self-monitoring 26 (monitoring_test.go)
 		"AWS::Logs::MetricFilter":          3,  // one per service log group
 		"AWS::Logs::SubscriptionFilter":    3,

@@ -36,9 +36,9 @@ const (
 	RetryFirstPage = "RetryFirstPage"
 	OpenWarRoom    = "OpenWarRoom"
 	PageLevel      = "PageLevel"
-	DoneChoice  = "Done?"
-	Wait        = "Wait"
-	Escalated   = "Escalated"
+	DoneChoice     = "Done?"
+	Wait           = "Wait"
+	Escalated      = "Escalated"
 	// RetryLater waits RetryLaterSeconds after PageLevel failed past its
 	// retries, then runs PageLevel again (infra/README.md, "Escalation").
 	RetryLater = "RetryLater"
