@@ -159,8 +159,8 @@ func New(scope constructs.Construct, id string, props Props) *Monitoring {
 
 	if sm := props.Escalation; sm != nil {
 		ec := constructs.NewConstruct(c, jsii.String("Escalation"))
-		const stopped = "An escalation that stopped pages no one further: responders of later levels (and the fallback) of that incident were not paged. " +
-			"Page by hand if the incident is still unacknowledged. "
+		const stopped = "An escalation that stopped pages no one further until the watchdog redrives it (within a minute: its log says \"watchdog: escalation redriven\" or \"restarted\"). " +
+			"If it did not, page by hand if the incident is still unacknowledged. "
 		where := " The state machine: " + *sm.StateMachineArn() + " (Step Functions console, executions filtered by status; its ERROR log group)."
 		add(ec, "Failed", sm.MetricFailed(sum), "escalation-executions-failed",
 			stopped+"At least one escalation failed in 5 minutes: PageLevel (the escalate function) failed after its retries, or the state input was invalid."+where, 1)

@@ -95,9 +95,9 @@ type watchEnv struct {
 }
 
 // inMemory is the in-memory store, on the test's clock.
-func inMemory(_ *testing.T, now func() time.Time) incident.Store { return incidenttest.New(now) }
+func inMemory(_ testing.TB, now func() time.Time) incident.Store { return incidenttest.New(now) }
 
-func newWatchEnv(t *testing.T, store func(*testing.T, func() time.Time) incident.Store) *watchEnv {
+func newWatchEnv(t testing.TB, store func(testing.TB, func() time.Time) incident.Store) *watchEnv {
 	t.Helper()
 	clock := clocktest.New(now)
 	svc := incident.NewService(store(t, clock.Now), incident.Rules{ReopenWindow: watchWindow}, incident.WithClock(clock.Now))
@@ -143,8 +143,8 @@ func (e *watchEnv) run(t *testing.T) escalation.WatchdogReport {
 // left alone. It runs on DynamoDB Local (the open-incidents index, across
 // pages of 100) and on the in-memory store.
 func TestWatchdogStartsLostEscalations(t *testing.T) {
-	stores := map[string]func(*testing.T, func() time.Time) incident.Store{
-		"dynamodb local": func(t *testing.T, _ func() time.Time) incident.Store { return dynamotest.Store(t) },
+	stores := map[string]func(testing.TB, func() time.Time) incident.Store{
+		"dynamodb local": func(t testing.TB, _ func() time.Time) incident.Store { return dynamotest.Store(t) },
 		"in memory":      inMemory,
 	}
 	for name, store := range stores {
@@ -303,6 +303,27 @@ func TestWatchdogSettlesFlapping(t *testing.T) {
 	for id, want := range map[string]incident.Status{settled: incident.StatusResolved, alarming: incident.StatusTriggered} {
 		if inc, _, _, _ := e.svc.Get(ctx, id); inc.Status != want {
 			t.Errorf("incident %s: got %q, want %q", id, inc.Status, want)
+		}
+	}
+}
+
+// BenchmarkWatchdogRun times one watchdog run over 100 open paging incidents
+// whose escalations run, on DynamoDB Local (one Query; the executions
+// backend is the in-process fake, so Step Functions' latency is not in it).
+func BenchmarkWatchdogRun(b *testing.B) {
+	e := newWatchEnv(b, func(tb testing.TB, _ func() time.Time) incident.Store { return dynamotest.Store(tb) })
+	for range 100 {
+		inc, err := e.svc.Declare(context.Background(), incident.Declaration{Service: "checkout", Title: "down", Severity: incident.SEV2, Actor: "carol"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		e.b.status[escalation.ExecutionName(inc)] = escalation.ExecutionRunning
+	}
+	e.clock.Advance(escalation.DefaultWatchdogGrace + time.Second)
+	b.ResetTimer()
+	for b.Loop() {
+		if rep, err := e.w.Run(context.Background()); err != nil || rep.Checked != 100 {
+			b.Fatalf("run: %+v, %v", rep, err)
 		}
 	}
 }
