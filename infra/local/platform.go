@@ -388,7 +388,8 @@ incidentd is running locally (Ctrl-C stops everything).
   functions         %[5]s
   services          %[6]s
   admin token       %[7]s
-  escalation        LOCAL_TIME_SCALE=%[8]g: a policy minute lasts %[9]s; pages print as PAGE lines
+  escalation        LOCAL_TIME_SCALE=%[8]g: a policy minute lasts %[9]s; pages print as PAGE lines;
+                    the watchdog runs every %[9]s
   demo policy       %[10]s
   Slack             %[11]s
 
