@@ -58,10 +58,10 @@ func TestRunnerRetriesAsTheDefinition(t *testing.T) {
 	}
 }
 
-// A PageLevel that fails once is retried (after the definition's 2 s) and
-// the execution goes on with its output; the war room's result and the
+// A first page that fails once is retried (after the definition's 2 s) and
+// the execution goes on with its output, to the war room; the state and the
 // execution name reach the functions as the definition's paths say.
-func TestRunnerRetriesPageLevel(t *testing.T) {
+func TestRunnerRetriesFirstPage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits the definition's 2 s retry interval")
 	}
@@ -70,6 +70,7 @@ func TestRunnerRetriesPageLevel(t *testing.T) {
 	var mu sync.Mutex
 	var calls []string
 	done := make(chan struct{})
+	escalated := 0
 	r := &runner{
 		def: mustDefinition(t),
 		invoke: func(_ context.Context, fn string, payload []byte) ([]byte, error) {
@@ -78,12 +79,13 @@ func TestRunnerRetriesPageLevel(t *testing.T) {
 			calls = append(calls, fn+" "+string(payload))
 			switch {
 			case fn == "warroom":
+				close(done)
 				return []byte(`{"channel_id":"C1"}`), nil
-			case len(calls) == 2:
+			case escalated == 0:
+				escalated++
 				return nil, errors.New("throttled")
 			default:
-				close(done)
-				return []byte(`{"incident_id":"01ABC","state":{},"done":true}`), nil
+				return []byte(`{"incident_id":"01ABC","state":{"level":2},"done":true}`), nil
 			}
 		},
 		scale: 60, log: discardLogger(), ctx: ctx,
@@ -95,7 +97,7 @@ func TestRunnerRetriesPageLevel(t *testing.T) {
 	select {
 	case <-done:
 	case <-time.After(10 * time.Second):
-		t.Fatal("PageLevel was not retried within 10s")
+		t.Fatal("FirstPage was not retried within 10s")
 	}
 	if took := time.Since(start); took < 2*time.Second {
 		t.Errorf("retry after %v, want the definition's 2s", took)
@@ -103,9 +105,9 @@ func TestRunnerRetriesPageLevel(t *testing.T) {
 	cancel()
 	r.wait()
 	want := []string{
-		`warroom {"incident_id":"01ABC","state":{"level":1}}`,
 		`escalate {"execution":"inc-01ABC-0","incident_id":"01ABC","state":{"level":1}}`,
 		`escalate {"execution":"inc-01ABC-0","incident_id":"01ABC","state":{"level":1}}`,
+		`warroom {"incident_id":"01ABC","state":{"level":2}}`,
 	}
 	if !slices.Equal(calls, want) {
 		t.Errorf("invocations:\ngot  %q\nwant %q", calls, want)
