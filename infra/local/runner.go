@@ -62,6 +62,8 @@ type execution struct {
 	// redrive runs that state again with that input.
 	failedState string
 	failedInput any
+	// stopped is when it ended (zero while it runs).
+	stopped time.Time
 	// redrivable is false for an execution stopped by maxRunSteps (as
 	// AWS's history limit refuses a redrive) or ended by a Fail state.
 	redrivable bool
@@ -120,7 +122,7 @@ func (r *runner) Start(_ context.Context, name string, input []byte) error {
 
 // launch runs ex from state with data in a goroutine; r.mu is held.
 func (r *runner) launch(name string, ex *execution, state string, data any) {
-	ex.status = escalation.ExecutionRunning
+	ex.status, ex.stopped = escalation.ExecutionRunning, time.Time{}
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
@@ -128,26 +130,27 @@ func (r *runner) launch(name string, ex *execution, state string, data any) {
 		r.mu.Lock()
 		defer r.mu.Unlock()
 		ex.status, ex.failedState, ex.failedInput, ex.redrivable = end.status, end.state, end.input, end.redrivable
+		ex.stopped = time.Now()
 	}()
 }
 
 // Running implements escalation.ExecutionStatus as DescribeExecution does: an
 // execution started and not ended yet runs; one never started does not.
 func (r *runner) Running(ctx context.Context, name string) (bool, error) {
-	s, err := r.State(ctx, name)
+	s, _, err := r.State(ctx, name)
 	return s == escalation.ExecutionRunning, err
 }
 
 // State implements escalation.ExecutionRedriver as DescribeExecution does:
 // RUNNING, SUCCEEDED, FAILED or ABORTED (the platform stopping), "" for an
-// execution never started.
-func (r *runner) State(_ context.Context, name string) (string, error) {
+// execution never started, and when it stopped.
+func (r *runner) State(_ context.Context, name string) (string, time.Time, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if ex := r.execs[name]; ex != nil {
-		return ex.status, nil
+		return ex.status, ex.stopped, nil
 	}
-	return escalation.ExecutionMissing, nil
+	return escalation.ExecutionMissing, time.Time{}, nil
 }
 
 // Redrive implements escalation.ExecutionRedriver as RedriveExecution does:

@@ -88,7 +88,7 @@ func TestRunnerRedrivesAFailedExecution(t *testing.T) {
 	waitState := func(want string) {
 		t.Helper()
 		for end := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
-			got, _ := r.State(ctx, name)
+			got, _, _ := r.State(ctx, name)
 			if got == want {
 				return
 			}
@@ -108,7 +108,7 @@ func TestRunnerRedrivesAFailedExecution(t *testing.T) {
 	if err := r.Redrive(ctx, name); !errors.Is(err, escalation.ErrNotRedrivable) {
 		t.Errorf("redrive of a succeeded execution: got %v, want ErrNotRedrivable", err)
 	}
-	if s, _ := r.State(ctx, "inc-other-0"); s != escalation.ExecutionMissing {
+	if s, _, _ := r.State(ctx, "inc-other-0"); s != escalation.ExecutionMissing {
 		t.Errorf("state of an execution never started: got %q, want none", s)
 	}
 	cancel()

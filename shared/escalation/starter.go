@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"time"
 
 	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/incident"
@@ -70,8 +71,9 @@ var ErrNotRedrivable = errkind.Conflict
 type ExecutionRedriver interface {
 	ExecutionStatus
 	// State returns the state of the execution called name: one of the
-	// Execution* constants, ExecutionMissing (nil error) for none.
-	State(ctx context.Context, name string) (string, error)
+	// Execution* constants, ExecutionMissing (nil error) for none; and when
+	// it stopped (zero while it runs, or for none).
+	State(ctx context.Context, name string) (status string, stopped time.Time, err error)
 	// Redrive restarts the failed, timed-out or aborted execution called
 	// name from the state that did not succeed, with that state's input
 	// (pages recorded already are skipped). One the backend refuses is

@@ -216,6 +216,33 @@ func openedAt(inc incident.Incident) time.Time {
 	return t
 }
 
+// coveredByEarlier returns the name of an earlier escalation of the reopened
+// incident inc that ran to its end after inc reopened, or "". The stream
+// starts no escalation for a reopen while an earlier one runs ("one
+// escalation at a time": the running one pages the reopened incident), so a
+// missing inc-<id>-<n> is no lost start when the latest earlier execution
+// went on past the reopen and succeeded: it paged this opening to its end.
+// Asking failed: "" (start one rather than risk no page).
+func (w *Watchdog) coveredByEarlier(ctx context.Context, inc incident.Incident) string {
+	for n := inc.ReopenCount - 1; n >= 0 && n >= inc.ReopenCount-maxRunningLookback; n-- {
+		earlier := inc
+		earlier.ReopenCount = n
+		name := ExecutionName(earlier)
+		state, stopped, err := w.cfg.Executions.State(ctx, name)
+		if err != nil || state == ExecutionMissing {
+			if err != nil {
+				return ""
+			}
+			continue
+		}
+		if state == ExecutionSucceeded && stopped.After(openedAt(inc)) {
+			return name
+		}
+		return ""
+	}
+	return ""
+}
+
 // escalate makes sure the triggered, paging incident inc has a live
 // escalation, or one that ran to its end.
 func (w *Watchdog) escalate(ctx context.Context, rep *WatchdogReport, inc incident.Incident) error {
@@ -223,7 +250,7 @@ func (w *Watchdog) escalate(ctx context.Context, rep *WatchdogReport, inc incide
 	log := w.cfg.Logger.With(slog.String("incident_id", inc.ID), slog.String("service", inc.Service))
 	for k := 0; k <= MaxRestarts; k++ {
 		name := RestartName(inc, k)
-		state, err := w.cfg.Executions.State(ctx, name)
+		state, _, err := w.cfg.Executions.State(ctx, name)
 		if err != nil {
 			return fmt.Errorf("state of escalation %s: %w", name, err)
 		}
@@ -231,6 +258,12 @@ func (w *Watchdog) escalate(ctx context.Context, rep *WatchdogReport, inc incide
 		case ExecutionRunning, ExecutionPendingRedrive, ExecutionSucceeded:
 			return nil
 		case ExecutionMissing:
+			if k == 0 {
+				if earlier := w.coveredByEarlier(ctx, inc); earlier != "" {
+					log.DebugContext(ctx, "watchdog: the reopened incident was escalated by an earlier run", slog.String("earlier", earlier))
+					return nil
+				}
+			}
 			started, err := w.cfg.Starter.StartNamed(ctx, inc, name)
 			if err != nil {
 				return err

@@ -27,12 +27,13 @@ type backend struct {
 	status   map[string]string
 	started  []string
 	redriven []string
-	refuse   map[string]bool  // Redrive answers ErrNotRedrivable
-	fail     map[string]error // State answers this error
+	refuse   map[string]bool      // Redrive answers ErrNotRedrivable
+	fail     map[string]error     // State answers this error
+	stopped  map[string]time.Time // when an ended execution stopped
 }
 
 func newBackend() *backend {
-	return &backend{status: map[string]string{}, refuse: map[string]bool{}, fail: map[string]error{}}
+	return &backend{status: map[string]string{}, refuse: map[string]bool{}, fail: map[string]error{}, stopped: map[string]time.Time{}}
 }
 
 func (b *backend) Start(_ context.Context, name string, _ []byte) error {
@@ -47,17 +48,17 @@ func (b *backend) Start(_ context.Context, name string, _ []byte) error {
 }
 
 func (b *backend) Running(ctx context.Context, name string) (bool, error) {
-	s, err := b.State(ctx, name)
+	s, _, err := b.State(ctx, name)
 	return s == escalation.ExecutionRunning, err
 }
 
-func (b *backend) State(_ context.Context, name string) (string, error) {
+func (b *backend) State(_ context.Context, name string) (string, time.Time, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if err := b.fail[name]; err != nil {
-		return "", err
+		return "", time.Time{}, err
 	}
-	return b.status[name], nil
+	return b.status[name], b.stopped[name], nil
 }
 
 func (b *backend) Redrive(_ context.Context, name string) error {
@@ -223,6 +224,68 @@ func TestWatchdogRedrivesFailedEscalations(t *testing.T) {
 			// Once going, nothing more.
 			if rep := e.run(t); rep.Started+rep.Redriven+rep.Restarted != 0 {
 				t.Errorf("second run: %+v, want nothing", rep)
+			}
+		})
+	}
+}
+
+// TestWatchdogReopenedIncident: a reopened incident whose own escalation
+// (inc-<id>-1) does not exist was paged by the earlier one if that one ran
+// past the reopen (the stream starts none while one runs) and succeeded:
+// nothing to start. One that ended before the reopen, or failed, means the
+// reopen's start was lost: it is started.
+func TestWatchdogReopenedIncident(t *testing.T) {
+	tests := []struct {
+		name        string
+		earlier     string
+		stoppedLate bool // the earlier execution stopped after the reopen
+		wantStarted bool
+	}{
+		{name: "earlier ran past the reopen and succeeded", earlier: escalation.ExecutionSucceeded, stoppedLate: true},
+		{name: "earlier still runs", earlier: escalation.ExecutionRunning},
+		{name: "earlier succeeded before the reopen", earlier: escalation.ExecutionSucceeded, wantStarted: true},
+		{name: "earlier failed after the reopen", earlier: escalation.ExecutionFailed, stoppedLate: true, wantStarted: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newWatchEnv(t, inMemory)
+			ctx := context.Background()
+			alarm := func(kind incident.SignalKind, i int) string {
+				res, err := e.svc.Ingest(ctx, incident.Signal{
+					Source: incident.SourceAlarm, Kind: kind, Service: "checkout", DedupKey: "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:checkout-cpu",
+					Title: "checkout-cpu", At: e.clock.Now(), Actor: "alarm:checkout-cpu", DeliveryID: fmt.Sprint(i),
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return res.IncidentID
+			}
+			id := alarm(incident.Trigger, 0)
+			e.clock.Advance(time.Minute)
+			alarm(incident.Recover, 1) // checkout auto-resolves
+			e.clock.Advance(time.Minute)
+			reopened := e.clock.Now()
+			alarm(incident.Trigger, 2)
+			inc, _, _, err := e.svc.Get(ctx, id)
+			if err != nil || inc.ReopenCount != 1 {
+				t.Fatalf("got reopen count %d, %v; want 1", inc.ReopenCount, err)
+			}
+			first := escalation.RestartName(incident.Incident{ID: id}, 0)
+			e.b.status[first] = tt.earlier
+			if tt.earlier != escalation.ExecutionRunning {
+				e.b.stopped[first] = reopened.Add(-time.Second)
+				if tt.stoppedLate {
+					e.b.stopped[first] = reopened.Add(time.Minute)
+				}
+			}
+			e.clock.Advance(escalation.DefaultWatchdogGrace + time.Second)
+			e.run(t)
+			want := []string(nil)
+			if tt.wantStarted {
+				want = []string{escalation.ExecutionName(inc)}
+			}
+			if !slices.Equal(e.b.started, want) {
+				t.Errorf("started: got %v, want %v", e.b.started, want)
 			}
 		})
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awssfn "github.com/aws/aws-sdk-go-v2/service/sfn"
@@ -67,26 +68,27 @@ type Redriver interface {
 
 // State returns the status of the execution called name as Step Functions
 // names it (RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, PENDING_REDRIVE),
-// or "" when it does not exist (escalation.ExecutionRedriver). It needs
-// states:DescribeExecution on the state machine's executions.
-func (e *Executions) State(ctx context.Context, name string) (string, error) {
+// or "" when it does not exist, and its stop date (zero while it runs)
+// (escalation.ExecutionRedriver). It needs states:DescribeExecution on the
+// state machine's executions.
+func (e *Executions) State(ctx context.Context, name string) (string, time.Time, error) {
 	d, ok := e.Client.(Describer)
 	if !ok {
-		return "", fmt.Errorf("describe execution %s: the client cannot describe executions", name)
+		return "", time.Time{}, fmt.Errorf("describe execution %s: the client cannot describe executions", name)
 	}
 	arn, err := ExecutionARN(e.StateMachineARN, name)
 	if err != nil {
-		return "", err
+		return "", time.Time{}, err
 	}
 	out, err := d.DescribeExecution(ctx, &awssfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
 	var missing *types.ExecutionDoesNotExist
 	if errors.As(err, &missing) {
-		return "", nil
+		return "", time.Time{}, nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("describe execution %s: %w", name, err)
+		return "", time.Time{}, fmt.Errorf("describe execution %s: %w", name, err)
 	}
-	return string(out.Status), nil
+	return string(out.Status), aws.ToTime(out.StopDate), nil
 }
 
 // Redrive restarts the failed, timed-out or aborted execution called name

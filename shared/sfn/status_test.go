@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awssfn "github.com/aws/aws-sdk-go-v2/service/sfn"
@@ -17,6 +18,7 @@ import (
 type describer struct {
 	recorder
 	status types.ExecutionStatus
+	stop   *time.Time
 	err    error
 	asked  string
 }
@@ -26,7 +28,7 @@ func (d *describer) DescribeExecution(_ context.Context, in *awssfn.DescribeExec
 	if d.err != nil {
 		return nil, d.err
 	}
-	return &awssfn.DescribeExecutionOutput{Status: d.status}, nil
+	return &awssfn.DescribeExecutionOutput{Status: d.status, StopDate: d.stop}, nil
 }
 
 func TestRunning(t *testing.T) {
@@ -64,23 +66,25 @@ func TestRunningWithoutDescribeIsAnError(t *testing.T) {
 }
 
 func TestState(t *testing.T) {
+	stopped := time.Date(2026, 11, 24, 9, 30, 0, 0, time.UTC)
 	tests := []struct {
-		name    string
-		give    *describer
-		want    string
-		wantErr bool
+		name     string
+		give     *describer
+		want     string
+		wantStop time.Time
+		wantErr  bool
 	}{
 		{name: "running", give: &describer{status: types.ExecutionStatusRunning}, want: "RUNNING"},
-		{name: "timed out", give: &describer{status: types.ExecutionStatusTimedOut}, want: "TIMED_OUT"},
+		{name: "timed out", give: &describer{status: types.ExecutionStatusTimedOut, stop: &stopped}, want: "TIMED_OUT", wantStop: stopped},
 		{name: "never started", give: &describer{err: &types.ExecutionDoesNotExist{Message: aws.String("no")}}, want: ""},
 		{name: "access denied", give: &describer{err: errors.New("AccessDeniedException")}, wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := &sfn.Executions{Client: tt.give, StateMachineARN: arn}
-			got, err := e.State(context.Background(), "inc-abc-1")
-			if got != tt.want || (err != nil) != tt.wantErr {
-				t.Errorf("got %q, %v; want %q, error %v", got, err, tt.want, tt.wantErr)
+			got, stop, err := e.State(context.Background(), "inc-abc-1")
+			if got != tt.want || !stop.Equal(tt.wantStop) || (err != nil) != tt.wantErr {
+				t.Errorf("got %q stopped %v, %v; want %q stopped %v, error %v", got, stop, err, tt.want, tt.wantStop, tt.wantErr)
 			}
 		})
 	}
