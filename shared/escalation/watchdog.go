@@ -170,23 +170,13 @@ func (w *Watchdog) summary(ctx context.Context, rep WatchdogReport) {
 }
 
 // check settles inc if it is a flapping incident that settled, else makes
-// sure it escalates if it should.
+// sure it escalates if it should. A service's config is read once a run, and
+// only for an incident that needs it.
 func (w *Watchdog) check(ctx context.Context, rep *WatchdogReport, configs map[string]incident.ServiceConfig, inc incident.Incident) error {
 	now := w.cfg.Now()
-	if inc.Flapping && w.cfg.ReopenWindow > 0 && inc.SettledFor(now, w.cfg.ReopenWindow) {
-		got, resolved, err := w.cfg.Incidents.SettleFlapping(ctx, inc.ID, WatchdogActor)
-		if err != nil {
-			return fmt.Errorf("settle flapping incident: %w", err)
-		}
-		if resolved {
-			rep.Settled++
-			w.cfg.Logger.InfoContext(ctx, "watchdog: flapping incident resolved: its alarm settled in OK",
-				slog.String("incident_id", inc.ID), slog.String("service", inc.Service), slog.Any("recovered_at", got.RecoveredAt))
-			return nil
-		}
-		inc = got
-	}
-	if inc.Status != incident.StatusTriggered || now.Sub(openedAt(inc)) < w.cfg.Grace {
+	settled := inc.Flapping && w.cfg.ReopenWindow > 0 && inc.SettledFor(now, w.cfg.ReopenWindow)
+	due := inc.Status == incident.StatusTriggered && now.Sub(openedAt(inc)) >= w.cfg.Grace
+	if !settled && !due {
 		return nil
 	}
 	cfg, ok := configs[inc.Service]
@@ -198,9 +188,21 @@ func (w *Watchdog) check(ctx context.Context, rep *WatchdogReport, configs map[s
 		case err != nil:
 			return fmt.Errorf("read service %s: %w", inc.Service, err)
 		}
-		cfg, configs[inc.Service] = c, c
+		cfg, configs[inc.Service] = c.WithDefaults(), c.WithDefaults()
 	}
-	if !Pages(cfg, inc.Severity) {
+	if settled && cfg.AutoResolve {
+		got, resolved, err := w.cfg.Incidents.SettleFlapping(ctx, inc.ID, WatchdogActor)
+		if err != nil {
+			return fmt.Errorf("settle flapping incident: %w", err)
+		}
+		if resolved {
+			rep.Settled++
+			w.cfg.Logger.InfoContext(ctx, "watchdog: flapping incident resolved: its alarm settled in OK",
+				slog.String("incident_id", inc.ID), slog.String("service", inc.Service), slog.Any("recovered_at", got.RecoveredAt))
+			return nil
+		}
+	}
+	if !due || !Pages(cfg, inc.Severity) {
 		return nil
 	}
 	return w.escalate(ctx, rep, inc)
