@@ -231,10 +231,10 @@ func (w *Watchdog) coveredByEarlier(ctx context.Context, inc incident.Incident) 
 		earlier.ReopenCount = n
 		name := ExecutionName(earlier)
 		state, stopped, err := w.cfg.Executions.State(ctx, name)
-		if err != nil || state == ExecutionMissing {
-			if err != nil {
-				return ""
-			}
+		if err != nil {
+			return ""
+		}
+		if state == ExecutionMissing {
 			continue
 		}
 		if state == ExecutionSucceeded && stopped.After(openedAt(inc)) {
