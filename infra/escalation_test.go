@@ -157,9 +157,10 @@ type state struct {
 var lambdaServiceErrors = []string{"Lambda.ClientExecutionTimeoutException", "Lambda.ServiceException",
 	"Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"}
 
-// TestStateMachineDefinition checks the escalation loop of infra/README.md's "Escalation": the war
-// room first, whose failure never blocks paging; PageLevel's output drives the
-// loop (done, wait_seconds) and is the next PageLevel's input.
+// TestStateMachineDefinition checks the escalation loop of infra/README.md's "Escalation": the
+// first page first (FirstPage), then the war room, whose failure never blocks
+// paging, once; the page steps' output drives the loop (done, wait_seconds)
+// and is the next PageLevel's input.
 func TestStateMachineDefinition(t *testing.T) {
 	var def struct {
 		StartAt       string           `json:"StartAt"`
@@ -170,14 +171,14 @@ func TestStateMachineDefinition(t *testing.T) {
 	if err := json.Unmarshal(raw, &def); err != nil {
 		t.Fatalf("decode definition %s: %v", raw, err)
 	}
-	if def.StartAt != "OpenWarRoom" || def.QueryLanguage != "JSONPath" {
-		t.Errorf("StartAt %q, QueryLanguage %q: want OpenWarRoom, JSONPath", def.StartAt, def.QueryLanguage)
+	if def.StartAt != "FirstPage" || def.QueryLanguage != "JSONPath" {
+		t.Errorf("StartAt %q, QueryLanguage %q: want FirstPage, JSONPath", def.StartAt, def.QueryLanguage)
 	}
 	var names []string
 	for name := range def.States {
 		names = append(names, name)
 	}
-	if got, want := strings.Join(slices.Sorted(slices.Values(names)), ","), "Done?,Escalated,OpenWarRoom,PageLevel,RetryLater,Wait"; got != want {
+	if got, want := strings.Join(slices.Sorted(slices.Values(names)), ","), "Done?,Escalated,FirstPage,OpenWarRoom,PageLevel,RetryFirstPage,RetryLater,Wait"; got != want {
 		t.Fatalf("states: got %s, want %s", got, want)
 	}
 	str := func(p *string) string {
@@ -194,43 +195,49 @@ func TestStateMachineDefinition(t *testing.T) {
 	if got, want := asJSON(t, open.Parameters), `{"incident_id.$":"$.incident_id","state.$":"$.state"}`; got != want {
 		t.Errorf("OpenWarRoom Parameters: got %s, want %s", got, want)
 	}
-	if open.Next != "PageLevel" || str(open.ResultPath) != "$.war_room" || open.OutputPath != nil {
-		t.Errorf("OpenWarRoom: got Next %q ResultPath %s OutputPath %s, want PageLevel, $.war_room, none",
+	if open.Next != "Done?" || str(open.ResultPath) != "$.war_room" || open.OutputPath != nil {
+		t.Errorf("OpenWarRoom: got Next %q ResultPath %s OutputPath %s, want Done?, $.war_room, none",
 			open.Next, str(open.ResultPath), str(open.OutputPath))
 	}
-	if got, want := asJSON(t, open.Catch), `[{"ErrorEquals":["States.ALL"],"ResultPath":"$.war_room_error","Next":"PageLevel"}]`; got != want {
+	if got, want := asJSON(t, open.Catch), `[{"ErrorEquals":["States.ALL"],"ResultPath":"$.war_room_error","Next":"Done?"}]`; got != want {
 		t.Errorf("OpenWarRoom Catch: got %s, want %s", got, want)
 	}
 	if got, want := asJSON(t, open.Retry), asJSON(t, []retrier{{lambdaServiceErrors, 1, 2, 2}}); got != want {
 		t.Errorf("OpenWarRoom Retry: got %s, want %s", got, want)
 	}
 
-	page := def.States["PageLevel"]
-	if page.Type != "Task" || page.Resource != asl.FunctionARN(logicalID(t, "AWS::Lambda::Function", escalateFn)) {
-		t.Errorf("PageLevel: got %s %s, want a Task invoking escalate", page.Type, page.Resource)
-	}
-	if got, want := asJSON(t, page.Parameters),
-		`{"execution.$":"$$.Execution.Name","incident_id.$":"$.incident_id","state.$":"$.state"}`; got != want {
-		t.Errorf("PageLevel Parameters: got %s, want %s", got, want)
-	}
-	// The state becomes escalate's output as it is (no ResultPath/OutputPath,
-	// no {Payload: ...} wrapper: the task invokes the function ARN directly).
-	if page.Next != "Done?" || page.ResultPath != nil || page.OutputPath != nil {
-		t.Errorf("PageLevel: got Next %q ResultPath %s OutputPath %s, want Done?, none, none",
-			page.Next, str(page.ResultPath), str(page.OutputPath))
-	}
-	if got, want := asJSON(t, page.Retry), asJSON(t, []retrier{{append(lambdaServiceErrors, "States.TaskFailed"), 2, 3, 2}}); got != want {
-		t.Errorf("PageLevel Retry: got %s, want %s", got, want)
-	}
-	// Past its retries, every error (a timeout too) is caught and the same
-	// step runs again after RetryLater: no failure ends the escalation. The
-	// error goes beside the state, which the next PageLevel reads unchanged.
-	if got, want := asJSON(t, page.Catch), `[{"ErrorEquals":["States.ALL"],"ResultPath":"$.page_error","Next":"RetryLater"}]`; got != want {
-		t.Errorf("PageLevel Catch: got %s, want %s", got, want)
-	}
-	later := def.States["RetryLater"]
-	if later.Type != "Wait" || later.Seconds == nil || *later.Seconds != 30 || later.Next != "PageLevel" {
-		t.Errorf("RetryLater: got %s Seconds %v Next %q, want Wait 30 PageLevel", later.Type, later.Seconds, later.Next)
+	// The two page steps are the same task, each with its own RetryLater.
+	for _, step := range []struct{ name, next, retry string }{
+		{"FirstPage", "OpenWarRoom", "RetryFirstPage"},
+		{"PageLevel", "Done?", "RetryLater"},
+	} {
+		page := def.States[step.name]
+		if page.Type != "Task" || page.Resource != asl.FunctionARN(logicalID(t, "AWS::Lambda::Function", escalateFn)) {
+			t.Errorf("%s: got %s %s, want a Task invoking escalate", step.name, page.Type, page.Resource)
+		}
+		if got, want := asJSON(t, page.Parameters),
+			`{"execution.$":"$$.Execution.Name","incident_id.$":"$.incident_id","state.$":"$.state"}`; got != want {
+			t.Errorf("%s Parameters: got %s, want %s", step.name, got, want)
+		}
+		// The state becomes escalate's output as it is (no ResultPath/OutputPath,
+		// no {Payload: ...} wrapper: the task invokes the function ARN directly).
+		if page.Next != step.next || page.ResultPath != nil || page.OutputPath != nil {
+			t.Errorf("%s: got Next %q ResultPath %s OutputPath %s, want %s, none, none",
+				step.name, page.Next, str(page.ResultPath), str(page.OutputPath), step.next)
+		}
+		if got, want := asJSON(t, page.Retry), asJSON(t, []retrier{{append(lambdaServiceErrors, "States.TaskFailed"), 2, 3, 2}}); got != want {
+			t.Errorf("%s Retry: got %s, want %s", step.name, got, want)
+		}
+		// Past its retries, every error (a timeout too) is caught and the same
+		// step runs again after its RetryLater: no failure ends the escalation.
+		// The error goes beside the state, which the step reads unchanged.
+		if got, want := asJSON(t, page.Catch), `[{"ErrorEquals":["States.ALL"],"ResultPath":"$.page_error","Next":"`+step.retry+`"}]`; got != want {
+			t.Errorf("%s Catch: got %s, want %s", step.name, got, want)
+		}
+		later := def.States[step.retry]
+		if later.Type != "Wait" || later.Seconds == nil || *later.Seconds != 30 || later.Next != step.name {
+			t.Errorf("%s: got %s Seconds %v Next %q, want Wait 30 %s", step.retry, later.Type, later.Seconds, later.Next, step.name)
+		}
 	}
 	// Nothing but Escalated ends an execution: no Fail state, no End.
 	for name, s := range def.States {

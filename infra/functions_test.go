@@ -41,6 +41,7 @@ func TestFunctions(t *testing.T) {
 		}},
 		{"stream", streamFn, 30, map[string]any{"STATE_MACHINE_ARN": starts, "FALLBACK_USER": "duty-manager",
 			"INCIDENT_EVENTS_TOPIC_ARN": ref(logicalID(t, "AWS::SNS::Topic", eventsTopic)), "SLACK_SECRET_ARN": secret}},
+		{"watchdog", watchdogFn, 60, map[string]any{"STATE_MACHINE_ARN": starts, "FALLBACK_USER": "duty-manager"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -83,7 +84,7 @@ func TestFunctions(t *testing.T) {
 
 func TestFunctionLogGroups(t *testing.T) {
 	testStack(t)
-	for _, prefix := range []string{alarmsFn, logsFn, apiFn, escalateFn, warroomFn, streamFn} {
+	for _, prefix := range []string{alarmsFn, logsFn, apiFn, escalateFn, warroomFn, streamFn, watchdogFn} {
 		id := logicalID(t, "AWS::Logs::LogGroup", prefix+"Logs")
 		hasID(t, "AWS::Logs::LogGroup", id, map[string]any{"RetentionInDays": 30})
 	}
@@ -152,10 +153,7 @@ func TestFunctionRoles(t *testing.T) {
 			start,
 			// Whether an earlier escalation of a reopened incident still runs
 			// (flapping): the executions of this state machine alone.
-			map[string]any{"Action": "states:DescribeExecution", "Effect": "Allow", "Resource": map[string]any{"Fn::Join": []any{"", []any{
-				"arn:aws:states:" + testRegion + ":" + testAccount + ":execution:",
-				map[string]any{"Fn::Select": []any{6.0, map[string]any{"Fn::Split": []any{":", ref(logicalID(t, "AWS::StepFunctions::StateMachine", stateMachine))}}}},
-				":*"}}}},
+			executionsStatement(t, "states:DescribeExecution"),
 			map[string]any{"Action": "sns:Publish", "Effect": "Allow", "Resource": ref(logicalID(t, "AWS::SNS::Topic", eventsTopic))},
 			map[string]any{"Action": []any{"kms:Decrypt", "kms:GenerateDataKey*"}, "Effect": "Allow",
 				"Resource": arnOf(logicalID(t, "AWS::KMS::Key", topicKey))},
@@ -166,6 +164,10 @@ func TestFunctionRoles(t *testing.T) {
 				"Resource": map[string]any{"Fn::GetAtt": []any{tableID, "StreamArn"}}},
 			tableStatements[0], tableStatements[1], tableStatements[2],
 		}},
+		// Starts escalations, and describes and redrives the executions of
+		// this state machine alone (watchdog_test.go).
+		{"watchdog", watchdogFn, watchdogFn + "Failures", []any{start,
+			executionsStatement(t, "states:DescribeExecution"), executionsStatement(t, "states:RedriveExecution")}, nil, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -119,6 +119,9 @@ type sfnRun struct {
 	slack *slack.Recorder
 	ex    asl.Execution
 	took  time.Duration
+	// pagedBeforeWarRoom are the pages published when the war room task
+	// started (its first run).
+	pagedBeforeWarRoom []string
 }
 
 // runEscalation declares an incident and executes the synthesized state
@@ -144,6 +147,9 @@ type sfnSetup struct {
 	storeDown int
 	// snsDown fails the first snsDown publishes of level snsDownAt.
 	snsDownAt, snsDown int
+	// slowWarRoom: the war room task takes a second and then fails (Slack
+	// slow, then down).
+	slowWarRoom bool
 }
 
 // downIncidents is the incident service of escalate with the store down for
@@ -202,15 +208,28 @@ func runSetup(t testing.TB, def []byte, set sfnSetup) sfnRun {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var beforeWarRoom []string
+	var once sync.Once
+	openWarRoom := lambda(room.Handle)
+	warRoom := func(ctx context.Context, in json.RawMessage) (json.RawMessage, error) {
+		once.Do(func() { beforeWarRoom = pager.sent() })
+		if set.slowWarRoom {
+			time.Sleep(time.Second)
+			return nil, errors.New("slack: context deadline exceeded")
+		}
+		return openWarRoom(ctx, in)
+	}
 	start := time.Now()
 	ex, err := asl.Run(ctx, def, input, asl.RunOptions{
 		NodeModules:   filepath.Join(root, "node_modules"),
 		ExecutionName: "esc-" + inc.ID,
 		Handlers: map[string]asl.Handler{
+			escalation.FirstPage:   lambda(escalator.Handle),
 			escalation.PageLevel:   lambda(escalator.Handle),
-			escalation.OpenWarRoom: lambda(room.Handle),
+			escalation.OpenWarRoom: warRoom,
 		},
-		Waits:   map[string]time.Duration{escalation.Wait: time.Millisecond, escalation.RetryLater: time.Millisecond},
+		Waits: map[string]time.Duration{escalation.Wait: time.Millisecond, escalation.RetryLater: time.Millisecond,
+			escalation.RetryFirstPage: time.Millisecond},
 		Timeout: 30 * time.Second,
 	})
 	if err != nil {
@@ -219,7 +238,7 @@ func runSetup(t testing.TB, def []byte, set sfnSetup) sfnRun {
 	if ex.Status != "SUCCEEDED" {
 		t.Fatalf("execution: got %s (%s: %s), want SUCCEEDED; states %v", ex.Status, ex.Error, ex.Cause, ex.States())
 	}
-	return sfnRun{svc: svc, inc: inc, pager: pager, slack: rec, ex: ex, took: time.Since(start)}
+	return sfnRun{svc: svc, inc: inc, pager: pager, slack: rec, ex: ex, took: time.Since(start), pagedBeforeWarRoom: beforeWarRoom}
 }
 
 // lambda adapts a typed Lambda handler to a Task handler, as the Lambda
@@ -276,7 +295,7 @@ func TestEscalationAcknowledgedAtLevelOne(t *testing.T) {
 	if out := r.output(t); !out.Done || !strings.Contains(out.Reason, "acknowledged") {
 		t.Errorf("output: got done=%v reason %q, want done, acknowledged", out.Done, out.Reason)
 	}
-	if got, want := strings.Join(r.ex.States(), ","), "OpenWarRoom,PageLevel,Done?,Wait,PageLevel,Done?,Escalated"; got != want {
+	if got, want := strings.Join(r.ex.States(), ","), "FirstPage,OpenWarRoom,Done?,Wait,PageLevel,Done?,Escalated"; got != want {
 		t.Errorf("states: got %s, want %s", got, want)
 	}
 	t.Logf("acknowledged at level 1: %d state transitions, %s", r.ex.Transitions(), r.took)
@@ -300,9 +319,14 @@ func TestEscalationNobodyAcknowledges(t *testing.T) {
 	if out := r.output(t); !out.Done || out.Reason != "escalation exhausted" {
 		t.Errorf("output: got done=%v reason %q, want done, escalation exhausted", out.Done, out.Reason)
 	}
-	// Each page is one PageLevel; each but the last waits.
-	if got, want := strings.Count(strings.Join(r.ex.States(), ","), "PageLevel"), len(want); got != want {
-		t.Errorf("PageLevel runs: got %d, want %d", got, want)
+	// Each page is one page step (FirstPage, then PageLevel); each but the
+	// last waits; the war room opens once.
+	states := strings.Join(r.ex.States(), ",")
+	if got, want := strings.Count(states, "FirstPage")+strings.Count(states, "PageLevel"), len(want); got != want {
+		t.Errorf("page steps: got %d, want %d", got, want)
+	}
+	if got := strings.Count(states, "OpenWarRoom"); got != 1 {
+		t.Errorf("OpenWarRoom runs: got %d, want 1", got)
 	}
 	if got := len(r.slack.Messages()); got == 0 {
 		t.Errorf("slack messages: got none, want the war room summary and the Slack pages")
@@ -338,16 +362,17 @@ func TestEscalationSlackDown(t *testing.T) {
 	if inc.WarRoomChannel != "" {
 		t.Errorf("war room: got %q, want none", inc.WarRoomChannel)
 	}
-	// OpenWarRoom's Catch puts the error in $.war_room_error of the state
-	// PageLevel first runs with (PageLevel's own output then replaces the
-	// state: the error is on the timeline, not in the execution's output).
+	// OpenWarRoom's Catch puts the error in $.war_room_error beside the
+	// first page's output, which the loop goes on with (PageLevel's own
+	// output then replaces the state: the error is on the timeline, not in
+	// the execution's output).
 	var first struct {
 		WarRoomError *struct{ Error, Cause string } `json:"war_room_error"`
 	}
 	for _, ev := range r.ex.Events {
-		if ev.Type == "StateEntered" && ev.State == escalation.PageLevel {
+		if ev.Type == "StateEntered" && ev.State == escalation.DoneChoice {
 			if err := json.Unmarshal(ev.Input, &first); err != nil {
-				t.Fatalf("decode PageLevel input %s: %v", ev.Input, err)
+				t.Fatalf("decode Done? input %s: %v", ev.Input, err)
 			}
 			break
 		}
@@ -356,6 +381,27 @@ func TestEscalationSlackDown(t *testing.T) {
 		t.Errorf("$.war_room_error: got %+v, want the caught Slack error", first.WarRoomError)
 	}
 	t.Logf("Slack down, acknowledged at level 2: %d state transitions, %s", r.ex.Transitions(), r.took)
+}
+
+// TestFirstPageBeforeWarRoom: the first page is published before the war
+// room task starts, even when that task is slow and then fails (Slack slow,
+// then down): the war room never delays the first page, and its failure is
+// caught, the escalation paging on.
+func TestFirstPageBeforeWarRoom(t *testing.T) {
+	t.Parallel()
+	r := runSetup(t, definition(t), sfnSetup{ackAt: 2, slowWarRoom: true})
+	if want := []string{"alice@1"}; !slices.Equal(r.pagedBeforeWarRoom, want) {
+		t.Errorf("pages published when the war room task started: got %v, want %v", r.pagedBeforeWarRoom, want)
+	}
+	if got, want := r.pager.sent(), []string{"alice@1", "bob@2"}; !slices.Equal(got, want) {
+		t.Errorf("pages: got %v, want %v", got, want)
+	}
+	if got, want := strings.Join(r.ex.States(), ","), "FirstPage,OpenWarRoom,Done?,Wait,PageLevel,Done?,Wait,PageLevel,Done?,Escalated"; got != want {
+		t.Errorf("states: got %s, want %s", got, want)
+	}
+	if got := r.timeline(t, incident.EntryWarRoomFailed); len(got) != 0 {
+		t.Errorf("war_room_failed entries: got %q, want none (the task failed before reaching Slack)", got)
+	}
 }
 
 // TestEscalationRedrivenPastRetries injects faults that outlast PageLevel's
@@ -375,14 +421,14 @@ func TestEscalationRedrivenPastRetries(t *testing.T) {
 			name:       "store down at the first page, two rounds and one more attempt",
 			give:       sfnSetup{ackAt: 1, storeDown: 9},
 			wantPages:  []string{"alice@1"},
-			wantStates: "OpenWarRoom,PageLevel,RetryLater,PageLevel,RetryLater,PageLevel,Done?,Wait,PageLevel,Done?,Escalated",
+			wantStates: "FirstPage,RetryFirstPage,FirstPage,RetryFirstPage,FirstPage,OpenWarRoom,Done?,Wait,PageLevel,Done?,Escalated",
 			wantError:  "store unavailable",
 		},
 		{
 			name:       "SNS down at level 2",
 			give:       sfnSetup{ackAt: 2, snsDownAt: 2, snsDown: 5},
 			wantPages:  []string{"alice@1", "bob@2"},
-			wantStates: "OpenWarRoom,PageLevel,Done?,Wait,PageLevel,RetryLater,PageLevel,Done?,Wait,PageLevel,Done?,Escalated",
+			wantStates: "FirstPage,OpenWarRoom,Done?,Wait,PageLevel,RetryLater,PageLevel,Done?,Wait,PageLevel,Done?,Escalated",
 			wantError:  "sns is down",
 		},
 	}
@@ -406,7 +452,7 @@ func TestEscalationRedrivenPastRetries(t *testing.T) {
 			// RetryLater holds the caught error beside the state the step
 			// failed on; the next PageLevel runs that same state.
 			for _, ev := range r.ex.Events {
-				if ev.Type != "StateEntered" || ev.State != escalation.RetryLater {
+				if ev.Type != "StateEntered" || (ev.State != escalation.RetryLater && ev.State != escalation.RetryFirstPage) {
 					continue
 				}
 				var in struct {

@@ -119,6 +119,10 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 		Functions: fns, Table: store.Table, FallbackUser: props.FallbackUser,
 	})
 
+	// The watchdog re-drives escalations the stream or the state machine
+	// could not finish, from the table (the source of truth).
+	esc.AddWatchdog(escalation.WatchdogProps{Functions: fns, FallbackUser: props.FallbackUser})
+
 	// Every function reads and writes items, API tokens excepted (it may
 	// read them, never write them: only the token CLI does); none gets more
 	// of the table (the stream function also reads the stream, through its

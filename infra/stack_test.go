@@ -215,6 +215,7 @@ const (
 	escalateFn   = "EscalationEscalateFunction"
 	warroomFn    = "EscalationWarRoomFunction"
 	streamFn     = "EscalationStreamFunction"
+	watchdogFn   = "EscalationWatchdogFunction"
 	stateMachine = "EscalationStateMachine"
 	pagingTopic  = "EscalationPagingTopic"
 	eventsTopic  = "EscalationIncidentEventsTopic"
@@ -234,19 +235,19 @@ func TestResourceCounts(t *testing.T) {
 		"AWS::SNS::Topic":                  4, // AlarmTopic, PagingTopic, IncidentEventsTopic, OpsTopic
 		"AWS::SNS::TopicPolicy":            4, // TLS only (+ CloudWatch alarms on AlarmTopic, OpsTopic)
 		"AWS::SNS::Subscription":           1,
-		"AWS::Lambda::Function":            6, // alarms, logs, api, escalate, warroom, stream
-		"AWS::IAM::Role":                   7, // one per function, the state machine's
-		"AWS::IAM::Policy":                 7,
-		"AWS::Logs::LogGroup":              8, // one per function, API access logs, state machine
-		"AWS::Lambda::EventInvokeConfig":   2, // alarms, logs
-		"AWS::Lambda::EventSourceMapping":  2, // the table's stream → stream: escalations, fan-out
-		"AWS::SQS::Queue":                  5, // alarms, logs and stream failures, topic and rule dead letters
-		"AWS::SQS::QueuePolicy":            5, // TLS only (+ SNS, EventBridge may send)
-		"AWS::Events::Rule":                1,
-		"AWS::CloudWatch::Alarm":           22, // checkout 5, payments 3, storefront 2; self-monitoring 12 (monitoring_test.go)
+		"AWS::Lambda::Function":            7, // alarms, logs, api, escalate, warroom, stream, watchdog
+		"AWS::IAM::Role":                   8, // one per function, the state machine's
+		"AWS::IAM::Policy":                 8,
+		"AWS::Logs::LogGroup":              9,  // one per function, API access logs, state machine
+		"AWS::Lambda::EventInvokeConfig":   3,  // alarms, logs, watchdog
+		"AWS::Lambda::EventSourceMapping":  2,  // the table's stream → stream: escalations, fan-out
+		"AWS::SQS::Queue":                  6,  // alarms, logs, stream and watchdog failures, topic and rule dead letters
+		"AWS::SQS::QueuePolicy":            6,  // TLS only (+ SNS, EventBridge may send)
+		"AWS::Events::Rule":                2,  // alarm state changes, the watchdog's schedule
+		"AWS::CloudWatch::Alarm":           23, // checkout 5, payments 3, storefront 2; self-monitoring 13 (monitoring_test.go)
 		"AWS::Logs::MetricFilter":          3,  // one per service log group
 		"AWS::Logs::SubscriptionFilter":    3,
-		"AWS::Lambda::Permission":          7, // SNS, EventBridge, alarm action, 3 log groups, API Gateway
+		"AWS::Lambda::Permission":          8, // SNS, EventBridge (alarms, the watchdog's schedule), alarm action, 3 log groups, API Gateway
 		"AWS::ApiGatewayV2::Api":           1,
 		"AWS::ApiGatewayV2::Route":         1,
 		"AWS::ApiGatewayV2::Integration":   1,

@@ -1,6 +1,6 @@
 // Package escalation is the paging path of infra/README.md's "Escalation": the
-// escalation state machine (OpenWarRoom, then PageLevel and Wait until the
-// escalate function says it is done), the escalate and warroom functions it
+// escalation state machine (the first page, then OpenWarRoom, then PageLevel
+// and Wait until the escalate function says it is done), the escalate and warroom functions it
 // invokes, PagingTopic (the responders' SMS and e-mail subscriptions filter it
 // on "responder"), IncidentEventsTopic (lifecycle events for other systems) and
 // the Slack secret.
@@ -29,11 +29,16 @@ import (
 
 // State names of the state machine; the local runner overrides Tasks by name.
 const (
-	OpenWarRoom = "OpenWarRoom"
-	PageLevel   = "PageLevel"
-	DoneChoice  = "Done?"
-	Wait        = "Wait"
-	Escalated   = "Escalated"
+	// FirstPage is the first PageLevel of an execution: it runs before the
+	// war room opens, so that Slack never delays the first page.
+	FirstPage = "FirstPage"
+	// RetryFirstPage is RetryLater for FirstPage.
+	RetryFirstPage = "RetryFirstPage"
+	OpenWarRoom    = "OpenWarRoom"
+	PageLevel      = "PageLevel"
+	DoneChoice     = "Done?"
+	Wait           = "Wait"
+	Escalated      = "Escalated"
 	// RetryLater waits RetryLaterSeconds after PageLevel failed past its
 	// retries, then runs PageLevel again (infra/README.md, "Escalation").
 	RetryLater = "RetryLater"
@@ -159,7 +164,7 @@ func New(scope constructs.Construct, id string, props Props) *Escalation {
 		Retention: LogRetention,
 	})
 	e.StateMachine = awsstepfunctions.NewStateMachine(c, jsii.String("StateMachine"), &awsstepfunctions.StateMachineProps{
-		Comment:          jsii.String("incidentd escalation: open the war room, then page level by level until acknowledged or exhausted"),
+		Comment:          jsii.String("incidentd escalation: page the first level, open the war room, then page level by level until acknowledged or exhausted"),
 		StateMachineType: awsstepfunctions.StateMachineType_STANDARD,
 		QueryLanguage:    awsstepfunctions.QueryLanguage_JSON_PATH,
 		DefinitionBody:   awsstepfunctions.DefinitionBody_FromChainable(definition(c, e.Escalate, e.WarRoom)),
@@ -176,11 +181,15 @@ func New(scope constructs.Construct, id string, props Props) *Escalation {
 	return e
 }
 
-// definition is OpenWarRoom → PageLevel → Done? → (Escalated | Wait → PageLevel),
-// PageLevel's failures going to RetryLater → PageLevel.
+// definition is FirstPage → OpenWarRoom → Done? → (Escalated | Wait →
+// PageLevel → Done? …): the first page goes out before the war room opens
+// (a slow or failing Slack never delays it), the war room opens right after,
+// once per execution, and the loop pages the later steps. A page step's
+// failures go to its RetryLater (RetryFirstPage for the first) and back to
+// the same step.
 func definition(scope constructs.Construct, escalate, warroom *function.Function) awsstepfunctions.IChainable {
 	open := awsstepfunctionstasks.NewLambdaInvoke(scope, jsii.String(OpenWarRoom), &awsstepfunctionstasks.LambdaInvokeProps{
-		Comment:        jsii.String("Open the incident's Slack channel; a failure is recorded and paging goes on"),
+		Comment:        jsii.String("Open the incident's Slack channel, right after the first page; a failure is recorded and paging goes on"),
 		LambdaFunction: warroom.Lambda,
 		Payload: awsstepfunctions.TaskInput_FromObject(&map[string]interface{}{
 			"incident_id": awsstepfunctions.JsonPath_StringAt(jsii.String("$.incident_id")),
@@ -197,8 +206,37 @@ func definition(scope constructs.Construct, escalate, warroom *function.Function
 		BackoffRate: jsii.Number(2),
 	})
 
-	page := awsstepfunctionstasks.NewLambdaInvoke(scope, jsii.String(PageLevel), &awsstepfunctionstasks.LambdaInvokeProps{
-		Comment:        jsii.String("Page the current level unless acknowledged; the output is the next PageLevel's input"),
+	first := pageStep(scope, FirstPage, RetryFirstPage, escalate,
+		"Page the first level before the war room opens, unless acknowledged; the output is OpenWarRoom's input, then the loop's")
+	page := pageStep(scope, PageLevel, RetryLater, escalate,
+		"Page the current level unless acknowledged; the output is the next PageLevel's input")
+
+	wait := awsstepfunctions.NewWait(scope, jsii.String(Wait), &awsstepfunctions.WaitProps{
+		Comment: jsii.String("Give the paged people wait_seconds to acknowledge"),
+		Time:    awsstepfunctions.WaitTime_SecondsPath(jsii.String("$.wait_seconds")),
+	})
+	done := awsstepfunctions.NewChoice(scope, jsii.String(DoneChoice), nil).
+		When(awsstepfunctions.Condition_BooleanEquals(jsii.String("$.done"), jsii.Bool(true)),
+			awsstepfunctions.NewSucceed(scope, jsii.String(Escalated), &awsstepfunctions.SucceedProps{
+				Comment: jsii.String("Acknowledged, resolved, or every level, repeat and the fallback paged"),
+			}), nil).
+		Otherwise(wait.Next(page))
+	// Slack trouble never blocks paging: the error goes beside the first
+	// page's output and the loop goes on.
+	open.AddCatch(done, &awsstepfunctions.CatchProps{
+		Errors:     jsii.Strings("States.ALL"),
+		ResultPath: jsii.String("$.war_room_error"),
+	})
+	page.Next(done)
+	return first.Next(open).Next(done)
+}
+
+// pageStep is a PageLevel task named name (escalate, with its retries) whose
+// failures past its retries are caught into $.page_error and run again
+// after the Wait named retryName (RetryLaterSeconds).
+func pageStep(scope constructs.Construct, name, retryName string, escalate *function.Function, comment string) awsstepfunctionstasks.LambdaInvoke {
+	page := awsstepfunctionstasks.NewLambdaInvoke(scope, jsii.String(name), &awsstepfunctionstasks.LambdaInvokeProps{
+		Comment:        jsii.String(comment),
 		LambdaFunction: escalate.Lambda,
 		Payload: awsstepfunctions.TaskInput_FromObject(&map[string]interface{}{
 			"incident_id": awsstepfunctions.JsonPath_StringAt(jsii.String("$.incident_id")),
@@ -217,34 +255,19 @@ func definition(scope constructs.Construct, escalate, warroom *function.Function
 		BackoffRate: jsii.Number(2),
 	})
 	// A step that still fails (a store, SNS or Lambda outage longer than the
-	// 14 s of retries, a timeout) is caught and run again after RetryLater,
-	// with the input it failed on (the error goes to $.page_error, which
-	// PageLevel's Parameters leave out): the loop ends only when a PageLevel
-	// succeeds, paging or finding the incident acknowledged or resolved.
-	retryLater := awsstepfunctions.NewWait(scope, jsii.String(RetryLater), &awsstepfunctions.WaitProps{
-		Comment: jsii.String("PageLevel failed past its retries: try the same step again, until it pages or finds the incident acknowledged"),
+	// 14 s of retries, a timeout) is caught and run again after the wait,
+	// with the input it failed on (the error goes to $.page_error, which the
+	// Parameters leave out): the loop ends only when the step succeeds,
+	// paging or finding the incident acknowledged or resolved.
+	retryLater := awsstepfunctions.NewWait(scope, jsii.String(retryName), &awsstepfunctions.WaitProps{
+		Comment: jsii.String(name + " failed past its retries: try the same step again, until it pages or finds the incident acknowledged"),
 		Time:    awsstepfunctions.WaitTime_Duration(awscdk.Duration_Seconds(jsii.Number(RetryLaterSeconds))),
 	})
 	page.AddCatch(retryLater.Next(page), &awsstepfunctions.CatchProps{
 		Errors:     jsii.Strings("States.ALL"),
 		ResultPath: jsii.String("$.page_error"),
 	})
-	open.AddCatch(page, &awsstepfunctions.CatchProps{
-		Errors:     jsii.Strings("States.ALL"),
-		ResultPath: jsii.String("$.war_room_error"),
-	})
-
-	wait := awsstepfunctions.NewWait(scope, jsii.String(Wait), &awsstepfunctions.WaitProps{
-		Comment: jsii.String("Give the paged people wait_seconds to acknowledge"),
-		Time:    awsstepfunctions.WaitTime_SecondsPath(jsii.String("$.wait_seconds")),
-	})
-	done := awsstepfunctions.NewChoice(scope, jsii.String(DoneChoice), nil).
-		When(awsstepfunctions.Condition_BooleanEquals(jsii.String("$.done"), jsii.Bool(true)),
-			awsstepfunctions.NewSucceed(scope, jsii.String(Escalated), &awsstepfunctions.SucceedProps{
-				Comment: jsii.String("Acknowledged, resolved, or every level, repeat and the fallback paged"),
-			}), nil).
-		Otherwise(wait.Next(page))
-	return open.Next(page).Next(done)
+	return page
 }
 
 // suppressStateMachineFindings explains the state machine's role and logging

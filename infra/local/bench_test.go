@@ -35,7 +35,7 @@ const benchWarmup = 3
 // the return of the alarms function to the pager receiving the level-1 page.
 // The path is alarms → table → stream (polled every streamPollInterval, as the
 // event source mapping polls) → stream function → StartExecution →
-// OpenWarRoom → PageLevel → PagingTopic. Each signal waits a random part of
+// FirstPage → PagingTopic (OpenWarRoom after it). Each signal waits a random part of
 // the poll interval first, so the figure samples the poll's phase instead of
 // always landing just after a poll. Each incident is acknowledged through the
 // API once paged, which ends its escalation. `make bench` runs it:

@@ -30,6 +30,13 @@ var tableSeq atomic.Int64
 // on a table of its own, and serves both endpoints on httptest servers.
 func startLocal(t *testing.T, env map[string]string, opts ...platformOption) (p *platform, api, invoke *httptest.Server) {
 	t.Helper()
+	return startLocalLogged(t, env, io.Discard, opts...)
+}
+
+// startLocalLogged is startLocal with the platform's JSON log lines written
+// to logs.
+func startLocalLogged(t *testing.T, env map[string]string, logs io.Writer, opts ...platformOption) (p *platform, api, invoke *httptest.Server) {
+	t.Helper()
 	table := fmt.Sprintf("local-%d-%d", os.Getpid(), tableSeq.Add(1))
 	getenv := func(k string) string {
 		if k == "TABLE_NAME" {
@@ -37,7 +44,7 @@ func startLocal(t *testing.T, env map[string]string, opts ...platformOption) (p 
 		}
 		return env[k]
 	}
-	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	logger := slog.New(slog.NewJSONHandler(logs, nil))
 	opts = append([]platformOption{withPager(&pageRecorder{})}, opts...)
 	p, err := newPlatform(context.Background(), dynamotest.Endpoint(t), getenv, logger, opts...)
 	if err != nil {

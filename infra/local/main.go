@@ -67,7 +67,7 @@ func run(ctx context.Context, logger *slog.Logger, level *slog.LevelVar) error {
 	}
 	defer db.Stop()
 
-	p, err := newPlatform(ctx, db.Endpoint, os.Getenv, logger, withLogLevel(level))
+	p, err := newPlatform(ctx, db.Endpoint, os.Getenv, logger, withLogLevel(level), withSchedules())
 	if err != nil {
 		return err
 	}

@@ -31,12 +31,14 @@ const outage = 20 * time.Second
 //
 //   - A was paged at level 1 and waits for level 2, which falls in the outage
 //     (PageLevel fails past its retries, RetryLater, PageLevel again);
-//   - B's escalation started and its first PageLevel is about to run when the
+//   - B's escalation started and its first page (FirstPage) is about to run when the
 //     store goes (the kill happens right before escalate is invoked);
 //   - C's alarm was accepted (the incident written) just before the kill, and
 //     the stream had most likely not delivered it yet (the poller reads on
 //     from its iterator after the restart; had it delivered it, the start
-//     fails and the escalation mapping retries it).
+//     fails and the escalation mapping retries it; had its escalation
+//     started, its first page, which runs first, waits for the store to be
+//     gone and fails with it).
 //
 // Every incident is paged after the restart, at each level once, in the
 // policy's order (level 1, level 2, the repeat, the fallback).
@@ -62,10 +64,22 @@ func TestLocalPagesSurviveStoreOutage(t *testing.T) {
 		cPosted  = make(chan error, 1)
 		killOnce sync.Once
 		bID      string // set before killed is sent
+		// killing is closed when the kill starts, dbDown once the store is
+		// down: an escalate call made in between (C's first page, which
+		// runs first in its execution and may be quicker than the kill)
+		// waits for the store to be gone, as it would had it come a moment
+		// later.
+		killing, dbDown = make(chan struct{}), make(chan struct{})
 	)
 	beforeTask := func(_ context.Context, fn string, payload []byte) {
 		if fn != "escalate" {
 			return
+		}
+		select {
+		case <-killing:
+			<-dbDown
+			return
+		default:
 		}
 		select {
 		case a := <-armed:
@@ -77,6 +91,8 @@ func TestLocalPagesSurviveStoreOutage(t *testing.T) {
 			return
 		}
 		killOnce.Do(func() {
+			close(killing)
+			defer close(dbDown)
 			var in struct {
 				IncidentID string `json:"incident_id"`
 			}

@@ -61,6 +61,15 @@ type platformOptions struct {
 	// beforeTask, when set, is called before each Task invocation of the
 	// local Step Functions (fault injection in tests).
 	beforeTask func(ctx context.Context, function string, payload []byte)
+	// schedules turns the scheduled functions' timers on (the watchdog,
+	// every minute divided by LOCAL_TIME_SCALE): `make local` runs them;
+	// tests that do not test them leave them off.
+	schedules bool
+	// startFault, when set, can fail the local Step Functions' starts.
+	startFault func(name string) error
+	// escalationRecordAge, when set, replaces the escalation mapping's
+	// maximum record age (20 h): a test makes it give a record up at once.
+	escalationRecordAge time.Duration
 }
 
 type platformOption func(*platformOptions)
@@ -74,6 +83,23 @@ func withPager(p escalation.Pager) platformOption {
 // the function and its payload: a test injects a fault at that moment.
 func withBeforeTask(f func(ctx context.Context, function string, payload []byte)) platformOption {
 	return func(o *platformOptions) { o.beforeTask = f }
+}
+
+// withSchedules runs the scheduled functions on their timers.
+func withSchedules() platformOption {
+	return func(o *platformOptions) { o.schedules = true }
+}
+
+// withStartFault asks f before every start of an escalation: an error fails
+// it (fault injection).
+func withStartFault(f func(name string) error) platformOption {
+	return func(o *platformOptions) { o.startFault = f }
+}
+
+// withEscalationRecordAge makes the escalation mapping give up a failing
+// record once it is older than d.
+func withEscalationRecordAge(d time.Duration) platformOption {
+	return func(o *platformOptions) { o.escalationRecordAge = d }
 }
 
 // withLogLevel makes newPlatform set level to the settings' LOG_LEVEL.
@@ -128,6 +154,8 @@ func newPlatform(ctx context.Context, endpoint string, getenv func(string) strin
 		"PAGING_TOPIC_ARN":          localARN("sns", "incidentd-local-paging"),
 		"INCIDENT_EVENTS_TOPIC_ARN": localARN("sns", "incidentd-local-incident-events"),
 		"STATE_MACHINE_ARN":         localARN("states", "stateMachine:incidentd-local-escalation"),
+		// The watchdog's grace, shortened as the waits are.
+		"WATCHDOG_GRACE": max(time.Second, time.Duration(float64(escalation.DefaultWatchdogGrace)/timeScale)).Round(time.Second).String(),
 	}
 	env := func(k string) string {
 		if v := getenv(k); v != "" {
@@ -187,7 +215,7 @@ func newPlatform(ctx context.Context, endpoint string, getenv func(string) strin
 	// platform is closed (or ctx ends).
 	runCtx, cancel := context.WithCancel(ctx)
 	functions := map[string]Function{}
-	runs := &runner{def: def, scale: timeScale, log: logger, ctx: runCtx,
+	runs := &runner{def: def, scale: timeScale, log: logger, ctx: runCtx, startFault: o.startFault,
 		invoke: func(ctx context.Context, name string, payload []byte) ([]byte, error) {
 			fn, ok := functions[name]
 			if !ok {
@@ -225,14 +253,30 @@ func newPlatform(ctx context.Context, endpoint string, getenv func(string) strin
 		cancel()
 		return nil, err
 	}
+	if o.escalationRecordAge > 0 {
+		for _, p := range poller {
+			if p.m.name == "escalations" {
+				p.m.maxAge = o.escalationRecordAge
+			}
+		}
+	}
 	polled := make(chan struct{})
 	go func() {
 		defer close(polled)
 		poller.run(runCtx)
 	}()
+	timers := make(chan struct{})
+	go func() {
+		defer close(timers)
+		if o.schedules {
+			every := time.Duration(float64(time.Minute) / timeScale)
+			runEvery(runCtx, every, "watchdog", functions["watchdog"], logger)
+		}
+	}()
 	stop := func() {
 		cancel()
 		<-polled
+		<-timers
 		runs.wait()
 	}
 
@@ -242,6 +286,26 @@ func newPlatform(ctx context.Context, endpoint string, getenv func(string) strin
 		timeScale: timeScale, slackReal: realSlack, close: sync.OnceFunc(stop),
 		functions: functions,
 	}, nil
+}
+
+// scheduledEvent is what an EventBridge schedule sends (the functions ignore it).
+const scheduledEvent = `{"version":"0","id":"local","detail-type":"Scheduled Event","source":"aws.events","account":"000000000000","region":"local","resources":[],"detail":{}}`
+
+// runEvery invokes fn every period until ctx ends, as an EventBridge
+// schedule does; an error is logged (in AWS: the function's error alarm).
+func runEvery(ctx context.Context, every time.Duration, name string, fn Function, logger *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := fn(ctx, []byte(scheduledEvent)); err != nil && ctx.Err() == nil {
+			logger.ErrorContext(ctx, "scheduled function failed (local)", slog.String("function", name), slog.Any("error", err))
+		}
+	}
 }
 
 // localARN names a local stand-in for an AWS resource.
@@ -324,7 +388,8 @@ incidentd is running locally (Ctrl-C stops everything).
   functions         %[5]s
   services          %[6]s
   admin token       %[7]s
-  escalation        LOCAL_TIME_SCALE=%[8]g: a policy minute lasts %[9]s; pages print as PAGE lines
+  escalation        LOCAL_TIME_SCALE=%[8]g: a policy minute lasts %[9]s; pages print as PAGE lines;
+                    the watchdog runs every %[9]s
   demo policy       %[10]s
   Slack             %[11]s
 

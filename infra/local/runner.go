@@ -43,16 +43,36 @@ type runner struct {
 	// started them, and all end with it.
 	ctx context.Context
 
-	mu      sync.Mutex
-	started map[string]bool
-	// running are the executions not ended yet (escalation.ExecutionStatus).
-	running map[string]bool
-	wg      sync.WaitGroup
+	// startFault, when set, is asked before each Start: an error fails
+	// that start (fault injection in tests).
+	startFault func(name string) error
+
+	mu sync.Mutex
+	// execs are the executions started, by name, with their status
+	// (escalation.ExecutionRedriver) and where a failed one failed.
+	execs map[string]*execution
+	wg    sync.WaitGroup
+}
+
+// execution is one local execution's record, as DescribeExecution keeps it.
+type execution struct {
+	incidentID string
+	status     string // escalation.Execution*
+	// failedState and failedInput are where a FAILED execution failed: a
+	// redrive runs that state again with that input.
+	failedState string
+	failedInput any
+	// stopped is when it ended (zero while it runs).
+	stopped time.Time
+	// redrivable is false for an execution stopped by maxRunSteps (as
+	// AWS's history limit refuses a redrive) or ended by a Fail state.
+	redrivable bool
 }
 
 var (
-	_ escalation.Executions      = (*runner)(nil)
-	_ escalation.ExecutionStatus = (*runner)(nil)
+	_ escalation.Executions        = (*runner)(nil)
+	_ escalation.ExecutionStatus   = (*runner)(nil)
+	_ escalation.ExecutionRedriver = (*runner)(nil)
 )
 
 // parseTimeScale reads LOCAL_TIME_SCALE: a positive number, default 60.
@@ -78,53 +98,103 @@ func (r *runner) Start(_ context.Context, name string, input []byte) error {
 	if err := json.Unmarshal(input, &data); err != nil {
 		return fmt.Errorf("decode execution input: %w", err)
 	}
+	if r.startFault != nil {
+		if err := r.startFault(name); err != nil {
+			return fmt.Errorf("start %s: %w", name, err)
+		}
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.started == nil {
-		r.started = map[string]bool{}
+	if r.execs == nil {
+		r.execs = map[string]*execution{}
 	}
-	if r.started[name] {
+	if r.execs[name] != nil {
 		return escalation.ErrAlreadyStarted
 	}
 	if r.ctx.Err() != nil {
 		return fmt.Errorf("start %s: the local runtime is stopping", name)
 	}
-	r.started[name] = true
-	if r.running == nil {
-		r.running = map[string]bool{}
-	}
-	r.running[name] = true
+	ex := &execution{incidentID: in.IncidentID}
+	r.execs[name] = ex
+	r.launch(name, ex, r.def.StartAt, data)
+	return nil
+}
+
+// launch runs ex from state with data in a goroutine; r.mu is held.
+func (r *runner) launch(name string, ex *execution, state string, data any) {
+	ex.status, ex.stopped = escalation.ExecutionRunning, time.Time{}
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
-		defer func() {
-			r.mu.Lock()
-			delete(r.running, name)
-			r.mu.Unlock()
-		}()
-		r.run(r.ctx, name, in.IncidentID, data)
+		end := r.run(r.ctx, name, ex.incidentID, state, data)
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		ex.status, ex.failedState, ex.failedInput, ex.redrivable = end.status, end.state, end.input, end.redrivable
+		ex.stopped = time.Now()
 	}()
-	return nil
 }
 
 // Running implements escalation.ExecutionStatus as DescribeExecution does: an
 // execution started and not ended yet runs; one never started does not.
-func (r *runner) Running(_ context.Context, name string) (bool, error) {
+func (r *runner) Running(ctx context.Context, name string) (bool, error) {
+	s, _, err := r.State(ctx, name)
+	return s == escalation.ExecutionRunning, err
+}
+
+// State implements escalation.ExecutionRedriver as DescribeExecution does:
+// RUNNING, SUCCEEDED, FAILED or ABORTED (the platform stopping), "" for an
+// execution never started, and when it stopped.
+func (r *runner) State(_ context.Context, name string) (string, time.Time, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.running[name], nil
+	if ex := r.execs[name]; ex != nil {
+		return ex.status, ex.stopped, nil
+	}
+	return escalation.ExecutionMissing, time.Time{}, nil
+}
+
+// Redrive implements escalation.ExecutionRedriver as RedriveExecution does:
+// a FAILED execution runs again from the state that failed, with that
+// state's input. One stopped by maxRunSteps (AWS: the history limit) or a
+// Fail state, or one not failed, is refused (escalation.ErrNotRedrivable).
+func (r *runner) Redrive(_ context.Context, name string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ex := r.execs[name]
+	if ex == nil || ex.status != escalation.ExecutionFailed || !ex.redrivable {
+		return fmt.Errorf("redrive %s: not a redrivable failed execution: %w", name, escalation.ErrNotRedrivable)
+	}
+	if r.ctx.Err() != nil {
+		return fmt.Errorf("redrive %s: the local runtime is stopping", name)
+	}
+	r.log.Info("escalation execution redriven (local)", slog.String("execution", name), slog.String("state", ex.failedState))
+	r.launch(name, ex, ex.failedState, ex.failedInput)
+	return nil
 }
 
 // wait blocks until every execution has ended (after the runner's ctx is done).
 func (r *runner) wait() { r.wg.Wait() }
 
-// run is one execution of the definition, from StartAt to a Succeed or Fail
-// state, an End, an uncaught error or the end of ctx.
-func (r *runner) run(ctx context.Context, name, incidentID string, data any) {
+// ending is how an execution ended: its status and, for a failure, the
+// state that failed with its input.
+type ending struct {
+	status     string
+	state      string
+	input      any
+	redrivable bool
+}
+
+// run is one execution of the definition, from state (StartAt, or where a
+// redrive resumes) to a Succeed or Fail state, an End, an uncaught error or
+// the end of ctx.
+func (r *runner) run(ctx context.Context, name, incidentID, state string, data any) ending {
 	log := r.log.With(slog.String("execution", name), slog.String("incident_id", incidentID))
-	log.InfoContext(ctx, "escalation execution started (local)")
+	log.InfoContext(ctx, "escalation execution started (local)", slog.String("state", state))
 	ec := execContext{Name: name}
-	state, tasks := r.def.StartAt, 0
+	tasks := 0
+	failed := func(input any) ending {
+		return ending{status: escalation.ExecutionFailed, state: state, input: input, redrivable: true}
+	}
 	for ctx.Err() == nil {
 		s := r.def.States[state]
 		next := s.Next
@@ -132,24 +202,24 @@ func (r *runner) run(ctx context.Context, name, incidentID string, data any) {
 		case "Task":
 			if tasks++; tasks > maxRunSteps {
 				log.ErrorContext(ctx, "escalation execution stopped: too many steps", slog.Int("steps", maxRunSteps))
-				return
+				return ending{status: escalation.ExecutionFailed, state: state, input: data}
 			}
 			out, err := r.task(ctx, log, state, s, data, ec)
 			if err != nil {
 				if ctx.Err() != nil {
-					return
+					return ending{status: escalation.ExecutionAborted}
 				}
 				c := catcher(s, err)
 				if c == nil {
 					log.ErrorContext(ctx, "escalation execution failed (local)", slog.String("state", state), slog.Any("error", err))
-					return
+					return failed(data)
 				}
 				// Caught as the state machine catches it (OpenWarRoom: paging goes on).
 				log.WarnContext(ctx, state+" failed; caught, going on with "+c.Next, slog.Any("error", err))
 				caught, rerr := withResult(c.ResultPath, data, map[string]any{"Error": err.Name, "Cause": err.Cause})
 				if rerr != nil {
 					log.ErrorContext(ctx, "escalation execution failed (local)", slog.String("state", state), slog.Any("error", runtimeError(rerr)))
-					return
+					return failed(data)
 				}
 				data = caught
 				state = c.Next
@@ -162,7 +232,7 @@ func (r *runner) run(ctx context.Context, name, incidentID string, data any) {
 				v, err := path(c.Variable, data, ec)
 				if err != nil {
 					log.ErrorContext(ctx, "escalation execution failed (local)", slog.String("state", state), slog.Any("error", runtimeError(err)))
-					return
+					return failed(data)
 				}
 				if b, ok := v.(bool); ok && b == *c.BooleanEquals {
 					next = c.Next
@@ -173,25 +243,26 @@ func (r *runner) run(ctx context.Context, name, incidentID string, data any) {
 			seconds, err := r.waitSeconds(s, data, ec)
 			if err != nil {
 				log.ErrorContext(ctx, "escalation execution failed (local)", slog.String("state", state), slog.Any("error", runtimeError(err)))
-				return
+				return failed(data)
 			}
 			if !sleep(ctx, r.scaled(seconds)) {
-				return
+				return ending{status: escalation.ExecutionAborted}
 			}
 		case "Succeed":
 			reason, _ := path("$.reason", data, ec)
 			log.InfoContext(ctx, "escalation execution succeeded (local)", slog.Any("reason", reason))
-			return
+			return ending{status: escalation.ExecutionSucceeded}
 		case "Fail":
 			log.ErrorContext(ctx, "escalation execution failed (local)", slog.String("state", state), slog.String("error", s.Error), slog.String("cause", s.Cause))
-			return
+			return ending{status: escalation.ExecutionFailed, state: state, input: data}
 		}
 		if s.End {
 			log.InfoContext(ctx, "escalation execution succeeded (local)")
-			return
+			return ending{status: escalation.ExecutionSucceeded}
 		}
 		state = next
 	}
+	return ending{status: escalation.ExecutionAborted}
 }
 
 // task runs a Task state: its Parameters, the function its Resource names,

@@ -26,8 +26,9 @@ func TestRunnerRetriesAsTheDefinition(t *testing.T) {
 		{state: "PageLevel", err: "errorString", wantDelays: []time.Duration{2 * time.Second, 4 * time.Second, 8 * time.Second}, wantCatch: "RetryLater"},
 		{state: "PageLevel", err: "States.Timeout", wantCatch: "RetryLater"},
 		{state: "PageLevel", err: "States.Runtime"},
-		{state: "OpenWarRoom", err: "errorString", wantCatch: "PageLevel"},
-		{state: "OpenWarRoom", err: "Lambda.ServiceException", wantDelays: []time.Duration{time.Second, 2 * time.Second}, wantCatch: "PageLevel"},
+		{state: "FirstPage", err: "errorString", wantDelays: []time.Duration{2 * time.Second, 4 * time.Second, 8 * time.Second}, wantCatch: "RetryFirstPage"},
+		{state: "OpenWarRoom", err: "errorString", wantCatch: "Done?"},
+		{state: "OpenWarRoom", err: "Lambda.ServiceException", wantDelays: []time.Duration{time.Second, 2 * time.Second}, wantCatch: "Done?"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.state+" "+tt.err, func(t *testing.T) {
@@ -57,10 +58,10 @@ func TestRunnerRetriesAsTheDefinition(t *testing.T) {
 	}
 }
 
-// A PageLevel that fails once is retried (after the definition's 2 s) and
-// the execution goes on with its output; the war room's result and the
+// A first page that fails once is retried (after the definition's 2 s) and
+// the execution goes on with its output, to the war room; the state and the
 // execution name reach the functions as the definition's paths say.
-func TestRunnerRetriesPageLevel(t *testing.T) {
+func TestRunnerRetriesFirstPage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits the definition's 2 s retry interval")
 	}
@@ -69,6 +70,7 @@ func TestRunnerRetriesPageLevel(t *testing.T) {
 	var mu sync.Mutex
 	var calls []string
 	done := make(chan struct{})
+	escalated := 0
 	r := &runner{
 		def: mustDefinition(t),
 		invoke: func(_ context.Context, fn string, payload []byte) ([]byte, error) {
@@ -77,12 +79,13 @@ func TestRunnerRetriesPageLevel(t *testing.T) {
 			calls = append(calls, fn+" "+string(payload))
 			switch {
 			case fn == "warroom":
+				close(done)
 				return []byte(`{"channel_id":"C1"}`), nil
-			case len(calls) == 2:
+			case escalated == 0:
+				escalated++
 				return nil, errors.New("throttled")
 			default:
-				close(done)
-				return []byte(`{"incident_id":"01ABC","state":{},"done":true}`), nil
+				return []byte(`{"incident_id":"01ABC","state":{"level":2},"done":true}`), nil
 			}
 		},
 		scale: 60, log: discardLogger(), ctx: ctx,
@@ -94,7 +97,7 @@ func TestRunnerRetriesPageLevel(t *testing.T) {
 	select {
 	case <-done:
 	case <-time.After(10 * time.Second):
-		t.Fatal("PageLevel was not retried within 10s")
+		t.Fatal("FirstPage was not retried within 10s")
 	}
 	if took := time.Since(start); took < 2*time.Second {
 		t.Errorf("retry after %v, want the definition's 2s", took)
@@ -102,9 +105,9 @@ func TestRunnerRetriesPageLevel(t *testing.T) {
 	cancel()
 	r.wait()
 	want := []string{
-		`warroom {"incident_id":"01ABC","state":{"level":1}}`,
 		`escalate {"execution":"inc-01ABC-0","incident_id":"01ABC","state":{"level":1}}`,
 		`escalate {"execution":"inc-01ABC-0","incident_id":"01ABC","state":{"level":1}}`,
+		`warroom {"incident_id":"01ABC","state":{"level":2}}`,
 	}
 	if !slices.Equal(calls, want) {
 		t.Errorf("invocations:\ngot  %q\nwant %q", calls, want)

@@ -195,9 +195,10 @@ func New(scope constructs.Construct, id string, props Props) *Monitoring {
 		add(ec, "Stopped", stopped, "escalation-executions-stopped",
 			"An escalation stopped without ending: at least one execution failed (PageLevel, the escalate function, failed past its retries, "+
 				"the history limit after ~18 h of failing, or an invalid state input) or timed out in 5 minutes. Responders of its later levels "+
-				"(and the fallback) were not paged: page by hand if the incident is still unacknowledged, then redrive the execution where Step Functions allows it. "+
+				"(and the fallback) are not paged until the watchdog redrives it, within a minute: its log says \"watchdog: escalation redriven\" "+
+				"or \"restarted\". If it did not, page by hand if the incident is still unacknowledged. "+
 				"ExecutionsFailed and ExecutionsTimedOut tell which. The state machine: "+*sm.StateMachineArn()+
-				" (Step Functions console, executions filtered by status; its ERROR log group). An aborted execution is a person's act (CloudTrail StopExecution) and is not alarmed.", 1)
+				" (Step Functions console, executions filtered by status; its ERROR log group). Aborted ones are not alarmed (CloudTrail StopExecution) but redriven too.", 1)
 	}
 
 	if s := props.Stream; s != nil {

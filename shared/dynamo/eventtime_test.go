@@ -2,9 +2,11 @@ package dynamo_test
 
 import (
 	"context"
+	"reflect"
 	"testing"
 	"time"
 
+	"github.com/incidentd/incidentd/shared/clock/clocktest"
 	"github.com/incidentd/incidentd/shared/incident"
 	"github.com/incidentd/incidentd/shared/incident/incidenttest"
 )
@@ -87,20 +89,8 @@ func TestFlappingIsStored(t *testing.T) {
 	if _, err := svc.PutServiceConfig(ctx, incident.ServiceConfig{Name: "checkout", AutoResolve: true}); err != nil {
 		t.Fatal(err)
 	}
-	var id string
-	for i := range 9 { // ALARM, OK, … : the third reopen (ALARM at 6 min) flaps; the OK at 7 min is suspended
-		clk.Set(start.Add(time.Duration(i) * time.Minute))
-		sig := incidenttest.Alarm("checkout", "checkout-cpu")
-		sig.At = clk.Now()
-		if i%2 == 1 {
-			sig.Kind = incident.Recover
-		}
-		res, err := svc.Ingest(ctx, sig)
-		if err != nil {
-			t.Fatal(err)
-		}
-		id = res.IncidentID
-	}
+	// ALARM, OK, … : the third reopen (ALARM at 6 min) flaps; the OK at 7 min is suspended
+	id := flap(t, svc, clk, start, 9)
 	inc, err := store.Incident(ctx, id)
 	if err != nil {
 		t.Fatal(err)
@@ -115,5 +105,85 @@ func TestFlappingIsStored(t *testing.T) {
 	}
 	if kinds := incidenttest.CountKinds(tl); kinds[incident.EntryFlapping] != 1 {
 		t.Errorf("got timeline %v, want one flapping entry", kinds)
+	}
+}
+
+// flap delivers n alternating changes of checkout-cpu, one a minute from
+// start, ALARM first, and returns the incident's id.
+func flap(t *testing.T, svc *incident.Service, clk *clocktest.Clock, start time.Time, n int) string {
+	t.Helper()
+	var id string
+	for i := range n {
+		clk.Set(start.Add(time.Duration(i) * time.Minute))
+		sig := incidenttest.Alarm("checkout", "checkout-cpu")
+		sig.At = clk.Now()
+		if i%2 == 1 {
+			sig.Kind = incident.Recover
+		}
+		res, err := svc.Ingest(context.Background(), sig)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id = res.IncidentID
+	}
+	return id
+}
+
+// TestOpenIndexServesTheWatchdog: the watchdog decides from the open index's
+// items (incident.Service.List, status open): they carry what it reads, as
+// the item itself has it (status, severity, service, created_at,
+// reopen_count, reopened_at, flapping, recovered_at, last_signal_at). An
+// index that stops projecting one of them fails here. And the flapping
+// incident, settled in OK and quiet for the window, is resolved once by
+// SettleFlapping on the store (its write conditioned on version and
+// signal_count).
+func TestOpenIndexServesTheWatchdog(t *testing.T) {
+	const window = 30 * time.Minute
+	clk := newClock()
+	start := clk.Now()
+	svc, store := newService(t, clk, incident.Rules{ReopenWindow: window})
+	ctx := context.Background()
+	if _, err := svc.PutServiceConfig(ctx, incident.ServiceConfig{Name: "checkout", AutoResolve: true}); err != nil {
+		t.Fatal(err)
+	}
+	id := flap(t, svc, clk, start, 8) // ends in OK
+	page, err := svc.List(ctx, incident.Query{Status: "open", Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := store.Incident(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Items) != 1 {
+		t.Fatalf("open incidents: got %d, want 1", len(page.Items))
+	}
+	type read struct {
+		Status                incident.Status
+		Severity              incident.Severity
+		Service               string
+		CreatedAt, LastSignal time.Time
+		ReopenCount           int
+		ReopenedAt            []time.Time
+		Flapping              bool
+		RecoveredAt           *time.Time
+	}
+	of := func(inc incident.Incident) read {
+		return read{inc.Status, inc.Severity, inc.Service, inc.CreatedAt, inc.LastSignalAt, inc.ReopenCount, inc.ReopenedAt, inc.Flapping, inc.RecoveredAt}
+	}
+	if got, w := of(page.Items[0]), of(want); !reflect.DeepEqual(got, w) {
+		t.Errorf("open index item: got %+v, want the item's %+v", got, w)
+	}
+	if !want.Flapping || want.ReopenCount != 3 {
+		t.Fatalf("got flapping %v, reopen_count %d; want true, 3", want.Flapping, want.ReopenCount)
+	}
+	clk.Set(start.Add(7*time.Minute + window))
+	for attempt, wantResolved := range []bool{true, false} {
+		if _, resolved, err := svc.SettleFlapping(ctx, id, "watchdog"); err != nil || resolved != wantResolved {
+			t.Errorf("settle %d: got %v, %v; want %v", attempt+1, resolved, err, wantResolved)
+		}
+	}
+	if inc, err := store.Incident(ctx, id); err != nil || inc.Status != incident.StatusResolved || inc.Flapping {
+		t.Errorf("got status %q, flapping %v, %v; want resolved, not flapping", inc.Status, inc.Flapping, err)
 	}
 }

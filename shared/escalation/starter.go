@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"time"
 
 	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/incident"
@@ -40,6 +41,44 @@ type ExecutionStatus interface {
 	// Running reports whether the execution called name runs; one that
 	// ended or never started is false with a nil error.
 	Running(ctx context.Context, name string) (bool, error)
+}
+
+// Execution states as Step Functions' DescribeExecution names them
+// (ExecutionRedriver.State); "" is an execution that does not exist. Plain
+// strings, so that a backend (shared/sfn) answers them without importing this
+// package.
+const (
+	ExecutionMissing        = ""
+	ExecutionRunning        = "RUNNING"
+	ExecutionSucceeded      = "SUCCEEDED"
+	ExecutionFailed         = "FAILED"
+	ExecutionTimedOut       = "TIMED_OUT"
+	ExecutionAborted        = "ABORTED"
+	ExecutionPendingRedrive = "PENDING_REDRIVE"
+)
+
+// ErrNotRedrivable is what ExecutionRedriver.Redrive returns for an
+// execution the backend refuses to redrive (Step Functions'
+// ExecutionNotRedrivable: past its history limit, failed more than 14 days
+// ago, or not redrivable for another reason). It is errkind.Conflict, so
+// that a backend reports it without importing this package.
+var ErrNotRedrivable = errkind.Conflict
+
+// ExecutionRedriver is ExecutionStatus with the whole state of an execution
+// and a redrive: what the watchdog needs to re-drive escalations (shared/sfn
+// and the local runner offer it). It extends ExecutionStatus, which the
+// Starter keeps using as before.
+type ExecutionRedriver interface {
+	ExecutionStatus
+	// State returns the state of the execution called name: one of the
+	// Execution* constants, ExecutionMissing (nil error) for none; and when
+	// it stopped (zero while it runs, or for none).
+	State(ctx context.Context, name string) (status string, stopped time.Time, err error)
+	// Redrive restarts the failed, timed-out or aborted execution called
+	// name from the state that did not succeed, with that state's input
+	// (pages recorded already are skipped). One the backend refuses is
+	// ErrNotRedrivable (matched with errors.Is).
+	Redrive(ctx context.Context, name string) error
 }
 
 // maxRunningLookback bounds how many earlier executions of a reopened
@@ -106,6 +145,13 @@ func Pages(c incident.ServiceConfig, sev incident.Severity) bool {
 // policy (or whose policy is gone) still escalates: to the fallback, so no
 // page is dropped.
 func (s *Starter) Start(ctx context.Context, inc incident.Incident) (started bool, err error) {
+	return s.StartNamed(ctx, inc, ExecutionName(inc))
+}
+
+// StartNamed is Start under the execution name name (the watchdog restarts
+// an escalation Step Functions refuses to redrive under a new name: see
+// RestartName). The same rules apply.
+func (s *Starter) StartNamed(ctx context.Context, inc incident.Incident, name string) (started bool, err error) {
 	log := s.cfg.Logger.With(slog.String("incident_id", inc.ID), slog.String("service", inc.Service),
 		slog.String("severity", string(inc.Severity)))
 	if !incident.ValidID(inc.ID) {
@@ -124,7 +170,7 @@ func (s *Starter) Start(ctx context.Context, inc incident.Incident) (started boo
 	}
 	if running := s.runningEarlier(ctx, log, inc); running != "" {
 		log.InfoContext(ctx, "escalation not started: an earlier one still runs and pages the reopened incident",
-			slog.String("running", running), slog.String("execution", ExecutionName(inc)))
+			slog.String("running", running), slog.String("execution", name))
 		return false, nil
 	}
 	var policy *oncall.Policy
@@ -143,7 +189,6 @@ func (s *Starter) Start(ctx context.Context, inc incident.Incident) (started boo
 	if err != nil {
 		return false, fmt.Errorf("encode escalation input: %w", err)
 	}
-	name := ExecutionName(inc)
 	err = s.cfg.Executions.Start(ctx, name, input)
 	if errors.Is(err, ErrAlreadyStarted) {
 		log.InfoContext(ctx, "escalation already started", slog.String("execution", name))

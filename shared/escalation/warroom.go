@@ -14,8 +14,8 @@ import (
 )
 
 // WarRoomInput is OpenWarRoom's input. State, when given, is the escalation
-// state the execution started with: the people its first step pages are
-// invited.
+// state (the one the first page left, or the one the execution started
+// with): the people its policy's first step pages are invited.
 type WarRoomInput struct {
 	IncidentID string             `json:"incident_id"`
 	State      *oncall.Escalation `json:"state,omitempty"`
@@ -197,11 +197,16 @@ func (w *WarRoom) failed(ctx context.Context, log *slog.Logger, id string, err e
 }
 
 // onCall returns the Slack ids of the people the escalation's first step
-// pages; a directory failure only costs the invitations.
+// pages; a directory failure only costs the invitations. The state machine
+// runs OpenWarRoom after the first page, with the state that page left (its
+// step the next one): the first step is the policy's start, whatever state's
+// step says.
 func (w *WarRoom) onCall(ctx context.Context, log *slog.Logger, state *oncall.Escalation) []string {
 	if state == nil || w.cfg.Directory == nil {
 		return nil
 	}
+	first := oncall.Start(state.Policy, state.Fallback)
+	state = &first
 	schedules, err := w.cfg.Directory.Schedules(ctx, state.ScheduleIDs())
 	if err != nil {
 		log.WarnContext(ctx, "on-call people not invited", slog.Any("error", err))

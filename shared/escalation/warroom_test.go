@@ -57,6 +57,23 @@ func TestWarRoomOpens(t *testing.T) {
 	}
 }
 
+// The state machine opens the war room after the first page, with the state
+// that page left (its step the next level): level 1's on-call people are
+// invited still.
+func TestWarRoomInvitesTheFirstStepAfterThePage(t *testing.T) {
+	e := newEnv(t)
+	inc := e.declare(t)
+	state := oncall.Start(policy("primary", "secondary"), nil)
+	state.Step = oncall.Step{Phase: oncall.PhaseLevel, Level: 2}
+	out, err := e.room.Open(context.Background(), escalation.WarRoomInput{IncidentID: inc.ID, State: &state})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := e.slack.Members(out.ChannelID), []string{"U0ALICE", "U0BOSS"}; !slices.Equal(got, want) {
+		t.Errorf("members: got %v, want level 1's on-call and the stakeholder %v", got, want)
+	}
+}
+
 func TestWarRoomSlackFailureRecorded(t *testing.T) {
 	e := newEnv(t)
 	inc := e.declare(t)

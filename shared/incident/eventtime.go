@@ -116,3 +116,11 @@ func noteReopen(inc *Incident, t, now time.Time, threshold int, window time.Dura
 func (inc Incident) quietFor(t time.Time, window time.Duration) bool {
 	return t.Sub(inc.LastSignalAt) >= window
 }
+
+// SettledFor reports whether inc's source settled in recovery and stayed
+// quiet for window before now: its latest known state is a recovery (an OK
+// not older than the last trigger) and no trigger came for window.
+func (inc Incident) SettledFor(now time.Time, window time.Duration) bool {
+	r := inc.lastRecovery()
+	return inc.RecoveredAt != nil && !r.Before(inc.LastSignalAt) && inc.quietFor(now, window)
+}

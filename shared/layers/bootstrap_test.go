@@ -24,6 +24,7 @@ var bootstrapClients = map[string][]string{
 	"logs":     {"dynamodb"},
 	"stream":   {"dynamodb", "secretsmanager", "sfn", "sns"},
 	"warroom":  {"dynamodb", "secretsmanager"},
+	"watchdog": {"dynamodb", "sfn"},
 }
 
 // credentialChain are the packages of the SDK's default configuration and
@@ -169,9 +170,9 @@ func TestCheckBootstrap(t *testing.T) {
 		},
 		{
 			name: "a function not in the table",
-			fn:   "watchdog",
+			fn:   "probe",
 			give: graph{main: nil},
-			want: []string{"functions/watchdog has no entry in bootstrapClients (shared/layers/bootstrap_test.go): list the SDK clients its main builds"},
+			want: []string{"functions/probe has no entry in bootstrapClients (shared/layers/bootstrap_test.go): list the SDK clients its main builds"},
 		},
 	}
 	for _, tt := range tests {

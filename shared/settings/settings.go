@@ -59,6 +59,10 @@ type Settings struct {
 	// StateMachineARN is the escalation state machine (STATE_MACHINE_ARN),
 	// started by the stream function.
 	StateMachineARN string
+	// WatchdogGrace is how long after an incident opened or reopened the
+	// watchdog leaves starting its escalation to the stream (WATCHDOG_GRACE,
+	// a Go duration between 1s and 1h, default 2m).
+	WatchdogGrace time.Duration
 	// Stakeholders are Slack user ids invited to every war room
 	// (STAKEHOLDERS, comma-separated; empty items are dropped).
 	Stakeholders []string
@@ -115,6 +119,13 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 			return s, fmt.Errorf("REOPEN_WINDOW %q is not a duration between 1m and 168h", v)
 		}
 		s.ReopenWindow = d
+	}
+	if v := strings.TrimSpace(getenv("WATCHDOG_GRACE")); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Second || d > time.Hour {
+			return s, fmt.Errorf("WATCHDOG_GRACE %q is not a duration between 1s and 1h", v)
+		}
+		s.WatchdogGrace = d
 	}
 	if v := strings.TrimSpace(getenv("PUBLIC_REPORTS")); v != "" {
 		b, err := strconv.ParseBool(v)

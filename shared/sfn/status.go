@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awssfn "github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"github.com/incidentd/incidentd/shared/errkind"
 )
 
 // Describer is the part of the Step Functions client Running uses; the
@@ -55,4 +58,61 @@ func ExecutionARN(stateMachineARN, name string) (string, error) {
 		return "", fmt.Errorf("execution %q of state machine %q: not a state machine ARN", name, stateMachineARN)
 	}
 	return stateMachineARN[:i] + ":execution:" + stateMachineARN[i+len(marker):] + ":" + name, nil
+}
+
+// Redriver is the part of the Step Functions client Redrive uses; the SDK's
+// client has it.
+type Redriver interface {
+	RedriveExecution(ctx context.Context, in *awssfn.RedriveExecutionInput, optFns ...func(*awssfn.Options)) (*awssfn.RedriveExecutionOutput, error)
+}
+
+// State returns the status of the execution called name as Step Functions
+// names it (RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, PENDING_REDRIVE),
+// or "" when it does not exist, and its stop date (zero while it runs)
+// (escalation.ExecutionRedriver). It needs states:DescribeExecution on the
+// state machine's executions.
+func (e *Executions) State(ctx context.Context, name string) (string, time.Time, error) {
+	d, ok := e.Client.(Describer)
+	if !ok {
+		return "", time.Time{}, fmt.Errorf("describe execution %s: the client cannot describe executions", name)
+	}
+	arn, err := ExecutionARN(e.StateMachineARN, name)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	out, err := d.DescribeExecution(ctx, &awssfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
+	var missing *types.ExecutionDoesNotExist
+	if errors.As(err, &missing) {
+		return "", time.Time{}, nil
+	}
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("describe execution %s: %w", name, err)
+	}
+	return string(out.Status), aws.ToTime(out.StopDate), nil
+}
+
+// Redrive restarts the failed, timed-out or aborted execution called name
+// from its unsuccessful state (RedriveExecution).
+// Step Functions' refusal (ExecutionNotRedrivable: the history limit, 14
+// days after the failure, a failure it caused itself) is an error matching
+// errkind.Conflict (escalation.ErrNotRedrivable is that kind). It needs
+// states:RedriveExecution on the state machine's executions.
+func (e *Executions) Redrive(ctx context.Context, name string) error {
+	r, ok := e.Client.(Redriver)
+	if !ok {
+		return fmt.Errorf("redrive execution %s: the client cannot redrive executions", name)
+	}
+	arn, err := ExecutionARN(e.StateMachineARN, name)
+	if err != nil {
+		return err
+	}
+	_, err = r.RedriveExecution(ctx, &awssfn.RedriveExecutionInput{ExecutionArn: aws.String(arn)})
+	var refused *types.ExecutionNotRedrivable
+	if errors.As(err, &refused) {
+		return fmt.Errorf("redrive execution %s: %s: %w", name, aws.ToString(refused.Message), errkind.Conflict)
+	}
+	if err != nil {
+		return fmt.Errorf("redrive execution %s: %w", name, err)
+	}
+	return nil
 }

@@ -30,3 +30,6 @@ var (
 
 // The Starter asks whether an earlier escalation still runs (README, flapping).
 var _ escalation.ExecutionStatus = (*sfn.Executions)(nil)
+
+// The watchdog asks for executions' states and redrives them.
+var _ escalation.ExecutionRedriver = (*sfn.Executions)(nil)

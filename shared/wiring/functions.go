@@ -188,6 +188,33 @@ func Stream(s settings.Settings, a Adapters) (lambda.Handler, error) {
 	return lambda.NewHandler(lifecycle.NewHandler(cfg).Handle), nil
 }
 
+// Watchdog is functions/watchdog, run every minute: it re-drives the
+// escalations of triggered paging incidents that have none running (started,
+// redriven, or started afresh where Step Functions refuses a redrive) and
+// resolves flapping incidents whose alarm settled in OK.
+func Watchdog(s settings.Settings, a Adapters) (lambda.Handler, error) {
+	if s.StateMachineARN == "" || a.Executions == nil {
+		return nil, errors.New("STATE_MACHINE_ARN is not set")
+	}
+	x, ok := a.Executions.(escalation.ExecutionRedriver)
+	if !ok {
+		return nil, errors.New("the executions backend cannot describe or redrive executions")
+	}
+	st := store(s, a)
+	w := escalation.NewWatchdog(escalation.WatchdogConfig{
+		Incidents:  incident.NewService(st, s.Rules()),
+		Configs:    st,
+		Executions: x,
+		Starter: escalation.NewStarter(escalation.StarterConfig{
+			Configs: st, Executions: a.Executions, Logger: a.Logger, Fallback: s.Fallback(),
+		}),
+		Grace:        s.WatchdogGrace,
+		ReopenWindow: s.ReopenWindow,
+		Logger:       a.Logger,
+	})
+	return lambda.NewHandler(w.Handle), nil
+}
+
 // slackCredentials reads the Slack app's bot token and signing secret; an
 // adapter set without a reader has Slack off, and one without a Slack client
 // has no bot token (the signing secret still verifies Slack's requests).

@@ -46,8 +46,9 @@ type Adapters struct {
 	Subscriber oncall.Subscriber
 	// Events publishes lifecycle events (stream; INCIDENT_EVENTS_TOPIC_ARN).
 	Events lifecycle.Publisher
-	// Executions starts escalations (stream): Step Functions, or the local
-	// runner (STATE_MACHINE_ARN).
+	// Executions starts escalations (stream, watchdog): Step Functions, or
+	// the local runner (STATE_MACHINE_ARN). The watchdog needs it to be an
+	// escalation.ExecutionRedriver too (both are).
 	Executions escalation.Executions
 	// Tags looks up alarms' tags (alarms); nil: routing without tags.
 	Tags alarms.TagSource
@@ -82,5 +83,6 @@ func Functions() []Function {
 		{Name: "logs", New: Logs},
 		{Name: "stream", New: Stream},
 		{Name: "warroom", New: WarRoom},
+		{Name: "watchdog", New: Watchdog},
 	}
 }
