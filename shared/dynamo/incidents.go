@@ -155,7 +155,12 @@ func (s *Store) Delivery(ctx context.Context, deliveryID string) (incident.Resul
 	if !found {
 		return incident.Result{}, errkind.NotFoundf("delivery %q not found", deliveryID)
 	}
-	return incident.Result{Outcome: incident.Outcome(d.Outcome), IncidentID: d.IncidentID, ReportID: d.ReportID, Fingerprint: d.Fingerprint}, nil
+	return d.result(), nil
+}
+
+// result is the recorded result of a delivery.
+func (d deliveryItem) result() incident.Result {
+	return incident.Result{Outcome: incident.Outcome(d.Outcome), IncidentID: d.IncidentID, ReportID: d.ReportID, Fingerprint: d.Fingerprint}
 }
 
 // OutcomeSent is the outcome of a bare delivery record (RecordDelivery).

@@ -20,6 +20,7 @@ type Service struct {
 	store Store
 	rules Rules
 	now   func() time.Time
+	cache *caches
 }
 
 // Option configures a Service.
@@ -30,7 +31,7 @@ func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = 
 
 // NewService returns a service writing to store under rules.
 func NewService(store Store, rules Rules, opts ...Option) *Service {
-	s := &Service{store: store, rules: rules.withDefaults(), now: time.Now}
+	s := &Service{store: store, rules: rules.withDefaults(), now: time.Now, cache: newCaches()}
 	for _, o := range opts {
 		o(s)
 	}
@@ -85,7 +86,7 @@ func (s *Service) Ingest(ctx context.Context, sig Signal) (Result, error) {
 		return Result{}, err
 	}
 	return retry(ctx, "ingest signal "+sig.DedupKey, func() (Result, error) {
-		return s.ingestOnce(ctx, sig, nil)
+		return s.ingestOnce(ctx, sig, nil, true)
 	})
 }
 
@@ -151,7 +152,7 @@ func (s *Service) Report(ctx context.Context, in ReportInput) (Result, error) {
 		return Result{}, err
 	}
 	res, err := retry(ctx, "report on "+in.Service, func() (Result, error) {
-		return s.ingestOnce(ctx, sig, rpt)
+		return s.ingestOnce(ctx, sig, rpt, false)
 	})
 	if err != nil {
 		return Result{}, err
@@ -172,27 +173,60 @@ func (s *Service) Report(ctx context.Context, in ReportInput) (Result, error) {
 	return res, nil
 }
 
-func (s *Service) ingestOnce(ctx context.Context, sig Signal, rpt *Report) (Result, error) {
-	if sig.DeliveryID != "" {
-		res, err := s.store.Delivery(ctx, sig.DeliveryID)
-		if err == nil {
-			res.Duplicate = true
-			return res, nil
-		}
-		if !errors.Is(err, errkind.NotFound) {
-			return Result{}, fmt.Errorf("read delivery %s: %w", sig.DeliveryID, err)
-		}
+// ingestOnce decides one signal and writes the decision. With mayPend, a
+// trigger that only adds to an open incident is recorded as a pending signal
+// (one conditional put, folded in by the change stream); without it (reports,
+// signals the fold decides again) it is appended in a transaction.
+//
+// Round trips: none for a delivery this instance applied before; one put for
+// a trigger of a dedup key whose open incident this instance saw within
+// HeadCacheTTL (at most as severe as it); otherwise one read (Lookup:
+// delivery, dedup record and the incident it last pointed at) and one write,
+// plus a read when the dedup key moved to an incident this instance did not
+// know, and one of the service's configuration every ConfigCacheTTL.
+func (s *Service) ingestOnce(ctx context.Context, sig Signal, rpt *Report, mayPend bool) (Result, error) {
+	if res, ok := s.cache.delivery(sig.DeliveryID); ok {
+		res.Duplicate = true
+		return res, nil
 	}
 	cfg, err := s.serviceConfig(ctx, sig.Service)
 	if err != nil {
 		return Result{}, err
 	}
-	cur, err := s.store.IncidentByDedupKey(ctx, sig.DedupKey)
-	found := err == nil
-	if err != nil && !errors.Is(err, errkind.NotFound) {
-		return Result{}, fmt.Errorf("read incident of dedup key %s: %w", sig.DedupKey, err)
-	}
 	now := s.now()
+	h, known := s.cache.head(sig.DedupKey)
+	if mayPend && known && h.open && now.Sub(h.at) < s.rules.HeadCacheTTL && !now.Before(h.at) &&
+		s.pendable(sig, cfg, h.severity) {
+		return s.pend(ctx, sig, h.id, now)
+	}
+	look, err := s.store.Lookup(ctx, sig.DeliveryID, sig.DedupKey, h.id)
+	if err != nil {
+		return Result{}, fmt.Errorf("read signal state of %s: %w", sig.DedupKey, err)
+	}
+	if look.Delivery != nil {
+		res := *look.Delivery
+		s.cache.putDelivery(sig.DeliveryID, res)
+		res.Duplicate = true
+		return res, nil
+	}
+	found := look.Incident != nil
+	var cur Incident
+	if found {
+		cur = *look.Incident
+		s.remember(cur, now)
+		if sig.Kind == Recover || !cur.Status.Open() {
+			// Event time decides (eventtime.go) on what is known of the
+			// source, pending triggers not folded yet included: one more
+			// read, for recoveries and signals to a resolved incident only.
+			latest, ok, err := s.store.LatestSignal(ctx, cur.ID, cur.LastSignalAt)
+			if err != nil {
+				return Result{}, fmt.Errorf("read pending signals of incident %s: %w", cur.ID, err)
+			}
+			if ok {
+				cur.LastSignalAt = latest
+			}
+		}
+	}
 	var stale string // why a trigger for the resolved incident is stale, if it is
 	if found && sig.Kind == Trigger && !cur.Status.Open() {
 		stale = cur.staleTrigger(sig.Source, sig.At)
@@ -213,6 +247,9 @@ func (s *Service) ingestOnce(ctx context.Context, sig Signal, rpt *Report) (Resu
 	case !found:
 		ch = s.open(sig, cfg, now, "")
 	case cur.Status.Open():
+		if mayPend && s.pendable(sig, cfg, cur.Severity) {
+			return s.pend(ctx, sig, cur.ID, now)
+		}
 		ch = appendSignal(cur, sig, cfg, now)
 	case stale != "":
 		// Event time decides (eventtime.go): older than what is known.
@@ -239,53 +276,145 @@ func (s *Service) ingestOnce(ctx context.Context, sig Signal, rpt *Report) (Resu
 			if derr != nil {
 				return Result{}, fmt.Errorf("read delivery %s: %w", sig.DeliveryID, derr)
 			}
+			s.cache.putDelivery(sig.DeliveryID, res)
 			res.Duplicate = true
 			return res, nil
 		}
 		return Result{}, fmt.Errorf("write incident %s: %w", ch.Incident.ID, err)
 	}
+	if ch.Incident.DedupKey == sig.DedupKey {
+		s.remember(ch.Incident, now)
+	}
+	s.cache.putDelivery(sig.DeliveryID, ch.Result)
 	return ch.Result, nil
+}
+
+// pendable reports whether sig only adds to an open incident of severity
+// sev: a trigger of a machine source that does not raise it. Reports mark
+// their reporters and may raise the severity: they are appended in a
+// transaction.
+func (s *Service) pendable(sig Signal, cfg ServiceConfig, sev Severity) bool {
+	return sig.Kind == Trigger && (sig.Source == SourceAlarm || sig.Source == SourceLog) &&
+		!cfg.severityFor(sig).MoreSevereThan(sev)
+}
+
+// pend records sig as a pending signal of the open incident id.
+func (s *Service) pend(ctx context.Context, sig Signal, id string, now time.Time) (Result, error) {
+	if sig.DeliveryID == "" {
+		// A signal without a delivery id is applied every time it comes; its
+		// pending record needs a key of its own.
+		sig.DeliveryID = "signal:" + NewID(now)
+	}
+	p := PendingSignal{Signal: sig, IncidentID: id, EntryID: NewID(sig.At), AcceptedAt: now,
+		Expires: now.Add(s.rules.DeliveryTTL)}
+	res, err := s.store.AddSignal(ctx, p)
+	if errors.Is(err, errkind.Duplicate) {
+		s.cache.putDelivery(sig.DeliveryID, res)
+		res.Duplicate = true
+		return res, nil
+	}
+	if err != nil {
+		return Result{}, fmt.Errorf("add signal to incident %s: %w", id, err)
+	}
+	res = p.Result()
+	s.cache.putDelivery(sig.DeliveryID, res)
+	return res, nil
+}
+
+// remember keeps what this instance saw of inc's dedup key.
+func (s *Service) remember(inc Incident, now time.Time) {
+	if inc.DedupKey == "" {
+		return
+	}
+	s.cache.putHead(inc.DedupKey, head{id: inc.ID, severity: inc.Severity, open: inc.Status.Open(), at: now})
 }
 
 // serviceConfig returns the service's config with defaults; an unconfigured
 // service gets the defaults.
+//
+// An instance reuses what it read for ConfigCacheTTL (README, "What lags").
 func (s *Service) serviceConfig(ctx context.Context, name string) (ServiceConfig, error) {
-	cfg, err := s.store.ServiceConfig(ctx, name)
-	if errors.Is(err, errkind.NotFound) {
+	c, err := s.cachedConfig(ctx, name)
+	if err != nil {
+		return ServiceConfig{}, err
+	}
+	if !c.found {
 		return ServiceConfig{Name: name}.WithDefaults(), nil
 	}
-	if err != nil {
-		return ServiceConfig{}, fmt.Errorf("read config of service %s: %w", name, err)
+	return c.cfg.WithDefaults(), nil
+}
+
+// cachedConfig returns the service's config as stored (found false when
+// there is none), read at most once per ConfigCacheTTL.
+func (s *Service) cachedConfig(ctx context.Context, name string) (cachedConfig, error) {
+	now := s.now()
+	if c, ok := s.cache.config(name, now, s.rules.ConfigCacheTTL); ok {
+		return c, nil
 	}
-	return cfg.WithDefaults(), nil
+	cfg, err := s.store.ServiceConfig(ctx, name)
+	if err != nil && !errors.Is(err, errkind.NotFound) {
+		return cachedConfig{}, fmt.Errorf("read config of service %s: %w", name, err)
+	}
+	c := cachedConfig{cfg: cfg, found: err == nil, at: now}
+	if s.rules.ConfigCacheTTL > 0 {
+		s.cache.putConfig(name, c)
+	}
+	return c, nil
 }
 
 // knownService checks that people report on or declare incidents for a
 // configured service (a typo would otherwise open an incident nobody watches).
 // With no service configured at all, any valid name is accepted.
+//
+// The configuration is the cached one (serviceConfig); the names of the
+// configured services, for the answer to an unknown one, are listed at most
+// once per ConfigCacheTTL per instance, so a stream of reports naming
+// unknown services does not query every service each time.
 func (s *Service) knownService(ctx context.Context, name string) error {
 	if err := ValidateServiceName(name); err != nil {
 		return err
 	}
-	_, err := s.store.ServiceConfig(ctx, name)
-	if err == nil {
+	c, err := s.cachedConfig(ctx, name)
+	if err != nil {
+		return err
+	}
+	if c.found {
 		return nil
 	}
-	if !errors.Is(err, errkind.NotFound) {
-		return fmt.Errorf("read config of service %s: %w", name, err)
+	names, err := s.serviceNames(ctx)
+	if err != nil {
+		return err
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	return errkind.Invalidf("service %q is not configured; configured services: %s", name, strings.Join(names, ", "))
+}
+
+// serviceNames lists the configured services' names, at most once per
+// ConfigCacheTTL.
+func (s *Service) serviceNames(ctx context.Context) ([]string, error) {
+	now := s.now()
+	s.cache.mu.Lock()
+	names, at := s.cache.names, s.cache.namesAt
+	s.cache.mu.Unlock()
+	if names != nil && now.Sub(at) < s.rules.ConfigCacheTTL && !now.Before(at) {
+		return names, nil
 	}
 	all, err := s.store.ListServiceConfigs(ctx)
 	if err != nil {
-		return fmt.Errorf("list services: %w", err)
+		return nil, fmt.Errorf("list services: %w", err)
 	}
-	if len(all) == 0 {
-		return nil
-	}
-	names := make([]string, len(all))
+	names = make([]string, len(all))
 	for i, c := range all {
 		names[i] = c.Name
 	}
-	return errkind.Invalidf("service %q is not configured; configured services: %s", name, strings.Join(names, ", "))
+	if s.rules.ConfigCacheTTL > 0 {
+		s.cache.mu.Lock()
+		s.cache.names, s.cache.namesAt = names, now
+		s.cache.mu.Unlock()
+	}
+	return names, nil
 }
 
 func newEntry(at time.Time, kind EntryKind, actor, text string) Entry {
@@ -299,6 +428,9 @@ func signalEntry(kind EntryKind, sig Signal) Entry {
 	}
 	e.Ref = sig.Ref
 	e.Samples = sig.Samples
+	if sig.entryID != "" {
+		e.ID = sig.entryID
+	}
 	return e
 }
 
@@ -648,6 +780,9 @@ func (s *Service) mutate(ctx context.Context, id, what string, fn func(inc *Inci
 		if err := s.store.Apply(ctx, ch); err != nil {
 			return Incident{}, err
 		}
+		// A resolve here ends this instance's trust in the incident's being
+		// open at once (other instances: within HeadCacheTTL).
+		s.remember(inc, now)
 		return inc, nil
 	})
 }
@@ -844,6 +979,7 @@ func (s *Service) PutServiceConfig(ctx context.Context, c ServiceConfig) (Servic
 		return ServiceConfig{}, err
 	}
 	c.UpdatedAt = s.now().UTC()
+	defer s.cache.forgetConfigs(c.Name)
 	if err := s.store.PutServiceConfig(ctx, c); err != nil {
 		return ServiceConfig{}, fmt.Errorf("store config of service %s: %w", c.Name, err)
 	}

@@ -51,6 +51,10 @@ type Signal struct {
 	Reporter string
 	// Samples are example lines kept in the timeline (log errors).
 	Samples []string
+	// entryID, when set, is the id of the signal's timeline entry: a pending
+	// signal decided again writes its entry under the id it was written
+	// with, once.
+	entryID string
 }
 
 // Limits on signal fields; longer values are cut, not refused, since a monitor

@@ -28,6 +28,29 @@ type Store interface {
 	IncidentByDedupKey(ctx context.Context, key string) (Incident, error)
 	// Delivery returns the recorded result of an applied delivery, or errkind.NotFound.
 	Delivery(ctx context.Context, deliveryID string) (Result, error)
+	// Lookup reads what deciding a signal needs, in one round trip when it
+	// can: the record of deliveryID (none when empty), and the incident
+	// dedupKey last opened, resolved or not. hint is the incident the caller
+	// last saw for the key (may be empty or out of date): when the key
+	// still points at it, it is read together with the rest.
+	Lookup(ctx context.Context, deliveryID, dedupKey, hint string) (Lookup, error)
+	// AddSignal records a pending signal: its delivery record and its
+	// timeline entry, in one write, only if the delivery was not recorded
+	// before: otherwise it returns the first result and an error matching
+	// errkind.Duplicate. It does not write the incident: FoldSignals does,
+	// from the store's change stream.
+	AddSignal(ctx context.Context, p PendingSignal) (Result, error)
+	// LatestSignal returns the latest time of the signal entries of incident
+	// id later than after (pending signals not folded yet among them); ok is
+	// false when there is none.
+	LatestSignal(ctx context.Context, id string, after time.Time) (latest time.Time, ok bool, err error)
+	// FoldSignals adds pending signals of the incident id to it: the count
+	// and last_signal_at as a maximum (their timeline entries are there
+	// already). A signal folded before is skipped, so folding twice is
+	// harmless. It does not fold the signals accepted after the incident was
+	// resolved: it returns them, for the caller to decide again. An incident
+	// that does not exist folds nothing.
+	FoldSignals(ctx context.Context, id string, pending []PendingSignal) (redecide []PendingSignal, err error)
 	// Apply writes a change atomically. It returns errkind.Conflict when the incident or
 	// its dedup record changed since it was read (the caller reads again and
 	// retries), and errkind.Duplicate when the change's delivery was already applied.

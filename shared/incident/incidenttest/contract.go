@@ -479,6 +479,7 @@ func (c contract) concurrentDuplicateSignals(t *testing.T) {
 	}
 	wg.Wait()
 	t.Logf("%d concurrent signals took %s", n, time.Since(start))
+	CatchUp(t, svc, store)
 
 	outcomes := map[incident.Outcome]int{}
 	ids := map[string]bool{}
@@ -770,6 +771,7 @@ func (c contract) peopleDoNotWaitForAppends(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	CatchUp(t, svc, store)
 	recovery := read
 	recovery.Version++
 	err = store.Apply(ctx, incident.Change{Kind: incident.Update, Incident: recovery, ExpectVersion: read.Version, ExpectSignalCount: read.SignalCount})

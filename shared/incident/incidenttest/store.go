@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/incidentd/incidentd/shared/errkind"
@@ -34,6 +35,12 @@ type Store struct {
 	deliveries map[string]delivery
 	configs    map[string]incident.ServiceConfig
 	writes     int
+	// pending are the signals AddSignal recorded and no fold took yet: the
+	// store's change stream, as TakePending hands it over.
+	pending []incident.PendingSignal
+	folded  map[string]bool // delivery ids of the pending signals folded
+	// entryAt indexes the timelines by incident, entry time and id.
+	entryAt map[string]int
 }
 
 type delivery struct {
@@ -56,6 +63,8 @@ func New(now func() time.Time) *Store {
 		dedups:     map[string]incident.DedupRecord{},
 		deliveries: map[string]delivery{},
 		configs:    map[string]incident.ServiceConfig{},
+		folded:     map[string]bool{},
+		entryAt:    map[string]int{},
 	}
 }
 
@@ -130,6 +139,106 @@ func (s *Store) Delivery(ctx context.Context, deliveryID string) (incident.Resul
 		return incident.Result{}, fmt.Errorf("delivery %s: %w", deliveryID, errkind.NotFound)
 	}
 	return d.result, nil
+}
+
+// Lookup reads the delivery and the incident of the dedup key.
+func (s *Store) Lookup(ctx context.Context, deliveryID, dedupKey, _ string) (incident.Lookup, error) {
+	if err := ctx.Err(); err != nil {
+		return incident.Lookup{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var l incident.Lookup
+	if d, ok := s.liveDelivery(deliveryID); ok && deliveryID != "" {
+		r := d.result
+		l.Delivery = &r
+	}
+	if rec, ok := s.liveDedup(dedupKey); ok {
+		if inc, ok := s.incidents[rec.IncidentID]; ok {
+			c := copyIncident(inc)
+			l.Incident = &c
+		}
+	}
+	return l, nil
+}
+
+// AddSignal records a pending signal under its delivery id, unless the
+// delivery was recorded before (errkind.Duplicate with the first result).
+func (s *Store) AddSignal(ctx context.Context, p incident.PendingSignal) (incident.Result, error) {
+	if err := ctx.Err(); err != nil {
+		return incident.Result{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if d, ok := s.liveDelivery(p.Signal.DeliveryID); ok {
+		return d.result, fmt.Errorf("add signal %s: %w", p.Signal.DeliveryID, errkind.Duplicate)
+	}
+	if _, ok := s.incidents[p.IncidentID]; !ok {
+		return incident.Result{}, fmt.Errorf("add signal to incident %s: %w", p.IncidentID, errkind.NotFound)
+	}
+	s.deliveries[p.Signal.DeliveryID] = delivery{result: p.Result(), expires: p.Expires}
+	p.Signal.Samples = slices.Clone(p.Signal.Samples)
+	s.putEntry(p.IncidentID, p.Entry())
+	s.pending = append(s.pending, p)
+	return p.Result(), nil
+}
+
+// LatestSignal returns the latest signal entry's time after after.
+func (s *Store) LatestSignal(ctx context.Context, id string, after time.Time) (time.Time, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return time.Time{}, false, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var latest time.Time
+	ok := false
+	for _, e := range s.timelines[id] {
+		if e.Kind == incident.EntrySignal && e.At.After(after) && (!ok || e.At.After(latest)) {
+			latest, ok = e.At, true
+		}
+	}
+	return latest, ok, nil
+}
+
+// TakePending returns the pending signals recorded since the last call, as
+// the change stream would deliver them (incident.Service.Fold folds them).
+func (s *Store) TakePending() []incident.PendingSignal {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.pending
+	s.pending = nil
+	return p
+}
+
+// FoldSignals adds the pending signals to incident id once each (a signal
+// whose entry is in the timeline was folded before), and returns those
+// accepted after the incident was resolved.
+func (s *Store) FoldSignals(ctx context.Context, id string, pending []incident.PendingSignal) ([]incident.PendingSignal, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	inc, ok := s.incidents[id]
+	if !ok {
+		return nil, nil
+	}
+	var redecide []incident.PendingSignal
+	for _, p := range pending {
+		if inc.Status == incident.StatusResolved && inc.ResolvedAt != nil && !inc.ResolvedAt.After(p.AcceptedAt) {
+			redecide = append(redecide, p)
+			continue
+		}
+		if s.folded[p.Signal.DeliveryID] {
+			continue
+		}
+		s.folded[p.Signal.DeliveryID] = true
+		inc.SignalCount++
+		inc.LastSignalAt = later(inc.LastSignalAt, p.Signal.At)
+		s.writes++
+	}
+	s.incidents[id] = inc
+	return redecide, nil
 }
 
 // Apply writes a change atomically: every condition is checked before anything
@@ -213,7 +322,7 @@ func (s *Store) Apply(ctx context.Context, ch incident.Change) error {
 	s.writes++
 	s.incidents[id] = next
 	for _, e := range ch.Entries {
-		s.timelines[id] = append(s.timelines[id], copyEntry(e))
+		s.putEntry(id, e)
 	}
 	if d := ch.Dedup; d != nil {
 		s.dedups[d.Key] = incident.DedupRecord{Key: d.Key, IncidentID: d.IncidentID, ExpiresAt: d.ExpiresAt}
@@ -389,6 +498,19 @@ func (s *Store) Writes() int {
 	return s.writes
 }
 
+// putEntry adds e to the timeline of incident id, or replaces the entry of
+// the same time and id (as DynamoDB's put of the same key does). The caller
+// holds mu.
+func (s *Store) putEntry(id string, e incident.Entry) {
+	k := id + "\x00" + e.At.UTC().Format(time.RFC3339Nano) + "\x00" + e.ID
+	if i, ok := s.entryAt[k]; ok {
+		s.timelines[id][i] = copyEntry(e)
+		return
+	}
+	s.entryAt[k] = len(s.timelines[id])
+	s.timelines[id] = append(s.timelines[id], copyEntry(e))
+}
+
 // liveDedup returns key's record unless it has expired. The caller holds mu.
 func (s *Store) liveDedup(key string) (incident.DedupRecord, bool) {
 	rec, ok := s.dedups[key]
@@ -446,4 +568,32 @@ func copyConfig(c incident.ServiceConfig) incident.ServiceConfig {
 	c.PagingSeverities = slices.Clone(c.PagingSeverities)
 	c.Alarms = slices.Clone(c.Alarms)
 	return c
+}
+
+// Streamed is a store whose pending signals a test takes as the store's
+// change stream would deliver them (Store here, dynamotest.Streamed on
+// DynamoDB Local).
+type Streamed interface {
+	TakePending() []incident.PendingSignal
+}
+
+// CatchUp folds what store's change stream holds into the incidents
+// (incident.Service.Fold), as the stream function does: the state once the
+// stream caught up. A store that is not Streamed has nothing pending.
+func CatchUp(tb testing.TB, svc *incident.Service, store incident.Store) {
+	tb.Helper()
+	st, ok := store.(Streamed)
+	if !ok {
+		return
+	}
+	// A fold may decide a signal again and write more pending ones.
+	for range 10 {
+		p := st.TakePending()
+		if len(p) == 0 {
+			return
+		}
+		if err := svc.Fold(context.Background(), p); err != nil {
+			tb.Fatalf("fold %d pending signals: %v", len(p), err)
+		}
+	}
 }

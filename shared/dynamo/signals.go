@@ -1,0 +1,369 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/incidentd/incidentd/shared/errkind"
+	"github.com/incidentd/incidentd/shared/incident"
+)
+
+// The signal path (incident.PendingSignal): a trigger that only adds to an
+// open incident is one PutItem of its delivery record, of type "signal",
+// carrying the signal; the stream function folds it into the incident
+// (FoldSignals). Items:
+//
+//	pending signal  DLV#<delivery id>  DLV  type=signal, the delivery's result, the signal, expires_at
+//
+// It is the delivery record itself (Delivery reads it as one), so a
+// redelivery finds it whichever path wrote it.
+
+// TypeSignal is a pending signal's item type: a delivery record carrying the
+// signal, for the stream function to fold in.
+const TypeSignal = "signal"
+
+type signalItem struct {
+	deliveryItem
+	EntryID    string    `dynamodbav:"entry_id"`
+	AcceptedAt time.Time `dynamodbav:"accepted_at"`
+	Source     string    `dynamodbav:"source"`
+	Kind       string    `dynamodbav:"signal_kind"`
+	Service    string    `dynamodbav:"service"`
+	DedupKey   string    `dynamodbav:"dedup_key"`
+	Severity   string    `dynamodbav:"severity,omitempty"`
+	Title      string    `dynamodbav:"title"`
+	Text       string    `dynamodbav:"text,omitempty"`
+	At         time.Time `dynamodbav:"at"`
+	Ref        string    `dynamodbav:"ref,omitempty"`
+	Actor      string    `dynamodbav:"actor,omitempty"`
+	Samples    []string  `dynamodbav:"samples,omitempty"`
+}
+
+func newSignalItem(p incident.PendingSignal) signalItem {
+	sig := p.Signal
+	d := newDeliveryItem(sig.DeliveryID, p.Result(), p.Expires)
+	d.Type = TypeSignal
+	return signalItem{
+		deliveryItem: d, EntryID: p.EntryID, AcceptedAt: p.AcceptedAt.UTC(),
+		Source: string(sig.Source), Kind: string(sig.Kind), Service: sig.Service, DedupKey: sig.DedupKey,
+		Severity: string(sig.Severity), Title: sig.Title, Text: sig.Text, At: sig.At.UTC(), Ref: sig.Ref,
+		Actor: sig.Actor, Samples: sig.Samples,
+	}
+}
+
+func (it signalItem) pending() incident.PendingSignal {
+	p := incident.PendingSignal{
+		Signal: incident.Signal{
+			Source: incident.Source(it.Source), Kind: incident.SignalKind(it.Kind), Service: it.Service,
+			DedupKey: it.DedupKey, Severity: incident.Severity(it.Severity), Title: it.Title, Text: it.Text,
+			At: it.At, Ref: it.Ref, DeliveryID: it.DeliveryID, Actor: it.Actor, Samples: it.Samples,
+		},
+		IncidentID: it.IncidentID, EntryID: it.EntryID, AcceptedAt: it.AcceptedAt,
+	}
+	if it.ExpiresAt != 0 {
+		p.Expires = time.Unix(it.ExpiresAt, 0).UTC()
+	}
+	return p
+}
+
+// DecodeSignal decodes a pending signal item, e.g. a stream record's image.
+func DecodeSignal(item map[string]types.AttributeValue) (incident.PendingSignal, error) {
+	if t := ItemType(item); t != TypeSignal {
+		return incident.PendingSignal{}, fmt.Errorf("decode pending signal: item is of type %q", t)
+	}
+	var it signalItem
+	if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+		return incident.PendingSignal{}, fmt.Errorf("decode pending signal: %w", err)
+	}
+	return it.pending(), nil
+}
+
+// AddSignal writes the pending signal p in one transaction of two puts on
+// fresh keys, neither of them the incident's: its delivery record,
+// conditioned on there being none, and its timeline entry. A delivery
+// recorded before answers its first result (the refused put's old item, no
+// second round trip) with an error matching errkind.Duplicate.
+func (s *Store) AddSignal(ctx context.Context, p incident.PendingSignal) (incident.Result, error) {
+	id := p.Signal.DeliveryID
+	if id == "" || p.IncidentID == "" {
+		return incident.Result{}, errors.New("add signal: no delivery id or no incident id")
+	}
+	rec, err := s.put(newSignalItem(p), notExists())
+	if err != nil {
+		return incident.Result{}, fmt.Errorf("add signal %s: %w", id, err)
+	}
+	rec.Put.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
+	entry, err := s.put(newEntryItem(p.IncidentID, p.Entry()), notExists())
+	if err != nil {
+		return incident.Result{}, fmt.Errorf("add signal %s: %w", id, err)
+	}
+	items := []types.TransactWriteItem{rec, entry}
+	for attempt := 1; ; attempt++ {
+		_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+			TransactItems: items, ClientRequestToken: aws.String(incident.NewID(s.now())),
+		})
+		if err == nil {
+			return p.Result(), nil
+		}
+		if attempt == transactAttempts || !transientCancel(err) {
+			break
+		}
+		if werr := wait(ctx, transactBackoff(attempt)); werr != nil {
+			break
+		}
+	}
+	var tce *types.TransactionCanceledException
+	if errors.As(err, &tce) && len(tce.CancellationReasons) > 0 && aws.ToString(tce.CancellationReasons[0].Code) == "ConditionalCheckFailed" {
+		var d deliveryItem
+		if old := tce.CancellationReasons[0].Item; len(old) > 0 && attributevalue.UnmarshalMap(old, &d) == nil {
+			return d.result(), fmt.Errorf("add signal %s: %w", id, errkind.Duplicate)
+		}
+		res, derr := s.Delivery(ctx, id)
+		if derr != nil {
+			return incident.Result{}, fmt.Errorf("add signal %s: recorded before, unreadable: %w", id, derr)
+		}
+		return res, fmt.Errorf("add signal %s: %w", id, errkind.Duplicate)
+	}
+	return incident.Result{}, fmt.Errorf("add signal %s to incident %s: %w", id, p.IncidentID, transactError(err, 0))
+}
+
+// LatestSignal returns the time of the latest signal entry of incident id
+// later than after: a Query of the incident's timeline from its end back to
+// after, newest first, that stops at the first signal entry.
+func (s *Store) LatestSignal(ctx context.Context, id string, after time.Time) (time.Time, bool, error) {
+	kc := expression.Key(PartitionKey).Equal(expression.Value(incidentPK(id))).
+		And(expression.KeyBetween(expression.Key(SortKey),
+			expression.Value(timelinePrefix+sortableTime(after)+"$"), expression.Value(timelinePrefix+"~")))
+	filt := expression.Name("kind").Equal(expression.Value(string(incident.EntrySignal)))
+	expr, err := expression.NewBuilder().WithKeyCondition(kc).WithFilter(filt).
+		WithProjection(expression.NamesList(expression.Name("at"))).Build()
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("build signal query: %w", err)
+	}
+	in := &dynamodb.QueryInput{
+		TableName: aws.String(s.table), KeyConditionExpression: expr.KeyCondition(), FilterExpression: expr.Filter(),
+		ProjectionExpression: expr.Projection(), ExpressionAttributeNames: expr.Names(),
+		ExpressionAttributeValues: expr.Values(), ConsistentRead: aws.Bool(true), ScanIndexForward: aws.Bool(false),
+		Limit: aws.Int32(100),
+	}
+	for {
+		out, err := s.db.Query(ctx, in)
+		if err != nil {
+			return time.Time{}, false, fmt.Errorf("read signals of incident %s: %w", id, err)
+		}
+		if len(out.Items) > 0 {
+			var e struct {
+				At time.Time `dynamodbav:"at"`
+			}
+			if err := attributevalue.UnmarshalMap(out.Items[0], &e); err != nil {
+				return time.Time{}, false, fmt.Errorf("decode signal of incident %s: %w", id, err)
+			}
+			return e.At, true, nil
+		}
+		if len(out.LastEvaluatedKey) == 0 {
+			return time.Time{}, false, nil
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+}
+
+// Lookup reads, in one BatchGetItem of consistent reads, the delivery
+// record, the dedup record and, when hint names an incident, that
+// incident's item. When the dedup record points elsewhere (a new incident
+// this caller did not know), the incident is read in a second round trip.
+func (s *Store) Lookup(ctx context.Context, deliveryID, dedupKey, hint string) (incident.Lookup, error) {
+	keys := []map[string]types.AttributeValue{key(dedupPK(dedupKey), dedupSK)}
+	if deliveryID != "" {
+		keys = append(keys, key(deliveryPK(deliveryID), deliverySK))
+	}
+	if hint != "" {
+		keys = append(keys, key(incidentPK(hint), metaSK))
+	}
+	items := map[string]map[string]types.AttributeValue{}
+	pending := map[string]types.KeysAndAttributes{s.table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
+	for attempt := 1; len(pending) > 0; attempt++ {
+		out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: pending})
+		if err != nil {
+			return incident.Lookup{}, fmt.Errorf("read dedup key %s: %w", dedupKey, err)
+		}
+		for _, it := range out.Responses[s.table] {
+			pk, _ := it[PartitionKey].(*types.AttributeValueMemberS)
+			if pk != nil {
+				items[pk.Value] = it
+			}
+		}
+		pending = out.UnprocessedKeys
+		if len(pending) > 0 {
+			if attempt == transactAttempts {
+				return incident.Lookup{}, fmt.Errorf("read dedup key %s: keys left unprocessed after %d attempts: %w", dedupKey, attempt, errkind.Unavailable)
+			}
+			if err := wait(ctx, transactBackoff(attempt)); err != nil {
+				return incident.Lookup{}, err
+			}
+		}
+	}
+	var l incident.Lookup
+	if deliveryID != "" {
+		if it, ok := items[deliveryPK(deliveryID)]; ok {
+			var d deliveryItem
+			if err := attributevalue.UnmarshalMap(it, &d); err != nil {
+				return incident.Lookup{}, fmt.Errorf("decode delivery %s: %w", deliveryID, err)
+			}
+			r := d.result()
+			l.Delivery = &r
+			return l, nil
+		}
+	}
+	it, ok := items[dedupPK(dedupKey)]
+	if !ok {
+		return l, nil
+	}
+	var d dedupItem
+	if err := attributevalue.UnmarshalMap(it, &d); err != nil {
+		return incident.Lookup{}, fmt.Errorf("decode dedup key %s: %w", dedupKey, err)
+	}
+	if d.expired(s.now()) {
+		return l, nil
+	}
+	if meta, ok := items[incidentPK(d.IncidentID)]; ok && d.IncidentID == hint {
+		var inc incidentItem
+		if err := attributevalue.UnmarshalMap(meta, &inc); err != nil {
+			return incident.Lookup{}, fmt.Errorf("decode incident %s: %w", hint, err)
+		}
+		v := inc.incident()
+		l.Incident = &v
+		return l, nil
+	}
+	inc, err := s.Incident(ctx, d.IncidentID)
+	if errors.Is(err, errkind.NotFound) {
+		return l, nil
+	}
+	if err != nil {
+		return incident.Lookup{}, err
+	}
+	l.Incident = &inc
+	return l, nil
+}
+
+// foldAttempts bounds the rounds of one FoldSignals: each round reads the
+// incident and writes one transaction, retried when a concurrent fold or
+// decision changed signal_count in between.
+const foldAttempts = 30
+
+// maxFoldEntries is how many signals one fold transaction adds: a
+// transaction holds 100 writes, one of them the incident's.
+const maxFoldEntries = 99
+
+// FoldSignals adds pending signals to incident id, maxFoldEntries at a time:
+// one transaction of the incident's update (signal_count read plus the
+// signals, last_signal_at the latest of what it held and theirs, conditioned
+// on the signal_count read) and a mark on each signal's record (folded_at,
+// conditioned on its absence: a record marked already was folded before, and
+// its signal is dropped from the round). A record whose TTL deleted it
+// counts as folded. Signals accepted after the incident
+// was resolved are returned, not folded.
+func (s *Store) FoldSignals(ctx context.Context, id string, pending []incident.PendingSignal) ([]incident.PendingSignal, error) {
+	left := append([]incident.PendingSignal(nil), pending...)
+	for attempt := 1; ; attempt++ {
+		inc, err := s.Incident(ctx, id)
+		if errors.Is(err, errkind.NotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		var fold, redecide []incident.PendingSignal
+		for _, p := range left {
+			if inc.Status == incident.StatusResolved && inc.ResolvedAt != nil && !inc.ResolvedAt.After(p.AcceptedAt) {
+				redecide = append(redecide, p)
+			} else {
+				fold = append(fold, p)
+			}
+		}
+		if len(fold) == 0 {
+			return redecide, nil
+		}
+		if attempt > foldAttempts {
+			return nil, fmt.Errorf("fold into incident %s: signal_count still changing after %d attempts: %w", id, foldAttempts, errkind.Conflict)
+		}
+		chunk := fold[:min(len(fold), maxFoldEntries)]
+		items, err := s.foldItems(inc, chunk)
+		if err != nil {
+			return nil, err
+		}
+		_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+			TransactItems: items, ClientRequestToken: aws.String(incident.NewID(s.now())),
+		})
+		done := map[string]bool{}
+		switch {
+		case err == nil:
+			for _, p := range chunk {
+				done[p.Signal.DeliveryID] = true
+			}
+		default:
+			var tce *types.TransactionCanceledException
+			if !errors.As(err, &tce) {
+				return nil, fmt.Errorf("fold into incident %s: %w", id, err)
+			}
+			for i, r := range tce.CancellationReasons {
+				if i > 0 && i <= len(chunk) && aws.ToString(r.Code) == "ConditionalCheckFailed" {
+					done[chunk[i-1].Signal.DeliveryID] = true // folded before
+				}
+			}
+			if transientCancel(err) {
+				if werr := wait(ctx, transactBackoff(min(attempt, transactAttempts))); werr != nil {
+					return nil, werr
+				}
+			}
+		}
+		rest := left[:0:0]
+		for _, p := range left {
+			if !done[p.Signal.DeliveryID] {
+				rest = append(rest, p)
+			}
+		}
+		left = rest
+	}
+}
+
+// foldItems is the transaction that folds chunk into inc, as read.
+func (s *Store) foldItems(inc incident.Incident, chunk []incident.PendingSignal) ([]types.TransactWriteItem, error) {
+	last := inc.LastSignalAt
+	for _, p := range chunk {
+		if p.Signal.At.After(last) {
+			last = p.Signal.At
+		}
+	}
+	upd := expression.Set(expression.Name("signal_count"), expression.Value(inc.SignalCount+len(chunk))).
+		Set(expression.Name("last_signal_at"), expression.Value(last.UTC()))
+	cond := expression.Name("signal_count").Equal(expression.Value(inc.SignalCount)).
+		And(expression.AttributeExists(expression.Name(PartitionKey)))
+	meta, err := s.update(inc.ID, upd, cond)
+	if err != nil {
+		return nil, fmt.Errorf("fold into incident %s: %w", inc.ID, err)
+	}
+	items := []types.TransactWriteItem{meta}
+	for _, p := range chunk {
+		expr, err := expression.NewBuilder().
+			WithUpdate(expression.Set(expression.Name("folded_at"), expression.Value(s.now().UTC()))).
+			WithCondition(expression.AttributeExists(expression.Name(PartitionKey)).
+				And(expression.AttributeNotExists(expression.Name("folded_at")))).Build()
+		if err != nil {
+			return nil, fmt.Errorf("fold into incident %s: %w", inc.ID, err)
+		}
+		items = append(items, types.TransactWriteItem{Update: &types.Update{
+			TableName: aws.String(s.table), Key: key(deliveryPK(p.Signal.DeliveryID), deliverySK),
+			UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+			ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+		}})
+	}
+	return items, nil
+}
