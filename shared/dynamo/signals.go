@@ -272,7 +272,8 @@ const maxFoldEntries = 99
 // was resolved are returned, not folded.
 func (s *Store) FoldSignals(ctx context.Context, id string, pending []incident.PendingSignal) ([]incident.PendingSignal, error) {
 	left := append([]incident.PendingSignal(nil), pending...)
-	for attempt := 1; ; attempt++ {
+	var redecide []incident.PendingSignal
+	for attempt := 1; len(left) > 0; attempt++ {
 		inc, err := s.Incident(ctx, id)
 		if errors.Is(err, errkind.NotFound) {
 			return nil, nil
@@ -280,7 +281,8 @@ func (s *Store) FoldSignals(ctx context.Context, id string, pending []incident.P
 		if err != nil {
 			return nil, err
 		}
-		var fold, redecide []incident.PendingSignal
+		var fold []incident.PendingSignal
+		redecide = nil
 		for _, p := range left {
 			if inc.Status == incident.StatusResolved && inc.ResolvedAt != nil && !inc.ResolvedAt.After(p.AcceptedAt) {
 				redecide = append(redecide, p)
@@ -332,6 +334,7 @@ func (s *Store) FoldSignals(ctx context.Context, id string, pending []incident.P
 		}
 		left = rest
 	}
+	return redecide, nil
 }
 
 // foldItems is the transaction that folds chunk into inc, as read.

@@ -189,16 +189,19 @@ func (s *Service) ingestOnce(ctx context.Context, sig Signal, rpt *Report, mayPe
 		res.Duplicate = true
 		return res, nil
 	}
-	cfg, err := s.serviceConfig(ctx, sig.Service)
-	if err != nil {
-		return Result{}, err
-	}
 	now := s.now()
 	h, known := s.cache.head(sig.DedupKey)
-	if mayPend && known && h.open && now.Sub(h.at) < s.rules.HeadCacheTTL && !now.Before(h.at) &&
-		s.pendable(sig, cfg, h.severity) {
-		return s.pend(ctx, sig, h.id, now)
+	if mayPend && known && h.open && now.Sub(h.at) < s.rules.HeadCacheTTL && !now.Before(h.at) {
+		cfg, err := s.serviceConfig(ctx, sig.Service)
+		if err != nil {
+			return Result{}, err
+		}
+		if s.pendable(sig, cfg, h.severity) {
+			return s.pend(ctx, sig, h.id, now)
+		}
 	}
+	// The read comes before the configuration's: a redelivery to an
+	// instance that has neither is answered after one round trip.
 	look, err := s.store.Lookup(ctx, sig.DeliveryID, sig.DedupKey, h.id)
 	if err != nil {
 		return Result{}, fmt.Errorf("read signal state of %s: %w", sig.DedupKey, err)
@@ -208,6 +211,10 @@ func (s *Service) ingestOnce(ctx context.Context, sig Signal, rpt *Report, mayPe
 		s.cache.putDelivery(sig.DeliveryID, res)
 		res.Duplicate = true
 		return res, nil
+	}
+	cfg, err := s.serviceConfig(ctx, sig.Service)
+	if err != nil {
+		return Result{}, err
 	}
 	found := look.Incident != nil
 	var cur Incident
