@@ -62,7 +62,7 @@ BENCH_INCIDENTS ?= 30
 BENCH_EXECUTIONS ?= 3
 BENCH_ENV = DYNAMODB_LOCAL_JAVA_OPTS="$${DYNAMODB_LOCAL_JAVA_OPTS-}"
 
-bench: $(NODE_STAMP) build ## figures: signal→incident, duplicates, sizes, signal→first page, report surge, acknowledge in a storm, Step Functions transitions per escalation
+bench: $(NODE_STAMP) build ## figures: signal→incident, duplicates, DynamoDB requests and capacity per path, sizes, signal→first page, report surge, acknowledge in a storm, notification storm, Step Functions transitions per escalation
 	$(GO) run ./infra/bench
 	@figures() { prog=$$1; shift; out=$$($(BENCH_ENV) $(GO) test -run '^$$' "$$@" 2>&1) \
 	    && echo "$$out" | awk "$$prog"' END { exit !seen }' || { echo "$$out"; exit 1; }; }; \
@@ -71,7 +71,7 @@ bench: $(NODE_STAMP) build ## figures: signal→incident, duplicates, sizes, sig
 	    printf "includes the wait for the stream poller, which polls every %d ms as the event source mapping would)\n", m["poll-interval-ms"]; \
 	    printf "  alarm → first page:      p50 %7.2f ms   p99 %7.2f ms   max %7.2f ms   (n=%d)\n", m["p50-ms"], m["p99-ms"], m["max-ms"], m["incidents"]; seen = 1 }' \
 	  -bench '^BenchmarkSignalToFirstPage$$' -benchtime 1x ./infra/local -incidents $(BENCH_INCIDENTS); \
-	figures '/^Benchmark(ReportSurge|AcknowledgeDuringStorm)/ { delete m; for (i = 3; i < NF; i += 2) m[$$(i+1)] = $$i; } \
+	figures '/^Benchmark(ReportSurge|AcknowledgeDuringStorm|NotificationStorm)/ { delete m; for (i = 3; i < NF; i += 2) m[$$(i+1)] = $$i; } \
 	  /^BenchmarkReportSurge/ { \
 	    printf "\nreports on one service (%d reports, %d concurrent senders, each a reporter; POST /reports of the local platform)\n", m["reports"], m["senders"]; \
 	    printf "  accepted (202):       %d of %d   refused: %d   incidents opened: %d (want 1)\n", m["accepted"], m["reports"], m["refused"], m["incidents"]; \
@@ -80,8 +80,13 @@ bench: $(NODE_STAMP) build ## figures: signal→incident, duplicates, sizes, sig
 	    printf "\nacknowledge during a duplicate storm (%d ALARM deliveries of one alarm, %d concurrent senders, to the local\n", m["signals"], m["senders"]; \
 	    printf "platform alarms function; the acknowledgement through its API once half of them are in)\n"; \
 	    printf "  acknowledge:          %7.2f ms\n", m["ack-ms"]; \
-	    printf "  storm:                %.0f signals/s   p50 %7.2f ms   p99 %7.2f ms   max %7.2f ms\n", m["signals/s"], m["p50-ms"], m["p99-ms"], m["max-ms"]; seen = 1 }' \
-	  -bench '^(BenchmarkReportSurge|BenchmarkAcknowledgeDuringStorm)$$' -benchtime 1x ./infra/local; \
+	    printf "  storm:                %.0f signals/s   p50 %7.2f ms   p99 %7.2f ms   max %7.2f ms\n", m["signals/s"], m["p50-ms"], m["p99-ms"], m["max-ms"]; seen = 1 } \
+	  /^BenchmarkNotificationStorm/ { \
+	    printf "\nnotification storm (%d SNS notifications of one alarm: %d distinct state changes, each delivered twice; %d concurrent\n", m["notifications"], m["deliveries"] - 1, m["senders"]; \
+	    printf "senders, to the local platform alarms function; its stream poller folds the pending signals in)\n"; \
+	    printf "  throughput:           %.0f notifications/s   p50 %7.2f ms   p99 %7.2f ms   max %7.2f ms\n", m["notifications/s"], m["p50-ms"], m["p99-ms"], m["max-ms"]; \
+	    printf "  incidents: %d (want 1)   escalations: %d (want 1)   signal_count once the stream caught up: %d (want %d), %.0f ms after the last\n", m["incidents"], m["escalations"], m["signal-count"], m["deliveries"], m["catch-up-ms"]; seen = 1 }' \
+	  -bench '^(BenchmarkReportSurge|BenchmarkAcknowledgeDuringStorm|BenchmarkNotificationStorm)$$' -benchtime 1x ./infra/local; \
 	echo; echo "Step Functions state transitions per escalated incident (the synthesized state machine under"; \
 	echo "aws-local-stepfunctions with the real handlers; policy: 3 levels, repeat 1, then the fallback)"; \
 	figures '/^BenchmarkEscalationTransitions\// { name = $$1; sub(/^[^\/]*\//, "", name); sub(/-[0-9]+$$/, "", name); gsub(/-/, " ", name); \

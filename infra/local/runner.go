@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -113,6 +114,20 @@ func (r *runner) Running(_ context.Context, name string) (bool, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.running[name], nil
+}
+
+// startedFor counts the executions started for an incident (named
+// inc-<id>-<reopen count>).
+func (r *runner) startedFor(incidentID string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for name := range r.started {
+		if strings.HasPrefix(name, "inc-"+incidentID+"-") {
+			n++
+		}
+	}
+	return n
 }
 
 // wait blocks until every execution has ended (after the runner's ctx is done).

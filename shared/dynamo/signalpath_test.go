@@ -18,11 +18,13 @@ import (
 // budgets: a new alarm ≤ 2, its redelivery ≤ 1, the same alarm's next state
 // change ≤ 1 on the request path (the stream folds it into the incident
 // afterwards), a new log signal ≤ 2, a new report ≤ 2. Write units are
-// logged for the cost model.
+// logged for the cost model. A redelivered join reaching an instance that
+// never saw its incident takes one more read (the dedup record says which
+// incident's entry to look for).
 func TestSignalPathRoundTrips(t *testing.T) {
 	ctx := context.Background()
 	m := &dynamolocal.Meter{}
-	st := &dynamotest.Streamed{Store: dynamo.New(dynamolocal.Metered(dynamotest.Client(t), m), dynamotest.NewTable(t))}
+	st := &dynamolocal.Streamed{Store: dynamo.New(dynamolocal.Metered(dynamotest.Client(t), m), dynamotest.NewTable(t))}
 	svc := incident.NewService(st, incident.Rules{})
 	if _, err := svc.PutServiceConfig(ctx, incident.ServiceConfig{Name: "checkout", DefaultSeverity: incident.SEV2}); err != nil {
 		t.Fatal(err)
@@ -56,6 +58,14 @@ func TestSignalPathRoundTrips(t *testing.T) {
 		{"same alarm, new state change", func() (incident.Result, error) {
 			return svc.Ingest(ctx, alarm("checkout-5xx", "sns-2", at.Add(time.Second)))
 		}, incident.Appended, false, 1},
+		{"its redelivery", func() (incident.Result, error) {
+			return svc.Ingest(ctx, alarm("checkout-5xx", "sns-2", at.Add(time.Second)))
+		}, incident.Appended, true, 1},
+		// A cold instance knows no incident to read the join's entry on with
+		// the dedup record: one more read.
+		{"its redelivery to a cold instance", func() (incident.Result, error) {
+			return incident.NewService(st, incident.Rules{}).Ingest(ctx, alarm("checkout-5xx", "sns-2", at.Add(time.Second)))
+		}, incident.Appended, true, 2},
 		{"new log signal", func() (incident.Result, error) {
 			return svc.Ingest(ctx, incident.Signal{Source: incident.SourceLog, Kind: incident.Trigger, Service: "checkout",
 				DedupKey: "log:checkout:8c38372fe22a08a5", Title: "checkout: payment provider timeout", At: at,

@@ -16,62 +16,55 @@ import (
 	"github.com/incidentd/incidentd/shared/incident"
 )
 
-// The signal path (incident.PendingSignal): a trigger that only adds to an
-// open incident is one PutItem of its delivery record, of type "signal",
-// carrying the signal; the stream function folds it into the incident
-// (FoldSignals). Items:
+// The signal path (incident.PendingSignal): a state change of an alarm that
+// only adds to its open incident is one PutItem of its timeline entry, of
+// type "signal", under a key made of its time and delivery id
+// (incident.SignalEntryID), so that the entry is also the delivery's
+// record; the stream function folds it into the incident (FoldSignals).
+// Items:
 //
-//	pending signal  DLV#<delivery id>  DLV  type=signal, the delivery's result, the signal, expires_at
+//	pending signal  INC#<id>  TL#<at>#<signal entry id>  type=signal, the entry, the signal, accepted_at, folded_at once folded
 //
-// It is the delivery record itself (Delivery reads it as one), so a
-// redelivery finds it whichever path wrote it.
+// A timeline read takes it as an entry (kind signal). A decision that
+// writes the same entry again (a fold that decides the signal again)
+// replaces it with a plain entry, which the fold no longer counts.
 
-// TypeSignal is a pending signal's item type: a delivery record carrying the
+// TypeSignal is a pending signal's item type: a timeline entry carrying its
 // signal, for the stream function to fold in.
 const TypeSignal = "signal"
 
 type signalItem struct {
-	deliveryItem
-	EntryID    string    `dynamodbav:"entry_id"`
+	entryItem
+	DeliveryID string    `dynamodbav:"delivery_id"`
 	AcceptedAt time.Time `dynamodbav:"accepted_at"`
 	Source     string    `dynamodbav:"source"`
-	Kind       string    `dynamodbav:"signal_kind"`
+	SignalKind string    `dynamodbav:"signal_kind"`
 	Service    string    `dynamodbav:"service"`
 	DedupKey   string    `dynamodbav:"dedup_key"`
 	Severity   string    `dynamodbav:"severity,omitempty"`
 	Title      string    `dynamodbav:"title"`
-	Text       string    `dynamodbav:"text,omitempty"`
-	At         time.Time `dynamodbav:"at"`
-	Ref        string    `dynamodbav:"ref,omitempty"`
-	Actor      string    `dynamodbav:"actor,omitempty"`
-	Samples    []string  `dynamodbav:"samples,omitempty"`
 }
 
 func newSignalItem(p incident.PendingSignal) signalItem {
 	sig := p.Signal
-	d := newDeliveryItem(sig.DeliveryID, p.Result(), p.Expires)
-	d.Type = TypeSignal
+	e := newEntryItem(p.IncidentID, p.Entry())
+	e.Type = TypeSignal
 	return signalItem{
-		deliveryItem: d, EntryID: p.EntryID, AcceptedAt: p.AcceptedAt.UTC(),
-		Source: string(sig.Source), Kind: string(sig.Kind), Service: sig.Service, DedupKey: sig.DedupKey,
-		Severity: string(sig.Severity), Title: sig.Title, Text: sig.Text, At: sig.At.UTC(), Ref: sig.Ref,
-		Actor: sig.Actor, Samples: sig.Samples,
+		entryItem: e, DeliveryID: sig.DeliveryID, AcceptedAt: p.AcceptedAt.UTC(),
+		Source: string(sig.Source), SignalKind: string(sig.Kind), Service: sig.Service, DedupKey: sig.DedupKey,
+		Severity: string(sig.Severity), Title: sig.Title,
 	}
 }
 
 func (it signalItem) pending() incident.PendingSignal {
-	p := incident.PendingSignal{
+	return incident.PendingSignal{
 		Signal: incident.Signal{
-			Source: incident.Source(it.Source), Kind: incident.SignalKind(it.Kind), Service: it.Service,
+			Source: incident.Source(it.Source), Kind: incident.SignalKind(it.SignalKind), Service: it.Service,
 			DedupKey: it.DedupKey, Severity: incident.Severity(it.Severity), Title: it.Title, Text: it.Text,
 			At: it.At, Ref: it.Ref, DeliveryID: it.DeliveryID, Actor: it.Actor, Samples: it.Samples,
 		},
-		IncidentID: it.IncidentID, EntryID: it.EntryID, AcceptedAt: it.AcceptedAt,
+		IncidentID: it.IncidentID, AcceptedAt: it.AcceptedAt,
 	}
-	if it.ExpiresAt != 0 {
-		p.Expires = time.Unix(it.ExpiresAt, 0).UTC()
-	}
-	return p
 }
 
 // DecodeSignal decodes a pending signal item, e.g. a stream record's image.
@@ -86,53 +79,36 @@ func DecodeSignal(item map[string]types.AttributeValue) (incident.PendingSignal,
 	return it.pending(), nil
 }
 
-// AddSignal writes the pending signal p in one transaction of two puts on
-// fresh keys, neither of them the incident's: its delivery record,
-// conditioned on there being none, and its timeline entry. A delivery
-// recorded before answers its first result (the refused put's old item, no
-// second round trip) with an error matching errkind.Duplicate.
+// signalKey is the key of the entry of sig's delivery on incident id.
+func signalKey(id string, sig incident.Signal) map[string]types.AttributeValue {
+	return key(incidentPK(id), entrySK(sig.At, incident.SignalEntryID(sig.DeliveryID)))
+}
+
+// AddSignal writes the pending signal p: one PutItem of its entry,
+// conditioned on its absence (a redelivery of the signal to its incident is
+// refused: errkind.Duplicate with the first result).
 func (s *Store) AddSignal(ctx context.Context, p incident.PendingSignal) (incident.Result, error) {
 	id := p.Signal.DeliveryID
 	if id == "" || p.IncidentID == "" {
 		return incident.Result{}, errors.New("add signal: no delivery id or no incident id")
 	}
-	rec, err := s.put(newSignalItem(p), notExists())
+	item, err := attributevalue.MarshalMap(newSignalItem(p))
 	if err != nil {
-		return incident.Result{}, fmt.Errorf("add signal %s: %w", id, err)
+		return incident.Result{}, fmt.Errorf("encode signal %s: %w", id, err)
 	}
-	rec.Put.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
-	entry, err := s.put(newEntryItem(p.IncidentID, p.Entry()), notExists())
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:           aws.String(s.table),
+		Item:                item,
+		ConditionExpression: aws.String("attribute_not_exists(pk)"),
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return p.Result(), fmt.Errorf("add signal %s: %w", id, errkind.Duplicate)
+	}
 	if err != nil {
-		return incident.Result{}, fmt.Errorf("add signal %s: %w", id, err)
+		return incident.Result{}, fmt.Errorf("add signal %s to incident %s: %w", id, p.IncidentID, err)
 	}
-	items := []types.TransactWriteItem{rec, entry}
-	for attempt := 1; ; attempt++ {
-		_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-			TransactItems: items, ClientRequestToken: aws.String(incident.NewID(s.now())),
-		})
-		if err == nil {
-			return p.Result(), nil
-		}
-		if attempt == transactAttempts || !transientCancel(err) {
-			break
-		}
-		if werr := wait(ctx, transactBackoff(attempt)); werr != nil {
-			break
-		}
-	}
-	var tce *types.TransactionCanceledException
-	if errors.As(err, &tce) && len(tce.CancellationReasons) > 0 && aws.ToString(tce.CancellationReasons[0].Code) == "ConditionalCheckFailed" {
-		var d deliveryItem
-		if old := tce.CancellationReasons[0].Item; len(old) > 0 && attributevalue.UnmarshalMap(old, &d) == nil {
-			return d.result(), fmt.Errorf("add signal %s: %w", id, errkind.Duplicate)
-		}
-		res, derr := s.Delivery(ctx, id)
-		if derr != nil {
-			return incident.Result{}, fmt.Errorf("add signal %s: recorded before, unreadable: %w", id, derr)
-		}
-		return res, fmt.Errorf("add signal %s: %w", id, errkind.Duplicate)
-	}
-	return incident.Result{}, fmt.Errorf("add signal %s to incident %s: %w", id, p.IncidentID, transactError(err, 0))
+	return p.Result(), nil
 }
 
 // LatestSignal returns the time of the latest signal entry of incident id
@@ -177,80 +153,106 @@ func (s *Store) LatestSignal(ctx context.Context, id string, after time.Time) (t
 
 // Lookup reads, in one BatchGetItem of consistent reads, the delivery
 // record, the dedup record and, when hint names an incident, that
-// incident's item. When the dedup record points elsewhere (a new incident
-// this caller did not know), the incident is read in a second round trip.
-func (s *Store) Lookup(ctx context.Context, deliveryID, dedupKey, hint string) (incident.Lookup, error) {
-	keys := []map[string]types.AttributeValue{key(dedupPK(dedupKey), dedupSK)}
-	if deliveryID != "" {
-		keys = append(keys, key(deliveryPK(deliveryID), deliverySK))
+// incident's item and the entry a pending signal of the delivery would have
+// on it. When the dedup record points elsewhere (a new incident this
+// caller did not know), that incident and entry are read in a second round
+// trip.
+func (s *Store) Lookup(ctx context.Context, sig incident.Signal, hint string) (incident.Lookup, error) {
+	keys := []map[string]types.AttributeValue{key(dedupPK(sig.DedupKey), dedupSK)}
+	if sig.DeliveryID != "" {
+		keys = append(keys, key(deliveryPK(sig.DeliveryID), deliverySK))
 	}
-	if hint != "" {
-		keys = append(keys, key(incidentPK(hint), metaSK))
-	}
-	items := map[string]map[string]types.AttributeValue{}
-	pending := map[string]types.KeysAndAttributes{s.table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
-	for attempt := 1; len(pending) > 0; attempt++ {
-		out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: pending})
-		if err != nil {
-			return incident.Lookup{}, fmt.Errorf("read dedup key %s: %w", dedupKey, err)
-		}
-		for _, it := range out.Responses[s.table] {
-			pk, _ := it[PartitionKey].(*types.AttributeValueMemberS)
-			if pk != nil {
-				items[pk.Value] = it
-			}
-		}
-		pending = out.UnprocessedKeys
-		if len(pending) > 0 {
-			if attempt == transactAttempts {
-				return incident.Lookup{}, fmt.Errorf("read dedup key %s: keys left unprocessed after %d attempts: %w", dedupKey, attempt, errkind.Unavailable)
-			}
-			if err := wait(ctx, transactBackoff(attempt)); err != nil {
-				return incident.Lookup{}, err
-			}
-		}
+	keys = append(keys, incidentKeys(hint, sig)...)
+	items, err := s.batchGet(ctx, keys)
+	if err != nil {
+		return incident.Lookup{}, fmt.Errorf("read dedup key %s: %w", sig.DedupKey, err)
 	}
 	var l incident.Lookup
-	if deliveryID != "" {
-		if it, ok := items[deliveryPK(deliveryID)]; ok {
-			var d deliveryItem
-			if err := attributevalue.UnmarshalMap(it, &d); err != nil {
-				return incident.Lookup{}, fmt.Errorf("decode delivery %s: %w", deliveryID, err)
-			}
-			r := d.result()
-			l.Delivery = &r
-			return l, nil
+	if it, ok := items[deliveryPK(sig.DeliveryID)+"/"+deliverySK]; ok && sig.DeliveryID != "" {
+		var d deliveryItem
+		if err := attributevalue.UnmarshalMap(it, &d); err != nil {
+			return incident.Lookup{}, fmt.Errorf("decode delivery %s: %w", sig.DeliveryID, err)
 		}
+		r := d.result()
+		l.Delivery = &r
+		return l, nil
 	}
-	it, ok := items[dedupPK(dedupKey)]
+	it, ok := items[dedupPK(sig.DedupKey)+"/"+dedupSK]
 	if !ok {
 		return l, nil
 	}
 	var d dedupItem
 	if err := attributevalue.UnmarshalMap(it, &d); err != nil {
-		return incident.Lookup{}, fmt.Errorf("decode dedup key %s: %w", dedupKey, err)
+		return incident.Lookup{}, fmt.Errorf("decode dedup key %s: %w", sig.DedupKey, err)
 	}
 	if d.expired(s.now()) {
 		return l, nil
 	}
-	if meta, ok := items[incidentPK(d.IncidentID)]; ok && d.IncidentID == hint {
-		var inc incidentItem
-		if err := attributevalue.UnmarshalMap(meta, &inc); err != nil {
-			return incident.Lookup{}, fmt.Errorf("decode incident %s: %w", hint, err)
+	if d.IncidentID != hint {
+		if items, err = s.batchGet(ctx, incidentKeys(d.IncidentID, sig)); err != nil {
+			return incident.Lookup{}, fmt.Errorf("read incident %s: %w", d.IncidentID, err)
 		}
-		v := inc.incident()
-		l.Incident = &v
+	}
+	if sig.DeliveryID != "" {
+		if _, ok := items[incidentPK(d.IncidentID)+"/"+entrySK(sig.At, incident.SignalEntryID(sig.DeliveryID))]; ok {
+			l.Delivery = &incident.Result{Outcome: incident.Appended, IncidentID: d.IncidentID}
+			return l, nil
+		}
+	}
+	meta, ok := items[incidentPK(d.IncidentID)+"/"+metaSK]
+	if !ok {
 		return l, nil
 	}
-	inc, err := s.Incident(ctx, d.IncidentID)
-	if errors.Is(err, errkind.NotFound) {
-		return l, nil
+	var inc incidentItem
+	if err := attributevalue.UnmarshalMap(meta, &inc); err != nil {
+		return incident.Lookup{}, fmt.Errorf("decode incident %s: %w", d.IncidentID, err)
 	}
-	if err != nil {
-		return incident.Lookup{}, err
-	}
-	l.Incident = &inc
+	v := inc.incident()
+	l.Incident = &v
 	return l, nil
+}
+
+// incidentKeys are the keys Lookup reads of incident id: its item and the
+// entry of sig's delivery.
+func incidentKeys(id string, sig incident.Signal) []map[string]types.AttributeValue {
+	if id == "" {
+		return nil
+	}
+	keys := []map[string]types.AttributeValue{key(incidentPK(id), metaSK)}
+	if sig.DeliveryID != "" {
+		keys = append(keys, signalKey(id, sig))
+	}
+	return keys
+}
+
+// batchGet reads keys with consistent reads, retrying what DynamoDB left
+// unprocessed; the items come by "<pk>/<sk>".
+func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeValue) (map[string]map[string]types.AttributeValue, error) {
+	items := map[string]map[string]types.AttributeValue{}
+	pending := map[string]types.KeysAndAttributes{s.table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
+	for attempt := 1; len(pending) > 0; attempt++ {
+		out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: pending})
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range out.Responses[s.table] {
+			pk, _ := it[PartitionKey].(*types.AttributeValueMemberS)
+			sk, _ := it[SortKey].(*types.AttributeValueMemberS)
+			if pk != nil && sk != nil {
+				items[pk.Value+"/"+sk.Value] = it
+			}
+		}
+		pending = out.UnprocessedKeys
+		if len(pending) > 0 {
+			if attempt == transactAttempts {
+				return nil, fmt.Errorf("keys left unprocessed after %d attempts: %w", attempt, errkind.Unavailable)
+			}
+			if err := wait(ctx, transactBackoff(attempt)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return items, nil
 }
 
 // foldAttempts bounds the rounds of one FoldSignals: each round reads the
@@ -265,10 +267,9 @@ const maxFoldEntries = 99
 // FoldSignals adds pending signals to incident id, maxFoldEntries at a time:
 // one transaction of the incident's update (signal_count read plus the
 // signals, last_signal_at the latest of what it held and theirs, conditioned
-// on the signal_count read) and a mark on each signal's record (folded_at,
-// conditioned on its absence: a record marked already was folded before, and
-// its signal is dropped from the round). A record whose TTL deleted it
-// counts as folded. Signals accepted after the incident
+// on the signal_count read) and a mark on each signal's entry (folded_at,
+// conditioned on its absence: an entry marked already was folded before, or
+// written again as a plain entry, and its signal is dropped from the round). Signals accepted after the incident
 // was resolved are returned, not folded.
 func (s *Store) FoldSignals(ctx context.Context, id string, pending []incident.PendingSignal) ([]incident.PendingSignal, error) {
 	left := append([]incident.PendingSignal(nil), pending...)
@@ -355,15 +356,17 @@ func (s *Store) foldItems(inc incident.Incident, chunk []incident.PendingSignal)
 	}
 	items := []types.TransactWriteItem{meta}
 	for _, p := range chunk {
+		// A pending entry written again by a decision is a plain entry now:
+		// not counted here.
 		expr, err := expression.NewBuilder().
 			WithUpdate(expression.Set(expression.Name("folded_at"), expression.Value(s.now().UTC()))).
-			WithCondition(expression.AttributeExists(expression.Name(PartitionKey)).
+			WithCondition(expression.Name(TypeAttribute).Equal(expression.Value(TypeSignal)).
 				And(expression.AttributeNotExists(expression.Name("folded_at")))).Build()
 		if err != nil {
 			return nil, fmt.Errorf("fold into incident %s: %w", inc.ID, err)
 		}
 		items = append(items, types.TransactWriteItem{Update: &types.Update{
-			TableName: aws.String(s.table), Key: key(deliveryPK(p.Signal.DeliveryID), deliverySK),
+			TableName: aws.String(s.table), Key: signalKey(inc.ID, p.Signal),
 			UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
 			ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 		}})

@@ -79,8 +79,9 @@ func TestDecodeStreamRecord(t *testing.T) {
 			if (got.Signal != nil) != tt.wantSignal {
 				t.Fatalf("got signal %v, want %v", got.Signal != nil, tt.wantSignal)
 			}
-			if p := got.Signal; p != nil && (p.IncidentID != "01kkc0r8r0v8jpwcaajhtjk24r" || p.Signal.DeliveryID != "3c59dc048e8850243be8079a5c74d079" ||
-				p.Signal.Kind != incident.Trigger || p.Signal.Source != incident.SourceAlarm || p.EntryID == "" || p.AcceptedAt.IsZero() || p.Expires.IsZero()) {
+			if p := got.Signal; p != nil && (p.IncidentID != "01kkc0r8r0v8jpwcaajhtjk24r" || p.Signal.DeliveryID != "alarm-state:3c59dc048e8850243be8079a5c74d079" ||
+				p.Signal.Kind != incident.Trigger || p.Signal.Source != incident.SourceAlarm || p.AcceptedAt.IsZero() ||
+				p.Entry().ID != "sd2rqt89b5p4v967qdh8wqeg2t" || p.Entry().Kind != incident.EntrySignal) {
 				t.Errorf("got pending signal %+v, want the fixture's", *p)
 			}
 			if got.Incident != nil && !incident.ValidID(got.Incident.ID) {

@@ -2,43 +2,57 @@ package incident
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 )
 
-// A signal that only adds to an open incident (a repeated ALARM, another
-// error window of a log fingerprint) is not written to the incident: the
-// request path records it as a PendingSignal, one conditional put on its own
-// key (its delivery record), and the store's change stream folds it into the
-// incident afterwards (Service.Fold: signal_count, last_signal_at as a
-// maximum, the signal timeline entry), once per record. So duplicates of one
-// alarm never queue on the incident's item, and what they add to it lags by
-// the stream's delay (README, "What lags").
+// A state change of an alarm that only adds to its open incident is not
+// written to the incident: the request path records it as a PendingSignal,
+// one conditional put of its timeline entry under a key made of its time and
+// delivery id (so the entry is its delivery record too), and the store's
+// change stream folds it into the incident afterwards (Service.Fold:
+// signal_count, last_signal_at as a maximum), once per entry. So a storm of
+// one alarm never queues on the incident's item, and what it adds to the
+// incident lags by the stream's delay (README, "What lags").
 
 // PendingSignal is a signal accepted for an open incident, not yet folded
 // into it.
 type PendingSignal struct {
-	// Signal is the signal as normalized, with its DeliveryID (the key of
-	// the pending record: a redelivery finds it).
+	// Signal is the signal as normalized, with its DeliveryID.
 	Signal Signal
 	// IncidentID is the open incident it joins.
 	IncidentID string
-	// EntryID is the id of the timeline entry the fold writes, chosen when
-	// the signal was accepted, so that a fold run twice writes it once.
-	EntryID string
 	// AcceptedAt is when the request path accepted it: a fold that finds the
 	// incident resolved before then decides the signal again (it may reopen).
 	AcceptedAt time.Time
-	// Expires is when the record (and with it the delivery's memory) goes.
-	Expires time.Time
+}
+
+// EntryID is the id of p's timeline entry: SignalEntryID of its delivery.
+func (p PendingSignal) EntryID() string { return SignalEntryID(p.Signal.DeliveryID) }
+
+// SignalEntryID is the id of the timeline entry of a pending signal of
+// delivery id: made of the id, so that the entry (at the signal's time) is
+// the delivery's record, which a redelivery finds.
+func SignalEntryID(deliveryID string) string {
+	sum := sha256.Sum256([]byte(deliveryID))
+	var b strings.Builder
+	b.WriteByte('s')
+	for i := 0; i < 25; i++ { // 5 bits each, as NewID's alphabet
+		bit := i * 5
+		v := (uint(sum[bit/8])<<8 | uint(sum[bit/8+1])) >> (11 - bit%8) & 31
+		b.WriteByte(crockford[v])
+	}
+	return b.String()
 }
 
 // Entry is the timeline entry the fold writes for p.
 func (p PendingSignal) Entry() Entry {
 	sig := p.Signal
-	sig.entryID = p.EntryID
+	sig.entryID = p.EntryID()
 	return signalEntry(EntrySignal, sig)
 }
 
@@ -87,7 +101,7 @@ func (s *Service) Fold(ctx context.Context, pending []PendingSignal) error {
 			sig.DeliveryID += redecidedSuffix
 			// Its entry is in the timeline already: the decision writes it
 			// again under the same key.
-			sig.entryID = p.EntryID
+			sig.entryID = p.EntryID()
 			_, err := retry(ctx, "decide again signal "+sig.DedupKey, func() (Result, error) {
 				return s.ingestOnce(ctx, sig, nil, false)
 			})

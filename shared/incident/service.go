@@ -202,7 +202,7 @@ func (s *Service) ingestOnce(ctx context.Context, sig Signal, rpt *Report, mayPe
 	}
 	// The read comes before the configuration's: a redelivery to an
 	// instance that has neither is answered after one round trip.
-	look, err := s.store.Lookup(ctx, sig.DeliveryID, sig.DedupKey, h.id)
+	look, err := s.store.Lookup(ctx, sig, h.id)
 	if err != nil {
 		return Result{}, fmt.Errorf("read signal state of %s: %w", sig.DedupKey, err)
 	}
@@ -297,23 +297,20 @@ func (s *Service) ingestOnce(ctx context.Context, sig Signal, rpt *Report, mayPe
 }
 
 // pendable reports whether sig only adds to an open incident of severity
-// sev: a trigger of a machine source that does not raise it. Reports mark
-// their reporters and may raise the severity: they are appended in a
-// transaction.
+// sev: an alarm's trigger that does not raise it, with a delivery id and the
+// time its source gave (the key of its entry is made of both, so that a
+// redelivery finds it). Reports mark their reporters and may raise the
+// severity; a log signal's time is its batch's first error, which another
+// batch of its window does not share; both are appended in a transaction
+// (one per window for logs).
 func (s *Service) pendable(sig Signal, cfg ServiceConfig, sev Severity) bool {
-	return sig.Kind == Trigger && (sig.Source == SourceAlarm || sig.Source == SourceLog) &&
+	return sig.Kind == Trigger && sig.Source == SourceAlarm && sig.DeliveryID != "" && !sig.atAdjusted &&
 		!cfg.severityFor(sig).MoreSevereThan(sev)
 }
 
 // pend records sig as a pending signal of the open incident id.
 func (s *Service) pend(ctx context.Context, sig Signal, id string, now time.Time) (Result, error) {
-	if sig.DeliveryID == "" {
-		// A signal without a delivery id is applied every time it comes; its
-		// pending record needs a key of its own.
-		sig.DeliveryID = "signal:" + NewID(now)
-	}
-	p := PendingSignal{Signal: sig, IncidentID: id, EntryID: NewID(sig.At), AcceptedAt: now,
-		Expires: now.Add(s.rules.DeliveryTTL)}
+	p := PendingSignal{Signal: sig, IncidentID: id, AcceptedAt: now}
 	res, err := s.store.AddSignal(ctx, p)
 	if errors.Is(err, errkind.Duplicate) {
 		s.cache.putDelivery(sig.DeliveryID, res)

@@ -1587,8 +1587,8 @@ func (r *racing) IncidentByDedupKey(ctx context.Context, key string) (incident.I
 	return inc, err
 }
 
-func (r *racing) Lookup(ctx context.Context, deliveryID, key, hint string) (incident.Lookup, error) {
-	l, err := r.Store.Lookup(ctx, deliveryID, key, hint)
+func (r *racing) Lookup(ctx context.Context, sig incident.Signal, hint string) (incident.Lookup, error) {
+	l, err := r.Store.Lookup(ctx, sig, hint)
 	r.after()
 	return l, err
 }

@@ -28,17 +28,18 @@ type Store interface {
 	IncidentByDedupKey(ctx context.Context, key string) (Incident, error)
 	// Delivery returns the recorded result of an applied delivery, or errkind.NotFound.
 	Delivery(ctx context.Context, deliveryID string) (Result, error)
-	// Lookup reads what deciding a signal needs, in one round trip when it
-	// can: the record of deliveryID (none when empty), and the incident
-	// dedupKey last opened, resolved or not. hint is the incident the caller
-	// last saw for the key (may be empty or out of date): when the key
-	// still points at it, it is read together with the rest.
-	Lookup(ctx context.Context, deliveryID, dedupKey, hint string) (Lookup, error)
-	// AddSignal records a pending signal: its delivery record and its
-	// timeline entry, in one write, only if the delivery was not recorded
-	// before: otherwise it returns the first result and an error matching
-	// errkind.Duplicate. It does not write the incident: FoldSignals does,
-	// from the store's change stream.
+	// Lookup reads what deciding sig needs, in one round trip when it can:
+	// the record of its delivery (none without a DeliveryID; a pending
+	// signal's entry counts as one), and the incident its dedup key last
+	// opened, resolved or not. hint is the incident the caller last saw for
+	// the key (may be empty or out of date): when the key still points at
+	// it, it is read together with the rest.
+	Lookup(ctx context.Context, sig Signal, hint string) (Lookup, error)
+	// AddSignal records a pending signal: its timeline entry (under
+	// PendingSignal.EntryID, which makes it the delivery's record), only if
+	// it is not there: otherwise it returns the first result and an error
+	// matching errkind.Duplicate. It does not write the incident:
+	// FoldSignals does, from the store's change stream.
 	AddSignal(ctx context.Context, p PendingSignal) (Result, error)
 	// LatestSignal returns the latest time of the signal entries of incident
 	// id later than after (pending signals not folded yet among them); ok is

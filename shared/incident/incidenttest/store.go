@@ -41,6 +41,8 @@ type Store struct {
 	folded  map[string]bool // delivery ids of the pending signals folded
 	// entryAt indexes the timelines by incident, entry time and id.
 	entryAt map[string]int
+	// rewritten are the entries (incident and entry id) put twice.
+	rewritten map[string]bool
 }
 
 type delivery struct {
@@ -65,6 +67,7 @@ func New(now func() time.Time) *Store {
 		configs:    map[string]incident.ServiceConfig{},
 		folded:     map[string]bool{},
 		entryAt:    map[string]int{},
+		rewritten:  map[string]bool{},
 	}
 }
 
@@ -142,7 +145,8 @@ func (s *Store) Delivery(ctx context.Context, deliveryID string) (incident.Resul
 }
 
 // Lookup reads the delivery and the incident of the dedup key.
-func (s *Store) Lookup(ctx context.Context, deliveryID, dedupKey, _ string) (incident.Lookup, error) {
+func (s *Store) Lookup(ctx context.Context, sig incident.Signal, _ string) (incident.Lookup, error) {
+	deliveryID, dedupKey := sig.DeliveryID, sig.DedupKey
 	if err := ctx.Err(); err != nil {
 		return incident.Lookup{}, err
 	}
@@ -176,7 +180,7 @@ func (s *Store) AddSignal(ctx context.Context, p incident.PendingSignal) (incide
 	if _, ok := s.incidents[p.IncidentID]; !ok {
 		return incident.Result{}, fmt.Errorf("add signal to incident %s: %w", p.IncidentID, errkind.NotFound)
 	}
-	s.deliveries[p.Signal.DeliveryID] = delivery{result: p.Result(), expires: p.Expires}
+	s.deliveries[p.Signal.DeliveryID] = delivery{result: p.Result()}
 	p.Signal.Samples = slices.Clone(p.Signal.Samples)
 	s.putEntry(p.IncidentID, p.Entry())
 	s.pending = append(s.pending, p)
@@ -229,7 +233,7 @@ func (s *Store) FoldSignals(ctx context.Context, id string, pending []incident.P
 			redecide = append(redecide, p)
 			continue
 		}
-		if s.folded[p.Signal.DeliveryID] {
+		if s.folded[p.Signal.DeliveryID] || s.superseded(id, p) {
 			continue
 		}
 		s.folded[p.Signal.DeliveryID] = true
@@ -498,6 +502,13 @@ func (s *Store) Writes() int {
 	return s.writes
 }
 
+// superseded reports whether p's entry was written again by a decision (a
+// fold decided it again, or a transaction of the same delivery raced it):
+// it is no longer pending and is not folded. The caller holds mu.
+func (s *Store) superseded(id string, p incident.PendingSignal) bool {
+	return s.rewritten[id+"\x00"+p.EntryID()]
+}
+
 // putEntry adds e to the timeline of incident id, or replaces the entry of
 // the same time and id (as DynamoDB's put of the same key does). The caller
 // holds mu.
@@ -505,6 +516,7 @@ func (s *Store) putEntry(id string, e incident.Entry) {
 	k := id + "\x00" + e.At.UTC().Format(time.RFC3339Nano) + "\x00" + e.ID
 	if i, ok := s.entryAt[k]; ok {
 		s.timelines[id][i] = copyEntry(e)
+		s.rewritten[id+"\x00"+e.ID] = true
 		return
 	}
 	s.entryAt[k] = len(s.timelines[id])
