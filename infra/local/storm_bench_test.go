@@ -1,18 +1,13 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/incidentd/incidentd/shared/alarms"
 )
 
 // stormNotifications is how many SNS notifications of one alarm
@@ -33,24 +28,7 @@ const stormNotifications = 10_000
 //	go test -run '^$' -bench NotificationStorm -benchtime 1x ./infra/local
 func BenchmarkNotificationStorm(b *testing.B) {
 	p, srv, client := benchPlatform(b)
-	fixture, err := os.ReadFile("../../events/alarms-sns-metric.json")
-	if err != nil {
-		b.Fatal(err)
-	}
-	alarm := p.functions["alarms"]
-	base := time.Date(2026, 11, 23, 9, 15, 42, 518e6, time.UTC)
-	send := func(name string, seq, msg int) (alarms.Response, error) {
-		at := base.Add(time.Duration(seq) * time.Millisecond).Format("2006-01-02T15:04:05.000-0700")
-		event := strings.ReplaceAll(string(fixture), "checkout-cpu", name)
-		event = strings.ReplaceAll(event, "2026-11-23T09:15:42.518+0000", at)
-		event = strings.ReplaceAll(event, "3f4c2a1e-7b8d-5e9f-a0b1-c2d3e4f5a6b7", fmt.Sprintf("00000000-0000-4000-8000-%012d", msg))
-		var resp alarms.Response
-		out, err := alarm(context.Background(), []byte(event))
-		if err != nil {
-			return resp, err
-		}
-		return resp, json.Unmarshal(out, &resp)
-	}
+	send := alarmSender(b, p)
 	for i := range 20 { // warm up on other alarms
 		if _, err := send(fmt.Sprintf("checkout-warm-%d", i), i, i); err != nil {
 			b.Fatal(err)

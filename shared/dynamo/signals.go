@@ -92,17 +92,8 @@ func (s *Store) AddSignal(ctx context.Context, p incident.PendingSignal) (incide
 	if id == "" || p.IncidentID == "" {
 		return incident.Result{}, errors.New("add signal: no delivery id or no incident id")
 	}
-	item, err := attributevalue.MarshalMap(newSignalItem(p))
-	if err != nil {
-		return incident.Result{}, fmt.Errorf("encode signal %s: %w", id, err)
-	}
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:           aws.String(s.table),
-		Item:                item,
-		ConditionExpression: aws.String("attribute_not_exists(pk)"),
-	})
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
+	taken, err := s.putNew(ctx, newSignalItem(p))
+	if taken {
 		return p.Result(), fmt.Errorf("add signal %s: %w", id, errkind.Duplicate)
 	}
 	if err != nil {
