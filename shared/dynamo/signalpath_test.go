@@ -2,12 +2,16 @@ package dynamo_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/incidentd/incidentd/shared/dynamo"
 	"github.com/incidentd/incidentd/shared/dynamo/dynamolocal"
 	"github.com/incidentd/incidentd/shared/dynamo/dynamotest"
+	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/incident"
 	"github.com/incidentd/incidentd/shared/incident/incidenttest"
 )
@@ -108,5 +112,34 @@ func TestSignalPathRoundTrips(t *testing.T) {
 	}
 	if got := counts[incidenttest.Alarm("checkout", "checkout-5xx").DedupKey]; got != 2 {
 		t.Errorf("signal_count of checkout-5xx once folded: got %d, want 2", got)
+	}
+}
+
+// A report naming a service nobody configured, with many configured: it is
+// refused naming the first ten, after reading the service's configuration
+// and ten names (and one more, to say there are others), not every service;
+// the next one on the instance reads nothing.
+func TestUnknownServiceReportReadsAFewNames(t *testing.T) {
+	ctx := context.Background()
+	m := &dynamolocal.Meter{}
+	st := dynamo.New(dynamolocal.Metered(dynamotest.Client(t), m), dynamotest.NewTable(t))
+	svc := incident.NewService(st, incident.Rules{})
+	for i := range 40 {
+		if _, err := svc.PutServiceConfig(ctx, incident.ServiceConfig{Name: fmt.Sprintf("svc-%02d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := `service "chekout" is not configured; configured services: svc-00, svc-01, svc-02, svc-03, svc-04, svc-05, svc-06, svc-07, svc-08, svc-09, …`
+	for i, wantCalls := range []int{2, 0} {
+		m.Reset()
+		_, err := svc.Report(ctx, incident.ReportInput{Service: "chekout", Summary: "checkout is down"})
+		if !errors.Is(err, errkind.Invalid) || !strings.Contains(err.Error(), want) {
+			t.Errorf("report %d: got %v, want %q", i, err, want)
+		}
+		r, _ := m.Units()
+		t.Logf("report %d for an unknown service: %d requests [%s], %.1f read units", i, m.Calls(), m.Operations(), r)
+		if got := m.Calls(); got != wantCalls {
+			t.Errorf("report %d: got %d requests [%s], want %d", i, got, m.Operations(), wantCalls)
+		}
 	}
 }

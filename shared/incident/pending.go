@@ -149,7 +149,8 @@ type cachedConfig struct {
 type caches struct {
 	mu         sync.Mutex
 	configs    map[string]cachedConfig
-	names      []string // configured service names, for refusing unknown ones
+	names      []string // the first configured service names, for refusing unknown ones
+	moreNames  bool     // there are more
 	namesAt    time.Time
 	heads      map[string]head
 	deliveries map[string]Result

@@ -370,10 +370,10 @@ func (s *Service) cachedConfig(ctx context.Context, name string) (cachedConfig, 
 // configured service (a typo would otherwise open an incident nobody watches).
 // With no service configured at all, any valid name is accepted.
 //
-// The configuration is the cached one (serviceConfig); the names of the
-// configured services, for the answer to an unknown one, are listed at most
-// once per ConfigCacheTTL per instance, so a stream of reports naming
-// unknown services does not query every service each time.
+// The configuration is the cached one (serviceConfig). An unknown name is
+// answered with the first maxNamedServices configured services, read once per
+// ConfigCacheTTL per instance: a report for an unknown service reads at most
+// that many names, never every service.
 func (s *Service) knownService(ctx context.Context, name string) error {
 	if err := ValidateServiceName(name); err != nil {
 		return err
@@ -385,40 +385,47 @@ func (s *Service) knownService(ctx context.Context, name string) error {
 	if c.found {
 		return nil
 	}
-	names, err := s.serviceNames(ctx)
+	names, more, err := s.serviceNames(ctx)
 	if err != nil {
 		return err
 	}
 	if len(names) == 0 {
 		return nil
 	}
-	return errkind.Invalidf("service %q is not configured; configured services: %s", name, strings.Join(names, ", "))
+	list := strings.Join(names, ", ")
+	if more {
+		list += ", …"
+	}
+	return errkind.Invalidf("service %q is not configured; configured services: %s", name, list)
 }
 
-// serviceNames lists the configured services' names, at most once per
-// ConfigCacheTTL.
-func (s *Service) serviceNames(ctx context.Context) ([]string, error) {
+// maxNamedServices is how many configured services the answer to an
+// unknown one names.
+const maxNamedServices = 10
+
+// serviceNames returns the first maxNamedServices configured services'
+// names, read at most once per ConfigCacheTTL.
+func (s *Service) serviceNames(ctx context.Context) ([]string, bool, error) {
 	now := s.now()
 	s.cache.mu.Lock()
-	names, at := s.cache.names, s.cache.namesAt
+	names, more, at := s.cache.names, s.cache.moreNames, s.cache.namesAt
 	s.cache.mu.Unlock()
 	if names != nil && now.Sub(at) < s.rules.ConfigCacheTTL && !now.Before(at) {
-		return names, nil
+		return names, more, nil
 	}
-	all, err := s.store.ListServiceConfigs(ctx)
+	names, more, err := s.store.ServiceNames(ctx, maxNamedServices)
 	if err != nil {
-		return nil, fmt.Errorf("list services: %w", err)
+		return nil, false, fmt.Errorf("list services: %w", err)
 	}
-	names = make([]string, len(all))
-	for i, c := range all {
-		names[i] = c.Name
+	if names == nil {
+		names = []string{}
 	}
 	if s.rules.ConfigCacheTTL > 0 {
 		s.cache.mu.Lock()
-		s.cache.names, s.cache.namesAt = names, now
+		s.cache.names, s.cache.moreNames, s.cache.namesAt = names, more, now
 		s.cache.mu.Unlock()
 	}
-	return names, nil
+	return names, more, nil
 }
 
 func newEntry(at time.Time, kind EntryKind, actor, text string) Entry {

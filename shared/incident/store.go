@@ -67,6 +67,10 @@ type ServiceConfigs interface {
 	ServiceConfig(ctx context.Context, name string) (ServiceConfig, error)
 	// ListServiceConfigs returns every configured service, by name.
 	ListServiceConfigs(ctx context.Context) ([]ServiceConfig, error)
+	// ServiceNames returns the names of the first limit configured
+	// services, by name, reading no more than it needs; more is true when
+	// there are others.
+	ServiceNames(ctx context.Context, limit int) (names []string, more bool, err error)
 	// PutServiceConfig creates or replaces a service's config. A store that
 	// keeps escalation policies refuses a config naming a missing one with
 	// errkind.Invalid naming it.

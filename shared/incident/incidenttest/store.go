@@ -453,6 +453,19 @@ func (s *Store) ListServiceConfigs(ctx context.Context) ([]incident.ServiceConfi
 	return out, nil
 }
 
+// ServiceNames returns the names of the first limit configured services.
+func (s *Store) ServiceNames(ctx context.Context, limit int) ([]string, bool, error) {
+	all, err := s.ListServiceConfigs(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	names := make([]string, 0, min(limit, len(all)))
+	for _, c := range all[:min(limit, len(all))] {
+		names = append(names, c.Name)
+	}
+	return names, len(all) > limit, nil
+}
+
 // PutServiceConfig creates or replaces a service's config.
 func (s *Store) PutServiceConfig(ctx context.Context, c incident.ServiceConfig) error {
 	if err := ctx.Err(); err != nil {
