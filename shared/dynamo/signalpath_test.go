@@ -17,7 +17,7 @@ import (
 )
 
 // The round trips of the signal path, counted on the wire (every request the
-// SDK sends to DynamoDB Local, retries included) on one instance whose
+// SDK sends to DynamoDB Local, retries included), mostly on one instance whose
 // caches are warm: it handled a signal of the service before. Issue 9's
 // budgets: a new alarm ≤ 2, its redelivery ≤ 1, the same alarm's next state
 // change ≤ 1 on the request path (the stream folds it into the incident
@@ -54,6 +54,10 @@ func TestSignalPathRoundTrips(t *testing.T) {
 	}{
 		{"new alarm", func() (incident.Result, error) { return svc.Ingest(ctx, alarm("checkout-5xx", "sns-1", at)) },
 			incident.Opened, false, 2},
+		// Its configuration is read with the rest.
+		{"new alarm to a cold instance", func() (incident.Result, error) {
+			return incident.NewService(st, incident.Rules{}).Ingest(ctx, alarm("checkout-latency", "sns-9", at))
+		}, incident.Opened, false, 2},
 		{"alarm redelivery", func() (incident.Result, error) { return svc.Ingest(ctx, alarm("checkout-5xx", "sns-1", at)) },
 			incident.Opened, true, 1},
 		{"alarm redelivery to a cold instance", func() (incident.Result, error) {

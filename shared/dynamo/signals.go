@@ -143,15 +143,19 @@ func (s *Store) LatestSignal(ctx context.Context, id string, after time.Time) (t
 }
 
 // Lookup reads, in one BatchGetItem of consistent reads, the delivery
-// record, the dedup record and, when hint names an incident, that
+// record, the dedup record, the service's configuration (withConfig) and,
+// when hint names an incident, that
 // incident's item and the entry a pending signal of the delivery would have
 // on it. When the dedup record points elsewhere (a new incident this
 // caller did not know), that incident and entry are read in a second round
 // trip.
-func (s *Store) Lookup(ctx context.Context, sig incident.Signal, hint string) (incident.Lookup, error) {
+func (s *Store) Lookup(ctx context.Context, sig incident.Signal, hint string, withConfig bool) (incident.Lookup, error) {
 	keys := []map[string]types.AttributeValue{key(dedupPK(sig.DedupKey), dedupSK)}
 	if sig.DeliveryID != "" {
 		keys = append(keys, key(deliveryPK(sig.DeliveryID), deliverySK))
+	}
+	if withConfig {
+		keys = append(keys, key(servicesPK, serviceSK(sig.Service)))
 	}
 	keys = append(keys, incidentKeys(hint, sig)...)
 	items, err := s.batchGet(ctx, keys)
@@ -159,6 +163,19 @@ func (s *Store) Lookup(ctx context.Context, sig incident.Signal, hint string) (i
 		return incident.Lookup{}, fmt.Errorf("read dedup key %s: %w", sig.DedupKey, err)
 	}
 	var l incident.Lookup
+	if withConfig {
+		l.ConfigRead = true
+		if it, ok := items[servicesPK+"/"+serviceSK(sig.Service)]; ok {
+			var svc serviceItem
+			if err := attributevalue.UnmarshalMap(it, &svc); err != nil {
+				return incident.Lookup{}, fmt.Errorf("decode service %s: %w", sig.Service, err)
+			}
+			if svc.DeletedAt == "" {
+				c := svc.config()
+				l.Config = &c
+			}
+		}
+	}
 	if it, ok := items[deliveryPK(sig.DeliveryID)+"/"+deliverySK]; ok && sig.DeliveryID != "" {
 		var d deliveryItem
 		if err := attributevalue.UnmarshalMap(it, &d); err != nil {

@@ -68,6 +68,10 @@ type Lookup struct {
 	Delivery *Result
 	// Incident is the incident the dedup key last opened, nil when none.
 	Incident *Incident
+	// ConfigRead says the service's configuration was read: Config, nil
+	// when the service has none.
+	ConfigRead bool
+	Config     *ServiceConfig
 }
 
 // redecidedSuffix marks the delivery id under which a fold decides again a

@@ -200,11 +200,19 @@ func (s *Service) ingestOnce(ctx context.Context, sig Signal, rpt *Report, mayPe
 			return s.pend(ctx, sig, h.id, now)
 		}
 	}
-	// The read comes before the configuration's: a redelivery to an
-	// instance that has neither is answered after one round trip.
-	look, err := s.store.Lookup(ctx, sig, h.id)
+	// The service's configuration, when this instance has none fresh, is
+	// read with the rest: one round trip.
+	_, cached := s.cache.config(sig.Service, now, s.rules.ConfigCacheTTL)
+	look, err := s.store.Lookup(ctx, sig, h.id, !cached)
 	if err != nil {
 		return Result{}, fmt.Errorf("read signal state of %s: %w", sig.DedupKey, err)
+	}
+	if look.ConfigRead && s.rules.ConfigCacheTTL > 0 {
+		c := cachedConfig{found: look.Config != nil, at: now}
+		if c.found {
+			c.cfg = *look.Config
+		}
+		s.cache.putConfig(sig.Service, c)
 	}
 	if look.Delivery != nil {
 		res := *look.Delivery
@@ -212,9 +220,16 @@ func (s *Service) ingestOnce(ctx context.Context, sig Signal, rpt *Report, mayPe
 		res.Duplicate = true
 		return res, nil
 	}
-	cfg, err := s.serviceConfig(ctx, sig.Service)
-	if err != nil {
-		return Result{}, err
+	var cfg ServiceConfig
+	switch {
+	case look.ConfigRead && look.Config != nil:
+		cfg = look.Config.WithDefaults()
+	case look.ConfigRead:
+		cfg = ServiceConfig{Name: sig.Service}.WithDefaults()
+	default:
+		if cfg, err = s.serviceConfig(ctx, sig.Service); err != nil {
+			return Result{}, err
+		}
 	}
 	found := look.Incident != nil
 	var cur Incident

@@ -1587,8 +1587,8 @@ func (r *racing) IncidentByDedupKey(ctx context.Context, key string) (incident.I
 	return inc, err
 }
 
-func (r *racing) Lookup(ctx context.Context, sig incident.Signal, hint string) (incident.Lookup, error) {
-	l, err := r.Store.Lookup(ctx, sig, hint)
+func (r *racing) Lookup(ctx context.Context, sig incident.Signal, hint string, withConfig bool) (incident.Lookup, error) {
+	l, err := r.Store.Lookup(ctx, sig, hint, withConfig)
 	r.after()
 	return l, err
 }

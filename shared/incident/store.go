@@ -33,8 +33,9 @@ type Store interface {
 	// signal's entry counts as one), and the incident its dedup key last
 	// opened, resolved or not. hint is the incident the caller last saw for
 	// the key (may be empty or out of date): when the key still points at
-	// it, it is read together with the rest.
-	Lookup(ctx context.Context, sig Signal, hint string) (Lookup, error)
+	// it, it is read together with the rest. With withConfig, the
+	// configuration of sig's service is read too (Lookup.ConfigRead).
+	Lookup(ctx context.Context, sig Signal, hint string, withConfig bool) (Lookup, error)
 	// AddSignal records a pending signal: its timeline entry (under
 	// PendingSignal.EntryID, which makes it the delivery's record), only if
 	// it is not there: otherwise it returns the first result and an error

@@ -145,7 +145,7 @@ func (s *Store) Delivery(ctx context.Context, deliveryID string) (incident.Resul
 }
 
 // Lookup reads the delivery and the incident of the dedup key.
-func (s *Store) Lookup(ctx context.Context, sig incident.Signal, _ string) (incident.Lookup, error) {
+func (s *Store) Lookup(ctx context.Context, sig incident.Signal, _ string, withConfig bool) (incident.Lookup, error) {
 	deliveryID, dedupKey := sig.DeliveryID, sig.DedupKey
 	if err := ctx.Err(); err != nil {
 		return incident.Lookup{}, err
@@ -153,6 +153,13 @@ func (s *Store) Lookup(ctx context.Context, sig incident.Signal, _ string) (inci
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var l incident.Lookup
+	if withConfig {
+		l.ConfigRead = true
+		if c, ok := s.configs[sig.Service]; ok {
+			c = copyConfig(c)
+			l.Config = &c
+		}
+	}
 	if d, ok := s.liveDelivery(deliveryID); ok && deliveryID != "" {
 		r := d.result
 		l.Delivery = &r
