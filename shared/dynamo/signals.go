@@ -43,6 +43,8 @@ type signalItem struct {
 	DedupKey   string    `dynamodbav:"dedup_key"`
 	Severity   string    `dynamodbav:"severity,omitempty"`
 	Title      string    `dynamodbav:"title"`
+	// Decided is the severity it was accepted at (PendingSignal.Severity).
+	Decided string `dynamodbav:"decided_severity,omitempty"`
 }
 
 func newSignalItem(p incident.PendingSignal) signalItem {
@@ -52,7 +54,7 @@ func newSignalItem(p incident.PendingSignal) signalItem {
 	return signalItem{
 		entryItem: e, DeliveryID: sig.DeliveryID, AcceptedAt: p.AcceptedAt.UTC(),
 		Source: string(sig.Source), SignalKind: string(sig.Kind), Service: sig.Service, DedupKey: sig.DedupKey,
-		Severity: string(sig.Severity), Title: sig.Title,
+		Severity: string(sig.Severity), Title: sig.Title, Decided: string(p.Severity),
 	}
 }
 
@@ -63,7 +65,7 @@ func (it signalItem) pending() incident.PendingSignal {
 			DedupKey: it.DedupKey, Severity: incident.Severity(it.Severity), Title: it.Title, Text: it.Text,
 			At: it.At, Ref: it.Ref, DeliveryID: it.DeliveryID, Actor: it.Actor, Samples: it.Samples,
 		},
-		IncidentID: it.IncidentID, AcceptedAt: it.AcceptedAt,
+		IncidentID: it.IncidentID, AcceptedAt: it.AcceptedAt, Severity: incident.Severity(it.Decided),
 	}
 }
 
@@ -293,7 +295,7 @@ func (s *Store) FoldSignals(ctx context.Context, id string, pending []incident.P
 		var fold []incident.PendingSignal
 		redecide = nil
 		for _, p := range left {
-			if inc.Status == incident.StatusResolved && inc.ResolvedAt != nil && !inc.ResolvedAt.After(p.AcceptedAt) {
+			if p.Redecide(inc) {
 				redecide = append(redecide, p)
 			} else {
 				fold = append(fold, p)

@@ -101,3 +101,37 @@ func TestFoldDecidesAgainASignalAcceptedAfterTheResolve(t *testing.T) {
 		t.Errorf("redelivery: got %+v, %v; want a duplicate", res, err)
 	}
 }
+
+// A person lowers the severity on another instance; an instance that still
+// remembers it higher accepts a more severe state change as a join: the fold
+// decides it again, and it raises the incident.
+func TestFoldDecidesAgainASignalMoreSevereThanTheIncident(t *testing.T) {
+	ctx := context.Background()
+	c := newClock()
+	st := dynamotest.StreamedStore(t, dynamo.WithClock(c.Now))
+	svc := incident.NewService(st, incident.Rules{}, incident.WithClock(c.Now))
+	other := incident.NewService(st, incident.Rules{}, incident.WithClock(c.Now))
+	sig := incidenttest.Alarm("checkout", "checkout-5xx")
+	sig.DeliveryID, sig.At, sig.Severity = "sns-1", c.Now().Add(-time.Minute), incident.SEV1
+	first, err := svc.Ingest(ctx, sig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sev := incident.SEV3
+	if _, err := other.Update(ctx, first.IncidentID, "alice", incident.Patch{Severity: &sev}); err != nil {
+		t.Fatal(err)
+	}
+	sig.DeliveryID, sig.At, sig.Severity = "sns-2", c.Now(), incident.SEV2
+	if res, err := svc.Ingest(ctx, sig); err != nil || res.Outcome != incident.Appended {
+		t.Fatalf("got %+v, %v; want it accepted as appended (the instance remembers SEV1)", res, err)
+	}
+	incidenttest.CatchUp(t, svc, st)
+	inc, tl, _, err := svc.Get(ctx, first.IncidentID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := incidenttest.CountKinds(tl)
+	if inc.Severity != incident.SEV2 || inc.SignalCount != 2 || kinds[incident.EntrySignal] != 1 || kinds[incident.EntrySeverityChanged] != 2 {
+		t.Errorf("got %s, signal_count %d, timeline %v; want SEV2, 2, one signal and two severity changes", inc.Severity, inc.SignalCount, kinds)
+	}
+}

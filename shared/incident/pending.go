@@ -29,6 +29,20 @@ type PendingSignal struct {
 	// AcceptedAt is when the request path accepted it: a fold that finds the
 	// incident resolved before then decides the signal again (it may reopen).
 	AcceptedAt time.Time
+	// Severity is the severity the signal was accepted at (the service's
+	// configuration applied): a fold that finds the incident less severe (a
+	// person lowered it meanwhile) decides the signal again (it raises it).
+	Severity Severity
+}
+
+// Redecide reports whether a fold must decide p again rather than count it
+// on inc: inc was resolved before p was accepted (the instance's memory
+// still showed it open), or it is less severe than p.
+func (p PendingSignal) Redecide(inc Incident) bool {
+	if inc.Status == StatusResolved && inc.ResolvedAt != nil && !inc.ResolvedAt.After(p.AcceptedAt) {
+		return true
+	}
+	return inc.Status.Open() && p.Severity.MoreSevereThan(inc.Severity)
 }
 
 // EntryID is the id of p's timeline entry: SignalEntryID of its delivery.
@@ -81,9 +95,10 @@ const redecidedSuffix = "#redecided"
 // Fold folds pending signals into their incidents, as the store's change
 // stream delivers them (functions/stream): each at most once, whatever how
 // often it is delivered. A signal whose incident was resolved before it was
-// accepted (its instance's cache still showed the incident open) is decided
-// again as a new delivery, so it may reopen the incident or open a new one:
-// such a reopen lags by the stream's delay.
+// accepted (its instance's cache still showed the incident open), or is less
+// severe than it, is decided again as a new delivery, so it may reopen the
+// incident, open a new one or raise it: such a decision lags by the stream's
+// delay.
 func (s *Service) Fold(ctx context.Context, pending []PendingSignal) error {
 	var order []string
 	groups := map[string][]PendingSignal{}

@@ -197,7 +197,7 @@ func (s *Service) ingestOnce(ctx context.Context, sig Signal, rpt *Report, mayPe
 			return Result{}, err
 		}
 		if s.pendable(sig, cfg, h.severity) {
-			return s.pend(ctx, sig, h.id, now)
+			return s.pend(ctx, sig, h.id, cfg.severityFor(sig), now)
 		}
 	}
 	// The service's configuration, when this instance has none fresh, is
@@ -270,7 +270,7 @@ func (s *Service) ingestOnce(ctx context.Context, sig Signal, rpt *Report, mayPe
 		ch = s.open(sig, cfg, now, "")
 	case cur.Status.Open():
 		if mayPend && s.pendable(sig, cfg, cur.Severity) {
-			return s.pend(ctx, sig, cur.ID, now)
+			return s.pend(ctx, sig, cur.ID, cfg.severityFor(sig), now)
 		}
 		ch = appendSignal(cur, sig, cfg, now)
 	case stale != "":
@@ -323,9 +323,10 @@ func (s *Service) pendable(sig Signal, cfg ServiceConfig, sev Severity) bool {
 		!cfg.severityFor(sig).MoreSevereThan(sev)
 }
 
-// pend records sig as a pending signal of the open incident id.
-func (s *Service) pend(ctx context.Context, sig Signal, id string, now time.Time) (Result, error) {
-	p := PendingSignal{Signal: sig, IncidentID: id, AcceptedAt: now}
+// pend records sig, of severity sev, as a pending signal of the open
+// incident id.
+func (s *Service) pend(ctx context.Context, sig Signal, id string, sev Severity, now time.Time) (Result, error) {
+	p := PendingSignal{Signal: sig, IncidentID: id, AcceptedAt: now, Severity: sev}
 	res, err := s.store.AddSignal(ctx, p)
 	if errors.Is(err, errkind.Duplicate) {
 		s.cache.putDelivery(sig.DeliveryID, res)

@@ -49,9 +49,10 @@ type Store interface {
 	// FoldSignals adds pending signals of the incident id to it: the count
 	// and last_signal_at as a maximum (their timeline entries are there
 	// already). A signal folded before is skipped, so folding twice is
-	// harmless. It does not fold the signals accepted after the incident was
-	// resolved: it returns them, for the caller to decide again. An incident
-	// that does not exist folds nothing.
+	// harmless. It does not fold the signals to decide again
+	// (PendingSignal.Redecide: accepted after the incident was resolved, or
+	// more severe than it): it returns them. An incident that does not exist
+	// folds nothing.
 	FoldSignals(ctx context.Context, id string, pending []PendingSignal) (redecide []PendingSignal, err error)
 	// Apply writes a change atomically. It returns errkind.Conflict when the incident or
 	// its dedup record changed since it was read (the caller reads again and

@@ -236,7 +236,7 @@ func (s *Store) FoldSignals(ctx context.Context, id string, pending []incident.P
 	}
 	var redecide []incident.PendingSignal
 	for _, p := range pending {
-		if inc.Status == incident.StatusResolved && inc.ResolvedAt != nil && !inc.ResolvedAt.After(p.AcceptedAt) {
+		if p.Redecide(inc) {
 			redecide = append(redecide, p)
 			continue
 		}
