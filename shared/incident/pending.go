@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/incidentd/incidentd/shared/errkind"
 )
 
 // A state change of an alarm that only adds to its open incident is not
@@ -124,7 +126,10 @@ func (s *Service) Fold(ctx context.Context, pending []PendingSignal) error {
 			_, err := retry(ctx, "decide again signal "+sig.DedupKey, func() (Result, error) {
 				return s.ingestOnce(ctx, sig, nil, false)
 			})
-			if err != nil {
+			if err != nil && !errors.Is(err, errkind.Invalid) {
+				// A signal the service refuses would be refused on every
+				// retry, and hold up the escalations behind it in the
+				// stream: only transient failures fail the fold.
 				errs = append(errs, fmt.Errorf("decide again signal %s of incident %s: %w", p.Signal.DeliveryID, id, err))
 			}
 		}
