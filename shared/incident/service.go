@@ -173,17 +173,18 @@ func (s *Service) Report(ctx context.Context, in ReportInput) (Result, error) {
 	return res, nil
 }
 
-// ingestOnce decides one signal and writes the decision. With mayPend, a
-// trigger that only adds to an open incident is recorded as a pending signal
-// (one conditional put, folded in by the change stream); without it (reports,
-// signals the fold decides again) it is appended in a transaction.
+// ingestOnce decides one signal and writes the decision. With mayPend, an
+// alarm's trigger that only adds to an open incident is recorded as a pending
+// signal (one conditional put, folded in by the change stream); without it
+// (reports, signals the fold decides again) it is appended in a transaction.
 //
 // Round trips: none for a delivery this instance applied before; one put for
-// a trigger of a dedup key whose open incident this instance saw within
-// HeadCacheTTL (at most as severe as it); otherwise one read (Lookup:
-// delivery, dedup record and the incident it last pointed at) and one write,
-// plus a read when the dedup key moved to an incident this instance did not
-// know, and one of the service's configuration every ConfigCacheTTL.
+// an alarm's trigger of a dedup key whose open incident this instance saw
+// within HeadCacheTTL (at most as severe as it); otherwise one read (Lookup:
+// delivery, dedup record, the incident it last pointed at and, when this
+// instance has none fresh, the service's configuration) and one write, plus
+// a read when the dedup key moved to an incident this instance did not know,
+// and one for a recovery or a signal to a resolved incident (LatestSignal).
 func (s *Service) ingestOnce(ctx context.Context, sig Signal, rpt *Report, mayPend bool) (Result, error) {
 	if res, ok := s.cache.delivery(sig.DeliveryID); ok {
 		res.Duplicate = true
