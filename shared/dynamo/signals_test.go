@@ -6,7 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/incidentd/incidentd/shared/clock/clocktest"
 	"github.com/incidentd/incidentd/shared/dynamo"
+	"github.com/incidentd/incidentd/shared/dynamo/dynamolocal"
 	"github.com/incidentd/incidentd/shared/dynamo/dynamotest"
 	"github.com/incidentd/incidentd/shared/incident"
 	"github.com/incidentd/incidentd/shared/incident/incidenttest"
@@ -64,10 +66,7 @@ func TestFoldCountsOnceAndKeepsTheLatestTime(t *testing.T) {
 // again, and it reopens the incident.
 func TestFoldDecidesAgainASignalAcceptedAfterTheResolve(t *testing.T) {
 	ctx := context.Background()
-	c := newClock()
-	st := dynamotest.StreamedStore(t, dynamo.WithClock(c.Now))
-	svc := incident.NewService(st, incident.Rules{}, incident.WithClock(c.Now))
-	other := incident.NewService(st, incident.Rules{}, incident.WithClock(c.Now))
+	c, st, svc, other := twoInstances(t)
 	sig := incidenttest.Alarm("checkout", "checkout-5xx")
 	sig.DeliveryID, sig.At = "sns-1", c.Now().Add(-time.Minute)
 	first, err := svc.Ingest(ctx, sig)
@@ -79,24 +78,15 @@ func TestFoldDecidesAgainASignalAcceptedAfterTheResolve(t *testing.T) {
 	}
 	c.Advance(time.Second)
 	sig.DeliveryID, sig.At = "sns-2", c.Now()
-	res, err := svc.Ingest(ctx, sig)
-	if err != nil || res.Outcome != incident.Appended {
-		t.Fatalf("got %+v, %v; want it accepted as appended (the instance's cache)", res, err)
-	}
-	incidenttest.CatchUp(t, svc, st)
-	inc, tl, _, err := svc.Get(ctx, first.IncidentID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kinds := incidenttest.CountKinds(tl)
+	inc, kinds := joinThenFold(t, svc, st, sig, first.IncidentID)
 	if inc.Status != incident.StatusTriggered || inc.ReopenCount != 1 || inc.SignalCount != 2 {
 		t.Errorf("got %s, reopen_count %d, signal_count %d; want triggered, 1, 2", inc.Status, inc.ReopenCount, inc.SignalCount)
 	}
 	if kinds[incident.EntryReopened] != 1 || kinds[incident.EntrySignal] != 1 {
 		t.Errorf("got timeline %v, want one reopened and one signal entry", kinds)
 	}
-	// Folded again (the stream redelivers): nothing more happens.
-	res, err = svc.Ingest(ctx, sig)
+	// Delivered again: nothing more happens.
+	res, err := svc.Ingest(ctx, sig)
 	if err != nil || !res.Duplicate {
 		t.Errorf("redelivery: got %+v, %v; want a duplicate", res, err)
 	}
@@ -107,10 +97,7 @@ func TestFoldDecidesAgainASignalAcceptedAfterTheResolve(t *testing.T) {
 // decides it again, and it raises the incident.
 func TestFoldDecidesAgainASignalMoreSevereThanTheIncident(t *testing.T) {
 	ctx := context.Background()
-	c := newClock()
-	st := dynamotest.StreamedStore(t, dynamo.WithClock(c.Now))
-	svc := incident.NewService(st, incident.Rules{}, incident.WithClock(c.Now))
-	other := incident.NewService(st, incident.Rules{}, incident.WithClock(c.Now))
+	c, st, svc, other := twoInstances(t)
 	sig := incidenttest.Alarm("checkout", "checkout-5xx")
 	sig.DeliveryID, sig.At, sig.Severity = "sns-1", c.Now().Add(-time.Minute), incident.SEV1
 	first, err := svc.Ingest(ctx, sig)
@@ -122,16 +109,35 @@ func TestFoldDecidesAgainASignalMoreSevereThanTheIncident(t *testing.T) {
 		t.Fatal(err)
 	}
 	sig.DeliveryID, sig.At, sig.Severity = "sns-2", c.Now(), incident.SEV2
-	if res, err := svc.Ingest(ctx, sig); err != nil || res.Outcome != incident.Appended {
-		t.Fatalf("got %+v, %v; want it accepted as appended (the instance remembers SEV1)", res, err)
-	}
-	incidenttest.CatchUp(t, svc, st)
-	inc, tl, _, err := svc.Get(ctx, first.IncidentID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kinds := incidenttest.CountKinds(tl)
+	inc, kinds := joinThenFold(t, svc, st, sig, first.IncidentID)
 	if inc.Severity != incident.SEV2 || inc.SignalCount != 2 || kinds[incident.EntrySignal] != 1 || kinds[incident.EntrySeverityChanged] != 2 {
 		t.Errorf("got %s, signal_count %d, timeline %v; want SEV2, 2, one signal and two severity changes", inc.Severity, inc.SignalCount, kinds)
 	}
+}
+
+// joinThenFold gives sig to svc, which must accept it as a join of incident
+// id (what the instance remembers of it), then folds it as the stream
+// function would, and returns the incident and its timeline's kinds.
+func joinThenFold(t *testing.T, svc *incident.Service, st incident.Store, sig incident.Signal, id string) (incident.Incident, map[incident.EntryKind]int) {
+	t.Helper()
+	ctx := context.Background()
+	if res, err := svc.Ingest(ctx, sig); err != nil || res.Outcome != incident.Appended || res.IncidentID != id {
+		t.Fatalf("got %+v, %v; want it accepted as a join of %s (what the instance remembers)", res, err, id)
+	}
+	incidenttest.CatchUp(t, svc, st)
+	inc, tl, _, err := svc.Get(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return inc, incidenttest.CountKinds(tl)
+}
+
+// twoInstances returns two services (two instances of a function, each with
+// its own memory) over one fresh table, on one clock.
+func twoInstances(t *testing.T) (*clocktest.Clock, *dynamolocal.Streamed, *incident.Service, *incident.Service) {
+	t.Helper()
+	c := newClock()
+	st := dynamotest.StreamedStore(t, dynamo.WithClock(c.Now))
+	return c, st, incident.NewService(st, incident.Rules{}, incident.WithClock(c.Now)),
+		incident.NewService(st, incident.Rules{}, incident.WithClock(c.Now))
 }
