@@ -53,7 +53,8 @@ deploy: $(NODE_STAMP) ## deploy into the current AWS account and region
 	npx cdk deploy
 
 # `make bench`: incidents measured from signal to first page, a report surge and an
-# acknowledgement in a signal storm on the local platform, executions of the
+# acknowledgement in a signal storm on the local platform, a notification storm
+# (a process and emulator of its own: its 10,000 items would slow the others), executions of the
 # state machine per escalation scenario, DynamoDB request units per signal, and
 # the monthly cost model (the synthesized template priced with COST_COUNTS). DynamoDB Local runs with its full JIT
 # (steady state) unless DYNAMODB_LOCAL_JAVA_OPTS says otherwise. In the recipe,
@@ -65,7 +66,7 @@ BENCH_EXECUTIONS ?= 3
 COST_COUNTS ?= infra/cost/counts.json
 BENCH_ENV = DYNAMODB_LOCAL_JAVA_OPTS="$${DYNAMODB_LOCAL_JAVA_OPTS-}"
 
-bench: $(NODE_STAMP) build ## figures: signal→incident, duplicates, sizes, signal→first page, report surge, acknowledge in a storm, Step Functions transitions per escalation, the cost model
+bench: $(NODE_STAMP) build ## figures: signal→incident, duplicates, DynamoDB requests and capacity per path, sizes, signal→first page, report surge, acknowledge in a storm, notification storm, Step Functions transitions per escalation, the cost model
 	$(GO) run ./infra/bench
 	@figures() { prog=$$1; shift; out=$$($(BENCH_ENV) $(GO) test -run '^$$' "$$@" 2>&1) \
 	    && echo "$$out" | awk "$$prog"' END { exit !seen }' || { echo "$$out"; exit 1; }; }; \
@@ -85,6 +86,12 @@ bench: $(NODE_STAMP) build ## figures: signal→incident, duplicates, sizes, sig
 	    printf "  acknowledge:          %7.2f ms\n", m["ack-ms"]; \
 	    printf "  storm:                %.0f signals/s   p50 %7.2f ms   p99 %7.2f ms   max %7.2f ms\n", m["signals/s"], m["p50-ms"], m["p99-ms"], m["max-ms"]; seen = 1 }' \
 	  -bench '^(BenchmarkReportSurge|BenchmarkAcknowledgeDuringStorm)$$' -benchtime 1x ./infra/local; \
+	figures '/^BenchmarkNotificationStorm/ { for (i = 3; i < NF; i += 2) m[$$(i+1)] = $$i; \
+	    printf "\nnotification storm (%d SNS notifications of one alarm: %d distinct state changes, each delivered twice; %d concurrent\n", m["notifications"], m["deliveries"] - 1, m["senders"]; \
+	    printf "senders, to the local platform alarms function; its stream poller folds the pending signals in)\n"; \
+	    printf "  throughput:           %.0f notifications/s   p50 %7.2f ms   p99 %7.2f ms   max %7.2f ms\n", m["notifications/s"], m["p50-ms"], m["p99-ms"], m["max-ms"]; \
+	    printf "  incidents: %d (want 1)   escalations: %d (want 1)   signal_count once the stream caught up: %d (want %d), %.0f ms after the last\n", m["incidents"], m["escalations"], m["signal-count"], m["deliveries"], m["catch-up-ms"]; seen = 1 }' \
+	  -bench '^BenchmarkNotificationStorm$$' -benchtime 1x ./infra/local; \
 	echo; echo "Step Functions state transitions per escalated incident (the synthesized state machine under"; \
 	echo "aws-local-stepfunctions with the real handlers; policy: 3 levels, repeat 1, then the fallback)"; \
 	figures '/^BenchmarkEscalationTransitions\// { name = $$1; sub(/^[^\/]*\//, "", name); sub(/-[0-9]+$$/, "", name); gsub(/-/, " ", name); \

@@ -243,10 +243,11 @@ func TestStreamEventSource(t *testing.T) {
 		batch      int
 		retries    int
 		maxAgeSecs int
-		pattern    string
+		patterns   []string
 	}{
-		{"escalations", 25, -1, 20 * 3600, `{"dynamodb":{"NewImage":{"type":{"S":["incident"]}}}}`},
-		{"fan-out", 10, -1, 6 * 3600, `{"dynamodb":{"NewImage":{"type":{"S":["entry"]}}},"eventName":["INSERT"]}`},
+		{"escalations and signal folds", 25, -1, 20 * 3600, []string{`{"dynamodb":{"NewImage":{"type":{"S":["incident"]}}}}`,
+			`{"dynamodb":{"NewImage":{"type":{"S":["signal"]}}},"eventName":["INSERT"]}`}},
+		{"fan-out", 10, -1, 6 * 3600, []string{`{"dynamodb":{"NewImage":{"type":{"S":["entry"]}}},"eventName":["INSERT"]}`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -262,10 +263,18 @@ func TestStreamEventSource(t *testing.T) {
 				"DestinationConfig": map[string]any{"OnFailure": map[string]any{
 					"Destination": arnOf(logicalID(t, "AWS::SQS::Queue", "EscalationStreamFailures")),
 				}},
-				"FilterCriteria": map[string]any{"Filters": []any{map[string]any{"Pattern": tt.pattern}}},
+				"FilterCriteria": map[string]any{"Filters": filters(tt.patterns)},
 			})
 		})
 	}
+}
+
+func filters(patterns []string) []any {
+	var out []any
+	for _, p := range patterns {
+		out = append(out, map[string]any{"Pattern": p})
+	}
+	return out
 }
 
 func TestDeadLetterQueues(t *testing.T) {

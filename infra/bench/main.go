@@ -1,6 +1,7 @@
 // Command bench measures the platform against DynamoDB Local and prints figures:
-// signal → incident latency (p50/p99), duplicate-signal throughput, and the size
-// of each function's Lambda bootstrap. `make bench` runs it after `make build`.
+// signal → incident latency (p50/p99), duplicate-signal throughput, the
+// DynamoDB requests and capacity units of each path of a signal (counted on
+// the wire), and the size of each function's Lambda bootstrap. `make bench` runs it after `make build`.
 // It only talks to 127.0.0.1 and its loops are bounded in count.
 package main
 
@@ -10,6 +11,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"log"
 	"os"
@@ -47,11 +49,16 @@ func run(n, dups, workers int, buildDir string) error {
 		return err
 	}
 	defer p.Stop()
-	db := dynamolocal.Client(p.Endpoint)
+	meter := &dynamolocal.Meter{}
+	db := dynamolocal.Metered(dynamolocal.Client(p.Endpoint), meter)
 	if err := dynamolocal.CreateTable(ctx, db, "bench"); err != nil {
 		return err
 	}
-	svc := incident.NewService(dynamo.New(db, "bench"), incident.Rules{})
+	// The pending signals the request path writes are folded in by the
+	// stream function; here they are taken from the store and folded by
+	// the same code (incident.Service.Fold), after the measurement.
+	store := &dynamolocal.Streamed{Store: dynamo.New(db, "bench")}
+	svc := incident.NewService(store, incident.Rules{})
 	fmt.Printf("DynamoDB Local at %s (in memory)\n\n", p.Endpoint)
 
 	// Warm up the JVM and connection pool so the figures show steady state.
@@ -61,7 +68,7 @@ func run(n, dups, workers int, buildDir string) error {
 		}
 	}
 
-	fmt.Println("signal → incident latency (sequential, one sender)")
+	fmt.Println("signal → incident latency (sequential, one sender, one instance: its caches warm)")
 	open := make([]time.Duration, 0, n)
 	for i := range n {
 		t := time.Now()
@@ -80,8 +87,14 @@ func run(n, dups, workers int, buildDir string) error {
 		appendL = append(appendL, time.Since(t))
 	}
 	printLatency("  joins an open incident", appendL)
+	if err := fold(ctx, svc, store); err != nil {
+		return err
+	}
 
-	fmt.Printf("\nduplicate signals for one alarm (%d signals, %d concurrent senders)\n", dups, workers)
+	fmt.Printf("\nduplicate signals for one alarm (%d signals, each a state change of its own, %d concurrent senders, one instance)\n", dups, workers)
+	if _, err := svc.Ingest(ctx, signal("dup", "dup-first")); err != nil {
+		return err
+	}
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	ids := map[string]int{}
@@ -118,18 +131,116 @@ func run(n, dups, workers int, buildDir string) error {
 	fmt.Printf("  throughput:           %.0f signals/s (%d in %s)\n", float64(dups)/elapsed.Seconds(), dups, elapsed.Round(time.Millisecond))
 	printLatency("  latency under load", lat)
 	fmt.Printf("  incidents opened:     %d (want 1)\n", len(ids))
+	pending := store.TakePending()
+	meter.Reset()
+	t := time.Now()
+	for i := 0; i < len(pending); i += foldBatch {
+		if err := svc.Fold(ctx, pending[i:min(i+foldBatch, len(pending))]); err != nil {
+			return err
+		}
+	}
+	took := time.Since(t)
+	_, w := meter.Units()
+	var id string
+	for k := range ids {
+		id = k
+	}
+	inc, err := store.Incident(ctx, id)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("  folded afterwards:    signal_count %d (want %d), %d pending signals in %s, batches of %d as the stream mapping hands them:\n",
+		inc.SignalCount, dups+1, len(pending), took.Round(time.Millisecond), foldBatch)
+	fmt.Printf("                        %d requests, %.1f write units (%.2f per signal)\n", meter.Calls(), w, w/float64(max(1, len(pending))))
+
+	fmt.Println("\nDynamoDB requests and capacity per operation (on the wire, ReturnConsumedCapacity TOTAL; warm instance)")
+	if err := costs(ctx, meter, store, svc); err != nil {
+		return err
+	}
 
 	fmt.Printf("\nLambda bootstrap sizes (linux/arm64, -tags lambda.norpc,timetzdata, -s -w; budget %s bytes each)\n", thousands(maxBootstrap))
 	return printSizes(os.Stdout, buildDir)
 }
 
+// foldBatch is the batch size of the stream mapping that folds pending
+// signals (infra/escalation: 25 records).
+const foldBatch = 25
+
+// fold folds what the store's stream holds.
+func fold(ctx context.Context, svc *incident.Service, store *dynamolocal.Streamed) error {
+	for p := store.TakePending(); len(p) > 0; p = store.TakePending() {
+		if err := svc.Fold(ctx, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// costs prints the requests and capacity units of each path of a signal,
+// once each on an instance that handled the service before.
+func costs(ctx context.Context, m *dynamolocal.Meter, store *dynamolocal.Streamed, svc *incident.Service) error {
+	if _, err := svc.PutServiceConfig(ctx, incident.ServiceConfig{Name: "bench"}); err != nil {
+		return err
+	}
+	if _, err := svc.Ingest(ctx, signal("cost-warm", "cost-warm")); err != nil { // the configuration read again
+		return err
+	}
+	cold := incident.NewService(store, incident.Rules{})
+	logSig := signal("cost-log", "cost-log-1")
+	logSig.Source, logSig.DedupKey = incident.SourceLog, "log:bench:0f1e2d3c4b5a6978"
+	report := func(who, key string) func() error {
+		return func() error {
+			_, err := svc.Report(ctx, incident.ReportInput{Service: "bench", Summary: "bench is down", ReporterEmail: who,
+				DeliveryID: key, Fingerprint: key})
+			return err
+		}
+	}
+	ingest := func(s *incident.Service, sig incident.Signal) func() error {
+		return func() error { _, err := s.Ingest(ctx, sig); return err }
+	}
+	steps := []struct {
+		name string
+		do   func() error
+	}{
+		{"new alarm (opens an incident)", ingest(svc, signal("cost", "cost-1"))},
+		{"redelivery, same instance", ingest(svc, signal("cost", "cost-1"))},
+		{"redelivery, another instance", ingest(cold, signal("cost", "cost-1"))},
+		{"same alarm, next state change (join)", ingest(svc, signal("cost", "cost-2"))},
+		{"its redelivery, another instance", ingest(incident.NewService(store, incident.Rules{}), signal("cost", "cost-2"))},
+		{"fold of that join (stream function)", func() error { return fold(ctx, svc, store) }},
+		{"new log signal (opens)", ingest(svc, logSig)},
+		{"new report (opens)", report("ana@example.com", "cost-report-1")},
+		{"report joining it", report("ben@example.com", "cost-report-2")},
+	}
+	for _, st := range steps {
+		m.Reset()
+		if err := st.do(); err != nil {
+			return fmt.Errorf("%s: %w", st.name, err)
+		}
+		r, w := m.Units()
+		fmt.Printf("  %-38s %d requests  %5.1f RCU %5.1f WCU   %s\n", st.name+":", m.Calls(), r, w, m.Operations())
+	}
+	return nil
+}
+
+// signal is an ALARM of alarm key. A delivery's state-change time is its
+// own, as an alarm's is (its delivery id is made of it): within the hour
+// before the benchmark started.
 func signal(key, delivery string) incident.Signal {
+	at := time.Now()
+	if delivery != "" {
+		h := fnv.New64a()
+		h.Write([]byte(delivery))
+		at = started.Add(-time.Hour + time.Duration(h.Sum64()%uint64(time.Hour)))
+	}
 	return incident.Signal{
 		Source: incident.SourceAlarm, Kind: incident.Trigger, Service: "bench",
 		DedupKey: "alarm:bench:" + key, Title: "bench-" + key + " in ALARM",
-		Text: "Threshold Crossed", At: time.Now(), DeliveryID: delivery, Actor: "alarm:bench",
+		Text: "Threshold Crossed", At: at, DeliveryID: delivery, Actor: "alarm:bench",
 	}
 }
+
+var started = time.Now()
 
 func printLatency(label string, d []time.Duration) {
 	s := append([]time.Duration(nil), d...)

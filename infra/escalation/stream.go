@@ -100,13 +100,23 @@ func (e *Escalation) AddStream(props StreamProps) *Stream {
 		MaxRecordAge:            EscalationRecordAge,
 		ReportBatchItemFailures: jsii.Bool(true),
 		OnFailure:               awslambdaeventsources.NewSqsDlq(s.Failures),
-		// Only incident items reach this mapping; timeline entries, dedup and
+		// Only incident items and pending signals inserted (folded into
+		// their incidents: signal_count, last_signal_at, the signal's
+		// timeline entry) reach this mapping; timeline entries, dedup and
 		// delivery records (and TTL removals) are most of the stream.
 		Filters: &[]*map[string]interface{}{
 			awslambda.FilterCriteria_Filter(&map[string]interface{}{
 				"dynamodb": map[string]interface{}{
 					"NewImage": map[string]interface{}{
 						"type": map[string]interface{}{"S": awslambda.FilterRule_IsEqual(jsii.String("incident"))},
+					},
+				},
+			}),
+			awslambda.FilterCriteria_Filter(&map[string]interface{}{
+				"eventName": awslambda.FilterRule_IsEqual(jsii.String("INSERT")),
+				"dynamodb": map[string]interface{}{
+					"NewImage": map[string]interface{}{
+						"type": map[string]interface{}{"S": awslambda.FilterRule_IsEqual(jsii.String("signal"))},
 					},
 				},
 			}),

@@ -47,6 +47,8 @@ type platform struct {
 	slackReal bool
 	// close stops the stream poller and every escalation, and waits for them.
 	close func()
+	// executions counts the escalations started for an incident.
+	executions func(incidentID string) int
 }
 
 // platformOptions are what tests replace.
@@ -284,7 +286,7 @@ func newPlatform(ctx context.Context, endpoint string, getenv func(string) strin
 		api:   api,
 		token: token, services: names, settings: set,
 		timeScale: timeScale, slackReal: realSlack, close: sync.OnceFunc(stop),
-		functions: functions,
+		functions: functions, executions: runs.startedFor,
 	}, nil
 }
 

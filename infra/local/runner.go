@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -170,6 +171,20 @@ func (r *runner) Redrive(_ context.Context, name string) error {
 	r.log.Info("escalation execution redriven (local)", slog.String("execution", name), slog.String("state", ex.failedState))
 	r.launch(name, ex, ex.failedState, ex.failedInput)
 	return nil
+}
+
+// startedFor counts the executions started for an incident (named
+// inc-<id>-<reopen count>).
+func (r *runner) startedFor(incidentID string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for name := range r.execs {
+		if strings.HasPrefix(name, "inc-"+incidentID+"-") {
+			n++
+		}
+	}
+	return n
 }
 
 // wait blocks until every execution has ended (after the runner's ctx is done).

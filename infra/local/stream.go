@@ -400,8 +400,13 @@ var mappings = []mapping{
 	{name: "fan-out", filter: isEntryInsert, batchSize: fanOutBatchSize, retries: fanOutRetries},
 }
 
-// isIncident is the escalation mapping's filter: {"dynamodb": {"NewImage": {"type": {"S": ["incident"]}}}}.
-func isIncident(r events.DynamoDBEventRecord) bool { return newImageType(r) == dynamo.TypeIncident }
+// isIncident is the escalation mapping's filter: {"dynamodb": {"NewImage": {"type": {"S": ["incident"]}}}},
+// or {"eventName": ["INSERT"], "dynamodb": {"NewImage": {"type": {"S": ["signal"]}}}}: pending signals
+// to fold into their incidents.
+func isIncident(r events.DynamoDBEventRecord) bool {
+	t := newImageType(r)
+	return t == dynamo.TypeIncident || r.EventName == "INSERT" && t == dynamo.TypeSignal
+}
 
 // isEntryInsert is the fan-out mapping's filter:
 // {"eventName": ["INSERT"], "dynamodb": {"NewImage": {"type": {"S": ["entry"]}}}}.

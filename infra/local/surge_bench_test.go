@@ -186,6 +186,32 @@ func BenchmarkReportSurge(b *testing.B) {
 	b.ReportMetric(surgeSenders, "senders")
 }
 
+// alarmSender returns a function that gives the platform's alarms function
+// the SNS notification of events/alarms-sns-metric.json for alarm name: its
+// state changed seq milliseconds after the fixture's, and the message id is
+// made of msg.
+func alarmSender(b *testing.B, p *platform) func(name string, seq, msg int) (alarms.Response, error) {
+	b.Helper()
+	fixture, err := os.ReadFile("../../events/alarms-sns-metric.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	alarm := p.functions["alarms"]
+	base := time.Date(2026, 11, 23, 9, 15, 42, 518e6, time.UTC)
+	return func(name string, seq, msg int) (alarms.Response, error) {
+		at := base.Add(time.Duration(seq) * time.Millisecond).Format("2006-01-02T15:04:05.000-0700")
+		event := strings.ReplaceAll(string(fixture), "checkout-cpu", name)
+		event = strings.ReplaceAll(event, "2026-11-23T09:15:42.518+0000", at)
+		event = strings.ReplaceAll(event, "3f4c2a1e-7b8d-5e9f-a0b1-c2d3e4f5a6b7", fmt.Sprintf("00000000-0000-4000-8000-%012d", msg))
+		var resp alarms.Response
+		out, err := alarm(context.Background(), []byte(event))
+		if err != nil {
+			return resp, err
+		}
+		return resp, json.Unmarshal(out, &resp)
+	}
+}
+
 // BenchmarkAcknowledgeDuringStorm opens a checkout incident with an ALARM, then
 // sends 2,000 more ALARM deliveries of that alarm (each a state change of its
 // own, so each is appended, none a duplicate delivery) from 32 concurrent
@@ -196,24 +222,8 @@ func BenchmarkReportSurge(b *testing.B) {
 //	go test -run '^$' -bench AcknowledgeDuringStorm -benchtime 1x ./infra/local
 func BenchmarkAcknowledgeDuringStorm(b *testing.B) {
 	p, srv, client := benchPlatform(b)
-	fixture, err := os.ReadFile("../../events/alarms-sns-metric.json")
-	if err != nil {
-		b.Fatal(err)
-	}
-	alarm := p.functions["alarms"]
-	base := time.Date(2026, 11, 23, 9, 15, 42, 518e6, time.UTC)
-	send := func(name string, seq int) (alarms.Response, error) {
-		at := base.Add(time.Duration(seq) * time.Millisecond).Format("2006-01-02T15:04:05.000-0700")
-		event := strings.ReplaceAll(string(fixture), "checkout-cpu", name)
-		event = strings.ReplaceAll(event, "2026-11-23T09:15:42.518+0000", at)
-		event = strings.ReplaceAll(event, "3f4c2a1e-7b8d-5e9f-a0b1-c2d3e4f5a6b7", fmt.Sprintf("00000000-0000-4000-8000-%012d", seq))
-		var resp alarms.Response
-		out, err := alarm(context.Background(), []byte(event))
-		if err != nil {
-			return resp, err
-		}
-		return resp, json.Unmarshal(out, &resp)
-	}
+	sendAs := alarmSender(b, p)
+	send := func(name string, seq int) (alarms.Response, error) { return sendAs(name, seq, seq) }
 	// Warm up on other alarms.
 	for i := range 20 {
 		if _, err := send(fmt.Sprintf("checkout-warm-%d", i), i); err != nil {

@@ -14,6 +14,6 @@ import (
 // DynamoDB Local: timeline bounds, pagination and concurrent writes.
 func TestStoreContract(t *testing.T) {
 	incidenttest.StoreContract(t, func(t *testing.T, now func() time.Time) incident.Store {
-		return dynamotest.Store(t, dynamo.WithClock(now))
+		return dynamotest.StreamedStore(t, dynamo.WithClock(now))
 	})
 }

@@ -155,7 +155,12 @@ func (s *Store) Delivery(ctx context.Context, deliveryID string) (incident.Resul
 	if !found {
 		return incident.Result{}, errkind.NotFoundf("delivery %q not found", deliveryID)
 	}
-	return incident.Result{Outcome: incident.Outcome(d.Outcome), IncidentID: d.IncidentID, ReportID: d.ReportID, Fingerprint: d.Fingerprint}, nil
+	return d.result(), nil
+}
+
+// result is the recorded result of a delivery.
+func (d deliveryItem) result() incident.Result {
+	return incident.Result{Outcome: incident.Outcome(d.Outcome), IncidentID: d.IncidentID, ReportID: d.ReportID, Fingerprint: d.Fingerprint}
 }
 
 // OutcomeSent is the outcome of a bare delivery record (RecordDelivery).
@@ -169,23 +174,33 @@ func (s *Store) RecordDelivery(ctx context.Context, deliveryID, incidentID strin
 	if deliveryID == "" {
 		return errors.New("record delivery: no delivery id")
 	}
-	item, err := attributevalue.MarshalMap(newDeliveryItem(deliveryID, incident.Result{Outcome: OutcomeSent, IncidentID: incidentID}, expires))
-	if err != nil {
-		return fmt.Errorf("encode delivery %s: %w", deliveryID, err)
-	}
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:           aws.String(s.table),
-		Item:                item,
-		ConditionExpression: aws.String("attribute_not_exists(pk)"),
-	})
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
+	taken, err := s.putNew(ctx, newDeliveryItem(deliveryID, incident.Result{Outcome: OutcomeSent, IncidentID: incidentID}, expires))
+	if taken {
 		return fmt.Errorf("record delivery %s: %w", deliveryID, errkind.Duplicate)
 	}
 	if err != nil {
 		return fmt.Errorf("record delivery %s: %w", deliveryID, err)
 	}
 	return nil
+}
+
+// putNew puts item, of a key nobody holds: taken is true when an item of
+// that key exists (nothing is written).
+func (s *Store) putNew(ctx context.Context, item any) (taken bool, err error) {
+	av, err := attributevalue.MarshalMap(item)
+	if err != nil {
+		return false, fmt.Errorf("encode item: %w", err)
+	}
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:           aws.String(s.table),
+		Item:                av,
+		ConditionExpression: aws.String("attribute_not_exists(pk)"),
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return true, nil
+	}
+	return false, err
 }
 
 // maxTransactItems is DynamoDB's limit on the items of one transaction.

@@ -63,6 +63,49 @@ func (s *Store) ListServiceConfigs(ctx context.Context) ([]incident.ServiceConfi
 	return configs, nil
 }
 
+// ServiceNames returns the names of the first limit configured services, by
+// name: a Query of the services' partition that stops once it has limit+1
+// (tombstones of deleted services are read and skipped), projecting only
+// the name.
+func (s *Store) ServiceNames(ctx context.Context, limit int) ([]string, bool, error) {
+	kc := expression.Key(PartitionKey).Equal(expression.Value(servicesPK)).
+		And(expression.KeyBeginsWith(expression.Key(SortKey), servicePrefix))
+	proj := expression.NamesList(expression.Name("name"), expression.Name("deleted_at"))
+	expr, err := expression.NewBuilder().WithKeyCondition(kc).WithProjection(proj).Build()
+	if err != nil {
+		return nil, false, fmt.Errorf("build service query: %w", err)
+	}
+	in := &dynamodb.QueryInput{
+		TableName: aws.String(s.table), KeyConditionExpression: expr.KeyCondition(),
+		ProjectionExpression: expr.Projection(), ExpressionAttributeNames: expr.Names(),
+		ExpressionAttributeValues: expr.Values(), ConsistentRead: aws.Bool(true),
+	}
+	names := []string{}
+	for {
+		in.Limit = aws.Int32(int32(limit + 1 - len(names)))
+		out, err := s.db.Query(ctx, in)
+		if err != nil {
+			return nil, false, fmt.Errorf("list service names: %w", err)
+		}
+		var items []serviceItem
+		if err := attributevalue.UnmarshalListOfMaps(out.Items, &items); err != nil {
+			return nil, false, fmt.Errorf("decode service names: %w", err)
+		}
+		for _, it := range items {
+			if it.DeletedAt == "" {
+				names = append(names, it.Name)
+			}
+		}
+		if len(names) > limit {
+			return names[:limit], true, nil
+		}
+		if len(out.LastEvaluatedKey) == 0 {
+			return names, false, nil
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+}
+
 // PutServiceConfig creates or replaces a service's config. The policy it
 // names, if any, must exist: one that does not is errkind.Invalid naming it
 // (refs.go).

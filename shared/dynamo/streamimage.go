@@ -89,6 +89,7 @@ func fromStreamValue(v events.DynamoDBAttributeValue, depth int) (types.Attribut
 //     images); a modified incident without one is an error;
 //   - a timeline entry inserted: Entry and IncidentID. Entries are written
 //     once: a modified one would be a repair, not news, and is not decoded;
+//   - a pending signal inserted (signals.go): Signal, to fold in;
 //   - anything else (removals: TTL expiry of dedup and delivery records;
 //     dedup keys, deliveries, Slack pages, configs…): the zero change.
 //
@@ -125,6 +126,15 @@ func DecodeStreamRecord(r events.DynamoDBEventRecord) (incident.StreamChange, er
 		}
 		ch.Previous = &old
 		return ch, nil
+	case TypeSignal:
+		if r.EventName != "INSERT" {
+			return incident.StreamChange{}, nil
+		}
+		p, err := DecodeSignal(newImage)
+		if err != nil {
+			return incident.StreamChange{}, err
+		}
+		return incident.StreamChange{Signal: &p}, nil
 	case TypeEntry:
 		if r.EventName != "INSERT" {
 			return incident.StreamChange{}, nil

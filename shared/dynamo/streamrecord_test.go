@@ -29,6 +29,7 @@ func fixtureRecord(t *testing.T, name string) events.DynamoDBEventRecord {
 func TestDecodeStreamRecord(t *testing.T) {
 	opened := fixtureRecord(t, "stream-incident-opened")
 	entry := fixtureRecord(t, "stream-entry-acknowledged")
+	signal := fixtureRecord(t, "stream-signal-pending")
 	with := func(r events.DynamoDBEventRecord, name string, old map[string]events.DynamoDBAttributeValue) events.DynamoDBEventRecord {
 		r.EventName, r.Change.OldImage = name, old
 		return r
@@ -45,6 +46,7 @@ func TestDecodeStreamRecord(t *testing.T) {
 		wantIncident bool
 		wantPrevious bool
 		wantEntry    bool
+		wantSignal   bool
 		wantErr      string
 	}{
 		{name: "incident inserted", give: opened, wantIncident: true},
@@ -54,6 +56,8 @@ func TestDecodeStreamRecord(t *testing.T) {
 		{name: "incident removed", give: with(opened, "REMOVE", opened.Change.NewImage)},
 		{name: "entry inserted", give: entry, wantEntry: true},
 		{name: "entry modified", give: with(entry, "MODIFY", entry.Change.NewImage)},
+		{name: "pending signal inserted", give: signal, wantSignal: true},
+		{name: "pending signal folded (modified)", give: with(signal, "MODIFY", signal.Change.NewImage)},
 		{name: "another item", give: other},
 	}
 	for _, tt := range tests {
@@ -71,6 +75,14 @@ func TestDecodeStreamRecord(t *testing.T) {
 			if (got.Incident != nil) != tt.wantIncident || (got.Previous != nil) != tt.wantPrevious || (got.Entry != nil) != tt.wantEntry {
 				t.Fatalf("got incident %v, previous %v, entry %v; want %v, %v, %v",
 					got.Incident != nil, got.Previous != nil, got.Entry != nil, tt.wantIncident, tt.wantPrevious, tt.wantEntry)
+			}
+			if (got.Signal != nil) != tt.wantSignal {
+				t.Fatalf("got signal %v, want %v", got.Signal != nil, tt.wantSignal)
+			}
+			if p := got.Signal; p != nil && (p.IncidentID != "01kkc0r8r0v8jpwcaajhtjk24r" || p.Signal.DeliveryID != "alarm-state:3c59dc048e8850243be8079a5c74d079" ||
+				p.Signal.Kind != incident.Trigger || p.Signal.Source != incident.SourceAlarm || p.AcceptedAt.IsZero() ||
+				p.Entry().ID != "sd2rqt89b5p4v967qdh8wqeg2t" || p.Entry().Kind != incident.EntrySignal) {
+				t.Errorf("got pending signal %+v, want the fixture's", *p)
 			}
 			if got.Incident != nil && !incident.ValidID(got.Incident.ID) {
 				t.Errorf("got incident id %q, want the fixture's", got.Incident.ID)

@@ -110,17 +110,8 @@ func (s *Store) PutAPIToken(ctx context.Context, t auth.Token) error {
 	if t.ID == "" {
 		return errors.New("put token: no id")
 	}
-	item, err := attributevalue.MarshalMap(toTokenItem(t))
-	if err != nil {
-		return fmt.Errorf("encode token %s: %w", t.ID, err)
-	}
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:           aws.String(s.table),
-		Item:                item,
-		ConditionExpression: aws.String("attribute_not_exists(pk)"),
-	})
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
+	taken, err := s.putNew(ctx, toTokenItem(t))
+	if taken {
 		return fmt.Errorf("put token %s: the id is taken", t.ID)
 	}
 	if err != nil {

@@ -43,6 +43,13 @@ type Rules struct {
 	// ReopenWindow is flapping (README, flapping); 0 means
 	// DefaultFlapThreshold.
 	FlapThreshold int
+	// ConfigCacheTTL is how long an instance reuses a service's
+	// configuration (0: DefaultConfigCacheTTL; below 0: not cached).
+	ConfigCacheTTL time.Duration
+	// HeadCacheTTL is how long an instance accepts repeated triggers of a
+	// dedup key for the open incident it last saw, without a read (0:
+	// DefaultHeadCacheTTL; below 0: never, every signal reads first).
+	HeadCacheTTL time.Duration
 }
 
 // Defaults for a service config and for Rules.
@@ -158,6 +165,12 @@ func (r Rules) withDefaults() Rules {
 	}
 	if r.FlapThreshold <= 0 {
 		r.FlapThreshold = DefaultFlapThreshold
+	}
+	if r.ConfigCacheTTL == 0 {
+		r.ConfigCacheTTL = DefaultConfigCacheTTL
+	}
+	if r.HeadCacheTTL == 0 {
+		r.HeadCacheTTL = DefaultHeadCacheTTL
 	}
 	return r
 }

@@ -20,6 +20,7 @@ type Service struct {
 	store Store
 	rules Rules
 	now   func() time.Time
+	cache *caches
 }
 
 // Option configures a Service.
@@ -30,7 +31,7 @@ func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = 
 
 // NewService returns a service writing to store under rules.
 func NewService(store Store, rules Rules, opts ...Option) *Service {
-	s := &Service{store: store, rules: rules.withDefaults(), now: time.Now}
+	s := &Service{store: store, rules: rules.withDefaults(), now: time.Now, cache: newCaches()}
 	for _, o := range opts {
 		o(s)
 	}
@@ -85,7 +86,7 @@ func (s *Service) Ingest(ctx context.Context, sig Signal) (Result, error) {
 		return Result{}, err
 	}
 	return retry(ctx, "ingest signal "+sig.DedupKey, func() (Result, error) {
-		return s.ingestOnce(ctx, sig, nil)
+		return s.ingestOnce(ctx, sig, nil, true)
 	})
 }
 
@@ -151,7 +152,7 @@ func (s *Service) Report(ctx context.Context, in ReportInput) (Result, error) {
 		return Result{}, err
 	}
 	res, err := retry(ctx, "report on "+in.Service, func() (Result, error) {
-		return s.ingestOnce(ctx, sig, rpt)
+		return s.ingestOnce(ctx, sig, rpt, false)
 	})
 	if err != nil {
 		return Result{}, err
@@ -172,27 +173,83 @@ func (s *Service) Report(ctx context.Context, in ReportInput) (Result, error) {
 	return res, nil
 }
 
-func (s *Service) ingestOnce(ctx context.Context, sig Signal, rpt *Report) (Result, error) {
-	if sig.DeliveryID != "" {
-		res, err := s.store.Delivery(ctx, sig.DeliveryID)
-		if err == nil {
-			res.Duplicate = true
-			return res, nil
-		}
-		if !errors.Is(err, errkind.NotFound) {
-			return Result{}, fmt.Errorf("read delivery %s: %w", sig.DeliveryID, err)
-		}
-	}
-	cfg, err := s.serviceConfig(ctx, sig.Service)
-	if err != nil {
-		return Result{}, err
-	}
-	cur, err := s.store.IncidentByDedupKey(ctx, sig.DedupKey)
-	found := err == nil
-	if err != nil && !errors.Is(err, errkind.NotFound) {
-		return Result{}, fmt.Errorf("read incident of dedup key %s: %w", sig.DedupKey, err)
+// ingestOnce decides one signal and writes the decision. With mayPend, an
+// alarm's trigger that only adds to an open incident is recorded as a pending
+// signal (one conditional put, folded in by the change stream); without it
+// (reports, signals the fold decides again) it is appended in a transaction.
+//
+// Round trips: none for a delivery this instance applied before; one put for
+// an alarm's trigger of a dedup key whose open incident this instance saw
+// within HeadCacheTTL (at most as severe as it); otherwise one read (Lookup:
+// delivery, dedup record, the incident it last pointed at and, when this
+// instance has none fresh, the service's configuration) and one write, plus
+// a read when the dedup key moved to an incident this instance did not know,
+// and one for a recovery or a signal to a resolved incident (LatestSignal).
+func (s *Service) ingestOnce(ctx context.Context, sig Signal, rpt *Report, mayPend bool) (Result, error) {
+	if res, ok := s.cache.delivery(sig.DeliveryID); ok {
+		res.Duplicate = true
+		return res, nil
 	}
 	now := s.now()
+	h, known := s.cache.head(sig.DedupKey)
+	if mayPend && known && h.open && now.Sub(h.at) < s.rules.HeadCacheTTL && !now.Before(h.at) {
+		cfg, err := s.serviceConfig(ctx, sig.Service)
+		if err != nil {
+			return Result{}, err
+		}
+		if s.pendable(sig, cfg, h.severity) {
+			return s.pend(ctx, sig, h.id, cfg.severityFor(sig), now)
+		}
+	}
+	// The service's configuration, when this instance has none fresh, is
+	// read with the rest: one round trip.
+	_, cached := s.cache.config(sig.Service, now, s.rules.ConfigCacheTTL)
+	look, err := s.store.Lookup(ctx, sig, h.id, !cached)
+	if err != nil {
+		return Result{}, fmt.Errorf("read signal state of %s: %w", sig.DedupKey, err)
+	}
+	if look.ConfigRead && s.rules.ConfigCacheTTL > 0 {
+		c := cachedConfig{found: look.Config != nil, at: now}
+		if c.found {
+			c.cfg = *look.Config
+		}
+		s.cache.putConfig(sig.Service, c)
+	}
+	if look.Delivery != nil {
+		res := *look.Delivery
+		s.cache.putDelivery(sig.DeliveryID, res)
+		res.Duplicate = true
+		return res, nil
+	}
+	var cfg ServiceConfig
+	switch {
+	case look.ConfigRead && look.Config != nil:
+		cfg = look.Config.WithDefaults()
+	case look.ConfigRead:
+		cfg = ServiceConfig{Name: sig.Service}.WithDefaults()
+	default:
+		if cfg, err = s.serviceConfig(ctx, sig.Service); err != nil {
+			return Result{}, err
+		}
+	}
+	found := look.Incident != nil
+	var cur Incident
+	if found {
+		cur = *look.Incident
+		s.remember(cur, now)
+		if sig.Kind == Recover || !cur.Status.Open() {
+			// Event time decides (eventtime.go) on what is known of the
+			// source, pending triggers not folded yet included: one more
+			// read, for recoveries and signals to a resolved incident only.
+			latest, ok, err := s.store.LatestSignal(ctx, cur.ID, cur.LastSignalAt)
+			if err != nil {
+				return Result{}, fmt.Errorf("read pending signals of incident %s: %w", cur.ID, err)
+			}
+			if ok {
+				cur.LastSignalAt = latest
+			}
+		}
+	}
 	var stale string // why a trigger for the resolved incident is stale, if it is
 	if found && sig.Kind == Trigger && !cur.Status.Open() {
 		stale = cur.staleTrigger(sig.Source, sig.At)
@@ -213,6 +270,9 @@ func (s *Service) ingestOnce(ctx context.Context, sig Signal, rpt *Report) (Resu
 	case !found:
 		ch = s.open(sig, cfg, now, "")
 	case cur.Status.Open():
+		if mayPend && s.pendable(sig, cfg, cur.Severity) {
+			return s.pend(ctx, sig, cur.ID, cfg.severityFor(sig), now)
+		}
 		ch = appendSignal(cur, sig, cfg, now)
 	case stale != "":
 		// Event time decides (eventtime.go): older than what is known.
@@ -239,53 +299,150 @@ func (s *Service) ingestOnce(ctx context.Context, sig Signal, rpt *Report) (Resu
 			if derr != nil {
 				return Result{}, fmt.Errorf("read delivery %s: %w", sig.DeliveryID, derr)
 			}
+			s.cache.putDelivery(sig.DeliveryID, res)
 			res.Duplicate = true
 			return res, nil
 		}
 		return Result{}, fmt.Errorf("write incident %s: %w", ch.Incident.ID, err)
 	}
+	if ch.Incident.DedupKey == sig.DedupKey {
+		s.remember(ch.Incident, now)
+	}
+	s.cache.putDelivery(sig.DeliveryID, ch.Result)
 	return ch.Result, nil
+}
+
+// pendable reports whether sig only adds to an open incident of severity
+// sev: an alarm's trigger that does not raise it, with a delivery id and the
+// time its source gave (the key of its entry is made of both, so that a
+// redelivery finds it). Reports mark their reporters and may raise the
+// severity; a log signal's time is its batch's first error, which another
+// batch of its window does not share; both are appended in a transaction
+// (one per window for logs).
+func (s *Service) pendable(sig Signal, cfg ServiceConfig, sev Severity) bool {
+	return sig.Kind == Trigger && sig.Source == SourceAlarm && sig.DeliveryID != "" && !sig.atAdjusted &&
+		!cfg.severityFor(sig).MoreSevereThan(sev)
+}
+
+// pend records sig, of severity sev, as a pending signal of the open
+// incident id.
+func (s *Service) pend(ctx context.Context, sig Signal, id string, sev Severity, now time.Time) (Result, error) {
+	p := PendingSignal{Signal: sig, IncidentID: id, AcceptedAt: now, Severity: sev}
+	res, err := s.store.AddSignal(ctx, p)
+	if errors.Is(err, errkind.Duplicate) {
+		s.cache.putDelivery(sig.DeliveryID, res)
+		res.Duplicate = true
+		return res, nil
+	}
+	if err != nil {
+		return Result{}, fmt.Errorf("add signal to incident %s: %w", id, err)
+	}
+	res = p.Result()
+	s.cache.putDelivery(sig.DeliveryID, res)
+	return res, nil
+}
+
+// remember keeps what this instance saw of inc's dedup key.
+func (s *Service) remember(inc Incident, now time.Time) {
+	if inc.DedupKey == "" {
+		return
+	}
+	s.cache.putHead(inc.DedupKey, head{id: inc.ID, severity: inc.Severity, open: inc.Status.Open(), at: now})
 }
 
 // serviceConfig returns the service's config with defaults; an unconfigured
 // service gets the defaults.
+//
+// An instance reuses what it read for ConfigCacheTTL (README, "What lags").
 func (s *Service) serviceConfig(ctx context.Context, name string) (ServiceConfig, error) {
-	cfg, err := s.store.ServiceConfig(ctx, name)
-	if errors.Is(err, errkind.NotFound) {
+	c, err := s.cachedConfig(ctx, name)
+	if err != nil {
+		return ServiceConfig{}, err
+	}
+	if !c.found {
 		return ServiceConfig{Name: name}.WithDefaults(), nil
 	}
-	if err != nil {
-		return ServiceConfig{}, fmt.Errorf("read config of service %s: %w", name, err)
+	return c.cfg.WithDefaults(), nil
+}
+
+// cachedConfig returns the service's config as stored (found false when
+// there is none), read at most once per ConfigCacheTTL.
+func (s *Service) cachedConfig(ctx context.Context, name string) (cachedConfig, error) {
+	now := s.now()
+	if c, ok := s.cache.config(name, now, s.rules.ConfigCacheTTL); ok {
+		return c, nil
 	}
-	return cfg.WithDefaults(), nil
+	cfg, err := s.store.ServiceConfig(ctx, name)
+	if err != nil && !errors.Is(err, errkind.NotFound) {
+		return cachedConfig{}, fmt.Errorf("read config of service %s: %w", name, err)
+	}
+	c := cachedConfig{cfg: cfg, found: err == nil, at: now}
+	if s.rules.ConfigCacheTTL > 0 {
+		s.cache.putConfig(name, c)
+	}
+	return c, nil
 }
 
 // knownService checks that people report on or declare incidents for a
 // configured service (a typo would otherwise open an incident nobody watches).
 // With no service configured at all, any valid name is accepted.
+//
+// The configuration is the cached one (serviceConfig). An unknown name is
+// answered with the first maxNamedServices configured services, read once per
+// ConfigCacheTTL per instance: a report for an unknown service reads at most
+// that many names, never every service.
 func (s *Service) knownService(ctx context.Context, name string) error {
 	if err := ValidateServiceName(name); err != nil {
 		return err
 	}
-	_, err := s.store.ServiceConfig(ctx, name)
-	if err == nil {
-		return nil
-	}
-	if !errors.Is(err, errkind.NotFound) {
-		return fmt.Errorf("read config of service %s: %w", name, err)
-	}
-	all, err := s.store.ListServiceConfigs(ctx)
+	c, err := s.cachedConfig(ctx, name)
 	if err != nil {
-		return fmt.Errorf("list services: %w", err)
+		return err
 	}
-	if len(all) == 0 {
+	if c.found {
 		return nil
 	}
-	names := make([]string, len(all))
-	for i, c := range all {
-		names[i] = c.Name
+	names, more, err := s.serviceNames(ctx)
+	if err != nil {
+		return err
 	}
-	return errkind.Invalidf("service %q is not configured; configured services: %s", name, strings.Join(names, ", "))
+	if len(names) == 0 {
+		return nil
+	}
+	list := strings.Join(names, ", ")
+	if more {
+		list += ", …"
+	}
+	return errkind.Invalidf("service %q is not configured; configured services: %s", name, list)
+}
+
+// maxNamedServices is how many configured services the answer to an
+// unknown one names.
+const maxNamedServices = 10
+
+// serviceNames returns the first maxNamedServices configured services'
+// names, read at most once per ConfigCacheTTL.
+func (s *Service) serviceNames(ctx context.Context) ([]string, bool, error) {
+	now := s.now()
+	s.cache.mu.Lock()
+	names, more, at := s.cache.names, s.cache.moreNames, s.cache.namesAt
+	s.cache.mu.Unlock()
+	if names != nil && now.Sub(at) < s.rules.ConfigCacheTTL && !now.Before(at) {
+		return names, more, nil
+	}
+	names, more, err := s.store.ServiceNames(ctx, maxNamedServices)
+	if err != nil {
+		return nil, false, fmt.Errorf("list services: %w", err)
+	}
+	if names == nil {
+		names = []string{}
+	}
+	if s.rules.ConfigCacheTTL > 0 {
+		s.cache.mu.Lock()
+		s.cache.names, s.cache.moreNames, s.cache.namesAt = names, more, now
+		s.cache.mu.Unlock()
+	}
+	return names, more, nil
 }
 
 func newEntry(at time.Time, kind EntryKind, actor, text string) Entry {
@@ -299,6 +456,9 @@ func signalEntry(kind EntryKind, sig Signal) Entry {
 	}
 	e.Ref = sig.Ref
 	e.Samples = sig.Samples
+	if sig.entryID != "" {
+		e.ID = sig.entryID
+	}
 	return e
 }
 
@@ -648,6 +808,9 @@ func (s *Service) mutate(ctx context.Context, id, what string, fn func(inc *Inci
 		if err := s.store.Apply(ctx, ch); err != nil {
 			return Incident{}, err
 		}
+		// A resolve here ends this instance's trust in the incident's being
+		// open at once (other instances: within HeadCacheTTL).
+		s.remember(inc, now)
 		return inc, nil
 	})
 }
@@ -844,6 +1007,7 @@ func (s *Service) PutServiceConfig(ctx context.Context, c ServiceConfig) (Servic
 		return ServiceConfig{}, err
 	}
 	c.UpdatedAt = s.now().UTC()
+	defer s.cache.forgetConfigs(c.Name)
 	if err := s.store.PutServiceConfig(ctx, c); err != nil {
 		return ServiceConfig{}, fmt.Errorf("store config of service %s: %w", c.Name, err)
 	}

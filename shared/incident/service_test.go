@@ -66,8 +66,11 @@ func (e env) ingest(t *testing.T, sig incident.Signal) incident.Result {
 	return res
 }
 
+// get reads an incident once the change stream caught up (pending signals
+// folded in).
 func (e env) get(t *testing.T, id string) (incident.Incident, []incident.Entry) {
 	t.Helper()
+	incidenttest.CatchUp(t, e.svc, e.store)
 	inc, tl, _, err := e.svc.Get(context.Background(), id)
 	if err != nil {
 		t.Fatalf("Get(%s): %v", id, err)
@@ -77,6 +80,7 @@ func (e env) get(t *testing.T, id string) (incident.Incident, []incident.Entry) 
 
 func (e env) all(t *testing.T) []incident.Incident {
 	t.Helper()
+	incidenttest.CatchUp(t, e.svc, e.store)
 	page, err := e.svc.List(context.Background(), incident.Query{Limit: 100})
 	if err != nil {
 		t.Fatalf("List: %v", err)
@@ -1583,6 +1587,12 @@ func (r *racing) IncidentByDedupKey(ctx context.Context, key string) (incident.I
 	return inc, err
 }
 
+func (r *racing) Lookup(ctx context.Context, sig incident.Signal, hint string, withConfig bool) (incident.Lookup, error) {
+	l, err := r.Store.Lookup(ctx, sig, hint, withConfig)
+	r.after()
+	return l, err
+}
+
 type op func(ctx context.Context, s *incident.Service, id string) error
 
 func TestLostRaceIsRetried(t *testing.T) {
@@ -1667,6 +1677,7 @@ func TestLostRaceIsRetried(t *testing.T) {
 			if st.hook != nil {
 				t.Fatal("the racer never ran")
 			}
+			incidenttest.CatchUp(t, svc, st)
 			inc, tl, _, err := svc.Get(ctx, id)
 			if err != nil {
 				t.Fatal(err)
@@ -1709,6 +1720,7 @@ func TestFirstSignalsRaceToOpen(t *testing.T) {
 		t.Errorf("got racer %q on %s, loser %q on %s; want opened, then appended to it",
 			winner.Outcome, winner.IncidentID, res.Outcome, res.IncidentID)
 	}
+	incidenttest.CatchUp(t, svc, st)
 	page, err := svc.List(ctx, incident.Query{})
 	if err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ func (s *Service) DeleteServiceConfig(ctx context.Context, name string) error {
 	if err := ValidateServiceName(name); err != nil {
 		return errkind.NotFoundf("service %q not found", name)
 	}
+	defer s.cache.forgetConfigs(name)
 	if err := s.store.DeleteServiceConfig(ctx, name); err != nil {
 		return fmt.Errorf("delete config of service %s: %w", name, err)
 	}

@@ -39,6 +39,18 @@ func (s *Service) SettleFlapping(ctx context.Context, id, actor string) (inc Inc
 		if !cur.Status.Open() || !cur.Flapping || !cur.SettledFor(now, window) {
 			return outcome{inc: cur}, nil
 		}
+		// Triggers that joined and are not folded in yet (the stream's
+		// delay: README, "The signal path") count as the source's state too.
+		latest, ok, err := s.store.LatestSignal(ctx, cur.ID, cur.LastSignalAt)
+		if err != nil {
+			return outcome{}, fmt.Errorf("read pending signals of incident %s: %w", cur.ID, err)
+		}
+		if ok {
+			cur.LastSignalAt = latest
+			if !cur.SettledFor(now, window) {
+				return outcome{inc: cur}, nil
+			}
+		}
 		cfg, err := s.serviceConfig(ctx, cur.Service)
 		if err != nil {
 			return outcome{}, err

@@ -51,6 +51,13 @@ type Signal struct {
 	Reporter string
 	// Samples are example lines kept in the timeline (log errors).
 	Samples []string
+	// entryID, when set, is the id of the signal's timeline entry: a pending
+	// signal decided again writes its entry under the id it was written
+	// with, once.
+	entryID string
+	// atAdjusted: the source's time was missing or in the future, and At is
+	// the time of arrival, which a redelivery does not share.
+	atAdjusted bool
 }
 
 // Limits on signal fields; longer values are cut, not refused, since a monitor
@@ -94,7 +101,7 @@ func (s Signal) normalize(now time.Time) (Signal, error) {
 		return s, errkind.Invalidf("severity %q is not one of SEV1, SEV2, SEV3, SEV4", s.Severity)
 	}
 	if s.At.IsZero() || s.At.After(now) {
-		s.At = now
+		s.At, s.atAdjusted = now, true
 	}
 	// Every source's text is cleaned here, never refused: an alarm must open
 	// its incident whatever its name holds (text.Clean says what goes).

@@ -28,6 +28,32 @@ type Store interface {
 	IncidentByDedupKey(ctx context.Context, key string) (Incident, error)
 	// Delivery returns the recorded result of an applied delivery, or errkind.NotFound.
 	Delivery(ctx context.Context, deliveryID string) (Result, error)
+	// Lookup reads what deciding sig needs, in one round trip when it can:
+	// the record of its delivery (none without a DeliveryID; a pending
+	// signal's entry counts as one), and the incident its dedup key last
+	// opened, resolved or not. hint is the incident the caller last saw for
+	// the key (may be empty or out of date): when the key still points at
+	// it, it is read together with the rest. With withConfig, the
+	// configuration of sig's service is read too (Lookup.ConfigRead).
+	Lookup(ctx context.Context, sig Signal, hint string, withConfig bool) (Lookup, error)
+	// AddSignal records a pending signal: its timeline entry (under
+	// PendingSignal.EntryID, which makes it the delivery's record), only if
+	// it is not there: otherwise it returns the first result and an error
+	// matching errkind.Duplicate. It does not write the incident:
+	// FoldSignals does, from the store's change stream.
+	AddSignal(ctx context.Context, p PendingSignal) (Result, error)
+	// LatestSignal returns the latest time of the signal entries of incident
+	// id later than after (pending signals not folded yet among them); ok is
+	// false when there is none.
+	LatestSignal(ctx context.Context, id string, after time.Time) (latest time.Time, ok bool, err error)
+	// FoldSignals adds pending signals of the incident id to it: the count
+	// and last_signal_at as a maximum (their timeline entries are there
+	// already). A signal folded before is skipped, so folding twice is
+	// harmless. It does not fold the signals to decide again
+	// (PendingSignal.Redecide: accepted after the incident was resolved, or
+	// more severe than it): it returns them. An incident that does not exist
+	// folds nothing.
+	FoldSignals(ctx context.Context, id string, pending []PendingSignal) (redecide []PendingSignal, err error)
 	// Apply writes a change atomically. It returns errkind.Conflict when the incident or
 	// its dedup record changed since it was read (the caller reads again and
 	// retries), and errkind.Duplicate when the change's delivery was already applied.
@@ -47,6 +73,10 @@ type ServiceConfigs interface {
 	ServiceConfig(ctx context.Context, name string) (ServiceConfig, error)
 	// ListServiceConfigs returns every configured service, by name.
 	ListServiceConfigs(ctx context.Context) ([]ServiceConfig, error)
+	// ServiceNames returns the names of the first limit configured
+	// services, by name, reading no more than it needs; more is true when
+	// there are others.
+	ServiceNames(ctx context.Context, limit int) (names []string, more bool, err error)
 	// PutServiceConfig creates or replaces a service's config. A store that
 	// keeps escalation policies refuses a config naming a missing one with
 	// errkind.Invalid naming it.

@@ -17,4 +17,7 @@ type StreamChange struct {
 	// record is not an entry's insertion.
 	Entry      *Entry
 	IncidentID string
+	// Signal is a pending signal recorded for an open incident, for the
+	// stream consumer to fold into it (Service.Fold); nil otherwise.
+	Signal *PendingSignal
 }

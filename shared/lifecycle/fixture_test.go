@@ -174,3 +174,49 @@ func FuzzHandle(f *testing.F) {
 		}
 	})
 }
+
+// folds records the pending signals a Handler hands over, failing when err is set.
+type folds struct {
+	got []incident.PendingSignal
+	err error
+}
+
+func (f *folds) Fold(_ context.Context, p []incident.PendingSignal) error {
+	f.got = append(f.got, p...)
+	return f.err
+}
+
+// A pending signal inserted is handed to the folder, with the batch's
+// others; a fold that fails fails its records, to be delivered again.
+func TestFixtureSignalIsFolded(t *testing.T) {
+	var ev events.DynamoDBEvent
+	if err := json.Unmarshal(fixtures(t)["stream-signal-pending.json"], &ev); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name         string
+		err          error
+		wantFailures int
+	}{
+		{"folded", nil, 0},
+		{"store down", errkind.Unavailablef("store down"), 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &folds{err: tt.err}
+			s := &starts{}
+			h := lifecycle.NewHandler(lifecycle.Config{Starter: s, Decode: dynamo.DecodeStreamRecord, Signals: f,
+				Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+			resp, err := h.Handle(context.Background(), ev)
+			if err != nil || len(resp.BatchItemFailures) != tt.wantFailures {
+				t.Fatalf("got %v, failures %v; want %d failures", err, resp.BatchItemFailures, tt.wantFailures)
+			}
+			if len(f.got) != 1 || f.got[0].IncidentID != "01kkc0r8r0v8jpwcaajhtjk24r" || f.got[0].Signal.Title != "checkout-5xx in ALARM" {
+				t.Errorf("got folds %+v, want the fixture's signal", f.got)
+			}
+			if len(s.ids) != 0 {
+				t.Errorf("got escalations %v from a pending signal, want none", s.ids)
+			}
+		})
+	}
+}

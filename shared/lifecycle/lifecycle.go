@@ -140,6 +140,12 @@ type Publisher interface {
 	PublishEvent(ctx context.Context, ev incident.Event) error
 }
 
+// Folder folds pending signals into their incidents (incident.Service.Fold):
+// each at most once however often it is delivered.
+type Folder interface {
+	Fold(ctx context.Context, pending []incident.PendingSignal) error
+}
+
 // Decoder decodes a stream record into the change it reports, in domain
 // types (dynamo.DecodeStreamRecord): the store adapter knows its items.
 // Records of no interest are the zero change; an error fails the record.
@@ -170,6 +176,9 @@ type Config struct {
 	Starter Starter
 	// Decode decodes each stream record (dynamo.DecodeStreamRecord).
 	Decode Decoder
+	// Signals folds the pending signals of a batch into their incidents;
+	// nil: pending signals are ignored (their counts never land).
+	Signals Folder
 	// Incidents reads the incident of an entry; nil: entries are ignored.
 	Incidents Incidents
 	// Deliveries makes posts and events once-only; nil: a redelivered record
@@ -248,7 +257,30 @@ var closesPages = map[incident.EntryKind]bool{incident.EntryAcknowledged: true, 
 // changes, or entry insertions), so escalations never wait behind Slack.
 func (h *Handler) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 	resp := events.DynamoDBEventResponse{BatchItemFailures: []events.DynamoDBBatchItemFailure{}}
+	// Pending signals are folded together, one transaction per incident
+	// for the whole batch; the other records one by one.
+	var pending []incident.PendingSignal
+	var pendingRecords []events.DynamoDBEventRecord
+	var others []events.DynamoDBEventRecord
 	for _, r := range ev.Records {
+		if ch, err := h.cfg.Decode(r); err == nil && ch.Signal != nil {
+			pending = append(pending, *ch.Signal)
+			pendingRecords = append(pendingRecords, r)
+			continue
+		}
+		others = append(others, r)
+	}
+	if len(pending) > 0 {
+		if err := h.fold(ctx, pending); err != nil {
+			for _, r := range pendingRecords {
+				h.cfg.Logger.ErrorContext(ctx, "stream record failed", slog.String("event_id", r.EventID),
+					slog.String("event_name", r.EventName), slog.String("sequence_number", r.Change.SequenceNumber),
+					slog.Any("keys", r.Change.Keys), slog.Any("error", err))
+				resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: r.Change.SequenceNumber})
+			}
+		}
+	}
+	for _, r := range others {
 		if err := h.record(ctx, r); err != nil {
 			// The failure queue names shard and sequence numbers only: the
 			// item's key here says which incident a failed record was about.
@@ -259,6 +291,16 @@ func (h *Handler) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.D
 		}
 	}
 	return resp, nil
+}
+
+// fold folds the batch's pending signals (a redelivered batch folds
+// nothing twice).
+func (h *Handler) fold(ctx context.Context, pending []incident.PendingSignal) error {
+	if h.cfg.Signals == nil {
+		h.cfg.Logger.WarnContext(ctx, "pending signals ignored: no folder (Config.Signals)", slog.Int("signals", len(pending)))
+		return nil
+	}
+	return h.cfg.Signals.Fold(ctx, pending)
 }
 
 // record handles one stream record: an incident's change, or a timeline

@@ -19,6 +19,7 @@ import (
 	"github.com/incidentd/incidentd/shared/dynamo"
 	"github.com/incidentd/incidentd/shared/dynamo/dynamotest"
 	"github.com/incidentd/incidentd/shared/incident"
+	"github.com/incidentd/incidentd/shared/incident/incidenttest"
 )
 
 // TestMain stops DynamoDB Local after the tests; dynamotest starts it with the
@@ -65,7 +66,7 @@ var fixtureNow = time.Date(2026, 11, 24, 10, 3, 10, 0, time.UTC)
 type env struct {
 	h     *Handler
 	svc   *incident.Service
-	store *dynamo.Store
+	store store
 	logs  *lockedBuffer
 	clock *clocktest.Clock
 }
@@ -75,12 +76,18 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	c := clocktest.New(fixtureNow)
-	e := newEnvWith(t, dynamotest.Store(t, dynamo.WithClock(c.Now)), c.Now)
+	e := newEnvWith(t, dynamotest.StreamedStore(t, dynamo.WithClock(c.Now)), c.Now)
 	e.clock = c
 	return e
 }
 
-func newEnvWith(t *testing.T, store *dynamo.Store, now func() time.Time) *env {
+// store is the table the handler counts into and files incidents in.
+type store interface {
+	incident.Store
+	Counter
+}
+
+func newEnvWith(t *testing.T, store store, now func() time.Time) *env {
 	t.Helper()
 	svcs, err := NewServices(nil, incident.DefaultServiceName)
 	if err != nil {
@@ -94,8 +101,10 @@ func newEnvWith(t *testing.T, store *dynamo.Store, now func() time.Time) *env {
 	return &env{h: h, svc: svc, store: store, logs: logs}
 }
 
+// incidents lists the incidents once the table's stream caught up.
 func (e *env) incidents(t *testing.T) []incident.Incident {
 	t.Helper()
+	incidenttest.CatchUp(t, e.svc, e.store)
 	page, err := e.svc.List(context.Background(), incident.Query{Limit: 100})
 	if err != nil {
 		t.Fatalf("list incidents: %v", err)

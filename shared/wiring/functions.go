@@ -180,7 +180,8 @@ func Stream(s settings.Settings, a Adapters) (lambda.Handler, error) {
 	}, func(token string) lifecycle.Slack { return slack.NewNotifier(a.Slack(token)) })
 	cfg := lifecycle.Config{
 		Starter: starter, Decode: dynamo.DecodeStreamRecord, Incidents: st, Deliveries: st, SlackPages: st,
-		Slack: lazy, Logger: a.Logger,
+		Signals: incident.NewService(st, s.Rules()),
+		Slack:   lazy, Logger: a.Logger,
 	}
 	if s.IncidentEventsTopicARN != "" && a.Events != nil {
 		cfg.Publisher = a.Events

@@ -481,6 +481,7 @@ func (c contract) concurrentDuplicateSignals(t *testing.T) {
 	}
 	wg.Wait()
 	t.Logf("%d concurrent signals took %s", n, time.Since(start))
+	CatchUp(t, svc, store)
 
 	outcomes := map[incident.Outcome]int{}
 	ids := map[string]bool{}
@@ -772,6 +773,7 @@ func (c contract) peopleDoNotWaitForAppends(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	CatchUp(t, svc, store)
 	recovery := read
 	recovery.Version++
 	err = store.Apply(ctx, incident.Change{Kind: incident.Update, Incident: recovery, ExpectVersion: read.Version, ExpectSignalCount: read.SignalCount})

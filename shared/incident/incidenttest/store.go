@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/incidentd/incidentd/shared/errkind"
@@ -35,6 +36,14 @@ type Store struct {
 	configs    map[string]incident.ServiceConfig
 	warRooms   map[string]string // channel → incident id
 	writes     int
+	// pending are the signals AddSignal recorded and no fold took yet: the
+	// store's change stream, as TakePending hands it over.
+	pending []incident.PendingSignal
+	folded  map[string]bool // delivery ids of the pending signals folded
+	// entryAt indexes the timelines by incident, entry time and id.
+	entryAt map[string]int
+	// rewritten are the entries (incident and entry id) put twice.
+	rewritten map[string]bool
 }
 
 type delivery struct {
@@ -58,6 +67,9 @@ func New(now func() time.Time) *Store {
 		deliveries: map[string]delivery{},
 		configs:    map[string]incident.ServiceConfig{},
 		warRooms:   map[string]string{},
+		folded:     map[string]bool{},
+		entryAt:    map[string]int{},
+		rewritten:  map[string]bool{},
 	}
 }
 
@@ -148,6 +160,114 @@ func (s *Store) Delivery(ctx context.Context, deliveryID string) (incident.Resul
 	return d.result, nil
 }
 
+// Lookup reads the delivery and the incident of the dedup key.
+func (s *Store) Lookup(ctx context.Context, sig incident.Signal, _ string, withConfig bool) (incident.Lookup, error) {
+	deliveryID, dedupKey := sig.DeliveryID, sig.DedupKey
+	if err := ctx.Err(); err != nil {
+		return incident.Lookup{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var l incident.Lookup
+	if withConfig {
+		l.ConfigRead = true
+		if c, ok := s.configs[sig.Service]; ok {
+			c = copyConfig(c)
+			l.Config = &c
+		}
+	}
+	if d, ok := s.liveDelivery(deliveryID); ok && deliveryID != "" {
+		r := d.result
+		l.Delivery = &r
+	}
+	if rec, ok := s.liveDedup(dedupKey); ok {
+		if inc, ok := s.incidents[rec.IncidentID]; ok {
+			c := copyIncident(inc)
+			l.Incident = &c
+		}
+	}
+	return l, nil
+}
+
+// AddSignal records a pending signal under its delivery id, unless the
+// delivery was recorded before (errkind.Duplicate with the first result).
+func (s *Store) AddSignal(ctx context.Context, p incident.PendingSignal) (incident.Result, error) {
+	if err := ctx.Err(); err != nil {
+		return incident.Result{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if d, ok := s.liveDelivery(p.Signal.DeliveryID); ok {
+		return d.result, fmt.Errorf("add signal %s: %w", p.Signal.DeliveryID, errkind.Duplicate)
+	}
+	if _, ok := s.incidents[p.IncidentID]; !ok {
+		return incident.Result{}, fmt.Errorf("add signal to incident %s: %w", p.IncidentID, errkind.NotFound)
+	}
+	s.deliveries[p.Signal.DeliveryID] = delivery{result: p.Result()}
+	p.Signal.Samples = slices.Clone(p.Signal.Samples)
+	s.putEntry(p.IncidentID, p.Entry())
+	s.pending = append(s.pending, p)
+	return p.Result(), nil
+}
+
+// LatestSignal returns the latest signal entry's time after after.
+func (s *Store) LatestSignal(ctx context.Context, id string, after time.Time) (time.Time, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return time.Time{}, false, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var latest time.Time
+	ok := false
+	for _, e := range s.timelines[id] {
+		if e.Kind == incident.EntrySignal && e.At.After(after) && (!ok || e.At.After(latest)) {
+			latest, ok = e.At, true
+		}
+	}
+	return latest, ok, nil
+}
+
+// TakePending returns the pending signals recorded since the last call, as
+// the change stream would deliver them (incident.Service.Fold folds them).
+func (s *Store) TakePending() []incident.PendingSignal {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.pending
+	s.pending = nil
+	return p
+}
+
+// FoldSignals adds the pending signals to incident id once each (a signal
+// whose entry is in the timeline was folded before), and returns those
+// accepted after the incident was resolved.
+func (s *Store) FoldSignals(ctx context.Context, id string, pending []incident.PendingSignal) ([]incident.PendingSignal, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	inc, ok := s.incidents[id]
+	if !ok {
+		return nil, nil
+	}
+	var redecide []incident.PendingSignal
+	for _, p := range pending {
+		if p.Redecide(inc) {
+			redecide = append(redecide, p)
+			continue
+		}
+		if s.folded[p.Signal.DeliveryID] || s.superseded(id, p) {
+			continue
+		}
+		s.folded[p.Signal.DeliveryID] = true
+		inc.SignalCount++
+		inc.LastSignalAt = later(inc.LastSignalAt, p.Signal.At)
+		s.writes++
+	}
+	s.incidents[id] = inc
+	return redecide, nil
+}
+
 // Apply writes a change atomically: every condition is checked before anything
 // is written. A failed condition is a plain wrapped errkind.Conflict (a lost race the
 // service retries), never an *errkind.Error (a refusal it does not retry).
@@ -229,7 +349,7 @@ func (s *Store) Apply(ctx context.Context, ch incident.Change) error {
 	s.writes++
 	s.incidents[id] = next
 	for _, e := range ch.Entries {
-		s.timelines[id] = append(s.timelines[id], copyEntry(e))
+		s.putEntry(id, e)
 		if e.Kind == incident.EntryWarRoomOpened && e.Ref != "" {
 			s.warRooms[e.Ref] = id
 		}
@@ -346,6 +466,19 @@ func (s *Store) ListServiceConfigs(ctx context.Context) ([]incident.ServiceConfi
 	return out, nil
 }
 
+// ServiceNames returns the names of the first limit configured services.
+func (s *Store) ServiceNames(ctx context.Context, limit int) ([]string, bool, error) {
+	all, err := s.ListServiceConfigs(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	names := make([]string, 0, min(limit, len(all)))
+	for _, c := range all[:min(limit, len(all))] {
+		names = append(names, c.Name)
+	}
+	return names, len(all) > limit, nil
+}
+
 // PutServiceConfig creates or replaces a service's config.
 func (s *Store) PutServiceConfig(ctx context.Context, c incident.ServiceConfig) error {
 	if err := ctx.Err(); err != nil {
@@ -393,6 +526,27 @@ func (s *Store) Writes() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.writes
+}
+
+// superseded reports whether p's entry was written again by a decision (a
+// fold decided it again, or a transaction of the same delivery raced it):
+// it is no longer pending and is not folded. The caller holds mu.
+func (s *Store) superseded(id string, p incident.PendingSignal) bool {
+	return s.rewritten[id+"\x00"+p.EntryID()]
+}
+
+// putEntry adds e to the timeline of incident id, or replaces the entry of
+// the same time and id (as DynamoDB's put of the same key does). The caller
+// holds mu.
+func (s *Store) putEntry(id string, e incident.Entry) {
+	k := id + "\x00" + e.At.UTC().Format(time.RFC3339Nano) + "\x00" + e.ID
+	if i, ok := s.entryAt[k]; ok {
+		s.timelines[id][i] = copyEntry(e)
+		s.rewritten[id+"\x00"+e.ID] = true
+		return
+	}
+	s.entryAt[k] = len(s.timelines[id])
+	s.timelines[id] = append(s.timelines[id], copyEntry(e))
 }
 
 // liveDedup returns key's record unless it has expired. The caller holds mu.
@@ -452,4 +606,32 @@ func copyConfig(c incident.ServiceConfig) incident.ServiceConfig {
 	c.PagingSeverities = slices.Clone(c.PagingSeverities)
 	c.Alarms = slices.Clone(c.Alarms)
 	return c
+}
+
+// Streamed is a store whose pending signals a test takes as the store's
+// change stream would deliver them (Store here, dynamotest.Streamed on
+// DynamoDB Local).
+type Streamed interface {
+	TakePending() []incident.PendingSignal
+}
+
+// CatchUp folds what store's change stream holds into the incidents
+// (incident.Service.Fold), as the stream function does: the state once the
+// stream caught up. A store that is not Streamed has nothing pending.
+func CatchUp(tb testing.TB, svc *incident.Service, store incident.Store) {
+	tb.Helper()
+	st, ok := store.(Streamed)
+	if !ok {
+		return
+	}
+	// A fold may decide a signal again and write more pending ones.
+	for range 10 {
+		p := st.TakePending()
+		if len(p) == 0 {
+			return
+		}
+		if err := svc.Fold(context.Background(), p); err != nil {
+			tb.Fatalf("fold %d pending signals: %v", len(p), err)
+		}
+	}
 }
