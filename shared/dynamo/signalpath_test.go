@@ -30,8 +30,10 @@ func TestSignalPathRoundTrips(t *testing.T) {
 	m := &dynamolocal.Meter{}
 	st := &dynamolocal.Streamed{Store: dynamo.New(dynamolocal.Metered(dynamotest.Client(t), m), dynamotest.NewTable(t))}
 	svc := incident.NewService(st, incident.Rules{})
-	if _, err := svc.PutServiceConfig(ctx, incident.ServiceConfig{Name: "checkout", DefaultSeverity: incident.SEV2}); err != nil {
-		t.Fatal(err)
+	for _, name := range []string{"checkout", "search"} {
+		if _, err := svc.PutServiceConfig(ctx, incident.ServiceConfig{Name: name, DefaultSeverity: incident.SEV2}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	at := time.Now().UTC().Add(-time.Minute).Truncate(time.Millisecond)
 	alarm := func(name, delivery string, at time.Time) incident.Signal {
@@ -82,6 +84,15 @@ func TestSignalPathRoundTrips(t *testing.T) {
 		{"new report", func() (incident.Result, error) {
 			return svc.Report(ctx, incident.ReportInput{Service: "checkout", Summary: "checkout page times out",
 				ReporterEmail: "ana@example.com", DeliveryID: "api:report:k-1", Fingerprint: "body-1"})
+		}, incident.Opened, false, 2},
+		// A cold instance reads the service's configuration with the rest too
+		// (and refuses an unknown service from what it read). A report that
+		// joins an incident a cold instance does not know reads it in a
+		// second round trip, and counts its reporters in a third (README,
+		// "The signal path").
+		{"new report to a cold instance", func() (incident.Result, error) {
+			return incident.NewService(st, incident.Rules{}).Report(ctx, incident.ReportInput{Service: "search", Summary: "search returns nothing",
+				ReporterEmail: "bo@example.com", DeliveryID: "api:report:k-2", Fingerprint: "body-2"})
 		}, incident.Opened, false, 2},
 	}
 	for _, tt := range tests {

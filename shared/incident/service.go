@@ -114,8 +114,17 @@ func (s *Service) Report(ctx context.Context, in ReportInput) (Result, error) {
 	in.Summary = strings.TrimSpace(cleanLine(in.Summary))
 	in.Description = cleanLines(in.Description)
 	in.ReporterName = cleanLine(in.ReporterName)
-	if err := s.knownService(ctx, in.Service); err != nil {
+	// An unknown service is refused (knownService); an instance that has
+	// not read the service's configuration lately reads it with the rest of
+	// the signal's state (ingestOnce), so a report costs 2 round trips on a
+	// cold instance too.
+	if err := ValidateServiceName(in.Service); err != nil {
 		return Result{}, err
+	}
+	if _, cached := s.cache.config(in.Service, now, s.rules.ConfigCacheTTL); cached {
+		if err := s.knownService(ctx, in.Service); err != nil {
+			return Result{}, err
+		}
 	}
 	if in.Summary == "" {
 		return Result{}, errkind.Invalidf("summary is required")
@@ -220,6 +229,11 @@ func (s *Service) ingestOnce(ctx context.Context, sig Signal, rpt *Report, mayPe
 		s.cache.putDelivery(sig.DeliveryID, res)
 		res.Duplicate = true
 		return res, nil
+	}
+	if sig.Source == SourceReport && look.ConfigRead && look.Config == nil {
+		if err := s.knownService(ctx, sig.Service); err != nil {
+			return Result{}, err
+		}
 	}
 	var cfg ServiceConfig
 	switch {
