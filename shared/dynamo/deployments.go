@@ -218,7 +218,7 @@ func (s *Store) PutDeployment(ctx context.Context, r deploy.Record) (deploy.Reco
 	return deploy.Record{}, false, fmt.Errorf("write deployment %s: %w", r.ID, errConflictExhausted)
 }
 
-var errConflictExhausted = errors.New("too many concurrent writes, try again")
+var errConflictExhausted = errkind.Conflictf("the deployment changed %d times while it was written; send it again", maxDeployAttempts)
 
 // shipPending applies to r the merged pull requests recorded under its commit.
 func (s *Store) shipPending(ctx context.Context, r deploy.Record) (deploy.Record, error) {
@@ -483,4 +483,15 @@ func (s *Store) EachFinishedDeployment(ctx context.Context, w DeploymentWindow, 
 		}
 		cursor = next
 	}
+}
+
+// DeliveryRecorded reports whether a delivery record of deliveryID exists
+// (RecordDelivery): the GitHub webhook's X-GitHub-Delivery check.
+func (s *Store) DeliveryRecorded(ctx context.Context, deliveryID string) (bool, error) {
+	var d deliveryItem
+	found, err := s.get(ctx, deliveryPK(deliveryID), deliverySK, &d)
+	if err != nil {
+		return false, fmt.Errorf("read delivery %s: %w", deliveryID, err)
+	}
+	return found, nil
 }
