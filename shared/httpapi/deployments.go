@@ -2,15 +2,19 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/incidentd/incidentd/shared/auth"
 	"github.com/incidentd/incidentd/shared/deploy"
 	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/github"
+	"github.com/incidentd/incidentd/shared/text"
 )
 
 // Deployments stores deployment records; *dynamo.Store is one.
@@ -201,4 +205,31 @@ func (a *API) githubWebhook(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusAccepted, ans)
 	return nil
+}
+
+// causeDeployment reads PATCH /incidents/{id}'s cause_deployment_id: null
+// or "" unlinks (""), an id must name a recorded deployment (400 naming it
+// otherwise).
+func (a *API) causeDeployment(ctx context.Context, raw json.RawMessage) (string, error) {
+	if string(raw) == "null" {
+		return "", nil
+	}
+	var id string
+	if err := json.Unmarshal(raw, &id); err != nil {
+		return "", newError(http.StatusBadRequest, "invalid_field", `field "cause_deployment_id" must be a string or null`)
+	}
+	id = strings.TrimSpace(id)
+	if id == "" {
+		return "", nil
+	}
+	if a.deployments == nil {
+		return "", errkind.Invalidf("cause_deployment_id: deployments are not recorded here")
+	}
+	if _, err := a.deployments.Deployment(ctx, id); err != nil {
+		if errors.Is(err, errkind.NotFound) {
+			return "", errkind.Invalidf("cause_deployment_id %s names no recorded deployment", strconv.Quote(text.Clip(text.Clean(id), 130, "…", text.Valid)))
+		}
+		return "", err
+	}
+	return id, nil
 }

@@ -153,3 +153,51 @@ func TestGitHubWebhookSignature(t *testing.T) {
 		})
 	}
 }
+
+func TestPatchCauseDeployment(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	id := e.declare(t)
+	if res := e.do(t, req{method: "POST", path: "/deployments", token: "deployer", body: deployBody}); res.status != http.StatusAccepted {
+		t.Fatalf("post deployment: %d %s", res.status, res.body)
+	}
+	path := "/incidents/" + id
+	tests := []struct {
+		name       string
+		body       string
+		wantStatus int
+		wantCause  string
+		wantInMsg  string
+	}{
+		{"unknown deployment", `{"cause_deployment_id":"gha-0000"}`, 400, "", `cause_deployment_id "gha-0000" names no recorded deployment`},
+		{"not a string", `{"cause_deployment_id":7}`, 400, "", "must be a string or null"},
+		{"link", `{"cause_deployment_id":"gha-9182-1"}`, 200, "gha-9182-1", ""},
+		{"link again", `{"cause_deployment_id":"gha-9182-1"}`, 200, "gha-9182-1", ""},
+		{"other fields leave it", `{"title":"Checkout down after v1.4.2"}`, 200, "gha-9182-1", ""},
+		{"null clears", `{"cause_deployment_id":null}`, 200, "", ""},
+		{"link, then empty clears", `{"cause_deployment_id":"gha-9182-1"}`, 200, "gha-9182-1", ""},
+		{"empty clears", `{"cause_deployment_id":""}`, 200, "", ""},
+	}
+	for _, tt := range tests {
+		res := e.do(t, req{method: "PATCH", path: path, token: "writer", body: tt.body})
+		if res.status != tt.wantStatus || !strings.Contains(res.errorMessage(), tt.wantInMsg) {
+			t.Errorf("%s: got %d %s, want %d naming %q", tt.name, res.status, res.body, tt.wantStatus, tt.wantInMsg)
+			continue
+		}
+		if tt.wantStatus == 200 && res.str("cause_deployment_id") != tt.wantCause {
+			t.Errorf("%s: cause_deployment_id %q, want %q", tt.name, res.str("cause_deployment_id"), tt.wantCause)
+		}
+	}
+	got := e.do(t, req{method: "GET", path: path, token: "reader"})
+	var links []string
+	timeline, _ := got.json["timeline"].([]any)
+	for _, x := range timeline {
+		en, _ := x.(map[string]any)
+		if en["kind"] == "cause_deployment_changed" {
+			links = append(links, en["actor"].(string)+": "+en["text"].(string))
+		}
+	}
+	if len(links) != 4 || !strings.Contains(links[0], "caused by deployment gha-9182-1 (linked by writer)") ||
+		!strings.Contains(links[1], "no longer linked to deployment gha-9182-1") {
+		t.Errorf("got the link entries %q, want link, unlink, link, unlink by writer", links)
+	}
+}
