@@ -317,11 +317,13 @@ func (s *Store) ShipChange(ctx context.Context, source string, c deploy.Change) 
 	}
 	it := commitItem{PK: commitPK(c.CommitSHA), SK: prPrefix + boundedKey(source), Type: TypeMergedChange,
 		PRCreatedAt: c.PRCreatedAt, PRMergedAt: c.PRMergedAt, CommitSHA: c.CommitSHA}
-	av, err := attributevalue.MarshalMap(it)
+	// A one-item transaction rather than PutItem: the api links no PutItem
+	// otherwise (README, "Bootstrap size").
+	put, err := s.put(it, nil)
 	if err != nil {
 		return nil, fmt.Errorf("encode merged change %s: %w", source, err)
 	}
-	if _, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: av}); err != nil {
+	if _, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{put}}); err != nil {
 		return nil, fmt.Errorf("record merged change %s: %w", source, err)
 	}
 	ptrs, err := s.commitItems(ctx, c.CommitSHA, deployPrefix)
