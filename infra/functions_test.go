@@ -29,7 +29,10 @@ func TestFunctions(t *testing.T) {
 			"LOG_GROUP_SERVICES": `{"/aws/lambda/payments-api":"payments",` +
 				`"/ecs/production/checkout":"checkout","/ecs/production/checkout-worker":"checkout"}`}},
 		{"api", apiFn, 10, map[string]any{"PUBLIC_REPORTS": "true", "SLACK_SECRET_ARN": secret,
-			"PAGING_TOPIC_ARN": ref(logicalID(t, "AWS::SNS::Topic", pagingTopic))}},
+			"PAGING_TOPIC_ARN":  ref(logicalID(t, "AWS::SNS::Topic", pagingTopic)),
+			"GITHUB_SECRET_ARN": ref(logicalID(t, "AWS::SecretsManager::Secret", githubSecret)),
+			"DEPLOY_SERVICES":   testDeployServices}},
+		{"deploys", deploysFn, 30, map[string]any{"DEPLOY_SERVICES": testDeployServices}},
 		{"escalate", escalateFn, 60, map[string]any{
 			"PAGING_TOPIC_ARN": ref(logicalID(t, "AWS::SNS::Topic", pagingTopic)),
 			"FALLBACK_USER":    "duty-manager", // context fallbackUser
@@ -82,9 +85,13 @@ func TestFunctions(t *testing.T) {
 	}
 }
 
+// testDeployServices is DEPLOY_SERVICES of testdata/services.json.
+const testDeployServices = `{"acme/checkout@production-eu":{"service":"checkout","environment":"production"},` +
+	`"payments-pipeline":{"service":"payments"}}`
+
 func TestFunctionLogGroups(t *testing.T) {
 	testStack(t)
-	for _, prefix := range []string{alarmsFn, logsFn, apiFn, escalateFn, warroomFn, streamFn, watchdogFn} {
+	for _, prefix := range []string{alarmsFn, logsFn, apiFn, escalateFn, warroomFn, streamFn, watchdogFn, deploysFn} {
 		id := logicalID(t, "AWS::Logs::LogGroup", prefix+"Logs")
 		hasID(t, "AWS::Logs::LogGroup", id, map[string]any{"RetentionInDays": 30})
 	}
@@ -136,8 +143,13 @@ func TestFunctionRoles(t *testing.T) {
 				"Sid": "ManageResponderSubscriptions", "Resource": ref(logicalID(t, "AWS::SNS::Topic", pagingTopic))},
 			map[string]any{"Action": []any{"sns:GetSubscriptionAttributes", "sns:SetSubscriptionAttributes", "sns:Unsubscribe"},
 				"Effect": "Allow", "Sid": "ManageResponderSubscriptionAttributes", "Resource": "*"},
-			readSecret,
+			// The Slack secret and the GitHub webhook's (its Ref sorts first).
+			map[string]any{"Action": []any{"secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"},
+				"Effect": "Allow", "Resource": []any{ref(logicalID(t, "AWS::SecretsManager::Secret", githubSecret)),
+					ref(logicalID(t, "AWS::SecretsManager::Secret", slackSecret))}},
 		}, nil, nil},
+		// The table and its failure queue, nothing else.
+		{"deploys", deploysFn, deploysFn + "Failures", nil, nil, nil},
 		{"escalate", escalateFn, "", []any{
 			map[string]any{"Action": "sns:Publish", "Effect": "Allow", "Resource": ref(logicalID(t, "AWS::SNS::Topic", pagingTopic))},
 			map[string]any{"Action": []any{"kms:Decrypt", "kms:GenerateDataKey*"}, "Effect": "Allow",

@@ -111,7 +111,7 @@ func TestSelfMonitoringAlarmCounts(t *testing.T) {
 		"AWS/Lambda Errors":                          2,
 		"SUM(METRICS()) of AWS/Lambda Throttles":     1,
 		"AWS/Lambda IteratorAge":                     1,
-		"AWS/SQS ApproximateNumberOfMessagesVisible": 6,
+		"AWS/SQS ApproximateNumberOfMessagesVisible": 8,
 		"failed + timed_out of AWS/States ExecutionsFailed, AWS/States ExecutionsTimedOut": 1,
 	}
 	got := map[string]int{}
@@ -132,10 +132,10 @@ func TestSelfMonitoringAlarmCounts(t *testing.T) {
 			t.Errorf("self-monitoring alarms on %s: got %d, want %d", k, got[k], want[k])
 		}
 	}
-	// 2 Errors, 3 Throttles, 5 queues, 2 execution metrics, 1 iterator age,
+	// 2 Errors, 3 Throttles, 8 queues, 2 execution metrics, 1 iterator age,
 	// 8 throttle events (table and 3 indexes, reads and writes), 1 API 5xx.
 	indexes, _ := properties(logicalID(t, "AWS::DynamoDB::Table", table))["GlobalSecondaryIndexes"].([]any)
-	if want := 2 + len(PagingPath) + 6 + 2 + 1 + 2*(1+len(indexes)) + 1; metrics != want {
+	if want := 2 + len(PagingPath) + 8 + 2 + 1 + 2*(1+len(indexes)) + 1; metrics != want {
 		t.Errorf("metrics read by self-monitoring alarms: got %d, want %d", metrics, want)
 	}
 }
@@ -216,8 +216,8 @@ func TestSelfMonitoringCoverage(t *testing.T) {
 			}
 		}
 	}
-	if n != 7+6+1+1+1 {
-		t.Errorf("resources to monitor: got %d, want 16 (7 functions, 6 queues, 1 state machine, 1 table, 1 HTTP API)", n)
+	if n != 8+8+1+1+1 {
+		t.Errorf("resources to monitor: got %d, want 19 (8 functions, 8 queues, 1 state machine, 1 table, 1 HTTP API)", n)
 	}
 	// The paging path's throttling delays pages silently: alarmed.
 	ids := map[string]string{"alarms": alarmsFn, "stream": streamFn, "escalate": escalateFn}

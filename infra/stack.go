@@ -8,6 +8,7 @@ import (
 
 	"github.com/incidentd/incidentd/infra/alarmtopic"
 	"github.com/incidentd/incidentd/infra/api"
+	"github.com/incidentd/incidentd/infra/deploys"
 	"github.com/incidentd/incidentd/infra/detection"
 	"github.com/incidentd/incidentd/infra/escalation"
 	"github.com/incidentd/incidentd/infra/function"
@@ -119,6 +120,13 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 		Functions: fns, Table: store.Table, FallbackUser: props.FallbackUser,
 	})
 
+	// Deployments for the DORA metrics: CodePipeline and CodeDeploy state
+	// changes (the deploys function), the GitHub webhook's secret (read by
+	// the api); POST /deployments is a route of the api.
+	deployIngest := deploys.New(stack, "Deploys", deploys.Props{
+		Functions: fns, Services: props.Services, API: httpAPI.Function,
+	})
+
 	// The watchdog re-drives escalations the stream or the state machine
 	// could not finish, from the table (the source of truth).
 	esc.AddWatchdog(escalation.WatchdogProps{Functions: fns, FallbackUser: props.FallbackUser})
@@ -146,6 +154,7 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 		Queues: []monitoring.Queue{
 			{Name: "alarm-topic-dead-letters", Queue: detect.AlarmTopicDeadLetters, Holds: "alarm notifications SNS could not deliver from AlarmTopic to the alarms function (deleted, or throttled throughout); see its Throttles and the subscription."},
 			{Name: "alarm-rule-dead-letters", Queue: detect.AlarmRuleDeadLetters, Holds: "alarm state change events EventBridge could not deliver to the alarms function within 2 hours; see its Throttles and the rule's FailedInvocations."},
+			{Name: "deploy-rule-dead-letters", Queue: deployIngest.RuleDeadLetters, Holds: "CodePipeline and CodeDeploy state changes EventBridge could not deliver to the deploys function within 2 hours (deployments missing from the DORA figures); see its Throttles and the rules' FailedInvocations."},
 		},
 		Escalation:   esc.StateMachine,
 		Stream:       stream.Function,
@@ -164,6 +173,7 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 	output(stack, "IncidentEventsTopicArn", esc.IncidentEventsTopic.TopicArn(), "Incident lifecycle events for other systems")
 	output(stack, "OpsTopicArn", ops.OpsTopic.TopicArn(), "Subscribe the platform team here: the platform's own alarms")
 	output(stack, "SlackSecretArn", esc.SlackSecret.SecretArn(), `Set {"bot_token","signing_secret"} of the Slack app here`)
+	output(stack, "GitHubSecretArn", deployIngest.GitHubSecret.SecretArn(), `{"webhook_secret"}: the Secret of the GitHub webhook (POST /webhooks/github)`)
 	return stack
 }
 

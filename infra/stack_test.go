@@ -221,6 +221,10 @@ const (
 	eventsTopic  = "EscalationIncidentEventsTopic"
 	topicKey     = "TopicKey"
 	slackSecret  = "EscalationSlackSecret"
+
+	deploysFn    = "DeploysDeploysFunction"
+	githubSecret = "DeploysGitHubSecret"
+	deployDLQ    = "DeploysDeployRuleDeadLetters"
 )
 
 // TestResourceCounts fails when the stack gains or loses a resource (or a type),
@@ -235,24 +239,24 @@ func TestResourceCounts(t *testing.T) {
 		"AWS::SNS::Topic":                  4, // AlarmTopic, PagingTopic, IncidentEventsTopic, OpsTopic
 		"AWS::SNS::TopicPolicy":            4, // TLS only (+ CloudWatch alarms on AlarmTopic, OpsTopic)
 		"AWS::SNS::Subscription":           1,
-		"AWS::Lambda::Function":            7, // alarms, logs, api, escalate, warroom, stream, watchdog
-		"AWS::IAM::Role":                   8, // one per function, the state machine's
-		"AWS::IAM::Policy":                 8,
-		"AWS::Logs::LogGroup":              9,  // one per function, API access logs, state machine
-		"AWS::Lambda::EventInvokeConfig":   3,  // alarms, logs, watchdog
+		"AWS::Lambda::Function":            8, // alarms, logs, api, escalate, warroom, stream, watchdog, deploys
+		"AWS::IAM::Role":                   9, // one per function, the state machine's
+		"AWS::IAM::Policy":                 9,
+		"AWS::Logs::LogGroup":              10, // one per function, API access logs, state machine
+		"AWS::Lambda::EventInvokeConfig":   4,  // alarms, logs, watchdog, deploys
 		"AWS::Lambda::EventSourceMapping":  2,  // the table's stream → stream: escalations, fan-out
-		"AWS::SQS::Queue":                  6,  // alarms, logs, stream and watchdog failures, topic and rule dead letters
-		"AWS::SQS::QueuePolicy":            6,  // TLS only (+ SNS, EventBridge may send)
-		"AWS::Events::Rule":                2,  // alarm state changes, the watchdog's schedule
-		"AWS::CloudWatch::Alarm":           23, // checkout 5, payments 3, storefront 2; self-monitoring 13 (monitoring_test.go)
+		"AWS::SQS::Queue":                  8,  // alarms, logs, stream, watchdog and deploys failures, topic and 2 rules' dead letters
+		"AWS::SQS::QueuePolicy":            8,  // TLS only (+ SNS, EventBridge may send)
+		"AWS::Events::Rule":                4,  // alarm state changes, the watchdog's schedule, CodePipeline and CodeDeploy state changes
+		"AWS::CloudWatch::Alarm":           25, // checkout 5, payments 3, storefront 2; self-monitoring 15 (monitoring_test.go)
 		"AWS::Logs::MetricFilter":          3,  // one per service log group
 		"AWS::Logs::SubscriptionFilter":    3,
-		"AWS::Lambda::Permission":          8, // SNS, EventBridge (alarms, the watchdog's schedule), alarm action, 3 log groups, API Gateway
+		"AWS::Lambda::Permission":          10, // SNS, EventBridge (alarms, the watchdog's schedule, the 2 deploy rules), alarm action, 3 log groups, API Gateway
 		"AWS::ApiGatewayV2::Api":           1,
 		"AWS::ApiGatewayV2::Route":         1,
 		"AWS::ApiGatewayV2::Integration":   1,
 		"AWS::ApiGatewayV2::Stage":         1,
-		"AWS::SecretsManager::Secret":      1, // Slack bot token and signing secret
+		"AWS::SecretsManager::Secret":      2, // Slack bot token and signing secret; GitHub webhook secret
 		"AWS::StepFunctions::StateMachine": 1, // escalation
 	}
 	got := map[string]int{}

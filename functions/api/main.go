@@ -7,6 +7,7 @@
 package main
 
 import (
+	"context"
 	"log"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -22,7 +23,9 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	a := wiring.AWSWithSlack(env, secrets.SlackReader(secrets.NewClient(env.AWS)))
+	sm := secrets.NewClient(env.AWS)
+	a := wiring.AWSWithSlack(env, secrets.SlackReader(sm))
+	a.GitHubSecret = func(ctx context.Context) (string, error) { return env.GitHub(ctx, secrets.GitHubReader(sm)) }
 	a.Subscriber = sns.NewSubscriptions(sns.NewClient(env.AWS), env.PagingTopicARN, env.Logger)
 	h, err := wiring.API(env.Settings, a)
 	if err != nil {

@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/incidentd/incidentd/shared/auth"
+	"github.com/incidentd/incidentd/shared/dynamo"
+	"github.com/incidentd/incidentd/shared/dynamo/dynamolocal"
 	"github.com/incidentd/incidentd/shared/dynamo/dynamotest"
 )
 
@@ -338,5 +340,55 @@ func TestLocalLogsMapToMonitoredServices(t *testing.T) {
 	}
 	if len(logIncidents) != 1 || logIncidents[0].Service != "checkout" {
 		t.Fatalf("log incidents: got %+v, want one on checkout (its log group is listed in infra/services.json)", logIncidents)
+	}
+}
+
+// The deployment fixtures go through the local invoke endpoint as Lambda
+// would deliver them, each 5 times more: the record is the same after.
+func TestDeploymentFixturesReplay(t *testing.T) {
+	p, _, invoke := startLocal(t, map[string]string{
+		"GITHUB_WEBHOOK_SECRET": "fixture-webhook-secret",
+		"DEPLOY_SERVICES":       `{"payments-pipeline": {"service": "payments"}, "checkout/checkout-production": {"service": "checkout"}, "acme/search": {"service": "search"}}`,
+	})
+	files, err := filepath.Glob("../../events/deploys-*.json")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no deploys fixtures: %v", err)
+	}
+	hooks, _ := filepath.Glob("../../events/api-webhook-github-*.json")
+	store := dynamo.New(dynamolocal.Client(dynamotest.Endpoint(t)), p.settings.Table)
+	for _, f := range append(files, hooks...) {
+		name := filepath.Base(f)
+		fn, _, _ := strings.Cut(name, "-")
+		event, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var first []byte
+		for i := range 6 {
+			status, hdr, body := call(t, http.MethodPost, invoke.URL+"/2015-03-31/functions/"+fn+"/invocations", "", event)
+			if status != http.StatusOK || hdr.Get("X-Amz-Function-Error") != "" {
+				t.Fatalf("%s: got %d %q %s", name, status, hdr.Get("X-Amz-Function-Error"), body)
+			}
+			if fn == "deploys" && strings.Contains(string(body), `"outcome":"rejected"`) {
+				t.Errorf("%s: rejected: %s", name, body)
+			}
+			if fn == "api" && i > 0 && !strings.Contains(string(body), "duplicate") && !strings.Contains(string(body), "401") && !strings.Contains(string(body), "ignored") {
+				t.Errorf("%s replayed: got %s, want a duplicate (or the same refusal)", name, body)
+			}
+			if i == 0 {
+				first = body
+			} else if fn == "deploys" && string(body) != strings.Replace(string(first), `"outcome":"recorded"`, `"outcome":"unchanged"`, 1) {
+				t.Errorf("%s replay %d: got %s after %s", name, i, body, first)
+			}
+		}
+	}
+	for _, tt := range []struct{ id, status string }{
+		{"codepipeline:3f1e5b2a-6c4d-4e8f-9a0b-1c2d3e4f5a6b", "succeeded"},
+		{"github:1843920561", "succeeded"},
+	} {
+		got, err := store.Deployment(context.Background(), tt.id)
+		if err != nil || string(got.Status) != tt.status {
+			t.Errorf("deployment %s: got %+v, %v; want %s", tt.id, got, err, tt.status)
+		}
 	}
 }

@@ -132,7 +132,8 @@ func newPlatform(ctx context.Context, endpoint string, getenv func(string) strin
 		return nil, err
 	}
 	// The monitored services file the stack deploys from gives the defaults of
-	// DEFAULT_SERVICE and LOG_GROUP_SERVICES, as the stack sets them in AWS.
+	// DEFAULT_SERVICE, LOG_GROUP_SERVICES and DEPLOY_SERVICES, as the stack
+	// sets them in AWS.
 	root, err := dynamolocal.ModuleRoot()
 	if err != nil {
 		return nil, err
@@ -145,6 +146,10 @@ func newPlatform(ctx context.Context, endpoint string, getenv func(string) strin
 	if err != nil {
 		return nil, err
 	}
+	deploySources, err := json.Marshal(monitored.DeployServices())
+	if err != nil {
+		return nil, err
+	}
 	// The AWS resources the stack names in the functions' environment are
 	// named here too, standing for their local counterparts (the printing
 	// pager and events, the local executions), so that package wiring turns
@@ -153,6 +158,7 @@ func newPlatform(ctx context.Context, endpoint string, getenv func(string) strin
 		"TABLE_NAME":                localTable,
 		"DEFAULT_SERVICE":           monitored.DefaultService,
 		"LOG_GROUP_SERVICES":        string(groups),
+		"DEPLOY_SERVICES":           string(deploySources),
 		"PAGING_TOPIC_ARN":          localARN("sns", "incidentd-local-paging"),
 		"INCIDENT_EVENTS_TOPIC_ARN": localARN("sns", "incidentd-local-incident-events"),
 		"STATE_MACHINE_ARN":         localARN("states", "stateMachine:incidentd-local-escalation"),

@@ -34,6 +34,22 @@ type Service struct {
 	Lambda    *Lambda            `json:"lambda,omitempty"`
 	LogGroups []LogGroup         `json:"log_groups,omitempty"`
 	Checks    map[Check]Override `json:"checks,omitempty"`
+	// DeploySources are where this service's deployments come from, for the
+	// DORA metrics: CodePipeline pipelines, CodeDeploy deployment groups or
+	// applications, GitHub repositories (DeploySource).
+	DeploySources []DeploySource `json:"deploy_sources,omitempty"`
+}
+
+// DeploySource is one source of a service's deployments, named as the
+// deploys function and the GitHub webhook ask for it: a pipeline's ARN or
+// name; a CodeDeploy deployment group's ARN, application's ARN,
+// "application/group" or application name; a GitHub repository
+// "owner/name", or "owner/name@environment" for one GitHub environment of
+// it. Environment is the environment its deployments go to (default: the
+// source's own, e.g. GitHub's environment, else production).
+type DeploySource struct {
+	Source      string `json:"source"`
+	Environment string `json:"environment,omitempty"`
 }
 
 // ECS names an ECS service (the dimensions of the AWS/ECS metrics).
@@ -201,6 +217,27 @@ func (c *Config) normalize() error {
 			logGroups[lg.Name] = s.Name
 		}
 	}
+	sources := map[string]string{}
+	for _, s := range c.Services {
+		for i, d := range s.DeploySources {
+			switch {
+			case strings.TrimSpace(d.Source) != d.Source || d.Source == "" || len(d.Source) > 512:
+				return fmt.Errorf("service %s: deploy_sources[%d]: source must be 1-512 bytes without surrounding spaces", s.Name, i)
+			case sources[d.Source] != "":
+				return fmt.Errorf("service %s: deploy source %s already belongs to service %s", s.Name, d.Source, sources[d.Source])
+			}
+			if d.Environment != "" {
+				if err := incident.ValidateServiceName(d.Environment); err != nil {
+					return fmt.Errorf("service %s: deploy source %s: environment %q is not a valid name (lower-case letters, digits, '.', '_', '-')", s.Name, d.Source, d.Environment)
+				}
+			}
+			sources[d.Source] = s.Name
+		}
+	}
+	if b, err := json.Marshal(c.DeployServices()); err != nil || len(b) > MaxDeployServices {
+		return fmt.Errorf("deploy_sources: %d sources make a %d byte DEPLOY_SERVICES, over the %d bytes Lambda's environment leaves for it",
+			len(sources), len(b), MaxDeployServices)
+	}
 	// The map travels in an environment variable; fail here rather than in the
 	// middle of a deployment.
 	if b, err := json.Marshal(logGroups); err != nil || len(b) > MaxLogGroupServices {
@@ -208,6 +245,29 @@ func (c *Config) normalize() error {
 			len(logGroups), len(b), MaxLogGroupServices)
 	}
 	return nil
+}
+
+// MaxDeployServices bounds the JSON of DeployServices (DEPLOY_SERVICES, on
+// the api and deploys functions, beside their other variables).
+const MaxDeployServices = 2048
+
+// DeployTarget is where a deploy source deploys, as DEPLOY_SERVICES says it.
+type DeployTarget struct {
+	Service     string `json:"service"`
+	Environment string `json:"environment,omitempty"`
+}
+
+// DeployServices maps each deploy source to its service and environment,
+// for the deploys function and the GitHub webhook (DEPLOY_SERVICES, read by
+// settings.DeployTargets).
+func (c Config) DeployServices() map[string]DeployTarget {
+	m := map[string]DeployTarget{}
+	for _, s := range c.Services {
+		for _, d := range s.DeploySources {
+			m[d.Source] = DeployTarget{Service: s.Name, Environment: d.Environment}
+		}
+	}
+	return m
 }
 
 // MaxLogGroupServices bounds the JSON of LogGroupServices: Lambda allows 4 KB of

@@ -97,6 +97,9 @@ func TestParseErrors(t *testing.T) {
 		{"bad log format", `{"services": [{"name": "a", "log_groups": [{"name": "/x", "format": "xml"}]}]}`, `format "xml"`},
 		{"every line and a pattern", `{"services": [{"name": "a", "log_groups": [{"name": "/x", "every_line": true, "subscription_pattern": "ERROR"}]}]}`, `every_line and subscription_pattern: set one of them`},
 		{"shared log group", `{"services": [{"name": "a", "log_groups": [{"name": "/x"}]}, {"name": "b", "log_groups": [{"name": "/x"}]}]}`, "already belongs to service a"},
+		{"shared deploy source", `{"services": [{"name": "a", "deploy_sources": [{"source": "acme/a"}]}, {"name": "b", "deploy_sources": [{"source": "acme/a"}]}]}`, "deploy source acme/a already belongs to service a"},
+		{"empty deploy source", `{"services": [{"name": "a", "deploy_sources": [{"source": ""}]}]}`, "deploy_sources[0]: source must be"},
+		{"bad deploy environment", `{"services": [{"name": "a", "deploy_sources": [{"source": "acme/a", "environment": "Prod"}]}]}`, `environment "Prod" is not a valid name`},
 	}
 	var many []string
 	for i := range 100 {
@@ -124,6 +127,19 @@ func TestLogGroupServices(t *testing.T) {
 	want := map[string]string{"/a/1": "a", "/a/2": "a", "/b": "b"}
 	if got := cfg.LogGroupServices(); !reflect.DeepEqual(got, want) {
 		t.Errorf("LogGroupServices: got %v, want %v", got, want)
+	}
+}
+
+func TestDeployServices(t *testing.T) {
+	cfg, err := Parse([]byte(`{"services": [
+		{"name": "a", "deploy_sources": [{"source": "a-pipeline"}, {"source": "acme/mono@a-staging", "environment": "staging"}]},
+		{"name": "b", "deploy_sources": [{"source": "acme/b"}]}, {"name": "c"}]}`))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	want := map[string]DeployTarget{"a-pipeline": {Service: "a"}, "acme/mono@a-staging": {Service: "a", Environment: "staging"}, "acme/b": {Service: "b"}}
+	if got := cfg.DeployServices(); !reflect.DeepEqual(got, want) {
+		t.Errorf("DeployServices: got %v, want %v", got, want)
 	}
 }
 

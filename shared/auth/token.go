@@ -50,12 +50,14 @@ const (
 	ScopeServicesWrite  Scope = "services:write"
 	ScopeOnCallRead     Scope = "oncall:read"
 	ScopeOnCallWrite    Scope = "oncall:write"
-	ScopeAdmin          Scope = "admin"
+	// ScopeDeploymentsWrite posts deployment records (a CI pipeline's token).
+	ScopeDeploymentsWrite Scope = "deployments:write"
+	ScopeAdmin            Scope = "admin"
 )
 
 // Scopes lists every scope, in the order the CLI prints them.
 var Scopes = []Scope{ScopeReportsWrite, ScopeIncidentsRead, ScopeIncidentsWrite, ScopeServicesRead, ScopeServicesWrite,
-	ScopeOnCallRead, ScopeOnCallWrite, ScopeAdmin}
+	ScopeOnCallRead, ScopeOnCallWrite, ScopeDeploymentsWrite, ScopeAdmin}
 
 // ParseScopes reads a comma-separated list of scopes ("reports:write,incidents:read").
 // Duplicates are dropped; an unknown scope or an empty list is an error.

@@ -213,7 +213,7 @@ func TestJoinScopesRoundTrips(t *testing.T) {
 	}{
 		{give: []Scope{ScopeReportsWrite, ScopeIncidentsRead}, want: "reports:write,incidents:read"},
 		{give: []Scope{ScopeAdmin}, want: "admin"},
-		{give: Scopes, want: "reports:write,incidents:read,incidents:write,services:read,services:write,oncall:read,oncall:write,admin"},
+		{give: Scopes, want: "reports:write,incidents:read,incidents:write,services:read,services:write,oncall:read,oncall:write,deployments:write,admin"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {

@@ -31,7 +31,7 @@ func Ship(r Record, c Change) (Record, bool) {
 		}
 		out := r
 		out.Changes = append(slices.Clone(r.Changes), c)
-		slices.SortFunc(out.Changes, compareChanges)
+		sortChanges(out.Changes)
 		return out, true
 	}
 	have := r.Changes[i]

@@ -16,11 +16,9 @@ import (
 	"github.com/incidentd/incidentd/shared/errkind"
 )
 
-// fixtureDir holds the deploys-*.json fixtures until functions/deploys
-// exists: events/ is replayed file by file through the function each name
-// starts with (infra/local's TestEveryEventReplays), so they wait in
-// events/pending and move up with the function.
-const fixtureDir = "../../events/pending"
+// fixtureDir holds the deploys-*.json fixtures, replayed through
+// functions/deploys too (infra/local's TestEveryEventReplays).
+const fixtureDir = "../../events"
 
 // fixtureServices maps the fixtures' pipeline and CodeDeploy application.
 var fixtureServices = deploy.StaticServices{

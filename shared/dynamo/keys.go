@@ -19,6 +19,11 @@ import (
 //	dedup record    DEDUP#<key>       DEDUP                    type=dedup, incident_id, expires_at
 //	delivery        DLV#<delivery id> DLV                      type=delivery, the result, expires_at
 //	service config  SERVICES          SVC#<name>               type=service
+//	deployment      DEPLOY#<id>       DEPLOY                   type=deployment, version, index keys once finished
+//	commit pointer  COMMIT#<sha>      DEPLOY#<id>              type=deploy_commit
+//	merged PR       COMMIT#<sha>      PR#<source>              type=merged_change
+//
+// (deployments.go describes the last three.)
 //
 // <at> is the fixed-width UTC time of sortTime, so entries sort by time.
 // Only incident items carry index keys (schema.go), each set by the

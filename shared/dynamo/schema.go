@@ -18,7 +18,9 @@ const (
 
 // Index is a global secondary index of the table, keyed by two string
 // attributes. Every index is sparse: only incident items carry its keys, and
-// each only while the incident is in the state the index holds.
+// each only while the incident is in the state the index holds; and finished
+// deployments, whose partitions there start with DEPLOY# (deployments.go),
+// which no incident partition does.
 type Index struct {
 	Name         string
 	PartitionKey string
@@ -72,9 +74,11 @@ var Indexes = []Index{
 		Purpose: "open incidents (sparse: not resolved), by service then newest first: a service's open incidents are one key range; " +
 			"status filters read the projected status"},
 	{Name: IndexResolved, PartitionKey: resolvedPartitionKey, SortKey: resolvedSortKey,
-		Purpose: "resolved incidents (sparse), newest first"},
+		Purpose: "resolved incidents (sparse), newest first; and, in partitions DEPLOY#<environment>, " +
+			"the finished deployments of an environment by finish time (the DORA window of all services)"},
 	{Name: IndexServiceResolved, PartitionKey: svcResolvedPartitionKey, SortKey: svcResolvedSortKey,
-		Purpose: "a service's resolved incidents (sparse), newest first"},
+		Purpose: "a service's resolved incidents (sparse), newest first; and, in partitions DEPLOY#<service>#<environment>, " +
+			"a service's finished deployments by finish time (the DORA window of one service)"},
 }
 
 // LegacyIndexes are the indexes of tables made before the indexes projected

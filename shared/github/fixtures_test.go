@@ -15,21 +15,20 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 )
 
-// The events/pending/api-webhook-github-*.json fixtures are deliveries as
+// The events/api-webhook-github-*.json fixtures are deliveries as
 // API Gateway hands them to the api function: the body is the compact JSON
 // of testdata/<same name> (readable there), signed with fixtureSecret.
 // Edit testdata (or the table below) and run
 //
 //	go test ./shared/github -run TestFixtures -update
 //
-// to rebuild them. They wait in events/pending because events/*.json is
-// replayed through the function each name starts with, and the api function
-// has no /webhooks/github route yet; they move to events/ with it (the
-// replay then needs the webhook secret set to fixtureSecret).
-var update = flag.Bool("update", false, "rebuild events/pending/api-webhook-github-*.json from shared/github/testdata")
+// to rebuild them. events/*.json is replayed through the function each name
+// starts with: the api function's replay (shared/httpapi, infra/local) sets
+// the webhook secret to fixtureSecret.
+var update = flag.Bool("update", false, "rebuild events/api-webhook-github-*.json from shared/github/testdata")
 
 const (
-	fixtureDir    = "../../events/pending"
+	fixtureDir    = "../../events"
 	fixtureSecret = "fixture-webhook-secret"
 )
 
@@ -158,7 +157,7 @@ func TestFixturesMatchTestdata(t *testing.T) {
 	}
 }
 
-// Every fixture in events/pending named api-webhook-github-* is in the table.
+// Every fixture in events/ named api-webhook-github-* is in the table.
 func TestFixturesListed(t *testing.T) {
 	paths, err := filepath.Glob(filepath.Join(fixtureDir, "api-webhook-github-*.json"))
 	if err != nil || len(paths) == 0 {

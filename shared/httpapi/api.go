@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/incidentd/incidentd/shared/auth"
+	"github.com/incidentd/incidentd/shared/deploy"
 	"github.com/incidentd/incidentd/shared/httpapi/apigw"
 	"github.com/incidentd/incidentd/shared/incident"
 	"github.com/incidentd/incidentd/shared/oncall"
@@ -40,6 +41,16 @@ type Config struct {
 	// PublicReportsPerMinute is each source IP's allowance of public reports
 	// (default 10), also the burst.
 	PublicReportsPerMinute int
+	// Deployments serves POST /deployments (and, with the three below, POST
+	// /webhooks/github); without it both are absent (404).
+	Deployments Deployments
+	// Deliveries remembers GitHub delivery ids (X-GitHub-Delivery).
+	Deliveries Deliveries
+	// GitHubSecret verifies GitHub's webhook deliveries; empty means the
+	// webhook is not set up and POST /webhooks/github is absent (404).
+	GitHubSecret string
+	// GitHubServices maps repositories to services (deploy.StaticServices).
+	GitHubServices deploy.ServiceResolver
 	// MaxBody bounds request bodies (default DefaultMaxBody).
 	MaxBody int64
 	Logger  *slog.Logger
@@ -62,6 +73,12 @@ type API struct {
 	// slackSecret and slackUsers serve the Slack routes (slack.go).
 	slackSecret string
 	slackUsers  SlackUsers
+
+	// The deployment routes (deployments.go).
+	deployments    Deployments
+	deliveries     Deliveries
+	githubSecret   string
+	githubServices deploy.ServiceResolver
 }
 
 // New returns the API's handler.
@@ -70,6 +87,7 @@ func New(c Config) *API {
 		svc: c.Incidents, tokens: c.Tokens, oncall: c.OnCall, public: c.PublicReports,
 		maxBody: c.MaxBody, log: c.Logger, now: c.Now, mux: http.NewServeMux(),
 		slackSecret: c.SlackSigningSecret, slackUsers: c.SlackUsers,
+		deployments: c.Deployments, deliveries: c.Deliveries, githubSecret: c.GitHubSecret, githubServices: c.GitHubServices,
 	}
 	if a.slackUsers == nil && c.OnCall != nil {
 		a.slackUsers = c.OnCall
@@ -128,6 +146,7 @@ func (a *API) routes() {
 	a.handle("DELETE /services/{name}", route{scope: auth.ScopeServicesWrite, h: a.deleteService})
 	a.oncallRoutes()
 	a.slackRoutes()
+	a.deploymentRoutes()
 }
 
 func (a *API) handle(pattern string, rt route) {

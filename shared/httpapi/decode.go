@@ -9,7 +9,9 @@ import (
 	"mime"
 	"net/http"
 	"reflect"
+	"regexp"
 	"strings"
+	"time"
 )
 
 // DefaultMaxBody bounds a request body. The largest legitimate body (a service
@@ -20,6 +22,8 @@ const DefaultMaxBody = 64 << 10
 type decodeOptions struct {
 	// allowEmpty lets the body be absent (transitions whose fields are optional).
 	allowEmpty bool
+	// maxBody bounds the body instead of the API's MaxBody when larger.
+	maxBody int64
 }
 
 // decode reads r's JSON body into dst, strictly: an object, known fields only,
@@ -30,7 +34,7 @@ func (a *API) decode(w http.ResponseWriter, r *http.Request, dst any, o decodeOp
 		return newError(http.StatusUnsupportedMediaType, "unsupported_media_type",
 			fmt.Sprintf("Content-Type %q is not supported: send application/json", ct))
 	}
-	body, err := readBody(w, r, a.maxBody)
+	body, err := readBody(w, r, max(a.maxBody, o.maxBody))
 	if err != nil {
 		return err
 	}
@@ -85,6 +89,7 @@ func isJSON(ct string) bool {
 func jsonError(body []byte, err error) error {
 	var syntax *json.SyntaxError
 	var typ *json.UnmarshalTypeError
+	var tp *time.ParseError
 	switch {
 	case errors.As(err, &syntax):
 		line, col := position(body, syntax.Offset-1) // Offset counts the bad byte
@@ -100,6 +105,14 @@ func jsonError(body []byte, err error) error {
 		}
 		return newError(http.StatusBadRequest, "invalid_field",
 			fmt.Sprintf("field %q must be %s, not %s", typ.Field, jsonKind(typ.Type), typ.Value))
+	case errors.As(err, &tp):
+		// time.Time's decoder does not say which field; the body does.
+		field := "a time"
+		if m := regexp.MustCompile(`"([A-Za-z0-9_]+)"\s*:\s*"` + regexp.QuoteMeta(tp.Value) + `"`).FindSubmatch(body); m != nil {
+			field = fmt.Sprintf("field %q", m[1])
+		}
+		return newError(http.StatusBadRequest, "invalid_field",
+			fmt.Sprintf("%s must be an RFC 3339 time (e.g. 2026-11-24T09:00:00Z), not %q", field, tp.Value))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		// encoding/json has no type for this error; its text is stable (Go 1 promise on v1).
 		name := strings.TrimPrefix(err.Error(), "json: unknown field ")

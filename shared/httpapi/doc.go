@@ -10,7 +10,7 @@
 //	GET   /incidents                    incidents:read   ?status=&service=&limit=&cursor=
 //	POST  /incidents                    incidents:write  → 201, Location
 //	GET   /incidents/{id}               incidents:read   with "timeline" (see below)
-//	PATCH /incidents/{id}               incidents:write  severity, title, commander
+//	PATCH /incidents/{id}               incidents:write  severity, title, commander, cause_deployment_id (a recorded deployment, else 400; null unlinks)
 //	POST  /incidents/{id}/acknowledge   incidents:write  body optional ({})
 //	POST  /incidents/{id}/identify      incidents:write  optional text
 //	POST  /incidents/{id}/resolve       incidents:write  optional root_cause, fix
@@ -32,6 +32,8 @@
 //	GET   /oncall                       oncall:read      ?service= or ?policy= (exactly one), &at= (default now)
 //	POST  /slack/commands               Slack signature  the /incident command (see Slack below)
 //	POST  /slack/interactions           Slack signature  Acknowledge and Resolve buttons
+//	POST  /deployments                  deployments:write a deploy.Request → 202 stored record (written), 200 (nothing written: replay, older state)
+//	POST  /webhooks/github              GitHub signature pull_request, deployment_status (deployments.go)
 //
 // The admin scope grants every other scope.
 //
@@ -90,6 +92,18 @@
 // put. An e-mail subscription delivers only once its recipient follows the
 // link in SNS's confirmation mail; SMS needs the account out of the SMS
 // sandbox (or the number verified in it).
+//
+// # Deployments
+//
+// POST /deployments records a deployment with deploy.Merge's redelivery rule
+// (Config.Deployments, the store). POST /webhooks/github verifies
+// X-Hub-Signature-256 with Config.GitHubSecret before anything is parsed (401
+// otherwise, the reason logged), answers a delivery id it recorded before
+// (X-GitHub-Delivery, kept 7 days) as a duplicate, records deployment_status
+// deliveries as deployments and ships merged pull requests onto the
+// deployments of their merge commit (Deployments.ShipChange). Without
+// Deployments both routes are absent, and the webhook without a secret or a
+// repository mapping (Config.GitHubServices).
 //
 // # Slack
 //

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/incidentd/incidentd/shared/auth"
+	"github.com/incidentd/incidentd/shared/deploy"
 	"github.com/incidentd/incidentd/shared/httpapi"
 	"github.com/incidentd/incidentd/shared/incident"
 )
@@ -56,7 +57,23 @@ var fixtureStatus = map[string]int{
 	// the time it is replayed: refused before its body is read.
 	"api-slack-command.json":     401,
 	"api-slack-interaction.json": 401,
+	// GitHub's deliveries, signed with fixtureGitHubSecret; repository
+	// acme/search maps to service search (fixtureGitHubServices).
+	"api-webhook-github-ping.json":                   202,
+	"api-webhook-github-pull-request-opened.json":    202,
+	"api-webhook-github-pull-request-merged.json":    202,
+	"api-webhook-github-deployment-in-progress.json": 202,
+	"api-webhook-github-deployment-success.json":     202,
+	"api-webhook-github-deployment-failure.json":     202,
+	"api-webhook-github-tampered.json":               401,
 }
+
+// fixtureGitHubSecret is the webhook secret the GitHub fixtures are signed
+// with (shared/github's fixtureSecret).
+const fixtureGitHubSecret = "fixture-webhook-secret"
+
+// fixtureGitHubServices maps the fixtures' repository.
+var fixtureGitHubServices = deploy.StaticServices{"acme/search": {Service: "search"}}
 
 func fixtures(t testing.TB) []string {
 	t.Helper()

@@ -266,6 +266,8 @@ type patchRequest struct {
 	Severity  *string `json:"severity"`
 	Title     *string `json:"title"`
 	Commander *string `json:"commander"`
+	// CauseDeploymentID is raw to tell null (unlink) from absent.
+	CauseDeploymentID json.RawMessage `json:"cause_deployment_id"`
 }
 
 func (a *API) patchIncident(w http.ResponseWriter, r *http.Request, p principal) error {
@@ -280,6 +282,13 @@ func (a *API) patchIncident(w http.ResponseWriter, r *http.Request, p principal)
 			return err
 		}
 		patch.Severity = &sev
+	}
+	if req.CauseDeploymentID != nil {
+		id, err := a.causeDeployment(r.Context(), req.CauseDeploymentID)
+		if err != nil {
+			return err
+		}
+		patch.CauseDeploymentID = &id
 	}
 	inc, err := a.svc.Update(r.Context(), r.PathValue("id"), p.actor, patch)
 	if err != nil {

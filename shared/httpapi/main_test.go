@@ -55,6 +55,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 		"services-writer": {auth.ScopeServicesWrite},
 		"oncall-reader":   {auth.ScopeOnCallRead},
 		"oncall-writer":   {auth.ScopeOnCallWrite},
+		"deployer":        {auth.ScopeDeploymentsWrite},
 	}
 	for name, sc := range scopes {
 		plain, _, err := auth.Issue(context.Background(), store, name, sc, 0, time.Now())
@@ -67,6 +68,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 		Incidents: svc, Tokens: auth.NewAuthenticator(store), PublicReports: o.public,
 		OnCall: oncall.NewService(store, oncall.Config{Services: svc, Logger: e.logger}),
 		Logger: e.logger, Now: o.now, SlackSigningSecret: o.slackSecret,
+		Deployments: store, Deliveries: store, GitHubSecret: fixtureGitHubSecret, GitHubServices: fixtureGitHubServices,
 	})
 	return e
 }

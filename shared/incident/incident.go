@@ -182,6 +182,9 @@ const (
 	EntrySeverityChanged EntryKind = "severity_changed"
 	EntryTitleChanged    EntryKind = "title_changed"
 	EntryCommander       EntryKind = "commander_changed"
+	// EntryCauseDeployment records who linked the incident to the deployment
+	// that caused it (cause_deployment_id), or unlinked it.
+	EntryCauseDeployment EntryKind = "cause_deployment_changed"
 	// EntryFlapping records that the incident started or stopped flapping.
 	EntryFlapping EntryKind = "flapping"
 	// EntryStale records a signal older than what is known of its source:

@@ -957,6 +957,9 @@ type Patch struct {
 	Severity  *Severity
 	Title     *string
 	Commander *string
+	// CauseDeploymentID links the incident to the deployment that caused
+	// it; "" unlinks it. The caller checks that the deployment exists.
+	CauseDeploymentID *string
 }
 
 // Update applies a patch; each change is a timeline entry.
@@ -964,8 +967,8 @@ func (s *Service) Update(ctx context.Context, id, actor string, p Patch) (Incide
 	if err := checkActor(actor); err != nil {
 		return Incident{}, err
 	}
-	if p.Severity == nil && p.Title == nil && p.Commander == nil {
-		return Incident{}, errkind.Invalidf("nothing to change: give severity, title or commander")
+	if p.Severity == nil && p.Title == nil && p.Commander == nil && p.CauseDeploymentID == nil {
+		return Incident{}, errkind.Invalidf("nothing to change: give severity, title, commander or cause_deployment_id")
 	}
 	if p.Severity != nil && !p.Severity.Valid() {
 		return Incident{}, errkind.Invalidf("severity %q is not one of SEV1, SEV2, SEV3, SEV4", *p.Severity)
@@ -997,6 +1000,14 @@ func (s *Service) Update(ctx context.Context, id, actor string, p Patch) (Incide
 		if p.Commander != nil && *p.Commander != inc.Commander {
 			entries = append(entries, newEntry(now, EntryCommander, actor, fmt.Sprintf("incident commander: %s", *p.Commander)))
 			inc.Commander = *p.Commander
+		}
+		if p.CauseDeploymentID != nil && *p.CauseDeploymentID != inc.CauseDeploymentID {
+			text := fmt.Sprintf("caused by deployment %s (linked by %s)", *p.CauseDeploymentID, actor)
+			if *p.CauseDeploymentID == "" {
+				text = fmt.Sprintf("no longer linked to deployment %s (by %s)", inc.CauseDeploymentID, actor)
+			}
+			entries = append(entries, newEntry(now, EntryCauseDeployment, actor, text))
+			inc.CauseDeploymentID = *p.CauseDeploymentID
 		}
 		return entries, nil, nil
 	})

@@ -19,6 +19,7 @@ import (
 // Secrets Manager is linked only where the Slack secret is read.
 var bootstrapClients = map[string][]string{
 	"alarms":   {"cloudwatch", "dynamodb"},
+	"deploys":  {"dynamodb"},
 	"api":      {"dynamodb", "secretsmanager", "sns"},
 	"escalate": {"dynamodb", "secretsmanager", "sns"},
 	"logs":     {"dynamodb"},

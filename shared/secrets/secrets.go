@@ -61,3 +61,37 @@ func SlackReader(client GetSecretValueAPI) func(ctx context.Context, arn string)
 		return s.BotToken, s.SigningSecret, err
 	}
 }
+
+// GitHub is the GitHub webhook's secret: {"webhook_secret"}.
+type GitHub struct {
+	WebhookSecret string `json:"webhook_secret"`
+}
+
+// LoadGitHub reads the GitHub secret arn, a JSON object {"webhook_secret"}
+// (other fields are ignored).
+func LoadGitHub(ctx context.Context, client GetSecretValueAPI, arn string) (GitHub, error) {
+	if strings.TrimSpace(arn) == "" {
+		return GitHub{}, fmt.Errorf("read GitHub secret: no secret ARN")
+	}
+	out, err := client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn)})
+	if err != nil {
+		return GitHub{}, fmt.Errorf("read GitHub secret %s: %w", arn, err)
+	}
+	if out == nil || out.SecretString == nil {
+		return GitHub{}, fmt.Errorf("read GitHub secret %s: no string value (binary secrets are not supported)", arn)
+	}
+	var g GitHub
+	if err := json.Unmarshal([]byte(*out.SecretString), &g); err != nil {
+		return GitHub{}, fmt.Errorf(`read GitHub secret %s: not a JSON object {"webhook_secret"} of strings: %w`, arn, err)
+	}
+	return g, nil
+}
+
+// GitHubReader reads the GitHub secret with client (LoadGitHub), as
+// settings.GitHubSecretReader.
+func GitHubReader(client GetSecretValueAPI) func(ctx context.Context, arn string) (string, error) {
+	return func(ctx context.Context, arn string) (string, error) {
+		g, err := LoadGitHub(ctx, client, arn)
+		return g.WebhookSecret, err
+	}
+}

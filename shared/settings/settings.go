@@ -8,6 +8,7 @@ package settings
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/incidentd/incidentd/shared/deploy"
 	"github.com/incidentd/incidentd/shared/incident"
 	"github.com/incidentd/incidentd/shared/oncall"
 )
@@ -77,6 +79,23 @@ type Settings struct {
 	// object mapping log groups (or prefixes ending in "*") to services;
 	// empty: none, the naming convention and DefaultService apply.
 	LogThreshold, LogWindow, LogGroupServices string
+	// GitHubWebhookSecret verifies GitHub's webhook deliveries
+	// (GITHUB_WEBHOOK_SECRET); empty turns POST /webhooks/github off. Local
+	// only: in AWS the secret GitHubSecretARN holds it (see GitHub).
+	GitHubWebhookSecret string
+	// GitHubSecretARN names the Secrets Manager secret {"webhook_secret"}
+	// (GITHUB_SECRET_ARN); when set, it wins over GITHUB_WEBHOOK_SECRET.
+	GitHubSecretARN string
+	// DeployServices maps deployment sources (a CodePipeline pipeline's ARN
+	// or name, a CodeDeploy deployment group's or application's ARN,
+	// "application/group" or application name, a GitHub repository
+	// "owner/name" or "owner/name@environment") to a service and an
+	// optional environment (DEPLOY_SERVICES, a JSON object {"<source>":
+	// {"service": "…", "environment": "…"}}; the stack builds it from
+	// infra/services.json's deploy_sources). Kept as given and parsed by
+	// the functions that read it (DeployTargets), so that a bad value stops
+	// only the deploys function and the API's deployment routes.
+	DeployServices string
 }
 
 // Bounds of LOG_THRESHOLD and LOG_WINDOW.
@@ -96,9 +115,13 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 		SlackSigningSecret: getenv("SLACK_SIGNING_SECRET"),
 		SlackBotToken:      strings.TrimSpace(getenv("SLACK_BOT_TOKEN")),
 		SlackSecretARN:     strings.TrimSpace(getenv("SLACK_SECRET_ARN")),
-		FallbackUser:       strings.TrimSpace(getenv("FALLBACK_USER")),
-		PagingTopicARN:     strings.TrimSpace(getenv("PAGING_TOPIC_ARN")),
-		StateMachineARN:    strings.TrimSpace(getenv("STATE_MACHINE_ARN")),
+		// Not trimmed, as above.
+		GitHubWebhookSecret: getenv("GITHUB_WEBHOOK_SECRET"),
+		GitHubSecretARN:     strings.TrimSpace(getenv("GITHUB_SECRET_ARN")),
+		DeployServices:      strings.TrimSpace(getenv("DEPLOY_SERVICES")),
+		FallbackUser:        strings.TrimSpace(getenv("FALLBACK_USER")),
+		PagingTopicARN:      strings.TrimSpace(getenv("PAGING_TOPIC_ARN")),
+		StateMachineARN:     strings.TrimSpace(getenv("STATE_MACHINE_ARN")),
 
 		IncidentEventsTopicARN: strings.TrimSpace(getenv("INCIDENT_EVENTS_TOPIC_ARN")),
 
@@ -251,4 +274,64 @@ func (s Settings) Slack(ctx context.Context, read SlackSecretReader) (botToken, 
 		return "", "", fmt.Errorf("SLACK_SECRET_ARN: %w", err)
 	}
 	return botToken, signingSecret, nil
+}
+
+// GitHubSecretReader reads the GitHub webhook's secret arn;
+// secrets.GitHubReader is the one of AWS (a function for the reason given at
+// SlackSecretReader).
+type GitHubSecretReader func(ctx context.Context, arn string) (webhookSecret string, err error)
+
+// GitHub returns the GitHub webhook's secret: from the secret
+// GITHUB_SECRET_ARN, read with read, when it is set (in AWS), otherwise
+// GITHUB_WEBHOOK_SECRET (locally). The api function calls it once per cold
+// start, like Slack. Empty turns POST /webhooks/github off.
+func (s Settings) GitHub(ctx context.Context, read GitHubSecretReader) (string, error) {
+	if s.GitHubSecretARN == "" {
+		return s.GitHubWebhookSecret, nil
+	}
+	if read == nil {
+		return "", fmt.Errorf("GITHUB_SECRET_ARN: this function does not read the GitHub secret")
+	}
+	ctx, cancel := context.WithTimeout(ctx, SecretTimeout)
+	defer cancel()
+	secret, err := read(ctx, s.GitHubSecretARN)
+	if err != nil {
+		return "", fmt.Errorf("GITHUB_SECRET_ARN: %w", err)
+	}
+	return secret, nil
+}
+
+// maxDeploySources bounds DEPLOY_SERVICES (Lambda's environment is 4 KB in all).
+const maxDeploySources = 200
+
+// DeployTargets parses DEPLOY_SERVICES: source → where it deploys. Empty is
+// no source mapped (every CodePipeline, CodeDeploy and GitHub delivery is
+// then acknowledged and ignored, and logged).
+func (s Settings) DeployTargets() (deploy.StaticServices, error) {
+	out := deploy.StaticServices{}
+	if s.DeployServices == "" {
+		return out, nil
+	}
+	dec := json.NewDecoder(strings.NewReader(s.DeployServices))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&out); err != nil {
+		return nil, fmt.Errorf(`DEPLOY_SERVICES is not a JSON object {"<source>": {"service": "…", "environment": "…"}}: %w`, err)
+	}
+	if len(out) > maxDeploySources {
+		return nil, fmt.Errorf("DEPLOY_SERVICES maps %d sources, more than %d", len(out), maxDeploySources)
+	}
+	for src, t := range out {
+		if strings.TrimSpace(src) == "" {
+			return nil, fmt.Errorf("DEPLOY_SERVICES: an empty source")
+		}
+		if err := incident.ValidateServiceName(t.Service); err != nil {
+			return nil, fmt.Errorf("DEPLOY_SERVICES: source %q: %w", src, err)
+		}
+		if t.Environment != "" {
+			if err := incident.ValidateServiceName(t.Environment); err != nil {
+				return nil, fmt.Errorf("DEPLOY_SERVICES: source %q: environment %q is not a valid name", src, t.Environment)
+			}
+		}
+	}
+	return out, nil
 }

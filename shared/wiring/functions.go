@@ -11,6 +11,7 @@ import (
 
 	"github.com/incidentd/incidentd/shared/alarms"
 	"github.com/incidentd/incidentd/shared/auth"
+	"github.com/incidentd/incidentd/shared/deployevents"
 	"github.com/incidentd/incidentd/shared/dynamo"
 	"github.com/incidentd/incidentd/shared/escalation"
 	"github.com/incidentd/incidentd/shared/httpapi"
@@ -76,14 +77,26 @@ func HTTPAPI(s settings.Settings, a Adapters) (http.Handler, error) {
 	} else {
 		a.Logger.Warn("PAGING_TOPIC_ARN is not set: PUT /users makes no PagingTopic subscriptions")
 	}
-	return httpapi.New(httpapi.Config{
+	cfg := httpapi.Config{
 		Incidents:          incidents,
 		Tokens:             auth.NewAuthenticator(st),
 		OnCall:             oncall.NewService(st, onCall),
 		PublicReports:      s.PublicReports,
 		SlackSigningSecret: signingSecret,
+		Deployments:        st,
+		Deliveries:         st,
 		Logger:             a.Logger,
-	}), nil
+	}
+	// Like Slack's, an unreadable GitHub secret or a bad DEPLOY_SERVICES
+	// takes the webhook off (404) for this instance, not the API down.
+	if secret, err := githubSecret(context.Background(), s, a); err != nil {
+		a.Logger.Error("GitHub webhook off: the GitHub secret is unreadable", "error", err)
+	} else if services, err := s.DeployTargets(); err != nil {
+		a.Logger.Error("GitHub webhook off", "error", err)
+	} else {
+		cfg.GitHubSecret, cfg.GitHubServices = secret, services
+	}
+	return httpapi.New(cfg), nil
 }
 
 // API is functions/api: the API Gateway HTTP API (payload 2.0) in front of
@@ -214,6 +227,27 @@ func Watchdog(s settings.Settings, a Adapters) (lambda.Handler, error) {
 		Logger:       a.Logger,
 	})
 	return lambda.NewHandler(w.Handle), nil
+}
+
+// Deploys is functions/deploys: CodePipeline and CodeDeploy state changes
+// (EventBridge) become deployment records, their sources mapped to services
+// by DEPLOY_SERVICES.
+func Deploys(s settings.Settings, a Adapters) (lambda.Handler, error) {
+	services, err := s.DeployTargets()
+	if err != nil {
+		return nil, err
+	}
+	h := deployevents.NewHandler(store(s, a), services, a.Logger)
+	return lambda.NewHandler(h.Handle), nil
+}
+
+// githubSecret reads the GitHub webhook's secret: the adapter's reader (the
+// Secrets Manager secret in AWS), else the settings' GITHUB_WEBHOOK_SECRET.
+func githubSecret(ctx context.Context, s settings.Settings, a Adapters) (string, error) {
+	if a.GitHubSecret != nil {
+		return a.GitHubSecret(ctx)
+	}
+	return s.GitHub(ctx, nil)
 }
 
 // slackCredentials reads the Slack app's bot token and signing secret; an

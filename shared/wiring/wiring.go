@@ -56,6 +56,10 @@ type Adapters struct {
 	// (in AWS: the secret SLACK_SECRET_ARN, through settings.Lambda.Slack);
 	// nil: Slack is off.
 	SlackCredentials func(ctx context.Context) (botToken, signingSecret string, err error)
+	// GitHubSecret returns the GitHub webhook's secret (in AWS: the secret
+	// GITHUB_SECRET_ARN, through settings.Lambda.GitHub); nil: the settings'
+	// GITHUB_WEBHOOK_SECRET.
+	GitHubSecret func(ctx context.Context) (string, error)
 	// Slack returns the Slack client for a bot token; an empty token is
 	// Slack off (nil) and never reaches it.
 	Slack func(botToken string) slack.Messenger
@@ -79,6 +83,7 @@ func Functions() []Function {
 	return []Function{
 		{Name: "alarms", New: Alarms},
 		{Name: "api", New: API},
+		{Name: "deploys", New: Deploys},
 		{Name: "escalate", New: Escalate},
 		{Name: "logs", New: Logs},
 		{Name: "stream", New: Stream},

@@ -1,0 +1,127 @@
+// Package deploys is the deployment-ingest capability: the deploys function
+// behind two EventBridge rules (CodePipeline pipeline executions and
+// CodeDeploy deployments changing state, in this account and region), and the
+// GitHub webhook's secret, read by the api function (POST /webhooks/github).
+// POST /deployments needs nothing here: it is a route of the api function.
+package deploys
+
+import (
+	"encoding/json"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/incidentd/incidentd/infra/dlq"
+	"github.com/incidentd/incidentd/infra/function"
+	"github.com/incidentd/incidentd/infra/services"
+)
+
+// Props configure the capability.
+type Props struct {
+	Functions function.Shared
+	// Services give DEPLOY_SERVICES (their deploy_sources).
+	Services services.Config
+	// API is the api function: it gets DEPLOY_SERVICES and the GitHub
+	// secret (GITHUB_SECRET_ARN, read access).
+	API *function.Function
+}
+
+// Deploys is what the capability creates.
+type Deploys struct {
+	constructs.Construct
+	// Function is functions/deploys.
+	Function *function.Function
+	// PipelineRule and DeploymentRule send CodePipeline's and CodeDeploy's
+	// state changes to Function.
+	PipelineRule, DeploymentRule awsevents.Rule
+	// RuleDeadLetters are the events EventBridge could not deliver to
+	// Function (both rules).
+	RuleDeadLetters awssqs.Queue
+	// GitHubSecret is {"webhook_secret": "..."}: generated, to be pasted
+	// into the GitHub webhook's settings.
+	GitHubSecret awssecretsmanager.Secret
+}
+
+// The states the rules forward: those that record something
+// (shared/deployevents). The others would be read and ignored; not sending
+// them saves the invocations.
+var (
+	PipelineStates   = []string{"STARTED", "SUCCEEDED", "FAILED"}
+	DeploymentStates = []string{"START", "SUCCESS", "FAILURE", "STOP"}
+)
+
+// New creates the deploys function, its rules and the GitHub secret.
+func New(scope constructs.Construct, id string, props Props) *Deploys {
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	d := &Deploys{Construct: c}
+	// A map of strings always marshals; services.Parse bounds its size.
+	sources, _ := json.Marshal(props.Services.DeployServices())
+	env := map[string]*string{"DEPLOY_SERVICES": jsii.String(string(sources))}
+	d.Function = function.New(c, "DeploysFunction", props.Functions, function.Props{
+		Name:        "deploys",
+		Description: "incidentd: turns CodePipeline and CodeDeploy state changes into deployment records (DORA)",
+		Timeout:     awscdk.Duration_Seconds(jsii.Number(30)),
+		Environment: env,
+		// Two retries: a record is merged on its id, so a retry changes
+		// nothing that was written.
+		Async: &function.Async{RetryAttempts: 2,
+			FailuresHold: "CodePipeline or CodeDeploy state changes the deploys function failed on after 2 retries (the deployment is missing or stale in the DORA figures); see the deploys function's log group, then redrive."},
+		OnError: "Deployment state changes are retried twice, then land in the deploys-failures queue: DORA figures may miss deployments.",
+	})
+
+	d.RuleDeadLetters = dlq.New(c, "DeployRuleDeadLetters")
+	target := func() awsevents.IRuleTarget {
+		return awseventstargets.NewLambdaFunction(d.Function.Lambda, &awseventstargets.LambdaFunctionProps{
+			DeadLetterQueue: d.RuleDeadLetters,
+			RetryAttempts:   jsii.Number(8),
+			MaxEventAge:     awscdk.Duration_Hours(jsii.Number(2)),
+		})
+	}
+	d.PipelineRule = awsevents.NewRule(c, jsii.String("PipelineExecutionStateChange"), &awsevents.RuleProps{
+		Description: jsii.String("incidentd: CodePipeline pipeline executions started, succeeded or failed, to the deploys function"),
+		EventPattern: &awsevents.EventPattern{
+			Source:     jsii.Strings("aws.codepipeline"),
+			DetailType: jsii.Strings("CodePipeline Pipeline Execution State Change"),
+			Detail:     &map[string]interface{}{"state": PipelineStates},
+		},
+	})
+	d.PipelineRule.AddTarget(target())
+	d.DeploymentRule = awsevents.NewRule(c, jsii.String("DeploymentStateChange"), &awsevents.RuleProps{
+		Description: jsii.String("incidentd: CodeDeploy deployments started, succeeded, failed or stopped, to the deploys function"),
+		EventPattern: &awsevents.EventPattern{
+			Source:     jsii.Strings("aws.codedeploy"),
+			DetailType: jsii.Strings("CodeDeploy Deployment State-change Notification"),
+			Detail:     &map[string]interface{}{"state": DeploymentStates},
+		},
+	})
+	d.DeploymentRule.AddTarget(target())
+
+	d.GitHubSecret = awssecretsmanager.NewSecret(c, jsii.String("GitHubSecret"), &awssecretsmanager.SecretProps{
+		Description: jsii.String(`incidentd GitHub webhook: {"webhook_secret": "..."}; paste webhook_secret into the webhook's Secret field`),
+		// Random from the start, so that no delivery verifies until the
+		// webhook is set up with it.
+		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
+			SecretStringTemplate: jsii.String(`{}`),
+			GenerateStringKey:    jsii.String("webhook_secret"),
+			ExcludePunctuation:   jsii.Bool(true),
+			PasswordLength:       jsii.Number(40),
+		},
+	})
+	cdknag.NagSuppressions_AddResourceSuppressions(d.GitHubSecret, &[]*cdknag.NagPackSuppression{{
+		Id:     jsii.String("AwsSolutions-SMG4"),
+		Reason: jsii.String("The webhook secret is shared with GitHub, which has no rotation hook: rotating it means editing the webhook too, by hand; a rotation Lambda would break every delivery until then."),
+	}}, jsii.Bool(true))
+
+	// The api verifies GitHub's deliveries (POST /webhooks/github) and maps
+	// repositories to services; only it reads the secret.
+	props.API.Lambda.AddEnvironment(jsii.String("GITHUB_SECRET_ARN"), d.GitHubSecret.SecretArn(), nil)
+	props.API.Lambda.AddEnvironment(jsii.String("DEPLOY_SERVICES"), env["DEPLOY_SERVICES"], nil)
+	d.GitHubSecret.GrantRead(props.API.Lambda, nil)
+	return d
+}
