@@ -282,6 +282,17 @@ func (w *Watchdog) escalate(ctx context.Context, rep *WatchdogReport, inc incide
 		case ExecutionFailed, ExecutionTimedOut, ExecutionAborted:
 			err := w.cfg.Executions.Redrive(ctx, name)
 			if errors.Is(err, ErrNotRedrivable) {
+				// Step Functions refuses to redrive an execution that runs
+				// again too: an overlapping run (or a person) redrove it
+				// since State was read. Start afresh only if it still stopped.
+				now, _, serr := w.cfg.Executions.State(ctx, name)
+				if serr != nil {
+					return fmt.Errorf("state of escalation %s: %w", name, serr)
+				}
+				if now != state {
+					log.InfoContext(ctx, "watchdog: escalation redriven meanwhile", slog.String("execution", name), slog.String("status", now))
+					return nil
+				}
 				log.WarnContext(ctx, "watchdog: escalation not redrivable: starting a fresh run", slog.String("execution", name),
 					slog.String("status", state), slog.Any("error", err))
 				continue

@@ -28,12 +28,15 @@ type backend struct {
 	started  []string
 	redriven []string
 	refuse   map[string]bool      // Redrive answers ErrNotRedrivable
+	// overlap: an overlapping watchdog run redrives the execution just
+	// before this one asks: Redrive finds it running and refuses.
+	overlap map[string]bool
 	fail     map[string]error     // State answers this error
 	stopped  map[string]time.Time // when an ended execution stopped
 }
 
 func newBackend() *backend {
-	return &backend{status: map[string]string{}, refuse: map[string]bool{}, fail: map[string]error{}, stopped: map[string]time.Time{}}
+	return &backend{status: map[string]string{}, refuse: map[string]bool{}, overlap: map[string]bool{}, fail: map[string]error{}, stopped: map[string]time.Time{}}
 }
 
 func (b *backend) Start(_ context.Context, name string, _ []byte) error {
@@ -64,6 +67,10 @@ func (b *backend) State(_ context.Context, name string) (string, time.Time, erro
 func (b *backend) Redrive(_ context.Context, name string) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.overlap[name] {
+		b.status[name] = escalation.ExecutionRunning
+		return fmt.Errorf("execution %s is RUNNING and cannot be redriven: %w", name, errkind.Conflict)
+	}
 	if b.refuse[name] {
 		return fmt.Errorf("execution %s: history limit: %w", name, errkind.Conflict)
 	}
@@ -192,6 +199,7 @@ func TestWatchdogRedrivesFailedEscalations(t *testing.T) {
 		name         string
 		status       string
 		refuse       bool
+		overlap      bool
 		wantRedriven bool
 		wantStarted  string // suffix of the fresh run's name
 	}{
@@ -199,6 +207,8 @@ func TestWatchdogRedrivesFailedEscalations(t *testing.T) {
 		{name: "timed out", status: escalation.ExecutionTimedOut, wantRedriven: true},
 		{name: "aborted", status: escalation.ExecutionAborted, wantRedriven: true},
 		{name: "failed, not redrivable", status: escalation.ExecutionFailed, refuse: true, wantStarted: "-r1"},
+		// Step Functions refuses to redrive what runs again: no fresh run.
+		{name: "failed, redriven meanwhile by an overlapping run", status: escalation.ExecutionFailed, overlap: true},
 		{name: "succeeded: ran to its end", status: escalation.ExecutionSucceeded},
 		{name: "running", status: escalation.ExecutionRunning},
 	}
@@ -209,6 +219,7 @@ func TestWatchdogRedrivesFailedEscalations(t *testing.T) {
 			name := escalation.ExecutionName(inc)
 			e.b.status[name] = tt.status
 			e.b.refuse[name] = tt.refuse
+			e.b.overlap[name] = tt.overlap
 			e.clock.Advance(escalation.DefaultWatchdogGrace + time.Second)
 			e.run(t)
 			if got := slices.Contains(e.b.redriven, name); got != tt.wantRedriven {

@@ -39,9 +39,15 @@ type PendingSignal struct {
 
 // Redecide reports whether a fold must decide p again rather than count it
 // on inc: inc was resolved before p was accepted (the instance's memory
-// still showed it open), or it is less severe than p.
+// still showed it open); or inc is resolved and p is newer than everything
+// the resolution knew of its source (an OK older than p, racing p's put,
+// resolved it: event time says the source fires, so the request path would
+// reopen it); or inc is less severe than p.
 func (p PendingSignal) Redecide(inc Incident) bool {
 	if inc.Status == StatusResolved && inc.ResolvedAt != nil && !inc.ResolvedAt.After(p.AcceptedAt) {
+		return true
+	}
+	if inc.Status == StatusResolved && p.Signal.Kind == Trigger && p.Signal.At.After(inc.resolvedAsOf(p.Signal.Source)) {
 		return true
 	}
 	return inc.Status.Open() && p.Severity.MoreSevereThan(inc.Severity)
