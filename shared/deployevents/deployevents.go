@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"strconv"
 	"strings"
 	"time"
 
@@ -194,4 +193,4 @@ func times(status deploy.Status, start, at time.Time) (startedAt, finishedAt tim
 }
 
 // quoted is outside text fit for a message: cleaned, clipped and quoted.
-func quoted(s string) string { return strconv.Quote(text.Clip(text.Clean(s), 128, "…", text.Valid)) }
+func quoted(s string) string { return text.Quote(s, 128) }

@@ -310,4 +310,4 @@ func validDeliveryID(s string) bool {
 }
 
 // quoted is outside text fit for a message: cleaned, clipped and quoted.
-func quoted(s string) string { return strconv.Quote(text.Clip(text.Clean(s), 128, "…", text.Valid)) }
+func quoted(s string) string { return text.Quote(s, 128) }

@@ -215,3 +215,8 @@ func shown(r rune) bool {
 	}
 	return !removed(r) && r != utf8.RuneError && (unicode.IsPrint(r) || unicode.Is(unicode.Cf, r))
 }
+
+// Quote returns s cleaned (Clean), clipped to max bytes of valid UTF-8 with
+// "…", and quoted as a Go string literal: how a value read from outside is
+// named in an error message, whatever it holds.
+func Quote(s string, max int) string { return strconv.Quote(Clip(Clean(s), max, "…", Valid)) }

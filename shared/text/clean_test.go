@@ -132,3 +132,15 @@ func FuzzClean(f *testing.F) {
 		}
 	})
 }
+
+func TestQuote(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"push", `"push"`},
+		{"red\x1b[31m\"x\"", `"red\"x\""`},
+		{strings.Repeat("é", 10), `"éé…"`},
+	} {
+		if got := text.Quote(tt.in, 7); got != tt.want {
+			t.Errorf("Quote(%q, 7) = %s, want %s", tt.in, got, tt.want)
+		}
+	}
+}
