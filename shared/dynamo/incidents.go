@@ -256,6 +256,15 @@ func (s *Store) Apply(ctx context.Context, ch incident.Change) error {
 		delivery = len(items)
 		items = append(items, put)
 	}
+	join := -1
+	if ch.JoinDeliveryID != "" {
+		put, err := s.put(newDeliveryItem(ch.JoinDeliveryID, ch.Result, ch.DeliveryExpires), notExists())
+		if err != nil {
+			return fmt.Errorf("apply change to incident %s: %w", id, err)
+		}
+		join = len(items)
+		items = append(items, put)
+	}
 	if len(items) > maxTransactItems {
 		// The service writes a handful of entries per change; this many is a bug,
 		// and dropping entries silently would lose timeline.
@@ -280,7 +289,7 @@ func (s *Store) Apply(ctx context.Context, ch incident.Change) error {
 			break
 		}
 	}
-	return fmt.Errorf("apply change to incident %s: %w", id, transactError(err, delivery))
+	return fmt.Errorf("apply change to incident %s: %w", id, transactError(err, delivery, join))
 }
 
 // transientCancel reports whether err is a transaction cancelled only for
@@ -314,8 +323,10 @@ var transientReasons = map[string]bool{
 }
 
 // transactError maps a cancelled transaction to the store's errors, by the
-// reason given for each item (in the order of the request).
-func transactError(err error, delivery int) error {
+// reason given for each item (in the order of the request): a failed
+// condition on a delivery record (at the indexes deliveries) is
+// errkind.Duplicate.
+func transactError(err error, deliveries ...int) error {
 	var tce *types.TransactionCanceledException
 	if !errors.As(err, &tce) {
 		var tc *types.TransactionConflictException
@@ -325,8 +336,10 @@ func transactError(err error, delivery int) error {
 		return err
 	}
 	reasons := tce.CancellationReasons
-	if delivery >= 0 && delivery < len(reasons) && aws.ToString(reasons[delivery].Code) == "ConditionalCheckFailed" {
-		return errkind.Duplicate
+	for _, delivery := range deliveries {
+		if delivery >= 0 && delivery < len(reasons) && aws.ToString(reasons[delivery].Code) == "ConditionalCheckFailed" {
+			return errkind.Duplicate
+		}
 	}
 	for i, r := range reasons {
 		switch aws.ToString(r.Code) {

@@ -17,7 +17,7 @@ import (
 //	report          INC#<id>          RPT#<report id>          type=report
 //	Slack page      INC#<id>          SLK#<channel>#<ts>       type=slack_page, expires_at
 //	dedup record    DEDUP#<key>       DEDUP                    type=dedup, incident_id, expires_at
-//	delivery        DLV#<delivery id> DLV                      type=delivery, the result, expires_at
+//	delivery        DLV#<delivery id> DLV                      type=delivery, the result, expires_at (a decision's transaction, or a join's fold)
 //	service config  SERVICES          SVC#<name>               type=service
 //	deployment      DEPLOY#<id>       DEPLOY                   type=deployment, version, index keys once finished
 //	commit pointer  COMMIT#<sha>      DEPLOY#<id>              type=deploy_commit

@@ -20,10 +20,12 @@ import (
 // only adds to its open incident is one PutItem of its timeline entry, of
 // type "signal", under a key made of its time and delivery id
 // (incident.SignalEntryID), so that the entry is also the delivery's
-// record; the stream function folds it into the incident (FoldSignals).
-// Items:
+// record until the stream function folds it into the incident
+// (FoldSignals), which writes the delivery record (DLV#<delivery id>, as a
+// decision's: it outlives the incident's dedup record). Items:
 //
-//	pending signal  INC#<id>  TL#<at>#<signal entry id>  type=signal, the entry, the signal, accepted_at, folded_at once folded
+//	pending signal  INC#<id>  TL#<at>#<signal entry id>  type=signal, the entry, the signal, accepted_at, folded_at once folded (duplicate=true: not counted)
+//	its delivery    DLV#<delivery id>  DLV             type=delivery, outcome appended, incident_id, expires_at (written by the fold)
 //
 // A timeline read takes it as an entry (kind signal). A decision that
 // writes the same entry again (a fold that decides the signal again)
@@ -258,32 +260,58 @@ func (s *Store) batchGetByKey(ctx context.Context, keys []map[string]types.Attri
 // decision changed signal_count in between.
 const foldAttempts = 30
 
-// maxFoldEntries is how many signals one fold transaction adds: a
-// transaction holds 100 writes, one of them the incident's.
-const maxFoldEntries = 99
-
-// FoldSignals adds pending signals to incident id, maxFoldEntries at a time:
-// one transaction of the incident's update (signal_count read plus the
-// signals, last_signal_at the latest of what it held and theirs, conditioned
-// on the signal_count read) and a mark on each signal's entry (folded_at,
-// conditioned on its absence: an entry marked already was folded before, or
-// written again as a plain entry, and its signal is dropped from the round). Signals accepted after the incident
-// was resolved are returned, not folded.
-func (s *Store) FoldSignals(ctx context.Context, id string, pending []incident.PendingSignal) ([]incident.PendingSignal, error) {
-	left := append([]incident.PendingSignal(nil), pending...)
+// FoldSignals adds pending signals to incident id, 49 at a time (foldItems).
+//
+// It first reads the incident and the delivery records of the signals
+// together (foldReads: one BatchGetItem for up to 99 signals). A signal
+// whose delivery was applied before (a decision recorded it in its
+// transaction, or a fold into this or another incident) is a duplicate:
+// its entry is marked (folded_at, duplicate) and not counted.
+// The others are folded in one transaction per round: the incident's
+// update (signal_count read plus the signals counted, last_signal_at the
+// latest of what it held and theirs, conditioned on the signal_count read),
+// for each signal counted a mark on its entry (folded_at, conditioned on
+// its absence: an entry marked already was folded before, or written again
+// as a plain entry, and its signal is dropped from the round) and its
+// delivery record (result appended to id, expiring at expires, conditioned
+// on its absence: a decision or another fold that recorded the delivery
+// meanwhile makes it a duplicate in the next round). So a batch delivered
+// twice counts once, and a delivery counts once however many incidents and
+// paths it reached. Signals accepted after the incident was resolved (or
+// more severe than it) are returned, not folded, unless their delivery was
+// applied before.
+func (s *Store) FoldSignals(ctx context.Context, id string, pending []incident.PendingSignal, expires time.Time) ([]incident.PendingSignal, error) {
+	var left []incident.PendingSignal
+	seen := map[string]bool{}
+	for _, p := range pending {
+		// One write per item in a transaction: a signal given twice is
+		// folded once.
+		if k := foldKey(p); !seen[k] {
+			seen[k] = true
+			left = append(left, p)
+		}
+	}
+	read, applied, err := s.foldReads(ctx, id, left)
+	if err != nil {
+		return nil, fmt.Errorf("fold into incident %s: %w", id, err)
+	}
+	if read == nil {
+		return nil, nil
+	}
 	var redecide []incident.PendingSignal
 	for attempt := 1; len(left) > 0; attempt++ {
-		inc, err := s.Incident(ctx, id)
-		if errors.Is(err, errkind.NotFound) {
-			return nil, nil
-		}
-		if err != nil {
-			return nil, err
+		inc := *read
+		if attempt > 1 {
+			if inc, err = s.Incident(ctx, id); errors.Is(err, errkind.NotFound) {
+				return nil, nil
+			} else if err != nil {
+				return nil, err
+			}
 		}
 		var fold []incident.PendingSignal
 		redecide = nil
 		for _, p := range left {
-			if p.Redecide(inc) {
+			if !applied[p.Signal.DeliveryID] && p.Redecide(inc) {
 				redecide = append(redecide, p)
 			} else {
 				fold = append(fold, p)
@@ -295,8 +323,7 @@ func (s *Store) FoldSignals(ctx context.Context, id string, pending []incident.P
 		if attempt > foldAttempts {
 			return nil, fmt.Errorf("fold into incident %s: signal_count still changing after %d attempts: %w", id, foldAttempts, errkind.Conflict)
 		}
-		chunk := fold[:min(len(fold), maxFoldEntries)]
-		items, err := s.foldItems(inc, chunk)
+		items, writes, err := s.foldItems(inc, fold, applied, expires)
 		if err != nil {
 			return nil, err
 		}
@@ -306,8 +333,10 @@ func (s *Store) FoldSignals(ctx context.Context, id string, pending []incident.P
 		done := map[string]bool{}
 		switch {
 		case err == nil:
-			for _, p := range chunk {
-				done[p.Signal.DeliveryID] = true
+			for _, w := range writes {
+				if w.p != nil {
+					done[foldKey(*w.p)] = true
+				}
 			}
 		default:
 			var tce *types.TransactionCanceledException
@@ -315,8 +344,13 @@ func (s *Store) FoldSignals(ctx context.Context, id string, pending []incident.P
 				return nil, fmt.Errorf("fold into incident %s: %w", id, err)
 			}
 			for i, r := range tce.CancellationReasons {
-				if i > 0 && i <= len(chunk) && aws.ToString(r.Code) == "ConditionalCheckFailed" {
-					done[chunk[i-1].Signal.DeliveryID] = true // folded before
+				if i >= len(writes) || writes[i].p == nil || aws.ToString(r.Code) != "ConditionalCheckFailed" {
+					continue
+				}
+				if writes[i].delivery {
+					applied[writes[i].p.Signal.DeliveryID] = true // recorded meanwhile: a duplicate
+				} else {
+					done[foldKey(*writes[i].p)] = true // folded before
 				}
 			}
 			if transientCancel(err) {
@@ -327,7 +361,7 @@ func (s *Store) FoldSignals(ctx context.Context, id string, pending []incident.P
 		}
 		rest := left[:0:0]
 		for _, p := range left {
-			if !done[p.Signal.DeliveryID] {
+			if !done[foldKey(p)] {
 				rest = append(rest, p)
 			}
 		}
@@ -336,38 +370,149 @@ func (s *Store) FoldSignals(ctx context.Context, id string, pending []incident.P
 	return redecide, nil
 }
 
-// foldItems is the transaction that folds chunk into inc, as read.
-func (s *Store) foldItems(inc incident.Incident, chunk []incident.PendingSignal) ([]types.TransactWriteItem, error) {
+// foldKey tells pending signals apart: their entry's key, but for the
+// incident.
+func foldKey(p incident.PendingSignal) string {
+	return entrySK(p.Signal.At, p.EntryID())
+}
+
+// foldReads reads, in one BatchGetItem of consistent reads (one per 100
+// keys), incident id (nil when it does not exist) and the delivery records
+// of pending's signals: it returns the delivery ids that have one.
+func (s *Store) foldReads(ctx context.Context, id string, pending []incident.PendingSignal) (*incident.Incident, map[string]bool, error) {
+	var inc *incident.Incident
+	applied := map[string]bool{}
+	keys := []map[string]types.AttributeValue{key(incidentPK(id), metaSK)}
+	read := func() error {
+		if len(keys) == 0 {
+			return nil
+		}
+		err := s.batchGet(ctx, types.KeysAndAttributes{Keys: keys, ConsistentRead: aws.Bool(true)}, func(it map[string]types.AttributeValue) error {
+			switch ItemType(it) {
+			case TypeIncident:
+				var v incidentItem
+				if err := attributevalue.UnmarshalMap(it, &v); err != nil {
+					return fmt.Errorf("decode incident %s: %w", id, err)
+				}
+				i := v.incident()
+				inc = &i
+			case TypeDelivery:
+				if v, ok := it["delivery_id"].(*types.AttributeValueMemberS); ok {
+					applied[v.Value] = true
+				}
+			}
+			return nil
+		})
+		keys = nil
+		return err
+	}
+	asked := map[string]bool{}
+	for _, p := range pending {
+		d := p.Signal.DeliveryID
+		if d == "" || asked[d] {
+			continue
+		}
+		asked[d] = true
+		keys = append(keys, key(deliveryPK(d), deliverySK))
+		if len(keys) == batchGetLimit {
+			if err := read(); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	if err := read(); err != nil {
+		return nil, nil, err
+	}
+	return inc, applied, nil
+}
+
+// foldWrite says what a write of a fold's transaction is: the incident's
+// (p nil), or p's entry mark or delivery record.
+type foldWrite struct {
+	p        *incident.PendingSignal
+	delivery bool
+}
+
+// foldItems is the transaction that folds the first signals of fold into
+// inc, as read, as many as one transaction holds (100 writes: the
+// incident's, two per signal counted, its entry's mark and its delivery
+// record, so 49 signals; one per duplicate): the signals whose delivery was
+// applied (applied) only marked, the others counted and their deliveries
+// recorded until expires. writes says what each write is.
+func (s *Store) foldItems(inc incident.Incident, fold []incident.PendingSignal, applied map[string]bool, expires time.Time) ([]types.TransactWriteItem, []foldWrite, error) {
 	last := inc.LastSignalAt
-	for _, p := range chunk {
+	var items []types.TransactWriteItem
+	var writes []foldWrite
+	counted := map[string]bool{} // delivery ids counted in this transaction
+	for i := range fold {
+		p := &fold[i]
+		d := p.Signal.DeliveryID
+		dup := applied[d] || counted[d]
+		need := 2
+		if dup {
+			need = 1
+		}
+		if 1+len(items)+need > maxTransactItems {
+			break
+		}
+		mark, err := s.foldMark(inc.ID, *p, dup)
+		if err != nil {
+			return nil, nil, err
+		}
+		items = append(items, mark)
+		writes = append(writes, foldWrite{p: p})
+		if dup {
+			continue
+		}
+		r := p.Result()
+		r.Fingerprint = p.Signal.Fingerprint
+		put, err := s.put(newDeliveryItem(d, r, expires), notExists())
+		if err != nil {
+			return nil, nil, fmt.Errorf("fold into incident %s: %w", inc.ID, err)
+		}
+		items = append(items, put)
+		writes = append(writes, foldWrite{p: p, delivery: true})
+		counted[d] = true
 		if p.Signal.At.After(last) {
 			last = p.Signal.At
 		}
 	}
-	upd := expression.Set(expression.Name("signal_count"), expression.Value(inc.SignalCount+len(chunk))).
+	if len(counted) == 0 {
+		// Only duplicates: the incident does not change.
+		return items, writes, nil
+	}
+	upd := expression.Set(expression.Name("signal_count"), expression.Value(inc.SignalCount+len(counted))).
 		Set(expression.Name("last_signal_at"), expression.Value(last.UTC()))
 	cond := expression.Name("signal_count").Equal(expression.Value(inc.SignalCount)).
 		And(expression.AttributeExists(expression.Name(PartitionKey)))
 	meta, err := s.update(inc.ID, upd, cond)
 	if err != nil {
-		return nil, fmt.Errorf("fold into incident %s: %w", inc.ID, err)
+		return nil, nil, fmt.Errorf("fold into incident %s: %w", inc.ID, err)
 	}
-	items := []types.TransactWriteItem{meta}
-	for _, p := range chunk {
-		// A pending entry written again by a decision is a plain entry now:
-		// not counted here.
-		expr, err := expression.NewBuilder().
-			WithUpdate(expression.Set(expression.Name("folded_at"), expression.Value(s.now().UTC()))).
-			WithCondition(expression.Name(TypeAttribute).Equal(expression.Value(TypeSignal)).
-				And(expression.AttributeNotExists(expression.Name("folded_at")))).Build()
-		if err != nil {
-			return nil, fmt.Errorf("fold into incident %s: %w", inc.ID, err)
-		}
-		items = append(items, types.TransactWriteItem{Update: &types.Update{
-			TableName: aws.String(s.table), Key: signalKey(inc.ID, p.Signal),
-			UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
-			ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-		}})
+	return append([]types.TransactWriteItem{meta}, items...), append([]foldWrite{{}}, writes...), nil
+}
+
+// foldMark is the mark on p's entry of incident id that it was folded
+// (with duplicate: its delivery was applied before, and it is not counted;
+// its text says so, incident.PendingSignal.DuplicateEntry), conditioned on
+// its being a pending signal's entry not marked yet.
+func (s *Store) foldMark(id string, p incident.PendingSignal, duplicate bool) (types.TransactWriteItem, error) {
+	upd := expression.Set(expression.Name("folded_at"), expression.Value(s.now().UTC()))
+	if duplicate {
+		upd = upd.Set(expression.Name("duplicate"), expression.Value(true)).
+			Set(expression.Name("text"), expression.Value(p.DuplicateEntry().Text))
 	}
-	return items, nil
+	// A pending entry written again by a decision is a plain entry now:
+	// not counted here.
+	expr, err := expression.NewBuilder().WithUpdate(upd).
+		WithCondition(expression.Name(TypeAttribute).Equal(expression.Value(TypeSignal)).
+			And(expression.AttributeNotExists(expression.Name("folded_at")))).Build()
+	if err != nil {
+		return types.TransactWriteItem{}, fmt.Errorf("fold into incident %s: %w", id, err)
+	}
+	return types.TransactWriteItem{Update: &types.Update{
+		TableName: aws.String(s.table), Key: signalKey(id, p.Signal),
+		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+	}}, nil
 }

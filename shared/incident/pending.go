@@ -17,7 +17,8 @@ import (
 // one conditional put of its timeline entry under a key made of its time and
 // delivery id (so the entry is its delivery record too), and the store's
 // change stream folds it into the incident afterwards (Service.Fold:
-// signal_count, last_signal_at as a maximum), once per entry. So a storm of
+// signal_count, last_signal_at as a maximum, and the delivery's record,
+// which outlives the entry's incident), once per delivery. So a storm of
 // one alarm never queues on the incident's item, and what it adds to the
 // incident lags by the stream's delay (README, "What lags").
 
@@ -78,6 +79,15 @@ func (p PendingSignal) Entry() Entry {
 	return signalEntry(EntrySignal, sig)
 }
 
+// DuplicateEntry is p's timeline entry once a fold found its delivery
+// applied before (a decision, or a join folded into this or another
+// incident): marked as not counted.
+func (p PendingSignal) DuplicateEntry() Entry {
+	e := p.Entry()
+	e.Text += "\n(not counted: a copy of a delivery applied before)"
+	return e
+}
+
 // Result is what the delivery of p answers.
 func (p PendingSignal) Result() Result {
 	return Result{Outcome: Appended, IncidentID: p.IncidentID}
@@ -102,7 +112,14 @@ const redecidedSuffix = "#redecided"
 
 // Fold folds pending signals into their incidents, as the store's change
 // stream delivers them (functions/stream): each at most once, whatever how
-// often it is delivered. A signal whose incident was resolved before it was
+// often it is delivered, and each delivery at most once: a pending signal
+// whose delivery was applied before (a decision recorded it, e.g. the copy
+// of an opening alarm that reached an instance remembering the incident
+// open) is not counted. The fold records the delivery of each signal it
+// counts (Store.FoldSignals), kept for DeliveryTTL like a decision's, so a
+// copy arriving hours later (EventBridge and Lambda retry for up to 6
+// hours) is a duplicate even once the incident resolved and its dedup
+// record expired. A signal whose incident was resolved before it was
 // accepted (its instance's cache still showed the incident open), or is less
 // severe than it, is decided again as a new delivery, so it may reopen the
 // incident, open a new one or raise it: such a decision lags by the stream's
@@ -117,8 +134,9 @@ func (s *Service) Fold(ctx context.Context, pending []PendingSignal) error {
 		groups[p.IncidentID] = append(groups[p.IncidentID], p)
 	}
 	var errs []error
+	expires := s.now().Add(s.rules.DeliveryTTL)
 	for _, id := range order {
-		redecide, err := s.store.FoldSignals(ctx, id, groups[id])
+		redecide, err := s.store.FoldSignals(ctx, id, groups[id], expires)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("fold %d signals into incident %s: %w", len(groups[id]), id, err))
 			continue
@@ -129,6 +147,9 @@ func (s *Service) Fold(ctx context.Context, pending []PendingSignal) error {
 			// Its entry is in the timeline already: the decision writes it
 			// again under the same key.
 			sig.entryID = p.EntryID()
+			// Its own delivery is recorded by the decision, as the fold
+			// records a join's: a copy arriving later is a duplicate.
+			sig.joinDelivery = p.Signal.DeliveryID
 			_, err := retry(ctx, "decide again signal "+sig.DedupKey, func() (Result, error) {
 				return s.ingestOnce(ctx, sig, nil, false)
 			})

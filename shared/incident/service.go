@@ -304,12 +304,17 @@ func (s *Service) ingestOnce(ctx context.Context, sig Signal, rpt *Report, mayPe
 	}
 	if sig.DeliveryID != "" {
 		ch.DeliveryID = sig.DeliveryID
+		ch.JoinDeliveryID = sig.joinDelivery
 		ch.Result.Fingerprint = sig.Fingerprint
 		ch.DeliveryExpires = now.Add(s.rules.DeliveryTTL)
 	}
 	if err := s.store.Apply(ctx, ch); err != nil {
 		if errors.Is(err, errkind.Duplicate) {
 			res, derr := s.store.Delivery(ctx, sig.DeliveryID)
+			if errors.Is(derr, errkind.NotFound) && sig.joinDelivery != "" {
+				// The pending signal's own delivery was applied meanwhile.
+				res, derr = s.store.Delivery(ctx, sig.joinDelivery)
+			}
 			if derr != nil {
 				return Result{}, fmt.Errorf("read delivery %s: %w", sig.DeliveryID, derr)
 			}

@@ -55,6 +55,10 @@ type Signal struct {
 	// signal decided again writes its entry under the id it was written
 	// with, once.
 	entryID string
+	// joinDelivery, when set, is the delivery id of the pending signal
+	// decided again (DeliveryID is it plus "#redecided"): the decision
+	// records it too (Change.JoinDeliveryID).
+	joinDelivery string
 	// atAdjusted: the source's time was missing or in the future, and At is
 	// the time of arrival, which a redelivery does not share.
 	atAdjusted bool

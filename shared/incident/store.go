@@ -37,10 +37,13 @@ type Store interface {
 	// configuration of sig's service is read too (Lookup.ConfigRead).
 	Lookup(ctx context.Context, sig Signal, hint string, withConfig bool) (Lookup, error)
 	// AddSignal records a pending signal: its timeline entry (under
-	// PendingSignal.EntryID, which makes it the delivery's record), only if
-	// it is not there: otherwise it returns the first result and an error
-	// matching errkind.Duplicate. It does not write the incident:
-	// FoldSignals does, from the store's change stream.
+	// PendingSignal.EntryID, which makes it the delivery's record until it
+	// is folded), only if it is not there: otherwise it returns the first
+	// result and an error matching errkind.Duplicate. It is one conditional
+	// write of that entry: it reads no delivery record (a delivery applied
+	// by a decision is found by the fold, which does not count it). It does
+	// not write the incident: FoldSignals does, from the store's change
+	// stream.
 	AddSignal(ctx context.Context, p PendingSignal) (Result, error)
 	// LatestSignal returns the latest time of the signal entries of incident
 	// id later than after (pending signals not folded yet among them); ok is
@@ -48,12 +51,18 @@ type Store interface {
 	LatestSignal(ctx context.Context, id string, after time.Time) (latest time.Time, ok bool, err error)
 	// FoldSignals adds pending signals of the incident id to it: the count
 	// and last_signal_at as a maximum (their timeline entries are there
-	// already). A signal folded before is skipped, so folding twice is
-	// harmless. It does not fold the signals to decide again
-	// (PendingSignal.Redecide: accepted after the incident was resolved, or
-	// more severe than it): it returns them. An incident that does not exist
-	// folds nothing.
-	FoldSignals(ctx context.Context, id string, pending []PendingSignal) (redecide []PendingSignal, err error)
+	// already), and the record of each one's delivery (its Result, kept
+	// until deliveryExpires), written with the count, so that a redelivery
+	// of a join arriving once its entry can no longer be found (the
+	// incident resolved and its dedup key moved on or expired) is a
+	// duplicate. A signal folded before is skipped, so folding twice is
+	// harmless. A signal whose delivery was applied before (a decision
+	// recorded it, or a fold into this or another incident) is a duplicate:
+	// its entry is marked folded, and not counted. It does not fold the
+	// signals to decide again (PendingSignal.Redecide: accepted after the
+	// incident was resolved, or more severe than it): it returns them. An
+	// incident that does not exist folds nothing.
+	FoldSignals(ctx context.Context, id string, pending []PendingSignal, deliveryExpires time.Time) (redecide []PendingSignal, err error)
 	// Apply writes a change atomically. It returns errkind.Conflict when the incident or
 	// its dedup record changed since it was read (the caller reads again and
 	// retries), and errkind.Duplicate when the change's delivery was already applied.
@@ -139,6 +148,11 @@ type Change struct {
 	DeliveryID      string
 	DeliveryExpires time.Time
 	Result          Result
+	// JoinDeliveryID, when not empty, is the delivery of a pending signal
+	// this change decides again (under DeliveryID, its id plus
+	// "#redecided"): it is recorded too, with the same result and expiry,
+	// and the change fails with errkind.Duplicate if it was recorded before.
+	JoinDeliveryID string
 }
 
 // DedupRecord points a dedup key at the incident it opened.

@@ -48,6 +48,8 @@ func StoreContract(t *testing.T, newStore func(t *testing.T, now func() time.Tim
 		{"ConcurrentClaimsOfOneKeyHaveOneWinner", c.concurrentClaimsOfOneKey},
 		{"ConcurrentDuplicateSignalsOpenOneIncident", c.concurrentDuplicateSignals},
 		{"RedeliveredSignalAppliesOnce", c.redeliveredSignalAppliesOnce},
+		{"LateCopyOfAJoinIsADuplicate", c.lateCopyOfAJoinIsADuplicate},
+		{"DecisionRedeliveredToAWarmInstanceCountsOnce", c.decisionRedeliveredToAWarmInstance},
 		{"ConcurrentTransitionsAndNotes", c.concurrentTransitionsAndNotes},
 		{"ConcurrentReportsJoinAndRaiseOnce", c.concurrentReportsJoinAndRaiseOnce},
 		{"PeopleDoNotWaitForAppends", c.peopleDoNotWaitForAppends},
@@ -835,4 +837,163 @@ func (c contract) warRoomFindsItsIncident(t *testing.T) {
 		t.Fatal(err)
 	}
 	find("C0WARROOM1", inc.ID)
+}
+
+// A join's delivery is recorded by the fold, for DeliveryTTL like a
+// decision's: a copy of it that EventBridge or Lambda retries hours later,
+// once its incident was resolved and its dedup record expired (or the key
+// moved on to a new incident), is a duplicate answered with the first
+// result, on an instance that never saw it, and opens nothing. So is a
+// join the fold decided again (accepted by an instance that had not seen
+// the resolve: it reopened the incident).
+func (c contract) lateCopyOfAJoinIsADuplicate(t *testing.T) {
+	tests := []struct {
+		name string
+		// moved: a new state change opens a new incident before the copy.
+		moved bool
+		// redecided: the join is accepted just after another instance
+		// resolved the incident, and the fold reopens it.
+		redecided   bool
+		wantOutcome incident.Outcome
+	}{
+		{name: "dedup record expired", wantOutcome: incident.Appended},
+		{name: "dedup key moved on to a new incident", moved: true, wantOutcome: incident.Appended},
+		{name: "decided again by the fold", redecided: true, wantOutcome: incident.Reopened},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clk := newClock()
+			svc, store := c.service(t, clk.Now)
+			ctx := context.Background()
+			alarm := func(delivery string) incident.Signal {
+				sig := Alarm("checkout", "checkout-5xx")
+				sig.DeliveryID, sig.At = delivery, clk.Now()
+				return sig
+			}
+			first, err := svc.Ingest(ctx, alarm("state-change-1000"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.redecided {
+				other := incident.NewService(store, incident.Rules{}, incident.WithClock(clk.Now))
+				if _, err := other.Resolve(ctx, first.IncidentID, "alice", incident.Resolution{}); err != nil {
+					t.Fatal(err)
+				}
+				clk.Advance(time.Second)
+			} else {
+				clk.Advance(time.Minute)
+			}
+			join := alarm("state-change-1001")
+			if res, err := svc.Ingest(ctx, join); err != nil || res.Outcome != incident.Appended || res.IncidentID != first.IncidentID || res.Duplicate {
+				t.Fatalf("join: got %+v, %v; want appended to %s", res, err, first.IncidentID)
+			}
+			CatchUp(t, svc, store)
+			clk.Advance(4 * time.Minute)
+			if _, err := svc.Resolve(ctx, first.IncidentID, "alice", incident.Resolution{}); err != nil {
+				t.Fatal(err)
+			}
+			// The dedup record expires ReopenWindow + 1 h after the resolve.
+			clk.Advance(incident.DefaultReopenWindow + time.Hour + 5*time.Minute)
+			if _, err := store.IncidentByDedupKey(ctx, join.DedupKey); !errors.Is(err, errkind.NotFound) {
+				t.Fatalf("dedup key after its record expired: got %v, want errkind.NotFound", err)
+			}
+			wantIncidents := 1
+			if tt.moved {
+				res, err := svc.Ingest(ctx, alarm("state-change-1140"))
+				if err != nil || res.Outcome != incident.Opened {
+					t.Fatalf("a new state change: got %+v, %v; want a new incident", res, err)
+				}
+				wantIncidents = 2
+			}
+			// Another instance (it never saw the join) gets the late copy.
+			other := incident.NewService(store, incident.Rules{}, incident.WithClock(clk.Now))
+			got, err := other.Ingest(ctx, join)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !got.Duplicate || got.Outcome != tt.wantOutcome || got.IncidentID != first.IncidentID {
+				t.Errorf("late copy of the join: got %+v; want a duplicate, %s %s (the first result)", got, tt.wantOutcome, first.IncidentID)
+			}
+			CatchUp(t, svc, store)
+			page, err := store.Incidents(ctx, incident.Query{Service: "checkout"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page.Items) != wantIncidents {
+				t.Errorf("got %d incidents, want %d", len(page.Items), wantIncidents)
+			}
+			inc, err := store.Incident(ctx, first.IncidentID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if inc.SignalCount != 2 || inc.Status != incident.StatusResolved {
+				t.Errorf("first incident: got signal_count %d, %s; want 2, resolved", inc.SignalCount, inc.Status)
+			}
+		})
+	}
+}
+
+// An alarm's state change opens an incident on one instance; its other
+// copy (SNS and EventBridge both deliver it) reaches an instance that saw
+// the incident open less than HeadCacheTTL ago, which accepts it as a join
+// without a read. The fold finds its delivery applied (the opening
+// decision recorded it): it counts once, its entry says it was not
+// counted, and the fold delivered again changes nothing.
+func (c contract) decisionRedeliveredToAWarmInstance(t *testing.T) {
+	clk := newClock()
+	svc, store := c.service(t, clk.Now)
+	st, ok := store.(Streamed)
+	if !ok {
+		t.Skip("the store hands over no pending signals")
+	}
+	ctx := context.Background()
+	warm := incident.NewService(store, incident.Rules{}, incident.WithClock(clk.Now))
+	alarm := func(delivery string) incident.Signal {
+		sig := Alarm("checkout", "checkout-5xx")
+		sig.DeliveryID, sig.At = delivery, clk.Now()
+		return sig
+	}
+	opening := alarm("state-change-0800")
+	first, err := svc.Ingest(ctx, opening)
+	if err != nil || first.Outcome != incident.Opened {
+		t.Fatalf("first copy: got %+v, %v; want opened", first, err)
+	}
+	clk.Advance(time.Second)
+	// The warm instance joins the alarm's next state change: it read the
+	// incident, and remembers it open.
+	if res, err := warm.Ingest(ctx, alarm("state-change-0801")); err != nil || res.Outcome != incident.Appended || res.IncidentID != first.IncidentID {
+		t.Fatalf("next state change: got %+v, %v; want appended to %s", res, err, first.IncidentID)
+	}
+	clk.Advance(time.Second)
+	cp, err := warm.Ingest(ctx, opening)
+	if err != nil || cp.IncidentID != first.IncidentID {
+		t.Fatalf("second copy on the warm instance: got %+v, %v; want it on %s", cp, err, first.IncidentID)
+	}
+	pending := st.TakePending()
+	for range 2 { // the stream delivers the batch twice
+		if err := svc.Fold(ctx, pending); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inc, tl, _, err := svc.Get(ctx, first.IncidentID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inc.SignalCount != 2 {
+		t.Errorf("got signal_count %d, want 2 (the opening state change once, and the next one)", inc.SignalCount)
+	}
+	marked := 0
+	for _, e := range tl {
+		if e.Kind == incident.EntrySignal && strings.Contains(e.Text, "applied before") {
+			marked++
+		}
+	}
+	if kinds := CountKinds(tl); kinds[incident.EntryOpened] != 1 || kinds[incident.EntrySignal] != 2 || marked != 1 {
+		t.Errorf("got timeline %v with %d entries marked not counted, want 1 opened, 2 signal, 1 of them marked", kinds, marked)
+	}
+	// A third copy, on an instance that saw nothing: the first result.
+	cold := incident.NewService(store, incident.Rules{}, incident.WithClock(clk.Now))
+	if res, err := cold.Ingest(ctx, opening); err != nil || !res.Duplicate || res.Outcome != incident.Opened || res.IncidentID != first.IncidentID {
+		t.Errorf("third copy: got %+v, %v; want a duplicate, opened %s", res, err, first.IncidentID)
+	}
 }

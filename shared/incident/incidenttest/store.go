@@ -39,7 +39,9 @@ type Store struct {
 	// pending are the signals AddSignal recorded and no fold took yet: the
 	// store's change stream, as TakePending hands it over.
 	pending []incident.PendingSignal
-	folded  map[string]bool // delivery ids of the pending signals folded
+	// folded are the entries (entryKey) of the pending signals folded (or
+	// marked duplicates).
+	folded map[string]bool
 	// entryAt indexes the timelines by incident, entry time and id.
 	entryAt map[string]int
 	// rewritten are the entries (incident and entry id) put twice.
@@ -179,8 +181,18 @@ func (s *Store) Lookup(ctx context.Context, sig incident.Signal, _ string, withC
 	if d, ok := s.liveDelivery(deliveryID); ok && deliveryID != "" {
 		r := d.result
 		l.Delivery = &r
+		return l, nil
 	}
 	if rec, ok := s.liveDedup(dedupKey); ok {
+		// A pending signal's entry on the incident the key points at is its
+		// delivery's record until the fold writes one (as DynamoDB's
+		// Lookup reads it).
+		if deliveryID != "" {
+			if _, ok := s.entryAt[entryKey(rec.IncidentID, sig.At, incident.SignalEntryID(deliveryID))]; ok {
+				l.Delivery = &incident.Result{Outcome: incident.Appended, IncidentID: rec.IncidentID}
+				return l, nil
+			}
+		}
 		if inc, ok := s.incidents[rec.IncidentID]; ok {
 			c := copyIncident(inc)
 			l.Incident = &c
@@ -189,21 +201,22 @@ func (s *Store) Lookup(ctx context.Context, sig incident.Signal, _ string, withC
 	return l, nil
 }
 
-// AddSignal records a pending signal under its delivery id, unless the
-// delivery was recorded before (errkind.Duplicate with the first result).
+// AddSignal records a pending signal: its entry, unless an entry of the
+// same key (time and id) is on the incident's timeline (errkind.Duplicate
+// with the result a join answers). As DynamoDB's conditional put, it reads
+// no delivery record and writes none: the fold does (FoldSignals).
 func (s *Store) AddSignal(ctx context.Context, p incident.PendingSignal) (incident.Result, error) {
 	if err := ctx.Err(); err != nil {
 		return incident.Result{}, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if d, ok := s.liveDelivery(p.Signal.DeliveryID); ok {
-		return d.result, fmt.Errorf("add signal %s: %w", p.Signal.DeliveryID, errkind.Duplicate)
-	}
 	if _, ok := s.incidents[p.IncidentID]; !ok {
 		return incident.Result{}, fmt.Errorf("add signal to incident %s: %w", p.IncidentID, errkind.NotFound)
 	}
-	s.deliveries[p.Signal.DeliveryID] = delivery{result: p.Result()}
+	if _, ok := s.entryAt[entryKey(p.IncidentID, p.Signal.At, p.EntryID())]; ok {
+		return p.Result(), fmt.Errorf("add signal %s: %w", p.Signal.DeliveryID, errkind.Duplicate)
+	}
 	p.Signal.Samples = slices.Clone(p.Signal.Samples)
 	s.putEntry(p.IncidentID, p.Entry())
 	s.pending = append(s.pending, p)
@@ -238,9 +251,12 @@ func (s *Store) TakePending() []incident.PendingSignal {
 }
 
 // FoldSignals adds the pending signals to incident id once each (a signal
-// whose entry is in the timeline was folded before), and returns those
-// accepted after the incident was resolved.
-func (s *Store) FoldSignals(ctx context.Context, id string, pending []incident.PendingSignal) ([]incident.PendingSignal, error) {
+// whose entry was marked folded, or written again by a decision, is
+// skipped) and records their deliveries until expires; a signal whose
+// delivery was recorded before is marked folded (a duplicate), not
+// counted. It returns the others accepted after the incident was resolved
+// (or more severe than it).
+func (s *Store) FoldSignals(ctx context.Context, id string, pending []incident.PendingSignal, expires time.Time) ([]incident.PendingSignal, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -252,14 +268,28 @@ func (s *Store) FoldSignals(ctx context.Context, id string, pending []incident.P
 	}
 	var redecide []incident.PendingSignal
 	for _, p := range pending {
+		k := entryKey(id, p.Signal.At, p.EntryID())
+		marked := s.folded[k] || s.superseded(id, p)
+		if _, applied := s.liveDelivery(p.Signal.DeliveryID); applied {
+			if !marked {
+				s.folded[k] = true
+				if i, ok := s.entryAt[k]; ok {
+					s.timelines[id][i] = copyEntry(p.DuplicateEntry())
+				}
+			}
+			continue
+		}
 		if p.Redecide(inc) {
 			redecide = append(redecide, p)
 			continue
 		}
-		if s.folded[p.Signal.DeliveryID] || s.superseded(id, p) {
+		if marked {
 			continue
 		}
-		s.folded[p.Signal.DeliveryID] = true
+		s.folded[k] = true
+		r := p.Result()
+		r.Fingerprint = p.Signal.Fingerprint
+		s.deliveries[p.Signal.DeliveryID] = delivery{result: r, expires: expires}
 		inc.SignalCount++
 		inc.LastSignalAt = later(inc.LastSignalAt, p.Signal.At)
 		s.writes++
@@ -281,9 +311,9 @@ func (s *Store) Apply(ctx context.Context, ch incident.Change) error {
 	if id == "" {
 		return fmt.Errorf("apply change: incident has no id")
 	}
-	if ch.DeliveryID != "" {
-		if _, ok := s.liveDelivery(ch.DeliveryID); ok {
-			return fmt.Errorf("apply delivery %s: %w", ch.DeliveryID, errkind.Duplicate)
+	for _, d := range []string{ch.DeliveryID, ch.JoinDeliveryID} {
+		if _, ok := s.liveDelivery(d); ok && d != "" {
+			return fmt.Errorf("apply delivery %s: %w", d, errkind.Duplicate)
 		}
 	}
 	cur, exists := s.incidents[id]
@@ -362,6 +392,9 @@ func (s *Store) Apply(ctx context.Context, ch incident.Change) error {
 	}
 	if ch.DeliveryID != "" {
 		s.deliveries[ch.DeliveryID] = delivery{result: ch.Result, expires: ch.DeliveryExpires}
+	}
+	if ch.JoinDeliveryID != "" {
+		s.deliveries[ch.JoinDeliveryID] = delivery{result: ch.Result, expires: ch.DeliveryExpires}
 	}
 	return nil
 }
@@ -539,7 +572,7 @@ func (s *Store) superseded(id string, p incident.PendingSignal) bool {
 // the same time and id (as DynamoDB's put of the same key does). The caller
 // holds mu.
 func (s *Store) putEntry(id string, e incident.Entry) {
-	k := id + "\x00" + e.At.UTC().Format(time.RFC3339Nano) + "\x00" + e.ID
+	k := entryKey(id, e.At, e.ID)
 	if i, ok := s.entryAt[k]; ok {
 		s.timelines[id][i] = copyEntry(e)
 		s.rewritten[id+"\x00"+e.ID] = true
@@ -547,6 +580,12 @@ func (s *Store) putEntry(id string, e incident.Entry) {
 	}
 	s.entryAt[k] = len(s.timelines[id])
 	s.timelines[id] = append(s.timelines[id], copyEntry(e))
+}
+
+// entryKey is the key of the entry of time at and id on incident id's
+// timeline.
+func entryKey(incidentID string, at time.Time, id string) string {
+	return incidentID + "\x00" + at.UTC().Format(time.RFC3339Nano) + "\x00" + id
 }
 
 // liveDedup returns key's record unless it has expired. The caller holds mu.
