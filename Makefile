@@ -8,7 +8,8 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 FUNCTIONS := $(notdir $(patsubst %/,%,$(wildcard functions/*/)))
 BUILD_DIR := .build
 NODE_STAMP := node_modules/.installed
-LAMBDA_FLAGS := -tags lambda.norpc,timetzdata -trimpath -buildvcs=false -ldflags "-s -w"
+# The flags of infra/gobuild.Args, which cdk synth/deploy build with (its doc says why).
+LAMBDA_FLAGS := -tags lambda.norpc,timetzdata -trimpath -buildvcs=false -gcflags "github.com/aws/aws-sdk-go-v2/service/...=-l" -ldflags "-s -w"
 FUZZTIME ?= 60s
 # One worker: the API fuzz targets run against DynamoDB Local, one emulator per worker.
 FUZZFLAGS ?= -parallel=1
