@@ -27,12 +27,12 @@ type backend struct {
 	status   map[string]string
 	started  []string
 	redriven []string
-	refuse   map[string]bool      // Redrive answers ErrNotRedrivable
+	refuse   map[string]bool // Redrive answers ErrNotRedrivable
 	// overlap: an overlapping watchdog run redrives the execution just
 	// before this one asks: Redrive finds it running and refuses.
 	overlap map[string]bool
-	fail     map[string]error     // State answers this error
-	stopped  map[string]time.Time // when an ended execution stopped
+	fail    map[string]error     // State answers this error
+	stopped map[string]time.Time // when an ended execution stopped
 }
 
 func newBackend() *backend {
