@@ -124,7 +124,7 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 	// changes (the deploys function), the GitHub webhook's secret (read by
 	// the api); POST /deployments is a route of the api.
 	deployIngest := deploys.New(stack, "Deploys", deploys.Props{
-		Functions: fns, Services: props.Services, API: httpAPI.Function,
+		Functions: fns, Services: props.Services, API: httpAPI.Function, Secret: esc.SlackSecret,
 	})
 
 	// The watchdog re-drives escalations the stream or the state machine
@@ -172,8 +172,7 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 	output(stack, "PagingTopicArn", esc.PagingTopic.TopicArn(), "Pages; responders subscribe filtered on the responder attribute")
 	output(stack, "IncidentEventsTopicArn", esc.IncidentEventsTopic.TopicArn(), "Incident lifecycle events for other systems")
 	output(stack, "OpsTopicArn", ops.OpsTopic.TopicArn(), "Subscribe the platform team here: the platform's own alarms")
-	output(stack, "SlackSecretArn", esc.SlackSecret.SecretArn(), `Set {"bot_token","signing_secret"} of the Slack app here`)
-	output(stack, "GitHubSecretArn", deployIngest.GitHubSecret.SecretArn(), `{"webhook_secret"}: the Secret of the GitHub webhook (POST /webhooks/github)`)
+	output(stack, "SlackSecretArn", esc.SlackSecret.SecretArn(), `The platform's secret: set {"bot_token","signing_secret"} of the Slack app and "github_webhook_secret" of the GitHub webhook here`)
 	return stack
 }
 

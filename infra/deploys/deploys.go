@@ -15,7 +15,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/incidentd/incidentd/infra/dlq"
 	"github.com/incidentd/incidentd/infra/function"
@@ -27,9 +26,13 @@ type Props struct {
 	Functions function.Shared
 	// Services give DEPLOY_SERVICES (their deploy_sources).
 	Services services.Config
-	// API is the api function: it gets DEPLOY_SERVICES and the GitHub
-	// secret (GITHUB_SECRET_ARN, read access).
+	// API is the api function: it gets DEPLOY_SERVICES and the platform's
+	// secret as GITHUB_SECRET_ARN (its key github_webhook_secret), with read
+	// access.
 	API *function.Function
+	// Secret is the platform's one secret (the Slack app's values and the
+	// GitHub webhook's: infra/escalation).
+	Secret awssecretsmanager.ISecret
 }
 
 // Deploys is what the capability creates.
@@ -43,9 +46,6 @@ type Deploys struct {
 	// RuleDeadLetters are the events EventBridge could not deliver to
 	// Function (both rules).
 	RuleDeadLetters awssqs.Queue
-	// GitHubSecret is {"webhook_secret": "..."}: generated, to be pasted
-	// into the GitHub webhook's settings.
-	GitHubSecret awssecretsmanager.Secret
 }
 
 // The states the rules forward: those that record something
@@ -56,7 +56,8 @@ var (
 	DeploymentStates = []string{"START", "SUCCESS", "FAILURE", "STOP"}
 )
 
-// New creates the deploys function, its rules and the GitHub secret.
+// New creates the deploys function and its rules, and gives the api the
+// GitHub webhook's secret.
 func New(scope constructs.Construct, id string, props Props) *Deploys {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	d := &Deploys{Construct: c}
@@ -102,26 +103,11 @@ func New(scope constructs.Construct, id string, props Props) *Deploys {
 	})
 	d.DeploymentRule.AddTarget(target())
 
-	d.GitHubSecret = awssecretsmanager.NewSecret(c, jsii.String("GitHubSecret"), &awssecretsmanager.SecretProps{
-		Description: jsii.String(`incidentd GitHub webhook: {"webhook_secret": "..."}; paste webhook_secret into the webhook's Secret field`),
-		// Random from the start, so that no delivery verifies until the
-		// webhook is set up with it.
-		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
-			SecretStringTemplate: jsii.String(`{}`),
-			GenerateStringKey:    jsii.String("webhook_secret"),
-			ExcludePunctuation:   jsii.Bool(true),
-			PasswordLength:       jsii.Number(40),
-		},
-	})
-	cdknag.NagSuppressions_AddResourceSuppressions(d.GitHubSecret, &[]*cdknag.NagPackSuppression{{
-		Id:     jsii.String("AwsSolutions-SMG4"),
-		Reason: jsii.String("The webhook secret is shared with GitHub, which has no rotation hook: rotating it means editing the webhook too, by hand; a rotation Lambda would break every delivery until then."),
-	}}, jsii.Bool(true))
-
-	// The api verifies GitHub's deliveries (POST /webhooks/github) and maps
-	// repositories to services; only it reads the secret.
-	props.API.Lambda.AddEnvironment(jsii.String("GITHUB_SECRET_ARN"), d.GitHubSecret.SecretArn(), nil)
+	// The api verifies GitHub's deliveries (POST /webhooks/github) with the
+	// key github_webhook_secret of the platform's one secret, which it reads
+	// already (the Slack signing secret): no second secret ($0.40 a month).
+	props.API.Lambda.AddEnvironment(jsii.String("GITHUB_SECRET_ARN"), props.Secret.SecretArn(), nil)
 	props.API.Lambda.AddEnvironment(jsii.String("DEPLOY_SERVICES"), env["DEPLOY_SERVICES"], nil)
-	d.GitHubSecret.GrantRead(props.API.Lambda, nil)
+	props.Secret.GrantRead(props.API.Lambda, nil)
 	return d
 }

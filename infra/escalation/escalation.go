@@ -114,7 +114,7 @@ func New(scope constructs.Construct, id string, props Props) *Escalation {
 	})
 
 	e.SlackSecret = awssecretsmanager.NewSecret(c, jsii.String("SlackSecret"), &awssecretsmanager.SecretProps{
-		Description: jsii.String(`incidentd Slack app: {"bot_token": "xoxb-...", "signing_secret": "..."}; set both after the first deploy`),
+		Description: jsii.String(`incidentd: {"bot_token": "xoxb-...", "signing_secret": "..."} of the Slack app, "github_webhook_secret" of the GitHub webhook; set them after the first deploy`),
 		// An empty bot token means "no Slack" to the functions. The signing
 		// secret starts random rather than empty, so that no request verifies
 		// until the real one is set.

@@ -62,12 +62,14 @@ func SlackReader(client GetSecretValueAPI) func(ctx context.Context, arn string)
 	}
 }
 
-// GitHub is the GitHub webhook's secret: {"webhook_secret"}.
+// GitHub is the GitHub webhook's secret, the key github_webhook_secret of
+// the platform's secret (beside the Slack app's values; absent or empty:
+// the webhook is off).
 type GitHub struct {
-	WebhookSecret string `json:"webhook_secret"`
+	WebhookSecret string `json:"github_webhook_secret"`
 }
 
-// LoadGitHub reads the GitHub secret arn, a JSON object {"webhook_secret"}
+// LoadGitHub reads github_webhook_secret of the secret arn, a JSON object
 // (other fields are ignored).
 func LoadGitHub(ctx context.Context, client GetSecretValueAPI, arn string) (GitHub, error) {
 	if strings.TrimSpace(arn) == "" {
@@ -82,7 +84,7 @@ func LoadGitHub(ctx context.Context, client GetSecretValueAPI, arn string) (GitH
 	}
 	var g GitHub
 	if err := json.Unmarshal([]byte(*out.SecretString), &g); err != nil {
-		return GitHub{}, fmt.Errorf(`read GitHub secret %s: not a JSON object {"webhook_secret"} of strings: %w`, arn, err)
+		return GitHub{}, fmt.Errorf(`read GitHub secret %s: not a JSON object {"github_webhook_secret": ...} of strings: %w`, arn, err)
 	}
 	return g, nil
 }

@@ -98,3 +98,18 @@ func TestLoadSlackErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestLoadGitHub: the GitHub webhook's secret is a key of the platform's one
+// secret, beside the Slack app's values; absent, the webhook is off.
+func TestLoadGitHub(t *testing.T) {
+	for _, tt := range []struct{ value, want string }{
+		{`{"bot_token":"xoxb-1","signing_secret":"s","github_webhook_secret":"g1"}`, "g1"},
+		{`{"bot_token":"","signing_secret":"s"}`, ""},
+	} {
+		c := &secretstest.Client{Values: map[string]string{arn: tt.value}}
+		got, err := secrets.LoadGitHub(context.Background(), c, arn)
+		if err != nil || got.WebhookSecret != tt.want {
+			t.Errorf("LoadGitHub(%s) = %q, %v; want %q", tt.value, got.WebhookSecret, err, tt.want)
+		}
+	}
+}

@@ -83,7 +83,8 @@ type Settings struct {
 	// (GITHUB_WEBHOOK_SECRET); empty turns POST /webhooks/github off. Local
 	// only: in AWS the secret GitHubSecretARN holds it (see GitHub).
 	GitHubWebhookSecret string
-	// GitHubSecretARN names the Secrets Manager secret {"webhook_secret"}
+	// GitHubSecretARN names the Secrets Manager secret holding
+	// github_webhook_secret (the platform's secret, also the Slack app's)
 	// (GITHUB_SECRET_ARN); when set, it wins over GITHUB_WEBHOOK_SECRET.
 	GitHubSecretARN string
 	// DeployServices maps deployment sources (a CodePipeline pipeline's ARN
