@@ -207,8 +207,8 @@ func New(scope constructs.Construct, id string, props Props) *Monitoring {
 			s.Lambda.Metric(jsii.String("IteratorAge"), maximum), "stream-iterator-age",
 			fmt.Sprintf("The stream function's oldest record was %d minutes or more behind the table's stream: "+
 				"escalations may start late (pages delayed). The metric covers both event source mappings: "+
-				"the escalation mapping drops records after 3 retries or 1 hour, but the FanOut mapping (war-room posts, IncidentEventsTopic, Slack page buttons) "+
-				"retries a failing record until it is 6 hours old, so a Slack outage or an unreadable Slack secret raises it too, without delaying pages. "+
+				"the escalation mapping retries a failing record until it is 20 hours old (the watchdog starts an escalation it gave up), the FanOut mapping (war-room posts, IncidentEventsTopic, Slack page buttons) "+
+				"until it is 6 hours old, so a Slack outage or an unreadable Slack secret raises it too, without delaying pages. "+
 				"So does the stream function failing or throttled (this alarm and its failures queue report both). "+
 				"Look at its Errors, Throttles and log group (%s): escalation or fan-out records failing? "+
 				"If only fan-out fails, war-room posts and events are late but pages are not.",
@@ -217,7 +217,7 @@ func New(scope constructs.Construct, id string, props Props) *Monitoring {
 	if props.Table != nil {
 		add(constructs.NewConstruct(c, jsii.String("Table")), "Throttles",
 			throttleEvents(props.Table, props.TableIndexes), "table-throttled",
-			fmt.Sprintf("DynamoDB throttled reads or writes of the incidentd table %s or its indexes (%s) at least once in 5 minutes. "+
+			fmt.Sprintf("DynamoDB throttled reads or writes of the incidentd table %s or writes of its indexes (%s) at least once in 5 minutes. "+
 				"The functions retry throttled calls with backoff; sustained throttling fails signals (retried, then failure queues), "+
 				"escalation steps (retried by the state machine) and API requests (503). The table is on demand: throttling means a hot partition "+
 				"(a surge on one incident or service), an index whose writes lag (throttling the table's writes) or the account's per-table quota. "+
@@ -277,8 +277,12 @@ func pagingThrottlesDescription(fns []*function.Function) string {
 }
 
 // throttleEvents sums ReadThrottleEvents and WriteThrottleEvents of the table
-// and of each of its global secondary indexes (an index's throttled writes
-// throttle the table's), one 5-minute sum.
+// and WriteThrottleEvents of each of its global secondary indexes (an index's
+// throttled writes throttle the table's: opens and resolutions wait), one
+// 5-minute sum. The indexes' read throttles are left out (CloudWatch bills
+// each metric an alarm reads): a throttled list read fails the request after
+// the store's retries, a 503 that incidentd-api-5xx reports, or the
+// watchdog's run, which its failure queue's alarm reports.
 func throttleEvents(table awsdynamodb.ITable, indexes []string) awscloudwatch.IMetric {
 	using := map[string]awscloudwatch.IMetric{}
 	metric := func(id, name, label string, dims map[string]*string) {
@@ -291,6 +295,9 @@ func throttleEvents(table awsdynamodb.ITable, indexes []string) awscloudwatch.IM
 		dims := map[string]*string{"TableName": table.TableName()}
 		metric(strings.ToLower(kind)+"_table", kind+"ThrottleEvents", kind+"s of the table", dims)
 		for _, ix := range indexes {
+			if kind == "Read" {
+				continue
+			}
 			dims := map[string]*string{"TableName": table.TableName(), "GlobalSecondaryIndexName": jsii.String(ix)}
 			metric(strings.ToLower(kind)+"_index_"+metricID.ReplaceAllString(ix, "_"), kind+"ThrottleEvents", kind+"s of index "+ix, dims)
 		}
@@ -299,7 +306,7 @@ func throttleEvents(table awsdynamodb.ITable, indexes []string) awscloudwatch.IM
 		Expression:   jsii.String("SUM(METRICS())"),
 		UsingMetrics: &using,
 		Period:       Period,
-		Label:        jsii.String("Throttle events of the table and its indexes"),
+		Label:        jsii.String("Throttle events of the table, write throttle events of its indexes"),
 	})
 }
 
