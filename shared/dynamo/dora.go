@@ -6,10 +6,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/incidentd/incidentd/shared/deploy"
 	"github.com/incidentd/incidentd/shared/dora"
 	"github.com/incidentd/incidentd/shared/incident"
 )
@@ -45,14 +45,34 @@ const DORALookback = 90 * 24 * time.Hour
 // incidents, not with the history.
 func (s *Store) DORARecords(ctx context.Context, scope dora.Scope, w dora.Window) ([]dora.Deployment, []dora.Incident, error) {
 	from := w.Start.Add(-DORALookback)
-	var deps []dora.Deployment
-	err := s.EachFinishedDeployment(ctx, DeploymentWindow{Service: scope.Service, Environment: scope.Environment, From: from, To: w.End},
-		func(r deploy.Record) error { deps = append(deps, r.DORA()); return nil })
+	lo, hi := sortableTime(from), sortableTime(w.End)
+	deps, err := s.doraDeployments(ctx, scope, from, w.End)
 	if err != nil {
 		return nil, nil, err
 	}
-	entries, err := s.incidentsCreated(ctx, from, w.End)
-	if err != nil {
+	// The incidents created in [from, end): resolved ones from the resolved
+	// index's key range, open ones from the open index (read whole, and
+	// filtered by the list position after its "<service>#").
+	var entries []listed
+	seen := map[string]bool{}
+	var src source // the index being read
+	keep := func(item map[string]types.AttributeValue) error {
+		e, err := entryOf(src, item)
+		if err != nil {
+			return err
+		}
+		if e.pos >= lo && e.pos < hi && !seen[e.id] {
+			seen[e.id] = true
+			entries = append(entries, e)
+		}
+		return nil
+	}
+	src = source{index: indexNamed(IndexResolved)}
+	if err := s.eachIndexEntry(ctx, src.index, resolvedPK, lo, hi, keep); err != nil {
+		return nil, nil, err
+	}
+	src = source{index: indexNamed(IndexOpen)}
+	if err := s.eachIndexEntry(ctx, src.index, openPK, "", "", keep); err != nil {
 		return nil, nil, err
 	}
 	incs := make([]dora.Incident, 0, len(entries))
@@ -70,6 +90,50 @@ func (s *Store) DORARecords(ctx context.Context, scope dora.Scope, w dora.Window
 	return deps, incs, nil
 }
 
+// doraDeployments reads the finished deployments of scope with from ≤
+// finished_at < to: the keys from resolved_by_service (one service) or
+// resolved (all), then the records, 100 per BatchGetItem. (It is
+// EachFinishedDeployment without the cursors and the order, which the api
+// does not link: README, "Bootstrap size".)
+func (s *Store) doraDeployments(ctx context.Context, scope dora.Scope, from, to time.Time) ([]dora.Deployment, error) {
+	env := scope.Environment
+	if env == "" {
+		env = dora.DefaultEnvironment
+	}
+	ix, pk := indexNamed(IndexResolved), deployEnvPK(env)
+	if scope.Service != "" {
+		ix, pk = indexNamed(IndexServiceResolved), deployServicePK(scope.Service, env)
+	}
+	var keys []map[string]types.AttributeValue
+	err := s.eachIndexEntry(ctx, ix, pk, sortableTime(from), sortableTime(to), func(item map[string]types.AttributeValue) error {
+		if v, ok := item[PartitionKey].(*types.AttributeValueMemberS); ok {
+			keys = append(keys, key(v.Value, deploySK))
+		}
+		return nil
+	})
+	out := make([]dora.Deployment, 0, len(keys))
+	for err == nil && len(keys) > 0 {
+		n := min(len(keys), batchGetLimit)
+		err = s.batchGet(ctx, types.KeysAndAttributes{Keys: keys[:n]}, func(item map[string]types.AttributeValue) error {
+			var it deploymentItem
+			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+				return fmt.Errorf("decode deployment: %w", err)
+			}
+			// An entry whose item changed since (the index trails the
+			// table) is left out of a range it no longer falls in.
+			if r := it.record(); !r.FinishedAt.Before(from) && r.FinishedAt.Before(to) {
+				out = append(out, r.DORA())
+			}
+			return nil
+		})
+		keys = keys[n:]
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read deployments of %s %s: %w", scope.Service, env, err)
+	}
+	return out, nil
+}
+
 // doraIncident is what dora needs of inc. Incidents have no environment:
 // they are production's.
 func doraIncident(inc incident.Incident) dora.Incident {
@@ -84,52 +148,32 @@ func doraIncident(inc incident.Incident) dora.Incident {
 	return d
 }
 
-// incidentsCreated returns the index entries of the incidents created in
-// [from, to), resolved or open, each once.
-func (s *Store) incidentsCreated(ctx context.Context, from, to time.Time) ([]listed, error) {
-	lo, hi := sortableTime(from), sortableTime(to)
-	resolved := source{index: indexNamed(IndexResolved), partition: resolvedPK}
-	kc := expression.Key(resolved.index.PartitionKey).Equal(expression.Value(resolvedPK)).
-		And(expression.Key(resolved.index.SortKey).Between(expression.Value(lo), expression.Value(hi)))
-	var out []listed
-	seen := map[string]bool{}
-	keep := func(e listed) {
-		if e.pos >= lo && e.pos < hi && !seen[e.id] {
-			seen[e.id] = true
-			out = append(out, e)
-		}
-	}
-	if err := s.eachEntry(ctx, resolved, kc, keep); err != nil {
-		return nil, err
-	}
-	open := source{index: indexNamed(IndexOpen), partition: openPK, mixed: true}
-	if err := s.eachEntry(ctx, open, expression.Key(open.index.PartitionKey).Equal(expression.Value(openPK)), keep); err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-// eachEntry calls fn with every entry of src's index under kc, page by page.
-func (s *Store) eachEntry(ctx context.Context, src source, kc expression.KeyConditionBuilder, fn func(listed)) error {
-	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
-	if err != nil {
-		return fmt.Errorf("build query of %s: %w", src.index.Name, err)
-	}
+// eachIndexEntry calls fn with every entry of partition pk of index ix, page
+// by page; with lo and hi, only those whose sort key is between them
+// (inclusive: a caller wanting [lo, hi) filters, as a position at hi is
+// "<hi>#<id>", past hi).
+func (s *Store) eachIndexEntry(ctx context.Context, ix Index, pk, lo, hi string, fn func(map[string]types.AttributeValue) error) error {
 	in := &dynamodb.QueryInput{
-		TableName: aws.String(s.table), IndexName: aws.String(src.index.Name),
-		KeyConditionExpression: expr.KeyCondition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+		TableName: aws.String(s.table), IndexName: aws.String(ix.Name),
+		KeyConditionExpression:    aws.String("#p = :p"),
+		ExpressionAttributeNames:  map[string]string{"#p": ix.PartitionKey},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":p": &types.AttributeValueMemberS{Value: pk}},
+	}
+	if lo != "" {
+		in.KeyConditionExpression = aws.String("#p = :p AND #s BETWEEN :lo AND :hi")
+		in.ExpressionAttributeNames["#s"] = ix.SortKey
+		in.ExpressionAttributeValues[":lo"] = &types.AttributeValueMemberS{Value: lo}
+		in.ExpressionAttributeValues[":hi"] = &types.AttributeValueMemberS{Value: hi}
 	}
 	for {
 		res, err := s.db.Query(ctx, in)
 		if err != nil {
-			return fmt.Errorf("query %s: %w", src.index.Name, err)
+			return fmt.Errorf("query %s: %w", ix.Name, err)
 		}
 		for _, item := range res.Items {
-			e, err := entryOf(src, item)
-			if err != nil {
+			if err := fn(item); err != nil {
 				return err
 			}
-			fn(e)
 		}
 		if res.LastEvaluatedKey == nil {
 			return nil
