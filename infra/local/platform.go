@@ -202,6 +202,9 @@ func newPlatform(ctx context.Context, endpoint string, getenv func(string) strin
 			return nil, fmt.Errorf("seed service %s: %w", c.Name, err)
 		}
 	}
+	if err := seedDORA(ctx, store, time.Now()); err != nil {
+		return nil, err
+	}
 	all, err := svc.Services(ctx)
 	if err != nil {
 		return nil, err
