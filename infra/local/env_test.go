@@ -378,8 +378,7 @@ func logIncidents(logGroup string, a, b time.Duration) func(*testing.T, *envRun)
 		}
 		invokeOK(t, r, "logs", payload)
 		var services []string
-		// The open ones: the demo data holds a resolved incident of checkout.
-	for _, inc := range listIncidents(t, r.api, r.p.token, "status=open") {
+		for _, inc := range listIncidents(t, r.api, r.p.token, "status=all") {
 			if inc.Source == "log" {
 				services = append(services, inc.Service)
 			}
