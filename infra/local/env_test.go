@@ -253,7 +253,8 @@ func unmappedAlarmService(t *testing.T, r *envRun) string {
 	}
 	invokeOK(t, r, "alarms", body)
 	var services []string
-	for _, inc := range listIncidents(t, r.api, r.p.token, "status=all") {
+	// The open ones: the demo data holds a resolved incident of checkout.
+	for _, inc := range listIncidents(t, r.api, r.p.token, "status=open") {
 		services = append(services, inc.Service)
 	}
 	return strings.Join(services, ",")

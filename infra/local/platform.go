@@ -202,6 +202,9 @@ func newPlatform(ctx context.Context, endpoint string, getenv func(string) strin
 			return nil, fmt.Errorf("seed service %s: %w", c.Name, err)
 		}
 	}
+	if err := seedDORA(ctx, store, time.Now()); err != nil {
+		return nil, err
+	}
 	all, err := svc.Services(ctx)
 	if err != nil {
 		return nil, err
@@ -411,6 +414,7 @@ Try it from another shell:
   curl -s -X POST %[2]s/2015-03-31/functions/alarms/invocations -d @events/alarms-sns-metric.json
   curl -s -X POST %[2]s/2015-03-31/functions/logs/invocations -d @events/logs-json-errors.json
   curl -s -X POST %[1]s/incidents/<id>/acknowledge -H "Authorization: Bearer $TOKEN"   (stops the pages)
+  curl -s "%[1]s/metrics/dora?service=checkout" -H "Authorization: Bearer $TOKEN"   (demo deployments, README "DORA metrics")
 
 Any file in events/ can be posted to its function (events/<function>-*.json).
 

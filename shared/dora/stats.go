@@ -3,6 +3,7 @@ package dora
 import (
 	"math/bits"
 	"slices"
+	"sort"
 )
 
 // Median returns the middle value of xs, and false when xs is empty. Of an
@@ -49,7 +50,7 @@ func selectKth(xs []float64, k int) float64 {
 	budget := 2 * bits.Len(uint(len(xs)))
 	for hi-lo > 16 {
 		if budget == 0 {
-			slices.Sort(xs[lo : hi+1])
+			sort.Sort(sort.Float64Slice(xs[lo : hi+1])) // not slices.Sort: its float64 instantiation costs the api 4 KB
 			return xs[k]
 		}
 		budget--
@@ -90,6 +91,6 @@ func selectKth(xs []float64, k int) float64 {
 			return xs[k]
 		}
 	}
-	slices.Sort(xs[lo : hi+1])
+	sort.Sort(sort.Float64Slice(xs[lo : hi+1])) // not slices.Sort: its float64 instantiation costs the api 4 KB
 	return xs[k]
 }

@@ -3,6 +3,8 @@ package dora_test
 import (
 	"errors"
 	"fmt"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -202,5 +204,16 @@ const bandsMarkdown = `| 2021 (Accelerate State of DevOps 2021) | elite | high |
 func TestMarkdown(t *testing.T) {
 	if got := dora.Markdown(); got != bandsMarkdown {
 		t.Errorf("Markdown: got\n%s\nwant\n%s", got, bandsMarkdown)
+	}
+}
+
+// The README prints the gap-free bands as Markdown renders them.
+func TestREADMEPrintsTheTierBands(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), dora.Markdown()) {
+		t.Errorf("README.md does not hold dora.Markdown()'s tables; paste them (section \"DORA metrics\"):\n%s", dora.Markdown())
 	}
 }

@@ -51,6 +51,11 @@ type Config struct {
 	GitHubSecret string
 	// GitHubServices maps repositories to services (deploy.StaticServices).
 	GitHubServices deploy.ServiceResolver
+	// DORA serves GET /metrics/dora; without it the route is absent (404).
+	DORA DORARecords
+	// SuspectWindow bounds GET /metrics/dora's suspected links (zero:
+	// dora.DefaultSuspectWindow; settings' DORA_SUSPECT_WINDOW).
+	SuspectWindow time.Duration
 	// MaxBody bounds request bodies (default DefaultMaxBody).
 	MaxBody int64
 	Logger  *slog.Logger
@@ -79,6 +84,10 @@ type API struct {
 	deliveries     Deliveries
 	githubSecret   string
 	githubServices deploy.ServiceResolver
+
+	// GET /metrics/dora (dora.go).
+	dora          DORARecords
+	suspectWindow time.Duration
 }
 
 // New returns the API's handler.
@@ -88,6 +97,7 @@ func New(c Config) *API {
 		maxBody: c.MaxBody, log: c.Logger, now: c.Now, mux: http.NewServeMux(),
 		slackSecret: c.SlackSigningSecret, slackUsers: c.SlackUsers,
 		deployments: c.Deployments, deliveries: c.Deliveries, githubSecret: c.GitHubSecret, githubServices: c.GitHubServices,
+		dora: c.DORA, suspectWindow: c.SuspectWindow,
 	}
 	if a.slackUsers == nil && c.OnCall != nil {
 		a.slackUsers = c.OnCall
@@ -147,6 +157,7 @@ func (a *API) routes() {
 	a.oncallRoutes()
 	a.slackRoutes()
 	a.deploymentRoutes()
+	a.doraRoutes()
 }
 
 func (a *API) handle(pattern string, rt route) {

@@ -46,6 +46,7 @@ var fixtureStatus = map[string]int{
 	"api-put-policy.json":       200,
 	"api-put-user.json":         200,
 	"api-get-oncall.json":       200,
+	"api-get-metrics-dora.json": 200,
 	// Deletes: schedule primary names alice, policy checkout names schedule
 	// primary, service checkout names policy checkout; service search
 	// (seeded for this) is named by nothing.

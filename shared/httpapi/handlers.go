@@ -149,21 +149,31 @@ func checkReporter(name, email string) error {
 
 func isControl(c rune) bool { return c < 0x20 || c == 0x7f }
 
+// parseQuery parses a query string whose parameters must be among known
+// (listed, for the message, in names), each given once.
+func parseQuery(raw string, known map[string]bool, names string) (url.Values, error) {
+	q, err := url.ParseQuery(raw)
+	if err != nil {
+		return nil, errkind.Invalidf("the query string is malformed")
+	}
+	for k, vs := range q {
+		if !known[k] {
+			return nil, errkind.Invalidf("unknown query parameter %q (known: %s)", k, names)
+		}
+		if len(vs) > 1 {
+			return nil, errkind.Invalidf("query parameter %q is given %d times", k, len(vs))
+		}
+	}
+	return q, nil
+}
+
 // listParams are the query parameters of GET /incidents.
 var listParams = map[string]bool{"status": true, "service": true, "limit": true, "cursor": true}
 
 func (a *API) listIncidents(w http.ResponseWriter, r *http.Request, _ principal) error {
-	q, err := url.ParseQuery(r.URL.RawQuery)
+	q, err := parseQuery(r.URL.RawQuery, listParams, "status, service, limit, cursor")
 	if err != nil {
-		return errkind.Invalidf("the query string is malformed")
-	}
-	for k, vs := range q {
-		if !listParams[k] {
-			return errkind.Invalidf("unknown query parameter %q (known: status, service, limit, cursor)", k)
-		}
-		if len(vs) > 1 {
-			return errkind.Invalidf("query parameter %q is given %d times", k, len(vs))
-		}
+		return err
 	}
 	query := incident.Query{Status: q.Get("status"), Service: q.Get("service"), Cursor: q.Get("cursor")}
 	if s := q.Get("limit"); s != "" {

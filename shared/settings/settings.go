@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/incidentd/incidentd/shared/deploy"
+	"github.com/incidentd/incidentd/shared/dora"
 	"github.com/incidentd/incidentd/shared/incident"
 	"github.com/incidentd/incidentd/shared/oncall"
 )
@@ -87,6 +88,12 @@ type Settings struct {
 	// github_webhook_secret (the platform's secret, also the Slack app's)
 	// (GITHUB_SECRET_ARN); when set, it wins over GITHUB_WEBHOOK_SECRET.
 	GitHubSecretARN string
+	// SuspectWindow: GET /metrics/dora links an incident without an explicit
+	// cause, marked suspected, to the latest successful deployment of its
+	// service that finished within it before the incident started
+	// (DORA_SUSPECT_WINDOW, a Go duration between 1m and 168h, default
+	// dora.DefaultSuspectWindow, 4h).
+	SuspectWindow time.Duration
 	// DeployServices maps deployment sources (a CodePipeline pipeline's ARN
 	// or name, a CodeDeploy deployment group's or application's ARN,
 	// "application/group" or application name, a GitHub repository
@@ -112,6 +119,7 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 		Table:          strings.TrimSpace(getenv("TABLE_NAME")),
 		DefaultService: strings.TrimSpace(getenv("DEFAULT_SERVICE")),
 		ReopenWindow:   incident.DefaultReopenWindow,
+		SuspectWindow:  dora.DefaultSuspectWindow,
 		// Not trimmed: a secret is used exactly as given.
 		SlackSigningSecret: getenv("SLACK_SIGNING_SECRET"),
 		SlackBotToken:      strings.TrimSpace(getenv("SLACK_BOT_TOKEN")),
@@ -143,6 +151,13 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 			return s, fmt.Errorf("REOPEN_WINDOW %q is not a duration between 1m and 168h", v)
 		}
 		s.ReopenWindow = d
+	}
+	if v := strings.TrimSpace(getenv("DORA_SUSPECT_WINDOW")); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Minute || d > 7*24*time.Hour {
+			return s, fmt.Errorf("DORA_SUSPECT_WINDOW %q is not a duration between 1m and 168h", v)
+		}
+		s.SuspectWindow = d
 	}
 	if v := strings.TrimSpace(getenv("WATCHDOG_GRACE")); v != "" {
 		d, err := time.ParseDuration(v)

@@ -24,7 +24,7 @@ func TestFromEnv(t *testing.T) {
 		{
 			name: "defaults",
 			give: map[string]string{"TABLE_NAME": "t"},
-			want: Settings{Table: "t", DefaultService: "unassigned", ReopenWindow: 30 * time.Minute, LogLevel: slog.LevelInfo},
+			want: Settings{Table: "t", DefaultService: "unassigned", ReopenWindow: 30 * time.Minute, SuspectWindow: 4 * time.Hour, LogLevel: slog.LevelInfo},
 		},
 		{
 			name: "everything set",
@@ -32,8 +32,8 @@ func TestFromEnv(t *testing.T) {
 				"PUBLIC_REPORTS": "true", "LOG_LEVEL": "debug", "SLACK_SIGNING_SECRET": "8f742231b10e8888abcd99yyyzzz85a5",
 				"SLACK_BOT_TOKEN": " xoxb-1-2-abc\n", "SLACK_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:s-AbCdEf",
 				"FALLBACK_USER": " dave ", "WATCHDOG_GRACE": "90s", "PAGING_TOPIC_ARN": "arn:p", "INCIDENT_EVENTS_TOPIC_ARN": "arn:e", "STATE_MACHINE_ARN": "arn:s",
-				"STAKEHOLDERS": " U1, ,U2,", "LOG_THRESHOLD": "20", "LOG_WINDOW": "15m", "LOG_GROUP_SERVICES": `{"/ecs/production/*": "shop"}`},
-			want: Settings{Table: "t", DefaultService: "platform", ReopenWindow: 2 * time.Hour, PublicReports: true, LogLevel: slog.LevelDebug,
+				"STAKEHOLDERS": " U1, ,U2,", "LOG_THRESHOLD": "20", "LOG_WINDOW": "15m", "LOG_GROUP_SERVICES": `{"/ecs/production/*": "shop"}`, "DORA_SUSPECT_WINDOW": "90m"},
+			want: Settings{Table: "t", DefaultService: "platform", ReopenWindow: 2 * time.Hour, SuspectWindow: 90 * time.Minute, PublicReports: true, LogLevel: slog.LevelDebug,
 				SlackSigningSecret: "8f742231b10e8888abcd99yyyzzz85a5", SlackBotToken: "xoxb-1-2-abc",
 				SlackSecretARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:s-AbCdEf",
 				FallbackUser:   "dave", WatchdogGrace: 90 * time.Second, PagingTopicARN: "arn:p", IncidentEventsTopicARN: "arn:e", StateMachineARN: "arn:s",
@@ -43,6 +43,7 @@ func TestFromEnv(t *testing.T) {
 		{name: "no table", give: map[string]string{}, wantErr: "TABLE_NAME is not set"},
 		{name: "bad default service", give: map[string]string{"TABLE_NAME": "t", "DEFAULT_SERVICE": "Not Valid"}, wantErr: `DEFAULT_SERVICE: service "Not Valid" is not a valid name (lower-case letters, digits, '.', '_', '-'; 1-63 characters)`},
 		{name: "bad reopen window", give: map[string]string{"TABLE_NAME": "t", "REOPEN_WINDOW": "10s"}, wantErr: `REOPEN_WINDOW "10s" is not a duration between 1m and 168h`},
+		{name: "bad suspect window", give: map[string]string{"TABLE_NAME": "t", "DORA_SUSPECT_WINDOW": "8d"}, wantErr: `DORA_SUSPECT_WINDOW "8d" is not a duration between 1m and 168h`},
 		{name: "bad watchdog grace", give: map[string]string{"TABLE_NAME": "t", "WATCHDOG_GRACE": "2h"}, wantErr: `WATCHDOG_GRACE "2h" is not a duration between 1s and 1h`},
 		{name: "bad public reports", give: map[string]string{"TABLE_NAME": "t", "PUBLIC_REPORTS": "yes please"}, wantErr: `PUBLIC_REPORTS "yes please" is not true or false`},
 		{name: "bad log level", give: map[string]string{"TABLE_NAME": "t", "LOG_LEVEL": "loud"}, wantErr: `LOG_LEVEL "loud" is not debug, info, warn or error`},

@@ -85,6 +85,8 @@ func HTTPAPI(s settings.Settings, a Adapters) (http.Handler, error) {
 		SlackSigningSecret: signingSecret,
 		Deployments:        st,
 		Deliveries:         st,
+		DORA:               st,
+		SuspectWindow:      s.SuspectWindow,
 		Logger:             a.Logger,
 	}
 	// Like Slack's, an unreadable GitHub secret or a bad DEPLOY_SERVICES

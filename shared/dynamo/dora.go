@@ -1,0 +1,183 @@
+package dynamo
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/incidentd/incidentd/shared/dora"
+	"github.com/incidentd/incidentd/shared/incident"
+)
+
+// DORALookback is how far before a window's start DORARecords reads. Two
+// rules of dora.Compute look back:
+//   - lead time: a change counts in the window only if no successful
+//     deployment before it shipped the same commit; a redeploy of a commit
+//     first shipped more than DORALookback before the window counts as a
+//     first shipment (its lead time is then long, not lost);
+//   - time to restore, time to acknowledge, change failure links: the
+//     incidents are read by creation time (the resolved indexes are keyed
+//     by it), from DORALookback before the window; an incident resolved in
+//     the window more than DORALookback after it was created is left out.
+//
+// Suspected links need the deployments of the suspect window before an
+// incident started, which is far shorter (at most a week, settings).
+const DORALookback = 90 * 24 * time.Hour
+
+// DORARecords reads what dora.Compute needs for scope over w, by Query of
+// the indexes' time-ranged keys and BatchGetItem of the records found,
+// nothing outside [w.Start − DORALookback, w.End):
+//   - the scope's finished deployments (EachFinishedDeployment: one Query of
+//     resolved_by_service, or resolved for all services, per 100 entries);
+//   - the incidents of every service created in that range, resolved (the
+//     resolved index, partition RESOLVED, a key range) or open (the open
+//     index, partition OPEN, which holds only the open incidents and is
+//     read whole, as the incident list does): every service's, because an
+//     incident of any service may name one of the scope's deployments as its
+//     cause. Compute keeps the scope's.
+//
+// So the items read grow with the window (plus the lookback) and the open
+// incidents, not with the history.
+func (s *Store) DORARecords(ctx context.Context, scope dora.Scope, w dora.Window) ([]dora.Deployment, []dora.Incident, error) {
+	from := w.Start.Add(-DORALookback)
+	lo, hi := sortableTime(from), sortableTime(w.End)
+	deps, err := s.doraDeployments(ctx, scope, from, w.End)
+	if err != nil {
+		return nil, nil, err
+	}
+	// The incidents created in [from, end): resolved ones from the resolved
+	// index's key range, open ones from the open index (read whole, and
+	// filtered by the list position after its "<service>#").
+	var entries []listed
+	seen := map[string]bool{}
+	var src source // the index being read
+	keep := func(item map[string]types.AttributeValue) error {
+		e, err := entryOf(src, item)
+		if err != nil {
+			return err
+		}
+		if e.pos >= lo && e.pos < hi && !seen[e.id] {
+			seen[e.id] = true
+			entries = append(entries, e)
+		}
+		return nil
+	}
+	src = source{index: indexNamed(IndexResolved)}
+	if err := s.eachIndexEntry(ctx, src.index, resolvedPK, lo, hi, keep); err != nil {
+		return nil, nil, err
+	}
+	src = source{index: indexNamed(IndexOpen)}
+	if err := s.eachIndexEntry(ctx, src.index, openPK, "", "", keep); err != nil {
+		return nil, nil, err
+	}
+	incs := make([]dora.Incident, 0, len(entries))
+	for len(entries) > 0 {
+		n := min(len(entries), batchGetLimit)
+		page, err := s.incidentsByID(ctx, entries[:n])
+		if err != nil {
+			return nil, nil, fmt.Errorf("read the window's incidents: %w", err)
+		}
+		for _, inc := range page {
+			incs = append(incs, doraIncident(inc))
+		}
+		entries = entries[n:]
+	}
+	return deps, incs, nil
+}
+
+// doraDeployments reads the finished deployments of scope with from ≤
+// finished_at < to: the keys from resolved_by_service (one service) or
+// resolved (all), then the records, 100 per BatchGetItem. (It is
+// EachFinishedDeployment without the cursors and the order, which the api
+// does not link: README, "Bootstrap size".)
+func (s *Store) doraDeployments(ctx context.Context, scope dora.Scope, from, to time.Time) ([]dora.Deployment, error) {
+	env := scope.Environment
+	if env == "" {
+		env = dora.DefaultEnvironment
+	}
+	ix, pk := indexNamed(IndexResolved), deployEnvPK(env)
+	if scope.Service != "" {
+		ix, pk = indexNamed(IndexServiceResolved), deployServicePK(scope.Service, env)
+	}
+	var keys []map[string]types.AttributeValue
+	err := s.eachIndexEntry(ctx, ix, pk, sortableTime(from), sortableTime(to), func(item map[string]types.AttributeValue) error {
+		if v, ok := item[PartitionKey].(*types.AttributeValueMemberS); ok {
+			keys = append(keys, key(v.Value, deploySK))
+		}
+		return nil
+	})
+	out := make([]dora.Deployment, 0, len(keys))
+	for err == nil && len(keys) > 0 {
+		n := min(len(keys), batchGetLimit)
+		err = s.batchGet(ctx, types.KeysAndAttributes{Keys: keys[:n]}, func(item map[string]types.AttributeValue) error {
+			var it deploymentItem
+			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+				return fmt.Errorf("decode deployment: %w", err)
+			}
+			// An entry whose item changed since (the index trails the
+			// table) is left out of a range it no longer falls in.
+			if r := it.record(); !r.FinishedAt.Before(from) && r.FinishedAt.Before(to) {
+				out = append(out, r.DORA())
+			}
+			return nil
+		})
+		keys = keys[n:]
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read deployments of %s %s: %w", scope.Service, env, err)
+	}
+	return out, nil
+}
+
+// doraIncident is what dora needs of inc. Incidents have no environment:
+// they are production's.
+func doraIncident(inc incident.Incident) dora.Incident {
+	d := dora.Incident{ID: inc.ID, Service: inc.Service, Severity: string(inc.Severity),
+		StartedAt: inc.StartedAt.UTC(), CauseDeploymentID: inc.CauseDeploymentID}
+	if inc.AcknowledgedAt != nil {
+		d.AcknowledgedAt = inc.AcknowledgedAt.UTC()
+	}
+	if inc.ResolvedAt != nil && !inc.Status.Open() {
+		d.ResolvedAt = inc.ResolvedAt.UTC()
+	}
+	return d
+}
+
+// eachIndexEntry calls fn with every entry of partition pk of index ix, page
+// by page; with lo and hi, only those whose sort key is between them
+// (inclusive: a caller wanting [lo, hi) filters, as a position at hi is
+// "<hi>#<id>", past hi).
+func (s *Store) eachIndexEntry(ctx context.Context, ix Index, pk, lo, hi string, fn func(map[string]types.AttributeValue) error) error {
+	in := &dynamodb.QueryInput{
+		TableName: aws.String(s.table), IndexName: aws.String(ix.Name),
+		KeyConditionExpression:    aws.String("#p = :p"),
+		ExpressionAttributeNames:  map[string]string{"#p": ix.PartitionKey},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":p": &types.AttributeValueMemberS{Value: pk}},
+	}
+	if lo != "" {
+		in.KeyConditionExpression = aws.String("#p = :p AND #s BETWEEN :lo AND :hi")
+		in.ExpressionAttributeNames["#s"] = ix.SortKey
+		in.ExpressionAttributeValues[":lo"] = &types.AttributeValueMemberS{Value: lo}
+		in.ExpressionAttributeValues[":hi"] = &types.AttributeValueMemberS{Value: hi}
+	}
+	for {
+		res, err := s.db.Query(ctx, in)
+		if err != nil {
+			return fmt.Errorf("query %s: %w", ix.Name, err)
+		}
+		for _, item := range res.Items {
+			if err := fn(item); err != nil {
+				return err
+			}
+		}
+		if res.LastEvaluatedKey == nil {
+			return nil
+		}
+		in.ExclusiveStartKey = res.LastEvaluatedKey
+	}
+}
