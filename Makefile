@@ -9,7 +9,7 @@ FUNCTIONS := $(notdir $(patsubst %/,%,$(wildcard functions/*/)))
 BUILD_DIR := .build
 NODE_STAMP := node_modules/.installed
 # The flags of infra/gobuild.Args, which cdk synth/deploy build with (its doc says why).
-LAMBDA_FLAGS := -tags lambda.norpc,timetzdata -trimpath -buildvcs=false -gcflags "github.com/aws/aws-sdk-go-v2/service/...=-l" -ldflags "-s -w"
+LAMBDA_FLAGS := -tags lambda.norpc,timetzdata -trimpath -buildvcs=false -gcflags "github.com/aws/...=-l" -ldflags "-s -w"
 FUZZTIME ?= 60s
 # One worker: the API fuzz targets run against DynamoDB Local, one emulator per worker.
 FUZZFLAGS ?= -parallel=1

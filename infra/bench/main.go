@@ -158,7 +158,7 @@ func run(n, dups, workers int, buildDir string) error {
 		return err
 	}
 
-	fmt.Printf("\nLambda bootstrap sizes (linux/arm64, -tags lambda.norpc,timetzdata, the SDK clients not inlined, -s -w; budget %s bytes each)\n", thousands(maxBootstrap))
+	fmt.Printf("\nLambda bootstrap sizes (linux/arm64, -tags lambda.norpc,timetzdata, the AWS modules not inlined, -s -w; budget %s bytes each)\n", thousands(maxBootstrap))
 	return printSizes(os.Stdout, buildDir)
 }
 
