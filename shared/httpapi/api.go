@@ -53,6 +53,9 @@ type Config struct {
 	GitHubServices deploy.ServiceResolver
 	// DORA serves GET /metrics/dora; without it the route is absent (404).
 	DORA DORARecords
+	// DORAHistory serves GET /metrics/dora/history (with DORA); without it
+	// the route is absent (404).
+	DORAHistory DORASnapshots
 	// SuspectWindow bounds GET /metrics/dora's suspected links (zero:
 	// dora.DefaultSuspectWindow; settings' DORA_SUSPECT_WINDOW).
 	SuspectWindow time.Duration
@@ -87,6 +90,7 @@ type API struct {
 
 	// GET /metrics/dora (dora.go).
 	dora          DORARecords
+	doraHistory   DORASnapshots
 	suspectWindow time.Duration
 }
 
@@ -97,7 +101,7 @@ func New(c Config) *API {
 		maxBody: c.MaxBody, log: c.Logger, now: c.Now, mux: http.NewServeMux(),
 		slackSecret: c.SlackSigningSecret, slackUsers: c.SlackUsers,
 		deployments: c.Deployments, deliveries: c.Deliveries, githubSecret: c.GitHubSecret, githubServices: c.GitHubServices,
-		dora: c.DORA, suspectWindow: c.SuspectWindow,
+		dora: c.DORA, doraHistory: c.DORAHistory, suspectWindow: c.SuspectWindow,
 	}
 	if a.slackUsers == nil && c.OnCall != nil {
 		a.slackUsers = c.OnCall

@@ -2,8 +2,11 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/incidentd/incidentd/shared/auth"
@@ -32,6 +35,9 @@ func (a *API) doraRoutes() {
 		return
 	}
 	a.handle("GET /metrics/dora", route{scope: auth.ScopeIncidentsRead, h: a.getDORA})
+	if a.doraHistory != nil {
+		a.handle("GET /metrics/dora/history", route{scope: auth.ScopeIncidentsRead, h: a.getDORAHistory})
+	}
 }
 
 // getDORA computes the DORA report of a scope over the window_days days
@@ -55,6 +61,22 @@ func (a *API) getDORA(w http.ResponseWriter, r *http.Request, _ principal) error
 	return nil
 }
 
+// doraScope validates the service and environment parameters (environment
+// "" is production): a bad one is a 400 naming it.
+func doraScope(service, env string) (dora.Scope, error) {
+	if service != "" {
+		if err := incident.ValidateServiceName(service); err != nil {
+			return dora.Scope{}, err // names the service
+		}
+	}
+	if env == "" {
+		env = dora.DefaultEnvironment
+	} else if err := incident.ValidateServiceName(env); err != nil {
+		return dora.Scope{}, errkind.Invalidf("environment %q is not an environment name (lower-case letters, digits, '.', '_', '-'; 1-63 characters)", env)
+	}
+	return dora.Scope{Service: service, Environment: env}, nil
+}
+
 // doraInput reads GET /metrics/dora's query string into an Input without
 // records: each bad parameter is a 400 naming it.
 func (a *API) doraInput(raw string) (dora.Input, error) {
@@ -62,21 +84,11 @@ func (a *API) doraInput(raw string) (dora.Input, error) {
 	if err != nil {
 		return dora.Input{}, err
 	}
-	in := dora.Input{
-		Scope:         dora.Scope{Service: q.Get("service"), Environment: q.Get("environment")},
-		Benchmark:     q.Get("benchmark"),
-		SuspectWindow: a.suspectWindow,
+	scope, err := doraScope(q.Get("service"), q.Get("environment"))
+	if err != nil {
+		return dora.Input{}, err
 	}
-	if in.Scope.Service != "" {
-		if err := incident.ValidateServiceName(in.Scope.Service); err != nil {
-			return dora.Input{}, err // names the service
-		}
-	}
-	if in.Scope.Environment == "" {
-		in.Scope.Environment = dora.DefaultEnvironment
-	} else if err := incident.ValidateServiceName(in.Scope.Environment); err != nil {
-		return dora.Input{}, errkind.Invalidf("environment %q is not an environment name (lower-case letters, digits, '.', '_', '-'; 1-63 characters)", in.Scope.Environment)
-	}
+	in := dora.Input{Scope: scope, Benchmark: q.Get("benchmark"), SuspectWindow: a.suspectWindow}
 	if in.Benchmark == "" {
 		in.Benchmark = "2021"
 	}
@@ -94,4 +106,89 @@ func (a *API) doraInput(raw string) (dora.Input, error) {
 	end := a.now().UTC().Truncate(time.Second).Add(time.Second)
 	in.Window = dora.Window{Start: end.Add(-time.Duration(days) * 24 * time.Hour), End: end}
 	return in, nil
+}
+
+// DORASnapshots reads the DORA job's daily snapshots of a scope and window
+// for the days from ≤ day ≤ to (YYYY-MM-DD), oldest first; *dynamo.Store is
+// one.
+type DORASnapshots interface {
+	DORASnapshots(ctx context.Context, scope dora.Scope, windowDays int, from, to string) ([]dora.Snapshot, error)
+}
+
+// The bounds and default of GET /metrics/dora/history's days.
+const (
+	defaultDORAHistoryDays = 30
+	maxDORAHistoryDays     = 400
+)
+
+var doraHistoryParams = map[string]bool{"service": true, "environment": true, "window_days": true, "days": true}
+
+// doraHistory is GET /metrics/dora/history's answer.
+type doraHistory struct {
+	Service     string         `json:"service"` // "" for all services
+	Environment string         `json:"environment"`
+	WindowDays  int            `json:"window_days"`
+	Days        int            `json:"days"`
+	From        string         `json:"from"` // the first day asked for, YYYY-MM-DD (UTC)
+	To          string         `json:"to"`   // today (UTC)
+	Items       []doraSnapshot `json:"items"`
+}
+
+type doraSnapshot struct {
+	Day        string          `json:"day"`
+	ComputedAt time.Time       `json:"computed_at"`
+	Report     json.RawMessage `json:"report"`
+}
+
+// getDORAHistory answers the daily snapshots the DORA job stored for a scope
+// and window over the last days days (today's included): one Query of the
+// scope's partition. A day without a snapshot (the job did not run) is
+// absent, not null.
+func (a *API) getDORAHistory(w http.ResponseWriter, r *http.Request, _ principal) error {
+	q, err := parseQuery(r.URL.RawQuery, doraHistoryParams, "service, environment, window_days, days")
+	if err != nil {
+		return err
+	}
+	scope, err := doraScope(q.Get("service"), q.Get("environment"))
+	if err != nil {
+		return err
+	}
+	out := doraHistory{Service: scope.Service, Environment: scope.Environment, WindowDays: defaultDORAWindowDays, Days: defaultDORAHistoryDays}
+	if s := q.Get("window_days"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || !slices.Contains(dora.SnapshotWindows, n) {
+			return errkind.Invalidf("window_days %q is not one of the stored windows (%s)", s, joinInts(dora.SnapshotWindows))
+		}
+		out.WindowDays = n
+	}
+	if s := q.Get("days"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > maxDORAHistoryDays {
+			return errkind.Invalidf("days %q is not a whole number of days between 1 and %d", s, maxDORAHistoryDays)
+		}
+		out.Days = n
+	}
+	today := a.now().UTC()
+	out.From, out.To = dora.SnapshotDay(today.AddDate(0, 0, 1-out.Days)), dora.SnapshotDay(today)
+	snaps, err := a.doraHistory.DORASnapshots(r.Context(), scope, out.WindowDays, out.From, out.To)
+	if err != nil {
+		return err
+	}
+	out.Items = make([]doraSnapshot, 0, len(snaps))
+	for _, s := range snaps {
+		out.Items = append(out.Items, doraSnapshot{Day: s.Day, ComputedAt: s.ComputedAt.UTC(), Report: s.Report})
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func joinInts(xs []int) string {
+	var b strings.Builder
+	for i, x := range xs {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(strconv.Itoa(x))
+	}
+	return b.String()
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -227,5 +228,97 @@ func TestGetDORABadParameters(t *testing.T) {
 	}
 	if res := e.do(t, req{method: "GET", path: "/metrics/dora"}); res.status != http.StatusUnauthorized {
 		t.Errorf("no token: got %d, want 401", res.status)
+	}
+}
+
+// TestGetDORAHistory: the snapshots of the scope and window asked for, for
+// the days asked for (today's included), oldest first; other scopes,
+// windows and older days are not in it.
+//
+// Stored: checkout production 30-day snapshots of 11-20, 11-28, 11-30 and
+// 12-01, a 7-day one of 12-01, and one of every service of 12-01. Now is
+// 2026-12-01T12:00Z; days=3 is 11-29…12-01, the default 30 days 11-02…12-01.
+func TestGetDORAHistory(t *testing.T) {
+	e := newEnv(t, envOptions{now: func() time.Time { return doraNow }})
+	ctx := context.Background()
+	put := func(service string, window int, day string) {
+		t.Helper()
+		at := doraTime(day + "T11:00:00Z")
+		rep := `{"service":"` + service + `","window_days":` + strconv.Itoa(window) + `,"day":"` + day + `"}`
+		if err := e.store.PutDORASnapshot(ctx, dora.Snapshot{Service: service, Environment: "production",
+			WindowDays: window, Day: day, ComputedAt: at, Report: json.RawMessage(rep)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, d := range []string{"2026-11-20", "2026-11-28", "2026-11-30", "2026-12-01"} {
+		put("checkout", 30, d)
+	}
+	put("checkout", 7, "2026-12-01")
+	put("", 30, "2026-12-01")
+
+	tests := []struct {
+		name, query string
+		wantDays    []string
+		wantWindow  float64
+	}{
+		{"default 30 days", "service=checkout", []string{"2026-11-20", "2026-11-28", "2026-11-30", "2026-12-01"}, 30},
+		{"3 days", "service=checkout&days=3", []string{"2026-11-30", "2026-12-01"}, 30},
+		{"the 7-day window", "service=checkout&window_days=7", []string{"2026-12-01"}, 7},
+		{"all services", "environment=production", []string{"2026-12-01"}, 30},
+		{"another environment", "service=checkout&environment=staging", []string{}, 30},
+	}
+	for _, tt := range tests {
+		res := e.do(t, req{method: "GET", path: "/metrics/dora/history?" + tt.query, token: "reader"})
+		if res.status != http.StatusOK {
+			t.Errorf("%s: got %d %s, want 200", tt.name, res.status, res.body)
+			continue
+		}
+		var body struct {
+			WindowDays float64 `json:"window_days"`
+			To         string  `json:"to"`
+			Items      []struct {
+				Day        string         `json:"day"`
+				ComputedAt time.Time      `json:"computed_at"`
+				Report     map[string]any `json:"report"`
+			} `json:"items"`
+		}
+		if err := json.Unmarshal([]byte(res.body), &body); err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		days := []string{}
+		for _, it := range body.Items {
+			days = append(days, it.Day)
+			if it.Report["day"] != it.Day || it.Report["window_days"] != tt.wantWindow {
+				t.Errorf("%s: day %s carries the report %v, want its own", tt.name, it.Day, it.Report)
+			}
+		}
+		if strings.Join(days, ",") != strings.Join(tt.wantDays, ",") || body.WindowDays != tt.wantWindow || body.To != "2026-12-01" {
+			t.Errorf("%s: got days %v window %v to %s, want %v window %v to 2026-12-01", tt.name, days, body.WindowDays, body.To, tt.wantDays, tt.wantWindow)
+		}
+	}
+}
+
+func TestGetDORAHistoryBadParameters(t *testing.T) {
+	e := newEnv(t, envOptions{now: func() time.Time { return doraNow }})
+	tests := []struct {
+		name, query, wantInMessage string
+	}{
+		{"0 days", "days=0", "days"},
+		{"401 days", "days=401", "days"},
+		{"days not a number", "days=week", "days"},
+		{"a window not stored", "window_days=14", "window_days"},
+		{"bad environment", "environment=Prod%21", "environment"},
+		{"bad service", "service=Not%20Valid", "service"},
+		{"unknown parameter", "benchmark=2023", "benchmark"},
+		{"parameter twice", "days=7&days=30", "days"},
+	}
+	for _, tt := range tests {
+		res := e.do(t, req{method: "GET", path: "/metrics/dora/history?" + tt.query, token: "reader"})
+		if res.status != http.StatusBadRequest || !strings.Contains(res.errorMessage(), tt.wantInMessage) {
+			t.Errorf("%s: got %d %s, want 400 naming %s", tt.name, res.status, res.body, tt.wantInMessage)
+		}
+	}
+	if res := e.do(t, req{method: "GET", path: "/metrics/dora/history", token: "deployer"}); res.status != http.StatusForbidden {
+		t.Errorf("a deployer's token: got %d, want 403 (incidents:read)", res.status)
 	}
 }

@@ -69,7 +69,8 @@ func newEnv(t testing.TB, o envOptions) *env {
 		OnCall: oncall.NewService(store, oncall.Config{Services: svc, Logger: e.logger}),
 		Logger: e.logger, Now: o.now, SlackSigningSecret: o.slackSecret,
 		Deployments: store, Deliveries: store, GitHubSecret: fixtureGitHubSecret, GitHubServices: fixtureGitHubServices,
-		DORA: store,
+		DORA:        store,
+		DORAHistory: store,
 	})
 	return e
 }

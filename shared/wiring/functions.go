@@ -86,6 +86,7 @@ func HTTPAPI(s settings.Settings, a Adapters) (http.Handler, error) {
 		Deployments:        st,
 		Deliveries:         st,
 		DORA:               st,
+		DORAHistory:        st,
 		SuspectWindow:      s.SuspectWindow,
 		Logger:             a.Logger,
 	}
