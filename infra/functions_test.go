@@ -33,6 +33,7 @@ func TestFunctions(t *testing.T) {
 			"GITHUB_SECRET_ARN": secret,
 			"DEPLOY_SERVICES":   testDeployServices}},
 		{"deploys", deploysFn, 30, map[string]any{"DEPLOY_SERVICES": testDeployServices}},
+		{"dora", doraFn, 300, map[string]any{"DEPLOY_SERVICES": testDeployServices}},
 		{"escalate", escalateFn, 60, map[string]any{
 			"PAGING_TOPIC_ARN": ref(logicalID(t, "AWS::SNS::Topic", pagingTopic)),
 			"FALLBACK_USER":    "duty-manager", // context fallbackUser
@@ -91,7 +92,7 @@ const testDeployServices = `{"acme/checkout@production-eu":{"service":"checkout"
 
 func TestFunctionLogGroups(t *testing.T) {
 	testStack(t)
-	for _, prefix := range []string{alarmsFn, logsFn, apiFn, escalateFn, warroomFn, streamFn, watchdogFn, deploysFn} {
+	for _, prefix := range []string{alarmsFn, logsFn, apiFn, escalateFn, warroomFn, streamFn, watchdogFn, deploysFn, doraFn} {
 		id := logicalID(t, "AWS::Logs::LogGroup", prefix+"Logs")
 		hasID(t, "AWS::Logs::LogGroup", id, map[string]any{"RetentionInDays": 30})
 	}
@@ -150,6 +151,9 @@ func TestFunctionRoles(t *testing.T) {
 		}, nil, nil},
 		// The table and its failure queue, nothing else.
 		{"deploys", deploysFn, deploysFn + "Failures", nil, nil, nil},
+		// The table's items alone: the metrics are log lines (embedded
+		// metric format), no cloudwatch:PutMetricData.
+		{"dora", doraFn, doraFn + "Failures", nil, nil, nil},
 		{"escalate", escalateFn, "", []any{
 			map[string]any{"Action": "sns:Publish", "Effect": "Allow", "Resource": ref(logicalID(t, "AWS::SNS::Topic", pagingTopic))},
 			map[string]any{"Action": []any{"kms:Decrypt", "kms:GenerateDataKey*"}, "Effect": "Allow",

@@ -10,6 +10,7 @@ import (
 	"github.com/incidentd/incidentd/infra/api"
 	"github.com/incidentd/incidentd/infra/deploys"
 	"github.com/incidentd/incidentd/infra/detection"
+	"github.com/incidentd/incidentd/infra/dorajob"
 	"github.com/incidentd/incidentd/infra/escalation"
 	"github.com/incidentd/incidentd/infra/function"
 	"github.com/incidentd/incidentd/infra/monitoring"
@@ -126,6 +127,10 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 	deployIngest := deploys.New(stack, "Deploys", deploys.Props{
 		Functions: fns, Services: props.Services, API: httpAPI.Function, Secret: esc.SlackSecret,
 	})
+
+	// The DORA job: every hour, the day's DORA snapshots and the DORA
+	// metrics (embedded metric format).
+	dorajob.New(stack, "Dora", dorajob.Props{Functions: fns, Services: props.Services})
 
 	// The watchdog re-drives escalations the stream or the state machine
 	// could not finish, from the table (the source of truth).

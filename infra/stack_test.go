@@ -224,6 +224,8 @@ const (
 
 	deploysFn = "DeploysDeploysFunction"
 	deployDLQ = "DeploysDeployRuleDeadLetters"
+
+	doraFn = "DoraJobFunction"
 )
 
 // TestResourceCounts fails when the stack gains or loses a resource (or a type),
@@ -238,19 +240,19 @@ func TestResourceCounts(t *testing.T) {
 		"AWS::SNS::Topic":                  4, // AlarmTopic, PagingTopic, IncidentEventsTopic, OpsTopic
 		"AWS::SNS::TopicPolicy":            4, // TLS only (+ CloudWatch alarms on AlarmTopic, OpsTopic)
 		"AWS::SNS::Subscription":           1,
-		"AWS::Lambda::Function":            8, // alarms, logs, api, escalate, warroom, stream, watchdog, deploys
-		"AWS::IAM::Role":                   9, // one per function, the state machine's
-		"AWS::IAM::Policy":                 9,
-		"AWS::Logs::LogGroup":              10, // one per function, API access logs, state machine
-		"AWS::Lambda::EventInvokeConfig":   4,  // alarms, logs, watchdog, deploys
+		"AWS::Lambda::Function":            9,  // alarms, logs, api, escalate, warroom, stream, watchdog, deploys, dora
+		"AWS::IAM::Role":                   10, // one per function, the state machine's
+		"AWS::IAM::Policy":                 10,
+		"AWS::Logs::LogGroup":              11, // one per function, API access logs, state machine
+		"AWS::Lambda::EventInvokeConfig":   5,  // alarms, logs, watchdog, deploys, dora
 		"AWS::Lambda::EventSourceMapping":  2,  // the table's stream → stream: escalations, fan-out
-		"AWS::SQS::Queue":                  8,  // alarms, logs, stream, watchdog and deploys failures, topic and 2 rules' dead letters
-		"AWS::SQS::QueuePolicy":            8,  // TLS only (+ SNS, EventBridge may send)
-		"AWS::Events::Rule":                4,  // alarm state changes, the watchdog's schedule, CodePipeline and CodeDeploy state changes
-		"AWS::CloudWatch::Alarm":           25, // checkout 5, payments 3, storefront 2; self-monitoring 15 (monitoring_test.go)
+		"AWS::SQS::Queue":                  9,  // alarms, logs, stream, watchdog, deploys and dora failures, topic and 2 rules' dead letters
+		"AWS::SQS::QueuePolicy":            9,  // TLS only (+ SNS, EventBridge may send)
+		"AWS::Events::Rule":                5,  // alarm state changes, the watchdog's and the DORA job's schedules, CodePipeline and CodeDeploy state changes
+		"AWS::CloudWatch::Alarm":           26, // checkout 5, payments 3, storefront 2; self-monitoring 16 (monitoring_test.go)
 		"AWS::Logs::MetricFilter":          3,  // one per service log group
 		"AWS::Logs::SubscriptionFilter":    3,
-		"AWS::Lambda::Permission":          10, // SNS, EventBridge (alarms, the watchdog's schedule, the 2 deploy rules), alarm action, 3 log groups, API Gateway
+		"AWS::Lambda::Permission":          11, // SNS, EventBridge (alarms, the watchdog's and the DORA job's schedules, the 2 deploy rules), alarm action, 3 log groups, API Gateway
 		"AWS::ApiGatewayV2::Api":           1,
 		"AWS::ApiGatewayV2::Route":         1,
 		"AWS::ApiGatewayV2::Integration":   1,

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/incidentd/incidentd/shared/dora"
 	"github.com/incidentd/incidentd/shared/dynamo/dynamotest"
@@ -71,5 +72,51 @@ func TestLocalSeedsDORA(t *testing.T) {
 	if again.ChangeFailureRate.Total != all.ChangeFailureRate.Total || again.Incidents.Total != all.Incidents.Total {
 		t.Errorf("after a restart: %d deployments and %d incidents, want %d and %d (nothing seeded twice)",
 			again.ChangeFailureRate.Total, again.Incidents.Total, all.ChangeFailureRate.Total, all.Incidents.Total)
+	}
+}
+
+// TestLocalRunsTheDORAJob: with the schedules on (as make local runs), the
+// DORA job runs at start, so GET /metrics/dora/history?service=checkout
+// soon answers today's snapshot of the demo deployments.
+func TestLocalRunsTheDORAJob(t *testing.T) {
+	table := fmt.Sprintf("local-%d-%d", os.Getpid(), tableSeq.Add(1))
+	getenv := func(k string) string {
+		if k == "TABLE_NAME" {
+			return table
+		}
+		return ""
+	}
+	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	p, err := newPlatform(context.Background(), dynamotest.Endpoint(t), getenv, logger, withPager(&pageRecorder{}), withSchedules())
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := httptest.NewServer(p.api)
+	t.Cleanup(func() { api.Close(); p.close() })
+	var body struct {
+		Items []struct {
+			Day    string      `json:"day"`
+			Report dora.Report `json:"report"`
+		} `json:"items"`
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(body.Items) == 0 && time.Now().Before(deadline) {
+		status, _, b := call(t, http.MethodGet, api.URL+"/metrics/dora/history?service=checkout", p.token, nil)
+		if status != http.StatusOK {
+			t.Fatalf("GET /metrics/dora/history: got %d %s, want 200", status, b)
+		}
+		if err := json.Unmarshal(b, &body); err != nil {
+			t.Fatal(err)
+		}
+		if len(body.Items) == 0 {
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	if len(body.Items) != 1 {
+		t.Fatalf("got %d snapshots, want today's", len(body.Items))
+	}
+	it := body.Items[0]
+	if it.Day != dora.SnapshotDay(time.Now()) || it.Report.Service != "checkout" || it.Report.DeploymentFrequency.PerDay == nil {
+		t.Errorf("got day %s, service %q, %v deployments a day; want today, checkout, a value", it.Day, it.Report.Service, it.Report.DeploymentFrequency.PerDay)
 	}
 }

@@ -280,8 +280,19 @@ func newPlatform(ctx context.Context, endpoint string, getenv func(string) strin
 	go func() {
 		defer close(timers)
 		if o.schedules {
+			// The DORA job: once at start (today's snapshots of the demo
+			// deployments at once), then every hour ÷ LOCAL_TIME_SCALE.
+			dora := make(chan struct{})
+			go func() {
+				defer close(dora)
+				if _, err := functions["dora"](runCtx, []byte(scheduledEvent)); err != nil && runCtx.Err() == nil {
+					logger.ErrorContext(runCtx, "scheduled function failed (local)", slog.String("function", "dora"), slog.Any("error", err))
+				}
+				runEvery(runCtx, doraEvery(timeScale), "dora", functions["dora"], logger)
+			}()
 			every := time.Duration(float64(time.Minute) / timeScale)
 			runEvery(runCtx, every, "watchdog", functions["watchdog"], logger)
+			<-dora
 		}
 	}()
 	stop := func() {
@@ -301,6 +312,12 @@ func newPlatform(ctx context.Context, endpoint string, getenv func(string) strin
 
 // scheduledEvent is what an EventBridge schedule sends (the functions ignore it).
 const scheduledEvent = `{"version":"0","id":"local","detail-type":"Scheduled Event","source":"aws.events","account":"000000000000","region":"local","resources":[],"detail":{}}`
+
+// doraEvery is the local DORA job's period: its hour divided by the time
+// scale (a minute at LOCAL_TIME_SCALE=60), at least a second.
+func doraEvery(timeScale float64) time.Duration {
+	return max(time.Second, time.Duration(float64(time.Hour)/timeScale))
+}
 
 // runEvery invokes fn every period until ctx ends, as an EventBridge
 // schedule does; an error is logged (in AWS: the function's error alarm).
@@ -401,6 +418,7 @@ incidentd is running locally (Ctrl-C stops everything).
   admin token       %[7]s
   escalation        LOCAL_TIME_SCALE=%[8]g: a policy minute lasts %[9]s; pages print as PAGE lines;
                     the watchdog runs every %[9]s
+  DORA job          at start, then every %[12]s (README "DORA job")
   demo policy       %[10]s
   Slack             %[11]s
 
@@ -415,11 +433,12 @@ Try it from another shell:
   curl -s -X POST %[2]s/2015-03-31/functions/logs/invocations -d @events/logs-json-errors.json
   curl -s -X POST %[1]s/incidents/<id>/acknowledge -H "Authorization: Bearer $TOKEN"   (stops the pages)
   curl -s "%[1]s/metrics/dora?service=checkout" -H "Authorization: Bearer $TOKEN"   (demo deployments, README "DORA metrics")
+  curl -s "%[1]s/metrics/dora/history?service=checkout" -H "Authorization: Bearer $TOKEN"   (the DORA job's daily snapshots)
 
 Any file in events/ can be posted to its function (events/<function>-*.json).
 
 `, api, invoke, db, p.settings.Table, strings.Join(fns, ", "), strings.Join(p.services, ", "), p.token,
-		p.timeScale, (time.Duration(float64(time.Minute) / p.timeScale)).String(), demoPolicyText, slackMode(p.slackReal))
+		p.timeScale, (time.Duration(float64(time.Minute) / p.timeScale)).String(), demoPolicyText, slackMode(p.slackReal), doraEvery(p.timeScale).String())
 }
 
 func slackMode(real bool) string {

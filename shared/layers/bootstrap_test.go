@@ -20,6 +20,7 @@ import (
 var bootstrapClients = map[string][]string{
 	"alarms":   {"cloudwatch", "dynamodb"},
 	"deploys":  {"dynamodb"},
+	"dora":     {"dynamodb"},
 	"api":      {"dynamodb", "secretsmanager", "sns"},
 	"escalate": {"dynamodb", "secretsmanager", "sns"},
 	"logs":     {"dynamodb"},

@@ -35,7 +35,8 @@
 //
 // Use cases: services over small interfaces they declare themselves.
 //   - shared/escalation (the PageLevel and OpenWarRoom tasks, starting an
-//     escalation) and shared/lifecycle (the stream function's reactions).
+//     escalation), shared/lifecycle (the stream function's reactions) and
+//     shared/dorajob (the hourly DORA snapshots and metrics).
 //
 // Use cases import domain packages only; they do not import each other
 // (lifecycle starts escalations through its own Starter interface, which

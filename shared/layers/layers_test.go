@@ -67,6 +67,7 @@ var table = []struct {
 	// Use cases: services over interfaces they declare.
 	{"shared/escalation", useCase},
 	{"shared/lifecycle", useCase},
+	{"shared/dorajob", useCase},
 
 	// Adapters.
 	{"shared/dynamo", adapter},

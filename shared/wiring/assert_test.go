@@ -1,6 +1,7 @@
 package wiring
 
 import (
+	"github.com/incidentd/incidentd/shared/dorajob"
 	"github.com/incidentd/incidentd/shared/dynamo"
 	"github.com/incidentd/incidentd/shared/escalation"
 	"github.com/incidentd/incidentd/shared/lifecycle"
@@ -33,3 +34,11 @@ var _ escalation.ExecutionStatus = (*sfn.Executions)(nil)
 
 // The watchdog asks for executions' states and redrives them.
 var _ escalation.ExecutionRedriver = (*sfn.Executions)(nil)
+
+// The DORA job reads the records, writes the snapshots and lists the
+// configured services.
+var (
+	_ dorajob.Records      = (*dynamo.Store)(nil)
+	_ dorajob.Snapshots    = (*dynamo.Store)(nil)
+	_ dorajob.ServiceNames = (*dynamo.Store)(nil)
+)

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/incidentd/incidentd/shared/alarms"
 	"github.com/incidentd/incidentd/shared/auth"
 	"github.com/incidentd/incidentd/shared/deployevents"
+	"github.com/incidentd/incidentd/shared/dorajob"
 	"github.com/incidentd/incidentd/shared/dynamo"
 	"github.com/incidentd/incidentd/shared/escalation"
 	"github.com/incidentd/incidentd/shared/httpapi"
@@ -242,6 +244,30 @@ func Deploys(s settings.Settings, a Adapters) (lambda.Handler, error) {
 	}
 	h := deployevents.NewHandler(store(s, a), services, a.Logger)
 	return lambda.NewHandler(h.Handle), nil
+}
+
+// DORA is functions/dora, run every hour: the DORA report of every scope
+// (each configured or DEPLOY_SERVICES service, in production and in the
+// environments DEPLOY_SERVICES names, and all services of each) over 7, 30
+// and 90 days, stored as the day's snapshot and printed as CloudWatch
+// embedded-metric-format lines on standard output.
+func DORA(s settings.Settings, a Adapters) (lambda.Handler, error) {
+	targets, err := s.DeployTargets()
+	if err != nil {
+		return nil, err
+	}
+	known := map[string][]string{}
+	for _, t := range targets {
+		if t.Service != "" && !slices.Contains(known[t.Service], t.Environment) {
+			known[t.Service] = append(known[t.Service], t.Environment)
+		}
+	}
+	st := store(s, a)
+	j := dorajob.New(dorajob.Config{
+		Records: st, Snapshots: st, Services: st, Known: known,
+		SuspectWindow: s.SuspectWindow, Metrics: a.Metrics, Logger: a.Logger,
+	})
+	return lambda.NewHandler(j.Handle), nil
 }
 
 // githubSecret reads the GitHub webhook's secret: the adapter's reader (the

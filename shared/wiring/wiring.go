@@ -15,6 +15,7 @@ package wiring
 
 import (
 	"context"
+	"io"
 	"log/slog"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -63,6 +64,10 @@ type Adapters struct {
 	// Slack returns the Slack client for a bot token; an empty token is
 	// Slack off (nil) and never reaches it.
 	Slack func(botToken string) slack.Messenger
+	// Metrics receives CloudWatch embedded-metric-format lines (dora): the
+	// function's standard output in Lambda (functions/dora's main); nil:
+	// discarded.
+	Metrics io.Writer
 	// Logger is every handler's logger.
 	Logger *slog.Logger
 }
@@ -84,6 +89,7 @@ func Functions() []Function {
 		{Name: "alarms", New: Alarms},
 		{Name: "api", New: API},
 		{Name: "deploys", New: Deploys},
+		{Name: "dora", New: DORA},
 		{Name: "escalate", New: Escalate},
 		{Name: "logs", New: Logs},
 		{Name: "stream", New: Stream},

@@ -1,0 +1,284 @@
+// Package dorajob is the hourly DORA job (functions/dora): for each scope
+// (each service in each environment, and every service of an environment)
+// and each window (7, 30 and 90 days ending at the run's hour) it computes
+// the report of package dora from the stored deployments and incidents,
+// writes it as the day's snapshot, and prints the figures as one CloudWatch
+// embedded-metric-format line (README, "DORA job").
+package dorajob
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/incidentd/incidentd/shared/dora"
+)
+
+// Windows are the windows every scope is computed over, in days.
+var Windows = dora.SnapshotWindows
+
+// MaxServices bounds the configured services a run reads (one Query page).
+const MaxServices = 1000
+
+// Records reads what dora.Compute needs for a scope over a window (the
+// store's DORARecords, as GET /metrics/dora reads it).
+type Records interface {
+	DORARecords(ctx context.Context, scope dora.Scope, w dora.Window) ([]dora.Deployment, []dora.Incident, error)
+}
+
+// Snapshots stores a day's snapshot, replacing the one of the same scope,
+// window and day.
+type Snapshots interface {
+	PutDORASnapshot(ctx context.Context, snap dora.Snapshot) error
+}
+
+// ServiceNames lists the configured services (PUT /services/{name}).
+type ServiceNames interface {
+	ServiceNames(ctx context.Context, limit int) ([]string, bool, error)
+}
+
+// Config configures a Job.
+type Config struct {
+	Records   Records
+	Snapshots Snapshots
+	Services  ServiceNames
+	// Known are the services and environments known from configuration
+	// (DEPLOY_SERVICES): service → environments. Their scopes are computed
+	// besides the configured services' production ones.
+	Known map[string][]string
+	// SuspectWindow bounds suspected links (zero: dora's default).
+	SuspectWindow time.Duration
+	// Metrics receives the embedded-metric-format lines (the function's
+	// standard output, which Lambda sends to its log group).
+	Metrics io.Writer
+	Logger  *slog.Logger
+	// Now is the clock of a run whose event carries no time (default time.Now).
+	Now func() time.Time
+}
+
+// Job computes and stores the DORA snapshots.
+type Job struct{ cfg Config }
+
+// New returns the job.
+func New(cfg Config) *Job {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = io.Discard
+	}
+	return &Job{cfg: cfg}
+}
+
+// Result is what a run did, its handler's answer (and its log line).
+type Result struct {
+	At        time.Time `json:"at"`
+	Scopes    int       `json:"scopes"`
+	Snapshots int       `json:"snapshots"`
+	Failed    int       `json:"failed"` // scope and window pairs not written
+}
+
+// Handle runs the job at the scheduled event's hour (EventBridge's time; a
+// local event without one runs at the clock's).
+func (j *Job) Handle(ctx context.Context, ev events.CloudWatchEvent) (Result, error) {
+	at := ev.Time
+	if at.IsZero() {
+		at = j.cfg.Now()
+	}
+	return j.Run(ctx, at)
+}
+
+// Run computes every scope and window with windows ending at at's hour. A
+// failing scope or window is logged and the run goes on; the run fails when
+// the configured services cannot be read or nothing could be written (the
+// store is unreachable: the function's failure queue reports it).
+func (j *Job) Run(ctx context.Context, at time.Time) (Result, error) {
+	end := at.UTC().Truncate(time.Hour)
+	res := Result{At: end}
+	scopes, err := j.scopes(ctx)
+	if err != nil {
+		return res, err
+	}
+	res.Scopes = len(scopes)
+	var last error
+	for _, sc := range scopes {
+		for _, days := range Windows {
+			if err := j.one(ctx, sc, days, end); err != nil {
+				res.Failed++
+				last = err
+				j.cfg.Logger.ErrorContext(ctx, "DORA snapshot not written",
+					slog.String("service", serviceName(sc.Service)), slog.String("environment", sc.Environment),
+					slog.Int("window_days", days), slog.Any("error", err))
+				continue
+			}
+			res.Snapshots++
+		}
+	}
+	if res.Snapshots == 0 && res.Failed > 0 {
+		return res, fmt.Errorf("no DORA snapshot written (%d failed): %w", res.Failed, last)
+	}
+	j.cfg.Logger.InfoContext(ctx, "DORA snapshots written", slog.Time("at", end),
+		slog.Int("scopes", res.Scopes), slog.Int("snapshots", res.Snapshots), slog.Int("failed", res.Failed))
+	return res, nil
+}
+
+// scopes are every configured service's production scope, every known
+// (service, environment), and the all-services scope of each environment,
+// sorted.
+func (j *Job) scopes(ctx context.Context) ([]dora.Scope, error) {
+	seen := map[dora.Scope]bool{}
+	envs := map[string]bool{dora.DefaultEnvironment: true}
+	if j.cfg.Services != nil {
+		names, more, err := j.cfg.Services.ServiceNames(ctx, MaxServices)
+		if err != nil {
+			return nil, fmt.Errorf("list the services: %w", err)
+		}
+		if more {
+			j.cfg.Logger.WarnContext(ctx, "DORA job: more configured services than it reads", slog.Int("read", MaxServices))
+		}
+		for _, n := range names {
+			seen[dora.Scope{Service: n, Environment: dora.DefaultEnvironment}] = true
+		}
+	}
+	for svc, es := range j.cfg.Known {
+		for _, e := range es {
+			if e == "" {
+				e = dora.DefaultEnvironment
+			}
+			envs[e] = true
+			seen[dora.Scope{Service: svc, Environment: e}] = true
+		}
+	}
+	for e := range envs {
+		seen[dora.Scope{Environment: e}] = true
+	}
+	out := make([]dora.Scope, 0, len(seen))
+	for sc := range seen {
+		out = append(out, sc)
+	}
+	slices.SortFunc(out, func(a, b dora.Scope) int {
+		if a.Environment != b.Environment {
+			return cmp.Compare(a.Environment, b.Environment)
+		}
+		return cmp.Compare(a.Service, b.Service)
+	})
+	return out, nil
+}
+
+// one computes, stores and prints one scope over one window.
+func (j *Job) one(ctx context.Context, sc dora.Scope, days int, end time.Time) error {
+	in := dora.Input{
+		Scope: sc, SuspectWindow: j.cfg.SuspectWindow,
+		Window: dora.Window{Start: end.Add(-time.Duration(days) * 24 * time.Hour), End: end},
+	}
+	var err error
+	in.Deployments, in.Incidents, err = j.cfg.Records.DORARecords(ctx, sc, in.Window)
+	if err != nil {
+		return err
+	}
+	rep, err := dora.Compute(in)
+	if err != nil {
+		return err
+	}
+	body, err := json.Marshal(rep)
+	if err != nil {
+		return fmt.Errorf("encode report: %w", err)
+	}
+	snap := dora.Snapshot{
+		Service: sc.Service, Environment: sc.Environment, WindowDays: days,
+		Day: dora.SnapshotDay(end), ComputedAt: end, Report: body,
+	}
+	if err := j.cfg.Snapshots.PutDORASnapshot(ctx, snap); err != nil {
+		return err
+	}
+	line, err := EMF(rep, days, end)
+	if err != nil {
+		return err
+	}
+	_, err = j.cfg.Metrics.Write(append(line, '\n'))
+	return err
+}
+
+func serviceName(s string) string {
+	if s == "" {
+		return dora.AllServices
+	}
+	return s
+}
+
+// The metrics of the embedded-metric-format lines.
+const (
+	Namespace            = "DORA"
+	MetricDeploysPerDay  = "DeploymentsPerDay"
+	MetricLeadTime       = "LeadTimeMedianSeconds"
+	MetricChangeFailure  = "ChangeFailureRate"
+	MetricTimeToRestore  = "TimeToRestoreMedianSeconds"
+	dimensionService     = "service"
+	dimensionEnvironment = "environment"
+	dimensionWindow      = "window"
+)
+
+type emfMetric struct {
+	Name string `json:"Name"`
+	Unit string `json:"Unit"`
+}
+
+type emfDirective struct {
+	Namespace  string      `json:"Namespace"`
+	Dimensions [][]string  `json:"Dimensions"`
+	Metrics    []emfMetric `json:"Metrics"`
+}
+
+type emfMeta struct {
+	Timestamp         int64          `json:"Timestamp"`
+	CloudWatchMetrics []emfDirective `json:"CloudWatchMetrics"`
+}
+
+// EMF is the embedded-metric-format line of a report over a window of days
+// computed at at: namespace DORA, dimensions service ("*" for all),
+// environment and window ("<days>d"), and the four keys that have a value
+// (a null one is left out, so CloudWatch records no 0 for "no data").
+func EMF(rep *dora.Report, days int, at time.Time) ([]byte, error) {
+	if rep == nil {
+		return nil, errors.New("no report")
+	}
+	doc := map[string]any{
+		dimensionService:     serviceName(rep.Service),
+		dimensionEnvironment: rep.Environment,
+		dimensionWindow:      fmt.Sprintf("%dd", days),
+	}
+	var ms []emfMetric
+	add := func(name, unit string, v *float64) {
+		if v != nil {
+			doc[name] = *v
+			ms = append(ms, emfMetric{Name: name, Unit: unit})
+		}
+	}
+	add(MetricDeploysPerDay, "Count", rep.DeploymentFrequency.PerDay)
+	add(MetricLeadTime, "Seconds", rep.LeadTime.MedianSeconds)
+	add(MetricChangeFailure, "None", rep.ChangeFailureRate.Ratio)
+	add(MetricTimeToRestore, "Seconds", rep.TimeToRestore.MedianSeconds)
+	if ms == nil {
+		ms = []emfMetric{}
+	}
+	doc["_aws"] = emfMeta{
+		Timestamp: at.UnixMilli(),
+		CloudWatchMetrics: []emfDirective{{
+			Namespace:  Namespace,
+			Dimensions: [][]string{{dimensionService, dimensionEnvironment, dimensionWindow}},
+			Metrics:    ms,
+		}},
+	}
+	return json.Marshal(doc)
+}

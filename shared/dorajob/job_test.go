@@ -1,0 +1,225 @@
+package dorajob_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/incidentd/incidentd/shared/deploy"
+	"github.com/incidentd/incidentd/shared/dora"
+	"github.com/incidentd/incidentd/shared/dorajob"
+	"github.com/incidentd/incidentd/shared/dynamo"
+	"github.com/incidentd/incidentd/shared/dynamo/dynamotest"
+	"github.com/incidentd/incidentd/shared/incident"
+)
+
+func TestMain(m *testing.M) { os.Exit(dynamotest.Run(m)) }
+
+// seed records checkout's successful deployments: one a day at 10:00 UTC
+// for the 10 days before 2026-12-01 (d = 1…10), and one of payments on
+// 2026-11-28 at 10:00.
+func seed(t *testing.T, st *dynamo.Store) {
+	t.Helper()
+	day := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	var rs []deploy.Record
+	for d := 1; d <= 10; d++ {
+		at := day.AddDate(0, 0, -d).Add(10 * time.Hour)
+		rs = append(rs, deploy.Record{ID: fmt.Sprintf("checkout-%d", d), Service: "checkout", Environment: "production",
+			Status: deploy.Succeeded, StartedAt: at.Add(-time.Minute), FinishedAt: at, CommitSHA: fmt.Sprintf("c0ffee%02d", d)})
+	}
+	at := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	rs = append(rs, deploy.Record{ID: "payments-1", Service: "payments", Environment: "production",
+		Status: deploy.Succeeded, StartedAt: at.Add(-time.Minute), FinishedAt: at, CommitSHA: "beef0001"})
+	for _, r := range rs {
+		if _, _, err := st.PutDeployment(context.Background(), r); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestRun: a run writes one snapshot per scope, window and day, and prints
+// one EMF line per scope and window; a second run the same day (a later
+// hour) overwrites the day's snapshots, one the next day adds its own.
+//
+// Scopes: checkout (DEPLOY_SERVICES), payments (configured), all services;
+// all in production → 3 scopes × 3 windows = 9 snapshots a run.
+// At 2026-12-01T09:30 (end 09:00), checkout's 7-day window holds d = 1…7
+// (d = 7 finished 2026-11-24T10:00, after the start 2026-11-24T09:00): 7
+// deployments, 1 a day; the 30-day window all 10: 1/3 a day.
+func TestRun(t *testing.T) {
+	ctx := context.Background()
+	st := dynamotest.Store(t)
+	seed(t, st)
+	if err := st.PutServiceConfig(ctx, serviceConfig("payments")); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	j := dorajob.New(dorajob.Config{Records: st, Snapshots: st, Services: st,
+		Known: map[string][]string{"checkout": {""}}, Metrics: &out})
+
+	first := time.Date(2026, 12, 1, 9, 30, 0, 0, time.UTC)
+	res, err := j.Handle(ctx, events.CloudWatchEvent{Time: first})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Scopes != 3 || res.Snapshots != 9 || res.Failed != 0 {
+		t.Fatalf("got %+v, want 3 scopes, 9 snapshots, 0 failed", res)
+	}
+	lines := emfLines(t, out.Bytes())
+	if len(lines) != 9 {
+		t.Fatalf("got %d EMF lines, want 9", len(lines))
+	}
+	got := map[string]map[string]any{}
+	for _, l := range lines {
+		got[fmt.Sprintf("%s/%s/%s", l["service"], l["environment"], l["window"])] = l
+	}
+	tests := []struct {
+		key  string
+		want float64
+	}{
+		{"checkout/production/7d", 1},
+		{"checkout/production/30d", 10.0 / 30},
+		{"payments/production/30d", 1.0 / 30},
+		{"*/production/30d", 11.0 / 30},
+	}
+	for _, tt := range tests {
+		l, ok := got[tt.key]
+		if !ok {
+			t.Errorf("no EMF line for %s", tt.key)
+			continue
+		}
+		if l[dorajob.MetricDeploysPerDay] != tt.want {
+			t.Errorf("%s: got %s %v, want %v", tt.key, dorajob.MetricDeploysPerDay, l[dorajob.MetricDeploysPerDay], tt.want)
+		}
+		// No incidents and no pull requests: time to restore and lead time
+		// are null and left out.
+		if _, ok := l[dorajob.MetricTimeToRestore]; ok {
+			t.Errorf("%s: got %s, want it left out (null)", tt.key, dorajob.MetricTimeToRestore)
+		}
+	}
+
+	snaps := func() []dora.Snapshot {
+		t.Helper()
+		s, err := st.DORASnapshots(ctx, dora.Scope{Service: "checkout"}, 7, "2026-11-01", "2026-12-31")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	if s := snaps(); len(s) != 1 || s[0].Day != "2026-12-01" || !s[0].ComputedAt.Equal(first.Truncate(time.Hour)) {
+		t.Fatalf("got %+v, want one snapshot of 2026-12-01 computed at 09:00", s)
+	}
+	// A later deployment and a run an hour later the same day: the day's
+	// snapshot is replaced, not added.
+	at := time.Date(2026, 12, 1, 9, 45, 0, 0, time.UTC)
+	if _, _, err := st.PutDeployment(ctx, deploy.Record{ID: "checkout-0", Service: "checkout", Environment: "production",
+		Status: deploy.Succeeded, StartedAt: at.Add(-time.Minute), FinishedAt: at, CommitSHA: "c0ffee00"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := j.Run(ctx, first.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	s := snaps()
+	if len(s) != 1 {
+		t.Fatalf("got %d snapshots after a second run the same day, want 1", len(s))
+	}
+	var rep dora.Report
+	if err := json.Unmarshal(s[0].Report, &rep); err != nil {
+		t.Fatal(err)
+	}
+	// 10:00's window [11-24T10:00, 12-01T10:00) holds d = 0…7 (d = 7
+	// finished at its start, which it includes): 8.
+	if rep.DeploymentFrequency.Deployments != 8 || !s[0].ComputedAt.Equal(first.Add(30*time.Minute)) {
+		t.Errorf("got %d deployments computed at %s, want 8 at 10:00", rep.DeploymentFrequency.Deployments, s[0].ComputedAt)
+	}
+	// The same run again changes nothing; the next day adds its snapshot.
+	if _, err := j.Run(ctx, first.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := j.Run(ctx, first.Add(24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if s := snaps(); len(s) != 2 || s[0].Day != "2026-12-01" || s[1].Day != "2026-12-02" {
+		t.Errorf("got %+v, want the snapshots of 2026-12-01 and 2026-12-02", s)
+	}
+}
+
+// emfLines parses each line as JSON and checks its _aws block: namespace
+// DORA, the dimensions, and a metric named for each value it declares.
+func emfLines(t *testing.T, b []byte) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		var doc map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &doc); err != nil {
+			t.Fatalf("EMF line %q: %v", sc.Text(), err)
+		}
+		var meta struct {
+			Timestamp         int64
+			CloudWatchMetrics []struct {
+				Namespace  string
+				Dimensions [][]string
+				Metrics    []struct{ Name, Unit string }
+			}
+		}
+		raw, _ := json.Marshal(doc["_aws"])
+		if err := json.Unmarshal(raw, &meta); err != nil || meta.Timestamp == 0 || len(meta.CloudWatchMetrics) != 1 {
+			t.Fatalf("EMF line %q: no valid _aws block (%v)", sc.Text(), err)
+		}
+		d := meta.CloudWatchMetrics[0]
+		if d.Namespace != "DORA" || fmt.Sprint(d.Dimensions) != "[[service environment window]]" {
+			t.Errorf("EMF line %q: got namespace %q dimensions %v, want DORA [[service environment window]]", sc.Text(), d.Namespace, d.Dimensions)
+		}
+		for _, m := range d.Metrics {
+			if _, ok := doc[m.Name].(float64); !ok {
+				t.Errorf("EMF line %q: metric %s has no number", sc.Text(), m.Name)
+			}
+		}
+		out = append(out, doc)
+	}
+	return out
+}
+
+// failing fails DORARecords for one service.
+type failing struct {
+	dorajob.Records
+	service string
+	all     bool
+}
+
+func (f failing) DORARecords(ctx context.Context, sc dora.Scope, w dora.Window) ([]dora.Deployment, []dora.Incident, error) {
+	if f.all || sc.Service == f.service {
+		return nil, nil, errors.New("unreachable")
+	}
+	return f.Records.DORARecords(ctx, sc, w)
+}
+
+// TestRunGoesOnPastAFailingScope: a scope that fails is logged and the run
+// goes on (its result counts it); a run that writes nothing fails.
+func TestRunGoesOnPastAFailingScope(t *testing.T) {
+	ctx := context.Background()
+	st := dynamotest.Store(t)
+	seed(t, st)
+	at := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	known := map[string][]string{"checkout": {"production"}, "payments": {"production"}}
+	j := dorajob.New(dorajob.Config{Records: failing{Records: st, service: "payments"}, Snapshots: st, Known: known})
+	res, err := j.Run(ctx, at)
+	if err != nil || res.Snapshots != 6 || res.Failed != 3 {
+		t.Errorf("got %+v, %v; want 6 snapshots, 3 failed, no error", res, err)
+	}
+	j = dorajob.New(dorajob.Config{Records: failing{Records: st, all: true}, Snapshots: st, Known: known})
+	if _, err := j.Run(ctx, at); err == nil {
+		t.Error("got no error from a run that wrote nothing, want one")
+	}
+}
+
+func serviceConfig(name string) incident.ServiceConfig { return incident.ServiceConfig{Name: name} }
