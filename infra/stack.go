@@ -124,7 +124,7 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 	// Deployments for the DORA metrics: CodePipeline and CodeDeploy state
 	// changes (the deploys function), the GitHub webhook's secret (read by
 	// the api); POST /deployments is a route of the api.
-	deployIngest := deploys.New(stack, "Deploys", deploys.Props{
+	deploys.New(stack, "Deploys", deploys.Props{
 		Functions: fns, Services: props.Services, API: httpAPI.Function, Secret: esc.SlackSecret,
 	})
 
@@ -159,7 +159,6 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 		Queues: []monitoring.Queue{
 			{Name: "alarm-topic-dead-letters", Queue: detect.AlarmTopicDeadLetters, Holds: "alarm notifications SNS could not deliver from AlarmTopic to the alarms function (deleted, or throttled throughout); see its Throttles and the subscription."},
 			{Name: "alarm-rule-dead-letters", Queue: detect.AlarmRuleDeadLetters, Holds: "alarm state change events EventBridge could not deliver to the alarms function within 2 hours; see its Throttles and the rule's FailedInvocations."},
-			{Name: "deploy-rule-dead-letters", Queue: deployIngest.RuleDeadLetters, Holds: "CodePipeline and CodeDeploy state changes EventBridge could not deliver to the deploys function within 2 hours (deployments missing from the DORA figures); see its Throttles and the rules' FailedInvocations."},
 		},
 		Escalation:   esc.StateMachine,
 		Stream:       stream.Function,

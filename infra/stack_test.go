@@ -223,7 +223,7 @@ const (
 	slackSecret  = "EscalationSlackSecret"
 
 	deploysFn = "DeploysDeploysFunction"
-	deployDLQ = "DeploysDeployRuleDeadLetters"
+	deployDLQ = "DeploysDeploysFunctionFailures"
 
 	doraFn = "DoraJobFunction"
 )
@@ -246,10 +246,10 @@ func TestResourceCounts(t *testing.T) {
 		"AWS::Logs::LogGroup":              11, // one per function, API access logs, state machine
 		"AWS::Lambda::EventInvokeConfig":   5,  // alarms, logs, watchdog, deploys, dora
 		"AWS::Lambda::EventSourceMapping":  2,  // the table's stream → stream: escalations, fan-out
-		"AWS::SQS::Queue":                  9,  // alarms, logs, stream, watchdog, deploys and dora failures, topic and 2 rules' dead letters
-		"AWS::SQS::QueuePolicy":            9,  // TLS only (+ SNS, EventBridge may send)
+		"AWS::SQS::Queue":                  8,  // alarms, logs, stream, watchdog, deploys (its rules' dead letters too) and dora failures, topic and alarm rule dead letters
+		"AWS::SQS::QueuePolicy":            8,  // TLS only (+ SNS, EventBridge may send)
 		"AWS::Events::Rule":                5,  // alarm state changes, the watchdog's and the DORA job's schedules, CodePipeline and CodeDeploy state changes
-		"AWS::CloudWatch::Alarm":           26, // checkout 5, payments 3, storefront 2; self-monitoring 16 (monitoring_test.go)
+		"AWS::CloudWatch::Alarm":           25, // checkout 5, payments 3, storefront 2; self-monitoring 15 (monitoring_test.go)
 		"AWS::Logs::MetricFilter":          3,  // one per service log group
 		"AWS::Logs::SubscriptionFilter":    3,
 		"AWS::Lambda::Permission":          11, // SNS, EventBridge (alarms, the watchdog's and the DORA job's schedules, the 2 deploy rules), alarm action, 3 log groups, API Gateway

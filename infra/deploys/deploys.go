@@ -12,11 +12,9 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/incidentd/incidentd/infra/dlq"
 	"github.com/incidentd/incidentd/infra/function"
 	"github.com/incidentd/incidentd/infra/services"
 )
@@ -43,9 +41,6 @@ type Deploys struct {
 	// PipelineRule and DeploymentRule send CodePipeline's and CodeDeploy's
 	// state changes to Function.
 	PipelineRule, DeploymentRule awsevents.Rule
-	// RuleDeadLetters are the events EventBridge could not deliver to
-	// Function (both rules).
-	RuleDeadLetters awssqs.Queue
 }
 
 // The states the rules forward: those that record something
@@ -72,14 +67,16 @@ func New(scope constructs.Construct, id string, props Props) *Deploys {
 		// Two retries: a record is merged on its id, so a retry changes
 		// nothing that was written.
 		Async: &function.Async{RetryAttempts: 2,
-			FailuresHold: "CodePipeline or CodeDeploy state changes the deploys function failed on after 2 retries (the deployment is missing or stale in the DORA figures); see the deploys function's log group, then redrive."},
+			FailuresHold: "CodePipeline or CodeDeploy state changes the deploys function failed on after 2 retries, or that EventBridge could not deliver to it within 2 hours (the deployment is missing or stale in the DORA figures); see the deploys function's log group and Throttles, and the rules' FailedInvocations."},
 		OnError: "Deployment state changes are retried twice, then land in the deploys-failures queue: DORA figures may miss deployments.",
 	})
 
-	d.RuleDeadLetters = dlq.New(c, "DeployRuleDeadLetters")
+	// What EventBridge cannot deliver ends in the function's own failure
+	// queue: one queue and one alarm ($0.10 a month) for every deployment
+	// event that did not land.
 	target := func() awsevents.IRuleTarget {
 		return awseventstargets.NewLambdaFunction(d.Function.Lambda, &awseventstargets.LambdaFunctionProps{
-			DeadLetterQueue: d.RuleDeadLetters,
+			DeadLetterQueue: d.Function.Failures,
 			RetryAttempts:   jsii.Number(8),
 			MaxEventAge:     awscdk.Duration_Hours(jsii.Number(2)),
 		})

@@ -63,7 +63,7 @@ func TestRun(t *testing.T) {
 	}
 	var out bytes.Buffer
 	j := dorajob.New(dorajob.Config{Records: st, Snapshots: st, Services: st,
-		Known: map[string][]string{"checkout": {""}}, Metrics: &out})
+		Known: map[string][]string{"checkout": {""}}, Metrics: &out, MetricsHour: 9})
 
 	first := time.Date(2026, 12, 1, 9, 30, 0, 0, time.UTC)
 	res, err := j.Handle(ctx, events.CloudWatchEvent{Time: first})
@@ -74,8 +74,9 @@ func TestRun(t *testing.T) {
 		t.Fatalf("got %+v, want 3 scopes, 9 snapshots, 0 failed", res)
 	}
 	lines := emfLines(t, out.Bytes())
-	if len(lines) != 9 {
-		t.Fatalf("got %d EMF lines, want 9", len(lines))
+	// One line per scope, of the 30-day window (MetricsWindow) alone.
+	if len(lines) != 3 {
+		t.Fatalf("got %d EMF lines, want 3", len(lines))
 	}
 	got := map[string]map[string]any{}
 	for _, l := range lines {
@@ -85,7 +86,6 @@ func TestRun(t *testing.T) {
 		key  string
 		want float64
 	}{
-		{"checkout/production/7d", 1},
 		{"checkout/production/30d", 10.0 / 30},
 		{"payments/production/30d", 1.0 / 30},
 		{"*/production/30d", 11.0 / 30},
@@ -124,8 +124,13 @@ func TestRun(t *testing.T) {
 		Status: deploy.Succeeded, StartedAt: at.Add(-time.Minute), FinishedAt: at, CommitSHA: "c0ffee00"}); err != nil {
 		t.Fatal(err)
 	}
+	printed := out.Len()
 	if _, err := j.Run(ctx, first.Add(time.Hour)); err != nil {
 		t.Fatal(err)
+	}
+	// The metrics are printed by one run a day (MetricsHour), not this one.
+	if out.Len() != printed {
+		t.Errorf("the 10:00 run printed metric lines %q; only the run of MetricsHour (9) should", out.Bytes()[printed:])
 	}
 	s := snaps()
 	if len(s) != 1 {
