@@ -71,7 +71,7 @@ type Config struct {
 	// every hour and every window would be $3.60. The snapshots of every
 	// window are written every hour (GET /metrics/dora/history).
 	MetricsHour int
-	Logger  *slog.Logger
+	Logger      *slog.Logger
 	// Now is the clock of a run whose event carries no time (default time.Now).
 	Now func() time.Time
 }
