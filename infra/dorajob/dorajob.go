@@ -9,7 +9,6 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -61,17 +60,6 @@ func New(scope constructs.Construct, id string, props Props) *Job {
 			FailuresHold: "DORA job runs that failed twice more (the table could not be read or written): no snapshots or DORA metrics for that hour; the next run, an hour later, writes the day's snapshots again: see the dora function's log group."},
 		OnError: "A DORA job run failed (the table could not be read or written): the day's snapshots and the DORA metrics are stale until a run succeeds; the next runs within the hour.",
 	})
-	// A rule rather than EventBridge Scheduler, as the watchdog's: free, no
-	// role of its own; "every hour" needs none of Scheduler's features.
-	j.Schedule = awsevents.NewRule(c, jsii.String("Schedule"), &awsevents.RuleProps{
-		Description: jsii.String("incidentd: runs the DORA job every hour"),
-		Schedule:    awsevents.Schedule_Rate(Rate),
-		Targets: &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(j.Function.Lambda, &awseventstargets.LambdaFunctionProps{
-			// A run EventBridge could not deliver within the hour is
-			// superseded by the next.
-			MaxEventAge:   awscdk.Duration_Hours(jsii.Number(1)),
-			RetryAttempts: jsii.Number(2),
-		})},
-	})
+	j.Schedule = j.Function.Every(c, "Schedule", Rate, "incidentd: runs the DORA job every hour")
 	return j
 }

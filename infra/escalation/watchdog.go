@@ -3,7 +3,6 @@ package escalation
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/incidentd/incidentd/infra/function"
@@ -56,19 +55,6 @@ func (e *Escalation) AddWatchdog(props WatchdogProps) *Watchdog {
 	// Redrive an execution of this state machine alone; the ARN pattern is
 	// the one GrantStart's DescribeExecution has, under the same suppression.
 	e.StateMachine.GrantExecution(w.Function.Lambda, jsii.String("states:RedriveExecution"))
-	// A rule rather than EventBridge Scheduler: free, no role of its own
-	// (the function's resource policy admits the rule), the pattern of the
-	// detection slice; Scheduler's time zones, one-off schedules and
-	// flexible windows are not needed for "every minute".
-	w.Schedule = awsevents.NewRule(e.Construct, jsii.String("WatchdogSchedule"), &awsevents.RuleProps{
-		Description: jsii.String("incidentd: runs the watchdog every minute"),
-		Schedule:    awsevents.Schedule_Rate(WatchdogRate),
-		Targets: &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(w.Function.Lambda, &awseventstargets.LambdaFunctionProps{
-			// A run that EventBridge could not deliver within a minute is
-			// superseded by the next.
-			MaxEventAge:   awscdk.Duration_Seconds(jsii.Number(60)),
-			RetryAttempts: jsii.Number(2),
-		})},
-	})
+	w.Schedule = w.Function.Every(e.Construct, "WatchdogSchedule", WatchdogRate, "incidentd: runs the watchdog every minute")
 	return w
 }

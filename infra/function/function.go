@@ -10,6 +10,8 @@ import (
 	"slices"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdadestinations"
@@ -223,4 +225,21 @@ func New(scope constructs.Construct, id string, shared Shared, props Props) *Fun
 		shared.Registry.functions = append(shared.Registry.functions, f)
 	}
 	return f
+}
+
+// Every invokes f on a schedule: an EventBridge rule `rate(every)` in scope,
+// a rule rather than EventBridge Scheduler (free, no role of its own: the
+// function's resource policy admits the rule; time zones, one-off schedules
+// and flexible windows are not needed for a fixed rate). EventBridge retries
+// a run it could not deliver twice within the period; past it, the next run
+// supersedes it.
+func (f *Function) Every(scope constructs.Construct, id string, every awscdk.Duration, description string) awsevents.Rule {
+	return awsevents.NewRule(scope, jsii.String(id), &awsevents.RuleProps{
+		Description: jsii.String(description),
+		Schedule:    awsevents.Schedule_Rate(every),
+		Targets: &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(f.Lambda, &awseventstargets.LambdaFunctionProps{
+			MaxEventAge:   every,
+			RetryAttempts: jsii.Number(2),
+		})},
+	})
 }
