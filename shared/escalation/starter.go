@@ -210,10 +210,7 @@ func (s *Starter) runningEarlier(ctx context.Context, log *slog.Logger, inc inci
 	if !ok || inc.ReopenCount <= 0 {
 		return ""
 	}
-	for n := inc.ReopenCount - 1; n >= 0 && n >= inc.ReopenCount-maxRunningLookback; n-- {
-		earlier := inc
-		earlier.ReopenCount = n
-		name := ExecutionName(earlier)
+	for _, name := range earlierExecutions(inc) {
 		running, err := status.Running(ctx, name)
 		if err != nil {
 			log.WarnContext(ctx, "escalation status unknown: starting a new one", slog.String("execution", name), slog.Any("error", err))
@@ -224,4 +221,16 @@ func (s *Starter) runningEarlier(ctx context.Context, log *slog.Logger, inc inci
 		}
 	}
 	return ""
+}
+
+// earlierExecutions are the execution names of the earlier openings of the
+// reopened incident inc, newest first, at most maxRunningLookback of them.
+func earlierExecutions(inc incident.Incident) []string {
+	var names []string
+	for n := inc.ReopenCount - 1; n >= 0 && n >= inc.ReopenCount-maxRunningLookback; n-- {
+		earlier := inc
+		earlier.ReopenCount = n
+		names = append(names, ExecutionName(earlier))
+	}
+	return names
 }

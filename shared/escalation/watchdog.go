@@ -227,10 +227,7 @@ func openedAt(inc incident.Incident) time.Time {
 // went on past the reopen and succeeded: it paged this opening to its end.
 // Asking failed: "" (start one rather than risk no page).
 func (w *Watchdog) coveredByEarlier(ctx context.Context, inc incident.Incident) string {
-	for n := inc.ReopenCount - 1; n >= 0 && n >= inc.ReopenCount-maxRunningLookback; n-- {
-		earlier := inc
-		earlier.ReopenCount = n
-		name := ExecutionName(earlier)
+	for _, name := range earlierExecutions(inc) {
 		state, stopped, err := w.cfg.Executions.State(ctx, name)
 		if err != nil {
 			return ""
