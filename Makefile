@@ -55,7 +55,8 @@ deploy: $(NODE_STAMP) ## deploy into the current AWS account and region
 
 # `make bench`: incidents measured from signal to first page, a report surge and an
 # acknowledgement in a signal storm on the local platform, a notification storm
-# (a process and emulator of its own: its 10,000 items would slow the others), executions of the
+# (a process and emulator of its own: its 10,000 items would slow the others), the DORA job
+# over 100,000 deployments and its computation over 1,000,000 in memory, executions of the
 # state machine per escalation scenario, DynamoDB request units per signal, and
 # the monthly cost model (the synthesized template priced with COST_COUNTS). DynamoDB Local runs with its full JIT
 # (steady state) unless DYNAMODB_LOCAL_JAVA_OPTS says otherwise. In the recipe,
@@ -67,7 +68,7 @@ BENCH_EXECUTIONS ?= 3
 COST_COUNTS ?= infra/cost/counts.json
 BENCH_ENV = DYNAMODB_LOCAL_JAVA_OPTS="$${DYNAMODB_LOCAL_JAVA_OPTS-}"
 
-bench: $(NODE_STAMP) build ## figures: signal→incident, duplicates, DynamoDB requests and capacity per path, sizes, signal→first page, report surge, acknowledge in a storm, notification storm, Step Functions transitions per escalation, the cost model
+bench: $(NODE_STAMP) build ## figures: signal→incident, duplicates, DynamoDB requests and capacity per path, sizes, signal→first page, report surge, acknowledge in a storm, notification storm, the DORA job, Step Functions transitions per escalation, the cost model
 	$(GO) run ./infra/bench
 	@figures() { prog=$$1; shift; out=$$($(BENCH_ENV) $(GO) test -run '^$$' "$$@" 2>&1) \
 	    && echo "$$out" | awk "$$prog"' END { exit !seen }' || { echo "$$out"; exit 1; }; }; \
@@ -93,6 +94,18 @@ bench: $(NODE_STAMP) build ## figures: signal→incident, duplicates, DynamoDB r
 	    printf "  throughput:           %.0f notifications/s   p50 %7.2f ms   p99 %7.2f ms   max %7.2f ms\n", m["notifications/s"], m["p50-ms"], m["p99-ms"], m["max-ms"]; \
 	    printf "  incidents: %d (want 1)   escalations: %d (want 1)   signal_count once the stream caught up: %d (want %d), %.0f ms after the last\n", m["incidents"], m["escalations"], m["signal-count"], m["deliveries"], m["catch-up-ms"]; seen = 1 }' \
 	  -bench '^BenchmarkNotificationStorm$$' -benchtime 1x ./infra/local; \
+	figures '/^BenchmarkJob/ { for (i = 3; i < NF; i += 2) m[$$(i+1)] = $$i; \
+	    printf "\nDORA job (DynamoDB Local; %d services, their production and all services, windows of 7, 30 and 90 days)\n", m["services"]; \
+	    printf "  %d deployments and %d incidents, all in the 180 days a run reads (90-day window + 90-day lookback):\n", m["deployments"], m["incidents"]; \
+	    printf "    run: %6.2f s (reads %.2f s, snapshot writes %.2f s)   %d snapshots   %d requests   read units %.0f   write units %.0f\n", \
+	      m["h180-s"], m["h180-read-s"], m["h180-write-s"], m["h180-snapshots"], m["h180-requests"], m["h180-rcu"], m["h180-wcu"]; \
+	    printf "  the same again 180 days earlier (history twice as long, reads the same):\n"; \
+	    printf "    run: %6.2f s (reads %.2f s, snapshot writes %.2f s)   %d snapshots   %d requests   read units %.0f   write units %.0f\n", \
+	      m["h360-s"], m["h360-read-s"], m["h360-write-s"], m["h360-snapshots"], m["h360-requests"], m["h360-rcu"], m["h360-wcu"]; \
+	    printf "  (importing the two histories, BatchWriteItem: %.0f s)\n", m["import-s"]; seen = 1 }' \
+	  -bench '^BenchmarkJob$$' -benchtime 1x -timeout 30m ./shared/dorajob; \
+	figures '/^BenchmarkCompute/ { printf "  in memory, dora.Compute over 1,000,000 deployments and 5,000 incidents (all services, 90 days): %.2f s, %.0f MB allocated\n", $$3 / 1e9, $$5 / 1e6; seen = 1 }' \
+	  -bench '^BenchmarkCompute$$' -benchtime 3x ./shared/dora; \
 	echo; echo "Step Functions state transitions per escalated incident (the synthesized state machine under"; \
 	echo "aws-local-stepfunctions with the real handlers; policy: 3 levels, repeat 1, then the fallback)"; \
 	figures '/^BenchmarkEscalationTransitions\// { name = $$1; sub(/^[^\/]*\//, "", name); sub(/-[0-9]+$$/, "", name); gsub(/-/, " ", name); \

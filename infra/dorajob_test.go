@@ -1,8 +1,12 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/incidentd/incidentd/infra/dorajob"
 )
 
 // TestDORAJob: an EventBridge rule runs the DORA job every hour (a run
@@ -38,4 +42,86 @@ func TestDORAJob(t *testing.T) {
 			t.Errorf("a policy allows cloudwatch:PutMetricData: %s", asJSON(t, r))
 		}
 	}
+}
+
+// TestDORADashboard: one CloudWatch dashboard draws the four keys the job
+// publishes, each graph a SEARCH of its metric over every service and
+// environment (so a new service appears without a deployment of the
+// stack), a point a day, in hours for the two durations.
+func TestDORADashboard(t *testing.T) {
+	testStack(t)
+	var bodies []string
+	for _, r := range synthesized.resources {
+		if r["Type"] != "AWS::CloudWatch::Dashboard" {
+			continue
+		}
+		props, _ := r["Properties"].(map[string]any)
+		bodies = append(bodies, dashboardBody(props["DashboardBody"]))
+	}
+	if len(bodies) != 1 {
+		t.Fatalf("got %d dashboards, want 1", len(bodies))
+	}
+	var body struct {
+		Widgets []struct {
+			Properties struct {
+				Title   string  `json:"title"`
+				Metrics [][]any `json:"metrics"`
+				Period  int     `json:"period"`
+			} `json:"properties"`
+		} `json:"widgets"`
+	}
+	if err := json.Unmarshal([]byte(bodies[0]), &body); err != nil {
+		t.Fatalf("dashboard body %s: %v", bodies[0], err)
+	}
+	got := map[string]string{} // title → expression
+	for _, w := range body.Widgets {
+		for _, m := range w.Properties.Metrics {
+			for _, part := range m {
+				if o, ok := part.(map[string]any); ok && o["expression"] != nil {
+					got[w.Properties.Title] = fmt.Sprint(o["expression"])
+					if p, _ := o["period"].(float64); p != 86400 {
+						t.Errorf("%s: period %v, want 86400 (a point a day)", w.Properties.Title, o["period"])
+					}
+				}
+			}
+		}
+	}
+	for _, p := range dorajob.Panels {
+		want := p.Search()
+		if p.Unit == "hours" {
+			want = "(" + want + ") / 3600"
+		}
+		if got[p.Title] != want {
+			t.Errorf("graph %q: got expression %q, want %q", p.Title, got[p.Title], want)
+		}
+		if !strings.Contains(want, `MetricName="`+p.Metric+`"`) || !strings.Contains(want, `{DORA,environment,service,window}`) {
+			t.Errorf("graph %q: %q does not search %s in DORA by service and environment", p.Title, want, p.Metric)
+		}
+	}
+	if len(got) != 4 {
+		t.Errorf("got %d graphs (%v), want the four keys", len(got), got)
+	}
+}
+
+// dashboardBody is a DashboardBody's text, its tokens (Fn::Join parts that
+// are not strings, such as the region) written as "x".
+func dashboardBody(v any) string {
+	switch b := v.(type) {
+	case string:
+		return b
+	case map[string]any:
+		if join, ok := b["Fn::Join"].([]any); ok && len(join) == 2 {
+			parts, _ := join[1].([]any)
+			var s strings.Builder
+			for _, p := range parts {
+				if str, ok := p.(string); ok {
+					s.WriteString(str)
+				} else {
+					s.WriteString("x")
+				}
+			}
+			return s.String()
+		}
+	}
+	return ""
 }

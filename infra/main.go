@@ -10,6 +10,8 @@
 //	apiRateLimit       API stage steady requests per second (50)
 //	apiBurstLimit      API stage burst (100)
 //	reopenWindow       REOPEN_WINDOW of every function, a Go duration (30m)
+//	doraDashboard      the CloudWatch dashboard of the DORA metrics ($3 a month beyond an account's first three) (true)
+//	doraSuspectWindow  DORA_SUSPECT_WINDOW of every function, a Go duration, 1m to 168h (4h)
 //	fallbackUser       FALLBACK_USER of escalate: the responder paged when a policy has no fallback ("")
 //	stakeholders       STAKEHOLDERS of warroom: comma-separated Slack user ids invited to every war room ("")
 //	pagingConcurrency  concurrency reserved for each of alarms, stream and escalate; 0 for none (10)
@@ -40,6 +42,10 @@ const StackName = "Incidentd"
 // absent: reserved for each function of PagingPath (infra/README.md,
 // "Reserved concurrency", for the sizing and the account's quota).
 const DefaultPagingConcurrency = 10
+
+// DefaultDORASuspectWindow is the context value doraSuspectWindow when it is
+// absent (dora.DefaultSuspectWindow, written out for the template).
+const DefaultDORASuspectWindow = "4h"
 
 func main() {
 	if err := synth(); err != nil {
@@ -104,10 +110,16 @@ func stackProps(app awscdk.App) (*StackProps, error) {
 	props.FallbackUser = ctx.str("fallbackUser", "")
 	props.Stakeholders = ctx.str("stakeholders", "")
 	props.ReopenWindow = ctx.str("reopenWindow", "30m")
-	if _, err := settings.FromEnv(func(k string) string {
-		return map[string]string{"TABLE_NAME": "check", "REOPEN_WINDOW": props.ReopenWindow}[k]
-	}); err != nil {
-		return nil, fmt.Errorf("context reopenWindow: %w", err)
+	props.DORASuspectWindow = ctx.str("doraSuspectWindow", DefaultDORASuspectWindow)
+	// Each checked as the functions will read it.
+	for key, env := range map[string]map[string]string{
+		"reopenWindow":      {"REOPEN_WINDOW": props.ReopenWindow},
+		"doraSuspectWindow": {"DORA_SUSPECT_WINDOW": props.DORASuspectWindow},
+	} {
+		env["TABLE_NAME"] = "check"
+		if _, err := settings.FromEnv(func(k string) string { return env[k] }); err != nil {
+			return nil, fmt.Errorf("context %s: %w", key, err)
+		}
 	}
 	if props.Tracing, err = ctx.bool("tracing", false); err != nil {
 		return nil, err
@@ -115,6 +127,11 @@ func stackProps(app awscdk.App) (*StackProps, error) {
 	if props.PublicReports, err = ctx.bool("publicReports", false); err != nil {
 		return nil, err
 	}
+	dashboard, err := ctx.bool("doraDashboard", true)
+	if err != nil {
+		return nil, err
+	}
+	props.NoDORADashboard = !dashboard
 	if props.RateLimit, err = ctx.number("apiRateLimit"); err != nil {
 		return nil, err
 	}

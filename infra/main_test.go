@@ -15,10 +15,15 @@ func TestStackPropsFromContext(t *testing.T) {
 		wantErr string
 	}{
 		{name: "defaults", give: map[string]any{},
-			want: StackProps{LogLevel: "info", ReopenWindow: "30m"}},
+			want: StackProps{LogLevel: "info", ReopenWindow: "30m", DORASuspectWindow: "4h"}},
 		{name: "reopen window", give: map[string]any{"reopenWindow": "2h"},
 			want: StackProps{LogLevel: "info", ReopenWindow: "2h"}},
 		{name: "bad reopen window", give: map[string]any{"reopenWindow": "5s"}, wantErr: "context reopenWindow"},
+		{name: "DORA suspect window", give: map[string]any{"doraSuspectWindow": "2h"},
+			want: StackProps{LogLevel: "info", ReopenWindow: "30m", DORASuspectWindow: "2h"}},
+		{name: "no DORA dashboard", give: map[string]any{"doraDashboard": "false"},
+			want: StackProps{LogLevel: "info", ReopenWindow: "30m", NoDORADashboard: true}},
+		{name: "bad DORA suspect window", give: map[string]any{"doraSuspectWindow": "30d"}, wantErr: "context doraSuspectWindow"},
 		{name: "command line strings", give: map[string]any{"tracing": "true", "publicReports": "true", "logLevel": "debug",
 			"apiRateLimit": "20", "apiBurstLimit": "40", "fallbackUser": "duty-manager", "stakeholders": "U1,U2"},
 			want: StackProps{LogLevel: "debug", Tracing: true, PublicReports: true, RateLimit: 20, BurstLimit: 40, ReopenWindow: "30m",
@@ -48,6 +53,8 @@ func TestStackPropsFromContext(t *testing.T) {
 			if got.LogLevel != tt.want.LogLevel || got.Tracing != tt.want.Tracing || got.PublicReports != tt.want.PublicReports ||
 				got.RateLimit != tt.want.RateLimit || got.BurstLimit != tt.want.BurstLimit ||
 				got.ReopenWindow != tt.want.ReopenWindow ||
+				tt.want.DORASuspectWindow != "" && got.DORASuspectWindow != tt.want.DORASuspectWindow ||
+				got.NoDORADashboard != tt.want.NoDORADashboard ||
 				got.FallbackUser != tt.want.FallbackUser || got.Stakeholders != tt.want.Stakeholders {
 				t.Errorf("stackProps: got log %q tracing %v public %v rate %v burst %v reopen %q fallback %q stakeholders %q, want %q %v %v %v %v %q %q %q",
 					got.LogLevel, got.Tracing, got.PublicReports, got.RateLimit, got.BurstLimit, got.ReopenWindow, got.FallbackUser, got.Stakeholders,

@@ -29,6 +29,11 @@ type StackProps struct {
 	LogLevel string
 	// ReopenWindow is every function's REOPEN_WINDOW (a Go duration).
 	ReopenWindow string
+	// NoDORADashboard leaves out the DORA metrics' CloudWatch dashboard.
+	NoDORADashboard bool
+	// DORASuspectWindow is every function's DORA_SUSPECT_WINDOW (a Go
+	// duration; "" leaves it unset: dora.DefaultSuspectWindow).
+	DORASuspectWindow string
 	// Tracing turns on X-Ray for every function.
 	Tracing bool
 	// PublicReports lets people report problems (POST /reports) without a token.
@@ -75,6 +80,9 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 		},
 		LogLevel: props.LogLevel,
 		Tracing:  props.Tracing,
+	}
+	if props.DORASuspectWindow != "" {
+		fns.Environment["DORA_SUSPECT_WINDOW"] = jsii.String(props.DORASuspectWindow)
 	}
 	if props.PagingConcurrency > 0 {
 		fns.ReservedConcurrency = map[string]int{}
@@ -130,7 +138,7 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 
 	// The DORA job: every hour, the day's DORA snapshots and the DORA
 	// metrics (embedded metric format).
-	dorajob.New(stack, "Dora", dorajob.Props{Functions: fns, Services: props.Services})
+	dorajob.New(stack, "Dora", dorajob.Props{Functions: fns, Services: props.Services, NoDashboard: props.NoDORADashboard})
 
 	// The watchdog re-drives escalations the stream or the state machine
 	// could not finish, from the table (the source of truth).

@@ -259,6 +259,7 @@ func TestResourceCounts(t *testing.T) {
 		"AWS::ApiGatewayV2::Stage":         1,
 		"AWS::SecretsManager::Secret":      1, // the Slack app's bot token and signing secret, the GitHub webhook's secret
 		"AWS::StepFunctions::StateMachine": 1, // escalation
+		"AWS::CloudWatch::Dashboard":       1, // the DORA metrics
 	}
 	got := map[string]int{}
 	for _, r := range synthesized.resources {

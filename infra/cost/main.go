@@ -102,6 +102,15 @@ func Print(w io.Writer, r Result, c Counts, p Prices, template, counts string) {
 	}
 	fmt.Fprintf(w, "the platform alone (without the monitored services' checks, %s): %s a month: %s the target\n",
 		dollars(r.Services()), dollars(platform), verdict)
+	if d := r.Dashboards(); d > 0 {
+		bare := platform - d
+		verdict = "within"
+		if bare > Target {
+			verdict = "OVER"
+		}
+		fmt.Fprintf(w, "the platform without the DORA dashboard (%s; free among an account's first three, or -c doraDashboard=false): %s a month: %s the target\n",
+			dollars(d), dollars(bare), verdict)
+	}
 	fmt.Fprintf(w, "\nper unit, by service (each line: count per unit, cost per unit)\n")
 	for _, u := range r.Units {
 		fmt.Fprintf(w, "  %s\n", u.Name)

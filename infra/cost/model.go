@@ -111,6 +111,10 @@ func (c Counts) check(memory map[string]float64) error {
 // checks services.json asks for, which grow with the services monitored.
 const ServicesLine = "alarm metrics, monitored services"
 
+// DashboardsLine is the fixed line of the DORA dashboard (context
+// doraDashboard=false leaves it out).
+const DashboardsLine = "CloudWatch dashboards"
+
 // Line is one priced line of the table.
 type Line struct {
 	What    string
@@ -132,6 +136,8 @@ func Fixed(t Template, p Prices, runMS float64) []Line {
 			t.AlarmMetrics()-t.SelfAlarmMetrics, money(p.AlarmMetricMonth), len(t.Alarms)-t.SelfAlarms()),
 			float64(t.AlarmMetrics()-t.SelfAlarmMetrics) * p.AlarmMetricMonth},
 		{"Secrets Manager secrets", fmt.Sprintf("%d × %s", t.Secrets, money(p.SecretMonth)), float64(t.Secrets) * p.SecretMonth},
+		{DashboardsLine, fmt.Sprintf("%d × %s (the DORA dashboard; free among an account's first three)", t.Dashboards, money(p.DashboardMonth)),
+			float64(t.Dashboards) * p.DashboardMonth},
 	}
 	always := 0
 	for _, m := range t.CustomMetrics {
@@ -217,9 +223,14 @@ func (r Result) VariableTotal() float64 {
 func (r Result) Total() float64 { return r.FixedTotal() + r.VariableTotal() }
 
 // Services is the fixed cost of the monitored services' alarms.
-func (r Result) Services() float64 {
+func (r Result) Services() float64 { return r.fixed(ServicesLine) }
+
+// Dashboards is the fixed cost of the dashboards.
+func (r Result) Dashboards() float64 { return r.fixed(DashboardsLine) }
+
+func (r Result) fixed(what string) float64 {
 	for _, l := range r.Fixed {
-		if l.What == ServicesLine {
+		if l.What == what {
 			return l.Monthly
 		}
 	}

@@ -35,6 +35,7 @@ const testTemplate = `{"Resources": {
  "KeyA": {"Type": "AWS::KMS::Key", "Properties": {}},
  "KeyB": {"Type": "AWS::KMS::Key", "Properties": {}},
  "Secret": {"Type": "AWS::SecretsManager::Secret", "Properties": {}},
+ "Board": {"Type": "AWS::CloudWatch::Dashboard", "Properties": {}},
  "SelfOne": {"Type": "AWS::CloudWatch::Alarm", "Properties": {"AlarmName": "incidentd-escalate-errors", "MetricName": "Errors"}},
  "SelfMath": {"Type": "AWS::CloudWatch::Alarm", "Properties": {"AlarmName": "incidentd-paging-path-throttled",
    "Metrics": [{"Id": "a", "MetricStat": {}}, {"Id": "b", "MetricStat": {}}, {"Id": "c", "MetricStat": {}}, {"Id": "expr", "Expression": "SUM(METRICS())"}]}},
@@ -86,6 +87,7 @@ func TestFixed(t *testing.T) {
 		"alarm metrics, platform":         4 * 0.10,
 		ServicesLine:                      1 * 0.10,
 		"Secrets Manager secrets":         0.40,
+		DashboardsLine:                    3.00,
 		"custom metrics (metric filters)": 0.30, // checkout only: payments has no default value
 		"schedules":                       43800 * (0.20/1e6 + 1.00/1e6 + 0.5*0.2*0.0000133334),
 	}
@@ -150,10 +152,13 @@ func TestModel(t *testing.T) {
 			"log_batch":  {Ops: Ops{DynamoDBWriteUnits: 2}},
 		}}
 	r := Model(tpl, c, USEast1)
-	fixed := 2*1.00 + 5*0.10 + 0.40 + 0.30 + 43800*(0.20/1e6+1.00/1e6+0.5*0.1*0.0000133334)
+	fixed := 2*1.00 + 5*0.10 + 0.40 + 3.00 + 0.30 + 43800*(0.20/1e6+1.00/1e6+0.5*0.1*0.0000133334)
 	variable := 1000*(7*0.025/1000+40*0.625/1e6) + 10*1.00/1e6
 	if !near(r.FixedTotal(), fixed) || !near(r.VariableTotal(), variable) || !near(r.Total(), fixed+variable) {
 		t.Errorf("got fixed %v, variable %v, total %v; want %v, %v, %v", r.FixedTotal(), r.VariableTotal(), r.Total(), fixed, variable, fixed+variable)
+	}
+	if !near(r.Dashboards(), 3.00) {
+		t.Errorf("dashboards: got %v, want 3.00", r.Dashboards())
 	}
 	if !near(r.Services(), 0.10) {
 		t.Errorf("monitored services: got %v, want 0.10", r.Services())

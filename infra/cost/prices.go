@@ -10,6 +10,7 @@ type Prices struct {
 	AlarmMetricMonth, CustomMetricMonth   float64
 	LogsIngestGB                          float64
 	SecretMonth, SecretsRequest           float64
+	DashboardMonth                        float64
 	LambdaRequest, LambdaGBSecond         float64
 	DynamoDBWRU, DynamoDBRRU              float64
 	SNSPublish, SNSEmail                  float64
@@ -22,7 +23,7 @@ type Prices struct {
 // it runs): each per single unit.
 var USEast1 = Prices{
 	Date: "2026-12-03",
-	Sources: "the AWS pricing pages of AWS KMS, Amazon CloudWatch (alarms, custom metrics, Logs), AWS Secrets Manager, " +
+	Sources: "the AWS pricing pages of AWS KMS, Amazon CloudWatch (alarms, custom metrics, dashboards, Logs), AWS Secrets Manager, " +
 		"AWS Lambda (Arm), Amazon DynamoDB (on-demand, Standard table class), Amazon SNS, AWS Step Functions (Standard), " +
 		"Amazon API Gateway (HTTP APIs) and Amazon EventBridge, us-east-1",
 
@@ -34,6 +35,7 @@ var USEast1 = Prices{
 	CustomMetricMonth: 0.30, // first 10,000 metrics, prorated by the hour
 	LogsIngestGB:      0.50, // Standard log class
 	SecretMonth:       0.40,
+	DashboardMonth:    3.00, // per dashboard (an account's first three are free: not counted here)
 	SecretsRequest:    0.05 / 10_000,
 	LambdaRequest:     0.20 / 1e6,
 	LambdaGBSecond:    0.0000133334, // Arm, first 7.5 billion GB-s

@@ -14,6 +14,8 @@ import (
 type Template struct {
 	KMSKeys int
 	Secrets int
+	// Dashboards are CloudWatch dashboards (the DORA job's).
+	Dashboards int
 	// Alarms by name: how many metrics each reads (CloudWatch bills each).
 	Alarms map[string]int
 	// SelfAlarmMetrics are the metrics of the platform's own alarms
@@ -103,6 +105,8 @@ func ParseTemplate(raw []byte) (Template, error) {
 			t.KMSKeys++
 		case "AWS::SecretsManager::Secret":
 			t.Secrets++
+		case "AWS::CloudWatch::Dashboard":
+			t.Dashboards++
 		case "AWS::CloudWatch::Alarm":
 			name, _ := p["AlarmName"].(string)
 			if name == "" {

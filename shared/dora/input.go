@@ -42,6 +42,21 @@ const DefaultEnvironment = "production"
 // when Input.SuspectWindow is zero.
 const DefaultSuspectWindow = 4 * time.Hour
 
+// Lookback is how far before a window's start the stores read records for
+// it. Two rules of Compute look back:
+//   - lead time: a change counts in the window only if no successful
+//     deployment before it shipped the same commit; a redeploy of a commit
+//     first shipped more than Lookback before the window counts as a first
+//     shipment (its lead time is then long, not lost);
+//   - time to restore, time to acknowledge, change failure links: the
+//     incidents are read by creation time, from Lookback before the window;
+//     an incident resolved in the window more than Lookback after it was
+//     created is left out.
+//
+// Suspected links need the deployments of the suspect window before an
+// incident started, which is far shorter (at most a week, settings).
+const Lookback = 90 * 24 * time.Hour
+
 // Change is one pull request a deployment shipped. CommitSHA identifies the
 // change across deployments (a redeploy of the same commit ships nothing
 // new); a change without one is counted where it appears. A zero time is
@@ -68,11 +83,14 @@ type Deployment struct {
 // Incident is what the metrics need of an incident. Zero times are unknown
 // (not yet acknowledged, not yet resolved).
 type Incident struct {
-	ID             string    `json:"id"`
-	Service        string    `json:"service"`
-	Environment    string    `json:"environment"` // "" is DefaultEnvironment
-	Severity       string    `json:"severity"`    // SEV1..SEV4 as the incident has it
-	StartedAt      time.Time `json:"started_at"`
+	ID          string    `json:"id"`
+	Service     string    `json:"service"`
+	Environment string    `json:"environment"` // "" is DefaultEnvironment
+	Severity    string    `json:"severity"`    // SEV1..SEV4 as the incident has it
+	StartedAt   time.Time `json:"started_at"`
+	// CreatedAt is when the platform opened it: the stores read incidents by
+	// it (Lookback). Compute does not use it.
+	CreatedAt      time.Time `json:"created_at"`
 	AcknowledgedAt time.Time `json:"acknowledged_at"`
 	ResolvedAt     time.Time `json:"resolved_at"`
 	// CauseDeploymentID is the explicit link to the deployment that caused

@@ -111,10 +111,15 @@ func (j *Job) Handle(ctx context.Context, ev events.CloudWatchEvent) (Result, er
 	return j.Run(ctx, at)
 }
 
-// Run computes every scope and window with windows ending at at's hour. A
-// failing scope or window is logged and the run goes on; the run fails when
-// the configured services cannot be read or nothing could be written (the
-// store is unreachable: the function's failure queue reports it).
+// Run computes every scope and window with windows ending at at's hour.
+// It reads the store once per environment, for the widest window (and its
+// lookback), and computes every scope and window of that environment from
+// those records in memory, each over exactly the records GET /metrics/dora
+// reads for it (records): so a run's reads grow with the widest window and
+// the environments, not with the scopes (README, "DORA job"). A failing
+// scope or window is logged and the run goes on; the run fails when the
+// configured services cannot be read or nothing could be written (the store
+// is unreachable: the function's failure queue reports it).
 func (j *Job) Run(ctx context.Context, at time.Time) (Result, error) {
 	end := at.UTC().Truncate(time.Hour)
 	res := Result{At: end}
@@ -123,19 +128,38 @@ func (j *Job) Run(ctx context.Context, at time.Time) (Result, error) {
 		return res, err
 	}
 	res.Scopes = len(scopes)
+	widest := slices.Max(Windows)
 	var last error
-	for _, sc := range scopes {
-		for _, days := range Windows {
-			if err := j.one(ctx, sc, days, end); err != nil {
-				res.Failed++
-				last = err
-				j.cfg.Logger.ErrorContext(ctx, "DORA snapshot not written",
-					slog.String("service", serviceName(sc.Service)), slog.String("environment", sc.Environment),
-					slog.Int("window_days", days), slog.Any("error", err))
-				continue
-			}
-			res.Snapshots++
+	fail := func(sc dora.Scope, days int, err error) {
+		res.Failed++
+		last = err
+		j.cfg.Logger.ErrorContext(ctx, "DORA snapshot not written",
+			slog.String("service", serviceName(sc.Service)), slog.String("environment", sc.Environment),
+			slog.Int("window_days", days), slog.Any("error", err))
+	}
+	// scopes are sorted by environment: one read per run of them.
+	for len(scopes) > 0 {
+		env := scopes[0].Environment
+		n := 1
+		for n < len(scopes) && scopes[n].Environment == env {
+			n++
 		}
+		recs, err := j.read(ctx, env, window(widest, end))
+		for _, sc := range scopes[:n] {
+			for _, days := range Windows {
+				if err == nil {
+					err := j.one(ctx, recs.of(sc, window(days, end)), days, end)
+					if err == nil {
+						res.Snapshots++
+						continue
+					}
+					fail(sc, days, err)
+					continue
+				}
+				fail(sc, days, err)
+			}
+		}
+		scopes = scopes[n:]
 	}
 	if res.Snapshots == 0 && res.Failed > 0 {
 		return res, fmt.Errorf("no DORA snapshot written (%d failed): %w", res.Failed, last)
@@ -143,6 +167,58 @@ func (j *Job) Run(ctx context.Context, at time.Time) (Result, error) {
 	j.cfg.Logger.InfoContext(ctx, "DORA snapshots written", slog.Time("at", end),
 		slog.Int("scopes", res.Scopes), slog.Int("snapshots", res.Snapshots), slog.Int("failed", res.Failed))
 	return res, nil
+}
+
+func window(days int, end time.Time) dora.Window {
+	return dora.Window{Start: end.Add(-time.Duration(days) * 24 * time.Hour), End: end}
+}
+
+// records are an environment's deployments (by service, each in finish
+// order) and every incident (in creation order) of the widest window and
+// its lookback.
+type records struct {
+	all       []dora.Deployment
+	byService map[string][]dora.Deployment
+	incidents []dora.Incident
+}
+
+// read reads env's records for w (the widest window) and sorts them.
+func (j *Job) read(ctx context.Context, env string, w dora.Window) (*records, error) {
+	deps, incs, err := j.cfg.Records.DORARecords(ctx, dora.Scope{Environment: env}, w)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortStableFunc(deps, func(a, b dora.Deployment) int { return a.FinishedAt.Compare(b.FinishedAt) })
+	slices.SortStableFunc(incs, func(a, b dora.Incident) int { return created(a).Compare(created(b)) })
+	r := &records{all: deps, byService: map[string][]dora.Deployment{}, incidents: incs}
+	for _, d := range deps {
+		r.byService[d.Service] = append(r.byService[d.Service], d)
+	}
+	return r, nil
+}
+
+// of is the input of sc over w: the records the store's DORARecords(sc, w)
+// returns, those finished (deployments) or created (incidents) from
+// dora.Lookback before w's start. Both are suffixes of the sorted records,
+// shared, not copied (Compute does not modify its input).
+func (r *records) of(sc dora.Scope, w dora.Window) dora.Input {
+	from := w.Start.Add(-dora.Lookback)
+	deps := r.all
+	if sc.Service != "" {
+		deps = r.byService[sc.Service]
+	}
+	i, _ := slices.BinarySearchFunc(deps, from, func(d dora.Deployment, t time.Time) int { return d.FinishedAt.Compare(t) })
+	k, _ := slices.BinarySearchFunc(r.incidents, from, func(inc dora.Incident, t time.Time) int { return created(inc).Compare(t) })
+	return dora.Input{Scope: sc, Window: w, Deployments: deps[i:], Incidents: r.incidents[k:]}
+}
+
+// created is when an incident was opened (its start when a store does not
+// say).
+func created(inc dora.Incident) time.Time {
+	if inc.CreatedAt.IsZero() {
+		return inc.StartedAt
+	}
+	return inc.CreatedAt
 }
 
 // scopes are every configured service's production scope, every known
@@ -188,17 +264,11 @@ func (j *Job) scopes(ctx context.Context) ([]dora.Scope, error) {
 	return out, nil
 }
 
-// one computes, stores and prints one scope over one window.
-func (j *Job) one(ctx context.Context, sc dora.Scope, days int, end time.Time) error {
-	in := dora.Input{
-		Scope: sc, SuspectWindow: j.cfg.SuspectWindow,
-		Window: dora.Window{Start: end.Add(-time.Duration(days) * 24 * time.Hour), End: end},
-	}
-	var err error
-	in.Deployments, in.Incidents, err = j.cfg.Records.DORARecords(ctx, sc, in.Window)
-	if err != nil {
-		return err
-	}
+// one computes, stores and prints one scope's report over a window of days
+// ending at end.
+func (j *Job) one(ctx context.Context, in dora.Input, days int, end time.Time) error {
+	in.SuspectWindow = j.cfg.SuspectWindow
+	sc := in.Scope
 	rep, err := dora.Compute(in)
 	if err != nil {
 		return err

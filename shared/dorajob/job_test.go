@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"testing"
 	"time"
@@ -194,37 +195,142 @@ func emfLines(t *testing.T, b []byte) []map[string]any {
 	return out
 }
 
-// failing fails DORARecords for one service.
-type failing struct {
+// failingReads fails DORARecords for one environment.
+type failingReads struct {
 	dorajob.Records
-	service string
-	all     bool
+	environment string
 }
 
-func (f failing) DORARecords(ctx context.Context, sc dora.Scope, w dora.Window) ([]dora.Deployment, []dora.Incident, error) {
-	if f.all || sc.Service == f.service {
+func (f failingReads) DORARecords(ctx context.Context, sc dora.Scope, w dora.Window) ([]dora.Deployment, []dora.Incident, error) {
+	if f.environment == "*" || sc.Environment == f.environment {
 		return nil, nil, errors.New("unreachable")
 	}
 	return f.Records.DORARecords(ctx, sc, w)
 }
 
-// TestRunGoesOnPastAFailingScope: a scope that fails is logged and the run
-// goes on (its result counts it); a run that writes nothing fails.
+// failingWrites fails PutDORASnapshot for one service.
+type failingWrites struct {
+	dorajob.Snapshots
+	service string
+}
+
+func (f failingWrites) PutDORASnapshot(ctx context.Context, snap dora.Snapshot) error {
+	if snap.Service == f.service {
+		return errors.New("throttled")
+	}
+	return f.Snapshots.PutDORASnapshot(ctx, snap)
+}
+
+// TestRunGoesOnPastAFailingScope: a scope whose snapshots cannot be written,
+// or an environment whose records cannot be read, is logged and the run goes
+// on (its result counts each scope and window not written); a run that
+// writes nothing fails.
+//
+// Scopes: checkout and payments in production, checkout in staging, and
+// all services in each environment: 5 scopes × 3 windows.
 func TestRunGoesOnPastAFailingScope(t *testing.T) {
 	ctx := context.Background()
 	st := dynamotest.Store(t)
 	seed(t, st)
 	at := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
-	known := map[string][]string{"checkout": {"production"}, "payments": {"production"}}
-	j := dorajob.New(dorajob.Config{Records: failing{Records: st, service: "payments"}, Snapshots: st, Known: known})
-	res, err := j.Run(ctx, at)
-	if err != nil || res.Snapshots != 6 || res.Failed != 3 {
-		t.Errorf("got %+v, %v; want 6 snapshots, 3 failed, no error", res, err)
+	known := map[string][]string{"checkout": {"production", "staging"}, "payments": {"production"}}
+	for _, tc := range []struct {
+		name        string
+		job         dorajob.Config
+		snaps, fail int
+	}{
+		// payments' 3 windows.
+		{"a scope's writes fail", dorajob.Config{Records: st, Snapshots: failingWrites{Snapshots: st, service: "payments"}}, 12, 3},
+		// staging's 2 scopes × 3 windows; production's 3 scopes written.
+		{"an environment's reads fail", dorajob.Config{Records: failingReads{Records: st, environment: "staging"}, Snapshots: st}, 9, 6},
+	} {
+		tc.job.Known = known
+		res, err := dorajob.New(tc.job).Run(ctx, at)
+		if err != nil || res.Scopes != 5 || res.Snapshots != tc.snaps || res.Failed != tc.fail {
+			t.Errorf("%s: got %+v, %v; want 5 scopes, %d snapshots, %d failed, no error", tc.name, res, err, tc.snaps, tc.fail)
+		}
 	}
-	j = dorajob.New(dorajob.Config{Records: failing{Records: st, all: true}, Snapshots: st, Known: known})
+	j := dorajob.New(dorajob.Config{Records: failingReads{Records: st, environment: "*"}, Snapshots: st, Known: known})
 	if _, err := j.Run(ctx, at); err == nil {
 		t.Error("got no error from a run that wrote nothing, want one")
 	}
 }
 
 func serviceConfig(name string) incident.ServiceConfig { return incident.ServiceConfig{Name: name} }
+
+// recorded keeps the snapshots a run writes.
+type recorded struct{ snaps []dora.Snapshot }
+
+func (r *recorded) PutDORASnapshot(_ context.Context, s dora.Snapshot) error {
+	r.snaps = append(r.snaps, s)
+	return nil
+}
+
+// TestRunComputesWhatTheAPIComputes: a run reads each environment once and
+// computes its scopes from those records; each snapshot's report is still
+// the one GET /metrics/dora computes for its scope and window (its own
+// DORARecords read, with its own lookback), on a random history of 200
+// days around the windows' and lookbacks' edges: redeploys of earlier
+// commits, incidents of one service caused by another's deployment,
+// incidents created long before they resolve.
+func TestRunComputesWhatTheAPIComputes(t *testing.T) {
+	ctx := context.Background()
+	db := dynamotest.Client(t)
+	table := dynamotest.NewTable(t)
+	st := dynamo.New(db, table)
+	end := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	services := []string{"checkout", "payments", "search"}
+	rng := rand.New(rand.NewPCG(7, 8))
+	var deps []deploy.Record
+	var incs []incident.Incident
+	for i := range 1500 {
+		at := end.Add(-time.Duration(rng.Int64N(int64(200 * 24 * time.Hour)))).Truncate(time.Second)
+		r := deploy.Record{ID: fmt.Sprintf("d%04d", i), Service: services[rng.IntN(3)], Environment: []string{"production", "staging"}[rng.IntN(2)],
+			Status: []deploy.Status{deploy.Succeeded, deploy.Succeeded, deploy.Succeeded, deploy.Failed}[rng.IntN(4)], FinishedAt: at}
+		// 40 commits, so that many are shipped again.
+		r.Changes = []deploy.Change{{CommitSHA: fmt.Sprintf("c%02d", rng.IntN(40)), PRCreatedAt: at.Add(-time.Duration(1+rng.IntN(100)) * time.Hour)}}
+		deps = append(deps, r)
+	}
+	for range 300 {
+		at := end.Add(-time.Duration(rng.Int64N(int64(200 * 24 * time.Hour)))).Truncate(time.Second)
+		resolved := at.Add(time.Duration(rng.Int64N(int64(120 * 24 * time.Hour))))
+		inc := incident.Incident{ID: incident.NewID(at), Service: services[rng.IntN(3)], Title: "t", Severity: incident.SEV2,
+			Status: incident.StatusResolved, Source: incident.SourceManual, StartedAt: at.Add(-time.Minute), CreatedAt: at,
+			UpdatedAt: resolved, ResolvedAt: &resolved, Version: 2}
+		if resolved.After(end) {
+			inc.Status, inc.ResolvedAt, inc.UpdatedAt = incident.StatusTriggered, nil, at
+		}
+		if rng.IntN(5) == 0 {
+			inc.CauseDeploymentID = deps[rng.IntN(len(deps))].ID
+		}
+		incs = append(incs, inc)
+	}
+	if err := dynamo.ImportDeployments(ctx, db, table, deps); err != nil {
+		t.Fatal(err)
+	}
+	if err := dynamo.ImportIncidents(ctx, db, table, incs); err != nil {
+		t.Fatal(err)
+	}
+	known := map[string][]string{"checkout": {"production", "staging"}, "payments": {"production"}, "search": {"staging"}}
+	rec := &recorded{}
+	res, err := dorajob.New(dorajob.Config{Records: st, Snapshots: rec, Known: known}).Run(ctx, end.Add(30*time.Minute))
+	if err != nil || res.Failed != 0 || res.Snapshots != 6*3 {
+		t.Fatalf("run: %+v, %v; want 18 snapshots (4 services' scopes and 2 all-services, 3 windows)", res, err)
+	}
+	for _, snap := range rec.snaps {
+		sc := dora.Scope{Service: snap.Service, Environment: snap.Environment}
+		w := dora.Window{Start: end.AddDate(0, 0, -snap.WindowDays), End: end}
+		d, i, err := st.DORARecords(ctx, sc, w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := dora.Compute(dora.Input{Scope: sc, Window: w, Deployments: d, Incidents: i})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := json.Marshal(rep)
+		if string(snap.Report) != string(want) {
+			t.Errorf("%s %s %d days: the job's report\n%s\nwant GET /metrics/dora's\n%s", snap.Service, snap.Environment, snap.WindowDays, snap.Report, want)
+		}
+	}
+}

@@ -2,11 +2,8 @@ package dynamo
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -24,14 +21,17 @@ import (
 //
 //	deployment      DEPLOY#<id>       DEPLOY              type=deployment, version, the record; once finished
 //	                                                      sr_pk=DEPLOY#<service>#<environment>, sr_sk=<finished_at>#<id>
-//	                                                      r_pk=DEPLOY#<environment>, r_sk=<finished_at>#<id>
+//	                                                      r_pk=DEPLOY#<environment>#<finished day>, r_sk=<finished_at>#<id>
 //	commit pointer  COMMIT#<sha>      DEPLOY#<id>         type=deploy_commit: the deployment ships commit <sha>
 //	merged PR       COMMIT#<sha>      PR#<source>         type=merged_change, the change (pr_created_at, pr_merged_at)
 //
 // The window reads overload two incident indexes, both keys-only
 // (schema.go): resolved_by_service holds a finished deployment under its
-// service × environment, resolved under its environment, each by finish
-// time. An incident's partition there is a service name or RESOLVED, which
+// service × environment, resolved under its environment and the UTC day it
+// finished, each by finish time. (One partition per day: DynamoDB Local
+// sorts a whole index partition for each Query page, so a page of an
+// environment's 100,000 deployments took 2.5 s there, and 57 pages 142 s;
+// a day's partition is read in milliseconds, README "Benchmarks".) An incident's partition there is a service name or RESOLVED, which
 // never starts with DEPLOY# (a service name has no '#'), so the incident
 // lists never meet a deployment and the table needs no new index. A
 // deployment that has only started is in neither (it has no finish time, and
@@ -59,8 +59,12 @@ func deployServicePK(service, environment string) string {
 	return deployPrefix + service + "#" + environment
 }
 
-// deployEnvPK is a deployment's partition in resolved.
-func deployEnvPK(environment string) string { return deployPrefix + environment }
+// deployEnvPK is a deployment's partition in resolved: its environment and
+// the UTC day it finished, so that a partition holds a day's deployments
+// (what one Query reads), not the environment's history (DORARecords).
+func deployEnvPK(environment string, finished time.Time) string {
+	return deployPrefix + environment + "#" + finished.UTC().Format(time.DateOnly)
+}
 
 func commitPK(sha string) string { return commitPrefix + sha }
 
@@ -104,7 +108,7 @@ func newDeploymentItem(r deploy.Record, version int64) deploymentItem {
 	if !r.FinishedAt.IsZero() {
 		pos := listSK(r.FinishedAt, r.ID)
 		it.ServicePK, it.ServiceSK = deployServicePK(r.Service, r.Environment), pos
-		it.EnvPK, it.EnvSK = deployEnvPK(r.Environment), pos
+		it.EnvPK, it.EnvSK = deployEnvPK(r.Environment, r.FinishedAt), pos
 	}
 	return it
 }
@@ -363,128 +367,6 @@ func (s *Store) shipOnto(ctx context.Context, id string, c deploy.Change) (bool,
 		}
 	}
 	return false, fmt.Errorf("ship onto deployment %s: %w", id, errConflictExhausted)
-}
-
-// DeploymentWindow selects the finished deployments of an environment (of
-// one service, or of all when Service is empty) with From ≤ finished_at < To.
-type DeploymentWindow struct {
-	Service     string
-	Environment string
-	From, To    time.Time
-}
-
-// MaxDeploymentPage is the largest page FinishedDeployments returns.
-const MaxDeploymentPage = batchGetLimit
-
-// FinishedDeployments reads one page (at most limit, 1 to
-// MaxDeploymentPage) of the deployments of w, oldest first, and the cursor
-// of the next page ("" after the last). It is one Query of a keys-only
-// index over the window's key range (resolved_by_service for one service,
-// resolved for all) and one BatchGetItem of the page's records: nothing
-// outside the window is read. cursor is "" for the first page.
-func (s *Store) FinishedDeployments(ctx context.Context, w DeploymentWindow, limit int, cursor string) ([]deploy.Record, string, error) {
-	if w.Environment == "" {
-		w.Environment = dora.DefaultEnvironment
-	}
-	if limit <= 0 || limit > MaxDeploymentPage {
-		limit = MaxDeploymentPage
-	}
-	if !w.From.Before(w.To) {
-		return nil, "", nil
-	}
-	index, pkAttr, skAttr, pk := IndexResolved, resolvedPartitionKey, resolvedSortKey, deployEnvPK(w.Environment)
-	if w.Service != "" {
-		index, pkAttr, skAttr, pk = IndexServiceResolved, svcResolvedPartitionKey, svcResolvedSortKey, deployServicePK(w.Service, w.Environment)
-	}
-	// [From, To): a position is "<finished_at>#<id>", so every position at
-	// To sorts after the bare time and before it does every one at From.
-	keyCond := expression.Key(pkAttr).Equal(expression.Value(pk)).
-		And(expression.Key(skAttr).Between(expression.Value(sortableTime(w.From)), expression.Value(sortableTime(w.To))))
-	expr, err := expression.NewBuilder().WithKeyCondition(keyCond).Build()
-	if err != nil {
-		return nil, "", fmt.Errorf("build deployment query: %w", err)
-	}
-	in := &dynamodb.QueryInput{
-		TableName: aws.String(s.table), IndexName: aws.String(index),
-		KeyConditionExpression: expr.KeyCondition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-		Limit: aws.Int32(int32(limit)),
-	}
-	if cursor != "" {
-		pos, err := base64.RawURLEncoding.DecodeString(cursor)
-		_, id, ok := strings.Cut(string(pos), "#")
-		if err != nil || !ok || id == "" {
-			return nil, "", errkind.Invalidf("cursor %q is not a deployment cursor", cursor)
-		}
-		in.ExclusiveStartKey = key(deployPK(id), deploySK)
-		in.ExclusiveStartKey[pkAttr] = &types.AttributeValueMemberS{Value: pk}
-		in.ExclusiveStartKey[skAttr] = &types.AttributeValueMemberS{Value: string(pos)}
-	}
-	res, err := s.db.Query(ctx, in)
-	if err != nil {
-		return nil, "", fmt.Errorf("read deployments of %s %s: %w", w.Service, w.Environment, err)
-	}
-	var keys []map[string]types.AttributeValue
-	order := map[string]int{}
-	for i, item := range res.Items {
-		pkv, _ := item[PartitionKey].(*types.AttributeValueMemberS)
-		if pkv == nil {
-			continue
-		}
-		order[pkv.Value] = i
-		keys = append(keys, key(pkv.Value, deploySK))
-	}
-	out := make([]deploy.Record, len(res.Items))
-	got := make([]bool, len(res.Items))
-	if len(keys) > 0 {
-		err = s.batchGet(ctx, types.KeysAndAttributes{Keys: keys}, func(item map[string]types.AttributeValue) error {
-			var it deploymentItem
-			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-				return fmt.Errorf("decode deployment: %w", err)
-			}
-			i := order[it.PK]
-			out[i], got[i] = it.record(), true
-			return nil
-		})
-		if err != nil {
-			return nil, "", fmt.Errorf("read deployments of %s %s: %w", w.Service, w.Environment, err)
-		}
-	}
-	records := make([]deploy.Record, 0, len(out))
-	for i, r := range out {
-		// An entry whose item changed since (the index trails the table)
-		// is left out of a window it no longer falls in.
-		if got[i] && !r.FinishedAt.Before(w.From) && r.FinishedAt.Before(w.To) {
-			records = append(records, r)
-		}
-	}
-	next := ""
-	if res.LastEvaluatedKey != nil {
-		if v, ok := res.LastEvaluatedKey[skAttr].(*types.AttributeValueMemberS); ok {
-			next = base64.RawURLEncoding.EncodeToString([]byte(v.Value))
-		}
-	}
-	return records, next, nil
-}
-
-// EachFinishedDeployment calls fn with every deployment of w, oldest first,
-// page by page (what the DORA job reads for a window).
-func (s *Store) EachFinishedDeployment(ctx context.Context, w DeploymentWindow, fn func(deploy.Record) error) error {
-	cursor := ""
-	for {
-		page, next, err := s.FinishedDeployments(ctx, w, MaxDeploymentPage, cursor)
-		if err != nil {
-			return err
-		}
-		for _, r := range slices.Clip(page) {
-			if err := fn(r); err != nil {
-				return err
-			}
-		}
-		if next == "" {
-			return nil
-		}
-		cursor = next
-	}
 }
 
 // DeliveryRecorded reports whether a delivery record of deliveryID exists

@@ -14,26 +14,16 @@ import (
 	"github.com/incidentd/incidentd/shared/incident"
 )
 
-// DORALookback is how far before a window's start DORARecords reads. Two
-// rules of dora.Compute look back:
-//   - lead time: a change counts in the window only if no successful
-//     deployment before it shipped the same commit; a redeploy of a commit
-//     first shipped more than DORALookback before the window counts as a
-//     first shipment (its lead time is then long, not lost);
-//   - time to restore, time to acknowledge, change failure links: the
-//     incidents are read by creation time (the resolved indexes are keyed
-//     by it), from DORALookback before the window; an incident resolved in
-//     the window more than DORALookback after it was created is left out.
-//
-// Suspected links need the deployments of the suspect window before an
-// incident started, which is far shorter (at most a week, settings).
-const DORALookback = 90 * 24 * time.Hour
+// DORALookback is how far before a window's start DORARecords reads
+// (dora.Lookback says why).
+const DORALookback = dora.Lookback
 
 // DORARecords reads what dora.Compute needs for scope over w, by Query of
 // the indexes' time-ranged keys and BatchGetItem of the records found,
 // nothing outside [w.Start − DORALookback, w.End):
-//   - the scope's finished deployments (EachFinishedDeployment: one Query of
-//     resolved_by_service, or resolved for all services, per 100 entries);
+//   - the scope's finished deployments (doraDeployments: the keys from a
+//     Query of resolved_by_service, or, for all services, of resolved's
+//     partition of each day of the range);
 //   - the incidents of every service created in that range, resolved (the
 //     resolved index, partition RESOLVED, a key range) or open (the open
 //     index, partition OPEN, which holds only the open incidents and is
@@ -91,26 +81,30 @@ func (s *Store) DORARecords(ctx context.Context, scope dora.Scope, w dora.Window
 }
 
 // doraDeployments reads the finished deployments of scope with from ≤
-// finished_at < to: the keys from resolved_by_service (one service) or
-// resolved (all), then the records, 100 per BatchGetItem. (It is
-// EachFinishedDeployment without the cursors and the order, which the api
-// does not link: README, "Bootstrap size".)
+// finished_at < to: the keys from resolved_by_service (one service: one
+// partition) or resolved (all: a partition per UTC day), then the records,
+// 100 per BatchGetItem.
 func (s *Store) doraDeployments(ctx context.Context, scope dora.Scope, from, to time.Time) ([]dora.Deployment, error) {
 	env := scope.Environment
 	if env == "" {
 		env = dora.DefaultEnvironment
 	}
-	ix, pk := indexNamed(IndexResolved), deployEnvPK(env)
-	if scope.Service != "" {
-		ix, pk = indexNamed(IndexServiceResolved), deployServicePK(scope.Service, env)
-	}
 	var keys []map[string]types.AttributeValue
-	err := s.eachIndexEntry(ctx, ix, pk, sortableTime(from), sortableTime(to), func(item map[string]types.AttributeValue) error {
+	collect := func(item map[string]types.AttributeValue) error {
 		if v, ok := item[PartitionKey].(*types.AttributeValueMemberS); ok {
 			keys = append(keys, key(v.Value, deploySK))
 		}
 		return nil
-	})
+	}
+	lo, hi := sortableTime(from), sortableTime(to)
+	var err error
+	if scope.Service != "" {
+		err = s.eachIndexEntry(ctx, indexNamed(IndexServiceResolved), deployServicePK(scope.Service, env), lo, hi, collect)
+	} else {
+		for day := from.UTC().Truncate(24 * time.Hour); err == nil && day.Before(to); day = day.Add(24 * time.Hour) {
+			err = s.eachIndexEntry(ctx, indexNamed(IndexResolved), deployEnvPK(env, day), lo, hi, collect)
+		}
+	}
 	out := make([]dora.Deployment, 0, len(keys))
 	for err == nil && len(keys) > 0 {
 		n := min(len(keys), batchGetLimit)
@@ -138,7 +132,7 @@ func (s *Store) doraDeployments(ctx context.Context, scope dora.Scope, from, to 
 // they are production's.
 func doraIncident(inc incident.Incident) dora.Incident {
 	d := dora.Incident{ID: inc.ID, Service: inc.Service, Severity: string(inc.Severity),
-		StartedAt: inc.StartedAt.UTC(), CauseDeploymentID: inc.CauseDeploymentID}
+		StartedAt: inc.StartedAt.UTC(), CreatedAt: inc.CreatedAt.UTC(), CauseDeploymentID: inc.CauseDeploymentID}
 	if inc.AcknowledgedAt != nil {
 		d.AcknowledgedAt = inc.AcknowledgedAt.UTC()
 	}

@@ -25,10 +25,13 @@ type ReindexClient interface {
 // table made before the indexes changed (infra/README.md, "Upgrading the
 // table's indexes"). Each item is one UpdateItem conditioned on the status it
 // was read with: an incident that changed status meanwhile was re-keyed by
-// that change. Items already keyed are left alone, so it may run again. It
+// that change. It also moves finished deployments recorded before the
+// resolved index's deployment partitions became one per day (r_pk
+// DEPLOY#<environment> → DEPLOY#<environment>#<day>), each conditioned on its
+// version. Items already keyed are left alone, so it may run again. It
 // returns how many items it re-keyed.
 func Reindex(ctx context.Context, db ReindexClient, table string) (int, error) {
-	filter := expression.Name(TypeAttribute).Equal(expression.Value(TypeIncident))
+	filter := expression.Name(TypeAttribute).In(expression.Value(TypeIncident), expression.Value(TypeDeployment))
 	expr, err := expression.NewBuilder().WithFilter(filter).Build()
 	if err != nil {
 		return 0, fmt.Errorf("build scan: %w", err)
@@ -47,7 +50,11 @@ func Reindex(ctx context.Context, db ReindexClient, table string) (int, error) {
 			return n, fmt.Errorf("scan %s: %w", table, err)
 		}
 		for _, item := range out.Items {
-			done, err := rekey(ctx, db, table, item)
+			rekeyItem := rekey
+			if t, _ := item[TypeAttribute].(*types.AttributeValueMemberS); t != nil && t.Value == TypeDeployment {
+				rekeyItem = rekeyDeployment
+			}
+			done, err := rekeyItem(ctx, db, table, item)
 			if err != nil {
 				return n, err
 			}
@@ -109,6 +116,39 @@ func rekey(ctx context.Context, db ReindexClient, table string, item map[string]
 	}
 	if err != nil {
 		return false, fmt.Errorf("re-key incident %s: %w", it.ID, err)
+	}
+	return true, nil
+}
+
+// rekeyDeployment moves a finished deployment's entry of the resolved index
+// to its day's partition, if it is not there yet.
+func rekeyDeployment(ctx context.Context, db ReindexClient, table string, item map[string]types.AttributeValue) (bool, error) {
+	var it deploymentItem
+	if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+		return false, fmt.Errorf("decode deployment %v: %w", item[PartitionKey], err)
+	}
+	want := newDeploymentItem(it.record(), it.Version)
+	if want.EnvPK == it.EnvPK && want.EnvSK == it.EnvSK {
+		return false, nil
+	}
+	upd := expression.Set(expression.Name(resolvedPartitionKey), expression.Value(want.EnvPK)).
+		Set(expression.Name(resolvedSortKey), expression.Value(want.EnvSK))
+	cond := expression.Name("version").Equal(expression.Value(it.Version))
+	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+	if err != nil {
+		return false, fmt.Errorf("build re-keying of deployment %s: %w", it.ID, err)
+	}
+	_, err = db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(table), Key: key(it.PK, it.SK),
+		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return false, nil // a later state was written, with today's keys
+	}
+	if err != nil {
+		return false, fmt.Errorf("re-key deployment %s: %w", it.ID, err)
 	}
 	return true, nil
 }

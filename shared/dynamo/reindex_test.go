@@ -4,11 +4,14 @@ import (
 	"context"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/incidentd/incidentd/shared/deploy"
+	"github.com/incidentd/incidentd/shared/dora"
 	"github.com/incidentd/incidentd/shared/dynamo"
 	"github.com/incidentd/incidentd/shared/dynamo/dynamotest"
 	"github.com/incidentd/incidentd/shared/incident"
@@ -97,5 +100,47 @@ func TestReindexKeysLegacyIncidents(t *testing.T) {
 	}
 	if n, err := dynamo.Reindex(ctx, db, store.Table()); err != nil || n != 0 {
 		t.Errorf("second run: got %d re-keyed (%v), want 0", n, err)
+	}
+}
+
+// A deployment recorded when the resolved index held an environment's
+// deployments in one partition (r_pk DEPLOY#<environment>) is in no day's
+// partition, so the all-services DORA window misses it until Reindex moves
+// it; a second run changes nothing.
+func TestReindexMovesDeploymentsToTheirDay(t *testing.T) {
+	ctx := context.Background()
+	db := dynamotest.Client(t)
+	store := dynamo.New(db, dynamotest.NewTable(t))
+	at := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	if _, _, err := store.PutDeployment(ctx, deploy.Record{ID: "d1", Service: "payments", Status: deploy.Succeeded, FinishedAt: at}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(store.Table()),
+		Key:                       map[string]types.AttributeValue{dynamo.PartitionKey: &types.AttributeValueMemberS{Value: "DEPLOY#d1"}, dynamo.SortKey: &types.AttributeValueMemberS{Value: "DEPLOY"}},
+		UpdateExpression:          aws.String("SET r_pk = :p"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":p": &types.AttributeValueMemberS{Value: "DEPLOY#production"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := func() int {
+		deps, _, err := store.DORARecords(ctx, dora.Scope{}, dora.Window{Start: at.AddDate(0, 0, -1), End: at.AddDate(0, 0, 1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(deps)
+	}
+	if n := all(); n != 0 {
+		t.Fatalf("before Reindex: %d deployments in the all-services window, want 0 (the legacy partition is not read)", n)
+	}
+	if n, err := dynamo.Reindex(ctx, db, store.Table()); err != nil || n != 1 {
+		t.Fatalf("Reindex: %d, %v; want 1 re-keyed", n, err)
+	}
+	if n := all(); n != 1 {
+		t.Errorf("after Reindex: %d deployments in the all-services window, want 1", n)
+	}
+	if n, err := dynamo.Reindex(ctx, db, store.Table()); err != nil || n != 0 {
+		t.Errorf("second Reindex: %d, %v; want 0", n, err)
 	}
 }

@@ -74,8 +74,8 @@ var Indexes = []Index{
 		Purpose: "open incidents (sparse: not resolved), by service then newest first: a service's open incidents are one key range; " +
 			"status filters read the projected status"},
 	{Name: IndexResolved, PartitionKey: resolvedPartitionKey, SortKey: resolvedSortKey,
-		Purpose: "resolved incidents (sparse), newest first; and, in partitions DEPLOY#<environment>, " +
-			"the finished deployments of an environment by finish time (the DORA window of all services)"},
+		Purpose: "resolved incidents (sparse), newest first; and, in partitions DEPLOY#<environment>#<day>, " +
+			"the deployments of an environment that finished that UTC day, by finish time (the DORA window of all services)"},
 	{Name: IndexServiceResolved, PartitionKey: svcResolvedPartitionKey, SortKey: svcResolvedSortKey,
 		Purpose: "a service's resolved incidents (sparse), newest first; and, in partitions DEPLOY#<service>#<environment>, " +
 			"a service's finished deployments by finish time (the DORA window of one service)"},
