@@ -115,6 +115,9 @@ func stackProps(app awscdk.App) (*StackProps, error) {
 	if props.PublicReports, err = ctx.bool("publicReports", false); err != nil {
 		return nil, err
 	}
+	if props.PublicStatus, err = ctx.bool("publicStatus", false); err != nil {
+		return nil, err
+	}
 	if props.RateLimit, err = ctx.number("apiRateLimit"); err != nil {
 		return nil, err
 	}
