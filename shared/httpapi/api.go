@@ -161,7 +161,10 @@ type route struct {
 	scope auth.Scope
 	// public: with PublicReports on, the route takes requests without a token.
 	public bool
-	h      func(w http.ResponseWriter, r *http.Request, p principal) error
+	// open: the route takes requests without a token (GET /status with
+	// PublicStatus); one that sends a token is checked all the same.
+	open bool
+	h    func(w http.ResponseWriter, r *http.Request, p principal) error
 }
 
 // principal is who sent a request.

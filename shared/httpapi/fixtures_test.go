@@ -48,6 +48,7 @@ var fixtureStatus = map[string]int{
 	"api-get-oncall.json":               200,
 	"web-get-metrics-dora.json":         200,
 	"web-get-metrics-dora-history.json": 200,
+	"web-get-status.json":               200, // a phone's browser: HTML
 	// Deletes: schedule primary names alice, policy checkout names schedule
 	// primary, service checkout names policy checkout; service search
 	// (seeded for this) is named by nothing.
@@ -155,6 +156,10 @@ func TestReplayFixtures(t *testing.T) {
 			if ct := res.Headers["Content-Type"]; res.StatusCode == http.StatusNoContent {
 				if res.Body != "" {
 					t.Errorf("got 204 with body %q, want none", res.Body)
+				}
+			} else if strings.HasPrefix(ct, "text/html") {
+				if !strings.HasPrefix(res.Body, "<!doctype html>") {
+					t.Errorf("got %s body %q, want a page", ct, res.Body)
 				}
 			} else if !strings.HasPrefix(ct, "text/calendar") {
 				if err := json.Unmarshal([]byte(res.Body), &body); err != nil {

@@ -36,6 +36,7 @@ type Route struct {
 // nothing in infra/: the stack and make local read this table.
 func Routes() []Route {
 	return []Route{
+		{"GET /status", FunctionWeb},
 		{"GET /metrics/dora", FunctionWeb},
 		{"GET /metrics/dora/history", FunctionWeb},
 	}

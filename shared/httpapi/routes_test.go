@@ -45,6 +45,7 @@ func TestDispatch(t *testing.T) {
 		method, path string
 		want         string
 	}{
+		{"GET", "/status", "web"},
 		{"GET", "/metrics/dora", "web"},
 		{"GET", "/metrics/dora/history", "web"},
 		{"GET", "/metrics/dora?service=checkout", "web"},

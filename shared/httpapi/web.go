@@ -6,6 +6,7 @@ import "context"
 // "Pages: the status page and the DORA report"). Each is in Routes, with
 // FunctionWeb; TestRoutesAreServed holds the two equal.
 func (a *API) webRoutes() {
+	a.statusRoutes()
 	a.doraRoutes()
 }
 

@@ -128,6 +128,7 @@ func WebHTTP(s settings.Settings, a Adapters) (http.Handler, error) {
 		Incidents:     incident.NewService(st, s.Rules()),
 		Tokens:        auth.NewAuthenticator(st),
 		Services:      st,
+		PublicStatus:  s.PublicStatus,
 		DORA:          st,
 		DORAHistory:   st,
 		SuspectWindow: s.SuspectWindow,
