@@ -32,7 +32,7 @@ func TestFunctions(t *testing.T) {
 			"PAGING_TOPIC_ARN":  ref(logicalID(t, "AWS::SNS::Topic", pagingTopic)),
 			"GITHUB_SECRET_ARN": secret,
 			"DEPLOY_SERVICES":   testDeployServices}},
-		{"web", webFn, 10, map[string]any{"PUBLIC_STATUS": "false"}},
+		{"web", webFn, 10, map[string]any{"PUBLIC_STATUS": "false", "DEPLOY_SERVICES": testDeployServices}},
 		{"deploys", deploysFn, 30, map[string]any{"DEPLOY_SERVICES": testDeployServices}},
 		{"dora", doraFn, 300, map[string]any{"DEPLOY_SERVICES": testDeployServices}},
 		{"escalate", escalateFn, 60, map[string]any{

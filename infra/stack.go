@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -104,13 +105,18 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 	})
 
 	// PUT /users subscribes responders' e-mail and phone to the PagingTopic.
+	// A map of strings always marshals; services.Parse bounds its size.
+	sources, _ := json.Marshal(props.Services.DeployServices())
+	deployServices := string(sources)
 	httpAPI := api.New(stack, "Api", api.Props{
 		Functions:     fns,
 		PublicReports: props.PublicReports,
 		PublicStatus:  props.PublicStatus,
-		RateLimit:     props.RateLimit,
-		BurstLimit:    props.BurstLimit,
-		PagingTopic:   esc.PagingTopic,
+		// A map of strings always marshals; services.Parse bounds its size.
+		DeployServices: deployServices,
+		RateLimit:      props.RateLimit,
+		BurstLimit:     props.BurstLimit,
+		PagingTopic:    esc.PagingTopic,
 	})
 
 	// The API verifies Slack's requests with the secret's signing_secret.

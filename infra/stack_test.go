@@ -253,9 +253,9 @@ func TestResourceCounts(t *testing.T) {
 		"AWS::CloudWatch::Alarm":           25, // checkout 5, payments 3, storefront 2; self-monitoring 15 (monitoring_test.go)
 		"AWS::Logs::MetricFilter":          3,  // one per service log group
 		"AWS::Logs::SubscriptionFilter":    3,
-		"AWS::Lambda::Permission":          13, // SNS, EventBridge (alarms, the watchdog's and the DORA job's schedules, the 2 deploy rules), alarm action, 3 log groups, API Gateway ($default, and each route of httpapi.Routes: 2)
+		"AWS::Lambda::Permission":          14, // SNS, EventBridge (alarms, the watchdog's and the DORA job's schedules, the 2 deploy rules), alarm action, 3 log groups, API Gateway ($default, and each route of httpapi.Routes: 3)
 		"AWS::ApiGatewayV2::Api":           1,
-		"AWS::ApiGatewayV2::Route":         3, // $default, and each of httpapi.Routes (TestRoutesOfTheTable)
+		"AWS::ApiGatewayV2::Route":         4, // $default, and each of httpapi.Routes (TestRoutesOfTheTable)
 		"AWS::ApiGatewayV2::Integration":   2, // the api's, the web function's
 		"AWS::ApiGatewayV2::Stage":         1,
 		"AWS::SecretsManager::Secret":      1, // the Slack app's bot token and signing secret, the GitHub webhook's secret

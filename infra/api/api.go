@@ -66,6 +66,9 @@ type Props struct {
 	// PublicStatus serves GET /status without a token; it becomes the web
 	// function's PUBLIC_STATUS.
 	PublicStatus bool
+	// DeployServices is DEPLOY_SERVICES (services.json's deploy_sources,
+	// JSON): the web function's DORA page lists the services it names.
+	DeployServices string
 	// PagingTopic, if set, receives the users' e-mail and SMS subscriptions
 	// (PUT /users); it becomes PAGING_TOPIC_ARN.
 	PagingTopic awssns.ITopic
@@ -162,7 +165,10 @@ func New(scope constructs.Construct, id string, props Props) *API {
 		Name:        httpapi.FunctionWeb,
 		Description: "incidentd: the HTTP API's pages and documents (status page, DORA report)",
 		Timeout:     awscdk.Duration_Seconds(jsii.Number(10)),
-		Environment: map[string]*string{"PUBLIC_STATUS": jsii.String(strconv.FormatBool(props.PublicStatus))},
+		Environment: map[string]*string{
+			"PUBLIC_STATUS":   jsii.String(strconv.FormatBool(props.PublicStatus)),
+			"DEPLOY_SERVICES": jsii.String(props.DeployServices),
+		},
 		OnError:     "Requests got 5xx: the status page or the DORA report may be failing.",
 	})
 	a.addRoutes(map[string]*function.Function{httpapi.FunctionWeb: a.Web})

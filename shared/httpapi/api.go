@@ -62,6 +62,9 @@ type Config struct {
 	// Services lists the configured services (the web function's status
 	// page and DORA report show each); *dynamo.Store is one.
 	Services ServiceNames
+	// KnownServices are services the DORA report page shows besides the
+	// configured ones (DEPLOY_SERVICES').
+	KnownServices []string
 	// PublicStatus serves GET /status without a token (settings'
 	// PUBLIC_STATUS); otherwise it needs incidents:read.
 	PublicStatus bool
@@ -102,8 +105,9 @@ type API struct {
 	suspectWindow time.Duration
 
 	// The web function's pages (web.go).
-	services     ServiceNames
-	publicStatus bool
+	services      ServiceNames
+	knownServices []string
+	publicStatus  bool
 }
 
 // New returns the api function's handler: every route but those of Routes.
@@ -129,7 +133,7 @@ func newAPI(c Config) *API {
 		slackSecret: c.SlackSigningSecret, slackUsers: c.SlackUsers,
 		deployments: c.Deployments, deliveries: c.Deliveries, githubSecret: c.GitHubSecret, githubServices: c.GitHubServices,
 		dora: c.DORA, doraHistory: c.DORAHistory, suspectWindow: c.SuspectWindow,
-		services: c.Services, publicStatus: c.PublicStatus,
+		services: c.Services, knownServices: c.KnownServices, publicStatus: c.PublicStatus,
 	}
 	if a.slackUsers == nil && c.OnCall != nil {
 		a.slackUsers = c.OnCall

@@ -124,7 +124,20 @@ func APILambda(h http.Handler, logger *slog.Logger) lambda.Handler {
 // those routes to.
 func WebHTTP(s settings.Settings, a Adapters) (http.Handler, error) {
 	st := store(s, a)
+	// The DORA page lists the services DEPLOY_SERVICES names too; a bad
+	// value leaves them out (the deploys function refuses to start on it).
+	var known []string
+	if targets, err := s.DeployTargets(); err != nil {
+		a.Logger.Error("DORA page: DEPLOY_SERVICES left out", "error", err)
+	} else {
+		for _, t := range targets {
+			if t.Service != "" && !slices.Contains(known, t.Service) {
+				known = append(known, t.Service)
+			}
+		}
+	}
 	return httpapi.NewWeb(httpapi.Config{
+		KnownServices: known,
 		Incidents:     incident.NewService(st, s.Rules()),
 		Tokens:        auth.NewAuthenticator(st),
 		Services:      st,
