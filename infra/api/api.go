@@ -169,7 +169,7 @@ func New(scope constructs.Construct, id string, props Props) *API {
 			"PUBLIC_STATUS":   jsii.String(strconv.FormatBool(props.PublicStatus)),
 			"DEPLOY_SERVICES": jsii.String(props.DeployServices),
 		},
-		OnError:     "Requests got 5xx: the status page or the DORA report may be failing.",
+		OnError: "Requests got 5xx: the status page or the DORA report may be failing.",
 	})
 	a.addRoutes(map[string]*function.Function{httpapi.FunctionWeb: a.Web})
 	cdknag.NagSuppressions_AddResourceSuppressions(a.HttpApi, &[]*cdknag.NagPackSuppression{{

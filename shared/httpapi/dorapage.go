@@ -21,7 +21,7 @@ import (
 // as inline SVG from the DORA job's daily snapshots.
 const (
 	doraPageMaxServices = 20 // services besides "all services"
-	doraTrendDays       = 90
+	doraTrendDays       = 30
 	doraPageCacheSecs   = 60
 )
 
@@ -137,13 +137,13 @@ func doraPage(in dora.Input, rows []doraRow, trendWindow int, today time.Time) *
 	for _, row := range rows {
 		r := row.report
 		p.printf(`<tr><th scope="row">%s</th>`, scopeName(row.scope))
-		p.printf(`<td>%s / day<br><span class="muted">%d deployments</span>`, formatNumber(r.DeploymentFrequency.PerDay), r.DeploymentFrequency.Deployments)
+		p.printf(`<td>%s<br><span class="muted">%s</span>`, withUnit(formatNumber(r.DeploymentFrequency.PerDay), " / day"), plural(r.DeploymentFrequency.Deployments, "deployment"))
 		tierBadge(p, r.DeploymentFrequency.Tier)
-		p.printf(`</td><td>%s median<br><span class="muted">p90 %s · %d changes</span>`, formatDuration(r.LeadTime.MedianSeconds), formatDuration(r.LeadTime.P90Seconds), r.LeadTime.N)
+		p.printf(`</td><td>%s<br><span class="muted">p90 %s · %s</span>`, withUnit(formatDuration(r.LeadTime.MedianSeconds), " median"), formatDuration(r.LeadTime.P90Seconds), plural(r.LeadTime.N, "change"))
 		tierBadge(p, r.LeadTime.Tier)
-		p.printf(`</td><td>%s<br><span class="muted">%d of %d deployments failed</span>`, formatPercent(r.ChangeFailureRate.Ratio), r.ChangeFailureRate.Failed, r.ChangeFailureRate.Total)
+		p.printf(`</td><td>%s<br><span class="muted">%d of %s failed</span>`, formatPercent(r.ChangeFailureRate.Ratio), r.ChangeFailureRate.Failed, plural(r.ChangeFailureRate.Total, "deployment"))
 		tierBadge(p, r.ChangeFailureRate.Tier)
-		p.printf(`</td><td>%s median<br><span class="muted">%d incidents resolved</span>`, formatDuration(r.TimeToRestore.MedianSeconds), r.TimeToRestore.N)
+		p.printf(`</td><td>%s<br><span class="muted">%s resolved</span>`, withUnit(formatDuration(r.TimeToRestore.MedianSeconds), " median"), plural(r.TimeToRestore.N, "incident"))
 		tierBadge(p, r.TimeToRestore.Tier)
 		p.printf("</td></tr>\n")
 	}
@@ -169,6 +169,21 @@ func doraPage(in dora.Input, rows []doraRow, trendWindow int, today time.Time) *
 	p.printf(`<footer class="muted">As JSON: GET /metrics/dora (Accept: application/json) and GET /metrics/dora/history. Definitions: README, "DORA metrics".</footer>` + "\n")
 	p.foot()
 	return p
+}
+
+// withUnit appends unit to a value, not to "no data".
+func withUnit(v, unit string) string {
+	if v == "no data" {
+		return v
+	}
+	return v + unit
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }
 
 func tierBadge(p *page, t dora.Tier) {
@@ -232,7 +247,7 @@ var chartColors = []string{"#1f2933", "#2f6fb3", "#c2410c", "#1f7a4d", "#7c3aed"
 // and a description (the first and the last value of each series) for
 // screen readers, y labels, a legend in text.
 func lineChart(id string, m doraChartMetric, series []chartSeries, days int) string {
-	const w, h, left, right, top, bottom = 600.0, 240.0, 56.0, 12.0, 12.0, 28.0
+	const w, h, left, right, top, bottom = 420.0, 220.0, 58.0, 10.0, 10.0, 28.0
 	maxY := 0.0
 	for _, s := range series {
 		for _, pt := range s.points {
@@ -258,10 +273,10 @@ func lineChart(id string, m doraChartMetric, series []chartSeries, days int) str
 	for i := 0; i <= 4; i++ {
 		v := maxY * float64(i) / 4
 		p.printf(`<line x1="%s" x2="%s" y1="%s" y2="%s" stroke="#e4e7eb"/>`, f1(left), f1(w-right), f1(y(v)), f1(y(v)))
-		p.printf(`<text x="%s" y="%s" font-size="11" text-anchor="end" fill="#52606d">%s</text>`+"\n", f1(left-6), f1(y(v)+4), m.format(v))
+		p.printf(`<text x="%s" y="%s" font-size="13" text-anchor="end" fill="#52606d">%s</text>`+"\n", f1(left-6), f1(y(v)+4), m.format(v))
 	}
-	p.printf(`<text x="%s" y="%s" font-size="11" fill="#52606d">%d days ago</text>`, f1(left), f1(h-8), days-1)
-	p.printf(`<text x="%s" y="%s" font-size="11" text-anchor="end" fill="#52606d">today</text>`+"\n", f1(w-right), f1(h-8))
+	p.printf(`<text x="%s" y="%s" font-size="13" fill="#52606d">%d days ago</text>`, f1(left), f1(h-8), days-1)
+	p.printf(`<text x="%s" y="%s" font-size="13" text-anchor="end" fill="#52606d">today</text>`+"\n", f1(w-right), f1(h-8))
 	for i, s := range series {
 		color := chartColors[i%len(chartColors)]
 		width := "2"

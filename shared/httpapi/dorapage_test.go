@@ -69,7 +69,7 @@ func TestDORAPage(t *testing.T) {
 		{"all services", "/metrics/dora?window_days=7", []string{
 			"<h1>DORA metrics</h1>", ">All services</th>", ">payments</th>", ">search</th>",
 			"0.43 / day", "75 %", "3 of 4 deployments failed", "1.5 h median", "18 h median", "elite", "low",
-			"Deployment frequency over the last 90 days", "Change failure rate over the last 90 days",
+			"Deployment frequency over the last 30 days", "Change failure rate over the last 30 days",
 		}, []string{"<script", "http://", "https://"}, 3},
 		{"one service", "/metrics/dora?window_days=7&service=payments&benchmark=2023", []string{
 			">payments</th>", "tiers of the 2023 benchmark", "75 %",

@@ -112,7 +112,7 @@ th,td{text-align:left;padding:.4rem .5rem;border-bottom:1px solid #e4e7eb;vertic
 th{font-size:.85rem;color:#52606d}
 td .badge{margin-left:.25rem}
 .scroll{overflow-x:auto;border:1px solid #d9e2ec;border-radius:.5rem}
-.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(18rem,1fr));gap:1rem}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,26rem),1fr));gap:1rem}
 figure{margin:0;background:#fff;border:1px solid #d9e2ec;border-radius:.5rem;padding:.75rem}
 figcaption{font-weight:600;margin-bottom:.25rem}
 svg{width:100%;height:auto;display:block}
