@@ -10,7 +10,8 @@ import (
 	"time"
 )
 
-// The web function's pages (README, "Pages"): one self-contained HTML
+// The web function's pages (README, "Pages: the status page and the
+// DORA report"): one self-contained HTML
 // document each, with inline CSS, no script and no asset from elsewhere (the
 // CSP below forbids any). They are written by Go code through page.printf,
 // which escapes every argument, rather than by html/template: that package
