@@ -438,6 +438,7 @@ Try it from another shell:
   curl -s -X POST %[1]s/incidents/<id>/acknowledge -H "Authorization: Bearer $TOKEN"   (stops the pages)
   curl -s "%[1]s/metrics/dora?service=checkout" -H "Authorization: Bearer $TOKEN"   (demo deployments, README "DORA metrics")
   curl -s "%[1]s/metrics/dora/history?service=checkout" -H "Authorization: Bearer $TOKEN"   (the DORA job's daily snapshots)
+  curl -s "%[1]s/status" -H "Authorization: Bearer $TOKEN"   (the status page; a browser gets HTML, without a token with PUBLIC_STATUS=true)
 
 Any file in events/ can be posted to its function (events/<function>-*.json).
 
