@@ -14,6 +14,7 @@ import (
 	"github.com/incidentd/incidentd/infra/api"
 	"github.com/incidentd/incidentd/infra/function"
 	"github.com/incidentd/incidentd/infra/gobuild"
+	"github.com/incidentd/incidentd/shared/httpapi"
 )
 
 func TestHttpAPI(t *testing.T) {
@@ -47,6 +48,59 @@ func TestHttpAPI(t *testing.T) {
 		},
 	})
 	hasID(t, "AWS::Logs::LogGroup", logicalID(t, "AWS::Logs::LogGroup", "ApiAccessLogs"), map[string]any{"RetentionInDays": 90})
+}
+
+// Every route of httpapi.Routes is an API Gateway route of its own, whose
+// integration invokes the function the table names (payload 2.0); the api
+// keeps $default.
+func TestRoutesOfTheTable(t *testing.T) {
+	testStack(t)
+	apiID := logicalID(t, "AWS::ApiGatewayV2::Api", "ApiHttpApi")
+	fnPrefix := map[string]string{httpapi.FunctionWeb: webFn}
+	integrations := map[string]string{} // by target "integrations/<id>"
+	for id, r := range synthesized.resources {
+		if r["Type"] != "AWS::ApiGatewayV2::Integration" {
+			continue
+		}
+		p, _ := r["Properties"].(map[string]any)
+		uri, _ := json.Marshal(p["IntegrationUri"])
+		integrations[id] = string(uri)
+		if p["PayloadFormatVersion"] != "2.0" {
+			t.Errorf("integration %s: got payload format %v, want 2.0", id, p["PayloadFormatVersion"])
+		}
+	}
+	routes := map[string]string{} // route key → integration id
+	for _, r := range synthesized.resources {
+		if r["Type"] != "AWS::ApiGatewayV2::Route" {
+			continue
+		}
+		p, _ := r["Properties"].(map[string]any)
+		target, _ := json.Marshal(p["Target"])
+		for id := range integrations {
+			if strings.Contains(string(target), `"`+id+`"`) {
+				routes[p["RouteKey"].(string)] = id
+			}
+		}
+		if got, _ := json.Marshal(p["ApiId"]); string(got) != `{"Ref":"`+apiID+`"}` {
+			t.Errorf("route %v: got ApiId %s, want the HTTP API's", p["RouteKey"], got)
+		}
+	}
+	for _, r := range httpapi.Routes() {
+		method, path := api.RouteKey(r.Pattern)
+		key := method + " " + path
+		in, ok := routes[key]
+		if !ok {
+			t.Errorf("route %s (%s): not in the template", key, r.Function)
+			continue
+		}
+		want, _ := json.Marshal(arnOf(logicalID(t, "AWS::Lambda::Function", fnPrefix[r.Function])))
+		if integrations[in] != string(want) {
+			t.Errorf("route %s: got integration %s invoking %s, want %s (function %s)", key, in, integrations[in], want, r.Function)
+		}
+	}
+	if len(routes) != len(httpapi.Routes())+1 {
+		t.Errorf("got routes %v, want $default and one per route of httpapi.Routes (%d)", routes, len(httpapi.Routes()))
+	}
 }
 
 func TestAccessLogFormatIsJSON(t *testing.T) {

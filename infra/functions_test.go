@@ -32,6 +32,7 @@ func TestFunctions(t *testing.T) {
 			"PAGING_TOPIC_ARN":  ref(logicalID(t, "AWS::SNS::Topic", pagingTopic)),
 			"GITHUB_SECRET_ARN": secret,
 			"DEPLOY_SERVICES":   testDeployServices}},
+		{"web", webFn, 10, map[string]any{"PUBLIC_STATUS": "false", "DEPLOY_SERVICES": testDeployServices}},
 		{"deploys", deploysFn, 30, map[string]any{"DEPLOY_SERVICES": testDeployServices}},
 		{"dora", doraFn, 300, map[string]any{"DEPLOY_SERVICES": testDeployServices}},
 		{"escalate", escalateFn, 60, map[string]any{
@@ -92,7 +93,7 @@ const testDeployServices = `{"acme/checkout@production-eu":{"service":"checkout"
 
 func TestFunctionLogGroups(t *testing.T) {
 	testStack(t)
-	for _, prefix := range []string{alarmsFn, logsFn, apiFn, escalateFn, warroomFn, streamFn, watchdogFn, deploysFn, doraFn} {
+	for _, prefix := range []string{alarmsFn, logsFn, apiFn, webFn, escalateFn, warroomFn, streamFn, watchdogFn, deploysFn, doraFn} {
 		id := logicalID(t, "AWS::Logs::LogGroup", prefix+"Logs")
 		hasID(t, "AWS::Logs::LogGroup", id, map[string]any{"RetentionInDays": 30})
 	}

@@ -132,6 +132,9 @@ func stackProps(app awscdk.App) (*StackProps, error) {
 		return nil, err
 	}
 	props.NoDORADashboard = !dashboard
+	if props.PublicStatus, err = ctx.bool("publicStatus", false); err != nil {
+		return nil, err
+	}
 	if props.RateLimit, err = ctx.number("apiRateLimit"); err != nil {
 		return nil, err
 	}

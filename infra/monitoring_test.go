@@ -221,8 +221,8 @@ func TestSelfMonitoringCoverage(t *testing.T) {
 			}
 		}
 	}
-	if n != 9+8+1+1+1 {
-		t.Errorf("resources to monitor: got %d, want 20 (9 functions, 8 queues, 1 state machine, 1 table, 1 HTTP API)", n)
+	if n != 10+8+1+1+1 {
+		t.Errorf("resources to monitor: got %d, want 21 (10 functions, 8 queues, 1 state machine, 1 table, 1 HTTP API)", n)
 	}
 	// The paging path's throttling delays pages silently: alarmed.
 	ids := map[string]string{"alarms": alarmsFn, "stream": streamFn, "escalate": escalateFn}

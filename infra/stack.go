@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -38,6 +39,8 @@ type StackProps struct {
 	Tracing bool
 	// PublicReports lets people report problems (POST /reports) without a token.
 	PublicReports bool
+	// PublicStatus serves the status page (GET /status) without a token.
+	PublicStatus bool
 	// RateLimit and BurstLimit throttle the API; 0 means api's defaults.
 	RateLimit, BurstLimit float64
 	// FallbackUser is paged when an escalation policy names no fallback ("" for none).
@@ -110,12 +113,18 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 	})
 
 	// PUT /users subscribes responders' e-mail and phone to the PagingTopic.
+	// A map of strings always marshals; services.Parse bounds its size.
+	sources, _ := json.Marshal(props.Services.DeployServices())
+	deployServices := string(sources)
 	httpAPI := api.New(stack, "Api", api.Props{
 		Functions:     fns,
 		PublicReports: props.PublicReports,
-		RateLimit:     props.RateLimit,
-		BurstLimit:    props.BurstLimit,
-		PagingTopic:   esc.PagingTopic,
+		PublicStatus:  props.PublicStatus,
+		// A map of strings always marshals; services.Parse bounds its size.
+		DeployServices: deployServices,
+		RateLimit:      props.RateLimit,
+		BurstLimit:     props.BurstLimit,
+		PagingTopic:    esc.PagingTopic,
 	})
 
 	// The API verifies Slack's requests with the secret's signing_secret.
@@ -160,10 +169,10 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 	// paging path's throttling, the state machine, the stream's iterator age
 	// and the table's throttling alarm to OpsTopic, for the platform team.
 	ops := monitoring.New(stack, "Monitoring", monitoring.Props{
-		TopicKey:    topicKey,
-		Functions:   registry.Functions(),
-		APIFunction: httpAPI.Function,
-		PagingPath:  PagingPath,
+		TopicKey:     topicKey,
+		Functions:    registry.Functions(),
+		APIFunctions: []*function.Function{httpAPI.Function, httpAPI.Web},
+		PagingPath:   PagingPath,
 		Queues: []monitoring.Queue{
 			{Name: "alarm-topic-dead-letters", Queue: detect.AlarmTopicDeadLetters, Holds: "alarm notifications SNS could not deliver from AlarmTopic to the alarms function (deleted, or throttled throughout); see its Throttles and the subscription."},
 			{Name: "alarm-rule-dead-letters", Queue: detect.AlarmRuleDeadLetters, Holds: "alarm state change events EventBridge could not deliver to the alarms function within 2 hours; see its Throttles and the rule's FailedInvocations."},

@@ -209,6 +209,7 @@ const (
 	alarmsFn = "DetectionAlarmsFunction"
 	logsFn   = "DetectionLogsFunction"
 	apiFn    = "ApiApiFunction"
+	webFn    = "ApiWebFunction"
 	table    = "StorageTable"
 	topic    = "DetectionAlarmTopic"
 
@@ -240,10 +241,10 @@ func TestResourceCounts(t *testing.T) {
 		"AWS::SNS::Topic":                  4, // AlarmTopic, PagingTopic, IncidentEventsTopic, OpsTopic
 		"AWS::SNS::TopicPolicy":            4, // TLS only (+ CloudWatch alarms on AlarmTopic, OpsTopic)
 		"AWS::SNS::Subscription":           1,
-		"AWS::Lambda::Function":            9,  // alarms, logs, api, escalate, warroom, stream, watchdog, deploys, dora
-		"AWS::IAM::Role":                   10, // one per function, the state machine's
-		"AWS::IAM::Policy":                 10,
-		"AWS::Logs::LogGroup":              11, // one per function, API access logs, state machine
+		"AWS::Lambda::Function":            10, // alarms, logs, api, web, escalate, warroom, stream, watchdog, deploys, dora
+		"AWS::IAM::Role":                   11, // one per function, the state machine's
+		"AWS::IAM::Policy":                 11,
+		"AWS::Logs::LogGroup":              12, // one per function, API access logs, state machine
 		"AWS::Lambda::EventInvokeConfig":   5,  // alarms, logs, watchdog, deploys, dora
 		"AWS::Lambda::EventSourceMapping":  2,  // the table's stream → stream: escalations, fan-out
 		"AWS::SQS::Queue":                  8,  // alarms, logs, stream, watchdog, deploys (its rules' dead letters too) and dora failures, topic and alarm rule dead letters
@@ -252,10 +253,10 @@ func TestResourceCounts(t *testing.T) {
 		"AWS::CloudWatch::Alarm":           25, // checkout 5, payments 3, storefront 2; self-monitoring 15 (monitoring_test.go)
 		"AWS::Logs::MetricFilter":          3,  // one per service log group
 		"AWS::Logs::SubscriptionFilter":    3,
-		"AWS::Lambda::Permission":          11, // SNS, EventBridge (alarms, the watchdog's and the DORA job's schedules, the 2 deploy rules), alarm action, 3 log groups, API Gateway
+		"AWS::Lambda::Permission":          14, // SNS, EventBridge (alarms, the watchdog's and the DORA job's schedules, the 2 deploy rules), alarm action, 3 log groups, API Gateway ($default, and each route of httpapi.Routes: 3)
 		"AWS::ApiGatewayV2::Api":           1,
-		"AWS::ApiGatewayV2::Route":         1,
-		"AWS::ApiGatewayV2::Integration":   1,
+		"AWS::ApiGatewayV2::Route":         4, // $default, and each of httpapi.Routes (TestRoutesOfTheTable)
+		"AWS::ApiGatewayV2::Integration":   2, // the api's, the web function's
 		"AWS::ApiGatewayV2::Stage":         1,
 		"AWS::SecretsManager::Secret":      1, // the Slack app's bot token and signing secret, the GitHub webhook's secret
 		"AWS::StepFunctions::StateMachine": 1, // escalation

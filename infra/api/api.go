@@ -1,5 +1,9 @@
 // Package api is the platform's HTTPS endpoint: an API Gateway HTTP API whose
-// $default route sends every request to the api function, which routes it.
+// $default route sends every request to the api function, which routes it,
+// but for the routes of httpapi.Routes: each is an API Gateway route of its
+// own, integrated with the function the table names (the web function: the
+// status page and the DORA report). The table is Go, shared with make
+// local's dispatch, so that both runtimes route a request alike.
 //
 // There is deliberately no API Gateway authorizer. The api function checks the
 // bearer token of every request itself (shared/auth), because whether a request
@@ -19,7 +23,9 @@
 package api
 
 import (
+	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
@@ -33,6 +39,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/incidentd/incidentd/infra/function"
+	"github.com/incidentd/incidentd/shared/httpapi"
 )
 
 // Defaults of Props.
@@ -56,6 +63,12 @@ type Props struct {
 	// RateLimit and BurstLimit throttle the stage; 0 means the default.
 	RateLimit  float64
 	BurstLimit float64
+	// PublicStatus serves GET /status without a token; it becomes the web
+	// function's PUBLIC_STATUS.
+	PublicStatus bool
+	// DeployServices is DEPLOY_SERVICES (services.json's deploy_sources,
+	// JSON): the web function's DORA page lists the services it names.
+	DeployServices string
 	// PagingTopic, if set, receives the users' e-mail and SMS subscriptions
 	// (PUT /users); it becomes PAGING_TOPIC_ARN.
 	PagingTopic awssns.ITopic
@@ -86,7 +99,9 @@ var SubscriptionActions = []string{
 // API is the HTTP API and its function.
 type API struct {
 	constructs.Construct
-	Function  *function.Function
+	Function *function.Function
+	// Web is the web function: pages and documents (httpapi.FunctionWeb).
+	Web       *function.Function
 	HttpApi   awsapigatewayv2.HttpApi
 	Stage     awsapigatewayv2.HttpStage
 	AccessLog awslogs.LogGroup
@@ -144,9 +159,22 @@ func New(scope constructs.Construct, id string, props Props) *API {
 		// The stage is created below, with throttling and access logs.
 		CreateDefaultStage: jsii.Bool(false),
 	})
+	// The routes before the suppression below, which applies to the
+	// children the API has when it is made.
+	a.Web = function.New(c, "WebFunction", props.Functions, function.Props{
+		Name:        httpapi.FunctionWeb,
+		Description: "incidentd: the HTTP API's pages and documents (status page, DORA report)",
+		Timeout:     awscdk.Duration_Seconds(jsii.Number(10)),
+		Environment: map[string]*string{
+			"PUBLIC_STATUS":   jsii.String(strconv.FormatBool(props.PublicStatus)),
+			"DEPLOY_SERVICES": jsii.String(props.DeployServices),
+		},
+		OnError: "Requests got 5xx: the status page or the DORA report may be failing.",
+	})
+	a.addRoutes(map[string]*function.Function{httpapi.FunctionWeb: a.Web})
 	cdknag.NagSuppressions_AddResourceSuppressions(a.HttpApi, &[]*cdknag.NagPackSuppression{{
 		Id:     jsii.String("AwsSolutions-APIG4"),
-		Reason: jsii.String("The api function authorizes every request itself (bearer tokens; Slack request signatures; POST /reports optionally public and rate limited), as documented on package api; an API Gateway authorizer would duplicate those per-route rules."),
+		Reason: jsii.String("The api and web functions authorize every request themselves (bearer tokens; Slack request signatures; POST /reports and GET /status optionally public, reports rate limited), as documented on package api; an API Gateway authorizer would duplicate those per-route rules."),
 	}}, jsii.Bool(true))
 
 	a.AccessLog = awslogs.NewLogGroup(c, jsii.String("AccessLogs"), &awslogs.LogGroupProps{
@@ -174,6 +202,46 @@ func New(scope constructs.Construct, id string, props Props) *API {
 	})
 	a.URL = a.Stage.Url()
 	return a
+}
+
+// addRoutes gives each route of httpapi.Routes an API Gateway route
+// integrated with the function it names (one integration per function,
+// payload 2.0). A route naming a function not in fns stops the synthesis.
+func (a *API) addRoutes(fns map[string]*function.Function) {
+	integrations := map[string]awsapigatewayv2.HttpRouteIntegration{}
+	for _, r := range httpapi.Routes() {
+		fn, ok := fns[r.Function]
+		if !ok {
+			panic(fmt.Sprintf("route %s names function %q, which infra/api does not define", r.Pattern, r.Function))
+		}
+		in, ok := integrations[r.Function]
+		if !ok {
+			in = awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String(integrationID(r.Function)), fn.Lambda,
+				&awsapigatewayv2integrations.HttpLambdaIntegrationProps{
+					PayloadFormatVersion: awsapigatewayv2.PayloadFormatVersion_VERSION_2_0(),
+				})
+			integrations[r.Function] = in
+		}
+		method, path := RouteKey(r.Pattern)
+		a.HttpApi.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+			Path:        jsii.String(path),
+			Methods:     &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod(method)},
+			Integration: in,
+		})
+	}
+}
+
+// RouteKey is the API Gateway method and path of a ServeMux pattern: "GET
+// /x/{id}" is GET and /x/{id}; a "{rest...}" wildcard is API Gateway's
+// greedy "{rest+}".
+func RouteKey(pattern string) (method, path string) {
+	method, path, _ = strings.Cut(pattern, " ")
+	return method, strings.ReplaceAll(path, "...}", "+}")
+}
+
+// integrationID names a function's integration: WebIntegration.
+func integrationID(fn string) string {
+	return strings.ToUpper(fn[:1]) + fn[1:] + "Integration"
 }
 
 // accessLogSettings implements awsapigatewayv2.IAccessLogSettings, which the Go

@@ -246,7 +246,7 @@ func TestEveryEventReplays(t *testing.T) {
 			if status != http.StatusOK || hdr.Get("X-Amz-Function-Error") != "" {
 				t.Fatalf("got %d %q %s, want 200 without a function error", status, hdr.Get("X-Amz-Function-Error"), body)
 			}
-			if fn == "api" {
+			if fn == "api" || fn == "web" {
 				var resp struct {
 					StatusCode int `json:"statusCode"`
 				}

@@ -23,6 +23,7 @@ import (
 	"github.com/incidentd/incidentd/shared/dynamo/dynamolocal"
 	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/escalation"
+	"github.com/incidentd/incidentd/shared/httpapi"
 	"github.com/incidentd/incidentd/shared/incident"
 	"github.com/incidentd/incidentd/shared/oncall"
 	"github.com/incidentd/incidentd/shared/settings"
@@ -240,16 +241,19 @@ func newPlatform(ctx context.Context, endpoint string, getenv func(string) strin
 	// Every handler is built by package wiring, from the same settings the
 	// Lambdas read, with the local adapters.
 	ad := localAdapters(db, set, o, runs, logger)
-	// The API port and the api function's invoke endpoint share one API, as
-	// one Lambda instance would serve both.
-	api, err := wiring.HTTPAPI(set, ad)
-	if err != nil {
-		cancel()
-		return nil, err
-	}
+	// The API port and the invoke endpoint of a function behind the HTTP
+	// API (api, web) share one handler, as one Lambda instance would serve
+	// both; the API port dispatches httpapi.Routes as API Gateway does.
+	handlers := map[string]http.Handler{}
 	for _, f := range wiring.Functions() {
-		if f.Name == "api" {
-			functions[f.Name] = wiring.APILambda(api, logger).Invoke
+		if f.HTTP != nil {
+			h, err := f.HTTP(set, ad)
+			if err != nil {
+				cancel()
+				return nil, fmt.Errorf("function %s: %w", f.Name, err)
+			}
+			handlers[f.Name] = h
+			functions[f.Name] = wiring.APILambda(h, logger).Invoke
 			continue
 		}
 		h, err := f.New(set, ad)
@@ -303,7 +307,7 @@ func newPlatform(ctx context.Context, endpoint string, getenv func(string) strin
 	}
 
 	return &platform{
-		api:   api,
+		api:   httpapi.Dispatch(handlers),
 		token: token, services: names, settings: set,
 		timeScale: timeScale, slackReal: realSlack, close: sync.OnceFunc(stop),
 		functions: functions, executions: runs.startedFor,
@@ -434,6 +438,7 @@ Try it from another shell:
   curl -s -X POST %[1]s/incidents/<id>/acknowledge -H "Authorization: Bearer $TOKEN"   (stops the pages)
   curl -s "%[1]s/metrics/dora?service=checkout" -H "Authorization: Bearer $TOKEN"   (demo deployments, README "DORA metrics")
   curl -s "%[1]s/metrics/dora/history?service=checkout" -H "Authorization: Bearer $TOKEN"   (the DORA job's daily snapshots)
+  curl -s "%[1]s/status" -H "Authorization: Bearer $TOKEN"   (the status page; a browser gets HTML, without a token with PUBLIC_STATUS=true)
 
 Any file in events/ can be posted to its function (events/<function>-*.json).
 

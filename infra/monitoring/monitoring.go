@@ -70,12 +70,13 @@ type Props struct {
 	TopicKey awskms.IKey
 	// Functions are every function of the stack (function.Registry): each
 	// of its FailureQueues gets an alarm on its first visible message; a
-	// function without failure queues that is not APIFunction gets an Errors
-	// alarm, described with its OnError.
+	// function without failure queues that is not one of APIFunctions gets
+	// an Errors alarm, described with its OnError.
 	Functions []*function.Function
-	// APIFunction is the function behind API (one of Functions): its failures
-	// are 5xx answers, alarmed with the API's.
-	APIFunction *function.Function
+	// APIFunctions are the functions behind API (each one of Functions: the
+	// api, and those of httpapi.Routes): their failures are 5xx answers,
+	// alarmed with the API's.
+	APIFunctions []*function.Function
 	// PagingPath names the functions between an alarm and a page (one of
 	// Functions each): one metric math alarm sums their Throttles.
 	PagingPath []string
@@ -158,7 +159,7 @@ func New(scope constructs.Construct, id string, props Props) *Monitoring {
 		if slices.Contains(props.PagingPath, f.Name) {
 			paging = append(paging, f)
 		}
-		if len(f.FailureQueues) > 0 || f == props.APIFunction {
+		if len(f.FailureQueues) > 0 || slices.Contains(props.APIFunctions, f) {
 			continue
 		}
 		fc := constructs.NewConstruct(c, jsii.String("Function-"+f.Name))
@@ -231,8 +232,8 @@ func New(scope constructs.Construct, id string, props Props) *Monitoring {
 		}
 		add(constructs.NewConstruct(c, jsii.String("Api")), "ServerErrors",
 			props.API.MetricServerError(sum), "api-5xx",
-			"The incidentd HTTP API answered 5xx at least once in 5 minutes: reports, acknowledges, on-call changes or Slack commands and buttons failed "+
-				"for their callers, who should retry. It is the api function's only alarm. Causes: the api function failed or timed out (its Errors, its log group), "+
+			"The incidentd HTTP API answered 5xx at least once in 5 minutes: reports, acknowledges, on-call changes, Slack commands and buttons, the status page or the DORA report failed "+
+				"for their callers, who should retry. It is the only alarm of the api and web functions. Causes: the function failed or timed out (its Errors, its log group), "+
 				"was throttled (its Throttles), or answered 503 because the table was unavailable or throttling (incidentd-table-throttled); "+
 				"API Gateway answers 500 or 503 itself when it cannot invoke the function."+logs, 1)
 	}

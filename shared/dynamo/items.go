@@ -44,6 +44,7 @@ type incidentItem struct {
 	ReopenedAt        []time.Time    `dynamodbav:"reopened_at,omitempty"`
 	Flapping          bool           `dynamodbav:"flapping,omitempty"`
 	Reporters         []reporterItem `dynamodbav:"reporters,omitempty"`
+	PublicUpdate      *publicUpdate  `dynamodbav:"public_update,omitempty"`
 	Version           int64          `dynamodbav:"version"`
 
 	// The keys of the indexes (schema.go), each set only while the incident
@@ -61,6 +62,12 @@ type reporterItem struct {
 	At       time.Time `dynamodbav:"at"`
 }
 
+// publicUpdate is an incident's latest status update (incident.PublicUpdate).
+type publicUpdate struct {
+	At   time.Time `dynamodbav:"at"`
+	Text string    `dynamodbav:"text"`
+}
+
 func newIncidentItem(inc incident.Incident) incidentItem {
 	it := incidentItem{
 		PK: incidentPK(inc.ID), SK: metaSK, Type: TypeIncident,
@@ -74,6 +81,9 @@ func newIncidentItem(inc incident.Incident) incidentItem {
 		SignalCount: inc.SignalCount, LastSignalAt: inc.LastSignalAt.UTC(), ReopenCount: inc.ReopenCount,
 		AutoResolved: inc.AutoResolved, Flapping: inc.Flapping,
 		Version: inc.Version,
+	}
+	if u := inc.PublicUpdate; u != nil {
+		it.PublicUpdate = &publicUpdate{At: u.At.UTC(), Text: u.Text}
 	}
 	for _, t := range inc.ReopenedAt {
 		it.ReopenedAt = append(it.ReopenedAt, t.UTC())
@@ -97,6 +107,9 @@ func (it incidentItem) incident() incident.Incident {
 		SignalCount: it.SignalCount, LastSignalAt: it.LastSignalAt, ReopenCount: it.ReopenCount,
 		AutoResolved: it.AutoResolved, ReopenedAt: it.ReopenedAt, Flapping: it.Flapping,
 		Version: it.Version,
+	}
+	if u := it.PublicUpdate; u != nil {
+		inc.PublicUpdate = &incident.PublicUpdate{At: u.At, Text: u.Text}
 	}
 	// Appends add marks without merging them: keep each reporter's latest.
 	for _, r := range it.Reporters {

@@ -59,6 +59,15 @@ type Config struct {
 	// SuspectWindow bounds GET /metrics/dora's suspected links (zero:
 	// dora.DefaultSuspectWindow; settings' DORA_SUSPECT_WINDOW).
 	SuspectWindow time.Duration
+	// Services lists the configured services (the web function's status
+	// page and DORA report show each); *dynamo.Store is one.
+	Services ServiceNames
+	// KnownServices are services the DORA report page shows besides the
+	// configured ones (DEPLOY_SERVICES').
+	KnownServices []string
+	// PublicStatus serves GET /status without a token (settings'
+	// PUBLIC_STATUS); otherwise it needs incidents:read.
+	PublicStatus bool
 	// MaxBody bounds request bodies (default DefaultMaxBody).
 	MaxBody int64
 	Logger  *slog.Logger
@@ -77,6 +86,8 @@ type API struct {
 	log     *slog.Logger
 	now     func() time.Time
 	mux     *http.ServeMux
+	// patterns are the routes handled, in order (Patterns).
+	patterns []string
 
 	// slackSecret and slackUsers serve the Slack routes (slack.go).
 	slackSecret string
@@ -92,16 +103,37 @@ type API struct {
 	dora          DORARecords
 	doraHistory   DORASnapshots
 	suspectWindow time.Duration
+
+	// The web function's pages (web.go).
+	services      ServiceNames
+	knownServices []string
+	publicStatus  bool
 }
 
-// New returns the API's handler.
+// New returns the api function's handler: every route but those of Routes.
 func New(c Config) *API {
+	a := newAPI(c)
+	a.routes()
+	return a
+}
+
+// NewWeb returns the web function's handler: the routes of Routes whose
+// function is FunctionWeb (web.go). Its binary links none of the api's
+// handlers, nor the api its.
+func NewWeb(c Config) *API {
+	a := newAPI(c)
+	a.webRoutes()
+	return a
+}
+
+func newAPI(c Config) *API {
 	a := &API{
 		svc: c.Incidents, tokens: c.Tokens, oncall: c.OnCall, public: c.PublicReports,
 		maxBody: c.MaxBody, log: c.Logger, now: c.Now, mux: http.NewServeMux(),
 		slackSecret: c.SlackSigningSecret, slackUsers: c.SlackUsers,
 		deployments: c.Deployments, deliveries: c.Deliveries, githubSecret: c.GitHubSecret, githubServices: c.GitHubServices,
 		dora: c.DORA, doraHistory: c.DORAHistory, suspectWindow: c.SuspectWindow,
+		services: c.Services, knownServices: c.KnownServices, publicStatus: c.PublicStatus,
 	}
 	if a.slackUsers == nil && c.OnCall != nil {
 		a.slackUsers = c.OnCall
@@ -120,9 +152,12 @@ func New(c Config) *API {
 		perMinute = 10
 	}
 	a.limiter = newLimiter(perMinute, time.Minute, maxLimiterKeys)
-	a.routes()
 	return a
 }
+
+// Patterns are the routes the handler serves (besides GET /healthz), for
+// the tests that hold them to Routes.
+func (a *API) Patterns() []string { return a.patterns }
 
 // route is one endpoint: the scope it needs and its handler. A handler returns
 // its error instead of writing it, so that every error goes through classify.
@@ -130,7 +165,10 @@ type route struct {
 	scope auth.Scope
 	// public: with PublicReports on, the route takes requests without a token.
 	public bool
-	h      func(w http.ResponseWriter, r *http.Request, p principal) error
+	// open: the route takes requests without a token (GET /status with
+	// PublicStatus); one that sends a token is checked all the same.
+	open bool
+	h    func(w http.ResponseWriter, r *http.Request, p principal) error
 }
 
 // principal is who sent a request.
@@ -161,10 +199,10 @@ func (a *API) routes() {
 	a.oncallRoutes()
 	a.slackRoutes()
 	a.deploymentRoutes()
-	a.doraRoutes()
 }
 
 func (a *API) handle(pattern string, rt route) {
+	a.patterns = append(a.patterns, pattern)
 	a.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		p, err := a.authorize(r, rt)
 		if err == nil {

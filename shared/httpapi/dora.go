@@ -49,6 +49,9 @@ func (a *API) getDORA(w http.ResponseWriter, r *http.Request, _ principal) error
 	if err != nil {
 		return err
 	}
+	if wantsHTML(r, "") {
+		return a.getDORAPage(w, r, in)
+	}
 	in.Deployments, in.Incidents, err = a.dora.DORARecords(r.Context(), in.Scope, in.Window)
 	if err != nil {
 		return err

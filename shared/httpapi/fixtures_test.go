@@ -46,8 +46,9 @@ var fixtureStatus = map[string]int{
 	"api-put-policy.json":               200,
 	"api-put-user.json":                 200,
 	"api-get-oncall.json":               200,
-	"api-get-metrics-dora.json":         200,
-	"api-get-metrics-dora-history.json": 200,
+	"web-get-metrics-dora.json":         200,
+	"web-get-metrics-dora-history.json": 200,
+	"web-get-status.json":               200, // a phone's browser: HTML
 	// Deletes: schedule primary names alice, policy checkout names schedule
 	// primary, service checkout names policy checkout; service search
 	// (seeded for this) is named by nothing.
@@ -79,9 +80,13 @@ var fixtureGitHubServices = deploy.StaticServices{"acme/search": {Service: "sear
 
 func fixtures(t testing.TB) []string {
 	t.Helper()
-	files, err := filepath.Glob("../../events/api-*.json")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no events/api-*.json fixtures: %v", err)
+	var files []string
+	for _, fn := range []string{httpapi.FunctionAPI, httpapi.FunctionWeb} {
+		got, err := filepath.Glob("../../events/" + fn + "-*.json")
+		if err != nil || len(got) == 0 {
+			t.Fatalf("no events/%s-*.json fixtures: %v", fn, err)
+		}
+		files = append(files, got...)
 	}
 	return files
 }
@@ -99,6 +104,16 @@ func loadFixture(t testing.TB, file, incidentID string) events.APIGatewayV2HTTPR
 		t.Fatalf("%s: %v", file, err)
 	}
 	return ev
+}
+
+// routed reports whether Routes sends pattern to fn.
+func routed(pattern, fn string) bool {
+	for _, r := range httpapi.Routes() {
+		if r.Pattern == pattern && r.Function == fn {
+			return true
+		}
+	}
+	return false
 }
 
 func TestReplayFixtures(t *testing.T) {
@@ -121,10 +136,19 @@ func TestReplayFixtures(t *testing.T) {
 			}
 			id := e.declare(t)
 			ev := loadFixture(t, file, id)
-			if ev.Version != "2.0" || ev.RouteKey != "$default" || ev.RequestContext.HTTP.Method == "" || ev.RequestContext.RequestID == "" {
-				t.Errorf("got version %q routeKey %q method %q requestId %q, want a payload 2.0 $default event", ev.Version, ev.RouteKey, ev.RequestContext.HTTP.Method, ev.RequestContext.RequestID)
+			// An api event comes through $default, a web one through its
+			// route (the route key API Gateway sends is the table's pattern).
+			h, wantKey := e.api, "$default"
+			if strings.HasPrefix(name, httpapi.FunctionWeb+"-") {
+				h, wantKey = e.web, ev.RequestContext.HTTP.Method+" "+ev.RequestContext.HTTP.Path
+				if !routed(wantKey, httpapi.FunctionWeb) {
+					t.Errorf("%s: %s is not a route of the web function in httpapi.Routes", name, wantKey)
+				}
 			}
-			res, err := httpapi.NewLambda(e.api, e.logger).Handle(ctx, ev)
+			if ev.Version != "2.0" || ev.RouteKey != wantKey || ev.RequestContext.HTTP.Method == "" || ev.RequestContext.RequestID == "" {
+				t.Errorf("got version %q routeKey %q method %q requestId %q, want a payload 2.0 %s event", ev.Version, ev.RouteKey, ev.RequestContext.HTTP.Method, ev.RequestContext.RequestID, wantKey)
+			}
+			res, err := httpapi.NewLambda(h, e.logger).Handle(ctx, ev)
 			if err != nil {
 				t.Fatalf("Handle: %v", err)
 			}
@@ -132,6 +156,10 @@ func TestReplayFixtures(t *testing.T) {
 			if ct := res.Headers["Content-Type"]; res.StatusCode == http.StatusNoContent {
 				if res.Body != "" {
 					t.Errorf("got 204 with body %q, want none", res.Body)
+				}
+			} else if strings.HasPrefix(ct, "text/html") {
+				if !strings.HasPrefix(res.Body, "<!doctype html>") {
+					t.Errorf("got %s body %q, want a page", ct, res.Body)
 				}
 			} else if !strings.HasPrefix(ct, "text/calendar") {
 				if err := json.Unmarshal([]byte(res.Body), &body); err != nil {

@@ -362,6 +362,8 @@ func (a *API) resolve(w http.ResponseWriter, r *http.Request, p principal) error
 
 type noteRequest struct {
 	Text string `json:"text"`
+	// Public makes the note a status update: the status page shows it.
+	Public bool `json:"public"`
 }
 
 func (a *API) addNote(w http.ResponseWriter, r *http.Request, p principal) error {
@@ -369,7 +371,11 @@ func (a *API) addNote(w http.ResponseWriter, r *http.Request, p principal) error
 	if err := a.decode(w, r, &req, decodeOptions{}); err != nil {
 		return err
 	}
-	e, err := a.svc.AddNote(r.Context(), r.PathValue("id"), p.actor, req.Text)
+	add := a.svc.AddNote
+	if req.Public {
+		add = a.svc.PostStatusUpdate
+	}
+	e, err := add(r.Context(), r.PathValue("id"), p.actor, req.Text)
 	if err != nil {
 		return err
 	}

@@ -25,7 +25,11 @@ func TestMain(m *testing.M) { os.Exit(dynamotest.Run(m)) }
 
 // env is an API over a fresh table, with one token per scope.
 type env struct {
-	api    *httpapi.API
+	api *httpapi.API
+	// web is the web function's handler over the same table; do sends a
+	// request to the function that serves its route, as API Gateway does
+	// (httpapi.Routes).
+	web    *httpapi.API
 	store  *dynamo.Store
 	svc    *incident.Service
 	tokens map[string]string // by name: admin, reader, writer, reporter, services-reader, services-writer, oncall-reader, oncall-writer
@@ -38,6 +42,8 @@ type envOptions struct {
 	now    func() time.Time
 	// slackSecret turns the Slack routes on.
 	slackSecret string
+	// publicStatus serves GET /status without a token.
+	publicStatus bool
 }
 
 func newEnv(t testing.TB, o envOptions) *env {
@@ -69,8 +75,10 @@ func newEnv(t testing.TB, o envOptions) *env {
 		OnCall: oncall.NewService(store, oncall.Config{Services: svc, Logger: e.logger}),
 		Logger: e.logger, Now: o.now, SlackSigningSecret: o.slackSecret,
 		Deployments: store, Deliveries: store, GitHubSecret: fixtureGitHubSecret, GitHubServices: fixtureGitHubServices,
-		DORA:        store,
-		DORAHistory: store,
+	})
+	e.web = httpapi.NewWeb(httpapi.Config{
+		Incidents: svc, Tokens: auth.NewAuthenticator(store), Logger: e.logger, Now: o.now,
+		DORA: store, DORAHistory: store, Services: store, PublicStatus: o.publicStatus,
 	})
 	return e
 }
@@ -143,7 +151,11 @@ func (e *env) do(t testing.TB, rq req) response {
 		hr.RemoteAddr = rq.remote
 	}
 	rec := httptest.NewRecorder()
-	e.api.ServeHTTP(rec, hr)
+	handlers := map[string]http.Handler{httpapi.FunctionAPI: e.api}
+	if e.web != nil {
+		handlers[httpapi.FunctionWeb] = e.web
+	}
+	httpapi.Dispatch(handlers).ServeHTTP(rec, hr)
 	res := response{status: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}
 	if rec.Code == http.StatusNoContent {
 		return res // no body, no Content-Type

@@ -152,6 +152,9 @@ type Incident struct {
 	// Reporters are the distinct people who reported it, with their latest
 	// report (at most maxReporters, plus those concurrent appends added).
 	Reporters []ReporterMark `json:"reporters,omitempty"`
+	// PublicUpdate is the latest status update, for the status page
+	// (PostStatusUpdate); nil until one is posted.
+	PublicUpdate *PublicUpdate `json:"public_update,omitempty"`
 	// Version increases with every write; the store uses it for optimistic locking.
 	Version int64 `json:"version"`
 }

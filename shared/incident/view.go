@@ -35,6 +35,9 @@ type View struct {
 	// Flapping: the incident reopened too often within its reopen window;
 	// auto-resolve is suspended (README, flapping). Left out when false.
 	Flapping bool `json:"flapping,omitempty"`
+	// PublicUpdate is the latest note meant for the public (the status
+	// page's text); left out until one is posted.
+	PublicUpdate *PublicUpdate `json:"public_update,omitempty"`
 	// Timeline is set only where the timeline is asked for (GET
 	// /incidents/{id}); nil leaves it out.
 	Timeline *[]EntryView `json:"timeline,omitempty"`
@@ -67,6 +70,7 @@ func NewView(inc Incident) View {
 		RootCause: inc.RootCause, Fix: inc.Fix, SignalCount: inc.SignalCount,
 		LastSignalAt: inc.LastSignalAt.UTC(), ReopenCount: inc.ReopenCount,
 		ReporterCount: len(inc.Reporters), Version: inc.Version, Flapping: inc.Flapping,
+		PublicUpdate: inc.PublicUpdate.utc(),
 	}
 }
 

@@ -27,6 +27,7 @@ var bootstrapClients = map[string][]string{
 	"stream":   {"dynamodb", "secretsmanager", "sfn", "sns"},
 	"warroom":  {"dynamodb", "secretsmanager"},
 	"watchdog": {"dynamodb", "sfn"},
+	"web":      {"dynamodb"},
 }
 
 // credentialChain are the packages of the SDK's default configuration and

@@ -239,6 +239,7 @@ var WarRoomKinds = map[incident.EntryKind]bool{
 	incident.EntryReopened: true, incident.EntryRecovered: true, incident.EntryNote: true,
 	incident.EntrySeverityChanged: true, incident.EntryTitleChanged: true, incident.EntryCommander: true,
 	incident.EntryReport: true, incident.EntryPaged: true, incident.EntryFlapping: true,
+	incident.EntryStatusUpdate: true,
 }
 
 // EventKinds are the entry kinds published as lifecycle events.

@@ -37,6 +37,8 @@ type Settings struct {
 	ReopenWindow time.Duration
 	// PublicReports lets POST /reports through without a token (PUBLIC_REPORTS).
 	PublicReports bool
+	// PublicStatus serves GET /status without a token (PUBLIC_STATUS).
+	PublicStatus bool
 	// LogLevel is debug, info, warn or error (LOG_LEVEL, default info).
 	LogLevel slog.Level
 	// SlackSigningSecret verifies requests from Slack (SLACK_SIGNING_SECRET);
@@ -172,6 +174,13 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 			return s, fmt.Errorf("PUBLIC_REPORTS %q is not true or false", v)
 		}
 		s.PublicReports = b
+	}
+	if v := strings.TrimSpace(getenv("PUBLIC_STATUS")); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return s, fmt.Errorf("PUBLIC_STATUS %q is not true or false", v)
+		}
+		s.PublicStatus = b
 	}
 	if v := strings.TrimSpace(getenv("LOG_LEVEL")); v != "" {
 		if err := s.LogLevel.UnmarshalText([]byte(v)); err != nil {

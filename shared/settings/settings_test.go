@@ -45,6 +45,7 @@ func TestFromEnv(t *testing.T) {
 		{name: "bad reopen window", give: map[string]string{"TABLE_NAME": "t", "REOPEN_WINDOW": "10s"}, wantErr: `REOPEN_WINDOW "10s" is not a duration between 1m and 168h`},
 		{name: "bad suspect window", give: map[string]string{"TABLE_NAME": "t", "DORA_SUSPECT_WINDOW": "8d"}, wantErr: `DORA_SUSPECT_WINDOW "8d" is not a duration between 1m and 168h`},
 		{name: "bad watchdog grace", give: map[string]string{"TABLE_NAME": "t", "WATCHDOG_GRACE": "2h"}, wantErr: `WATCHDOG_GRACE "2h" is not a duration between 1s and 1h`},
+		{name: "bad public status", give: map[string]string{"TABLE_NAME": "t", "PUBLIC_STATUS": "yes"}, wantErr: `PUBLIC_STATUS "yes" is not true or false`},
 		{name: "bad public reports", give: map[string]string{"TABLE_NAME": "t", "PUBLIC_REPORTS": "yes please"}, wantErr: `PUBLIC_REPORTS "yes please" is not true or false`},
 		{name: "bad log level", give: map[string]string{"TABLE_NAME": "t", "LOG_LEVEL": "loud"}, wantErr: `LOG_LEVEL "loud" is not debug, info, warn or error`},
 	}

@@ -87,9 +87,6 @@ func HTTPAPI(s settings.Settings, a Adapters) (http.Handler, error) {
 		SlackSigningSecret: signingSecret,
 		Deployments:        st,
 		Deliveries:         st,
-		DORA:               st,
-		DORAHistory:        st,
-		SuspectWindow:      s.SuspectWindow,
 		Logger:             a.Logger,
 	}
 	// Like Slack's, an unreadable GitHub secret or a bad DEPLOY_SERVICES
@@ -114,11 +111,52 @@ func API(s settings.Settings, a Adapters) (lambda.Handler, error) {
 	return APILambda(h, a.Logger), nil
 }
 
-// APILambda is the api function's handler around an HTTPAPI handler h, for a
-// runtime that serves h over HTTP too (infra/local: one instance behind both,
-// one token cache and one rate limiter).
+// APILambda is the handler of a function behind the HTTP API (api, web)
+// around its http.Handler h, for a runtime that serves h over HTTP too
+// (infra/local: one instance behind both, one token cache and one rate
+// limiter).
 func APILambda(h http.Handler, logger *slog.Logger) lambda.Handler {
 	return lambda.NewHandler(httpapi.NewLambda(h, logger).Handle)
+}
+
+// WebHTTP is the handler of the web function (pages and documents: the
+// routes httpapi.Routes gives FunctionWeb), which infra/local dispatches
+// those routes to.
+func WebHTTP(s settings.Settings, a Adapters) (http.Handler, error) {
+	st := store(s, a)
+	// The DORA page lists the services DEPLOY_SERVICES names too; a bad
+	// value leaves them out (the deploys function refuses to start on it).
+	var known []string
+	if targets, err := s.DeployTargets(); err != nil {
+		a.Logger.Error("DORA page: DEPLOY_SERVICES left out", "error", err)
+	} else {
+		for _, t := range targets {
+			if t.Service != "" && !slices.Contains(known, t.Service) {
+				known = append(known, t.Service)
+			}
+		}
+	}
+	return httpapi.NewWeb(httpapi.Config{
+		KnownServices: known,
+		Incidents:     incident.NewService(st, s.Rules()),
+		Tokens:        auth.NewAuthenticator(st),
+		Services:      st,
+		PublicStatus:  s.PublicStatus,
+		DORA:          st,
+		DORAHistory:   st,
+		SuspectWindow: s.SuspectWindow,
+		Logger:        a.Logger,
+	}), nil
+}
+
+// Web is functions/web: the HTTP API's pages and documents (the routes
+// httpapi.Routes gives FunctionWeb), behind API Gateway's routes of them.
+func Web(s settings.Settings, a Adapters) (lambda.Handler, error) {
+	h, err := WebHTTP(s, a)
+	if err != nil {
+		return nil, err
+	}
+	return APILambda(h, a.Logger), nil
 }
 
 // Escalate is functions/escalate, the state machine's PageLevel task: it

@@ -17,6 +17,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/http"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
@@ -79,6 +80,10 @@ type Function struct {
 	Name string
 	// New builds the function's handler, as its main does in Lambda.
 	New func(settings.Settings, Adapters) (lambda.Handler, error)
+	// HTTP, for a function behind the HTTP API (httpapi.Routes), builds its
+	// http.Handler, which a runtime serving HTTP itself (infra/local)
+	// dispatches to; New is HTTP's handler behind the API Gateway adapter.
+	HTTP func(settings.Settings, Adapters) (http.Handler, error)
 }
 
 // Functions lists every function of the platform, in the order of
@@ -87,7 +92,7 @@ type Function struct {
 func Functions() []Function {
 	return []Function{
 		{Name: "alarms", New: Alarms},
-		{Name: "api", New: API},
+		{Name: "api", New: API, HTTP: HTTPAPI},
 		{Name: "deploys", New: Deploys},
 		{Name: "dora", New: DORA},
 		{Name: "escalate", New: Escalate},
@@ -95,5 +100,6 @@ func Functions() []Function {
 		{Name: "stream", New: Stream},
 		{Name: "warroom", New: WarRoom},
 		{Name: "watchdog", New: Watchdog},
+		{Name: "web", New: Web, HTTP: WebHTTP},
 	}
 }

@@ -1,0 +1,30 @@
+// Command web is the Lambda behind the HTTP API's pages and documents: API
+// Gateway sends it the routes package httpapi's Routes table gives it (GET
+// /status, GET /metrics/dora and /metrics/dora/history), payload format
+// 2.0; every other route goes to the api function.
+//
+// Its handler is built by wiring.Web from the settings (the environment
+// variables are documented once, in package settings) and the AWS adapters
+// it uses: the table alone (no SNS, no Secrets Manager).
+package main
+
+import (
+	"log"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/incidentd/incidentd/shared/settings"
+	"github.com/incidentd/incidentd/shared/wiring"
+)
+
+func main() {
+	env, err := settings.ForLambda()
+	if err != nil {
+		log.Fatal(err)
+	}
+	h, err := wiring.Web(env.Settings, wiring.AWS(env))
+	if err != nil {
+		log.Fatal(err)
+	}
+	lambda.Start(h)
+}
