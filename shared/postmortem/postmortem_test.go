@@ -34,11 +34,11 @@ func resolved() incident.Incident {
 		StartedAt: at("2026-11-24T09:10:00Z"), CreatedAt: at("2026-11-24T09:11:30Z"),
 		AcknowledgedAt: ptr(at("2026-11-24T09:20:00Z")), IdentifiedAt: ptr(at("2026-11-24T09:40:00Z")),
 		ResolvedAt: ptr(at("2026-11-24T10:40:05Z")), Commander: "alice",
-		RootCause: "The connection pool was sized for 20 connections; v2.3.0 opened one per request.",
-		Fix:       "Rolled back to v2.2.9, then shipped v2.3.1 with a pool of 100.",
-		WentWell:  "The alarm fired within two minutes.\nThe rollback took five minutes.",
-		WentWrong: "The first page went to someone on leave.",
-		ActionItems: []string{"Alarm on pool saturation (owner: bob)", "Load test connection handling before release"},
+		RootCause:         "The connection pool was sized for 20 connections; v2.3.0 opened one per request.",
+		Fix:               "Rolled back to v2.2.9, then shipped v2.3.1 with a pool of 100.",
+		WentWell:          "The alarm fired within two minutes.\nThe rollback took five minutes.",
+		WentWrong:         "The first page went to someone on leave.",
+		ActionItems:       []string{"Alarm on pool saturation (owner: bob)", "Load test connection handling before release"},
 		CauseDeploymentID: "deploy-230",
 	}
 }
