@@ -35,6 +35,8 @@ package postmortem
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	_ "embed"
 	"fmt"
 	"sort"
@@ -265,3 +267,21 @@ func Markdown(in Input) ([]byte, error) { return Render(Build(in)) }
 // Key is the object key of an incident's post-mortem document: one key per
 // incident, each rendering a new version of it.
 func Key(incidentID string) string { return "postmortems/" + incidentID + ".md" }
+
+// Object is a stored version of a post-mortem document.
+type Object struct {
+	Key       string
+	VersionID string
+	// SHA256 is the hex SHA-256 of Body, kept with the object: a rendering
+	// with the same hash is not written again.
+	SHA256 string
+	// ETag names the version for a conditional write (If-Match).
+	ETag string
+	Body []byte
+}
+
+// Digest is the hex SHA-256 of a rendering.
+func Digest(body []byte) string {
+	sum := sha256.Sum256(body)
+	return hex.EncodeToString(sum[:])
+}
