@@ -36,8 +36,8 @@ package postmortem
 import (
 	"bytes"
 	"crypto/sha256"
-	"encoding/hex"
 	_ "embed"
+	"encoding/hex"
 	"fmt"
 	"sort"
 	"strings"
