@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/incidentd/incidentd/shared/s3"
 	"github.com/incidentd/incidentd/shared/secrets"
 	"github.com/incidentd/incidentd/shared/settings"
 	"github.com/incidentd/incidentd/shared/sns"
@@ -27,6 +28,9 @@ func main() {
 	a := wiring.AWSWithSlack(env, secrets.SlackReader(sm))
 	a.GitHubSecret = func(ctx context.Context) (string, error) { return env.GitHub(ctx, secrets.GitHubReader(sm)) }
 	a.Subscriber = sns.NewSubscriptions(sns.NewClient(env.AWS), env.PagingTopicARN, env.Logger)
+	// GET /incidents/{id}/postmortem reads the post-mortem bucket (README
+	// "Post-mortems"; it moves to the web function when the API is split).
+	a.Postmortems = func(bucket string) wiring.PostmortemStore { return s3.New(s3.NewClient(env.AWS), bucket) }
 	h, err := wiring.API(env.Settings, a)
 	if err != nil {
 		log.Fatal(err)

@@ -59,6 +59,9 @@ type Config struct {
 	// SuspectWindow bounds GET /metrics/dora's suspected links (zero:
 	// dora.DefaultSuspectWindow; settings' DORA_SUSPECT_WINDOW).
 	SuspectWindow time.Duration
+	// Postmortems serves GET and PUT /incidents/{id}/postmortem
+	// (postmortem.go); without it both are absent (404).
+	Postmortems PostmortemDocs
 	// MaxBody bounds request bodies (default DefaultMaxBody).
 	MaxBody int64
 	Logger  *slog.Logger
@@ -92,6 +95,9 @@ type API struct {
 	dora          DORARecords
 	doraHistory   DORASnapshots
 	suspectWindow time.Duration
+
+	// The post-mortem routes (postmortem.go).
+	postmortems PostmortemDocs
 }
 
 // New returns the API's handler.
@@ -102,6 +108,7 @@ func New(c Config) *API {
 		slackSecret: c.SlackSigningSecret, slackUsers: c.SlackUsers,
 		deployments: c.Deployments, deliveries: c.Deliveries, githubSecret: c.GitHubSecret, githubServices: c.GitHubServices,
 		dora: c.DORA, doraHistory: c.DORAHistory, suspectWindow: c.SuspectWindow,
+		postmortems: c.Postmortems,
 	}
 	if a.slackUsers == nil && c.OnCall != nil {
 		a.slackUsers = c.OnCall
@@ -162,6 +169,7 @@ func (a *API) routes() {
 	a.slackRoutes()
 	a.deploymentRoutes()
 	a.doraRoutes()
+	a.postmortemRoutes()
 }
 
 func (a *API) handle(pattern string, rt route) {

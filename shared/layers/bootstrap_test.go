@@ -21,12 +21,15 @@ var bootstrapClients = map[string][]string{
 	"alarms":   {"cloudwatch", "dynamodb"},
 	"deploys":  {"dynamodb"},
 	"dora":     {"dynamodb"},
-	"api":      {"dynamodb", "secretsmanager", "sns"},
+	"api":      {"dynamodb", "s3", "secretsmanager", "sns"},
 	"escalate": {"dynamodb", "secretsmanager", "sns"},
 	"logs":     {"dynamodb"},
-	"stream":   {"dynamodb", "secretsmanager", "sfn", "sns"},
-	"warroom":  {"dynamodb", "secretsmanager"},
-	"watchdog": {"dynamodb", "sfn"},
+	// postmortem: the post-mortem bucket, the Slack secret (war-room
+	// announcements).
+	"postmortem": {"dynamodb", "s3", "secretsmanager"},
+	"stream":     {"dynamodb", "secretsmanager", "sfn", "sns"},
+	"warroom":    {"dynamodb", "secretsmanager"},
+	"watchdog":   {"dynamodb", "sfn"},
 }
 
 // credentialChain are the packages of the SDK's default configuration and
