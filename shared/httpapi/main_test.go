@@ -38,6 +38,8 @@ type envOptions struct {
 	now    func() time.Time
 	// slackSecret turns the Slack routes on.
 	slackSecret string
+	// postmortems turns the post-mortem routes on.
+	postmortems httpapi.PostmortemDocs
 }
 
 func newEnv(t testing.TB, o envOptions) *env {
@@ -71,6 +73,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 		Deployments: store, Deliveries: store, GitHubSecret: fixtureGitHubSecret, GitHubServices: fixtureGitHubServices,
 		DORA:        store,
 		DORAHistory: store,
+		Postmortems: o.postmortems,
 	})
 	return e
 }
