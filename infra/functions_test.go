@@ -31,7 +31,10 @@ func TestFunctions(t *testing.T) {
 		{"api", apiFn, 10, map[string]any{"PUBLIC_REPORTS": "true", "SLACK_SECRET_ARN": secret,
 			"PAGING_TOPIC_ARN":  ref(logicalID(t, "AWS::SNS::Topic", pagingTopic)),
 			"GITHUB_SECRET_ARN": secret,
-			"DEPLOY_SERVICES":   testDeployServices}},
+			"DEPLOY_SERVICES":   testDeployServices,
+			"POSTMORTEM_BUCKET": ref(logicalID(t, "AWS::S3::Bucket", postmortemBucket))}},
+		{"postmortem", postmortemFn, 60, map[string]any{"SLACK_SECRET_ARN": secret,
+			"POSTMORTEM_BUCKET": ref(logicalID(t, "AWS::S3::Bucket", postmortemBucket))}},
 		{"deploys", deploysFn, 30, map[string]any{"DEPLOY_SERVICES": testDeployServices}},
 		{"dora", doraFn, 300, map[string]any{"DEPLOY_SERVICES": testDeployServices}},
 		{"escalate", escalateFn, 60, map[string]any{
@@ -148,6 +151,16 @@ func TestFunctionRoles(t *testing.T) {
 			// GitHub webhook's.
 			map[string]any{"Action": []any{"secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"},
 				"Effect": "Allow", "Resource": ref(logicalID(t, "AWS::SecretsManager::Secret", slackSecret))},
+			// GET /incidents/{id}/postmortem: reading the documents alone.
+			map[string]any{"Action": []any{"s3:GetObject", "s3:GetObjectVersion"}, "Effect": "Allow", "Resource": postmortemObjects(t)},
+		}, nil, nil},
+		// The Slack secret (war-room announcements), the documents under
+		// postmortems/ (read, write) and the bucket's listing (a 404 for a
+		// key not written yet, not a 403).
+		{"postmortem", postmortemFn, postmortemFn + "Failures", []any{
+			readSecret,
+			map[string]any{"Action": []any{"s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"}, "Effect": "Allow", "Resource": postmortemObjects(t)},
+			map[string]any{"Action": "s3:ListBucket", "Effect": "Allow", "Resource": arnOf(logicalID(t, "AWS::S3::Bucket", postmortemBucket))},
 		}, nil, nil},
 		// The table and its failure queue, nothing else.
 		{"deploys", deploysFn, deploysFn + "Failures", nil, nil, nil},
