@@ -239,10 +239,10 @@ func TestResourceCounts(t *testing.T) {
 	testStack(t)
 	want := map[string]int{
 		"AWS::DynamoDB::Table":             1,
-		"AWS::KMS::Key":                    1, // one for the four topics (TestTopicKey)
-		"AWS::SNS::Topic":                  4, // AlarmTopic, PagingTopic, IncidentEventsTopic, OpsTopic
-		"AWS::SNS::TopicPolicy":            4, // TLS only (+ CloudWatch alarms on AlarmTopic, OpsTopic)
-		"AWS::SNS::Subscription":           2, // AlarmTopic → alarms, IncidentEventsTopic → postmortem
+		"AWS::KMS::Key":                    1,  // one for the four topics (TestTopicKey)
+		"AWS::SNS::Topic":                  4,  // AlarmTopic, PagingTopic, IncidentEventsTopic, OpsTopic
+		"AWS::SNS::TopicPolicy":            4,  // TLS only (+ CloudWatch alarms on AlarmTopic, OpsTopic)
+		"AWS::SNS::Subscription":           2,  // AlarmTopic → alarms, IncidentEventsTopic → postmortem
 		"AWS::Lambda::Function":            10, // alarms, logs, api, escalate, warroom, stream, watchdog, deploys, dora, postmortem
 		"AWS::IAM::Role":                   11, // one per function, the state machine's
 		"AWS::IAM::Policy":                 11,
