@@ -76,7 +76,8 @@ func (d *Documents) Get(ctx context.Context, key, versionID string) (postmortem.
 		in.VersionId = aws.String(versionID)
 	}
 	out, err := d.c.GetObject(ctx, in)
-	if notFound(err) {
+	// S3 answers 400 InvalidArgument for a version id it never issued.
+	if notFound(err) || versionID != "" && status(err) == http.StatusBadRequest {
 		return postmortem.Object{}, errkind.NotFoundf("post-mortem %s not found", key)
 	}
 	if err != nil {
