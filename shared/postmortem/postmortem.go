@@ -34,14 +34,12 @@
 package postmortem
 
 import (
-	"bytes"
 	"crypto/sha256"
 	_ "embed"
 	"encoding/hex"
 	"fmt"
 	"sort"
 	"strings"
-	"text/template"
 	"time"
 
 	"github.com/incidentd/incidentd/shared/deploy"
@@ -234,31 +232,13 @@ func oneLine(s string) string {
 //go:embed template.md
 var templateText string
 
-var tmpl = template.Must(template.New("postmortem").Funcs(template.FuncMap{
-	// indent puts every line after the first under a list item.
-	"indent": func(s string) string { return strings.ReplaceAll(s, "\n", "\n  ") },
-	// code quotes s as inline code, whatever backticks it holds.
-	"code": func(s string) string {
-		fence := "`"
-		for strings.Contains(s, fence) {
-			fence += "`"
-		}
-		if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
-			return fence + " " + s + " " + fence
-		}
-		return fence + s + fence
-	},
-	// cell makes s safe in a table cell.
-	"cell": func(s string) string { return strings.ReplaceAll(oneLine(s), "|", `\|`) },
-}).Parse(templateText))
-
-// Render writes d as Markdown.
+// Render writes d as Markdown: template.md executed with d (render.go).
 func Render(d Document) ([]byte, error) {
-	var b bytes.Buffer
-	if err := tmpl.Execute(&b, d); err != nil {
+	b, err := execute(d)
+	if err != nil {
 		return nil, fmt.Errorf("render post-mortem of %s: %w", d.ID, err)
 	}
-	return b.Bytes(), nil
+	return b, nil
 }
 
 // Markdown builds and renders the post-mortem of in.

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"text/template"
 	"time"
 
 	"github.com/incidentd/incidentd/shared/deploy"
@@ -63,7 +64,13 @@ func deployments() []deploy.Record {
 	}
 }
 
-func TestRenderGolden(t *testing.T) {
+type golden struct {
+	name string
+	give postmortem.Input
+}
+
+// goldens are the inputs of the golden files in testdata.
+func goldens() []golden {
 	full := resolved()
 	cause := deployments()[1]
 
@@ -85,10 +92,7 @@ func TestRenderGolden(t *testing.T) {
 	nodeploy.Title = "Checkout page times out"
 	nodeploy.AcknowledgedAt = nil
 
-	tests := []struct {
-		name string
-		give postmortem.Input
-	}{
+	return []golden{
 		{name: "full", give: postmortem.Input{
 			Incident: full, Timeline: timeline(), Cause: &cause, Deployments: deployments(),
 			Reports: []incident.Report{
@@ -102,7 +106,10 @@ func TestRenderGolden(t *testing.T) {
 		{name: "no-deployments", give: postmortem.Input{Incident: nodeploy, Timeline: timeline(), Truncated: true,
 			Reports: []incident.Report{{ID: "r1", At: at("2026-11-24T09:10:00Z"), Summary: "Checkout page times out"}}}},
 	}
-	for _, tt := range tests {
+}
+
+func TestRenderGolden(t *testing.T) {
+	for _, tt := range goldens() {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := postmortem.Markdown(tt.give)
 			if err != nil {
@@ -189,5 +196,30 @@ func TestFormatDuration(t *testing.T) {
 		if got := postmortem.FormatDuration(tt.give); got != tt.want {
 			t.Errorf("FormatDuration(%v): got %q, want %q", tt.give, got, tt.want)
 		}
+	}
+}
+
+// TestExecutorMatchesTextTemplate: the template executed by the package's
+// executor (render.go) and by text/template give the same bytes.
+func TestExecutorMatchesTextTemplate(t *testing.T) {
+	funcs := template.FuncMap{}
+	for name, f := range postmortem.Funcs() {
+		funcs[name] = f
+	}
+	tmpl := template.Must(template.New("postmortem").Funcs(funcs).Parse(postmortem.Template()))
+	for _, tt := range goldens() {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := postmortem.Markdown(tt.give)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want bytes.Buffer
+			if err := tmpl.Execute(&want, postmortem.Build(tt.give)); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want.Bytes()) {
+				t.Errorf("got\n%s\nwant (text/template)\n%s", got, want.Bytes())
+			}
+		})
 	}
 }
