@@ -55,6 +55,15 @@ func timeline() []incident.Entry {
 	}
 }
 
+// reportTimeline is a timeline opened by a user report, nobody acknowledging.
+func reportTimeline() []incident.Entry {
+	return []incident.Entry{
+		{ID: "e1", At: at("2026-11-24T09:11:30Z"), Kind: incident.EntryOpened, Actor: "Ana", Text: "Checkout page times out"},
+		{ID: "e2", At: at("2026-11-24T09:30:00Z"), Kind: incident.EntryReport, Actor: "Ben", Text: "Cannot pay"},
+		{ID: "e3", At: at("2026-11-24T10:40:05Z"), Kind: incident.EntryResolved, Actor: "carol", Text: "resolved by carol"},
+	}
+}
+
 func deployments() []deploy.Record {
 	return []deploy.Record{
 		{ID: "deploy-229", Service: "checkout", Environment: "production", Version: "v2.2.9", Status: deploy.Succeeded,
@@ -103,7 +112,7 @@ func goldens() []golden {
 		}},
 		{name: "missing-root-cause", give: postmortem.Input{Incident: missing, Timeline: timeline(), Deployments: deployments()}},
 		{name: "reopened", give: postmortem.Input{Incident: reopened, Timeline: reopenedTimeline, Cause: &cause, Deployments: deployments()}},
-		{name: "no-deployments", give: postmortem.Input{Incident: nodeploy, Timeline: timeline(), Truncated: true,
+		{name: "no-deployments", give: postmortem.Input{Incident: nodeploy, Timeline: reportTimeline(), Truncated: true,
 			Reports: []incident.Report{{ID: "r1", At: at("2026-11-24T09:10:00Z"), Summary: "Checkout page times out"}}}},
 	}
 }
