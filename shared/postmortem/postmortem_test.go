@@ -232,3 +232,27 @@ func TestExecutorMatchesTextTemplate(t *testing.T) {
 		})
 	}
 }
+
+// FuzzMarkdown: whatever people write into an incident, the document renders,
+// twice the same, and its title stays one heading line.
+func FuzzMarkdown(f *testing.F) {
+	f.Add("checkout | down", "root\ncause `x`", "a|b", "")
+	f.Add("```", "# not a heading", "- [ ] x\n", "\x00\u202e")
+	f.Fuzz(func(t *testing.T, title, rootCause, item, note string) {
+		inc := resolved()
+		inc.Title, inc.RootCause, inc.ActionItems = title, rootCause, []string{item}
+		in := postmortem.Input{Incident: inc, Timeline: []incident.Entry{{ID: "e1", At: at("2026-11-24T09:11:30Z"), Kind: incident.EntryNote, Text: note}}}
+		got, err := postmortem.Markdown(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, _ := postmortem.Markdown(in)
+		if !bytes.Equal(got, again) {
+			t.Fatal("two renderings differ")
+		}
+		first, _, _ := bytes.Cut(got, []byte("\n"))
+		if !bytes.HasPrefix(first, []byte("# Post-mortem: ")) || bytes.Contains([]byte(title), []byte("\n")) && bytes.HasSuffix(first, []byte(title)) {
+			t.Errorf("got a first line %q, want the one title heading", first)
+		}
+	})
+}
