@@ -32,7 +32,10 @@ func TestFunctions(t *testing.T) {
 			"PAGING_TOPIC_ARN":  ref(logicalID(t, "AWS::SNS::Topic", pagingTopic)),
 			"GITHUB_SECRET_ARN": secret,
 			"DEPLOY_SERVICES":   testDeployServices}},
-		{"web", webFn, 10, map[string]any{"PUBLIC_STATUS": "false", "DEPLOY_SERVICES": testDeployServices}},
+		{"web", webFn, 10, map[string]any{"PUBLIC_STATUS": "false", "DEPLOY_SERVICES": testDeployServices,
+			"POSTMORTEM_BUCKET": ref(logicalID(t, "AWS::S3::Bucket", postmortemBucket))}},
+		{"postmortem", postmortemFn, 60, map[string]any{"SLACK_SECRET_ARN": secret,
+			"POSTMORTEM_BUCKET": ref(logicalID(t, "AWS::S3::Bucket", postmortemBucket))}},
 		{"deploys", deploysFn, 30, map[string]any{"DEPLOY_SERVICES": testDeployServices}},
 		{"dora", doraFn, 300, map[string]any{"DEPLOY_SERVICES": testDeployServices}},
 		{"escalate", escalateFn, 60, map[string]any{
@@ -93,7 +96,7 @@ const testDeployServices = `{"acme/checkout@production-eu":{"service":"checkout"
 
 func TestFunctionLogGroups(t *testing.T) {
 	testStack(t)
-	for _, prefix := range []string{alarmsFn, logsFn, apiFn, webFn, escalateFn, warroomFn, streamFn, watchdogFn, deploysFn, doraFn} {
+	for _, prefix := range []string{alarmsFn, logsFn, apiFn, webFn, escalateFn, warroomFn, streamFn, watchdogFn, deploysFn, doraFn, postmortemFn} {
 		id := logicalID(t, "AWS::Logs::LogGroup", prefix+"Logs")
 		hasID(t, "AWS::Logs::LogGroup", id, map[string]any{"RetentionInDays": 30})
 	}
@@ -149,6 +152,19 @@ func TestFunctionRoles(t *testing.T) {
 			// GitHub webhook's.
 			map[string]any{"Action": []any{"secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"},
 				"Effect": "Allow", "Resource": ref(logicalID(t, "AWS::SecretsManager::Secret", slackSecret))},
+		}, nil, nil},
+		// The table, and the post-mortems (GET /incidents/{id}/postmortem):
+		// reading the documents alone.
+		{"web", webFn, "", []any{
+			map[string]any{"Action": []any{"s3:GetObject", "s3:GetObjectVersion"}, "Effect": "Allow", "Resource": postmortemObjects(t)},
+		}, nil, nil},
+		// The Slack secret (war-room announcements), the documents under
+		// postmortems/ (read, write) and the bucket's listing (a 404 for a
+		// key not written yet, not a 403).
+		{"postmortem", postmortemFn, postmortemFn + "Failures", []any{
+			readSecret,
+			map[string]any{"Action": []any{"s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"}, "Effect": "Allow", "Resource": postmortemObjects(t)},
+			map[string]any{"Action": "s3:ListBucket", "Effect": "Allow", "Resource": arnOf(logicalID(t, "AWS::S3::Bucket", postmortemBucket))},
 		}, nil, nil},
 		// The table and its failure queue, nothing else.
 		{"deploys", deploysFn, deploysFn + "Failures", nil, nil, nil},

@@ -15,6 +15,7 @@ import (
 	"github.com/incidentd/incidentd/infra/escalation"
 	"github.com/incidentd/incidentd/infra/function"
 	"github.com/incidentd/incidentd/infra/monitoring"
+	"github.com/incidentd/incidentd/infra/postmortems"
 	"github.com/incidentd/incidentd/infra/services"
 	"github.com/incidentd/incidentd/infra/storage"
 )
@@ -149,6 +150,15 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 	// metrics (embedded metric format).
 	dorajob.New(stack, "Dora", dorajob.Props{Functions: fns, Services: props.Services, NoDashboard: props.NoDORADashboard})
 
+	// Post-mortems: the versioned bucket, and the postmortem function on
+	// IncidentEventsTopic's incident.resolved and incident.postmortem_updated.
+	// The web function serves GET and PUT /incidents/{id}/postmortem (the
+	// document from the bucket; the fields to the table).
+	pms := postmortems.New(stack, "Postmortems", postmortems.Props{
+		Functions: fns, Events: esc.IncidentEventsTopic, Secret: esc.SlackSecret,
+	})
+	pms.GrantRead(httpAPI.Web.Lambda)
+
 	// The watchdog re-drives escalations the stream or the state machine
 	// could not finish, from the table (the source of truth).
 	esc.AddWatchdog(escalation.WatchdogProps{Functions: fns, FallbackUser: props.FallbackUser})
@@ -193,6 +203,7 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 	output(stack, "PagingTopicArn", esc.PagingTopic.TopicArn(), "Pages; responders subscribe filtered on the responder attribute")
 	output(stack, "IncidentEventsTopicArn", esc.IncidentEventsTopic.TopicArn(), "Incident lifecycle events for other systems")
 	output(stack, "OpsTopicArn", ops.OpsTopic.TopicArn(), "Subscribe the platform team here: the platform's own alarms")
+	output(stack, "PostmortemBucketName", pms.Bucket.BucketName(), "The post-mortems: postmortems/<incident id>.md, one version per rendering")
 	output(stack, "SlackSecretArn", esc.SlackSecret.SecretArn(), `The platform's secret: set {"bot_token","signing_secret"} of the Slack app and "github_webhook_secret" of the GitHub webhook here`)
 	return stack
 }

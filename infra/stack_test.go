@@ -227,6 +227,9 @@ const (
 	deployDLQ = "DeploysDeploysFunctionFailures"
 
 	doraFn = "DoraJobFunction"
+	// The post-mortems (postmortems_test.go).
+	postmortemFn     = "PostmortemsFunction"
+	postmortemBucket = "PostmortemsBucket"
 )
 
 // TestResourceCounts fails when the stack gains or loses a resource (or a type),
@@ -237,30 +240,32 @@ func TestResourceCounts(t *testing.T) {
 	testStack(t)
 	want := map[string]int{
 		"AWS::DynamoDB::Table":             1,
-		"AWS::KMS::Key":                    1, // one for the four topics (TestTopicKey)
-		"AWS::SNS::Topic":                  4, // AlarmTopic, PagingTopic, IncidentEventsTopic, OpsTopic
-		"AWS::SNS::TopicPolicy":            4, // TLS only (+ CloudWatch alarms on AlarmTopic, OpsTopic)
-		"AWS::SNS::Subscription":           1,
-		"AWS::Lambda::Function":            10, // alarms, logs, api, web, escalate, warroom, stream, watchdog, deploys, dora
-		"AWS::IAM::Role":                   11, // one per function, the state machine's
-		"AWS::IAM::Policy":                 11,
-		"AWS::Logs::LogGroup":              12, // one per function, API access logs, state machine
-		"AWS::Lambda::EventInvokeConfig":   5,  // alarms, logs, watchdog, deploys, dora
+		"AWS::KMS::Key":                    1,  // one for the four topics (TestTopicKey)
+		"AWS::SNS::Topic":                  4,  // AlarmTopic, PagingTopic, IncidentEventsTopic, OpsTopic
+		"AWS::SNS::TopicPolicy":            4,  // TLS only (+ CloudWatch alarms on AlarmTopic, OpsTopic)
+		"AWS::SNS::Subscription":           2,  // AlarmTopic → alarms, IncidentEventsTopic → postmortem
+		"AWS::Lambda::Function":            11, // alarms, logs, api, web, escalate, warroom, stream, watchdog, deploys, dora, postmortem
+		"AWS::IAM::Role":                   12, // one per function, the state machine's
+		"AWS::IAM::Policy":                 12,
+		"AWS::Logs::LogGroup":              13, // one per function, API access logs, state machine
+		"AWS::Lambda::EventInvokeConfig":   6,  // alarms, logs, watchdog, deploys, dora, postmortem
 		"AWS::Lambda::EventSourceMapping":  2,  // the table's stream → stream: escalations, fan-out
-		"AWS::SQS::Queue":                  8,  // alarms, logs, stream, watchdog, deploys (its rules' dead letters too) and dora failures, topic and alarm rule dead letters
-		"AWS::SQS::QueuePolicy":            8,  // TLS only (+ SNS, EventBridge may send)
+		"AWS::SQS::Queue":                  9,  // alarms, logs, stream, watchdog, deploys (its rules' dead letters too), dora and postmortem failures, topic and alarm rule dead letters
+		"AWS::SQS::QueuePolicy":            9,  // TLS only (+ SNS, EventBridge may send)
 		"AWS::Events::Rule":                5,  // alarm state changes, the watchdog's and the DORA job's schedules, CodePipeline and CodeDeploy state changes
-		"AWS::CloudWatch::Alarm":           25, // checkout 5, payments 3, storefront 2; self-monitoring 15 (monitoring_test.go)
+		"AWS::CloudWatch::Alarm":           26, // checkout 5, payments 3, storefront 2; self-monitoring 16 (monitoring_test.go)
 		"AWS::Logs::MetricFilter":          3,  // one per service log group
 		"AWS::Logs::SubscriptionFilter":    3,
-		"AWS::Lambda::Permission":          14, // SNS, EventBridge (alarms, the watchdog's and the DORA job's schedules, the 2 deploy rules), alarm action, 3 log groups, API Gateway ($default, and each route of httpapi.Routes: 3)
+		"AWS::Lambda::Permission":          17, // SNS (alarms, postmortem), EventBridge (alarms, the watchdog's and the DORA job's schedules, the 2 deploy rules), alarm action, 3 log groups, API Gateway ($default, and each route of httpapi.Routes: 5)
 		"AWS::ApiGatewayV2::Api":           1,
-		"AWS::ApiGatewayV2::Route":         4, // $default, and each of httpapi.Routes (TestRoutesOfTheTable)
+		"AWS::ApiGatewayV2::Route":         6, // $default, and each of httpapi.Routes (TestRoutesOfTheTable)
 		"AWS::ApiGatewayV2::Integration":   2, // the api's, the web function's
 		"AWS::ApiGatewayV2::Stage":         1,
 		"AWS::SecretsManager::Secret":      1, // the Slack app's bot token and signing secret, the GitHub webhook's secret
 		"AWS::StepFunctions::StateMachine": 1, // escalation
 		"AWS::CloudWatch::Dashboard":       1, // the DORA metrics
+		"AWS::S3::Bucket":                  1, // post-mortems (postmortems_test.go)
+		"AWS::S3::BucketPolicy":            1, // TLS only
 	}
 	got := map[string]int{}
 	for _, r := range synthesized.resources {

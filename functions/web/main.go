@@ -1,11 +1,13 @@
 // Command web is the Lambda behind the HTTP API's pages and documents: API
 // Gateway sends it the routes package httpapi's Routes table gives it (GET
-// /status, GET /metrics/dora and /metrics/dora/history), payload format
-// 2.0; every other route goes to the api function.
+// /status, GET /metrics/dora and /metrics/dora/history, GET and PUT
+// /incidents/{id}/postmortem), payload format 2.0; every other route goes to
+// the api function.
 //
 // Its handler is built by wiring.Web from the settings (the environment
 // variables are documented once, in package settings) and the AWS adapters
-// it uses: the table alone (no SNS, no Secrets Manager).
+// it uses: the table and the post-mortem bucket (no SNS, no Secrets
+// Manager).
 package main
 
 import (
@@ -13,6 +15,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/incidentd/incidentd/shared/s3"
 	"github.com/incidentd/incidentd/shared/settings"
 	"github.com/incidentd/incidentd/shared/wiring"
 )
@@ -22,7 +25,11 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	h, err := wiring.Web(env.Settings, wiring.AWS(env))
+	a := wiring.AWS(env)
+	// GET and PUT /incidents/{id}/postmortem read the post-mortem bucket
+	// (README "Post-mortems").
+	a.Postmortems = func(bucket string) wiring.PostmortemStore { return s3.New(s3.NewClient(env.AWS), bucket) }
+	h, err := wiring.Web(env.Settings, a)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -15,7 +15,10 @@
 // (3000), LOCAL_LAMBDA_PORT (3001), LOCAL_DYNAMODB_PORT (8000), LOCAL_DB_PATH
 // (empty: in memory), LOCAL_API_TOKEN (the admin token to seed; default the
 // public dev token), LOCAL_TIME_SCALE (60: a policy minute of an escalation
-// lasts a second).
+// lasts a second), LOCAL_S3_PORT (the post-mortem bucket's S3, gofakes3 in
+// this process; default a free port, printed at start; in memory, so with
+// LOCAL_DB_PATH an incident's post-mortem is written anew at its next
+// resolve or PUT /incidents/{id}/postmortem).
 package main
 
 import (

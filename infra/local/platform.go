@@ -26,6 +26,8 @@ import (
 	"github.com/incidentd/incidentd/shared/httpapi"
 	"github.com/incidentd/incidentd/shared/incident"
 	"github.com/incidentd/incidentd/shared/oncall"
+	"github.com/incidentd/incidentd/shared/s3"
+	"github.com/incidentd/incidentd/shared/s3/s3local"
 	"github.com/incidentd/incidentd/shared/settings"
 	"github.com/incidentd/incidentd/shared/slack"
 	"github.com/incidentd/incidentd/shared/wiring"
@@ -33,6 +35,9 @@ import (
 
 // localTable is the table's name in DynamoDB Local.
 const localTable = "incidentd-local"
+
+// localBucket is the post-mortem bucket's name in the local S3.
+const localBucket = "incidentd-local-postmortems"
 
 // platform is every function of the platform wired in one process, as the CDK
 // stack wires them in AWS.
@@ -50,6 +55,8 @@ type platform struct {
 	close func()
 	// executions counts the escalations started for an incident.
 	executions func(incidentID string) int
+	// s3 is the local post-mortem bucket's endpoint (gofakes3).
+	s3 string
 }
 
 // platformOptions are what tests replace.
@@ -70,6 +77,8 @@ type platformOptions struct {
 	schedules bool
 	// startFault, when set, can fail the local Step Functions' starts.
 	startFault func(name string) error
+	// postmortems opens the local post-mortem bucket (set by newPlatform).
+	postmortems func(bucket string) wiring.PostmortemStore
 	// escalationRecordAge, when set, replaces the escalation mapping's
 	// maximum record age (20 h): a test makes it give a record up at once.
 	escalationRecordAge time.Duration
@@ -163,6 +172,7 @@ func newPlatform(ctx context.Context, endpoint string, getenv func(string) strin
 		"PAGING_TOPIC_ARN":          localARN("sns", "incidentd-local-paging"),
 		"INCIDENT_EVENTS_TOPIC_ARN": localARN("sns", "incidentd-local-incident-events"),
 		"STATE_MACHINE_ARN":         localARN("states", "stateMachine:incidentd-local-escalation"),
+		"POSTMORTEM_BUCKET":         localBucket,
 		// The watchdog's grace, shortened as the waits are.
 		"WATCHDOG_GRACE": max(time.Second, time.Duration(float64(escalation.DefaultWatchdogGrace)/timeScale)).Round(time.Second).String(),
 	}
@@ -179,8 +189,27 @@ func newPlatform(ctx context.Context, endpoint string, getenv func(string) strin
 	if o.level != nil {
 		o.level.Set(set.LogLevel)
 	}
+	// The post-mortem bucket: gofakes3 in process (LOCAL_S3_PORT, default
+	// a free port), versioned as the stack's bucket.
+	s3Port, err := portEnv2(getenv, "LOCAL_S3_PORT", 0)
+	if err != nil {
+		return nil, err
+	}
+	s3srv, err := s3local.Start(fmt.Sprintf("127.0.0.1:%d", s3Port))
+	if err != nil {
+		return nil, err
+	}
+	s3client := s3local.Client(s3srv.Endpoint)
+	if err := s3local.CreateBucket(ctx, s3client, set.PostmortemBucket); err != nil {
+		s3srv.Close()
+		return nil, err
+	}
+	o.postmortems = func(bucket string) wiring.PostmortemStore {
+		return &printDocuments{Documents: s3.New(s3client, bucket), out: o.out, bucket: bucket, endpoint: s3srv.Endpoint}
+	}
 	db := dynamolocal.Client(endpoint)
 	if err := dynamolocal.CreateTable(ctx, db, set.Table); err != nil {
+		s3srv.Close()
 		return nil, err
 	}
 	store := dynamo.New(db, set.Table)
@@ -263,6 +292,10 @@ func newPlatform(ctx context.Context, endpoint string, getenv func(string) strin
 		}
 		functions[f.Name] = h.Invoke
 	}
+	// IncidentEventsTopic's subscription of the postmortem function
+	// (filtered on its event types), invoked asynchronously as SNS does.
+	async := &asyncInvoker{ctx: runCtx, fn: functions["postmortem"], log: logger}
+	ad.Events.(*printEvents).then = async.postmortemEvent
 	poller, err := newStreamPoller(ctx, db, streamsClient(endpoint), set.Table, viaJSON(functions["stream"]), logger)
 	if err != nil {
 		cancel()
@@ -304,13 +337,15 @@ func newPlatform(ctx context.Context, endpoint string, getenv func(string) strin
 		<-polled
 		<-timers
 		runs.wait()
+		async.wait()
+		s3srv.Close()
 	}
 
 	return &platform{
 		api:   httpapi.Dispatch(handlers),
 		token: token, services: names, settings: set,
 		timeScale: timeScale, slackReal: realSlack, close: sync.OnceFunc(stop),
-		functions: functions, executions: runs.startedFor,
+		functions: functions, executions: runs.startedFor, s3: s3srv.Endpoint,
 	}, nil
 }
 
@@ -363,7 +398,9 @@ func localAdapters(db dynamo.Client, set settings.Settings, o platformOptions, r
 		Pager:      o.pager,
 		Subscriber: &printSubscriber{out: o.out, log: logger},
 		Events:     &printEvents{out: o.out, log: logger},
-		Executions: runs,
+		// The post-mortem bucket (gofakes3), each version written printed.
+		Postmortems: o.postmortems,
+		Executions:  runs,
 		SlackCredentials: func(context.Context) (string, string, error) {
 			token := set.SlackBotToken
 			if token == "" {
@@ -423,6 +460,7 @@ incidentd is running locally (Ctrl-C stops everything).
   escalation        LOCAL_TIME_SCALE=%[8]g: a policy minute lasts %[9]s; pages print as PAGE lines;
                     the watchdog runs every %[9]s
   DORA job          at start, then every %[12]s (README "DORA job")
+  post-mortems      S3 (gofakes3) %[13]s bucket %[14]s; written on resolve, printed as POSTMORTEM lines
   demo policy       %[10]s
   Slack             %[11]s
 
@@ -436,6 +474,8 @@ Try it from another shell:
   curl -s -X POST %[2]s/2015-03-31/functions/alarms/invocations -d @events/alarms-sns-metric.json
   curl -s -X POST %[2]s/2015-03-31/functions/logs/invocations -d @events/logs-json-errors.json
   curl -s -X POST %[1]s/incidents/<id>/acknowledge -H "Authorization: Bearer $TOKEN"   (stops the pages)
+  curl -s -X POST %[1]s/incidents/<id>/resolve -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"root_cause":"…","fix":"…"}'
+  curl -s %[1]s/incidents/<id>/postmortem -H "Authorization: Bearer $TOKEN"   (the post-mortem, README "Post-mortems")
   curl -s "%[1]s/metrics/dora?service=checkout" -H "Authorization: Bearer $TOKEN"   (demo deployments, README "DORA metrics")
   curl -s "%[1]s/metrics/dora/history?service=checkout" -H "Authorization: Bearer $TOKEN"   (the DORA job's daily snapshots)
   curl -s "%[1]s/status" -H "Authorization: Bearer $TOKEN"   (the status page; a browser gets HTML, without a token with PUBLIC_STATUS=true)
@@ -443,7 +483,7 @@ Try it from another shell:
 Any file in events/ can be posted to its function (events/<function>-*.json).
 
 `, api, invoke, db, p.settings.Table, strings.Join(fns, ", "), strings.Join(p.services, ", "), p.token,
-		p.timeScale, (time.Duration(float64(time.Minute) / p.timeScale)).String(), demoPolicyText, slackMode(p.slackReal), doraEvery(p.timeScale).String())
+		p.timeScale, (time.Duration(float64(time.Minute) / p.timeScale)).String(), demoPolicyText, slackMode(p.slackReal), doraEvery(p.timeScale).String(), p.s3, p.settings.PostmortemBucket)
 }
 
 func slackMode(real bool) string {

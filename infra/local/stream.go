@@ -430,6 +430,9 @@ type printEvents struct {
 	out io.Writer
 	log *slog.Logger
 	mu  sync.Mutex
+	// then, when set, is given each event after it is printed (the
+	// topic's subscriptions: the postmortem function).
+	then func(ev incident.Event)
 }
 
 // PublishEvent implements lifecycle.Publisher.
@@ -445,6 +448,9 @@ func (p *printEvents) PublishEvent(ctx context.Context, ev incident.Event) error
 	if p.log != nil {
 		p.log.InfoContext(ctx, "incident event (local)", slog.String("event_type", ev.Type),
 			slog.String("incident_id", ev.Incident.ID), slog.Any("event", ev))
+	}
+	if p.then != nil {
+		p.then(ev)
 	}
 	return err
 }

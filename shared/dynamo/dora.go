@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/incidentd/incidentd/shared/deploy"
 	"github.com/incidentd/incidentd/shared/dora"
 	"github.com/incidentd/incidentd/shared/incident"
 )
@@ -81,10 +82,24 @@ func (s *Store) DORARecords(ctx context.Context, scope dora.Scope, w dora.Window
 }
 
 // doraDeployments reads the finished deployments of scope with from ≤
-// finished_at < to: the keys from resolved_by_service (one service: one
-// partition) or resolved (all: a partition per UTC day), then the records,
-// 100 per BatchGetItem.
+// finished_at < to (finishedDeployments), as dora needs them.
 func (s *Store) doraDeployments(ctx context.Context, scope dora.Scope, from, to time.Time) ([]dora.Deployment, error) {
+	rs, err := s.finishedDeployments(ctx, scope, from, to)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]dora.Deployment, len(rs))
+	for i, r := range rs {
+		out[i] = r.DORA()
+	}
+	return out, nil
+}
+
+// finishedDeployments reads the finished deployments of scope with from ≤
+// finished_at < to, in no particular order: the keys from
+// resolved_by_service (one service: one partition) or resolved (all: a
+// partition per UTC day), then the records, 100 per BatchGetItem.
+func (s *Store) finishedDeployments(ctx context.Context, scope dora.Scope, from, to time.Time) ([]deploy.Record, error) {
 	env := scope.Environment
 	if env == "" {
 		env = dora.DefaultEnvironment
@@ -105,7 +120,7 @@ func (s *Store) doraDeployments(ctx context.Context, scope dora.Scope, from, to 
 			err = s.eachIndexEntry(ctx, indexNamed(IndexResolved), deployEnvPK(env, day), lo, hi, collect)
 		}
 	}
-	out := make([]dora.Deployment, 0, len(keys))
+	out := make([]deploy.Record, 0, len(keys))
 	for err == nil && len(keys) > 0 {
 		n := min(len(keys), batchGetLimit)
 		err = s.batchGet(ctx, types.KeysAndAttributes{Keys: keys[:n]}, func(item map[string]types.AttributeValue) error {
@@ -116,7 +131,7 @@ func (s *Store) doraDeployments(ctx context.Context, scope dora.Scope, from, to 
 			// An entry whose item changed since (the index trails the
 			// table) is left out of a range it no longer falls in.
 			if r := it.record(); !r.FinishedAt.Before(from) && r.FinishedAt.Before(to) {
-				out = append(out, r.DORA())
+				out = append(out, r)
 			}
 			return nil
 		})

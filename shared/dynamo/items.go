@@ -15,37 +15,45 @@ import (
 // JSON field of the API does.
 
 type incidentItem struct {
-	PK                string         `dynamodbav:"pk"`
-	SK                string         `dynamodbav:"sk"`
-	Type              string         `dynamodbav:"type"`
-	ID                string         `dynamodbav:"id"`
-	Service           string         `dynamodbav:"service"`
-	Title             string         `dynamodbav:"title"`
-	Severity          string         `dynamodbav:"severity"`
-	Status            string         `dynamodbav:"status"`
-	Source            string         `dynamodbav:"source"`
-	DedupKey          string         `dynamodbav:"dedup_key,omitempty"`
-	StartedAt         time.Time      `dynamodbav:"started_at"`
-	CreatedAt         time.Time      `dynamodbav:"created_at"`
-	UpdatedAt         time.Time      `dynamodbav:"updated_at"`
-	AcknowledgedAt    *time.Time     `dynamodbav:"acknowledged_at,omitempty"`
-	IdentifiedAt      *time.Time     `dynamodbav:"identified_at,omitempty"`
-	ResolvedAt        *time.Time     `dynamodbav:"resolved_at,omitempty"`
-	RecoveredAt       *time.Time     `dynamodbav:"recovered_at,omitempty"`
-	Commander         string         `dynamodbav:"commander,omitempty"`
-	WarRoomChannel    string         `dynamodbav:"war_room_channel,omitempty"`
-	CauseDeploymentID string         `dynamodbav:"cause_deployment_id,omitempty"`
-	RootCause         string         `dynamodbav:"root_cause,omitempty"`
-	Fix               string         `dynamodbav:"fix,omitempty"`
-	SignalCount       int            `dynamodbav:"signal_count"`
-	LastSignalAt      time.Time      `dynamodbav:"last_signal_at"`
-	ReopenCount       int            `dynamodbav:"reopen_count"`
-	AutoResolved      bool           `dynamodbav:"auto_resolved,omitempty"`
-	ReopenedAt        []time.Time    `dynamodbav:"reopened_at,omitempty"`
-	Flapping          bool           `dynamodbav:"flapping,omitempty"`
-	Reporters         []reporterItem `dynamodbav:"reporters,omitempty"`
-	PublicUpdate      *publicUpdate  `dynamodbav:"public_update,omitempty"`
-	Version           int64          `dynamodbav:"version"`
+	PK                string     `dynamodbav:"pk"`
+	SK                string     `dynamodbav:"sk"`
+	Type              string     `dynamodbav:"type"`
+	ID                string     `dynamodbav:"id"`
+	Service           string     `dynamodbav:"service"`
+	Title             string     `dynamodbav:"title"`
+	Severity          string     `dynamodbav:"severity"`
+	Status            string     `dynamodbav:"status"`
+	Source            string     `dynamodbav:"source"`
+	DedupKey          string     `dynamodbav:"dedup_key,omitempty"`
+	StartedAt         time.Time  `dynamodbav:"started_at"`
+	CreatedAt         time.Time  `dynamodbav:"created_at"`
+	UpdatedAt         time.Time  `dynamodbav:"updated_at"`
+	AcknowledgedAt    *time.Time `dynamodbav:"acknowledged_at,omitempty"`
+	IdentifiedAt      *time.Time `dynamodbav:"identified_at,omitempty"`
+	ResolvedAt        *time.Time `dynamodbav:"resolved_at,omitempty"`
+	RecoveredAt       *time.Time `dynamodbav:"recovered_at,omitempty"`
+	Commander         string     `dynamodbav:"commander,omitempty"`
+	WarRoomChannel    string     `dynamodbav:"war_room_channel,omitempty"`
+	CauseDeploymentID string     `dynamodbav:"cause_deployment_id,omitempty"`
+	RootCause         string     `dynamodbav:"root_cause,omitempty"`
+	Fix               string     `dynamodbav:"fix,omitempty"`
+	ActionItems       []string   `dynamodbav:"action_items,omitempty"`
+	WentWell          string     `dynamodbav:"went_well,omitempty"`
+	WentWrong         string     `dynamodbav:"went_wrong,omitempty"`
+	// The post-mortem document's link (incident.PostmortemLink).
+	PostmortemKey       string         `dynamodbav:"pm_key,omitempty"`
+	PostmortemVersion   string         `dynamodbav:"pm_version,omitempty"`
+	PostmortemSHA256    string         `dynamodbav:"pm_sha256,omitempty"`
+	PostmortemAnnounced string         `dynamodbav:"pm_announced,omitempty"`
+	SignalCount         int            `dynamodbav:"signal_count"`
+	LastSignalAt        time.Time      `dynamodbav:"last_signal_at"`
+	ReopenCount         int            `dynamodbav:"reopen_count"`
+	AutoResolved        bool           `dynamodbav:"auto_resolved,omitempty"`
+	ReopenedAt          []time.Time    `dynamodbav:"reopened_at,omitempty"`
+	Flapping            bool           `dynamodbav:"flapping,omitempty"`
+	Reporters           []reporterItem `dynamodbav:"reporters,omitempty"`
+	PublicUpdate        *publicUpdate  `dynamodbav:"public_update,omitempty"`
+	Version             int64          `dynamodbav:"version"`
 
 	// The keys of the indexes (schema.go), each set only while the incident
 	// is in the state its index holds (setIndexKeys).
@@ -80,7 +88,11 @@ func newIncidentItem(inc incident.Incident) incidentItem {
 		CauseDeploymentID: inc.CauseDeploymentID, RootCause: inc.RootCause, Fix: inc.Fix,
 		SignalCount: inc.SignalCount, LastSignalAt: inc.LastSignalAt.UTC(), ReopenCount: inc.ReopenCount,
 		AutoResolved: inc.AutoResolved, Flapping: inc.Flapping,
-		Version: inc.Version,
+		Version:     inc.Version,
+		ActionItems: inc.ActionItems, WentWell: inc.WentWell, WentWrong: inc.WentWrong,
+	}
+	if l := inc.Postmortem; l != nil {
+		it.PostmortemKey, it.PostmortemVersion, it.PostmortemSHA256, it.PostmortemAnnounced = l.Key, l.VersionID, l.SHA256, l.Announced
 	}
 	if u := inc.PublicUpdate; u != nil {
 		it.PublicUpdate = &publicUpdate{At: u.At.UTC(), Text: u.Text}
@@ -106,7 +118,12 @@ func (it incidentItem) incident() incident.Incident {
 		CauseDeploymentID: it.CauseDeploymentID, RootCause: it.RootCause, Fix: it.Fix,
 		SignalCount: it.SignalCount, LastSignalAt: it.LastSignalAt, ReopenCount: it.ReopenCount,
 		AutoResolved: it.AutoResolved, ReopenedAt: it.ReopenedAt, Flapping: it.Flapping,
-		Version: it.Version,
+		Version:     it.Version,
+		ActionItems: it.ActionItems, WentWell: it.WentWell, WentWrong: it.WentWrong,
+	}
+	if it.PostmortemKey != "" {
+		inc.Postmortem = &incident.PostmortemLink{Key: it.PostmortemKey, VersionID: it.PostmortemVersion,
+			SHA256: it.PostmortemSHA256, Announced: it.PostmortemAnnounced}
 	}
 	if u := it.PublicUpdate; u != nil {
 		inc.PublicUpdate = &incident.PublicUpdate{At: u.At, Text: u.Text}

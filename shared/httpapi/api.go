@@ -68,6 +68,9 @@ type Config struct {
 	// PublicStatus serves GET /status without a token (settings'
 	// PUBLIC_STATUS); otherwise it needs incidents:read.
 	PublicStatus bool
+	// Postmortems serves GET and PUT /incidents/{id}/postmortem
+	// (postmortem.go); without it both are absent (404).
+	Postmortems PostmortemDocs
 	// MaxBody bounds request bodies (default DefaultMaxBody).
 	MaxBody int64
 	Logger  *slog.Logger
@@ -108,6 +111,8 @@ type API struct {
 	services      ServiceNames
 	knownServices []string
 	publicStatus  bool
+	// The post-mortem routes (postmortem.go).
+	postmortems PostmortemDocs
 }
 
 // New returns the api function's handler: every route but those of Routes.
@@ -134,6 +139,7 @@ func newAPI(c Config) *API {
 		deployments: c.Deployments, deliveries: c.Deliveries, githubSecret: c.GitHubSecret, githubServices: c.GitHubServices,
 		dora: c.DORA, doraHistory: c.DORAHistory, suspectWindow: c.SuspectWindow,
 		services: c.Services, knownServices: c.KnownServices, publicStatus: c.PublicStatus,
+		postmortems: c.Postmortems,
 	}
 	if a.slackUsers == nil && c.OnCall != nil {
 		a.slackUsers = c.OnCall

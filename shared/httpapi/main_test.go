@@ -44,6 +44,8 @@ type envOptions struct {
 	slackSecret string
 	// publicStatus serves GET /status without a token.
 	publicStatus bool
+	// postmortems turns the post-mortem routes on.
+	postmortems httpapi.PostmortemDocs
 }
 
 func newEnv(t testing.TB, o envOptions) *env {
@@ -79,6 +81,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 	e.web = httpapi.NewWeb(httpapi.Config{
 		Incidents: svc, Tokens: auth.NewAuthenticator(store), Logger: e.logger, Now: o.now,
 		DORA: store, DORAHistory: store, Services: store, PublicStatus: o.publicStatus,
+		Postmortems: o.postmortems,
 	})
 	return e
 }

@@ -15,8 +15,8 @@ import (
 const (
 	// FunctionAPI serves every request no route of Routes matches.
 	FunctionAPI = "api"
-	// FunctionWeb serves pages and documents: the status page and the DORA
-	// report (NewWeb).
+	// FunctionWeb serves pages and documents: the status page, the DORA
+	// report, the post-mortems (NewWeb).
 	FunctionWeb = "web"
 )
 
@@ -39,6 +39,8 @@ func Routes() []Route {
 		{"GET /status", FunctionWeb},
 		{"GET /metrics/dora", FunctionWeb},
 		{"GET /metrics/dora/history", FunctionWeb},
+		{"GET /incidents/{id}/postmortem", FunctionWeb},
+		{"PUT /incidents/{id}/postmortem", FunctionWeb},
 	}
 }
 

@@ -8,6 +8,7 @@ import "context"
 func (a *API) webRoutes() {
 	a.statusRoutes()
 	a.doraRoutes()
+	a.postmortemRoutes()
 }
 
 // ServiceNames lists the names of the configured services, at most limit,

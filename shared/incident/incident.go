@@ -133,9 +133,17 @@ type Incident struct {
 	CauseDeploymentID string     `json:"cause_deployment_id"`
 	RootCause         string     `json:"root_cause"`
 	Fix               string     `json:"fix"`
-	SignalCount       int        `json:"signal_count"`
-	LastSignalAt      time.Time  `json:"last_signal_at"`
-	ReopenCount       int        `json:"reopen_count"`
+	// The rest of the post-mortem's fields (README "Post-mortems"): what
+	// the responders write after the fix, set by PUT /incidents/{id}/postmortem.
+	ActionItems []string `json:"action_items,omitempty"`
+	WentWell    string   `json:"went_well,omitempty"`
+	WentWrong   string   `json:"went_wrong,omitempty"`
+	// Postmortem is where the incident's post-mortem document is stored,
+	// once the postmortem function wrote one; nil before.
+	Postmortem   *PostmortemLink `json:"postmortem,omitempty"`
+	SignalCount  int             `json:"signal_count"`
+	LastSignalAt time.Time       `json:"last_signal_at"`
+	ReopenCount  int             `json:"reopen_count"`
 	// AutoResolved is true when the incident was last resolved by its
 	// monitor's recovery (service auto_resolve), false when a person
 	// resolved it. It says which time a late signal is measured against
@@ -193,7 +201,25 @@ const (
 	// EntryStale records a signal older than what is known of its source:
 	// noted, not acted on.
 	EntryStale EntryKind = "stale_signal"
+	// EntryPostmortemUpdated records a change of the post-mortem's fields
+	// (root cause, fix, action items, what went well or wrong) after the
+	// incident was resolved: the postmortem function regenerates the
+	// document on it (README "Post-mortems").
+	EntryPostmortemUpdated EntryKind = "postmortem_updated"
 )
+
+// PostmortemLink locates an incident's post-mortem document: the object key
+// and version of the latest rendering, the SHA-256 of its content (a
+// rendering with the same hash writes nothing), and the version last
+// announced in the war room.
+type PostmortemLink struct {
+	Key       string `json:"key"`
+	VersionID string `json:"version_id"`
+	SHA256    string `json:"sha256"`
+	// Announced is the version the war-room channel was told about; a
+	// version not announced yet is announced by the next run.
+	Announced string `json:"announced,omitempty"`
+}
 
 // Entry is one line of an incident's timeline.
 type Entry struct {

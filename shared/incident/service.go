@@ -918,7 +918,9 @@ func (s *Service) Resolve(ctx context.Context, id, actor string, r Resolution) (
 			if len(entries) > 0 {
 				entries[0].Text += "\n" + strings.Join(parts, "\n")
 			} else {
-				entries = append(entries, newEntry(now, EntryNote, actor, strings.Join(parts, "\n")))
+				// Already resolved: the post-mortem's fields changed, and
+				// its document is rendered again (README "Post-mortems").
+				entries = append(entries, newEntry(now, EntryPostmortemUpdated, actor, strings.Join(parts, "\n")))
 			}
 		}
 		return entries, dedup, nil

@@ -38,6 +38,12 @@ type View struct {
 	// PublicUpdate is the latest note meant for the public (the status
 	// page's text); left out until one is posted.
 	PublicUpdate *PublicUpdate `json:"public_update,omitempty"`
+	// The post-mortem's other fields (README "Post-mortems"), left out
+	// until set, and where its document is, once one was written.
+	ActionItems []string        `json:"action_items,omitempty"`
+	WentWell    string          `json:"went_well,omitempty"`
+	WentWrong   string          `json:"went_wrong,omitempty"`
+	Postmortem  *PostmortemView `json:"postmortem,omitempty"`
 	// Timeline is set only where the timeline is asked for (GET
 	// /incidents/{id}); nil leaves it out.
 	Timeline *[]EntryView `json:"timeline,omitempty"`
@@ -45,6 +51,14 @@ type View struct {
 	// ones (TimelineLimit, or as many as fit a response), the entries between
 	// were left out.
 	TimelineTruncated bool `json:"timeline_truncated,omitempty"`
+}
+
+// PostmortemView says where an incident's post-mortem document is: its S3
+// key and the version of its latest rendering (GET
+// /incidents/{id}/postmortem serves it).
+type PostmortemView struct {
+	Key       string `json:"key"`
+	VersionID string `json:"version_id"`
 }
 
 // EntryView is the public JSON shape of a timeline entry.
@@ -60,7 +74,7 @@ type EntryView struct {
 
 // NewView is the view of inc, without its timeline. Times are UTC.
 func NewView(inc Incident) View {
-	return View{
+	v := View{
 		ID: inc.ID, Service: inc.Service, Title: inc.Title, Severity: string(inc.Severity),
 		Status: string(inc.Status), Source: string(inc.Source),
 		StartedAt: inc.StartedAt.UTC(), CreatedAt: inc.CreatedAt.UTC(), UpdatedAt: inc.UpdatedAt.UTC(),
@@ -71,7 +85,12 @@ func NewView(inc Incident) View {
 		LastSignalAt: inc.LastSignalAt.UTC(), ReopenCount: inc.ReopenCount,
 		ReporterCount: len(inc.Reporters), Version: inc.Version, Flapping: inc.Flapping,
 		PublicUpdate: inc.PublicUpdate.utc(),
+		ActionItems:  inc.ActionItems, WentWell: inc.WentWell, WentWrong: inc.WentWrong,
 	}
+	if inc.Postmortem != nil {
+		v.Postmortem = &PostmortemView{Key: inc.Postmortem.Key, VersionID: inc.Postmortem.VersionID}
+	}
+	return v
 }
 
 // NewEntryView is the view of e. Its time is UTC.

@@ -24,10 +24,14 @@ var bootstrapClients = map[string][]string{
 	"api":      {"dynamodb", "secretsmanager", "sns"},
 	"escalate": {"dynamodb", "secretsmanager", "sns"},
 	"logs":     {"dynamodb"},
-	"stream":   {"dynamodb", "secretsmanager", "sfn", "sns"},
-	"warroom":  {"dynamodb", "secretsmanager"},
-	"watchdog": {"dynamodb", "sfn"},
-	"web":      {"dynamodb"},
+	// web: the post-mortem bucket (GET and PUT /incidents/{id}/postmortem).
+	"web": {"dynamodb", "s3"},
+	// postmortem: the post-mortem bucket, the Slack secret (war-room
+	// announcements).
+	"postmortem": {"dynamodb", "s3", "secretsmanager"},
+	"stream":     {"dynamodb", "secretsmanager", "sfn", "sns"},
+	"warroom":    {"dynamodb", "secretsmanager"},
+	"watchdog":   {"dynamodb", "sfn"},
 }
 
 // credentialChain are the packages of the SDK's default configuration and

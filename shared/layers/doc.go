@@ -28,15 +28,19 @@
 //     versioned tier tables) and shared/deploy (an ingested deployment
 //     record: its validation, and Merge, what a redelivery or a later state
 //     does to the stored record);
-//   - planned: shared/postmortem (documents);
+//   - shared/postmortem (an incident's post-mortem: the document built from
+//     the incident, its timeline, reports and deployments, rendered as
+//     Markdown from an embedded template; Object, a stored version);
 //   - shared/layers itself, which imports nothing.
 //
 // Domain packages import only domain packages.
 //
 // Use cases: services over small interfaces they declare themselves.
 //   - shared/escalation (the PageLevel and OpenWarRoom tasks, starting an
-//     escalation), shared/lifecycle (the stream function's reactions) and
-//     shared/dorajob (the hourly DORA snapshots and metrics).
+//     escalation), shared/lifecycle (the stream function's reactions),
+//     shared/dorajob (the hourly DORA snapshots and metrics) and
+//     shared/postmortemjob (the postmortem function: render, store, link,
+//     announce).
 //
 // Use cases import domain packages only; they do not import each other
 // (lifecycle starts escalations through its own Starter interface, which
@@ -50,6 +54,8 @@
 //     shared/dynamo/dynamotest (tables for tests);
 //   - shared/sns, shared/slack, shared/sfn, shared/secrets with
 //     shared/secrets/secretstest;
+//   - shared/s3 (post-mortem documents in a versioned bucket) with
+//     shared/s3/s3local (gofakes3 in process, for make local and tests);
 //   - shared/httpapi with shared/httpapi/apigw (the HTTP API and its API
 //     Gateway adapter);
 //   - shared/alarms (CloudWatch alarm notifications), shared/cloudwatch

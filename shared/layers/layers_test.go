@@ -68,12 +68,15 @@ var table = []struct {
 	{"shared/escalation", useCase},
 	{"shared/lifecycle", useCase},
 	{"shared/dorajob", useCase},
+	{"shared/postmortemjob", useCase},
 
 	// Adapters.
 	{"shared/dynamo", adapter},
 	{"shared/dynamo/dynamolocal", adapter},
 	{"shared/dynamo/dynamotest", adapter},
 	{"shared/sns", adapter},
+	{"shared/s3", adapter},
+	{"shared/s3/s3local", adapter},
 	{"shared/cloudwatch", adapter},
 	{"shared/slack", adapter},
 	{"shared/sfn", adapter},

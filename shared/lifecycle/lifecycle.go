@@ -50,7 +50,8 @@
 // # Lifecycle events
 //
 // Entries of the kinds in EventKinds (opened, acknowledged, identified,
-// resolved, reopened, severity_changed, recovered, flapping) are published to
+// resolved, reopened, severity_changed, recovered, flapping,
+// postmortem_updated) are published to
 // IncidentEventsTopic as JSON (each publish bounded to 5 s, as a Slack call):
 //
 //	{"event_id": "<entry id>", "type": "incident.acknowledged",
@@ -239,7 +240,8 @@ var WarRoomKinds = map[incident.EntryKind]bool{
 	incident.EntryReopened: true, incident.EntryRecovered: true, incident.EntryNote: true,
 	incident.EntrySeverityChanged: true, incident.EntryTitleChanged: true, incident.EntryCommander: true,
 	incident.EntryReport: true, incident.EntryPaged: true, incident.EntryFlapping: true,
-	incident.EntryStatusUpdate: true,
+	incident.EntryStatusUpdate:      true,
+	incident.EntryPostmortemUpdated: true,
 }
 
 // EventKinds are the entry kinds published as lifecycle events.
@@ -247,6 +249,8 @@ var EventKinds = map[incident.EntryKind]bool{
 	incident.EntryOpened: true, incident.EntryAcknowledged: true, incident.EntryIdentified: true,
 	incident.EntryResolved: true, incident.EntryReopened: true, incident.EntrySeverityChanged: true,
 	incident.EntryRecovered: true, incident.EntryFlapping: true,
+	// The postmortem function renders the document again on it.
+	incident.EntryPostmortemUpdated: true,
 }
 
 // closesPages are the entry kinds that answer a page.

@@ -106,6 +106,10 @@ type Settings struct {
 	// the functions that read it (DeployTargets), so that a bad value stops
 	// only the deploys function and the API's deployment routes.
 	DeployServices string
+	// PostmortemBucket is the S3 bucket of post-mortem documents
+	// (POSTMORTEM_BUCKET); empty: the postmortem function refuses to start
+	// and GET /incidents/{id}/postmortem is absent (404).
+	PostmortemBucket string
 }
 
 // Bounds of LOG_THRESHOLD and LOG_WINDOW.
@@ -130,6 +134,7 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 		GitHubWebhookSecret: getenv("GITHUB_WEBHOOK_SECRET"),
 		GitHubSecretARN:     strings.TrimSpace(getenv("GITHUB_SECRET_ARN")),
 		DeployServices:      strings.TrimSpace(getenv("DEPLOY_SERVICES")),
+		PostmortemBucket:    strings.TrimSpace(getenv("POSTMORTEM_BUCKET")),
 		FallbackUser:        strings.TrimSpace(getenv("FALLBACK_USER")),
 		PagingTopicARN:      strings.TrimSpace(getenv("PAGING_TOPIC_ARN")),
 		StateMachineARN:     strings.TrimSpace(getenv("STATE_MACHINE_ARN")),

@@ -334,3 +334,21 @@ func mrkdwn(s string, n int) *Text {
 // cut with "…". It is text.Clip as Slack needs it: Slack counts its limits
 // (block text, fallback text, topic) in characters and wants valid UTF-8.
 func Clip(s string, n int) string { return text.Clip(s, n, "…", text.Runes|text.Valid) }
+
+// PostmortemMessage says that inc's post-mortem document was written (a
+// first version, or a new one after its fields changed) and where to read it
+// (README "Post-mortems").
+func PostmortemMessage(inc incident.Incident, link incident.PostmortemLink) Message {
+	what := "The post-mortem"
+	if inc.RootCause == "" || inc.Fix == "" {
+		what += " (root cause or fix still to be completed)"
+	}
+	line := fmt.Sprintf("*Post-mortem written*\n%s is `%s`, version `%s`: `GET /incidents/%s/postmortem`",
+		what, escape(link.Key), escape(link.VersionID), inc.ID)
+	blocks := []Block{
+		{Type: "section", Text: mrkdwn(line, maxSection)},
+		{Type: "context", Context: []*Text{mrkdwn(fmt.Sprintf("%s · %s · %s · `%s`", inc.Severity, escape(inc.Service), inc.Status, inc.ID), maxField)}},
+	}
+	text := fmt.Sprintf("%s: post-mortem written (%s, version %s)", inc.ID, link.Key, link.VersionID)
+	return Message{Text: Clip(escape(text), maxFallback), Blocks: blocks}
+}

@@ -338,3 +338,39 @@ func TestFallbackPageSaysFallback(t *testing.T) {
 		t.Errorf("got text %q and blocks %s, want the fallback named as such", msg.Text, blocks)
 	}
 }
+
+func TestPostmortemMessage(t *testing.T) {
+	link := incident.PostmortemLink{Key: "postmortems/" + incID + ".md", VersionID: "v3"}
+	complete := testIncident(incident.StatusResolved)
+	complete.RootCause, complete.Fix = "pool exhausted", "rolled back"
+	tests := []struct {
+		name string
+		give incident.Incident
+		want []string
+		not  []string
+	}{
+		{"complete", complete, []string{"*Post-mortem written*", "`postmortems/" + incID + ".md`", "version `v3`", "GET /incidents/" + incID + "/postmortem"},
+			[]string{"to be completed"}},
+		{"without root cause", testIncident(incident.StatusResolved), []string{"root cause or fix still to be completed"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := PostmortemMessage(tt.give, link)
+			b, err := json.Marshal(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := string(b)
+			for _, w := range tt.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("got %s, want it to contain %q", got, w)
+				}
+			}
+			for _, n := range tt.not {
+				if strings.Contains(got, n) {
+					t.Errorf("got %s, want no %q", got, n)
+				}
+			}
+		})
+	}
+}

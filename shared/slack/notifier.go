@@ -78,3 +78,10 @@ func (n *Notifier) PostEntry(ctx context.Context, channel string, inc incident.I
 	_, err := n.m.PostMessage(ctx, channel, EntryMessage(inc, e))
 	return err
 }
+
+// PostPostmortem announces in the war-room channel that the incident's
+// post-mortem was written (PostmortemMessage).
+func (n *Notifier) PostPostmortem(ctx context.Context, channel string, inc incident.Incident, link incident.PostmortemLink) error {
+	_, err := n.m.PostMessage(ctx, channel, PostmortemMessage(inc, link))
+	return err
+}

@@ -4,7 +4,11 @@ import (
 	"github.com/incidentd/incidentd/shared/dorajob"
 	"github.com/incidentd/incidentd/shared/dynamo"
 	"github.com/incidentd/incidentd/shared/escalation"
+	"github.com/incidentd/incidentd/shared/httpapi"
+	"github.com/incidentd/incidentd/shared/incident"
 	"github.com/incidentd/incidentd/shared/lifecycle"
+	"github.com/incidentd/incidentd/shared/postmortemjob"
+	"github.com/incidentd/incidentd/shared/s3"
 	"github.com/incidentd/incidentd/shared/sfn"
 	"github.com/incidentd/incidentd/shared/slack"
 	"github.com/incidentd/incidentd/shared/sns"
@@ -41,4 +45,17 @@ var (
 	_ dorajob.Records      = (*dynamo.Store)(nil)
 	_ dorajob.Snapshots    = (*dynamo.Store)(nil)
 	_ dorajob.ServiceNames = (*dynamo.Store)(nil)
+)
+
+// The postmortem function reads the table, links through the incident
+// service, stores in S3 and announces in Slack; the API reads S3.
+var (
+	_ postmortemjob.Incidents      = (*dynamo.Store)(nil)
+	_ postmortemjob.Deployments    = (*dynamo.Store)(nil)
+	_ postmortemjob.Links          = (*incident.Service)(nil)
+	_ postmortemjob.Documents      = (*s3.Documents)(nil)
+	_ postmortemjob.Slack          = (*slack.Notifier)(nil)
+	_ postmortemjob.PermanentError = (*slack.APIError)(nil)
+	_ httpapi.PostmortemDocs       = (*s3.Documents)(nil)
+	_ PostmortemStore              = (*s3.Documents)(nil)
 )

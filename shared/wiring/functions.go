@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"sync"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/incidentd/incidentd/shared/lifecycle"
 	"github.com/incidentd/incidentd/shared/logscan"
 	"github.com/incidentd/incidentd/shared/oncall"
+	"github.com/incidentd/incidentd/shared/postmortemjob"
 	"github.com/incidentd/incidentd/shared/settings"
 	"github.com/incidentd/incidentd/shared/slack"
 )
@@ -136,7 +138,7 @@ func WebHTTP(s settings.Settings, a Adapters) (http.Handler, error) {
 			}
 		}
 	}
-	return httpapi.NewWeb(httpapi.Config{
+	cfg := httpapi.Config{
 		KnownServices: known,
 		Incidents:     incident.NewService(st, s.Rules()),
 		Tokens:        auth.NewAuthenticator(st),
@@ -146,7 +148,11 @@ func WebHTTP(s settings.Settings, a Adapters) (http.Handler, error) {
 		DORAHistory:   st,
 		SuspectWindow: s.SuspectWindow,
 		Logger:        a.Logger,
-	}), nil
+	}
+	if s.PostmortemBucket != "" && a.Postmortems != nil {
+		cfg.Postmortems = a.Postmortems(s.PostmortemBucket)
+	}
+	return httpapi.NewWeb(cfg), nil
 }
 
 // Web is functions/web: the HTTP API's pages and documents (the routes
@@ -329,4 +335,67 @@ func slackCredentials(ctx context.Context, a Adapters) (botToken, signingSecret 
 		botToken = ""
 	}
 	return botToken, signingSecret, err
+}
+
+// Postmortem is functions/postmortem: on incident.resolved and
+// incident.postmortem_updated (IncidentEventsTopic) it renders the
+// incident's post-mortem, stores it in the post-mortem bucket as a new
+// version when it changed, links it on the incident and announces it in
+// the war room.
+func Postmortem(s settings.Settings, a Adapters) (lambda.Handler, error) {
+	if s.PostmortemBucket == "" || a.Postmortems == nil {
+		return nil, errors.New("POSTMORTEM_BUCKET is not set")
+	}
+	st := store(s, a)
+	cfg := postmortemjob.Config{
+		Incidents:     st,
+		Links:         incident.NewService(st, s.Rules()),
+		Deployments:   st,
+		Documents:     a.Postmortems(s.PostmortemBucket),
+		SuspectWindow: s.SuspectWindow,
+		Logger:        a.Logger,
+	}
+	if a.SlackCredentials != nil && a.Slack != nil {
+		// Read on first use, and again after a failed read: Slack trouble
+		// fails the announcement (retried), never the document.
+		cfg.Slack = &lazyAnnouncer{token: func(ctx context.Context) (string, error) {
+			token, _, err := slackCredentials(ctx, a)
+			return token, err
+		}, slack: a.Slack}
+	}
+	return lambda.NewHandler(postmortemjob.New(cfg).Handle), nil
+}
+
+// lazyAnnouncer is the war-room announcer of the postmortem function: the
+// Slack notifier of a bot token read when first needed. No bot token is
+// Slack off: nothing is announced.
+type lazyAnnouncer struct {
+	token func(ctx context.Context) (string, error)
+	slack func(botToken string) slack.Messenger
+	mu    sync.Mutex
+	n     *slack.Notifier
+	off   bool
+}
+
+// PostPostmortem implements postmortemjob.Slack.
+func (l *lazyAnnouncer) PostPostmortem(ctx context.Context, channel string, inc incident.Incident, link incident.PostmortemLink) error {
+	l.mu.Lock()
+	if l.n == nil && !l.off {
+		token, err := l.token(ctx)
+		if err != nil {
+			l.mu.Unlock()
+			return fmt.Errorf("read the Slack secret: %w", err)
+		}
+		if token == "" {
+			l.off = true
+		} else {
+			l.n = slack.NewNotifier(l.slack(token))
+		}
+	}
+	n := l.n
+	l.mu.Unlock()
+	if n == nil {
+		return postmortemjob.ErrSlackOff
+	}
+	return n.PostPostmortem(ctx, channel, inc, link)
 }

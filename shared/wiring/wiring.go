@@ -24,8 +24,10 @@ import (
 	"github.com/incidentd/incidentd/shared/alarms"
 	"github.com/incidentd/incidentd/shared/dynamo"
 	"github.com/incidentd/incidentd/shared/escalation"
+	"github.com/incidentd/incidentd/shared/httpapi"
 	"github.com/incidentd/incidentd/shared/lifecycle"
 	"github.com/incidentd/incidentd/shared/oncall"
+	"github.com/incidentd/incidentd/shared/postmortemjob"
 	"github.com/incidentd/incidentd/shared/settings"
 	"github.com/incidentd/incidentd/shared/slack"
 )
@@ -65,12 +67,23 @@ type Adapters struct {
 	// Slack returns the Slack client for a bot token; an empty token is
 	// Slack off (nil) and never reaches it.
 	Slack func(botToken string) slack.Messenger
+	// Postmortems opens the post-mortem bucket (POSTMORTEM_BUCKET): S3 in
+	// the mains that serve or write post-mortems (s3.New), gofakes3
+	// locally; nil: no post-mortems.
+	Postmortems func(bucket string) PostmortemStore
 	// Metrics receives CloudWatch embedded-metric-format lines (dora): the
 	// function's standard output in Lambda (functions/dora's main); nil:
 	// discarded.
 	Metrics io.Writer
 	// Logger is every handler's logger.
 	Logger *slog.Logger
+}
+
+// PostmortemStore is the post-mortem bucket: what the postmortem function
+// writes and the API reads (*s3.Documents).
+type PostmortemStore interface {
+	postmortemjob.Documents
+	httpapi.PostmortemDocs
 }
 
 // Function is one entry of Functions.
@@ -97,6 +110,7 @@ func Functions() []Function {
 		{Name: "dora", New: DORA},
 		{Name: "escalate", New: Escalate},
 		{Name: "logs", New: Logs},
+		{Name: "postmortem", New: Postmortem},
 		{Name: "stream", New: Stream},
 		{Name: "warroom", New: WarRoom},
 		{Name: "watchdog", New: Watchdog},

@@ -54,6 +54,7 @@ func StoreContract(t *testing.T, newStore func(t *testing.T, now func() time.Tim
 		{"ConcurrentReportsJoinAndRaiseOnce", c.concurrentReportsJoinAndRaiseOnce},
 		{"PeopleDoNotWaitForAppends", c.peopleDoNotWaitForAppends},
 		{"WarRoomFindsItsIncident", c.warRoomFindsItsIncident},
+		{"ConcurrentPostmortemUpdatesKeepEveryField", c.concurrentPostmortemUpdates},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, tt.run)
@@ -995,5 +996,74 @@ func (c contract) decisionRedeliveredToAWarmInstance(t *testing.T) {
 	cold := incident.NewService(store, incident.Rules{}, incident.WithClock(clk.Now))
 	if res, err := cold.Ingest(ctx, opening); err != nil || !res.Duplicate || res.Outcome != incident.Opened || res.IncidentID != first.IncidentID {
 		t.Errorf("third copy: got %+v, %v; want a duplicate, opened %s", res, err, first.IncidentID)
+	}
+}
+
+// concurrentPostmortemUpdates: PUTs of different post-mortem fields racing
+// each other and a resolve all land (none overwrites another's field), each
+// change is one postmortem_updated entry, and the document's link reads back
+// as recorded.
+func (c contract) concurrentPostmortemUpdates(t *testing.T) {
+	svc, store := c.service(t, time.Now)
+	ctx := context.Background()
+	res, err := svc.Ingest(ctx, Alarm("search", "search-latency"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := res.IncidentID
+	rc, fix, well, wrong := "a runaway reindex job", "killed the job", "paged in a minute", "no runbook"
+	items := []string{"rate-limit reindexing", "write the runbook"}
+	updates := []incident.PostmortemFields{
+		{RootCause: &rc}, {Fix: &fix}, {WentWell: &well}, {WentWrong: &wrong}, {ActionItems: &items},
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, len(updates)+1)
+	for i, u := range updates {
+		wg.Go(func() {
+			if _, err := svc.UpdatePostmortem(ctx, id, fmt.Sprintf("responder-%d", i), u); err != nil {
+				errs <- fmt.Errorf("update %d: %w", i, err)
+			}
+		})
+	}
+	wg.Go(func() {
+		if _, err := svc.Resolve(ctx, id, "alice", incident.Resolution{}); err != nil {
+			errs <- fmt.Errorf("resolve: %w", err)
+		}
+	})
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	link := incident.PostmortemLink{Key: "postmortems/" + id + ".md", VersionID: "v1", SHA256: "abc"}
+	if _, err := svc.RecordPostmortem(ctx, id, link); err != nil {
+		t.Fatal(err)
+	}
+	got, err := store.Incident(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.RootCause != rc || got.Fix != fix || got.WentWell != well || got.WentWrong != wrong || !slices.Equal(got.ActionItems, items) {
+		t.Errorf("got fields %q %q %q %q %q, want %q %q %q %q %q", got.RootCause, got.Fix, got.WentWell, got.WentWrong, got.ActionItems,
+			rc, fix, well, wrong, items)
+	}
+	if got.Status != incident.StatusResolved {
+		t.Errorf("got status %s, want resolved", got.Status)
+	}
+	if got.Postmortem == nil || *got.Postmortem != link {
+		t.Errorf("got link %+v, want %+v", got.Postmortem, link)
+	}
+	tl, _, err := store.Timeline(ctx, id, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range tl {
+		if e.Kind == incident.EntryPostmortemUpdated {
+			n++
+		}
+	}
+	if n != len(updates) {
+		t.Errorf("got %d postmortem_updated entries, want %d", n, len(updates))
 	}
 }

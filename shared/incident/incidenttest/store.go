@@ -625,6 +625,11 @@ func copyIncident(inc incident.Incident) incident.Incident {
 	inc.ResolvedAt = copyTime(inc.ResolvedAt)
 	inc.RecoveredAt = copyTime(inc.RecoveredAt)
 	inc.Reporters = slices.Clone(inc.Reporters)
+	inc.ActionItems = slices.Clone(inc.ActionItems)
+	if inc.Postmortem != nil {
+		l := *inc.Postmortem
+		inc.Postmortem = &l
+	}
 	return inc
 }
 
