@@ -179,6 +179,8 @@ const (
 	Reopened  Outcome = "reopened"
 	Recovered Outcome = "recovery_noted"
 	Resolved  Outcome = "resolved"
+	// Acknowledged: an Acknowledge signal acknowledged the open incident.
+	Acknowledged Outcome = "acknowledged"
 	Noted     Outcome = "noted"
 	Ignored   Outcome = "ignored"
 )
