@@ -181,8 +181,8 @@ const (
 	Resolved  Outcome = "resolved"
 	// Acknowledged: an Acknowledge signal acknowledged the open incident.
 	Acknowledged Outcome = "acknowledged"
-	Noted     Outcome = "noted"
-	Ignored   Outcome = "ignored"
+	Noted        Outcome = "noted"
+	Ignored      Outcome = "ignored"
 )
 
 // Result is what handling a signal did, as returned to its sender.
