@@ -12,6 +12,7 @@ import (
 
 	"github.com/incidentd/incidentd/shared/alarms"
 	"github.com/incidentd/incidentd/shared/auth"
+	"github.com/incidentd/incidentd/shared/compat"
 	"github.com/incidentd/incidentd/shared/deployevents"
 	"github.com/incidentd/incidentd/shared/dorajob"
 	"github.com/incidentd/incidentd/shared/dynamo"
@@ -101,7 +102,12 @@ func HTTPAPI(s settings.Settings, a Adapters) (http.Handler, error) {
 	} else {
 		cfg.GitHubSecret, cfg.GitHubServices = secret, services
 	}
-	return httpapi.New(cfg), nil
+	// The PagerDuty- and Opsgenie-compatible routes (shared/compat) beside
+	// the API's own; every other path goes to the API.
+	mux := http.NewServeMux()
+	compat.Register(mux, compat.Config{Incidents: incidents, Keys: st, Logger: a.Logger})
+	mux.Handle("/", httpapi.New(cfg))
+	return mux, nil
 }
 
 // API is functions/api: the API Gateway HTTP API (payload 2.0) in front of
