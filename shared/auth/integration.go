@@ -171,3 +171,28 @@ func AuthenticateIntegration(ctx context.Context, r IntegrationReader, kind Inte
 	}
 	return k, nil
 }
+
+// Fixed, publicly known integration keys for DynamoDB Local only, bound to the
+// demo service checkout: the events/api-pagerduty-*.json and
+// api-opsgenie-*.json fixtures carry them, `make local` and the tests seed
+// them. Never store them in a table in AWS; the CLI does not know them.
+const (
+	LocalDevPagerDutyKey = "de700000000100000000000000000001"
+	LocalDevOpsgenieKey  = "de700000-0002-0000-0000-000000000002"
+	// LocalDevService is the service the local keys are bound to.
+	LocalDevService = "checkout"
+)
+
+// LocalDevIntegrationKeys returns the records of the two local keys.
+func LocalDevIntegrationKeys(now time.Time) []IntegrationKey {
+	var out []IntegrationKey
+	for _, k := range []struct {
+		kind  IntegrationKind
+		plain string
+	}{{KindPagerDuty, LocalDevPagerDutyKey}, {KindOpsgenie, LocalDevOpsgenieKey}} {
+		id, secret, _ := ParseIntegrationKey(k.plain)
+		out = append(out, IntegrationKey{ID: id, Name: "dev", Kind: k.kind, Service: LocalDevService, Hash: Hash(secret),
+			CreatedAt: now.UTC().Truncate(time.Second)})
+	}
+	return out
+}

@@ -123,11 +123,23 @@ func (ev PagerDutyEvent) checkPayload() []string {
 		errs = append(errs, "'payload.severity' is invalid (must be one of the following: 'critical', 'warning', 'error' or 'info')")
 	}
 	if p.Timestamp != "" {
-		if _, err := time.Parse(time.RFC3339Nano, p.Timestamp); err != nil {
+		if _, ok := parseTimestamp(p.Timestamp); !ok {
 			errs = append(errs, "'payload.timestamp' is invalid (must be an ISO 8601 date and time)")
 		}
 	}
 	return errs
+}
+
+// parseTimestamp reads an ISO 8601 time as PagerDuty takes it: RFC 3339, or
+// with a zone without a colon ("2015-07-17T08:42:58.315+0000", PagerDuty's own
+// documented example).
+func parseTimestamp(s string) (time.Time, bool) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999Z0700"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
 }
 
 // jsonProblem says what is wrong with a body in a few words.
@@ -178,7 +190,7 @@ func (ev PagerDutyEvent) Signal(service, actor, dedupKey string, now time.Time) 
 	sig.Kind = incident.Trigger
 	sig.Severity = PagerDutySeverities[p.Severity]
 	sig.Title = p.Summary
-	if t, err := time.Parse(time.RFC3339Nano, p.Timestamp); err == nil {
+	if t, ok := parseTimestamp(p.Timestamp); ok {
 		sig.At = t.UTC()
 	}
 	var b strings.Builder
