@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -149,8 +150,12 @@ func jsonProblem(err error) string {
 	switch {
 	case errors.As(err, &se):
 		return fmt.Sprintf("malformed JSON at byte %d", se.Offset)
+	case errors.As(err, &te) && te.Field == "":
+		return "the body must be a JSON object"
 	case errors.As(err, &te):
 		return fmt.Sprintf("'%s' must be a %s", te.Field, te.Type.Kind())
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return "the JSON ends early"
 	}
 	return "malformed JSON"
 }
