@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/incidentd/incidentd/shared/auth"
+	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/incident"
 )
 
@@ -41,7 +42,9 @@ func runIntegration(ctx context.Context, args []string, stdout, stderr io.Writer
 	default:
 		return fmt.Errorf("unknown integration command %q\n%s", cmd, usage)
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		return nil // the flags' usage is printed: asking for help is no error
+	} else if err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -73,6 +76,10 @@ func runIntegration(ctx context.Context, args []string, stdout, stderr io.Writer
 		fmt.Fprintln(stdout, plain)
 		fmt.Fprintf(stderr, "created %s integration key %s (name %s, service %s); it is shown only this once\n",
 			rec.Kind, rec.ID, rec.Name, rec.Service)
+		if _, err := st.ServiceConfig(ctx, rec.Service); errors.Is(err, errkind.NotFound) {
+			fmt.Fprintf(stderr, "note: service %s has no settings yet (PUT /services/%s): its incidents take the defaults and page the fallback\n",
+				rec.Service, rec.Service)
+		}
 		return nil
 	case "list":
 		st, err := open(ctx, *table, *endpoint)

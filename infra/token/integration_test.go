@@ -31,8 +31,8 @@ func TestIntegrationCreateListRevoke(t *testing.T) {
 			if !tt.format.MatchString(key) {
 				t.Fatalf("got key %q, want it to match %s", key, tt.format)
 			}
-			if !strings.Contains(msg, "shown only this once") {
-				t.Errorf("got message %q, want the once-only warning", msg)
+			if !strings.Contains(msg, "shown only this once") || !strings.Contains(msg, "service checkout has no settings yet") {
+				t.Errorf("got message %q, want the once-only warning and a note that checkout has no settings", msg)
 			}
 			store, _ := openStore(context.Background(), table, ep)
 			k, err := auth.AuthenticateIntegration(context.Background(), store, tt.kind, key)

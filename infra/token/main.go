@@ -32,6 +32,7 @@ import (
 	"github.com/incidentd/incidentd/shared/auth"
 	"github.com/incidentd/incidentd/shared/dynamo"
 	"github.com/incidentd/incidentd/shared/dynamo/dynamolocal"
+	"github.com/incidentd/incidentd/shared/incident"
 )
 
 func main() {
@@ -45,6 +46,9 @@ func main() {
 type store interface {
 	auth.Store
 	auth.IntegrationStore
+	// ServiceConfig reads a service's settings (integration create warns
+	// about a service that has none).
+	ServiceConfig(ctx context.Context, name string) (incident.ServiceConfig, error)
 }
 
 // openStore returns the store of table, on DynamoDB Local when endpoint is set.
