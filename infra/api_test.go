@@ -56,7 +56,7 @@ func TestHttpAPI(t *testing.T) {
 func TestRoutesOfTheTable(t *testing.T) {
 	testStack(t)
 	apiID := logicalID(t, "AWS::ApiGatewayV2::Api", "ApiHttpApi")
-	fnPrefix := map[string]string{httpapi.FunctionWeb: webFn}
+	fnPrefix := map[string]string{httpapi.FunctionWeb: webFn, httpapi.FunctionIngest: ingestFn}
 	integrations := map[string]string{} // by target "integrations/<id>"
 	for id, r := range synthesized.resources {
 		if r["Type"] != "AWS::ApiGatewayV2::Integration" {

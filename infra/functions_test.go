@@ -34,6 +34,7 @@ func TestFunctions(t *testing.T) {
 			"DEPLOY_SERVICES":   testDeployServices}},
 		{"web", webFn, 10, map[string]any{"PUBLIC_STATUS": "false", "DEPLOY_SERVICES": testDeployServices,
 			"POSTMORTEM_BUCKET": ref(logicalID(t, "AWS::S3::Bucket", postmortemBucket))}},
+		{"ingest", ingestFn, 10, nil},
 		{"postmortem", postmortemFn, 60, map[string]any{"SLACK_SECRET_ARN": secret,
 			"POSTMORTEM_BUCKET": ref(logicalID(t, "AWS::S3::Bucket", postmortemBucket))}},
 		{"deploys", deploysFn, 30, map[string]any{"DEPLOY_SERVICES": testDeployServices}},
@@ -96,7 +97,7 @@ const testDeployServices = `{"acme/checkout@production-eu":{"service":"checkout"
 
 func TestFunctionLogGroups(t *testing.T) {
 	testStack(t)
-	for _, prefix := range []string{alarmsFn, logsFn, apiFn, webFn, escalateFn, warroomFn, streamFn, watchdogFn, deploysFn, doraFn, postmortemFn} {
+	for _, prefix := range []string{alarmsFn, logsFn, apiFn, webFn, ingestFn, escalateFn, warroomFn, streamFn, watchdogFn, deploysFn, doraFn, postmortemFn} {
 		id := logicalID(t, "AWS::Logs::LogGroup", prefix+"Logs")
 		hasID(t, "AWS::Logs::LogGroup", id, map[string]any{"RetentionInDays": 30})
 	}
@@ -158,6 +159,8 @@ func TestFunctionRoles(t *testing.T) {
 		{"web", webFn, "", []any{
 			map[string]any{"Action": []any{"s3:GetObject", "s3:GetObjectVersion"}, "Effect": "Allow", "Resource": postmortemObjects(t)},
 		}, nil, nil},
+		// The table alone.
+		{"ingest", ingestFn, "", nil, nil, nil},
 		// The Slack secret (war-room announcements), the documents under
 		// postmortems/ (read, write) and the bucket's listing (a 404 for a
 		// key not written yet, not a 403).

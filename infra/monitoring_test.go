@@ -221,8 +221,8 @@ func TestSelfMonitoringCoverage(t *testing.T) {
 			}
 		}
 	}
-	if n != 11+9+1+1+1 {
-		t.Errorf("resources to monitor: got %d, want 23 (11 functions, 9 queues, 1 state machine, 1 table, 1 HTTP API)", n)
+	if n != 12+9+1+1+1 {
+		t.Errorf("resources to monitor: got %d, want 24 (12 functions, 9 queues, 1 state machine, 1 table, 1 HTTP API)", n)
 	}
 	// The paging path's throttling delays pages silently: alarmed.
 	ids := map[string]string{"alarms": alarmsFn, "stream": streamFn, "escalate": escalateFn}

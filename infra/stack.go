@@ -181,7 +181,7 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 	ops := monitoring.New(stack, "Monitoring", monitoring.Props{
 		TopicKey:     topicKey,
 		Functions:    registry.Functions(),
-		APIFunctions: []*function.Function{httpAPI.Function, httpAPI.Web},
+		APIFunctions: []*function.Function{httpAPI.Function, httpAPI.Web, httpAPI.Ingest},
 		PagingPath:   PagingPath,
 		Queues: []monitoring.Queue{
 			{Name: "alarm-topic-dead-letters", Queue: detect.AlarmTopicDeadLetters, Holds: "alarm notifications SNS could not deliver from AlarmTopic to the alarms function (deleted, or throttled throughout); see its Throttles and the subscription."},

@@ -210,6 +210,7 @@ const (
 	logsFn   = "DetectionLogsFunction"
 	apiFn    = "ApiApiFunction"
 	webFn    = "ApiWebFunction"
+	ingestFn = "ApiIngestFunction"
 	table    = "StorageTable"
 	topic    = "DetectionAlarmTopic"
 
@@ -244,10 +245,10 @@ func TestResourceCounts(t *testing.T) {
 		"AWS::SNS::Topic":                  4,  // AlarmTopic, PagingTopic, IncidentEventsTopic, OpsTopic
 		"AWS::SNS::TopicPolicy":            4,  // TLS only (+ CloudWatch alarms on AlarmTopic, OpsTopic)
 		"AWS::SNS::Subscription":           2,  // AlarmTopic → alarms, IncidentEventsTopic → postmortem
-		"AWS::Lambda::Function":            11, // alarms, logs, api, web, escalate, warroom, stream, watchdog, deploys, dora, postmortem
-		"AWS::IAM::Role":                   12, // one per function, the state machine's
-		"AWS::IAM::Policy":                 12,
-		"AWS::Logs::LogGroup":              13, // one per function, API access logs, state machine
+		"AWS::Lambda::Function":            12, // alarms, logs, api, web, ingest, escalate, warroom, stream, watchdog, deploys, dora, postmortem
+		"AWS::IAM::Role":                   13, // one per function, the state machine's
+		"AWS::IAM::Policy":                 13,
+		"AWS::Logs::LogGroup":              14, // one per function, API access logs, state machine
 		"AWS::Lambda::EventInvokeConfig":   6,  // alarms, logs, watchdog, deploys, dora, postmortem
 		"AWS::Lambda::EventSourceMapping":  2,  // the table's stream → stream: escalations, fan-out
 		"AWS::SQS::Queue":                  9,  // alarms, logs, stream, watchdog, deploys (its rules' dead letters too), dora and postmortem failures, topic and alarm rule dead letters
@@ -256,10 +257,10 @@ func TestResourceCounts(t *testing.T) {
 		"AWS::CloudWatch::Alarm":           26, // checkout 5, payments 3, storefront 2; self-monitoring 16 (monitoring_test.go)
 		"AWS::Logs::MetricFilter":          3,  // one per service log group
 		"AWS::Logs::SubscriptionFilter":    3,
-		"AWS::Lambda::Permission":          17, // SNS (alarms, postmortem), EventBridge (alarms, the watchdog's and the DORA job's schedules, the 2 deploy rules), alarm action, 3 log groups, API Gateway ($default, and each route of httpapi.Routes: 5)
+		"AWS::Lambda::Permission":          23, // SNS (alarms, postmortem), EventBridge (alarms, the watchdog's and the DORA job's schedules, the 2 deploy rules), alarm action, 3 log groups, API Gateway ($default, and each route of httpapi.Routes: 11)
 		"AWS::ApiGatewayV2::Api":           1,
-		"AWS::ApiGatewayV2::Route":         6, // $default, and each of httpapi.Routes (TestRoutesOfTheTable)
-		"AWS::ApiGatewayV2::Integration":   2, // the api's, the web function's
+		"AWS::ApiGatewayV2::Route":         12, // $default, and each of httpapi.Routes (TestRoutesOfTheTable)
+		"AWS::ApiGatewayV2::Integration":   3,  // the api's, the web function's, the ingest function's
 		"AWS::ApiGatewayV2::Stage":         1,
 		"AWS::SecretsManager::Secret":      1, // the Slack app's bot token and signing secret, the GitHub webhook's secret
 		"AWS::StepFunctions::StateMachine": 1, // escalation

@@ -101,7 +101,10 @@ type API struct {
 	constructs.Construct
 	Function *function.Function
 	// Web is the web function: pages and documents (httpapi.FunctionWeb).
-	Web       *function.Function
+	Web *function.Function
+	// Ingest is the ingest function: the PagerDuty- and Opsgenie-compatible
+	// endpoints (httpapi.FunctionIngest).
+	Ingest    *function.Function
 	HttpApi   awsapigatewayv2.HttpApi
 	Stage     awsapigatewayv2.HttpStage
 	AccessLog awslogs.LogGroup
@@ -171,10 +174,16 @@ func New(scope constructs.Construct, id string, props Props) *API {
 		},
 		OnError: "Requests got 5xx: the status page or the DORA report may be failing.",
 	})
-	a.addRoutes(map[string]*function.Function{httpapi.FunctionWeb: a.Web})
+	a.Ingest = function.New(c, "IngestFunction", props.Functions, function.Props{
+		Name:        httpapi.FunctionIngest,
+		Description: "incidentd: the HTTP API's PagerDuty Events API v2- and Opsgenie Alert API-compatible endpoints",
+		Timeout:     awscdk.Duration_Seconds(jsii.Number(10)),
+		OnError:     "Requests got 5xx: alerts sent through the PagerDuty- or Opsgenie-compatible endpoints may be lost (their senders retry a 5xx).",
+	})
+	a.addRoutes(map[string]*function.Function{httpapi.FunctionWeb: a.Web, httpapi.FunctionIngest: a.Ingest})
 	cdknag.NagSuppressions_AddResourceSuppressions(a.HttpApi, &[]*cdknag.NagPackSuppression{{
 		Id:     jsii.String("AwsSolutions-APIG4"),
-		Reason: jsii.String("The api and web functions authorize every request themselves (bearer tokens; Slack request signatures; POST /reports and GET /status optionally public, reports rate limited), as documented on package api; an API Gateway authorizer would duplicate those per-route rules."),
+		Reason: jsii.String("The api, web and ingest functions authorize every request themselves (bearer tokens; Slack request signatures; integration keys of the PagerDuty- and Opsgenie-compatible endpoints; POST /reports and GET /status optionally public, reports rate limited), as documented on package api; an API Gateway authorizer would duplicate those per-route rules."),
 	}}, jsii.Bool(true))
 
 	a.AccessLog = awslogs.NewLogGroup(c, jsii.String("AccessLogs"), &awslogs.LogGroupProps{

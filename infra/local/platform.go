@@ -433,6 +433,16 @@ func seedToken(ctx context.Context, store *dynamo.Store, given string) (string, 
 		rec = auth.Token{ID: id, Name: "local-admin", Scopes: []auth.Scope{auth.ScopeAdmin}, Hash: auth.Hash(secret), CreatedAt: now}
 		token = given
 	}
+	// The public dev integration keys of the events/ingest-pagerduty-* and
+	// ingest-opsgenie-* fixtures (service checkout).
+	for _, k := range auth.LocalDevIntegrationKeys(now) {
+		if _, err := store.IntegrationKey(ctx, k.ID); err == nil {
+			continue
+		}
+		if err := store.PutIntegrationKey(ctx, k); err != nil {
+			return "", fmt.Errorf("seed the local integration keys: %w", err)
+		}
+	}
 	if _, err := store.APIToken(ctx, rec.ID); err == nil {
 		return token, nil
 	}

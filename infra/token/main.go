@@ -3,6 +3,9 @@
 //	go run ./infra/token create --name ci --scopes reports:write,incidents:read [--ttl 90d]
 //	go run ./infra/token list
 //	go run ./infra/token revoke --id <id>
+//	go run ./infra/token integration create --service checkout --kind pagerduty|opsgenie [--name alertmanager]
+//	go run ./infra/token integration list
+//	go run ./infra/token integration revoke --id <id>
 //
 // Every command takes --table (default $TABLE_NAME; with --endpoint,
 // incidentd-local, the table of `make local`) and --endpoint (DynamoDB Local,
@@ -29,6 +32,7 @@ import (
 	"github.com/incidentd/incidentd/shared/auth"
 	"github.com/incidentd/incidentd/shared/dynamo"
 	"github.com/incidentd/incidentd/shared/dynamo/dynamolocal"
+	"github.com/incidentd/incidentd/shared/incident"
 )
 
 func main() {
@@ -38,8 +42,17 @@ func main() {
 	}
 }
 
+// store is what the CLI keeps: API tokens and integration keys.
+type store interface {
+	auth.Store
+	auth.IntegrationStore
+	// ServiceConfig reads a service's settings (integration create warns
+	// about a service that has none).
+	ServiceConfig(ctx context.Context, name string) (incident.ServiceConfig, error)
+}
+
 // openStore returns the store of table, on DynamoDB Local when endpoint is set.
-func openStore(ctx context.Context, table, endpoint string) (auth.Store, error) {
+func openStore(ctx context.Context, table, endpoint string) (store, error) {
 	if endpoint != "" {
 		return dynamo.New(dynamolocal.Client(endpoint), table), nil
 	}
@@ -54,23 +67,31 @@ const usage = `usage:
   token create --name NAME --scopes SCOPE[,SCOPE...] [--ttl DURATION] [--table T] [--endpoint URL]
   token list [--table T] [--endpoint URL]
   token revoke --id ID [--table T] [--endpoint URL]
+  token integration create --service NAME --kind pagerduty|opsgenie [--name NAME] [--table T] [--endpoint URL]
+  token integration list [--table T] [--endpoint URL]
+  token integration revoke --id ID [--table T] [--endpoint URL]
 
 scopes: reports:write, incidents:read, incidents:write, services:read, services:write,
         oncall:read, oncall:write, admin (all)
 --ttl: e.g. 90d, 12h; default: until revoked
 --table: default $TABLE_NAME, or incidentd-local (make local's) with --endpoint
---endpoint: DynamoDB Local, e.g. http://127.0.0.1:8000 (make local's)`
+--endpoint: DynamoDB Local, e.g. http://127.0.0.1:8000 (make local's)
+integration: a key for a PagerDuty Events API v2 sender (routing_key, 32 hex digits) or an
+        Opsgenie Alert API sender (GenieKey, a UUID), bound to one service`
 
 // localTable is the table `make local` creates, the default with --endpoint.
 const localTable = "incidentd-local"
 
-type opener func(ctx context.Context, table, endpoint string) (auth.Store, error)
+type opener func(ctx context.Context, table, endpoint string) (store, error)
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, open opener, now func() time.Time) error {
 	if len(args) == 0 {
 		return errors.New(usage)
 	}
 	cmd, args := args[0], args[1:]
+	if cmd == "integration" {
+		return runIntegration(ctx, args, stdout, stderr, open, now)
+	}
 	fs := flag.NewFlagSet("token "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	table := fs.String("table", os.Getenv("TABLE_NAME"), "the platform's DynamoDB table")

@@ -18,6 +18,11 @@ const (
 	// FunctionWeb serves pages and documents: the status page, the DORA
 	// report, the post-mortems (NewWeb).
 	FunctionWeb = "web"
+	// FunctionIngest serves the alert senders that speak another product's
+	// API: PagerDuty's Events API v2 and Opsgenie's Alert API (shared/compat).
+	// A storm of their requests runs on its own instances, never starving
+	// the api's (acknowledgements, Slack buttons).
+	FunctionIngest = "ingest"
 )
 
 // Route sends the requests that match Pattern to Function.
@@ -41,6 +46,12 @@ func Routes() []Route {
 		{"GET /metrics/dora/history", FunctionWeb},
 		{"GET /incidents/{id}/postmortem", FunctionWeb},
 		{"PUT /incidents/{id}/postmortem", FunctionWeb},
+		{"POST /v2/enqueue", FunctionIngest},
+		{"POST /v2/alerts", FunctionIngest},
+		{"POST /v2/alerts/{identifier}/close", FunctionIngest},
+		{"POST /v2/alerts/{identifier}/acknowledge", FunctionIngest},
+		{"PUT /v2/alerts/{identifier}/message", FunctionIngest},
+		{"PUT /v2/alerts/{identifier}/description", FunctionIngest},
 	}
 }
 

@@ -7,24 +7,35 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/incidentd/incidentd/shared/compat"
 	"github.com/incidentd/incidentd/shared/httpapi"
 )
 
 // Each function's handler serves exactly its routes of the table: the web
-// function every route the table gives it and no other, the api none of the
+// function every route the table gives it and no other, the ingest
+// function's mux (shared/compat) each of its own, the api none of the
 // table's (they would never reach it in AWS).
 func TestRoutesAreServed(t *testing.T) {
 	e, _ := postmortemEnv(t) // every adapter a web route needs
+	ingest := http.NewServeMux()
+	compat.Register(ingest, compat.Config{Incidents: e.svc, Keys: e.store})
 	var want []string
 	for _, r := range httpapi.Routes() {
+		if slices.Contains(e.api.Patterns(), r.Pattern) {
+			t.Errorf("the api serves %s too, which API Gateway sends to %s", r.Pattern, r.Function)
+		}
+		if r.Function == httpapi.FunctionIngest {
+			method, path, _ := strings.Cut(r.Pattern, " ")
+			if _, pattern := ingest.Handler(httptest.NewRequest(method, path, nil)); pattern != r.Pattern {
+				t.Errorf("route %s: the ingest function's mux matches it with %q", r.Pattern, pattern)
+			}
+			continue
+		}
 		if r.Function != httpapi.FunctionWeb {
 			t.Errorf("route %s names function %q: no handler here serves it (add the function's constructor and this test's case)", r.Pattern, r.Function)
 			continue
 		}
 		want = append(want, r.Pattern)
-		if slices.Contains(e.api.Patterns(), r.Pattern) {
-			t.Errorf("the api serves %s too, which API Gateway sends to %s", r.Pattern, r.Function)
-		}
 	}
 	got := slices.Clone(e.web.Patterns())
 	slices.Sort(got)
@@ -40,7 +51,8 @@ func TestDispatch(t *testing.T) {
 	served := func(name string) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Header().Set("X-Function", name) })
 	}
-	h := httpapi.Dispatch(map[string]http.Handler{httpapi.FunctionAPI: served("api"), httpapi.FunctionWeb: served("web")})
+	h := httpapi.Dispatch(map[string]http.Handler{httpapi.FunctionAPI: served("api"), httpapi.FunctionWeb: served("web"),
+		httpapi.FunctionIngest: served("ingest")})
 	tests := []struct {
 		method, path string
 		want         string
@@ -55,6 +67,8 @@ func TestDispatch(t *testing.T) {
 		{"GET", "/status/", "api"},
 		{"GET", "/incidents", "api"},
 		{"POST", "/reports", "api"},
+		{"POST", "/v2/alerts/abc/close", "ingest"},
+		{"GET", "/v2/alerts", "api"},
 	}
 	for _, r := range httpapi.Routes() {
 		method, path, _ := strings.Cut(r.Pattern, " ")

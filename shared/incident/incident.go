@@ -106,6 +106,10 @@ const (
 	SourceLog    Source = "log"
 	SourceReport Source = "report"
 	SourceManual Source = "manual"
+	// SourceIntegration: an alerting tool that speaks PagerDuty's Events API
+	// v2 or Opsgenie's Alert API (shared/compat; README "PagerDuty- and
+	// Opsgenie-compatible ingest").
+	SourceIntegration Source = "integration"
 )
 
 // Incident is one problem being handled, with the state its timeline led to.

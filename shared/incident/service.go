@@ -296,6 +296,9 @@ func (s *Service) ingestOnce(ctx context.Context, sig Signal, rpt *Report, mayPe
 	default:
 		ch = s.open(sig, cfg, now, cur.ID)
 	}
+	if ch.Result.Outcome == Ignored {
+		return ch.Result, nil // nothing to write (an acknowledge of an incident past triggered)
+	}
 	if rpt != nil {
 		r := *rpt
 		r.IncidentID = ch.Incident.ID
@@ -650,6 +653,9 @@ func (s *Service) noteSignal(cur Incident, sig Signal, cfg ServiceConfig, now ti
 		return Change{Kind: Touch, Incident: inc, Entries: []Entry{signalEntry(EntrySignal, sig)},
 			Result: Result{Outcome: Noted, IncidentID: inc.ID}}
 	}
+	if sig.Kind == Acknowledge {
+		return acknowledgeBySignal(cur, sig, now)
+	}
 	if why := cur.staleRecovery(sig.At); why != "" {
 		// Event time decides (eventtime.go): a recovery older than the last
 		// trigger neither resolves nor counts as a recovery.
@@ -664,6 +670,16 @@ func (s *Service) noteSignal(cur Incident, sig Signal, cfg ServiceConfig, now ti
 		Result: Result{Outcome: Recovered, IncidentID: inc.ID}}
 	window := s.rules.ReopenWindow
 	switch {
+	case sig.Resolves:
+		// The sender resolved it (a PagerDuty resolve, an Opsgenie close): done,
+		// flapping or not, whatever the service's auto_resolve.
+		inc.Flapping = false
+		if changed, _ := inc.transition(StatusResolved, now); changed {
+			inc.AutoResolved = true
+			entries = append(entries, newEntry(now, EntryResolved, sig.Actor, "resolved by "+sig.Actor+": the sender resolved the alert"))
+			ch.Dedup = s.expireDedup(inc, now)
+			ch.Result.Outcome = Resolved
+		}
 	case cfg.AutoResolve && inc.Flapping && !inc.quietFor(sig.At, window):
 		entries[0].Text += fmt.Sprintf("\n(auto-resolve suspended: the incident is flapping; it resolves on a recovery after %s without a trigger, or by hand)", window)
 	case cfg.AutoResolve:
@@ -682,6 +698,22 @@ func (s *Service) noteSignal(cur Incident, sig Signal, cfg ServiceConfig, now ti
 	ch.Incident = inc
 	ch.Entries = entries
 	return ch
+}
+
+// acknowledgeBySignal acknowledges the open incident cur for an Acknowledge
+// signal, in the signal's actor's name, as Service.Acknowledge does for a
+// person: the escalation stops at its next step. An incident already past
+// triggered is left as it is (nothing written, Outcome Ignored).
+func acknowledgeBySignal(cur Incident, sig Signal, now time.Time) Change {
+	inc := cur
+	if changed, err := inc.transition(StatusAcknowledged, now); err != nil || !changed {
+		return Change{Result: Result{Outcome: Ignored, IncidentID: cur.ID}}
+	}
+	inc.UpdatedAt = now
+	inc.Version = cur.Version + 1
+	return Change{Kind: Update, Incident: inc, ExpectVersion: cur.Version,
+		Entries: []Entry{newEntry(now, EntryAcknowledged, sig.Actor, "acknowledged by "+sig.Actor)},
+		Result:  Result{Outcome: Acknowledged, IncidentID: inc.ID}}
 }
 
 // noteRecoveryWhileResolved records a recovery (OK) delivered to the resolved

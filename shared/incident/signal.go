@@ -19,6 +19,11 @@ const (
 	Recover SignalKind = "recover"
 	// Info: worth noting on an open incident, nothing more (INSUFFICIENT_DATA).
 	Info SignalKind = "info"
+	// Acknowledge: the sender acknowledged the problem (a PagerDuty
+	// acknowledge event, an Opsgenie acknowledge): the open incident of the
+	// dedup key is acknowledged in the signal's Actor's name, as a person's
+	// acknowledgement would (it stops the escalation). Nothing opens.
+	Acknowledge SignalKind = "acknowledge"
 )
 
 // Signal is one piece of evidence about a problem, from any detection source.
@@ -51,6 +56,10 @@ type Signal struct {
 	Reporter string
 	// Samples are example lines kept in the timeline (log errors).
 	Samples []string
+	// Resolves, on a Recover signal, resolves the open incident whatever the
+	// service's auto_resolve says: the sender asked for it (a PagerDuty
+	// resolve event, an Opsgenie close), and such senders expect it done.
+	Resolves bool
 	// entryID, when set, is the id of the signal's timeline entry: a pending
 	// signal decided again writes its entry under the id it was written
 	// with, once.
@@ -83,16 +92,16 @@ func cleanLines(s string) string { return text.CleanLines(s) }
 // normalize validates s and fills defaults.
 func (s Signal) normalize(now time.Time) (Signal, error) {
 	switch s.Source {
-	case SourceAlarm, SourceLog, SourceReport, SourceManual:
+	case SourceAlarm, SourceLog, SourceReport, SourceManual, SourceIntegration:
 	default:
-		return s, errkind.Invalidf("signal source %q is not one of alarm, log, report, manual", s.Source)
+		return s, errkind.Invalidf("signal source %q is not one of alarm, log, report, manual, integration", s.Source)
 	}
 	switch s.Kind {
 	case "":
 		s.Kind = Trigger
-	case Trigger, Recover, Info:
+	case Trigger, Recover, Info, Acknowledge:
 	default:
-		return s, errkind.Invalidf("signal kind %q is not one of trigger, recover, info", s.Kind)
+		return s, errkind.Invalidf("signal kind %q is not one of trigger, recover, info, acknowledge", s.Kind)
 	}
 	s.Service = strings.TrimSpace(s.Service)
 	if err := ValidateServiceName(s.Service); err != nil {

@@ -179,8 +179,10 @@ const (
 	Reopened  Outcome = "reopened"
 	Recovered Outcome = "recovery_noted"
 	Resolved  Outcome = "resolved"
-	Noted     Outcome = "noted"
-	Ignored   Outcome = "ignored"
+	// Acknowledged: an Acknowledge signal acknowledged the open incident.
+	Acknowledged Outcome = "acknowledged"
+	Noted        Outcome = "noted"
+	Ignored      Outcome = "ignored"
 )
 
 // Result is what handling a signal did, as returned to its sender.

@@ -23,6 +23,7 @@ var bootstrapClients = map[string][]string{
 	"dora":     {"dynamodb"},
 	"api":      {"dynamodb", "secretsmanager", "sns"},
 	"escalate": {"dynamodb", "secretsmanager", "sns"},
+	"ingest":   {"dynamodb"},
 	"logs":     {"dynamodb"},
 	// web: the post-mortem bucket (GET and PUT /incidents/{id}/postmortem).
 	"web": {"dynamodb", "s3"},

@@ -63,7 +63,9 @@
 //     (CloudWatch Logs subscriptions);
 //   - shared/deployevents (CodePipeline and CodeDeploy state changes from
 //     EventBridge, into deployment records) and shared/github (webhook
-//     signatures, pull_request and deployment_status deliveries).
+//     signatures, pull_request and deployment_status deliveries);
+//   - shared/compat (PagerDuty Events API v2- and Opsgenie Alert
+//     API-compatible ingest: parsing, mapping and the routes' handlers).
 //
 // Adapters import domain packages and other adapters, never a use case or
 // the wiring: the types they store or send live in the domain, and the

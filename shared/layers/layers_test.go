@@ -84,6 +84,7 @@ var table = []struct {
 	{"shared/secrets/secretstest", adapter},
 	{"shared/deployevents", adapter},
 	{"shared/github", adapter},
+	{"shared/compat", adapter},
 	{"shared/httpapi", adapter},
 	{"shared/httpapi/apigw", adapter},
 	{"shared/alarms", adapter},

@@ -13,6 +13,7 @@ import (
 
 	"github.com/incidentd/incidentd/shared/alarms"
 	"github.com/incidentd/incidentd/shared/auth"
+	"github.com/incidentd/incidentd/shared/compat"
 	"github.com/incidentd/incidentd/shared/deployevents"
 	"github.com/incidentd/incidentd/shared/dorajob"
 	"github.com/incidentd/incidentd/shared/dynamo"
@@ -103,6 +104,26 @@ func HTTPAPI(s settings.Settings, a Adapters) (http.Handler, error) {
 	return httpapi.New(cfg), nil
 }
 
+// IngestHTTP is the handler of the ingest function: the PagerDuty- and
+// Opsgenie-compatible routes (shared/compat; the routes httpapi.Routes gives
+// FunctionIngest), which infra/local dispatches those routes to.
+func IngestHTTP(s settings.Settings, a Adapters) (http.Handler, error) {
+	st := store(s, a)
+	mux := http.NewServeMux()
+	compat.Register(mux, compat.Config{Incidents: incident.NewService(st, s.Rules()), Keys: st, Logger: a.Logger})
+	return mux, nil
+}
+
+// Ingest is functions/ingest: the PagerDuty- and Opsgenie-compatible
+// endpoints, behind API Gateway's routes of them.
+func Ingest(s settings.Settings, a Adapters) (lambda.Handler, error) {
+	h, err := IngestHTTP(s, a)
+	if err != nil {
+		return nil, err
+	}
+	return APILambda(h, a.Logger), nil
+}
+
 // API is functions/api: the API Gateway HTTP API (payload 2.0) in front of
 // HTTPAPI.
 func API(s settings.Settings, a Adapters) (lambda.Handler, error) {
@@ -113,7 +134,7 @@ func API(s settings.Settings, a Adapters) (lambda.Handler, error) {
 	return APILambda(h, a.Logger), nil
 }
 
-// APILambda is the handler of a function behind the HTTP API (api, web)
+// APILambda is the handler of a function behind the HTTP API (api, web, ingest)
 // around its http.Handler h, for a runtime that serves h over HTTP too
 // (infra/local: one instance behind both, one token cache and one rate
 // limiter).

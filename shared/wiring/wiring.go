@@ -109,6 +109,7 @@ func Functions() []Function {
 		{Name: "deploys", New: Deploys},
 		{Name: "dora", New: DORA},
 		{Name: "escalate", New: Escalate},
+		{Name: "ingest", New: Ingest, HTTP: IngestHTTP},
 		{Name: "logs", New: Logs},
 		{Name: "postmortem", New: Postmortem},
 		{Name: "stream", New: Stream},

@@ -1,0 +1,158 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/incidentd/incidentd/shared/auth"
+)
+
+var _ auth.IntegrationStore = (*Store)(nil)
+
+// Integration keys (PagerDuty- and Opsgenie-compatible senders) live beside
+// the API tokens, in the partition "TOKEN#" that no function's role may write
+// (infra/storage), under sk "INTKEY#<id>": a presented key is one GetItem,
+// the CLI lists them with one Query. API tokens' Query (begins_with TOKEN#)
+// never meets them.
+const integrationSKPrefix = "INTKEY#"
+
+// TypeIntegrationKey is the "type" attribute of an integration key item.
+const TypeIntegrationKey = "integration_key"
+
+type integrationKeyItem struct {
+	PK        string `dynamodbav:"pk"`
+	SK        string `dynamodbav:"sk"`
+	ID        string `dynamodbav:"id"`
+	Name      string `dynamodbav:"name"`
+	Kind      string `dynamodbav:"kind"`
+	Service   string `dynamodbav:"service"`
+	Hash      []byte `dynamodbav:"hash"`
+	CreatedAt string `dynamodbav:"created_at"`
+	Revoked   bool   `dynamodbav:"revoked"`
+	RevokedAt string `dynamodbav:"revoked_at,omitempty"`
+	Type      string `dynamodbav:"type"`
+}
+
+func integrationKey(id string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		PartitionKey: &types.AttributeValueMemberS{Value: TokenPK},
+		SortKey:      &types.AttributeValueMemberS{Value: integrationSKPrefix + id},
+	}
+}
+
+func (it integrationKeyItem) key() (auth.IntegrationKey, error) {
+	k := auth.IntegrationKey{ID: it.ID, Name: it.Name, Kind: auth.IntegrationKind(it.Kind), Service: it.Service,
+		Hash: it.Hash, Revoked: it.Revoked}
+	var err error
+	if k.CreatedAt, err = parseTokenTime(it.CreatedAt); err != nil {
+		return auth.IntegrationKey{}, fmt.Errorf("integration key %s: created_at: %w", it.ID, err)
+	}
+	if k.RevokedAt, err = parseTokenTime(it.RevokedAt); err != nil {
+		return auth.IntegrationKey{}, fmt.Errorf("integration key %s: revoked_at: %w", it.ID, err)
+	}
+	return k, nil
+}
+
+// PutIntegrationKey stores a new integration key; an id already taken is an error.
+func (s *Store) PutIntegrationKey(ctx context.Context, k auth.IntegrationKey) error {
+	if k.ID == "" {
+		return errors.New("put integration key: no id")
+	}
+	taken, err := s.putNew(ctx, integrationKeyItem{
+		PK: TokenPK, SK: integrationSKPrefix + k.ID, ID: k.ID, Name: k.Name, Kind: string(k.Kind), Service: k.Service,
+		Hash: k.Hash, CreatedAt: formatTokenTime(k.CreatedAt), Revoked: k.Revoked, RevokedAt: formatTokenTime(k.RevokedAt),
+		Type: TypeIntegrationKey,
+	})
+	if taken {
+		return fmt.Errorf("put integration key %s: the id is taken", k.ID)
+	}
+	if err != nil {
+		return fmt.Errorf("put integration key %s: %w", k.ID, err)
+	}
+	return nil
+}
+
+// IntegrationKey returns the key with the id, or auth.ErrNotFound (a
+// consistent read: a revocation counts at once).
+func (s *Store) IntegrationKey(ctx context.Context, id string) (auth.IntegrationKey, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(s.table), Key: integrationKey(id), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return auth.IntegrationKey{}, fmt.Errorf("get integration key %s: %w", id, err)
+	}
+	if out.Item == nil {
+		return auth.IntegrationKey{}, fmt.Errorf("integration key %s: %w", id, auth.ErrNotFound)
+	}
+	var it integrationKeyItem
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+		return auth.IntegrationKey{}, fmt.Errorf("decode integration key %s: %w", id, err)
+	}
+	return it.key()
+}
+
+// IntegrationKeys returns every integration key, oldest first.
+func (s *Store) IntegrationKeys(ctx context.Context) ([]auth.IntegrationKey, error) {
+	in := &dynamodb.QueryInput{
+		TableName:              aws.String(s.table),
+		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :sk)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": &types.AttributeValueMemberS{Value: TokenPK},
+			":sk": &types.AttributeValueMemberS{Value: integrationSKPrefix},
+		},
+	}
+	var keys []auth.IntegrationKey
+	for {
+		out, err := s.db.Query(ctx, in)
+		if err != nil {
+			return nil, fmt.Errorf("list integration keys: %w", err)
+		}
+		for _, item := range out.Items {
+			var it integrationKeyItem
+			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+				return nil, fmt.Errorf("decode integration key: %w", err)
+			}
+			k, err := it.key()
+			if err != nil {
+				return nil, err
+			}
+			keys = append(keys, k)
+		}
+		if len(out.LastEvaluatedKey) == 0 {
+			break
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+	slices.SortStableFunc(keys, func(a, b auth.IntegrationKey) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	return keys, nil
+}
+
+// RevokeIntegrationKey marks the key revoked; revoking twice keeps the first time.
+func (s *Store) RevokeIntegrationKey(ctx context.Context, id string, at time.Time) error {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:           aws.String(s.table),
+		Key:                 integrationKey(id),
+		UpdateExpression:    aws.String("SET revoked = :t, revoked_at = if_not_exists(revoked_at, :at)"),
+		ConditionExpression: aws.String("attribute_exists(pk)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":t":  &types.AttributeValueMemberBOOL{Value: true},
+			":at": &types.AttributeValueMemberS{Value: formatTokenTime(at)},
+		},
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return fmt.Errorf("revoke integration key %s: %w", id, auth.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("revoke integration key %s: %w", id, err)
+	}
+	return nil
+}
