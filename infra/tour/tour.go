@@ -130,7 +130,11 @@ func Run(ctx context.Context, c Config) error {
 		t.postmortem, t.dora,
 	} {
 		if err := step(ctx); err != nil {
-			return err
+			var missing *NotObserved
+			if errors.As(err, &missing) {
+				return err
+			}
+			return fmt.Errorf("step %q: %w", Steps[t.step], err)
 		}
 	}
 	fmt.Fprintf(c.Out, "\ndemo passed: every step observed in %.1f s\n", time.Since(t.start).Seconds())
