@@ -163,6 +163,7 @@ func startLocal(ctx context.Context, root, api, invoke string, client *http.Clie
 			<-exited
 		}
 		logFile.Close()
+		os.Remove(bin)
 		fmt.Fprintf(out, "stopped the local platform it started (its output: %s)\n", logPath)
 	}
 	// DynamoDB Local starts in about 3 s, the platform seeds its data: a

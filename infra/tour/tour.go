@@ -446,7 +446,7 @@ func (t *tour) storm(ctx context.Context) error {
 	inc := list.Items[0]
 	t.say("%d copies of one SNS notification of alarm %s (events/alarms-sns-metric.json), %d senders, %.2f s",
 		t.Storm, alarm, t.Senders, took.Seconds())
-	t.more("→ 1 incident %s (%s, %s); answers: %s", inc.ID, inc.Severity, inc.Status, counts(outcomes))
+	t.more("→ 1 incident %s (%s, %s, signal_count %d); answers: %s", inc.ID, inc.Severity, inc.Status, inc.SignalCount, counts(outcomes))
 	return nil
 }
 
@@ -526,7 +526,7 @@ func (t *tour) level1(ctx context.Context) error {
 	}
 	p := pages(v, "level 1")[0]
 	t.level1At = p.At
-	t.say("%s (%.1f s after the incident opened); war room: %s", p.Text, p.At.Sub(v.CreatedAt).Seconds(), orNone(v.WarRoomChannel))
+	t.say("%s, %.1f s after the incident opened", p.Text, p.At.Sub(v.CreatedAt).Seconds())
 	return nil
 }
 
@@ -609,8 +609,12 @@ func (t *tour) acknowledge(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	t.say("%s acknowledged %.1f s after it started; %d pages sent before (no further level runs)",
-		t.incident, v.AcknowledgedAt.Sub(v.StartedAt).Seconds(), len(entries(full, string(incident.EntryPaged))))
+	room := "none"
+	if rooms := entries(full, string(incident.EntryWarRoomOpened)); len(rooms) > 0 {
+		room = rooms[0].Text
+	}
+	t.say("%s acknowledged %.1f s after it started, %d pages before it; war room %s",
+		t.incident, v.AcknowledgedAt.Sub(v.StartedAt).Seconds(), len(entries(full, string(incident.EntryPaged))), room)
 	return nil
 }
 
@@ -728,6 +732,19 @@ func (t *tour) resolve(ctx context.Context) error {
 	if v.Status != string(incident.StatusResolved) || v.ResolvedAt == nil {
 		return t.missing("status resolved", "status %s", v.Status)
 	}
+	full, err := t.getIncident(ctx, t.incident)
+	if err != nil {
+		return err
+	}
+	var late []string
+	for _, e := range entries(full, string(incident.EntryPaged)) {
+		if e.At.After(*full.AcknowledgedAt) {
+			late = append(late, e.Text)
+		}
+	}
+	if len(late) > 0 {
+		return t.missing("no page after the acknowledgement", "%s", strings.Join(late, "; "))
+	}
 	same := map[string]any{"root_cause": "The same problem as incident " + t.incident + " (its post-mortem)", "fix": fix}
 	if err := t.expect(ctx, http.MethodPost, "/incidents/"+t.reports+"/resolve", same, http.StatusOK, nil); err != nil {
 		return err
@@ -740,7 +757,7 @@ func (t *tour) resolve(ctx context.Context) error {
 	if status != http.StatusOK || err != nil || state != string(incident.Operational) {
 		return t.missing(t.service+" operational on GET /status", "%d %s %v", status, state, err)
 	}
-	t.say("%s resolved after %s (root cause and fix given); report incident %s resolved with it;",
+	t.say("%s resolved after %s with root cause and fix, no page since the acknowledgement; report incident %s resolved with it;",
 		t.incident, v.ResolvedAt.Sub(v.StartedAt).Round(100*time.Millisecond), t.reports)
 	t.more("GET /status: %s %s, incident %s", t.service, state, inc.Status)
 	return nil
@@ -839,14 +856,11 @@ func dur(v *float64) string {
 	if v == nil {
 		return "null"
 	}
-	return time.Duration(*v * float64(time.Second)).Round(time.Second).String()
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "none"
+	d := time.Duration(*v * float64(time.Second)).Round(time.Second)
+	if d >= time.Minute {
+		return strings.TrimSuffix(d.String(), "0s") // 26h50m
 	}
-	return s
+	return d.String()
 }
 
 func keys(m map[string]int) []string {
