@@ -587,8 +587,15 @@ func (t *tour) userReports(ctx context.Context) error {
 	if len(raised) == 0 || severities[0] == v.Severity {
 		return t.missing("the reports raising their incident's severity", "severity after each report %v, no severity_changed entry", severities)
 	}
+	// A severity raised into a paging one starts the incident's escalation.
+	v, err = t.waitFor(ctx, t.reports, "a level-1 page of the raised report incident",
+		func(v incident.View) bool { return len(pages(v, "level 1")) > 0 }, pageTexts)
+	if err != nil {
+		return err
+	}
 	t.say("%d reports (events/api-post-report.json) from %d people → report incident %s,", len(reporters), len(reporters), t.reports)
-	t.more("severity after each: %s; timeline: %q", strings.Join(severities, " → "), raised[len(raised)-1].Text)
+	t.more("severity after each: %s (%q); it pages too: %s",
+		strings.Join(severities, " → "), raised[len(raised)-1].Text, pages(v, "level 1")[0].Text)
 	return nil
 }
 
