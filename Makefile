@@ -49,8 +49,10 @@ local: $(NODE_STAMP) ## run the whole platform locally (API :3000, Lambda invoke
 
 # `make demo`: one incident through its lifecycle on a running `make local` (infra/demo,
 # README "Tour"); it starts one itself when nothing answers on LOCAL_API_PORT.
+# DEMO_FLAGS are its flags (`go run ./infra/demo -h`), e.g. DEMO_FLAGS=-start=false.
+DEMO_FLAGS ?=
 demo: $(NODE_STAMP) ## walk an incident from alarm storm to post-mortem and DORA on `make local`
-	$(GO) run ./infra/demo
+	$(GO) run ./infra/demo $(DEMO_FLAGS)
 
 synth: $(NODE_STAMP) ## synthesize the CloudFormation template (offline; builds the functions)
 	npx cdk synth --quiet
