@@ -14,7 +14,7 @@ FUZZTIME ?= 60s
 # One worker: the API fuzz targets run against DynamoDB Local, one emulator per worker.
 FUZZFLAGS ?= -parallel=1
 
-.PHONY: all build test local synth deploy bench lint fuzz tools clean help
+.PHONY: all build test local demo synth deploy bench lint fuzz tools clean help
 
 all: build
 
@@ -46,6 +46,13 @@ test: $(NODE_STAMP) lint ## unit, DynamoDB Local integration, fixture replay and
 
 local: $(NODE_STAMP) ## run the whole platform locally (API :3000, Lambda invoke :3001)
 	$(GO) run ./infra/local
+
+# `make demo`: one incident through its lifecycle on a running `make local` (infra/demo,
+# README "Tour"); it starts one itself when nothing answers on LOCAL_API_PORT.
+# DEMO_FLAGS are its flags (`go run ./infra/demo -h`), e.g. DEMO_FLAGS=-start=false.
+DEMO_FLAGS ?=
+demo: $(NODE_STAMP) ## walk an incident from alarm storm to post-mortem and DORA on `make local`
+	$(GO) run ./infra/demo $(DEMO_FLAGS)
 
 synth: $(NODE_STAMP) ## synthesize the CloudFormation template (offline; builds the functions)
 	npx cdk synth --quiet
