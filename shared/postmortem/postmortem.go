@@ -69,7 +69,9 @@ type Input struct {
 // Document is the post-mortem, ready for the template.
 type Document struct {
 	ID, Title, Service, Severity, Status, Source, Commander string
-	// FirstSignal is the text of the incident's first timeline entry.
+	// FirstSignal is the text of the incident's opening entry (else its
+	// first): a duplicate signal appended in the same instant may sort
+	// before it.
 	FirstSignal string
 	StartedAt   string
 	CreatedAt   string
@@ -166,14 +168,15 @@ func Build(in Input) Document {
 		d.TimeToAcknowledge = FormatDuration(inc.AcknowledgedAt.Sub(inc.StartedAt))
 	}
 	d.TimeToRestore = "not resolved"
+	opened := false // FirstSignal is the opening entry's
 	if inc.ResolvedAt != nil {
 		d.ResolvedAt = formatTime(*inc.ResolvedAt)
 		d.TimeToRestore = FormatDuration(inc.ResolvedAt.Sub(inc.StartedAt))
 		d.Impact = d.TimeToRestore
 	}
 	for i, e := range in.Timeline {
-		if i == 0 {
-			d.FirstSignal = oneLine(e.Text)
+		if i == 0 || e.Kind == incident.EntryOpened && !opened {
+			d.FirstSignal, opened = oneLine(e.Text), e.Kind == incident.EntryOpened
 		}
 		d.Timeline = append(d.Timeline, Line{At: formatTime(e.At), Kind: string(e.Kind), Actor: oneLine(e.Actor), Text: strings.TrimSpace(e.Text)})
 	}

@@ -256,3 +256,23 @@ func FuzzMarkdown(f *testing.F) {
 		}
 	})
 }
+
+// The first signal named is the opening entry's, even when a duplicate
+// signal of the same instant sorts before it in the timeline.
+func TestFirstSignalIsTheOpening(t *testing.T) {
+	at := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
+	inc := resolved()
+	tl := []incident.Entry{
+		{At: at, Kind: incident.EntrySignal, Text: "checkout-cpu in ALARM (duplicate)"},
+		{At: at, Kind: incident.EntryOpened, Text: "checkout-cpu in ALARM"},
+		{At: at.Add(time.Minute), Kind: incident.EntryOpened, Text: "a later opening (reopened)"},
+	}
+	d := postmortem.Build(postmortem.Input{Incident: inc, Timeline: tl})
+	if d.FirstSignal != "checkout-cpu in ALARM" {
+		t.Errorf("got first signal %q, want the opening entry's %q", d.FirstSignal, "checkout-cpu in ALARM")
+	}
+	d = postmortem.Build(postmortem.Input{Incident: inc, Timeline: tl[:1]})
+	if d.FirstSignal != "checkout-cpu in ALARM (duplicate)" {
+		t.Errorf("without an opening entry: got %q, want the first entry's", d.FirstSignal)
+	}
+}
