@@ -53,7 +53,11 @@ import (
 // after the read bumped ref_rev, so the delete's condition fails and it reads
 // again (and answers 409 naming the new referrer); one whose transaction
 // comes after the delete's finds the target deleted and is refused with 400.
-// So a reference never points at a deleted item. References only over-state:
+// So a reference never points at a deleted item, with one exception: a
+// service of the services file (services.go, README "Services from the
+// file") may name a policy that does not exist yet, its reference written
+// on condition that the policy is still absent (checkAbsent), so that once
+// the policy is created its delete finds the reference. References only over-state:
 // a reference released after a delete's Query answers 409 naming a referrer
 // that has just stopped naming it; a retry succeeds.
 //
