@@ -3,7 +3,8 @@
 //
 // Context values (cdk.json or -c key=value):
 //
-//	services           path of the services file, relative to the module root (infra/services.json)
+//	services           path of the services file, relative to the module root (infra/services.json;
+//	                   the documented example: infra/services.example.json)
 //	logLevel           LOG_LEVEL of every function: debug, info, warn, error (info)
 //	tracing            X-Ray active tracing for every function (false)
 //	publicReports      PUBLIC_REPORTS: POST /reports without a token (false)
@@ -37,6 +38,11 @@ import (
 
 // StackName is the CloudFormation stack cdk deploys.
 const StackName = "Incidentd"
+
+// DefaultServicesFile is the context value services when it is absent: a
+// file that names nothing outside the stack, so that a first deploy into an
+// empty account succeeds (README, "First deploy").
+const DefaultServicesFile = "infra/services.json"
 
 // DefaultPagingConcurrency is the context value pagingConcurrency when it is
 // absent: reserved for each function of PagingPath (infra/README.md,
@@ -72,6 +78,11 @@ func synth() (err error) {
 	if err != nil {
 		return err
 	}
+	// What the services file makes the stack reference outside it, for the
+	// deployer to check before a deploy fails on it.
+	if err := services.ReportOutside(os.Stderr, props.ServicesFile, props.Services.OutsideResources()); err != nil {
+		return err
+	}
 	NewStack(app, StackName, props)
 	Check(app)
 	app.Synth(nil)
@@ -91,8 +102,8 @@ func stackProps(app awscdk.App) (*StackProps, error) {
 		return nil, err
 	}
 	ctx := appContext{app}
-	path := ctx.str("services", filepath.Join("infra", "services.json"))
-	cfg, err := services.Load(filepath.Join(root, path))
+	path := filepath.ToSlash(filepath.Clean(ctx.str("services", DefaultServicesFile)))
+	cfg, err := services.Load(filepath.Join(root, filepath.FromSlash(path)))
 	if err != nil {
 		return nil, err
 	}
@@ -100,9 +111,10 @@ func stackProps(app awscdk.App) (*StackProps, error) {
 		StackProps: awscdk.StackProps{
 			Description: jsii.String("incidentd: incident response platform (detection, HTTP API, escalation)"),
 		},
-		ModuleRoot: root,
-		Services:   cfg,
-		LogLevel:   ctx.str("logLevel", "info"),
+		ModuleRoot:   root,
+		Services:     cfg,
+		ServicesFile: path,
+		LogLevel:     ctx.str("logLevel", "info"),
 	}
 	if err := function.CheckLogLevel(props.LogLevel); err != nil {
 		return nil, fmt.Errorf("context logLevel: %w", err)

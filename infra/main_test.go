@@ -35,6 +35,8 @@ func TestStackPropsFromContext(t *testing.T) {
 		{name: "negative rate", give: map[string]any{"apiRateLimit": "-1"}, wantErr: "must not be negative"},
 		{name: "other services file", give: map[string]any{"services": "infra/testdata/services.json"},
 			want: StackProps{LogLevel: "info", ReopenWindow: "30m"}},
+		{name: "example services file", give: map[string]any{"services": "infra/services.example.json"},
+			want: StackProps{LogLevel: "info", ReopenWindow: "30m"}},
 		{name: "missing services file", give: map[string]any{"services": "infra/nope.json"}, wantErr: "read services"},
 	}
 	for _, tt := range tests {
@@ -61,8 +63,13 @@ func TestStackPropsFromContext(t *testing.T) {
 					tt.want.LogLevel, tt.want.Tracing, tt.want.PublicReports, tt.want.RateLimit, tt.want.BurstLimit, tt.want.ReopenWindow,
 					tt.want.FallbackUser, tt.want.Stakeholders)
 			}
-			if len(got.Services.Services) == 0 || got.ModuleRoot == "" {
-				t.Errorf("stackProps: got %d services from module root %q, want the services file read", len(got.Services.Services), got.ModuleRoot)
+			wantFile := DefaultServicesFile
+			if f, ok := tt.give["services"].(string); ok {
+				wantFile = f
+			}
+			if got.ServicesFile != wantFile || got.Services.DefaultService == "" || got.ModuleRoot == "" {
+				t.Errorf("stackProps: got services file %q (default service %q) from module root %q, want %s read",
+					got.ServicesFile, got.Services.DefaultService, got.ModuleRoot, wantFile)
 			}
 		})
 	}

@@ -101,7 +101,7 @@ func metricStats(a map[string]any) []metricStat {
 // TestSelfMonitoringAlarmCounts counts the alarms by metric, and the metrics
 // they read (CloudWatch bills each metric of an alarm): Errors of the two
 // functions whose failures end in no queue (escalate, warroom), the paging
-// path's Throttles summed, 9 queues, the state machine's failed and timed out
+// path's Throttles summed, 10 queues, the state machine's failed and timed out
 // executions summed, the stream's iterator age, the table's throttle events
 // (its indexes' summed in), the API's 5xx.
 func TestSelfMonitoringAlarmCounts(t *testing.T) {
@@ -111,7 +111,7 @@ func TestSelfMonitoringAlarmCounts(t *testing.T) {
 		"AWS/Lambda Errors":                          2,
 		"SUM(METRICS()) of AWS/Lambda Throttles":     1,
 		"AWS/Lambda IteratorAge":                     1,
-		"AWS/SQS ApproximateNumberOfMessagesVisible": 9,
+		"AWS/SQS ApproximateNumberOfMessagesVisible": 10, // the seed function's failures too
 		"failed + timed_out of AWS/States ExecutionsFailed, AWS/States ExecutionsTimedOut": 1,
 	}
 	got := map[string]int{}
@@ -132,10 +132,10 @@ func TestSelfMonitoringAlarmCounts(t *testing.T) {
 			t.Errorf("self-monitoring alarms on %s: got %d, want %d", k, got[k], want[k])
 		}
 	}
-	// 2 Errors, 3 Throttles, 9 queues, 2 execution metrics, 1 iterator age,
+	// 2 Errors, 3 Throttles, 10 queues, 2 execution metrics, 1 iterator age,
 	// 5 throttle events (the table's reads and writes, 3 indexes' writes), 1 API 5xx.
 	indexes, _ := properties(logicalID(t, "AWS::DynamoDB::Table", table))["GlobalSecondaryIndexes"].([]any)
-	if want := 2 + len(PagingPath) + 9 + 2 + 1 + 2 + len(indexes) + 1; metrics != want {
+	if want := 2 + len(PagingPath) + 10 + 2 + 1 + 2 + len(indexes) + 1; metrics != want {
 		t.Errorf("metrics read by self-monitoring alarms: got %d, want %d", metrics, want)
 	}
 }
@@ -221,8 +221,8 @@ func TestSelfMonitoringCoverage(t *testing.T) {
 			}
 		}
 	}
-	if n != 12+9+1+1+1 {
-		t.Errorf("resources to monitor: got %d, want 24 (12 functions, 9 queues, 1 state machine, 1 table, 1 HTTP API)", n)
+	if n != 13+10+1+1+1 {
+		t.Errorf("resources to monitor: got %d, want 26 (13 functions, 10 queues, 1 state machine, 1 table, 1 HTTP API)", n)
 	}
 	// The paging path's throttling delays pages silently: alarmed.
 	ids := map[string]string{"alarms": alarmsFn, "stream": streamFn, "escalate": escalateFn}

@@ -16,6 +16,7 @@ import (
 	"github.com/incidentd/incidentd/infra/function"
 	"github.com/incidentd/incidentd/infra/monitoring"
 	"github.com/incidentd/incidentd/infra/postmortems"
+	"github.com/incidentd/incidentd/infra/seed"
 	"github.com/incidentd/incidentd/infra/services"
 	"github.com/incidentd/incidentd/infra/storage"
 )
@@ -27,6 +28,10 @@ type StackProps struct {
 	ModuleRoot string
 	// Services are the monitored services (infra/services.json).
 	Services services.Config
+	// ServicesFile is the services file's name, relative to the module
+	// root (the context value services): its services are written into the
+	// table at deploy, marked with it (infra/seed).
+	ServicesFile string
 	// LogLevel is every function's LOG_LEVEL.
 	LogLevel string
 	// ReopenWindow is every function's REOPEN_WINDOW (a Go duration).
@@ -158,6 +163,14 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 		Functions: fns, Events: esc.IncidentEventsTopic, Secret: esc.SlackSecret,
 	})
 	pms.GrantRead(httpAPI.Web.Lambda)
+
+	// The services file's services become the services' settings in the
+	// table at every deploy (the ServicesFile custom resource).
+	file := props.ServicesFile
+	if file == "" {
+		file = DefaultServicesFile
+	}
+	seed.New(stack, "Seed", seed.Props{Functions: fns, File: file, Services: props.Services})
 
 	// The watchdog re-drives escalations the stream or the state machine
 	// could not finish, from the table (the source of truth).

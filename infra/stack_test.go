@@ -84,6 +84,7 @@ func synthesize() error {
 			Region:  jsii.String(testRegion),
 		}},
 		ModuleRoot:    root,
+		ServicesFile:  "infra/testdata/services.json",
 		Services:      cfg,
 		LogLevel:      "info",
 		ReopenWindow:  "45m",
@@ -245,16 +246,16 @@ func TestResourceCounts(t *testing.T) {
 		"AWS::SNS::Topic":                  4,  // AlarmTopic, PagingTopic, IncidentEventsTopic, OpsTopic
 		"AWS::SNS::TopicPolicy":            4,  // TLS only (+ CloudWatch alarms on AlarmTopic, OpsTopic)
 		"AWS::SNS::Subscription":           2,  // AlarmTopic → alarms, IncidentEventsTopic → postmortem
-		"AWS::Lambda::Function":            12, // alarms, logs, api, web, ingest, escalate, warroom, stream, watchdog, deploys, dora, postmortem
-		"AWS::IAM::Role":                   13, // one per function, the state machine's
-		"AWS::IAM::Policy":                 13,
-		"AWS::Logs::LogGroup":              14, // one per function, API access logs, state machine
-		"AWS::Lambda::EventInvokeConfig":   6,  // alarms, logs, watchdog, deploys, dora, postmortem
+		"AWS::Lambda::Function":            13, // alarms, logs, api, web, ingest, escalate, warroom, stream, watchdog, deploys, dora, postmortem, seed
+		"AWS::IAM::Role":                   14, // one per function, the state machine's
+		"AWS::IAM::Policy":                 14,
+		"AWS::Logs::LogGroup":              15, // one per function, API access logs, state machine
+		"AWS::Lambda::EventInvokeConfig":   7,  // alarms, logs, watchdog, deploys, dora, postmortem, seed
 		"AWS::Lambda::EventSourceMapping":  2,  // the table's stream → stream: escalations, fan-out
-		"AWS::SQS::Queue":                  9,  // alarms, logs, stream, watchdog, deploys (its rules' dead letters too), dora and postmortem failures, topic and alarm rule dead letters
-		"AWS::SQS::QueuePolicy":            9,  // TLS only (+ SNS, EventBridge may send)
+		"AWS::SQS::Queue":                  10, // alarms, logs, stream, watchdog, deploys (its rules' dead letters too), dora, postmortem and seed failures, topic and alarm rule dead letters
+		"AWS::SQS::QueuePolicy":            10, // TLS only (+ SNS, EventBridge may send)
 		"AWS::Events::Rule":                5,  // alarm state changes, the watchdog's and the DORA job's schedules, CodePipeline and CodeDeploy state changes
-		"AWS::CloudWatch::Alarm":           26, // checkout 5, payments 3, storefront 2; self-monitoring 16 (monitoring_test.go)
+		"AWS::CloudWatch::Alarm":           27, // checkout 5, payments 3, storefront 2; self-monitoring 17 (monitoring_test.go)
 		"AWS::Logs::MetricFilter":          3,  // one per service log group
 		"AWS::Logs::SubscriptionFilter":    3,
 		"AWS::Lambda::Permission":          23, // SNS (alarms, postmortem), EventBridge (alarms, the watchdog's and the DORA job's schedules, the 2 deploy rules), alarm action, 3 log groups, API Gateway ($default, and each route of httpapi.Routes: 11)
@@ -267,6 +268,7 @@ func TestResourceCounts(t *testing.T) {
 		"AWS::CloudWatch::Dashboard":       1, // the DORA metrics
 		"AWS::S3::Bucket":                  1, // post-mortems (postmortems_test.go)
 		"AWS::S3::BucketPolicy":            1, // TLS only
+		"Custom::ServicesFile":             1, // the services file's services into the table at deploy (seed_test.go)
 	}
 	got := map[string]int{}
 	for _, r := range synthesized.resources {

@@ -211,8 +211,8 @@ func TestFunctionsCannotWriteTokens(t *testing.T) {
 			t.Errorf("function %s: role %s does not deny writes to API tokens (want %s)", id, role, deny)
 		}
 	}
-	if functions != 12 {
-		t.Errorf("functions: got %d, want 12", functions)
+	if functions != 13 {
+		t.Errorf("functions: got %d, want 13", functions)
 	}
 	// The api function authenticates with tokens: it reads them (GetItem on
 	// the table, no condition).

@@ -7,8 +7,10 @@
 //
 // Environment: every variable the functions read, read by package settings
 // as in Lambda (see its documentation; TABLE_NAME defaults to
-// incidentd-local, DEFAULT_SERVICE and LOG_GROUP_SERVICES to what
-// infra/services.json gives, as the stack sets them; SLACK_BOT_TOKEN and
+// incidentd-local, DEFAULT_SERVICE, LOG_GROUP_SERVICES and DEPLOY_SERVICES
+// to what the services file gives, as the stack sets them, and the file's
+// services are applied as the stack's custom resource applies them;
+// SLACK_BOT_TOKEN and
 // SLACK_SIGNING_SECRET stand for the secret: without a bot token Slack calls
 // are recorded, not sent; the AWS resources' ARNs are not read, the local
 // adapters stand in for them), and the local runtime's own: LOCAL_API_PORT
@@ -18,7 +20,8 @@
 // lasts a second), LOCAL_S3_PORT (the post-mortem bucket's S3, gofakes3 in
 // this process; default a free port, printed at start; in memory, so with
 // LOCAL_DB_PATH an incident's post-mortem is written anew at its next
-// resolve or PUT /incidents/{id}/postmortem).
+// resolve or PUT /incidents/{id}/postmortem), LOCAL_SERVICES (the services
+// file, relative to the module root; default infra/services.example.json).
 package main
 
 import (

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -17,7 +16,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/incidentd/incidentd/infra/services"
 	"github.com/incidentd/incidentd/shared/auth"
 	"github.com/incidentd/incidentd/shared/dynamo"
 	"github.com/incidentd/incidentd/shared/dynamo/dynamolocal"
@@ -119,11 +117,12 @@ func withLogLevel(level *slog.LevelVar) platformOption {
 	return func(o *platformOptions) { o.level = level }
 }
 
-// demoServices are seeded so that the fixtures in events/ land on known
-// services (their alarms are named checkout-…, payments-…).
+// demoServices are seeded as through the API (the services file's,
+// checkout and payments of infra/services.example.json, are applied as the
+// stack applies them: servicesfile.go), so that the fixtures in events/ land
+// on known services (their alarms are named checkout-…, payments-…) and one
+// service can be changed and deleted through the API.
 var demoServices = []incident.ServiceConfig{
-	{Name: "checkout", DefaultSeverity: incident.SEV2, Alarms: []string{"checkout-*"}, Policy: demoPolicyID},
-	{Name: "payments", DefaultSeverity: incident.SEV1, AutoResolve: true},
 	{Name: "search", DefaultSeverity: incident.SEV3, PagingSeverities: []incident.Severity{incident.SEV1, incident.SEV2}},
 }
 
@@ -148,7 +147,7 @@ func newPlatform(ctx context.Context, endpoint string, getenv func(string) strin
 	if err != nil {
 		return nil, err
 	}
-	monitored, err := services.Load(filepath.Join(root, "infra", "services.json"))
+	servicesFile, monitored, err := loadServicesFile(root, getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -222,6 +221,11 @@ func newPlatform(ctx context.Context, endpoint string, getenv func(string) strin
 	if err := seedOnCall(ctx, oncall.NewService(store, oncall.Config{Services: svc, Logger: logger}), realSlack); err != nil {
 		return nil, err
 	}
+	// The services file's services, as the stack's custom resource writes
+	// them at deploy; then the demo's own, made as through the API.
+	if err := applyServicesFile(ctx, svc, servicesFile, monitored); err != nil {
+		return nil, err
+	}
 	for _, c := range demoServices {
 		if _, err := svc.ServiceConfig(ctx, c.Name); err == nil {
 			continue // kept from an earlier run (LOCAL_DB_PATH): don't undo edits
@@ -240,6 +244,10 @@ func newPlatform(ctx context.Context, endpoint string, getenv func(string) strin
 		return nil, err
 	}
 	for _, c := range all {
+		if c.ManagedBy != "" {
+			names = append(names, c.Name+" ("+c.ManagedBy+")")
+			continue
+		}
 		names = append(names, c.Name)
 	}
 
@@ -401,6 +409,8 @@ func localAdapters(db dynamo.Client, set settings.Settings, o platformOptions, r
 		// The post-mortem bucket (gofakes3), each version written printed.
 		Postmortems: o.postmortems,
 		Executions:  runs,
+		// CloudFormation's answer URL (the seed function).
+		CustomResources: &printCustomResources{out: o.out, log: logger},
 		SlackCredentials: func(context.Context) (string, string, error) {
 			token := set.SlackBotToken
 			if token == "" {

@@ -38,6 +38,48 @@ type Service struct {
 	// DORA metrics: CodePipeline pipelines, CodeDeploy deployment groups or
 	// applications, GitHub repositories (DeploySource).
 	DeploySources []DeploySource `json:"deploy_sources,omitempty"`
+	// Settings are the service's settings (README, "Services from the
+	// file"): what PUT /services/{name} takes, written into the table at
+	// deploy. Every service of the file is managed by it, with or without
+	// settings (absent ones take their defaults).
+	ServiceSettings ServiceSettings `json:"settings,omitzero"`
+}
+
+// ServiceSettings are a service's settings as PUT /services/{name} takes them
+// (incident.ServiceConfig, without the name and the times).
+type ServiceSettings struct {
+	Policy              string   `json:"policy,omitempty"`
+	DefaultSeverity     string   `json:"default_severity,omitempty"`
+	AutoResolve         bool     `json:"auto_resolve,omitempty"`
+	PagingSeverities    []string `json:"paging_severities,omitempty"`
+	Alarms              []string `json:"alarms,omitempty"`
+	ReportThreshold     int      `json:"report_threshold,omitempty"`
+	ReportWindowMinutes int      `json:"report_window_minutes,omitempty"`
+	ReportSeverity      string   `json:"report_severity,omitempty"`
+}
+
+// Config returns the service's settings as the table keeps them (without
+// ManagedBy, which the custom resource sets from the file's name).
+func (s Service) Config() incident.ServiceConfig {
+	st := s.ServiceSettings
+	c := incident.ServiceConfig{
+		Name: s.Name, Policy: st.Policy, DefaultSeverity: incident.Severity(st.DefaultSeverity),
+		AutoResolve: st.AutoResolve, Alarms: st.Alarms, ReportThreshold: st.ReportThreshold,
+		ReportWindowMinutes: st.ReportWindowMinutes, ReportSeverity: incident.Severity(st.ReportSeverity),
+	}
+	for _, sev := range st.PagingSeverities {
+		c.PagingSeverities = append(c.PagingSeverities, incident.Severity(sev))
+	}
+	return c
+}
+
+// Configs returns every service's settings, in the file's order.
+func (c Config) Configs() []incident.ServiceConfig {
+	out := make([]incident.ServiceConfig, 0, len(c.Services))
+	for _, s := range c.Services {
+		out = append(out, s.Config())
+	}
+	return out
 }
 
 // DeploySource is one source of a service's deployments, named as the
@@ -275,6 +317,13 @@ func (c Config) DeployServices() map[string]DeployTarget {
 const MaxLogGroupServices = 3072
 
 func (s *Service) normalize() error {
+	if err := s.ServiceSettings.normalize(); err != nil {
+		return fmt.Errorf("settings: %w", err)
+	}
+	cfg := s.Config()
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("settings: %w", err)
+	}
 	if s.ALB != nil && s.Lambda != nil {
 		return errors.New("alb and lambda both define latency-p99 and error-rate: split them into two services")
 	}
@@ -329,6 +378,28 @@ func (s *Service) normalize() error {
 			return fmt.Errorf("checks.%s: %w", c, err)
 		}
 		s.Checks[c] = o
+	}
+	return nil
+}
+
+// normalize writes severities in their canonical form (SEV1…SEV4).
+func (st *ServiceSettings) normalize() error {
+	for _, f := range []*string{&st.DefaultSeverity, &st.ReportSeverity} {
+		if *f == "" {
+			continue
+		}
+		sev, err := incident.ParseSeverity(*f)
+		if err != nil {
+			return err
+		}
+		*f = string(sev)
+	}
+	for i, v := range st.PagingSeverities {
+		sev, err := incident.ParseSeverity(v)
+		if err != nil {
+			return fmt.Errorf("paging_severities: %w", err)
+		}
+		st.PagingSeverities[i] = string(sev)
 	}
 	return nil
 }

@@ -9,18 +9,107 @@ import (
 	"github.com/incidentd/incidentd/shared/incident"
 )
 
-func TestLoadShippedFile(t *testing.T) {
-	cfg, err := Load("../services.json")
+// The shipped default file deploys into an empty account: it names nothing
+// outside the stack. The example file is the documented example: it parses,
+// its services get checks, and it names what must exist.
+func TestLoadShippedFiles(t *testing.T) {
+	def, err := Load("../services.json")
 	if err != nil {
-		t.Fatalf("Load: %v", err)
+		t.Fatalf("Load default: %v", err)
 	}
-	if len(cfg.Services) == 0 {
-		t.Fatal("got no services, want the example services")
+	if got := def.OutsideResources(); len(got) != 0 {
+		t.Errorf("default file: got outside resources %v, want none", got)
 	}
-	for _, s := range cfg.Services {
+	ex, err := Load("../services.example.json")
+	if err != nil {
+		t.Fatalf("Load example: %v", err)
+	}
+	if len(ex.Services) == 0 {
+		t.Fatal("example: got no services, want the example services")
+	}
+	for _, s := range ex.Services {
 		if len(s.EnabledChecks()) == 0 {
-			t.Errorf("service %s: got no checks", s.Name)
+			t.Errorf("example service %s: got no checks", s.Name)
 		}
+	}
+}
+
+// What `cdk synth` prints for the example file: every log group, ECS
+// service, load balancer, target group and function it names.
+func TestOutsideResourcesOfTheExample(t *testing.T) {
+	ex, err := Load("../services.example.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Outside{
+		{Kind: "ECS service", Name: "production/checkout", Service: "checkout"},
+		{Kind: "load balancer", Name: "app/production-public/50dc6c495c0c9188", Service: "checkout"},
+		{Kind: "target group", Name: "targetgroup/checkout/73e2d6bc24d8a067", Service: "checkout"},
+		{Kind: "log group", Name: "/ecs/production/checkout", Service: "checkout"},
+		{Kind: "log group", Name: "/aws/lambda/checkout-api", Service: "checkout"},
+		{Kind: "Lambda function", Name: "payments-api", Service: "payments"},
+		{Kind: "log group", Name: "/aws/lambda/payments-api", Service: "payments"},
+	}
+	got := ex.OutsideResources()
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %+v\nwant %+v", got, want)
+	}
+	var b strings.Builder
+	if err := ReportOutside(&b, "infra/services.example.json", got); err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range []string{
+		"infra/services.example.json makes this stack reference 7 resources outside it; make sure they exist",
+		"  - log group /aws/lambda/checkout-api (service checkout)\n",
+		"  - Lambda function payments-api (service payments)\n",
+	} {
+		if !strings.Contains(b.String(), line) {
+			t.Errorf("report: got\n%s\nwant a line %q", b.String(), line)
+		}
+	}
+	b.Reset()
+	if err := ReportOutside(&b, "infra/services.json", nil); err != nil || b.Len() != 0 {
+		t.Errorf("report of none: got %q, %v; want nothing", b.String(), err)
+	}
+}
+
+// A service's settings are PUT /services/{name}'s body, checked by the
+// domain's rules when the file is read (so `cdk synth` fails, not the
+// deploy), severities in their canonical form.
+func TestServiceSettings(t *testing.T) {
+	tests := []struct {
+		name    string
+		give    string
+		want    incident.ServiceConfig
+		wantErr string
+	}{
+		{name: "none", give: `{"name": "web"}`, want: incident.ServiceConfig{Name: "web"}},
+		{name: "all", give: `{"name": "web", "settings": {"policy": "web", "default_severity": "sev2", "auto_resolve": true,
+			"paging_severities": ["SEV1", "sev2"], "alarms": ["legacy-web-*"], "report_threshold": 4,
+			"report_window_minutes": 15, "report_severity": "SEV3"}}`,
+			want: incident.ServiceConfig{Name: "web", Policy: "web", DefaultSeverity: incident.SEV2, AutoResolve: true,
+				PagingSeverities: []incident.Severity{incident.SEV1, incident.SEV2}, Alarms: []string{"legacy-web-*"},
+				ReportThreshold: 4, ReportWindowMinutes: 15, ReportSeverity: incident.SEV3}},
+		{name: "bad severity", give: `{"name": "web", "settings": {"default_severity": "SEV9"}}`, wantErr: "service web: settings:"},
+		{name: "bad threshold", give: `{"name": "web", "settings": {"report_threshold": -1}}`, wantErr: "report_threshold -1"},
+		{name: "unknown field", give: `{"name": "web", "settings": {"polcy": "web"}}`, wantErr: `unknown field "polcy"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Parse([]byte(`{"services": [` + tt.give + `]}`))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("got error %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := cfg.Configs(); !reflect.DeepEqual(got, []incident.ServiceConfig{tt.want}) {
+				t.Errorf("got %+v, want %+v", got, tt.want)
+			}
+		})
 	}
 }
 

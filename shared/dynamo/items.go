@@ -247,6 +247,8 @@ type serviceItem struct {
 	UpdatedAt           time.Time `dynamodbav:"updated_at"`
 	// DeletedAt marks a tombstone (refs.go).
 	DeletedAt string `dynamodbav:"deleted_at,omitempty"`
+	// ManagedBy names the services file the settings come from.
+	ManagedBy string `dynamodbav:"managed_by,omitempty"`
 }
 
 func newServiceItem(c incident.ServiceConfig) serviceItem {
@@ -254,7 +256,7 @@ func newServiceItem(c incident.ServiceConfig) serviceItem {
 		PK: servicesPK, SK: serviceSK(c.Name), Type: TypeService, Name: c.Name, Policy: c.Policy,
 		DefaultSeverity: string(c.DefaultSeverity), AutoResolve: c.AutoResolve, Alarms: c.Alarms,
 		ReportThreshold: c.ReportThreshold, ReportWindowMinutes: c.ReportWindowMinutes,
-		ReportSeverity: string(c.ReportSeverity), UpdatedAt: c.UpdatedAt.UTC(),
+		ReportSeverity: string(c.ReportSeverity), UpdatedAt: c.UpdatedAt.UTC(), ManagedBy: c.ManagedBy,
 	}
 	for _, s := range c.PagingSeverities {
 		it.PagingSeverities = append(it.PagingSeverities, string(s))
@@ -267,7 +269,7 @@ func (it serviceItem) config() incident.ServiceConfig {
 		Name: it.Name, Policy: it.Policy, DefaultSeverity: incident.Severity(it.DefaultSeverity),
 		AutoResolve: it.AutoResolve, Alarms: it.Alarms, ReportThreshold: it.ReportThreshold,
 		ReportWindowMinutes: it.ReportWindowMinutes, ReportSeverity: incident.Severity(it.ReportSeverity),
-		UpdatedAt: it.UpdatedAt,
+		UpdatedAt: it.UpdatedAt, ManagedBy: it.ManagedBy,
 	}
 	for _, s := range it.PagingSeverities {
 		c.PagingSeverities = append(c.PagingSeverities, incident.Severity(s))

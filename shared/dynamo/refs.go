@@ -53,7 +53,11 @@ import (
 // after the read bumped ref_rev, so the delete's condition fails and it reads
 // again (and answers 409 naming the new referrer); one whose transaction
 // comes after the delete's finds the target deleted and is refused with 400.
-// So a reference never points at a deleted item. References only over-state:
+// So a reference never points at a deleted item, with one exception: a
+// service of the services file (services.go, README "Services from the
+// file") may name a policy that does not exist yet, its reference written
+// on condition that the policy is still absent (checkAbsent), so that once
+// the policy is created its delete finds the reference. References only over-state:
 // a reference released after a delete's Query answers 409 naming a referrer
 // that has just stopped naming it; a retry succeeds.
 //
@@ -132,6 +136,7 @@ type configMeta struct {
 	Refs        []string `dynamodbav:"refs"`
 	DeletedAt   string   `dynamodbav:"deleted_at"`
 	SlackUserID string   `dynamodbav:"slack_user_id"`
+	ManagedBy   string   `dynamodbav:"managed_by"`
 }
 
 func (s *Store) readMeta(ctx context.Context, self oncall.Ref) (m configMeta, found bool, err error) {
@@ -202,6 +207,22 @@ func txOutcome(err error) (raced bool, failed []int, ok bool) {
 // makes (see the top of this file). item's rev, ref_rev and refs are set
 // here. A target missing or deleted is errkind.Invalid naming each such one.
 func (s *Store) putReferrer(ctx context.Context, self oncall.Ref, item map[string]types.AttributeValue, refs []oncall.Ref) error {
+	return s.putReferrerWith(ctx, self, item, refs, referrerOptions{})
+}
+
+// referrerOptions change putReferrer for the services file (services.go).
+type referrerOptions struct {
+	// check, if not nil, vets the item as read (a managed service).
+	check func(configMeta) error
+	// absentTargets names a target that does not exist (yet) all the same:
+	// its reference is written on condition that it is still absent, so a
+	// later delete of it finds the reference, and a target created
+	// meanwhile is guarded as usual on the next attempt.
+	absentTargets bool
+}
+
+func (s *Store) putReferrerWith(ctx context.Context, self oncall.Ref, item map[string]types.AttributeValue, refs []oncall.Ref, opts referrerOptions) error {
+	absent := map[string]bool{}
 	if len(refs) > maxRefs {
 		return errkind.Invalidf("%s names %d users, schedules or policies; at most %d", self, len(refs), maxRefs)
 	}
@@ -215,6 +236,11 @@ func (s *Store) putReferrer(ctx context.Context, self oncall.Ref, item map[strin
 		m, found, err := s.readMeta(ctx, self)
 		if err != nil {
 			return err
+		}
+		if opts.check != nil && m.DeletedAt == "" {
+			if err := opts.check(m); err != nil {
+				return err
+			}
 		}
 		had := map[string]bool{}
 		for _, r := range m.Refs {
@@ -257,7 +283,11 @@ func (s *Store) putReferrer(ctx context.Context, self oncall.Ref, item map[strin
 		targets := map[int]oncall.Ref{}
 		for _, r := range added {
 			targets[len(items)] = r
-			items = append(items, s.guardTarget(r), s.putRef(r, self))
+			guard := s.guardTarget(r)
+			if absent[encodeRef(r)] {
+				guard = s.checkAbsent(r)
+			}
+			items = append(items, guard, s.putRef(r, self))
 		}
 		for _, r := range dropped {
 			items = append(items, s.releaseRef(r, self))
@@ -275,11 +305,22 @@ func (s *Store) putReferrer(ctx context.Context, self oncall.Ref, item map[strin
 			if i == 0 {
 				raced = true
 			} else if r, isTarget := targets[i]; isTarget {
+				if absent[encodeRef(r)] {
+					// Created since: guarded as any other next time.
+					delete(absent, encodeRef(r))
+					raced = true
+					continue
+				}
 				missing = append(missing, r)
 			}
 		}
 		if !raced && len(missing) > 0 {
-			return missingError(missing)
+			if !opts.absentTargets {
+				return missingError(missing)
+			}
+			for _, r := range missing {
+				absent[encodeRef(r)] = true
+			}
 		}
 		if attempt == configWriteAttempts {
 			return errkind.Conflictf("%s changed while it was written; retry", self)
@@ -312,6 +353,17 @@ func (s *Store) guardTarget(target oncall.Ref) types.TransactWriteItem {
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":zero": numberAV(0), ":one": numberAV(1),
 		},
+	}}
+}
+
+// checkAbsent is the condition that a target does not exist or is deleted.
+func (s *Store) checkAbsent(target oncall.Ref) types.TransactWriteItem {
+	pk, sk := configKey(target)
+	return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+		TableName:                aws.String(s.table),
+		Key:                      key(pk, sk),
+		ConditionExpression:      aws.String("attribute_not_exists(pk) OR attribute_exists(#del)"),
+		ExpressionAttributeNames: map[string]string{"#del": "deleted_at"},
 	}}
 }
 

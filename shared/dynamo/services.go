@@ -118,11 +118,43 @@ func (s *Store) PutServiceConfig(ctx context.Context, c incident.ServiceConfig) 
 	if c.Policy != "" {
 		refs = []oncall.Ref{{Kind: oncall.KindPolicy, ID: c.Policy}}
 	}
-	return s.putReferrer(ctx, oncall.Ref{Kind: oncall.KindService, ID: c.Name}, av, refs)
+	opts := referrerOptions{check: notManaged(c.Name)}
+	if c.ManagedBy != "" {
+		// The services file (incident.Service.ApplyServicesFile) replaces
+		// whatever is there, and may name a policy not created yet.
+		opts = referrerOptions{absentTargets: true}
+	}
+	return s.putReferrerWith(ctx, oncall.Ref{Kind: oncall.KindService, ID: c.Name}, av, refs, opts)
+}
+
+// notManaged refuses a service whose settings come from a services file
+// (incident.ManagedError). It vets the item as the write or delete read it,
+// and that write or delete is conditional on the item being as read: a
+// deploy that makes the service managed meanwhile fails it, and it reads
+// again.
+func notManaged(name string) func(configMeta) error {
+	return func(m configMeta) error {
+		if m.ManagedBy != "" {
+			return incident.ManagedError(name, m.ManagedBy)
+		}
+		return nil
+	}
 }
 
 // DeleteServiceConfig deletes a service's config (nothing names a service);
-// errkind.NotFound when there is none.
+// errkind.NotFound when there is none, errkind.Conflict when it is managed.
 func (s *Store) DeleteServiceConfig(ctx context.Context, name string) error {
-	return s.deleteConfig(ctx, oncall.Ref{Kind: oncall.KindService, ID: name}, nil)
+	return s.deleteConfig(ctx, oncall.Ref{Kind: oncall.KindService, ID: name}, notManaged(name))
+}
+
+// RemoveManagedServiceConfig deletes a managed service's config (a
+// tombstone, releasing its policy's reference); errkind.NotFound when there
+// is none or it is not managed.
+func (s *Store) RemoveManagedServiceConfig(ctx context.Context, name string) error {
+	return s.deleteConfig(ctx, oncall.Ref{Kind: oncall.KindService, ID: name}, func(m configMeta) error {
+		if m.ManagedBy == "" {
+			return errkind.NotFoundf("managed service %q not found", name)
+		}
+		return nil
+	})
 }

@@ -28,6 +28,10 @@ type ServiceConfig struct {
 	ReportWindowMinutes int       `json:"report_window_minutes,omitempty"`
 	ReportSeverity      Severity  `json:"report_severity,omitempty"`
 	UpdatedAt           time.Time `json:"updated_at"`
+	// ManagedBy names the services file these settings come from (README,
+	// "Services from the file"); empty for settings made through the API.
+	// A managed service is changed and removed by deploying its file alone.
+	ManagedBy string `json:"managed_by,omitempty"`
 }
 
 // Rules are the platform-wide settings of the incident service.

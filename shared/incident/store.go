@@ -91,7 +91,13 @@ type ServiceConfigs interface {
 	// errkind.Invalid naming it.
 	PutServiceConfig(ctx context.Context, c ServiceConfig) error
 	// DeleteServiceConfig deletes a service's config, or errkind.NotFound.
+	// Both it and PutServiceConfig of a config without ManagedBy refuse a
+	// managed service (ManagedError).
 	DeleteServiceConfig(ctx context.Context, name string) error
+	// RemoveManagedServiceConfig deletes a managed service's config (one
+	// its file no longer lists); errkind.NotFound when there is none, or
+	// when the service's config is not managed.
+	RemoveManagedServiceConfig(ctx context.Context, name string) error
 }
 
 // ChangeKind says how the store must write a change's incident.

@@ -30,9 +30,12 @@ var bootstrapClients = map[string][]string{
 	// postmortem: the post-mortem bucket, the Slack secret (war-room
 	// announcements).
 	"postmortem": {"dynamodb", "s3", "secretsmanager"},
-	"stream":     {"dynamodb", "secretsmanager", "sfn", "sns"},
-	"warroom":    {"dynamodb", "secretsmanager"},
-	"watchdog":   {"dynamodb", "sfn"},
+	// seed: the table alone (its answer to CloudFormation is a plain
+	// HTTPS PUT to a pre-signed URL).
+	"seed":     {"dynamodb"},
+	"stream":   {"dynamodb", "secretsmanager", "sfn", "sns"},
+	"warroom":  {"dynamodb", "secretsmanager"},
+	"watchdog": {"dynamodb", "sfn"},
 }
 
 // credentialChain are the packages of the SDK's default configuration and

@@ -65,7 +65,9 @@
 //     EventBridge, into deployment records) and shared/github (webhook
 //     signatures, pull_request and deployment_status deliveries);
 //   - shared/compat (PagerDuty Events API v2- and Opsgenie Alert
-//     API-compatible ingest: parsing, mapping and the routes' handlers).
+//     API-compatible ingest: parsing, mapping and the routes' handlers);
+//   - shared/customresource (CloudFormation's requests for the stack's
+//     ServicesFile custom resource, answered to their pre-signed URL).
 //
 // Adapters import domain packages and other adapters, never a use case or
 // the wiring: the types they store or send live in the domain, and the

@@ -85,6 +85,7 @@ var table = []struct {
 	{"shared/deployevents", adapter},
 	{"shared/github", adapter},
 	{"shared/compat", adapter},
+	{"shared/customresource", adapter},
 	{"shared/httpapi", adapter},
 	{"shared/httpapi/apigw", adapter},
 	{"shared/alarms", adapter},

@@ -14,6 +14,7 @@ import (
 	"github.com/incidentd/incidentd/shared/alarms"
 	"github.com/incidentd/incidentd/shared/auth"
 	"github.com/incidentd/incidentd/shared/compat"
+	"github.com/incidentd/incidentd/shared/customresource"
 	"github.com/incidentd/incidentd/shared/deployevents"
 	"github.com/incidentd/incidentd/shared/dorajob"
 	"github.com/incidentd/incidentd/shared/dynamo"
@@ -419,4 +420,20 @@ func (l *lazyAnnouncer) PostPostmortem(ctx context.Context, channel string, inc 
 		return postmortemjob.ErrSlackOff
 	}
 	return n.PostPostmortem(ctx, channel, inc, link)
+}
+
+// Seed is functions/seed: the stack's ServicesFile custom resource, which
+// writes the services file's services into the table at deploy (README,
+// "Services from the file"); infra/local applies the file the same way at
+// start.
+func Seed(s settings.Settings, a Adapters) (lambda.Handler, error) {
+	if a.CustomResources == nil {
+		return nil, errors.New("no way to answer CloudFormation: Adapters.CustomResources is not set")
+	}
+	h := &customresource.Handler{
+		Services:  incident.NewService(store(s, a), s.Rules()),
+		Responder: a.CustomResources,
+		Logger:    a.Logger,
+	}
+	return lambda.NewHandler(h.Handle), nil
 }

@@ -75,6 +75,14 @@ type Adapters struct {
 	// function's standard output in Lambda (functions/dora's main); nil:
 	// discarded.
 	Metrics io.Writer
+	// CustomResources answers CloudFormation's custom resource requests
+	// (seed): a PUT to the request's pre-signed URL in AWS
+	// (customresource.HTTPResponder), a printed line locally. Its type is
+	// customresource.Responder's method, written out so that the functions
+	// that do not answer CloudFormation link nothing of it.
+	CustomResources interface {
+		Respond(ctx context.Context, url string, body []byte) error
+	}
 	// Logger is every handler's logger.
 	Logger *slog.Logger
 }
@@ -112,6 +120,7 @@ func Functions() []Function {
 		{Name: "ingest", New: Ingest, HTTP: IngestHTTP},
 		{Name: "logs", New: Logs},
 		{Name: "postmortem", New: Postmortem},
+		{Name: "seed", New: Seed},
 		{Name: "stream", New: Stream},
 		{Name: "warroom", New: WarRoom},
 		{Name: "watchdog", New: Watchdog},

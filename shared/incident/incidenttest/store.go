@@ -519,6 +519,9 @@ func (s *Store) PutServiceConfig(ctx context.Context, c incident.ServiceConfig) 
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if old, ok := s.configs[c.Name]; ok && old.ManagedBy != "" && c.ManagedBy == "" {
+		return incident.ManagedError(c.Name, old.ManagedBy)
+	}
 	s.configs[c.Name] = copyConfig(c)
 	return nil
 }
@@ -531,8 +534,27 @@ func (s *Store) DeleteServiceConfig(ctx context.Context, name string) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.configs[name]; !ok {
+	c, ok := s.configs[name]
+	if !ok {
 		return errkind.NotFoundf("service %q not found", name)
+	}
+	if c.ManagedBy != "" {
+		return incident.ManagedError(name, c.ManagedBy)
+	}
+	delete(s.configs, name)
+	return nil
+}
+
+// RemoveManagedServiceConfig deletes a managed service's config, or
+// errkind.NotFound.
+func (s *Store) RemoveManagedServiceConfig(ctx context.Context, name string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, ok := s.configs[name]; !ok || c.ManagedBy == "" {
+		return errkind.NotFoundf("managed service %q not found", name)
 	}
 	delete(s.configs, name)
 	return nil
