@@ -125,6 +125,8 @@ var demoServices = []incident.ServiceConfig{
 	{Name: "checkout", DefaultSeverity: incident.SEV2, Alarms: []string{"checkout-*"}, Policy: demoPolicyID},
 	{Name: "payments", DefaultSeverity: incident.SEV1, AutoResolve: true},
 	{Name: "search", DefaultSeverity: incident.SEV3, PagingSeverities: []incident.Severity{incident.SEV1, incident.SEV2}},
+	// A throwaway (oncall.go): events/api-delete-service.json deletes it.
+	{Name: throwawayID, DefaultSeverity: incident.SEV4},
 }
 
 // newPlatform creates the table in the DynamoDB Local at endpoint, seeds it and

@@ -164,7 +164,10 @@ func TestConfigListRefuses(t *testing.T) {
 			return err
 		}},
 		{"not base64", func() error { _, err := store.ListUsers(ctx, oncall.ListQuery{Cursor: "%%%"}); return err }},
-		{"edited", func() error { _, err := store.ListUsers(ctx, oncall.ListQuery{Cursor: page.NextCursor + "x"}); return err }},
+		{"edited", func() error {
+			_, err := store.ListUsers(ctx, oncall.ListQuery{Cursor: page.NextCursor + "x"})
+			return err
+		}},
 		{"too long", func() error {
 			_, err := store.ListUsers(ctx, oncall.ListQuery{Cursor: strings.Repeat("a", 3000)})
 			return err
