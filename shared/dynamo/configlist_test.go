@@ -8,6 +8,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/incidentd/incidentd/shared/dynamo"
 	"github.com/incidentd/incidentd/shared/dynamo/dynamotest"
 	"github.com/incidentd/incidentd/shared/errkind"
@@ -183,3 +187,43 @@ func TestConfigListRefuses(t *testing.T) {
 }
 
 var _ oncall.Store = (*dynamo.Store)(nil)
+
+// Users, schedules and policies stored before the lists existed have no list
+// entry; Reindex gives each live one its entry (a deleted one none), and may
+// run again.
+func TestReindexListsConfigurationOfBefore(t *testing.T) {
+	store := dynamotest.Store(t)
+	ctx := context.Background()
+	db := dynamotest.Client(t)
+	dynamotest.PutUsers(t, store, "alice", "bob", "carol")
+	if err := store.PutSchedule(ctx, "primary", rotation("alice")); err != nil {
+		t.Fatal(err)
+	}
+	if err := deleteUser(ctx, store, "carol"); err != nil {
+		t.Fatal(err)
+	}
+	// As before the lists: no entries at all.
+	for _, k := range [][2]string{{"CONFIG#user", "alice"}, {"CONFIG#user", "bob"}, {"CONFIG#user", "carol"}, {"CONFIG#schedule", "primary"}} {
+		_, err := db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(store.Table()), Key: map[string]types.AttributeValue{
+			dynamo.PartitionKey: &types.AttributeValueMemberS{Value: k[0]}, dynamo.SortKey: &types.AttributeValueMemberS{Value: k[1]},
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	user := func(u oncall.User) string { return u.ID }
+	if got := listAll(t, store.ListUsers, 0, user); !reflect.DeepEqual(got, [][]string{{}}) {
+		t.Fatalf("before reindex: got %q, want no user listed", got)
+	}
+	for run := 1; run <= 2; run++ {
+		if _, err := dynamo.Reindex(ctx, db, store.Table()); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := listAll(t, store.ListUsers, 0, user), [][]string{{"alice", "bob"}}; !reflect.DeepEqual(got, want) {
+			t.Errorf("run %d: got users %q, want %q", run, got, want)
+		}
+		if got, want := listAll(t, store.ListSchedules, 0, func(s oncall.ScheduleItem) string { return s.ID }), [][]string{{"primary"}}; !reflect.DeepEqual(got, want) {
+			t.Errorf("run %d: got schedules %q, want %q", run, got, want)
+		}
+	}
+}
