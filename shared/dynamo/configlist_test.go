@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -224,6 +225,58 @@ func TestReindexListsConfigurationOfBefore(t *testing.T) {
 		}
 		if got, want := listAll(t, store.ListSchedules, 0, func(s oncall.ScheduleItem) string { return s.ID }), [][]string{{"primary"}}; !reflect.DeepEqual(got, want) {
 			t.Errorf("run %d: got schedules %q, want %q", run, got, want)
+		}
+	}
+}
+
+// PUTs and DELETEs of the same schedules racing each other: whichever way
+// each race goes, a schedule has a live list entry exactly when it reads as
+// stored (the entry is written and released in the item's own transaction).
+func TestListAgreesWithRacingWrites(t *testing.T) {
+	store := dynamotest.Store(t)
+	ctx := context.Background()
+	dynamotest.PutUsers(t, store, "alice")
+	const rounds = 8
+	for r := range rounds {
+		id := fmt.Sprintf("s%d", r)
+		if err := store.PutSchedule(ctx, id, rotation("alice")); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		for w := range 3 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if w == 0 {
+					_ = store.DeleteSchedule(ctx, id)
+					return
+				}
+				_ = store.PutSchedule(ctx, id, rotation("alice"))
+			}()
+		}
+		wg.Wait()
+	}
+	// The entries themselves, not the list (which also skips a deleted
+	// document).
+	out, err := dynamotest.Client(t).Query(ctx, &dynamodb.QueryInput{
+		TableName:                 aws.String(store.Table()),
+		KeyConditionExpression:    aws.String("pk = :pk"),
+		FilterExpression:          aws.String("attribute_exists(live)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: "CONFIG#schedule"}},
+		ConsistentRead:            aws.Bool(true),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := map[string]bool{}
+	for _, it := range out.Items {
+		listed[it[dynamo.SortKey].(*types.AttributeValueMemberS).Value] = true
+	}
+	for r := range rounds {
+		id := fmt.Sprintf("s%d", r)
+		_, err := store.Schedule(ctx, id)
+		if stored := err == nil; stored != listed[id] {
+			t.Errorf("schedule %s: reads %v, listed %v; want both or neither", id, err, listed[id])
 		}
 	}
 }
