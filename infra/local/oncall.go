@@ -46,6 +46,24 @@ var (
 	}
 )
 
+// Throwaway configuration, named by nothing the demo uses, seeded so that
+// events/api-delete-*.json each delete something (204) on a fresh make local
+// without taking the demo apart (README.md, "Listing and removing
+// configuration"). A restart seeds each again.
+var (
+	throwawayUser     = oncall.User{ID: "leaver", Name: "Leaver (throwaway: events/api-delete-user.json deletes it)"}
+	throwawayID       = "retired"
+	throwawaySchedule = oncall.Schedule{
+		Name: "Retired (throwaway: events/api-delete-schedule.json deletes it)", TimeZone: "UTC",
+		Rotations: []oncall.Rotation{{Name: "daily", Participants: []string{"alice"}, ShiftDays: 1, Start: time.Date(2024, 1, 1, 9, 0, 0, 0, time.UTC)}},
+	}
+	throwawayPolicy = oncall.Policy{
+		Name:     "Retired (throwaway: events/api-delete-policy.json deletes it)",
+		Levels:   []oncall.Level{{Targets: []oncall.Target{{User: "dave"}}, WaitMinutes: 5}},
+		Fallback: &oncall.Target{User: "dave"},
+	}
+)
+
 // demoPolicyText describes demoPolicy for the welcome text.
 const demoPolicyText = "checkout → level 1: schedule checkout-primary (alice/bob weekly, Europe/Berlin), wait 1 min; level 2: carol, wait 2 min; repeat 1; fallback dave"
 
@@ -62,7 +80,7 @@ func berlin() *time.Location {
 // when absent: with LOCAL_DB_PATH, edits made through the API survive a
 // restart. With real Slack (realSlack) the users get no made-up Slack ids.
 func seedOnCall(ctx context.Context, store *oncall.Service, realSlack bool) error {
-	for _, u := range demoUsers {
+	for _, u := range append(demoUsers, throwawayUser) {
 		if realSlack {
 			u.SlackUserID = ""
 		}
@@ -75,19 +93,29 @@ func seedOnCall(ctx context.Context, store *oncall.Service, realSlack bool) erro
 			return fmt.Errorf("seed user %s: %w", u.ID, err)
 		}
 	}
-	if _, err := store.Schedule(ctx, demoScheduleID); errors.Is(err, errkind.NotFound) {
-		if _, err := store.PutSchedule(ctx, demoScheduleID, demoSchedule); err != nil {
-			return fmt.Errorf("seed schedule %s: %w", demoScheduleID, err)
+	for _, sc := range []struct {
+		id string
+		s  oncall.Schedule
+	}{{demoScheduleID, demoSchedule}, {throwawayID, throwawaySchedule}} {
+		if _, err := store.Schedule(ctx, sc.id); errors.Is(err, errkind.NotFound) {
+			if _, err := store.PutSchedule(ctx, sc.id, sc.s); err != nil {
+				return fmt.Errorf("seed schedule %s: %w", sc.id, err)
+			}
+		} else if err != nil {
+			return err
 		}
-	} else if err != nil {
-		return err
 	}
-	if _, err := store.Policy(ctx, demoPolicyID); errors.Is(err, errkind.NotFound) {
-		if _, err := store.PutPolicy(ctx, demoPolicyID, demoPolicy); err != nil {
-			return fmt.Errorf("seed policy %s: %w", demoPolicyID, err)
+	for _, p := range []struct {
+		id string
+		p  oncall.Policy
+	}{{demoPolicyID, demoPolicy}, {throwawayID, throwawayPolicy}} {
+		if _, err := store.Policy(ctx, p.id); errors.Is(err, errkind.NotFound) {
+			if _, err := store.PutPolicy(ctx, p.id, p.p); err != nil {
+				return fmt.Errorf("seed policy %s: %w", p.id, err)
+			}
+		} else if err != nil {
+			return err
 		}
-	} else if err != nil {
-		return err
 	}
 	return nil
 }

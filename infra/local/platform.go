@@ -124,6 +124,8 @@ func withLogLevel(level *slog.LevelVar) platformOption {
 // service can be changed and deleted through the API.
 var demoServices = []incident.ServiceConfig{
 	{Name: "search", DefaultSeverity: incident.SEV3, PagingSeverities: []incident.Severity{incident.SEV1, incident.SEV2}},
+	// A throwaway (oncall.go): events/api-delete-service.json deletes it.
+	{Name: throwawayID, DefaultSeverity: incident.SEV4},
 }
 
 // newPlatform creates the table in the DynamoDB Local at endpoint, seeds it and

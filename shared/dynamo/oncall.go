@@ -25,6 +25,7 @@ import (
 //	user              USER#<id>             USER        type=user, doc, slack_user_id, subscriptions, version, updated_at
 //	slack id lookup   SLACKUSER#<slack id>  SLACKUSER   type=slack_user, user_id (absent once released), expires_at
 //	reference         REF#<kind>#<id>       <referrer kind>#<referrer id>   type=ref (refs.go)
+//	list entry        CONFIG#<kind>         <id>        type=config_entry, live (configlist.go)
 //
 // Schedules, policies and users (and services, services.go) also carry the
 // attributes of the reference rules (rev, ref_rev, refs, deleted_at: refs.go);
@@ -285,7 +286,7 @@ func (s *Store) PutUserRecord(ctx context.Context, next, prev oncall.UserRecord)
 		// New, or in place of a deleted user's tombstone.
 		userPut.ConditionExpression = aws.String("attribute_not_exists(pk) OR attribute_exists(deleted_at)")
 	}
-	items := []types.TransactWriteItem{{Put: userPut}}
+	items := []types.TransactWriteItem{{Put: userPut}, s.putListEntry(oncall.Ref{Kind: oncall.KindUser, ID: u.ID})}
 	uid := &types.AttributeValueMemberS{Value: u.ID}
 	if u.SlackUserID != "" {
 		lav, err := attributevalue.MarshalMap(slackUserItem{

@@ -81,7 +81,9 @@ const (
 	// maxConfigTxItems is TransactWriteItems' limit of items.
 	maxConfigTxItems = 100
 	// maxRefs bounds the references one item makes: its delete releases them
-	// all in one transaction with its tombstone (and a user's Slack lookup).
+	// all in one transaction with its tombstone and its list entry
+	// (configlist.go; a user, which names nothing, releases its Slack
+	// lookup too).
 	maxRefs = maxConfigTxItems - 2
 	// configWriteAttempts bounds the writes of a configuration item racing
 	// other writes of it or of what it names.
@@ -258,9 +260,13 @@ func (s *Store) putReferrerWith(ctx context.Context, self oncall.Ref, item map[s
 				dropped = append(dropped, r)
 			}
 		}
-		if n := 1 + 2*len(added) + len(dropped); n > maxConfigTxItems {
+		own := 1 // the item, and its list entry (configlist.go)
+		if listedKind(self.Kind) {
+			own = 2
+		}
+		if n := own + 2*len(added) + len(dropped); n > maxConfigTxItems {
 			return errkind.Invalidf("this write of %s adds %d and drops %d references to users, schedules or policies; one write may add at most %d (or fewer as it drops others): put it in steps",
-				self, len(added), len(dropped), (maxConfigTxItems-1-len(dropped))/2)
+				self, len(added), len(dropped), (maxConfigTxItems-own-len(dropped))/2)
 		}
 		item["rev"] = numberAV(m.Rev + 1)
 		delete(item, "ref_rev")
@@ -280,6 +286,9 @@ func (s *Store) putReferrerWith(ctx context.Context, self oncall.Ref, item map[s
 			put.ExpressionAttributeValues = values
 		}
 		items := []types.TransactWriteItem{{Put: put}}
+		if listedKind(self.Kind) {
+			items = append(items, s.putListEntry(self))
+		}
 		targets := map[int]oncall.Ref{}
 		for _, r := range added {
 			targets[len(items)] = r
@@ -443,8 +452,7 @@ func (s *Store) deleteConfig(ctx context.Context, self oncall.Ref, check func(co
 			return err
 		}
 		if len(referrers) > 0 {
-			return errkind.Conflictf("%s is still named by %s: change or delete %s first",
-				self, oncall.NameRefs(referrers), map[bool]string{true: "it", false: "them"}[len(referrers) == 1])
+			return &oncall.ReferencedError{Target: self, Referrers: referrers}
 		}
 		pk, sk := configKey(self)
 		now := s.now().UTC()
@@ -473,6 +481,9 @@ func (s *Store) deleteConfig(ctx context.Context, self oncall.Ref, check func(co
 			put.ExpressionAttributeValues = values
 		}
 		items := []types.TransactWriteItem{{Put: put}}
+		if listedKind(self.Kind) {
+			items = append(items, s.releaseListEntry(self))
+		}
 		for _, e := range m.Refs {
 			if r, ok := decodeRef(e); ok {
 				items = append(items, s.releaseRef(r, self))

@@ -29,9 +29,14 @@ type ReindexClient interface {
 // resolved index's deployment partitions became one per day (r_pk
 // DEPLOY#<environment> → DEPLOY#<environment>#<day>), each conditioned on its
 // version. Items already keyed are left alone, so it may run again. It
-// returns how many items it re-keyed.
+// returns how many incidents and deployments it re-keyed.
+//
+// It also gives every user, schedule and policy stored before the lists
+// existed its list entry (configlist.go), so that GET /users, /schedules and
+// /policies show it without a PUT (not counted in the result).
 func Reindex(ctx context.Context, db ReindexClient, table string) (int, error) {
-	filter := expression.Name(TypeAttribute).In(expression.Value(TypeIncident), expression.Value(TypeDeployment))
+	filter := expression.Name(TypeAttribute).In(expression.Value(TypeIncident), expression.Value(TypeDeployment),
+		expression.Value(TypeUser), expression.Value(TypeSchedule), expression.Value(TypePolicy))
 	expr, err := expression.NewBuilder().WithFilter(filter).Build()
 	if err != nil {
 		return 0, fmt.Errorf("build scan: %w", err)
@@ -51,8 +56,15 @@ func Reindex(ctx context.Context, db ReindexClient, table string) (int, error) {
 		}
 		for _, item := range out.Items {
 			rekeyItem := rekey
-			if t, _ := item[TypeAttribute].(*types.AttributeValueMemberS); t != nil && t.Value == TypeDeployment {
+			t, _ := item[TypeAttribute].(*types.AttributeValueMemberS)
+			switch {
+			case t != nil && t.Value == TypeDeployment:
 				rekeyItem = rekeyDeployment
+			case t != nil && listedKind(t.Value):
+				if err := addListEntry(ctx, db, table, t.Value, item); err != nil {
+					return n, err
+				}
+				continue
 			}
 			done, err := rekeyItem(ctx, db, table, item)
 			if err != nil {
@@ -158,4 +170,31 @@ func attributeEqual(a, b types.AttributeValue) bool {
 	as, ok1 := a.(*types.AttributeValueMemberS)
 	bs, ok2 := b.(*types.AttributeValueMemberS)
 	return ok1 && ok2 && as.Value == bs.Value
+}
+
+// addListEntry writes the list entry of a user, schedule or policy item that
+// has none. The entry is created only where none exists: one released by a
+// delete since the Scan read the item (or written by a PUT) is left as it
+// is, so a deleted item is never listed again.
+func addListEntry(ctx context.Context, db ReindexClient, table, kind string, item map[string]types.AttributeValue) error {
+	var d listedDoc
+	if err := attributevalue.UnmarshalMap(item, &d); err != nil {
+		return fmt.Errorf("decode %s %v: %w", kind, item[PartitionKey], err)
+	}
+	if d.DeletedAt != "" || d.ID == "" {
+		return nil
+	}
+	_, err := db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(table),
+		Key:                       key(configListPrefix+kind, d.ID),
+		UpdateExpression:          aws.String("SET live = :live, #type = :type"),
+		ConditionExpression:       aws.String("attribute_not_exists(pk)"),
+		ExpressionAttributeNames:  map[string]string{"#type": TypeAttribute},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":live": &types.AttributeValueMemberBOOL{Value: true}, ":type": &types.AttributeValueMemberS{Value: TypeConfigEntry}},
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if err != nil && !errors.As(err, &ccf) {
+		return fmt.Errorf("add the list entry of %s %s: %w", kind, d.ID, err)
+	}
+	return nil
 }

@@ -19,6 +19,7 @@
 //	GET   /services/{name}              services:read
 //	PUT   /services/{name}              services:write   the whole config (name from the path); its policy must exist (else 400 naming it)
 //	DELETE /services/{name}             services:write   → 204; 404 when not configured
+//	GET   /users, /schedules, /policies oncall:read      ?limit=&cursor= → {"items","next_cursor"}, by id (configlist.go)
 //	PUT   /schedules/{id}               oncall:write     a schedule document (package oncall); every user it names must exist
 //	GET   /schedules/{id}               oncall:read
 //	GET   /schedules/{id}.ics           oncall:read      text/calendar ?from=&to= (RFC 3339; now, +28 days; at most 366)
@@ -61,7 +62,8 @@
 //
 // and nothing is stored. A DELETE of a user still named by a schedule or
 // policy, of a schedule named by a policy, or of a policy named by a service,
-// is 409 "conflict" naming the referrers, e.g.
+// is 409 "conflict" naming the referrers (in the message, and as the error's
+// "referrers": [{"kind","id"}]), e.g.
 //
 //	user "carol" is still named by policy "checkout", schedule "primary": change or delete them first
 //

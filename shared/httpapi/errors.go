@@ -48,6 +48,14 @@ type errorBody struct {
 type errorDetail struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	// Referrers, on the 409 of a delete, are what still names the item.
+	Referrers []referrerView `json:"referrers,omitempty"`
+}
+
+// referrerView is one referrer: {"kind": "schedule", "id": "primary"}.
+type referrerView struct {
+	Kind string `json:"kind"`
+	ID   string `json:"id"`
 }
 
 // classify is the one place that maps errors to HTTP answers. Bad input is 400
@@ -73,6 +81,11 @@ func classify(err error) (status int, code, message string, header http.Header) 
 	if errors.As(err, &se) {
 		return http.StatusBadGateway, "subscription_failed", fmt.Sprintf(
 			"SNS did not take the PagingTopic subscriptions of user %q (e-mail and phone); the user is unchanged: retry later", se.User), nil
+	}
+	// A delete of something still named: writeError lists the referrers.
+	var re *oncall.ReferencedError
+	if errors.As(err, &re) {
+		return http.StatusConflict, "conflict", re.Error(), nil
 	}
 	// The domain's messages are written for the person who sent the request;
 	// other errors of a domain kind (from the store) get a fixed message.
@@ -113,5 +126,12 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	for k, vs := range header {
 		w.Header()[k] = vs
 	}
-	writeJSON(w, status, errorBody{Error: errorDetail{Code: code, Message: message}})
+	detail := errorDetail{Code: code, Message: message}
+	var re *oncall.ReferencedError
+	if errors.As(err, &re) {
+		for _, r := range re.Referrers {
+			detail.Referrers = append(detail.Referrers, referrerView{Kind: r.Kind, ID: r.ID})
+		}
+	}
+	writeJSON(w, status, errorBody{Error: detail})
 }

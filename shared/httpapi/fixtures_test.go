@@ -49,13 +49,16 @@ var fixtureStatus = map[string]int{
 	"web-get-metrics-dora.json":         200,
 	"web-get-metrics-dora-history.json": 200,
 	"web-get-status.json":               200, // a phone's browser: HTML
-	// Deletes: schedule primary names alice, policy checkout names schedule
-	// primary, service checkout names policy checkout; service search
-	// (seeded for this) is named by nothing.
-	"api-delete-user.json":     409,
-	"api-delete-schedule.json": 409,
-	"api-delete-policy.json":   409,
+	// Deletes of the throwaway configuration make local seeds (user leaver,
+	// schedule, policy and service retired, named by nothing:
+	// seedThrowaway), never of the demo's.
+	"api-delete-user.json":     204,
+	"api-delete-schedule.json": 204,
+	"api-delete-policy.json":   204,
 	"api-delete-service.json":  204,
+	"api-get-users.json":       200,
+	"api-get-schedules.json":   200,
+	"api-get-policies.json":    200,
 	// Slack's signature covers a timestamp, so a stored request is stale by
 	// the time it is replayed: refused before its body is read.
 	"api-slack-command.json":     401,
@@ -131,6 +134,7 @@ func TestReplayFixtures(t *testing.T) {
 				t.Fatal(err)
 			}
 			seedOnCall(t, e)
+			seedThrowaway(t, e)
 			if _, err := e.svc.PutServiceConfig(ctx, incident.ServiceConfig{Name: "search"}); err != nil {
 				t.Fatal(err)
 			}
@@ -179,6 +183,60 @@ func TestReplayFixtures(t *testing.T) {
 	for name := range fixtureStatus {
 		if _, err := os.Stat(filepath.Join("../../events", name)); err != nil {
 			t.Errorf("fixture %s is missing: %v", name, err)
+		}
+	}
+}
+
+// seedThrowaway stores the throwaway configuration make local seeds beside
+// the demo's (infra/local/oncall.go), which the delete fixtures delete.
+func seedThrowaway(t testing.TB, e *env) {
+	t.Helper()
+	for _, rq := range []req{
+		{method: "PUT", path: "/users/leaver", token: "admin", body: `{"name":"Leaver"}`},
+		{method: "PUT", path: "/schedules/retired", token: "admin", body: `{"name":"Retired","time_zone":"UTC",
+			"rotations":[{"participants":["alice"],"shift_days":1,"start":"2024-01-01T09:00:00Z"}]}`},
+		{method: "PUT", path: "/policies/retired", token: "admin", body: `{"name":"Retired","levels":[{"targets":[{"user":"dave"}],"wait_minutes":5}],"fallback":{"user":"dave"}}`},
+		{method: "PUT", path: "/services/retired", token: "admin", body: `{"default_severity":"SEV4"}`},
+	} {
+		if res := e.do(t, rq); res.status != http.StatusOK {
+			t.Fatalf("%s %s: got %d %s, want 200", rq.method, rq.path, res.status, res.body)
+		}
+	}
+}
+
+// The delete fixtures replayed (5 times, in the order of the files) delete
+// the throwaway configuration once (204), then answer 404 (a DELETE of what
+// is not there), and leave the demo's configuration as it was.
+func TestDeleteFixturesReplayed(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	ctx := context.Background()
+	if err := e.store.PutAPIToken(ctx, auth.LocalDevRecord(time.Now())); err != nil {
+		t.Fatal(err)
+	}
+	seedOnCall(t, e)
+	seedThrowaway(t, e)
+	files, err := filepath.Glob("../../events/api-delete-*.json")
+	if err != nil || len(files) != 4 {
+		t.Fatalf("got delete fixtures %q (%v), want 4", files, err)
+	}
+	for round := 1; round <= 5; round++ {
+		want := http.StatusNoContent
+		if round > 1 {
+			want = http.StatusNotFound
+		}
+		for _, file := range files {
+			res, err := httpapi.NewLambda(e.api, e.logger).Handle(ctx, loadFixture(t, file, ""))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.StatusCode != want {
+				t.Errorf("round %d, %s: got %d %s, want %d", round, filepath.Base(file), res.StatusCode, res.Body, want)
+			}
+		}
+	}
+	for _, path := range []string{"/users/alice", "/users/carol", "/users/dave", "/schedules/primary", "/policies/checkout", "/services/checkout"} {
+		if res := e.do(t, req{method: "GET", path: path, token: "admin"}); res.status != http.StatusOK {
+			t.Errorf("GET %s after the replays: got %d %s, want 200", path, res.status, res.body)
 		}
 	}
 }

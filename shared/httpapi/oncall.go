@@ -30,15 +30,18 @@ func (a *API) oncallRoutes() {
 	if a.oncall == nil {
 		return // a deployment without on-call configuration: the routes are 404
 	}
+	a.handle("GET /schedules", route{scope: auth.ScopeOnCallRead, h: listConfig(a.oncall.Schedules)})
+	a.handle("GET /policies", route{scope: auth.ScopeOnCallRead, h: listConfig(a.oncall.Policies)})
+	a.handle("GET /users", route{scope: auth.ScopeOnCallRead, h: listConfig(a.oncall.Users)})
 	a.handle("PUT /schedules/{id}", route{scope: auth.ScopeOnCallWrite, h: a.putSchedule})
 	a.handle("GET /schedules/{file}", route{scope: auth.ScopeOnCallRead, h: a.getSchedule})
-	a.handle("DELETE /schedules/{id}", route{scope: auth.ScopeOnCallWrite, h: deleteConfig("schedule", a.oncall.DeleteSchedule)})
+	a.handle("DELETE /schedules/{id}", route{scope: auth.ScopeOnCallWrite, h: a.deleteConfig("schedule", a.oncall.DeleteSchedule)})
 	a.handle("PUT /policies/{id}", route{scope: auth.ScopeOnCallWrite, h: a.putPolicy})
 	a.handle("GET /policies/{id}", route{scope: auth.ScopeOnCallRead, h: a.getPolicy})
-	a.handle("DELETE /policies/{id}", route{scope: auth.ScopeOnCallWrite, h: deleteConfig("policy", a.oncall.DeletePolicy)})
+	a.handle("DELETE /policies/{id}", route{scope: auth.ScopeOnCallWrite, h: a.deleteConfig("policy", a.oncall.DeletePolicy)})
 	a.handle("PUT /users/{id}", route{scope: auth.ScopeOnCallWrite, h: a.putUser})
 	a.handle("GET /users/{id}", route{scope: auth.ScopeOnCallRead, h: a.getUser})
-	a.handle("DELETE /users/{id}", route{scope: auth.ScopeOnCallWrite, h: deleteConfig("user", a.oncall.DeleteUser)})
+	a.handle("DELETE /users/{id}", route{scope: auth.ScopeOnCallWrite, h: a.deleteConfig("user", a.oncall.DeleteUser)})
 	a.handle("GET /oncall", route{scope: auth.ScopeOnCallRead, h: a.getOnCall})
 }
 

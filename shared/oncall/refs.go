@@ -3,6 +3,8 @@ package oncall
 import (
 	"fmt"
 	"strings"
+
+	"github.com/incidentd/incidentd/shared/errkind"
 )
 
 // Kinds of configuration that name one another: a schedule names users
@@ -98,3 +100,20 @@ func NameRefs(refs []Ref) string {
 	}
 	return b.String()
 }
+
+// ReferencedError refuses the delete of Target while Referrers still name it
+// (errkind.Conflict): the API answers 409 listing them.
+type ReferencedError struct {
+	Target    Ref
+	Referrers []Ref
+}
+
+func (e *ReferencedError) Error() string {
+	them := "them"
+	if len(e.Referrers) == 1 {
+		them = "it"
+	}
+	return fmt.Sprintf("%s is still named by %s: change or delete %s first", e.Target, NameRefs(e.Referrers), them)
+}
+
+func (e *ReferencedError) Unwrap() error { return errkind.Conflict }

@@ -49,6 +49,12 @@ type Store interface {
 	// errkind.NotFound when there is none, errkind.Conflict naming the
 	// schedules and policies that still name it.
 	DeleteUserRecord(ctx context.Context, prev UserRecord) error
+	// ListUsers, ListSchedules and ListPolicies return a page of each, by
+	// id (list.go): q.Limit is 1 to MaxListLimit, or 0 for the default; a
+	// cursor not made by the same list is errkind.Invalid.
+	ListUsers(ctx context.Context, q ListQuery) (ListPage[User], error)
+	ListSchedules(ctx context.Context, q ListQuery) (ListPage[ScheduleItem], error)
+	ListPolicies(ctx context.Context, q ListQuery) (ListPage[PolicyItem], error)
 }
 
 // The writes of a schedule, policy or user keep what they name and what names
