@@ -95,7 +95,7 @@ func TestConstructorsWithoutAdapters(t *testing.T) {
 			give: settings.Settings{PagingTopicARN: "arn:p", AckLinkKey: "short", PublicAPIURL: "https://x.example"}, wantLog: "at least 32 are needed"},
 		{name: "web with an unreadable ack link key", new: handler(Web),
 			adapters: Adapters{AckLinkKey: func(context.Context) (string, error) { return "", errors.New("AccessDeniedException") }},
-			wantLog: "acknowledge links off: the ack link key is unreadable"},
+			wantLog:  "acknowledge links off: the ack link key is unreadable"},
 		{name: "escalate does not read LOG_THRESHOLD", new: handler(Escalate),
 			give: settings.Settings{PagingTopicARN: "arn:p", LogThreshold: "0", LogWindow: "10s", LogGroupServices: "{"}, adapters: Adapters{Pager: nopPager{}}},
 	}
