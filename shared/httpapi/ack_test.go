@@ -265,3 +265,78 @@ func TestAckLinkAfterAcknowledgedElsewhere(t *testing.T) {
 		t.Errorf("got %v, want acknowledged by bob alone", did)
 	}
 }
+
+// seedFixtureIncident opens, under the fixtures' placeholder id, the
+// incident the events/web-*-ack.json links point at (the id is signed into
+// their token, so the fixtures cannot take another).
+func seedFixtureIncident(t testing.TB, e *env) {
+	t.Helper()
+	now := time.Now().UTC()
+	inc := incident.Incident{ID: fixtureIncidentID, Service: "checkout", Title: "checkout-api 5xx above 5%", Severity: incident.SEV2,
+		Status: incident.StatusTriggered, Source: "alarm", CreatedAt: now, UpdatedAt: now, LastSignalAt: now, SignalCount: 1}
+	err := e.store.Apply(context.Background(), incident.Change{Kind: incident.Create, Incident: inc, Entries: []incident.Entry{{
+		ID: incident.NewID(now), At: now, Kind: incident.EntryOpened, Actor: "alarm", Text: "opened by checkout-api-5xx",
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// routeOf is the route of Routes a request matches, as API Gateway picks
+// it, and its function; "" for none (the api's $default).
+func routeOf(method, path string) (pattern, function string) {
+	mux := http.NewServeMux()
+	fns := map[string]string{}
+	for _, r := range httpapi.Routes() {
+		mux.HandleFunc(r.Pattern, func(http.ResponseWriter, *http.Request) {})
+		fns[r.Pattern] = r.Function
+	}
+	_, pattern = mux.Handler(httptest.NewRequest(method, path, nil))
+	if !strings.HasPrefix(pattern, method+" ") {
+		return "", ""
+	}
+	return pattern, fns[pattern]
+}
+
+// The fixtures of a link's page and its Acknowledge, replayed 5 times each
+// through the web function's Lambda handler, as API Gateway sends them: the
+// page every time and nothing changes; the first POST acknowledges as
+// alice, the 4 others find the link used.
+func TestAckLinkFixturesReplay(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	seedFixtureIncident(t, e)
+	ctx := context.Background()
+	tests := []struct {
+		file        string
+		want        []int
+		wantText    string
+		wantTrigger bool
+	}{
+		{"web-get-ack.json", []int{200, 200, 200, 200, 200}, `value="acknowledge"`, true},
+		{"web-post-ack.json", []int{200, 410, 410, 410, 410}, "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			ev := loadFixture(t, "../../events/"+tt.file, fixtureIncidentID)
+			if pattern, fn := routeOf(ev.RequestContext.HTTP.Method, ev.RawPath); pattern != ev.RouteKey || fn != httpapi.FunctionWeb {
+				t.Errorf("got route %q of %q, want the fixture's routeKey %q, of the web function", pattern, fn, ev.RouteKey)
+			}
+			for i, want := range tt.want {
+				res, err := httpapi.NewLambda(e.web, e.logger).Handle(ctx, ev)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.StatusCode != want || !strings.Contains(res.Body, tt.wantText) || !strings.HasPrefix(res.Body, "<!doctype html>") {
+					t.Errorf("replay %d: got %d %s, want %d %q", i+1, res.StatusCode, res.Body, want, tt.wantText)
+				}
+			}
+			st, did := e.state(t, fixtureIncidentID)
+			if tt.wantTrigger && (st != incident.StatusTriggered || len(did) != 0) {
+				t.Errorf("after 5 GETs: got %s %v, want triggered, nothing done", st, did)
+			}
+			if !tt.wantTrigger && (st != incident.StatusAcknowledged || strings.Join(did, ",") != "acknowledged by alice") {
+				t.Errorf("after 5 POSTs: got %s %v, want acknowledged by alice once", st, did)
+			}
+		})
+	}
+}

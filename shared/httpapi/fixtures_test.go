@@ -49,6 +49,11 @@ var fixtureStatus = map[string]int{
 	"web-get-metrics-dora.json":         200,
 	"web-get-metrics-dora-history.json": 200,
 	"web-get-status.json":               200, // a phone's browser: HTML
+	// A page's acknowledge link (signed with make local's public key, for
+	// the seeded incident of fixtureIncidentID): the page, then its
+	// Acknowledge (TestAckLinkFixturesReplay replays each 5 times).
+	"web-get-ack.json":  200,
+	"web-post-ack.json": 200,
 	// Deletes: schedule primary names alice, policy checkout names schedule
 	// primary, service checkout names policy checkout; service search
 	// (seeded for this) is named by nothing.
@@ -106,16 +111,6 @@ func loadFixture(t testing.TB, file, incidentID string) events.APIGatewayV2HTTPR
 	return ev
 }
 
-// routed reports whether Routes sends pattern to fn.
-func routed(pattern, fn string) bool {
-	for _, r := range httpapi.Routes() {
-		if r.Pattern == pattern && r.Function == fn {
-			return true
-		}
-	}
-	return false
-}
-
 func TestReplayFixtures(t *testing.T) {
 	for _, file := range fixtures(t) {
 		name := filepath.Base(file)
@@ -135,13 +130,16 @@ func TestReplayFixtures(t *testing.T) {
 				t.Fatal(err)
 			}
 			id := e.declare(t)
+			seedFixtureIncident(t, e)
 			ev := loadFixture(t, file, id)
 			// An api event comes through $default, a web one through its
 			// route (the route key API Gateway sends is the table's pattern).
 			h, wantKey := e.api, "$default"
 			if strings.HasPrefix(name, httpapi.FunctionWeb+"-") {
-				h, wantKey = e.web, ev.RequestContext.HTTP.Method+" "+ev.RequestContext.HTTP.Path
-				if !routed(wantKey, httpapi.FunctionWeb) {
+				var fn string
+				h = e.web
+				wantKey, fn = routeOf(ev.RequestContext.HTTP.Method, ev.RequestContext.HTTP.Path)
+				if fn != httpapi.FunctionWeb {
 					t.Errorf("%s: %s is not a route of the web function in httpapi.Routes", name, wantKey)
 				}
 			}
