@@ -86,7 +86,7 @@ func (a *API) ackPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	inc, _, _, err := a.svc.Get(r.Context(), l.IncidentID)
+	inc, err := a.svc.Incident(r.Context(), l.IncidentID)
 	if err != nil {
 		return fmt.Errorf("ack page: %w", err)
 	}
