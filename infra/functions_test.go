@@ -33,7 +33,8 @@ func TestFunctions(t *testing.T) {
 			"GITHUB_SECRET_ARN": secret,
 			"DEPLOY_SERVICES":   testDeployServices}},
 		{"web", webFn, 10, map[string]any{"PUBLIC_STATUS": "false", "DEPLOY_SERVICES": testDeployServices,
-			"POSTMORTEM_BUCKET": ref(logicalID(t, "AWS::S3::Bucket", postmortemBucket))}},
+			"POSTMORTEM_BUCKET":   ref(logicalID(t, "AWS::S3::Bucket", postmortemBucket)),
+			"ACK_LINK_SECRET_ARN": secret}},
 		{"ingest", ingestFn, 10, nil},
 		{"postmortem", postmortemFn, 60, map[string]any{"SLACK_SECRET_ARN": secret,
 			"POSTMORTEM_BUCKET": ref(logicalID(t, "AWS::S3::Bucket", postmortemBucket))}},
@@ -43,6 +44,11 @@ func TestFunctions(t *testing.T) {
 			"PAGING_TOPIC_ARN": ref(logicalID(t, "AWS::SNS::Topic", pagingTopic)),
 			"FALLBACK_USER":    "duty-manager", // context fallbackUser
 			"SLACK_SECRET_ARN": secret,
+			// Acknowledge links: the platform's secret's ack_link_key, under
+			// the HTTP API's URL (no context publicApiUrl in the test).
+			"ACK_LINK_SECRET_ARN": secret,
+			"PUBLIC_API_URL": map[string]any{"Fn::Join": []any{"", []any{"https://", ref(logicalID(t, "AWS::ApiGatewayV2::Api", "ApiHttpApi")),
+				".execute-api." + testRegion + ".", map[string]any{"Ref": "AWS::URLSuffix"}, "/"}}},
 		}},
 		{"warroom", warroomFn, 30, map[string]any{
 			"STAKEHOLDERS":     "U01STAKE,U02HOLDER", // context stakeholders
@@ -154,9 +160,11 @@ func TestFunctionRoles(t *testing.T) {
 			map[string]any{"Action": []any{"secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"},
 				"Effect": "Allow", "Resource": ref(logicalID(t, "AWS::SecretsManager::Secret", slackSecret))},
 		}, nil, nil},
-		// The table, and the post-mortems (GET /incidents/{id}/postmortem):
-		// reading the documents alone.
+		// The table, the platform's secret (ack_link_key: GET and POST
+		// /ack/{token}), and the post-mortems (GET
+		// /incidents/{id}/postmortem): reading the documents alone.
 		{"web", webFn, "", []any{
+			readSecret,
 			map[string]any{"Action": []any{"s3:GetObject", "s3:GetObjectVersion"}, "Effect": "Allow", "Resource": postmortemObjects(t)},
 		}, nil, nil},
 		// The table alone.

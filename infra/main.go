@@ -17,6 +17,8 @@
 //	stakeholders       STAKEHOLDERS of warroom: comma-separated Slack user ids invited to every war room ("")
 //	pagingConcurrency  concurrency reserved for each of alarms, stream and escalate; 0 for none (10)
 //	indexUpgradeStep   a step (1-5) of upgrading a table made before the indexes changed (infra/README.md); 0 for none (0)
+//	ackLinkTtl         ACK_LINK_TTL of escalate: how long a page's acknowledge link works, 5m to 168h (24h)
+//	publicApiUrl       PUBLIC_API_URL of escalate: the base of acknowledge links, e.g. a custom domain (the HTTP API's URL)
 package main
 
 import (
@@ -132,6 +134,17 @@ func stackProps(app awscdk.App) (*StackProps, error) {
 		if _, err := settings.FromEnv(func(k string) string { return env[k] }); err != nil {
 			return nil, fmt.Errorf("context %s: %w", key, err)
 		}
+	}
+	// Acknowledge links (README "Acknowledge from the page"), checked as
+	// escalate reads them.
+	props.AckLinkTTL = ctx.str("ackLinkTtl", "")
+	props.PublicAPIURL = ctx.str("publicApiUrl", "")
+	check := settings.Settings{AckLinkTTL: props.AckLinkTTL, PublicAPIURL: props.PublicAPIURL}
+	if check.PublicAPIURL == "" {
+		check.PublicAPIURL = "https://api.example" // the stack's own URL
+	}
+	if _, _, err := check.AckLinks(); err != nil {
+		return nil, fmt.Errorf("context ackLinkTtl or publicApiUrl: %w", err)
 	}
 	if props.Tracing, err = ctx.bool("tracing", false); err != nil {
 		return nil, err

@@ -59,6 +59,11 @@ type StackProps struct {
 	// IndexUpgradeStep is a step of the upgrade of a table made before the
 	// indexes changed (storage.Props); 0 for none.
 	IndexUpgradeStep int
+	// AckLinkTTL is escalate's ACK_LINK_TTL ("": the default, 24h).
+	AckLinkTTL string
+	// PublicAPIURL is the base of acknowledge links (escalate's
+	// PUBLIC_API_URL); "": the HTTP API's own URL.
+	PublicAPIURL string
 }
 
 // PagingPath are the functions between an alarm and a page: alarms turns
@@ -136,6 +141,25 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 	// The API verifies Slack's requests with the secret's signing_secret.
 	httpAPI.Function.Lambda.AddEnvironment(jsii.String("SLACK_SECRET_ARN"), esc.SlackSecret.SecretArn(), nil)
 	esc.SlackSecret.GrantRead(httpAPI.Function.Lambda, nil)
+
+	// Acknowledge links (README "Acknowledge from the page"): escalate signs
+	// each SNS page's link with ack_link_key of the platform's secret (it
+	// reads the secret already), under the API's public URL; the web
+	// function verifies them (GET and POST /ack/{token}). escalate's
+	// environment naming the API's URL adds no cycle: nothing of the API
+	// refers to escalate.
+	publicURL := httpAPI.URL
+	if props.PublicAPIURL != "" {
+		publicURL = jsii.String(props.PublicAPIURL)
+	}
+	esc.Escalate.Lambda.AddEnvironment(jsii.String("PUBLIC_API_URL"), publicURL, nil)
+	if props.AckLinkTTL != "" {
+		esc.Escalate.Lambda.AddEnvironment(jsii.String("ACK_LINK_TTL"), jsii.String(props.AckLinkTTL), nil)
+	}
+	for _, fn := range []*function.Function{esc.Escalate, httpAPI.Web} {
+		fn.Lambda.AddEnvironment(jsii.String("ACK_LINK_SECRET_ARN"), esc.SlackSecret.SecretArn(), nil)
+	}
+	esc.SlackSecret.GrantRead(httpAPI.Web.Lambda, nil)
 
 	// The table's stream: incidents that open, reopen or rise in severity
 	// start their escalation; new timeline entries go to the war room, to

@@ -258,9 +258,9 @@ func TestResourceCounts(t *testing.T) {
 		"AWS::CloudWatch::Alarm":           27, // checkout 5, payments 3, storefront 2; self-monitoring 17 (monitoring_test.go)
 		"AWS::Logs::MetricFilter":          3,  // one per service log group
 		"AWS::Logs::SubscriptionFilter":    3,
-		"AWS::Lambda::Permission":          23, // SNS (alarms, postmortem), EventBridge (alarms, the watchdog's and the DORA job's schedules, the 2 deploy rules), alarm action, 3 log groups, API Gateway ($default, and each route of httpapi.Routes: 11)
+		"AWS::Lambda::Permission":          25, // SNS (alarms, postmortem), EventBridge (alarms, the watchdog's and the DORA job's schedules, the 2 deploy rules), alarm action, 3 log groups, API Gateway ($default, and each route of httpapi.Routes: 13)
 		"AWS::ApiGatewayV2::Api":           1,
-		"AWS::ApiGatewayV2::Route":         12, // $default, and each of httpapi.Routes (TestRoutesOfTheTable)
+		"AWS::ApiGatewayV2::Route":         14, // $default, and each of httpapi.Routes (TestRoutesOfTheTable)
 		"AWS::ApiGatewayV2::Integration":   3,  // the api's, the web function's, the ingest function's
 		"AWS::ApiGatewayV2::Stage":         1,
 		"AWS::SecretsManager::Secret":      1, // the Slack app's bot token and signing secret, the GitHub webhook's secret

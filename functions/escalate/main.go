@@ -9,6 +9,7 @@
 package main
 
 import (
+	"context"
 	"log"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -24,8 +25,12 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	a := wiring.AWSWithSlack(env, secrets.SlackReader(secrets.NewClient(env.AWS)))
+	sm := secrets.NewClient(env.AWS)
+	a := wiring.AWSWithSlack(env, secrets.SlackReader(sm))
 	a.Pager = &sns.Pager{Client: sns.NewClient(env.AWS), TopicARN: env.PagingTopicARN}
+	// Every SNS page carries an acknowledge link signed with ack_link_key
+	// of the platform's secret (README "Acknowledge from the page").
+	a.AckLinkKey = func(ctx context.Context) (string, error) { return env.AckLinkSecret(ctx, secrets.AckLinkReader(sm)) }
 	h, err := wiring.Escalate(env.Settings, a)
 	if err != nil {
 		log.Fatal(err)

@@ -183,7 +183,7 @@ func New(scope constructs.Construct, id string, props Props) *API {
 	a.addRoutes(map[string]*function.Function{httpapi.FunctionWeb: a.Web, httpapi.FunctionIngest: a.Ingest})
 	cdknag.NagSuppressions_AddResourceSuppressions(a.HttpApi, &[]*cdknag.NagPackSuppression{{
 		Id:     jsii.String("AwsSolutions-APIG4"),
-		Reason: jsii.String("The api, web and ingest functions authorize every request themselves (bearer tokens; Slack request signatures; integration keys of the PagerDuty- and Opsgenie-compatible endpoints; POST /reports and GET /status optionally public, reports rate limited), as documented on package api; an API Gateway authorizer would duplicate those per-route rules."),
+		Reason: jsii.String("The api, web and ingest functions authorize every request themselves (bearer tokens; Slack request signatures; integration keys of the PagerDuty- and Opsgenie-compatible endpoints; the signed acknowledge links of pages, GET and POST /ack/{token}; POST /reports and GET /status optionally public, reports rate limited), as documented on package api; an API Gateway authorizer would duplicate those per-route rules."),
 	}}, jsii.Bool(true))
 
 	a.AccessLog = awslogs.NewLogGroup(c, jsii.String("AccessLogs"), &awslogs.LogGroupProps{

@@ -22,6 +22,9 @@
 // LOCAL_DB_PATH an incident's post-mortem is written anew at its next
 // resolve or PUT /incidents/{id}/postmortem), LOCAL_SERVICES (the services
 // file, relative to the module root; default infra/services.example.json).
+// ACK_LINK_KEY defaults to the public LocalAckLinkKey and PUBLIC_API_URL to
+// the API port, so each PAGE line ends with an acknowledge link to open in a
+// browser.
 package main
 
 import (
@@ -73,7 +76,14 @@ func run(ctx context.Context, logger *slog.Logger, level *slog.LevelVar) error {
 	}
 	defer db.Stop()
 
-	p, err := newPlatform(ctx, db.Endpoint, os.Getenv, logger, withLogLevel(level), withSchedules())
+	// The pages' acknowledge links point at the API port.
+	getenv := func(k string) string {
+		if v := os.Getenv(k); v != "" || k != "PUBLIC_API_URL" {
+			return v
+		}
+		return fmt.Sprintf("http://127.0.0.1:%d", apiPort)
+	}
+	p, err := newPlatform(ctx, db.Endpoint, getenv, logger, withLogLevel(level), withSchedules())
 	if err != nil {
 		return err
 	}

@@ -123,7 +123,7 @@ func seedOnCall(ctx context.Context, store *oncall.Service, realSlack bool) erro
 // printPager is the local PagingTopic: each page is one readable line on out
 // (and a log line), e.g.
 //
-//	PAGE level 1 → alice (SEV2 checkout: checkout-cpu in ALARM) incident 01J…
+//	PAGE level 1 → alice (SEV2 checkout: checkout-cpu in ALARM) incident 01J… ack http://127.0.0.1:3000/ack/AW…
 type printPager struct {
 	out io.Writer
 	log *slog.Logger
@@ -148,5 +148,11 @@ func pageLine(pg oncall.ResponderPage) string {
 	}
 	// The subject is "[SEV2] checkout: title".
 	subject := strings.Replace(pg.Subject, "["+pg.Severity+"]", pg.Severity, 1)
-	return fmt.Sprintf("PAGE %s → %s (%s) incident %s", what, pg.Responder, subject, pg.IncidentID)
+	line := fmt.Sprintf("PAGE %s → %s (%s) incident %s", what, pg.Responder, subject, pg.IncidentID)
+	if pg.Link != "" {
+		// The page's acknowledge link, signed with the local key: open it
+		// in a browser (README "Acknowledge from the page").
+		line += " ack " + pg.Link
+	}
+	return line
 }

@@ -128,6 +128,11 @@ var demoServices = []incident.ServiceConfig{
 	{Name: throwawayID, DefaultSeverity: incident.SEV4},
 }
 
+// LocalAckLinkKey signs make local's acknowledge links unless ACK_LINK_KEY
+// is set: a fixed, public development key, like the development token.
+// Never use it in AWS.
+const LocalAckLinkKey = "incidentd-local-ack-link-key-not-secret-0000"
+
 // newPlatform creates the table in the DynamoDB Local at endpoint, seeds it and
 // wires the functions. getenv supplies the same variables the Lambdas read.
 func newPlatform(ctx context.Context, endpoint string, getenv func(string) string, logger *slog.Logger, opts ...platformOption) (*platform, error) {
@@ -174,6 +179,11 @@ func newPlatform(ctx context.Context, endpoint string, getenv func(string) strin
 		"INCIDENT_EVENTS_TOPIC_ARN": localARN("sns", "incidentd-local-incident-events"),
 		"STATE_MACHINE_ARN":         localARN("states", "stateMachine:incidentd-local-escalation"),
 		"POSTMORTEM_BUCKET":         localBucket,
+		// Acknowledge links: signed with the public development key (the
+		// events/web-*ack*.json fixtures are too), under the API port
+		// (main sets PUBLIC_API_URL to LOCAL_API_PORT's).
+		"ACK_LINK_KEY":   LocalAckLinkKey,
+		"PUBLIC_API_URL": "http://127.0.0.1:3000",
 		// The watchdog's grace, shortened as the waits are.
 		"WATCHDOG_GRACE": max(time.Second, time.Duration(float64(escalation.DefaultWatchdogGrace)/timeScale)).Round(time.Second).String(),
 	}

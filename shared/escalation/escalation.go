@@ -83,6 +83,15 @@ type SlackPages interface {
 	RecordSlackPage(ctx context.Context, p incident.SlackPage) error
 }
 
+// AckLinks makes the acknowledge links of SNS pages (acklink.Signer; README,
+// "Acknowledge from the page").
+type AckLinks interface {
+	// URL is incidentID's link for responder, made at now.
+	URL(incidentID, responder string, now time.Time) (string, error)
+	// TTL is how long a link works.
+	TTL() time.Duration
+}
+
 // Incidents is what the tasks need of the incident service.
 type Incidents interface {
 	Incident(ctx context.Context, id string) (incident.Incident, error)
@@ -141,6 +150,9 @@ type Config struct {
 	// SlackPages records each Slack page posted (nil: not recorded, and
 	// their buttons stay after the incident is acknowledged).
 	SlackPages SlackPages
+	// AckLinks, when not nil, puts an acknowledge link in every SNS page;
+	// nil (no ack_link_key or PUBLIC_API_URL): pages carry none.
+	AckLinks AckLinks
 	// Fallback is paged when the state names no fallback of its own
 	// (FALLBACK_USER), so a page is never dropped.
 	Fallback *oncall.Target
@@ -365,7 +377,7 @@ func (e *Escalator) pageAll(ctx context.Context, log *slog.Logger, inc incident.
 			out = append(out, p)
 			continue
 		}
-		if err := e.cfg.Pager.Page(ctx, snsPage(inc, pg, user)); err != nil {
+		if err := e.cfg.Pager.Page(ctx, e.snsPage(ctx, log, inc, pg, user)); err != nil {
 			log.ErrorContext(ctx, "page not sent", slog.String("responder", user), slog.Int("level", lvl), slog.Any("error", err))
 			errs = append(errs, fmt.Errorf("page %s: %w", user, err))
 			continue
@@ -464,8 +476,82 @@ func timeOr(t *time.Time, or time.Time) time.Time {
 	return or
 }
 
-// snsPage is the SNS page of one responder: a subject for e-mail and a
-// message short enough for an SMS to be useful.
+// snsPage is the SNS page of one responder: a subject for e-mail, a
+// message, and with an acknowledge link (AckLinks) the link in both and a
+// short text for SMS. A link that cannot be made is logged; the page goes
+// out without it.
+func (e *Escalator) snsPage(ctx context.Context, log *slog.Logger, inc incident.Incident, pg oncall.Page, responder string) oncall.ResponderPage {
+	p := snsPage(inc, pg, responder)
+	if e.cfg.AckLinks == nil {
+		return p
+	}
+	link, err := e.cfg.AckLinks.URL(inc.ID, responder, e.cfg.Now())
+	if err != nil {
+		log.WarnContext(ctx, "page sent without an acknowledge link", slog.String("responder", responder), slog.Any("error", err))
+		return p
+	}
+	p.Link = link
+	p.Message += fmt.Sprintf("\n\nAcknowledge or resolve (for %s, %s): %s", responder, validFor(e.cfg.AckLinks.TTL()), link)
+	p.SMS = smsText(inc, link)
+	return p
+}
+
+// validFor says how long a link works, e.g. "valid 24h".
+func validFor(d time.Duration) string {
+	if d%time.Hour == 0 {
+		return fmt.Sprintf("valid %dh", int(d/time.Hour))
+	}
+	return fmt.Sprintf("valid %dmin", int(d.Round(time.Minute)/time.Minute))
+}
+
+// SMSLimit is the length of one SMS in the GSM 03.38 alphabet: an SMS page
+// is the headline, clipped to fit, and the link (README, "Acknowledge from
+// the page").
+const SMSLimit = 160
+
+// smsText is "SEV2 checkout: title" and "Ack: <link>" on a line of its own,
+// within SMSLimit GSM characters where the link leaves room. The headline
+// keeps printable ASCII only (anything else becomes '?'), so that the SMS
+// stays in the GSM alphabet rather than UCS-2, where one SMS holds 70.
+func smsText(inc incident.Incident, link string) string {
+	head := fmt.Sprintf("%s %s: %s", inc.Severity, inc.Service, inc.Title)
+	tail := "\nAck: " + link
+	budget := SMSLimit - gsmLen(tail)
+	var b strings.Builder
+	n := 0
+	for _, r := range head {
+		switch {
+		case r == '\n' || r == '\r' || r == '\t':
+			r = ' '
+		case r == '`':
+			r = '\''
+		case r < 0x20 || r >= 0x7f:
+			r = '?'
+		}
+		w := gsmLen(string(r))
+		if n+w > budget {
+			break
+		}
+		b.WriteRune(r)
+		n += w
+	}
+	return strings.TrimSpace(b.String()) + tail
+}
+
+// gsmLen is the length of ASCII s in GSM 03.38 septets: the characters of
+// the extension table take two.
+func gsmLen(s string) int {
+	n := len(s)
+	for _, c := range []byte(s) {
+		if strings.IndexByte("^{}\\[~]|", c) >= 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// snsPage is the SNS page of one responder without a link: a subject for
+// e-mail and a message short enough for an SMS to be useful.
 func snsPage(inc incident.Incident, pg oncall.Page, responder string) oncall.ResponderPage {
 	what := fmt.Sprintf("level %d", pg.Step.Level)
 	if pg.Step.Phase != oncall.PhaseLevel {

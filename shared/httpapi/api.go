@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/incidentd/incidentd/shared/acklink"
 	"github.com/incidentd/incidentd/shared/auth"
 	"github.com/incidentd/incidentd/shared/deploy"
 	"github.com/incidentd/incidentd/shared/httpapi/apigw"
@@ -71,6 +72,9 @@ type Config struct {
 	// Postmortems serves GET and PUT /incidents/{id}/postmortem
 	// (postmortem.go); without it both are absent (404).
 	Postmortems PostmortemDocs
+	// AckLinks verifies the acknowledge links of SNS pages and serves GET
+	// and POST /ack/{token} (ack.go); without it both are absent (404).
+	AckLinks *acklink.Signer
 	// MaxBody bounds request bodies (default DefaultMaxBody).
 	MaxBody int64
 	Logger  *slog.Logger
@@ -113,6 +117,8 @@ type API struct {
 	publicStatus  bool
 	// The post-mortem routes (postmortem.go).
 	postmortems PostmortemDocs
+	// The acknowledge links (ack.go).
+	ackLinks *acklink.Signer
 }
 
 // New returns the api function's handler: every route but those of Routes.
@@ -139,7 +145,7 @@ func newAPI(c Config) *API {
 		deployments: c.Deployments, deliveries: c.Deliveries, githubSecret: c.GitHubSecret, githubServices: c.GitHubServices,
 		dora: c.DORA, doraHistory: c.DORAHistory, suspectWindow: c.SuspectWindow,
 		services: c.Services, knownServices: c.KnownServices, publicStatus: c.PublicStatus,
-		postmortems: c.Postmortems,
+		postmortems: c.Postmortems, ackLinks: c.AckLinks,
 	}
 	if a.slackUsers == nil && c.OnCall != nil {
 		a.slackUsers = c.OnCall
@@ -250,7 +256,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		a.log.InfoContext(r.Context(), "request", "request_id", rid, "method", r.Method,
-			"path", r.URL.Path, "route", pattern, "status", sw.status,
+			"path", redactPath(r.URL.Path), "route", pattern, "status", sw.status,
 			"duration_ms", a.now().Sub(start).Milliseconds(), "source_ip", clientKey(r))
 	}()
 	if pattern == "" {

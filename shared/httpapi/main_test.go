@@ -81,7 +81,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 	e.web = httpapi.NewWeb(httpapi.Config{
 		Incidents: svc, Tokens: auth.NewAuthenticator(store), Logger: e.logger, Now: o.now,
 		DORA: store, DORAHistory: store, Services: store, PublicStatus: o.publicStatus,
-		Postmortems: o.postmortems,
+		Postmortems: o.postmortems, AckLinks: testAckLinks,
 	})
 	return e
 }

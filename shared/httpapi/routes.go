@@ -46,6 +46,8 @@ func Routes() []Route {
 		{"GET /metrics/dora/history", FunctionWeb},
 		{"GET /incidents/{id}/postmortem", FunctionWeb},
 		{"PUT /incidents/{id}/postmortem", FunctionWeb},
+		{"GET /ack/{token}", FunctionWeb},
+		{"POST /ack/{token}", FunctionWeb},
 		{"POST /v2/enqueue", FunctionIngest},
 		{"POST /v2/alerts", FunctionIngest},
 		{"POST /v2/alerts/{identifier}/close", FunctionIngest},

@@ -9,6 +9,7 @@ func (a *API) webRoutes() {
 	a.statusRoutes()
 	a.doraRoutes()
 	a.postmortemRoutes()
+	a.ackRoutes()
 }
 
 // ServiceNames lists the names of the configured services, at most limit,

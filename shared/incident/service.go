@@ -839,10 +839,17 @@ func (s *Service) List(ctx context.Context, q Query) (Page, error) {
 // writer changed the incident in between. fn returns the entries to add; none
 // means nothing changed and nothing is written.
 func (s *Service) mutate(ctx context.Context, id, what string, fn func(inc *Incident, now time.Time) ([]Entry, *DedupRecord, error)) (Incident, error) {
+	inc, _, err := s.mutateOnce(ctx, id, what, nil, fn)
+	return inc, err
+}
+
+// mutateOnce is mutate, with the change recorded under once (when not nil,
+// once.go) in its transaction; changed reports whether it wrote.
+func (s *Service) mutateOnce(ctx context.Context, id, what string, once *onceRecord, fn func(inc *Incident, now time.Time) ([]Entry, *DedupRecord, error)) (_ Incident, changed bool, _ error) {
 	if !ValidID(id) {
-		return Incident{}, errkind.NotFoundf("incident %q not found", id)
+		return Incident{}, false, errkind.NotFoundf("incident %q not found", id)
 	}
-	return retry(ctx, what+" "+id, func() (Incident, error) {
+	inc, err := retry(ctx, what+" "+id, func() (Incident, error) {
 		cur, err := s.store.Incident(ctx, id)
 		if err != nil {
 			return Incident{}, err
@@ -856,14 +863,17 @@ func (s *Service) mutate(ctx context.Context, id, what string, fn func(inc *Inci
 		inc.UpdatedAt = now
 		inc.Version = cur.Version + 1
 		ch := Change{Kind: Update, Incident: inc, ExpectVersion: cur.Version, Entries: entries, Dedup: dedup}
+		once.apply(&ch)
 		if err := s.store.Apply(ctx, ch); err != nil {
 			return Incident{}, err
 		}
+		changed = true
 		// A resolve here ends this instance's trust in the incident's being
 		// open at once (other instances: within HeadCacheTTL).
 		s.remember(inc, now)
 		return inc, nil
 	})
+	return inc, changed, err
 }
 
 func checkActor(actor string) error {
@@ -879,13 +889,18 @@ func (s *Service) Acknowledge(ctx context.Context, id, actor string) (Incident, 
 	if err := checkActor(actor); err != nil {
 		return Incident{}, err
 	}
-	return s.mutate(ctx, id, "acknowledge", func(inc *Incident, now time.Time) ([]Entry, *DedupRecord, error) {
+	return s.mutate(ctx, id, "acknowledge", acknowledgeChange(actor))
+}
+
+// acknowledgeChange is what Acknowledge (and AcknowledgeOnce) changes.
+func acknowledgeChange(actor string) func(inc *Incident, now time.Time) ([]Entry, *DedupRecord, error) {
+	return func(inc *Incident, now time.Time) ([]Entry, *DedupRecord, error) {
 		changed, err := inc.transition(StatusAcknowledged, now)
 		if err != nil || !changed {
 			return nil, nil, err
 		}
 		return []Entry{newEntry(now, EntryAcknowledged, actor, "acknowledged by "+actor)}, nil, nil
-	})
+	}
 }
 
 // Identify marks the cause identified, with an optional note on what it is.
@@ -924,7 +939,12 @@ func (s *Service) Resolve(ctx context.Context, id, actor string, r Resolution) (
 	if len(r.RootCause) > maxText || len(r.Fix) > maxText {
 		return Incident{}, errkind.Invalidf("root_cause and fix are at most %d bytes each", maxText)
 	}
-	return s.mutate(ctx, id, "resolve", func(inc *Incident, now time.Time) ([]Entry, *DedupRecord, error) {
+	return s.mutate(ctx, id, "resolve", s.resolveChange(actor, r))
+}
+
+// resolveChange is what Resolve (and ResolveOnce) changes.
+func (s *Service) resolveChange(actor string, r Resolution) func(inc *Incident, now time.Time) ([]Entry, *DedupRecord, error) {
+	return func(inc *Incident, now time.Time) ([]Entry, *DedupRecord, error) {
 		var entries []Entry
 		var dedup *DedupRecord
 		if inc.Status.Open() {
@@ -956,7 +976,7 @@ func (s *Service) Resolve(ctx context.Context, id, actor string, r Resolution) (
 			}
 		}
 		return entries, dedup, nil
-	})
+	}
 }
 
 // maxNote bounds a note's length.

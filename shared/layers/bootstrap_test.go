@@ -25,8 +25,9 @@ var bootstrapClients = map[string][]string{
 	"escalate": {"dynamodb", "secretsmanager", "sns"},
 	"ingest":   {"dynamodb"},
 	"logs":     {"dynamodb"},
-	// web: the post-mortem bucket (GET and PUT /incidents/{id}/postmortem).
-	"web": {"dynamodb", "s3"},
+	// web: the post-mortem bucket (GET and PUT /incidents/{id}/postmortem)
+	// and the platform's secret (ack_link_key: GET and POST /ack/{token}).
+	"web": {"dynamodb", "s3", "secretsmanager"},
 	// postmortem: the post-mortem bucket, the Slack secret (war-room
 	// announcements).
 	"postmortem": {"dynamodb", "s3", "secretsmanager"},

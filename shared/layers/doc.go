@@ -31,6 +31,8 @@
 //   - shared/postmortem (an incident's post-mortem: the document built from
 //     the incident, its timeline, reports and deployments, rendered as
 //     Markdown from an embedded template; Object, a stored version);
+//   - shared/acklink (the signed acknowledge links of SNS pages and their
+//     pages' CSRF tokens: HMAC, no AWS);
 //   - shared/layers itself, which imports nothing.
 //
 // Domain packages import only domain packages.

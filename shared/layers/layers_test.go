@@ -60,6 +60,7 @@ var table = []struct {
 	{"shared/deploy", domain},
 	{"shared/postmortem", domain},
 	{"shared/text", domain},
+	{"shared/acklink", domain},
 	{"shared/clock", domain},
 	{"shared/clock/clocktest", domain},
 	{"shared/layers", domain}, // this package: no code, imports nothing

@@ -12,5 +12,12 @@ type ResponderPage struct {
 	// Level is the policy level (from 1); 0 for the fallback.
 	Level   int
 	Subject string
+	// Message is the page's text (e-mail, and SMS when SMS is empty).
 	Message string
+	// SMS, when not empty, is the text SMS subscriptions get instead of
+	// Message: the headline and the link, within one SMS where it fits.
+	SMS string
+	// Link is the page's acknowledge link (README, "Acknowledge from the
+	// page"), in Message and SMS too; empty when links are off.
+	Link string
 }

@@ -97,3 +97,39 @@ func GitHubReader(client GetSecretValueAPI) func(ctx context.Context, arn string
 		return g.WebhookSecret, err
 	}
 }
+
+// AckLink is the key of the acknowledge links of SNS pages, the key
+// ack_link_key of the platform's secret (README, "Acknowledge from the
+// page"; absent or empty: pages carry no link).
+type AckLink struct {
+	Key string `json:"ack_link_key"`
+}
+
+// LoadAckLink reads ack_link_key of the secret arn, a JSON object (other
+// fields are ignored).
+func LoadAckLink(ctx context.Context, client GetSecretValueAPI, arn string) (AckLink, error) {
+	if strings.TrimSpace(arn) == "" {
+		return AckLink{}, fmt.Errorf("read ack link secret: no secret ARN")
+	}
+	out, err := client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn)})
+	if err != nil {
+		return AckLink{}, fmt.Errorf("read ack link secret %s: %w", arn, err)
+	}
+	if out == nil || out.SecretString == nil {
+		return AckLink{}, fmt.Errorf("read ack link secret %s: no string value (binary secrets are not supported)", arn)
+	}
+	var a AckLink
+	if err := json.Unmarshal([]byte(*out.SecretString), &a); err != nil {
+		return AckLink{}, fmt.Errorf(`read ack link secret %s: not a JSON object {"ack_link_key": ...} of strings: %w`, arn, err)
+	}
+	return a, nil
+}
+
+// AckLinkReader reads the ack link key with client (LoadAckLink), as
+// settings.AckLinkSecretReader.
+func AckLinkReader(client GetSecretValueAPI) func(ctx context.Context, arn string) (string, error) {
+	return func(ctx context.Context, arn string) (string, error) {
+		a, err := LoadAckLink(ctx, client, arn)
+		return a.Key, err
+	}
+}

@@ -113,3 +113,31 @@ func TestLoadGitHub(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadAckLink(t *testing.T) {
+	tests := []struct {
+		name    string
+		give    string
+		want    string
+		wantErr string
+	}{
+		{"set beside the Slack values", `{"bot_token":"xoxb-1","signing_secret":"s","ack_link_key":"k3y-0123456789abcdef0123456789abcdef"}`, "k3y-0123456789abcdef0123456789abcdef", ""},
+		{"as deployed: absent, links off", `{"bot_token":"","signing_secret":"s"}`, "", ""},
+		{"not JSON", `k3y-0123`, "", `read ack link secret ` + arn + `: not a JSON object {"ack_link_key": ...}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			client := &secretstest.Client{Values: map[string]string{arn: tt.give}}
+			got, err := secrets.AckLinkReader(client)(context.Background(), arn)
+			if tt.wantErr != "" {
+				if err == nil || !strings.HasPrefix(err.Error(), tt.wantErr) || strings.Contains(err.Error(), "k3y") {
+					t.Fatalf("error: got %v, want one starting %q that does not show the value", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Errorf("got %q %v, want %q", got, err, tt.want)
+			}
+		})
+	}
+}

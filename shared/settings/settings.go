@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -106,6 +107,24 @@ type Settings struct {
 	// the functions that read it (DeployTargets), so that a bad value stops
 	// only the deploys function and the API's deployment routes.
 	DeployServices string
+	// AckLinkKey signs the acknowledge links of SNS pages (ACK_LINK_KEY, at
+	// least 32 bytes); empty: pages carry no link and GET/POST /ack are
+	// absent. Local only: in AWS the secret AckLinkSecretARN holds it
+	// (README, "Acknowledge from the page").
+	AckLinkKey string
+	// AckLinkSecretARN names the Secrets Manager secret holding
+	// ack_link_key (the platform's secret) (ACK_LINK_SECRET_ARN); when set,
+	// it wins over ACK_LINK_KEY.
+	AckLinkSecretARN string
+	// AckLinkTTL is how long an acknowledge link works (ACK_LINK_TTL, a Go
+	// duration between 5m and 168h, default 24h). Kept as given and parsed
+	// by escalate (AckLinks): a bad value turns links off, never
+	// paging.
+	AckLinkTTL string
+	// PublicAPIURL is the HTTP API's public base URL, which acknowledge
+	// links start with (PUBLIC_API_URL, e.g. the stack's ApiUrl or a custom
+	// domain); empty: pages carry no link.
+	PublicAPIURL string
 	// PostmortemBucket is the S3 bucket of post-mortem documents
 	// (POSTMORTEM_BUCKET); empty: the postmortem function refuses to start
 	// and GET /incidents/{id}/postmortem is absent (404).
@@ -135,9 +154,14 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 		GitHubSecretARN:     strings.TrimSpace(getenv("GITHUB_SECRET_ARN")),
 		DeployServices:      strings.TrimSpace(getenv("DEPLOY_SERVICES")),
 		PostmortemBucket:    strings.TrimSpace(getenv("POSTMORTEM_BUCKET")),
-		FallbackUser:        strings.TrimSpace(getenv("FALLBACK_USER")),
-		PagingTopicARN:      strings.TrimSpace(getenv("PAGING_TOPIC_ARN")),
-		StateMachineARN:     strings.TrimSpace(getenv("STATE_MACHINE_ARN")),
+		// Not trimmed: a secret is used exactly as given.
+		AckLinkKey:       getenv("ACK_LINK_KEY"),
+		AckLinkSecretARN: strings.TrimSpace(getenv("ACK_LINK_SECRET_ARN")),
+		AckLinkTTL:       strings.TrimSpace(getenv("ACK_LINK_TTL")),
+		PublicAPIURL:     strings.TrimSpace(getenv("PUBLIC_API_URL")),
+		FallbackUser:     strings.TrimSpace(getenv("FALLBACK_USER")),
+		PagingTopicARN:   strings.TrimSpace(getenv("PAGING_TOPIC_ARN")),
+		StateMachineARN:  strings.TrimSpace(getenv("STATE_MACHINE_ARN")),
 
 		IncidentEventsTopicARN: strings.TrimSpace(getenv("INCIDENT_EVENTS_TOPIC_ARN")),
 
@@ -329,6 +353,57 @@ func (s Settings) GitHub(ctx context.Context, read GitHubSecretReader) (string, 
 		return "", fmt.Errorf("GITHUB_SECRET_ARN: %w", err)
 	}
 	return secret, nil
+}
+
+// AckLinkSecretReader reads ack_link_key of the secret arn;
+// secrets.AckLinkReader is the one of AWS (a function for the reason given
+// at SlackSecretReader).
+type AckLinkSecretReader func(ctx context.Context, arn string) (key string, err error)
+
+// AckLinkSecret returns the key of acknowledge links: from the secret
+// ACK_LINK_SECRET_ARN, read with read, when it is set (in AWS), otherwise
+// ACK_LINK_KEY (locally). escalate and web call it once per cold start.
+// Empty turns acknowledge links off.
+func (s Settings) AckLinkSecret(ctx context.Context, read AckLinkSecretReader) (string, error) {
+	if s.AckLinkSecretARN == "" {
+		return s.AckLinkKey, nil
+	}
+	if read == nil {
+		return "", fmt.Errorf("ACK_LINK_SECRET_ARN: this function does not read the ack link secret")
+	}
+	ctx, cancel := context.WithTimeout(ctx, SecretTimeout)
+	defer cancel()
+	key, err := read(ctx, s.AckLinkSecretARN)
+	if err != nil {
+		return "", fmt.Errorf("ACK_LINK_SECRET_ARN: %w", err)
+	}
+	return key, nil
+}
+
+// Bounds of ACK_LINK_TTL.
+const (
+	minAckLinkTTL = 5 * time.Minute
+	maxAckLinkTTL = 7 * 24 * time.Hour
+)
+
+// AckLinks parses ACK_LINK_TTL (0 when unset: acklink.DefaultTTL) and
+// PUBLIC_API_URL (an http or https URL without query or fragment).
+func (s Settings) AckLinks() (baseURL string, ttl time.Duration, err error) {
+	if v := s.AckLinkTTL; v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < minAckLinkTTL || d > maxAckLinkTTL {
+			return "", 0, fmt.Errorf("ACK_LINK_TTL %q is not a duration between %s and %s (e.g. 24h)", v, minAckLinkTTL, maxAckLinkTTL)
+		}
+		ttl = d
+	}
+	if s.PublicAPIURL == "" {
+		return "", ttl, fmt.Errorf("PUBLIC_API_URL is not set")
+	}
+	u, err := url.Parse(s.PublicAPIURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return "", ttl, fmt.Errorf("PUBLIC_API_URL %q is not an http(s) URL such as https://abc123.execute-api.eu-west-1.amazonaws.com", s.PublicAPIURL)
+	}
+	return strings.TrimRight(s.PublicAPIURL, "/"), ttl, nil
 }
 
 // maxDeploySources bounds DEPLOY_SERVICES (Lambda's environment is 4 KB in all).

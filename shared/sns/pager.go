@@ -7,6 +7,7 @@ package sns
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -43,6 +44,8 @@ type Pager struct {
 
 // Page publishes p with the message attributes responder, severity,
 // incident_id and level (String; empty ones left out, as SNS refuses them).
+// A page with an SMS text is published with a message per protocol: SMS
+// subscriptions get the SMS, e-mail the message.
 func (p *Pager) Page(ctx context.Context, pg oncall.ResponderPage) error {
 	if pg.Responder == "" {
 		return errors.New("publish page: no responder")
@@ -62,6 +65,13 @@ func (p *Pager) Page(ctx context.Context, pg oncall.ResponderPage) error {
 		Message:           aws.String(text.Clip(msg, maxMessage, "", text.Bytes)),
 		MessageAttributes: attrs,
 	}
+	if pg.SMS != "" {
+		structured, err := perProtocol(msg, pg.SMS)
+		if err != nil {
+			return fmt.Errorf("publish page for %s: %w", pg.Responder, err)
+		}
+		in.Message, in.MessageStructure = aws.String(structured), aws.String("json")
+	}
 	if s := subject(pg.Subject); s != "" {
 		in.Subject = aws.String(s)
 	}
@@ -69,6 +79,27 @@ func (p *Pager) Page(ctx context.Context, pg oncall.ResponderPage) error {
 		return fmt.Errorf("publish page for %s: %w", pg.Responder, err)
 	}
 	return nil
+}
+
+// perProtocol is a message with one text for SMS subscriptions and another
+// for the rest (e-mail): SNS's MessageStructure "json", {"default": …,
+// "sms": …}, within SNS's limit (the default text clipped to fit).
+func perProtocol(def, sms string) (string, error) {
+	sms = text.Clip(sms, 1600, "", text.Bytes) // SNS's SMS maximum
+	limit := maxMessage - 2*len(sms) - 64
+	for {
+		var b strings.Builder
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(map[string]string{"default": text.Clip(def, limit, "", text.Bytes), "sms": sms}); err != nil {
+			return "", fmt.Errorf("encode message: %w", err)
+		}
+		out := strings.TrimSpace(b.String())
+		if len(out) <= maxMessage || limit <= 0 {
+			return out, nil
+		}
+		limit -= len(out) - maxMessage
+	}
 }
 
 // stringAttributes are the String message attributes of values, leaving out

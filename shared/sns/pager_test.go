@@ -2,6 +2,7 @@ package sns_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -91,5 +92,43 @@ func TestPageErrors(t *testing.T) {
 	}
 	if err := p.Page(context.Background(), oncall.ResponderPage{Message: "m"}); err == nil {
 		t.Error("no responder: got nil, want an error (the page would reach nobody's filter)")
+	}
+}
+
+// A page with an SMS text goes out as SNS's per-protocol message: e-mail
+// gets the message ("default"), SMS the short text.
+func TestPagePerProtocol(t *testing.T) {
+	tests := []struct {
+		name    string
+		message string
+		sms     string
+	}{
+		{"link", "[SEV1] checkout: down\nAcknowledge or resolve: https://x.example/ack/AQ", "SEV1 checkout: down\nAck: https://x.example/ack/AQ"},
+		{"markup stays as is", "a <b> & \"c\"", "<sms>"},
+		{"huge message clipped to fit", strings.Repeat("<é>", 100*1024), "short"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := &recorder{}
+			p := &sns.Pager{Client: rec, TopicARN: "arn"}
+			if err := p.Page(context.Background(), oncall.ResponderPage{Responder: "alice", Subject: "s", Message: tt.message, SMS: tt.sms}); err != nil {
+				t.Fatal(err)
+			}
+			in := rec.got[0]
+			if got := aws.ToString(in.MessageStructure); got != "json" {
+				t.Errorf("MessageStructure: got %q, want json", got)
+			}
+			msg := aws.ToString(in.Message)
+			if len(msg) > 256*1024 {
+				t.Errorf("message: got %d bytes, want at most 256 KiB", len(msg))
+			}
+			var got map[string]string
+			if err := json.Unmarshal([]byte(msg), &got); err != nil {
+				t.Fatalf("message %.200q: %v", msg, err)
+			}
+			if got["sms"] != tt.sms || !strings.HasPrefix(tt.message, got["default"]) || got["default"] == "" || len(got) != 2 {
+				t.Errorf("got default %.80q sms %q, want default %.80q sms %q", got["default"], got["sms"], tt.message, tt.sms)
+			}
+		})
 	}
 }

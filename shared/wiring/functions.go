@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/incidentd/incidentd/shared/acklink"
 	"github.com/incidentd/incidentd/shared/alarms"
 	"github.com/incidentd/incidentd/shared/auth"
 	"github.com/incidentd/incidentd/shared/compat"
@@ -174,6 +175,18 @@ func WebHTTP(s settings.Settings, a Adapters) (http.Handler, error) {
 	if s.PostmortemBucket != "" && a.Postmortems != nil {
 		cfg.Postmortems = a.Postmortems(s.PostmortemBucket)
 	}
+	// An unreadable or missing key takes GET and POST /ack off (404) for
+	// this instance, as the Slack routes are without their secret.
+	if key, err := ackLinkKey(context.Background(), s, a); err != nil {
+		a.Logger.Error("acknowledge links off: the ack link key is unreadable", "error", err)
+	} else if key != "" {
+		signer, err := acklink.New(key, "", 0)
+		if err != nil {
+			a.Logger.Error("acknowledge links off", "error", err)
+		} else {
+			cfg.AckLinks = signer
+		}
+	}
 	return httpapi.NewWeb(cfg), nil
 }
 
@@ -215,7 +228,44 @@ func Escalate(s settings.Settings, a Adapters) (lambda.Handler, error) {
 		// The stream function takes the buttons off these once acknowledged.
 		cfg.SlackPages = st
 	}
+	// Like Slack, acknowledge links never stop pages: without a key, a
+	// public URL or a valid ACK_LINK_TTL, pages go out without a link.
+	switch signer, err := ackLinkSigner(context.Background(), s, a); {
+	case err != nil:
+		a.Logger.Error("pages carry no acknowledge link", "error", err)
+	case signer == nil:
+		a.Logger.Info("pages carry no acknowledge link: no ack_link_key in the platform's secret (ACK_LINK_KEY locally)")
+	default:
+		cfg.AckLinks = signer
+	}
 	return lambda.NewHandler(escalation.NewEscalator(cfg).Handle), nil
+}
+
+// ackLinkKey reads the key of acknowledge links: the adapter's reader (the
+// Secrets Manager secret in AWS), else the settings' ACK_LINK_KEY.
+func ackLinkKey(ctx context.Context, s settings.Settings, a Adapters) (string, error) {
+	if a.AckLinkKey != nil {
+		return a.AckLinkKey(ctx)
+	}
+	return s.AckLinkSecret(ctx, nil)
+}
+
+// ackLinkSigner makes the links of escalate's pages: nil without a key (the
+// operator has not set one), an error when the key is unreadable or the
+// settings are wrong.
+func ackLinkSigner(ctx context.Context, s settings.Settings, a Adapters) (*acklink.Signer, error) {
+	key, err := ackLinkKey(ctx, s, a)
+	if err != nil {
+		return nil, fmt.Errorf("the ack link key is unreadable: %w", err)
+	}
+	if key == "" {
+		return nil, nil
+	}
+	base, ttl, err := s.AckLinks()
+	if err != nil {
+		return nil, err
+	}
+	return acklink.New(key, base, ttl)
 }
 
 // WarRoom is functions/warroom, the state machine's OpenWarRoom task: it

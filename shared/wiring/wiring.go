@@ -64,6 +64,10 @@ type Adapters struct {
 	// GITHUB_SECRET_ARN, through settings.Lambda.GitHub); nil: the settings'
 	// GITHUB_WEBHOOK_SECRET.
 	GitHubSecret func(ctx context.Context) (string, error)
+	// AckLinkKey returns the key of acknowledge links (in AWS: ack_link_key
+	// of the secret ACK_LINK_SECRET_ARN, through
+	// settings.Lambda.AckLinkSecret); nil: the settings' ACK_LINK_KEY.
+	AckLinkKey func(ctx context.Context) (string, error)
 	// Slack returns the Slack client for a bot token; an empty token is
 	// Slack off (nil) and never reaches it.
 	Slack func(botToken string) slack.Messenger
