@@ -39,18 +39,34 @@ import (
 )
 
 func main() {
-	// The level is LOG_LEVEL as package settings reads it (newPlatform sets it).
-	level := new(slog.LevelVar)
-	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	slog.SetDefault(logger)
+	// Ctrl-C (SIGINT, which the terminal sends to make, go and this
+	// program alike) and SIGTERM stop the platform cleanly: exit status 0.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, logger, level); err != nil {
+	if err := run(ctx); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(ctx context.Context, logger *slog.Logger, level *slog.LevelVar) error {
+func run(ctx context.Context) error {
+	root, err := dynamolocal.ModuleRoot()
+	if err != nil {
+		return err
+	}
+	// The JSON logs go to a file (LOCAL_LOG_FILE), the terminal gets the
+	// readable lines (terminal.go). The level is LOG_LEVEL as package
+	// settings reads it (newPlatform sets it).
+	logs, logPath, closeLog, err := openLog(os.Getenv, root)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+	level := new(slog.LevelVar)
+	logger := slog.New(newPeopleHandler(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: level}), os.Stdout))
+	slog.SetDefault(logger)
+	if logPath != "" {
+		fmt.Printf("JSON logs: %s (LOCAL_LOG_FILE=- puts them on the terminal; LOG_LEVEL=debug adds them there)\n", logPath)
+	}
 	apiPort, err := portEnv("LOCAL_API_PORT", 3000)
 	if err != nil {
 		return err
