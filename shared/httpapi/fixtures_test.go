@@ -131,7 +131,7 @@ func TestReplayFixtures(t *testing.T) {
 				t.Fatal(err)
 			}
 			seedOnCall(t, e)
-			if _, err := e.svc.PutServiceConfig(ctx, incident.ServiceConfig{Name: "search"}); err != nil {
+			if _, err := e.svc.PutServiceConfig(ctx, incident.ServiceConfig{Name: "inventory"}); err != nil {
 				t.Fatal(err)
 			}
 			id := e.declare(t)
