@@ -36,6 +36,10 @@ import (
 // localTable is the table's name in DynamoDB Local.
 const localTable = "incidentd-local"
 
+// localGitHubSecret is make local's default GITHUB_WEBHOOK_SECRET: public,
+// the secret the events/api-webhook-github-* fixtures are signed with.
+const localGitHubSecret = "fixture-webhook-secret"
+
 // localBucket is the post-mortem bucket's name in the local S3.
 const localBucket = "incidentd-local-postmortems"
 
@@ -173,6 +177,10 @@ func newPlatform(ctx context.Context, endpoint string, getenv func(string) strin
 		"INCIDENT_EVENTS_TOPIC_ARN": localARN("sns", "incidentd-local-incident-events"),
 		"STATE_MACHINE_ARN":         localARN("states", "stateMachine:incidentd-local-escalation"),
 		"POSTMORTEM_BUCKET":         localBucket,
+		// GitHub's webhook is on, with the public secret the
+		// events/api-webhook-github-* fixtures are signed with (as the
+		// dev token, never for AWS).
+		"GITHUB_WEBHOOK_SECRET": localGitHubSecret,
 		// The watchdog's grace, shortened as the waits are.
 		"WATCHDOG_GRACE": max(time.Second, time.Duration(float64(escalation.DefaultWatchdogGrace)/timeScale)).Round(time.Second).String(),
 	}
