@@ -14,7 +14,7 @@ FUZZTIME ?= 60s
 # One worker: the API fuzz targets run against DynamoDB Local, one emulator per worker.
 FUZZFLAGS ?= -parallel=1
 
-.PHONY: all build test local synth deploy bench lint fuzz tools clean help
+.PHONY: all build test local replay synth deploy bench lint fuzz tools clean help
 
 all: build
 
@@ -49,9 +49,12 @@ test: $(NODE_STAMP) lint ## unit, DynamoDB Local integration, fixture replay and
 # 0, so make reports no error (`go run` would exit 1 on any Ctrl-C). README
 # "Local development".
 local: $(NODE_STAMP) ## run the whole platform locally (API :3000, Lambda invoke :3001)
-	@echo "building the local platform (first run: about 3 min on 2 cores, more while Go modules download; later runs: seconds) ..."
+	@echo "building the local platform (first run: about 3-4 min on 2 cores, more while Go modules download; later runs: seconds) ..."
 	@$(GO) build -o $(BUILD_DIR)/incidentd-local ./infra/local
 	@exec $(BUILD_DIR)/incidentd-local
+
+replay: ## replay every events/ fixture against a running `make local`, in the README's order
+	$(GO) run ./infra/local replay
 
 synth: $(NODE_STAMP) ## synthesize the CloudFormation template (offline; builds the functions)
 	npx cdk synth --quiet
