@@ -498,7 +498,8 @@ Try it from another shell:
   curl -s "%[1]s/metrics/dora/history?service=checkout" -H "Authorization: Bearer $TOKEN"   (the DORA job's daily snapshots)
   curl -s "%[1]s/status" -H "Authorization: Bearer $TOKEN"   (the status page; a browser gets HTML, without a token with PUBLIC_STATUS=true)
 
-Any file in events/ can be posted to its function (events/<function>-*.json).
+Any file in events/ can be posted to its function (events/<function>-*.json);
+make replay posts them all, in the order of README "Replaying events/".
 
 `, api, invoke, db, p.settings.Table, strings.Join(fns, ", "), strings.Join(p.services, ", "), p.token,
 		p.timeScale, (time.Duration(float64(time.Minute) / p.timeScale)).String(), demoPolicyText, slackMode(p.slackReal), doraEvery(p.timeScale).String(), p.s3, p.settings.PostmortemBucket)

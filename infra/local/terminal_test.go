@@ -59,6 +59,7 @@ func TestOneAlarmIsTenTerminalLinesAtMost(t *testing.T) {
 	}
 	time.Sleep(300 * time.Millisecond) // anything printed late would count too
 	lines := strings.Split(strings.TrimSpace(term.String()), "\n")
+	t.Logf("terminal:\n%s", term.String())
 	if len(lines) > 10 {
 		t.Errorf("terminal lines for one alarm: got %d, want at most 10:\n%s", len(lines), term.String())
 	}
