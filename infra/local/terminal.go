@@ -86,8 +86,9 @@ func newPeopleHandler(next slog.Handler, out io.Writer) *peopleHandler {
 }
 
 func (h *peopleHandler) Enabled(ctx context.Context, l slog.Level) bool {
-	// Errors are printed whatever LOG_LEVEL says.
-	return l >= slog.LevelError || h.next.Enabled(ctx, l)
+	// The readable lines print whatever LOG_LEVEL says (as PAGE and EVENT
+	// lines do); LOG_LEVEL filters the JSON log alone.
+	return l >= slog.LevelInfo || h.next.Enabled(ctx, l)
 }
 
 func (h *peopleHandler) Handle(ctx context.Context, r slog.Record) error {

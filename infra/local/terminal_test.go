@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -121,6 +122,12 @@ func TestPeopleLines(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var term, logs syncBuffer
 			tt.log(slog.New(newPeopleHandler(slog.NewJSONHandler(&logs, nil), &term)))
+			// LOG_LEVEL=error filters the JSON log, not the terminal.
+			var quietTerm syncBuffer
+			tt.log(slog.New(newPeopleHandler(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelError}), &quietTerm)))
+			if got := quietTerm.String(); got != tt.want {
+				t.Errorf("terminal with LOG_LEVEL=error: got %q, want %q", got, tt.want)
+			}
 			if got := term.String(); got != tt.want {
 				t.Errorf("terminal: got %q, want %q", got, tt.want)
 			}
