@@ -57,6 +57,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	storm := fs.Int("storm", 200, "copies of the alarm's notification in the storm")
 	wait := fs.Duration("wait", 30*time.Second, "how long to wait for a page or the post-mortem")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0 // asked for the usage, which Parse printed
+		}
 		return 2
 	}
 	root, err := dynamolocal.ModuleRoot()

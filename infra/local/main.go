@@ -30,6 +30,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log"
 	"log/slog"
@@ -45,18 +46,59 @@ import (
 )
 
 func main() {
-	// The level is LOG_LEVEL as package settings reads it (newPlatform sets it).
-	level := new(slog.LevelVar)
-	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	slog.SetDefault(logger)
+	// Ctrl-C (SIGINT, which the terminal sends to make, go and this
+	// program alike) and SIGTERM stop the platform cleanly: exit status 0.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, logger, level); err != nil {
+	if len(os.Args) > 1 && os.Args[1] == "replay" {
+		code := runReplay(ctx, os.Args[2:], os.Stdout, os.Stderr)
+		stop()
+		os.Exit(code)
+	}
+	fs := flag.NewFlagSet("local", flag.ExitOnError) // -h, -help: the usage, exit 0
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usage)
+	}
+	_ = fs.Parse(os.Args[1:])
+	if fs.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "unknown argument %q\n\n%s", fs.Arg(0), usage)
+		stop()
+		os.Exit(2)
+	}
+	if err := run(ctx); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(ctx context.Context, logger *slog.Logger, level *slog.LevelVar) error {
+const usage = `usage: go run ./infra/local            the whole platform on 127.0.0.1 (make local)
+       go run ./infra/local replay     every events/ fixture against it (make replay; -h for its flags)
+
+Settings are environment variables: those of the functions (README "Environment of
+the functions") and LOCAL_API_PORT (3000), LOCAL_LAMBDA_PORT (3001),
+LOCAL_DYNAMODB_PORT (8000), LOCAL_S3_PORT, LOCAL_DB_PATH, LOCAL_API_TOKEN,
+LOCAL_TIME_SCALE (60), LOCAL_LOG_FILE (.local/incidentd.log; - for the terminal);
+README "Local development".
+`
+
+func run(ctx context.Context) error {
+	root, err := dynamolocal.ModuleRoot()
+	if err != nil {
+		return err
+	}
+	// The JSON logs go to a file (LOCAL_LOG_FILE), the terminal gets the
+	// readable lines (terminal.go). The level is LOG_LEVEL as package
+	// settings reads it (newPlatform sets it).
+	logs, logPath, closeLog, err := openLog(os.Getenv, root)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+	level := new(slog.LevelVar)
+	logger := slog.New(newPeopleHandler(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: level}), os.Stdout))
+	slog.SetDefault(logger)
+	if logPath != "" {
+		fmt.Printf("JSON logs: %s (LOCAL_LOG_FILE=- puts them on the terminal; LOG_LEVEL=debug adds them there)\n", logPath)
+	}
 	apiPort, err := portEnv("LOCAL_API_PORT", 3000)
 	if err != nil {
 		return err

@@ -34,6 +34,10 @@ import (
 // localTable is the table's name in DynamoDB Local.
 const localTable = "incidentd-local"
 
+// localGitHubSecret is make local's default GITHUB_WEBHOOK_SECRET: public,
+// the secret the events/api-webhook-github-* fixtures are signed with.
+const localGitHubSecret = "fixture-webhook-secret"
+
 // localBucket is the post-mortem bucket's name in the local S3.
 const localBucket = "incidentd-local-postmortems"
 
@@ -184,6 +188,10 @@ func newPlatform(ctx context.Context, endpoint string, getenv func(string) strin
 		// (main sets PUBLIC_API_URL to LOCAL_API_PORT's).
 		"ACK_LINK_KEY":   LocalAckLinkKey,
 		"PUBLIC_API_URL": "http://127.0.0.1:3000",
+		// GitHub's webhook is on, with the public secret the
+		// events/api-webhook-github-* fixtures are signed with (as the
+		// dev token, never for AWS).
+		"GITHUB_WEBHOOK_SECRET": localGitHubSecret,
 		// The watchdog's grace, shortened as the waits are.
 		"WATCHDOG_GRACE": max(time.Second, time.Duration(float64(escalation.DefaultWatchdogGrace)/timeScale)).Round(time.Second).String(),
 	}
@@ -512,7 +520,8 @@ Try it from another shell:
   curl -s "%[1]s/metrics/dora/history?service=checkout" -H "Authorization: Bearer $TOKEN"   (the DORA job's daily snapshots)
   curl -s "%[1]s/status" -H "Authorization: Bearer $TOKEN"   (the status page; a browser gets HTML, without a token with PUBLIC_STATUS=true)
 
-Any file in events/ can be posted to its function (events/<function>-*.json).
+Any file in events/ can be posted to its function (events/<function>-*.json);
+make replay posts them all, in the order of README "Replaying events/".
 
 `, api, invoke, db, p.settings.Table, strings.Join(fns, ", "), strings.Join(p.services, ", "), p.token,
 		p.timeScale, (time.Duration(float64(time.Minute) / p.timeScale)).String(), demoPolicyText, slackMode(p.slackReal), doraEvery(p.timeScale).String(), p.s3, p.settings.PostmortemBucket)

@@ -81,10 +81,3 @@ func (p *printCustomResources) Respond(ctx context.Context, url string, body []b
 	p.log.InfoContext(ctx, "custom resource answer (local)", slog.String("response_url", url), slog.String("answer", string(body)))
 	return err
 }
-
-func orNone(s string) string {
-	if s == "" {
-		return "none"
-	}
-	return s
-}

@@ -11,6 +11,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -38,7 +39,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	table := fs.String("table", os.Getenv("TABLE_NAME"), "the platform's DynamoDB table (default $TABLE_NAME)")
 	endpoint := fs.String("endpoint", "", "DynamoDB Local's URL, e.g. http://127.0.0.1:8000 (make local's)")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		return nil // the flags' usage is printed: asking for help is no error
+	} else if err != nil {
 		return err
 	}
 	if *table == "" && *endpoint != "" {

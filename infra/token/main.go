@@ -111,7 +111,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, open open
 	default:
 		return fmt.Errorf("unknown command %q\n%s", cmd, usage)
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		return nil // the flags' usage is printed: asking for help is no error
+	} else if err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {

@@ -75,28 +75,81 @@ func NewHandler(counter Counter, incidents Ingester, cfg Config, log *slog.Logge
 // the incident is stamped with the time of handling instead.
 const maxSignalAge = 15 * 24 * time.Hour
 
+// Summary is what an invocation did with its batch: the logs function's
+// response. CloudWatch Logs invokes the function asynchronously and drops the
+// response; `make local`'s invoke endpoint and `sam local invoke` show it,
+// as the alarms function's (README "Quick start").
+type Summary struct {
+	// Outcome is "scanned", "control_message" (CloudWatch Logs' check of the
+	// subscription, ignored) or "rejected" (a payload that cannot be decoded;
+	// Reason says why).
+	Outcome   string `json:"outcome"`
+	Reason    string `json:"reason,omitempty"`
+	LogGroup  string `json:"log_group,omitempty"`
+	LogStream string `json:"log_stream,omitempty"`
+	Service   string `json:"service,omitempty"`
+	// Lines is the number of log events in the batch, Errors how many of
+	// them were errors.
+	Lines  int `json:"lines"`
+	Errors int `json:"errors"`
+	// Threshold and Window are the configuration a fingerprint is judged by.
+	Threshold int    `json:"threshold"`
+	Window    string `json:"window"`
+	// Fingerprints are the batch's errors by fingerprint and window, most
+	// frequent first.
+	Fingerprints []FingerprintSummary `json:"fingerprints"`
+	// IncidentsOpened and IncidentsJoined count the fingerprints whose signal
+	// opened an incident, or was added to one already open (or reopened
+	// it); a redelivered batch counts neither.
+	IncidentsOpened int `json:"incidents_opened"`
+	IncidentsJoined int `json:"incidents_joined"`
+}
+
+// FingerprintSummary is one fingerprint of a batch in one window.
+type FingerprintSummary struct {
+	Fingerprint string    `json:"fingerprint"`
+	Template    string    `json:"template"`
+	WindowStart time.Time `json:"window_start"`
+	// Errors is this batch's count; WindowCount the window's total so far,
+	// every batch counted once.
+	Errors      int `json:"errors"`
+	WindowCount int `json:"window_count"`
+	// Outcome is "below_threshold", "rejected", or what the incident service
+	// did with the signal ("opened", "appended", "reopened", …).
+	Outcome    string `json:"outcome"`
+	IncidentID string `json:"incident_id,omitempty"`
+	// Duplicate: the signal was applied before (a redelivered batch).
+	Duplicate bool `json:"duplicate,omitempty"`
+}
+
 // Handle counts the batch's errors and signals every fingerprint whose window
-// count reached the threshold. A payload that cannot be decoded is logged and
-// dropped (a redelivery would not fix it); a store error is returned, so that
-// Lambda retries the event: the batch is counted once however often it comes,
-// and a retry finishes the signalling a failed attempt left undone.
+// count reached the threshold, and answers a Summary. A payload that cannot
+// be decoded is logged and dropped (a redelivery would not fix it); a store
+// error is returned, so that Lambda retries the event: the batch is counted
+// once however often it comes, and a retry finishes the signalling a failed
+// attempt left undone.
 //
 // A fingerprint signals at most once per window: the delivery id is the
 // service, fingerprint and window, so the batch that crosses the threshold
 // opens or adds to the incident, and later batches of the same window (and
 // redeliveries) are no-ops. A persistent error adds one timeline entry per
 // window, not one per batch.
-func (h *Handler) Handle(ctx context.Context, ev events.CloudwatchLogsEvent) error {
+func (h *Handler) Handle(ctx context.Context, ev events.CloudwatchLogsEvent) (Summary, error) {
+	sum := Summary{Threshold: h.cfg.Threshold, Window: shortDuration(h.cfg.Window), Fingerprints: []FingerprintSummary{}}
 	d, err := Decode(ev)
 	if err != nil {
 		h.log.WarnContext(ctx, "log payload rejected", "error", err.Error(), "data_bytes", len(ev.AWSLogs.Data))
-		return nil
+		sum.Outcome, sum.Reason = "rejected", err.Error()
+		return sum, nil
 	}
+	sum.LogGroup, sum.LogStream = d.LogGroup, d.LogStream
 	if d.MessageType == ControlMessage {
 		h.log.InfoContext(ctx, "control message ignored", "log_group", d.LogGroup, "log_stream", d.LogStream)
-		return nil
+		sum.Outcome = "control_message"
+		return sum, nil
 	}
 	b := Scan(d, h.cfg.Services, h.cfg.Window)
+	sum.Outcome, sum.Service, sum.Lines, sum.Errors = "scanned", b.Service, b.Lines, b.Errors
 	log := h.log.With("batch_id", b.ID, "log_group", b.LogGroup, "log_stream", b.LogStream, "service", b.Service)
 	if b.DroppedFingerprints > 0 {
 		log.WarnContext(ctx, "too many distinct errors in one batch: only the most frequent are counted",
@@ -110,14 +163,17 @@ func (h *Handler) Handle(ctx context.Context, ev events.CloudwatchLogsEvent) err
 		}
 		totals, duplicate, err := h.counter.AddLogCounts(ctx, b.ID, w.Start, h.cfg.Window, counts)
 		if err != nil {
-			return fmt.Errorf("count errors of log batch %s: %w", b.ID, err)
+			return sum, fmt.Errorf("count errors of log batch %s: %w", b.ID, err)
 		}
 		if duplicate {
 			log.InfoContext(ctx, "log batch counted before: signalling from the stored totals", "window_start", w.Start)
 		}
 		for _, g := range w.Groups {
 			total := totals[CounterKey(b.Service, g.Fingerprint)]
+			fp := FingerprintSummary{Fingerprint: g.Fingerprint, Template: g.Template, WindowStart: w.Start.UTC(),
+				Errors: g.Count, WindowCount: total, Outcome: "below_threshold"}
 			if total < h.cfg.Threshold {
+				sum.Fingerprints = append(sum.Fingerprints, fp)
 				continue
 			}
 			sig := h.signal(b, w, g, total)
@@ -125,12 +181,23 @@ func (h *Handler) Handle(ctx context.Context, ev events.CloudwatchLogsEvent) err
 			if errors.Is(err, errkind.Invalid) {
 				// A retry would be refused the same way.
 				log.ErrorContext(ctx, "log signal rejected", "dedup_key", sig.DedupKey, "error", err.Error())
+				fp.Outcome = "rejected"
+				sum.Fingerprints = append(sum.Fingerprints, fp)
 				continue
 			}
 			if err != nil {
-				return fmt.Errorf("signal %s: %w", sig.DedupKey, err)
+				return sum, fmt.Errorf("signal %s: %w", sig.DedupKey, err)
 			}
 			signals++
+			fp.Outcome, fp.IncidentID, fp.Duplicate = string(res.Outcome), res.IncidentID, res.Duplicate
+			switch {
+			case res.Duplicate:
+			case res.Outcome == incident.Opened:
+				sum.IncidentsOpened++
+			case res.IncidentID != "":
+				sum.IncidentsJoined++
+			}
+			sum.Fingerprints = append(sum.Fingerprints, fp)
 			log.InfoContext(ctx, "log signal", "dedup_key", sig.DedupKey, "fingerprint", g.Fingerprint,
 				"template", g.Template, "window_start", w.Start, "window_count", total,
 				"outcome", string(res.Outcome), "incident_id", res.IncidentID, "duplicate", res.Duplicate)
@@ -141,7 +208,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.CloudwatchLogsEvent) err
 		level = slog.LevelDebug // most batches: one line each would be noise
 	}
 	log.Log(ctx, level, "log batch scanned", "lines", b.Lines, "errors", b.Errors, "windows", len(b.Windows), "signals", signals)
-	return nil
+	return sum, nil
 }
 
 // shortDuration writes 5m rather than 5m0s.

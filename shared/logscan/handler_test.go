@@ -114,7 +114,7 @@ func (e *env) incidents(t *testing.T) []incident.Incident {
 
 func (e *env) replay(t *testing.T, ev events.CloudwatchLogsEvent) {
 	t.Helper()
-	if err := e.h.Handle(context.Background(), ev); err != nil {
+	if _, err := e.h.Handle(context.Background(), ev); err != nil {
 		t.Fatalf("Handle: %v", err)
 	}
 }
@@ -340,7 +340,7 @@ func TestRetryAfterFailedIngestOpensTheIncident(t *testing.T) {
 	e := newEnv(t)
 	e.h.incidents = &failingIngester{Ingester: e.h.incidents}
 	ev := readEvent(t, filepath.Join(eventsDir, "logs-json-errors.json"))
-	if err := e.h.Handle(context.Background(), ev); err == nil {
+	if _, err := e.h.Handle(context.Background(), ev); err == nil {
 		t.Fatal("Handle with a failing incident service: got no error, want one (so that Lambda retries)")
 	}
 	if n := len(e.incidents(t)); n != 0 {
@@ -377,7 +377,7 @@ func TestBadPayloadIsLoggedAndDropped(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if err := e.h.Handle(context.Background(), event(tt.data)); err != nil {
+			if _, err := e.h.Handle(context.Background(), event(tt.data)); err != nil {
 				t.Fatalf("Handle: got error %v, want nil (a redelivery would not fix the payload)", err)
 			}
 		})
@@ -399,7 +399,7 @@ func TestBadPayloadIsLoggedAndDropped(t *testing.T) {
 func TestStoreErrorIsReturned(t *testing.T) {
 	store := dynamo.New(dynamotest.Client(t), "no-such-table")
 	e := newEnvWith(t, store, func() time.Time { return fixtureNow })
-	err := e.h.Handle(context.Background(), readEvent(t, filepath.Join(eventsDir, "logs-json-errors.json")))
+	_, err := e.h.Handle(context.Background(), readEvent(t, filepath.Join(eventsDir, "logs-json-errors.json")))
 	if err == nil || !strings.Contains(err.Error(), "count errors of log batch") {
 		t.Errorf("Handle over a missing table: got %v, want the store's error (so that Lambda retries)", err)
 	}

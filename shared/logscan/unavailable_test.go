@@ -20,7 +20,7 @@ func TestStoreDownFailsInvocation(t *testing.T) {
 	e := newEnvWith(t, dynamo.New(f, dynamotest.NewTable(t)), func() time.Time { return fixtureNow })
 	ev := readEvent(t, filepath.Join(eventsDir, "logs-json-errors.json"))
 	f.SetDown(true)
-	if err := e.h.Handle(context.Background(), ev); !errors.Is(err, errkind.Unavailable) {
+	if _, err := e.h.Handle(context.Background(), ev); !errors.Is(err, errkind.Unavailable) {
 		t.Fatalf("got error %v, want one matching unavailable so that the batch is retried", err)
 	}
 	f.SetDown(false)
