@@ -3,6 +3,7 @@ package dynamo
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -98,49 +99,112 @@ func (s *Store) doraDeployments(ctx context.Context, scope dora.Scope, from, to 
 // finishedDeployments reads the finished deployments of scope with from ≤
 // finished_at < to, in no particular order: the keys from
 // resolved_by_service (one service: one partition) or resolved (all: a
-// partition per UTC day), then the records, 100 per BatchGetItem.
+// partition per UTC day), then the records, 100 per BatchGetItem. The days
+// of all services are read readWorkers at a time, each day's Query and then
+// its records (README, "DORA job").
 func (s *Store) finishedDeployments(ctx context.Context, scope dora.Scope, from, to time.Time) ([]deploy.Record, error) {
 	env := scope.Environment
 	if env == "" {
 		env = dora.DefaultEnvironment
 	}
-	var keys []map[string]types.AttributeValue
-	collect := func(item map[string]types.AttributeValue) error {
-		if v, ok := item[PartitionKey].(*types.AttributeValueMemberS); ok {
-			keys = append(keys, key(v.Value, deploySK))
+	var partitions []string // resolved_by_service's one, or resolved's days
+	ix := indexNamed(IndexServiceResolved)
+	if scope.Service != "" {
+		partitions = []string{deployServicePK(scope.Service, env)}
+	} else {
+		ix = indexNamed(IndexResolved)
+		for day := from.UTC().Truncate(24 * time.Hour); day.Before(to); day = day.Add(24 * time.Hour) {
+			partitions = append(partitions, deployEnvPK(env, day))
 		}
-		return nil
 	}
 	lo, hi := sortableTime(from), sortableTime(to)
-	var err error
-	if scope.Service != "" {
-		err = s.eachIndexEntry(ctx, indexNamed(IndexServiceResolved), deployServicePK(scope.Service, env), lo, hi, collect)
-	} else {
-		for day := from.UTC().Truncate(24 * time.Hour); err == nil && day.Before(to); day = day.Add(24 * time.Hour) {
-			err = s.eachIndexEntry(ctx, indexNamed(IndexResolved), deployEnvPK(env, day), lo, hi, collect)
-		}
-	}
-	out := make([]deploy.Record, 0, len(keys))
-	for err == nil && len(keys) > 0 {
-		n := min(len(keys), batchGetLimit)
-		err = s.batchGet(ctx, types.KeysAndAttributes{Keys: keys[:n]}, func(item map[string]types.AttributeValue) error {
-			var it deploymentItem
-			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-				return fmt.Errorf("decode deployment: %w", err)
-			}
-			// An entry whose item changed since (the index trails the
-			// table) is left out of a range it no longer falls in.
-			if r := it.record(); !r.FinishedAt.Before(from) && r.FinishedAt.Before(to) {
-				out = append(out, r)
+	var mu sync.Mutex
+	var out []deploy.Record
+	err := eachParallel(ctx, len(partitions), readWorkers, func(ctx context.Context, i int) error {
+		var keys []map[string]types.AttributeValue
+		err := s.eachIndexEntry(ctx, ix, partitions[i], lo, hi, func(item map[string]types.AttributeValue) error {
+			if v, ok := item[PartitionKey].(*types.AttributeValueMemberS); ok {
+				keys = append(keys, key(v.Value, deploySK))
 			}
 			return nil
 		})
-		keys = keys[n:]
-	}
+		var got []deploy.Record
+		for err == nil && len(keys) > 0 {
+			n := min(len(keys), batchGetLimit)
+			err = s.batchGet(ctx, types.KeysAndAttributes{Keys: keys[:n], ProjectionExpression: aws.String(doraProjection),
+				ExpressionAttributeNames: doraProjectionNames}, func(item map[string]types.AttributeValue) error {
+				var it deploymentItem
+				if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+					return fmt.Errorf("decode deployment: %w", err)
+				}
+				// An entry whose item changed since (the index trails the
+				// table) is left out of a range it no longer falls in.
+				if r := it.record(); !r.FinishedAt.Before(from) && r.FinishedAt.Before(to) {
+					got = append(got, r)
+				}
+				return nil
+			})
+			keys = keys[n:]
+		}
+		if err != nil {
+			return err
+		}
+		mu.Lock()
+		out = append(out, got...)
+		mu.Unlock()
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("read deployments of %s %s: %w", scope.Service, env, err)
 	}
 	return out, nil
+}
+
+// doraProjection is what the DORA figures and a post-mortem read of a
+// deployment: not its keys, index keys or version.
+const doraProjection = "id, service, environment, app_version, commit_sha, #s, started_at, finished_at, changes, rework"
+
+var doraProjectionNames = map[string]string{"#s": "status"}
+
+// readWorkers is how many partitions a window read reads at a time.
+const readWorkers = 4
+
+// eachParallel calls fn(i) for i in [0, n), at most workers at a time, and
+// returns the first error (the others stop at their next partition).
+func eachParallel(ctx context.Context, n, workers int, fn func(context.Context, int) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	next := make(chan int)
+	errs := make(chan error, workers)
+	var wg sync.WaitGroup
+	for range min(workers, n) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if err := fn(ctx, i); err != nil {
+					errs <- err
+					cancel()
+					return
+				}
+			}
+		}()
+	}
+feed:
+	for i := range n {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return err
+	}
+	return ctx.Err()
 }
 
 // doraIncident is what dora needs of inc. Incidents have no environment:
