@@ -116,6 +116,13 @@ func TestAccessLogFormatIsJSON(t *testing.T) {
 	if _, ok := fields["authorization"]; ok {
 		t.Error("access log has an authorization field: it would log bearer tokens")
 	}
+	// An acknowledge link's path is its token: the route key names the
+	// route without it.
+	for k, v := range fields {
+		if strings.Contains(v, "$context.path") {
+			t.Errorf("access log field %s logs the path (%s): it would log acknowledge links", k, v)
+		}
+	}
 }
 
 // TestApiRoleSubscriptionActionsPassNag runs cdk-nag on the api construct

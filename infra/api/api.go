@@ -274,7 +274,6 @@ const AccessLogFormat = `{"request_id":"$context.requestId",` +
 	`"source_ip":"$context.identity.sourceIp",` +
 	`"user_agent":"$context.identity.userAgent",` +
 	`"method":"$context.httpMethod",` +
-	`"path":"$context.path",` +
 	`"route_key":"$context.routeKey",` +
 	`"protocol":"$context.protocol",` +
 	`"status":"$context.status",` +

@@ -279,12 +279,13 @@ func ackHead(p *page, title string) {
 <meta name="robots" content="noindex">
 <link rel="icon" href="data:,">
 <title>%s</title>
-<style>%s
-%s</style>
+<style>`, title)
+	p.raw(pageCSS + "\n" + ackCSS)
+	p.raw(`</style>
 </head>
 <body>
 <main>
-`, title, pageCSS, ackCSS)
+`)
 }
 
 // writeAckPage answers p with status; never cached (it holds a CSRF token

@@ -120,7 +120,7 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	rid := RequestID(r.Context())
 	if status >= 500 {
 		a.log.ErrorContext(r.Context(), "request failed", "request_id", rid,
-			"method", r.Method, "path", r.URL.Path, "error", err.Error())
+			"method", r.Method, "path", redactPath(r.URL.Path), "error", err.Error())
 		message += " (request id " + rid + ")"
 	}
 	for k, vs := range header {

@@ -81,11 +81,15 @@ func (p *page) head(title string) {
 <meta name="color-scheme" content="light">
 <link rel="icon" href="data:,">
 <title>%s</title>
-<style>%s</style>
+<style>`, title)
+	// The stylesheet is the page's own markup: not escaped (an escaped
+	// quote is no quote in <style>, where entities are not decoded).
+	p.raw(pageCSS)
+	p.raw(`</style>
 </head>
 <body>
 <main>
-`, title, pageCSS)
+`)
 }
 
 // foot ends the page.

@@ -234,3 +234,23 @@ func TestPublicNote(t *testing.T) {
 		t.Errorf("public_update: got %v, want the note's text", got.json["public_update"])
 	}
 }
+
+// The stylesheet is written as it is: a quote escaped into an entity is no
+// quote inside <style> (entities are not decoded there), and the rule
+// holding it would be dropped.
+func TestPageStylesheetIsNotEscaped(t *testing.T) {
+	e := statusEnv(t, envOptions{publicStatus: true})
+	rec := e.raw("GET", "/status?format=html", "", nil)
+	body := rec.Body.String()
+	start, end := strings.Index(body, "<style>"), strings.Index(body, "</style>")
+	if start < 0 || end < start {
+		t.Fatalf("no stylesheet in %q", body)
+	}
+	css := body[start:end]
+	if strings.Contains(css, "&#34;") || strings.Contains(css, "&#39;") || strings.Contains(css, "&amp;") {
+		t.Errorf("the stylesheet holds escaped characters: %q", css)
+	}
+	if !strings.Contains(css, `"`) && !strings.Contains(css, `'`) {
+		t.Logf("note: the stylesheet has no quotes to check (%d bytes)", len(css))
+	}
+}

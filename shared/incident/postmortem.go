@@ -121,7 +121,13 @@ func (s *Service) UpdatePostmortem(ctx context.Context, id, actor string, f Post
 // (the postmortem function, after writing or finding it). It adds no
 // timeline entry: the document's own timeline must not change because it
 // was stored. Recording the link the incident has already writes nothing.
-func (s *Service) RecordPostmortem(ctx context.Context, id string, link PostmortemLink) (Incident, error) {
+//
+// readVersion is the incident's version the document was rendered from (0:
+// any). An incident changed since may have a newer document linked by a run
+// that rendered the change: recording this one would put an older version
+// back, so it is refused with errkind.Conflict, and the caller renders again
+// (its document, if unchanged, is then found already stored).
+func (s *Service) RecordPostmortem(ctx context.Context, id string, link PostmortemLink, readVersion int64) (Incident, error) {
 	if !ValidID(id) {
 		return Incident{}, errkind.NotFoundf("incident %q not found", id)
 	}
@@ -135,6 +141,9 @@ func (s *Service) RecordPostmortem(ctx context.Context, id string, link Postmort
 		}
 		if cur.Postmortem != nil && *cur.Postmortem == link {
 			return cur, nil
+		}
+		if readVersion != 0 && cur.Version != readVersion {
+			return Incident{}, errkind.Conflictf("incident %s changed since its post-mortem was rendered (version %d, now %d)", id, readVersion, cur.Version)
 		}
 		inc := cur
 		l := link

@@ -56,7 +56,7 @@ type Incidents interface {
 
 // Links records the document on the incident (*incident.Service).
 type Links interface {
-	RecordPostmortem(ctx context.Context, id string, link incident.PostmortemLink) (incident.Incident, error)
+	RecordPostmortem(ctx context.Context, id string, link incident.PostmortemLink, readVersion int64) (incident.Incident, error)
 }
 
 // Deployments reads the linked deployment and the candidates of the
@@ -231,7 +231,7 @@ func (j *Job) store(ctx context.Context, id, key string) (Outcome, incident.Inci
 	if inc.Postmortem != nil {
 		link.Announced = inc.Postmortem.Announced
 	}
-	if inc, err = j.cfg.Links.RecordPostmortem(ctx, id, link); err != nil {
+	if inc, err = j.cfg.Links.RecordPostmortem(ctx, id, link, inc.Version); err != nil {
 		return Outcome{}, inc, fmt.Errorf("link post-mortem %s: %w", out.Object.VersionID, err)
 	}
 	return out, inc, nil
@@ -289,7 +289,7 @@ func (j *Job) announce(ctx context.Context, log *slog.Logger, inc incident.Incid
 	}
 	l := *link
 	l.Announced = l.VersionID
-	if _, err := j.cfg.Links.RecordPostmortem(ctx, inc.ID, l); err != nil {
+	if _, err := j.cfg.Links.RecordPostmortem(ctx, inc.ID, l, inc.Version); err != nil {
 		// Posted: failing now would post it again. A later version is
 		// announced as usual.
 		log.WarnContext(ctx, "post-mortem announced but not recorded", slog.Any("error", err))

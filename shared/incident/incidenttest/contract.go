@@ -1036,7 +1036,7 @@ func (c contract) concurrentPostmortemUpdates(t *testing.T) {
 		t.Error(err)
 	}
 	link := incident.PostmortemLink{Key: "postmortems/" + id + ".md", VersionID: "v1", SHA256: "abc"}
-	if _, err := svc.RecordPostmortem(ctx, id, link); err != nil {
+	if _, err := svc.RecordPostmortem(ctx, id, link, 0); err != nil {
 		t.Fatal(err)
 	}
 	got, err := store.Incident(ctx, id)
@@ -1052,6 +1052,15 @@ func (c contract) concurrentPostmortemUpdates(t *testing.T) {
 	}
 	if got.Postmortem == nil || *got.Postmortem != link {
 		t.Errorf("got link %+v, want %+v", got.Postmortem, link)
+	}
+	// A run that rendered an older state of the incident does not put its
+	// document back over the newer one linked since: Conflict, link kept.
+	older := incident.PostmortemLink{Key: link.Key, VersionID: "v0", SHA256: "old"}
+	if _, err := svc.RecordPostmortem(ctx, id, older, got.Version-1); !errors.Is(err, errkind.Conflict) {
+		t.Errorf("recording a document rendered from version %d (now %d): got %v, want a conflict", got.Version-1, got.Version, err)
+	}
+	if again, err := store.Incident(ctx, id); err != nil || again.Postmortem == nil || *again.Postmortem != link {
+		t.Errorf("after the refused record: link %+v (%v), want %+v", again.Postmortem, err, link)
 	}
 	tl, _, err := store.Timeline(ctx, id, 100)
 	if err != nil {
