@@ -36,7 +36,7 @@ func TestSenderFixturesOnLocal(t *testing.T) {
 			want := http.StatusAccepted
 			switch {
 			case name == "ingest-pagerduty-bad-key.json":
-				want = http.StatusBadRequest
+				want = http.StatusForbidden
 			case name == "ingest-opsgenie-bad-key.json":
 				want = http.StatusUnauthorized
 			case strings.HasSuffix(name, "-acknowledge.json"), strings.HasSuffix(name, "-close.json"), strings.HasSuffix(name, "-resolve.json"):

@@ -93,7 +93,7 @@ var replayOrder = []replayStep{
 	{File: "ingest-pagerduty-grafana-resolve.json", Want: 202},
 	{File: "ingest-pagerduty-datadog-trigger.json", Want: 202},
 	{File: "ingest-pagerduty-datadog-resolve.json", Want: 202},
-	{File: "ingest-pagerduty-bad-key.json", Want: 400, Note: "no routing_key: PagerDuty's own answer"},
+	{File: "ingest-pagerduty-bad-key.json", Want: 403, Note: "an unknown routing key, in PagerDuty's error shape"},
 	{File: "ingest-opsgenie-create.json", Want: 202},
 	{File: "ingest-opsgenie-acknowledge.json", Want: 202},
 	{File: "ingest-opsgenie-alertmanager-create.json", Want: 202},

@@ -41,7 +41,6 @@ func TestPagerDutyInvalidEvent(t *testing.T) {
 		{"bad severity", `{"routing_key":"` + auth.LocalDevPagerDutyKey + `","event_action":"trigger","payload":{"summary":"s","source":"h","severity":"high"}}`,
 			[]any{"'payload.severity' is invalid (must be one of the following: 'critical', 'warning', 'error' or 'info')"}},
 		{"resolve without dedup_key", `{"routing_key":"` + auth.LocalDevPagerDutyKey + `","event_action":"resolve"}`, []any{"'dedup_key' is missing or blank"}},
-		{"an Opsgenie key as routing key", `{"routing_key":"` + auth.LocalDevOpsgenieKey + `","event_action":"resolve","dedup_key":"d"}`, []any{"Invalid routing key"}},
 		{"not JSON", `routing_key=x`, []any{"Could not parse event: malformed JSON at byte 1"}},
 	}
 	for _, tt := range tests {

@@ -104,10 +104,12 @@ func (h *handler) enqueue(w http.ResponseWriter, r *http.Request) {
 	}
 	key, err := auth.AuthenticateIntegration(r.Context(), h.keys, auth.KindPagerDuty, ev.RoutingKey)
 	if errors.Is(err, auth.ErrInvalidToken) {
-		// PagerDuty's own answer to a routing key it does not know: a 400,
-		// which senders do not retry (why goes to the log only).
+		// A routing key it does not know: 403, in PagerDuty's error shape
+		// (PagerDuty itself answers a 400; both are final for the senders,
+		// which retry only 429 and 5xx, and a 403 says what is wrong: the
+		// key). Why goes to the log only.
 		h.log.InfoContext(r.Context(), "integration key refused", "kind", "pagerduty", "reason", err.Error())
-		pdInvalid(w, "Invalid routing key")
+		writeJSON(w, http.StatusForbidden, pdAnswer{Status: "invalid event", Message: "Invalid routing key", Errors: []string{"Invalid routing key"}})
 		return
 	}
 	if err != nil {

@@ -282,9 +282,14 @@ func TestBadKeys(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	a := e.replay(t, "ingest-pagerduty-bad-key.json")
-	if a.status != http.StatusBadRequest || a.body["status"] != "invalid event" || a.body["message"] != "Event object is invalid" ||
+	if a.status != http.StatusForbidden || a.body["status"] != "invalid event" || a.body["message"] != "Invalid routing key" ||
 		!reflect.DeepEqual(a.body["errors"], []any{"Invalid routing key"}) {
-		t.Errorf("unknown routing key: got %d %v, want PagerDuty's 400 invalid event, Invalid routing key", a.status, a.body)
+		t.Errorf("unknown routing key: got %d %v, want 403 in PagerDuty's shape, Invalid routing key", a.status, a.body)
+	}
+	// An Opsgenie key given as a routing key is no PagerDuty key.
+	b := e.send(t, http.MethodPost, "/v2/enqueue", "", `{"routing_key":"`+auth.LocalDevOpsgenieKey+`","event_action":"resolve","dedup_key":"d"}`)
+	if b.status != http.StatusForbidden || b.body["message"] != "Invalid routing key" {
+		t.Errorf("an Opsgenie key as routing key: got %d %v, want 403 Invalid routing key", b.status, b.body)
 	}
 	a = e.replay(t, "ingest-opsgenie-bad-key.json")
 	if a.status != http.StatusUnauthorized || a.body["message"] != "Could not authenticate" || a.body["requestId"] == "" {
@@ -295,8 +300,8 @@ func TestBadKeys(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if a := e.replay(t, "ingest-pagerduty-trigger.json"); a.status != http.StatusBadRequest {
-		t.Errorf("revoked routing key: got %d %v, want 400", a.status, a.body)
+	if a := e.replay(t, "ingest-pagerduty-trigger.json"); a.status != http.StatusForbidden {
+		t.Errorf("revoked routing key: got %d %v, want 403", a.status, a.body)
 	}
 	if a := e.replay(t, "ingest-opsgenie-create.json"); a.status != http.StatusUnauthorized {
 		t.Errorf("revoked GenieKey: got %d %v, want 401", a.status, a.body)
