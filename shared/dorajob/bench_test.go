@@ -18,27 +18,30 @@ import (
 )
 
 var (
-	benchDeployments = flag.Int("dora-deployments", 100_000, "BenchmarkJob: deployments in the range a run reads (the 90-day window and its lookback)")
-	benchIncidents   = flag.Int("dora-incidents", 5_000, "BenchmarkJob: incidents in that range")
+	benchDeployments = flag.Int("dora-deployments", 100_000, "BenchmarkJob: deployments of the history")
+	benchIncidents   = flag.Int("dora-incidents", 5_000, "BenchmarkJob: incidents of the history")
 	benchServices    = flag.Int("dora-services", 200, "BenchmarkJob: services")
+	benchDays        = flag.Int("dora-days", 365, "BenchmarkJob: the days the history spans (a run reads the last 180)")
 )
 
 // BenchmarkJob runs the DORA job against DynamoDB Local over a history of
 // -dora-deployments deployments and -dora-incidents incidents of
-// -dora-services services, all in the 180 days a run reads (the widest
-// window, 90 days, and the lookback before it, dora.Lookback), then again
-// after the same history is imported once more, 180 days earlier: the reads
-// must stay the same (they follow the window, not the history). It reports
-// each run's wall time, the requests and the read capacity units DynamoDB
-// reports (ReturnConsumedCapacity TOTAL), and the snapshots written.
+// -dora-services services spread over -dora-days days (a year by default:
+// the 180 days a run reads, the widest window, 90 days, and the lookback
+// before it, dora.Lookback, hold about half of it; -dora-days 180 puts it all
+// there), then again after the same history is imported once more, before
+// the first (twice as long a history): the reads must stay the same (they
+// follow the window, not the history). It reports each run's wall time, its
+// reads' and writes' shares, the requests and the read and write units
+// DynamoDB reports (ReturnConsumedCapacity TOTAL), and the snapshots written.
 //
 // The history: each service deploys the same number of times, spread evenly
-// over the 180 days; a deployment ships 1 to 3 changes (pull request created
+// over the days; a deployment ships 1 to 3 changes (pull request created
 // 1 to 72 hours and merged 0.5 to 24 hours before it finished), 8% fail, 2%
 // are rolled back, 3% are hotfixes. Incidents start at random times, are
 // acknowledged 1 to 30 minutes and resolved 10 minutes to 10 hours later
-// (the last 20 of the recent history are still open), and 1 in 10 names a deployment of its service
-// as its cause.
+// (the last 20 of the recent history are still open), and 1 in 10 names a
+// deployment of its service as its cause.
 func BenchmarkJob(b *testing.B) {
 	ctx := context.Background()
 	meter := &dynamolocal.Meter{}
@@ -46,7 +49,7 @@ func BenchmarkJob(b *testing.B) {
 	table := dynamotest.NewTable(b)
 	st := dynamo.New(db, table)
 	end := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
-	span := 90*24*time.Hour + dora.Lookback
+	span := time.Duration(*benchDays) * 24 * time.Hour
 	services := make([]string, *benchServices)
 	known := map[string][]string{}
 	for i := range services {
@@ -90,16 +93,17 @@ func BenchmarkJob(b *testing.B) {
 	for range b.N {
 		load(0, end)
 		b.StopTimer()
-		run("h180")
+		run("h1")
 		b.StartTimer()
 		load(1, end.Add(-span))
 		b.StopTimer()
-		run("h360")
+		run("h2")
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(*benchDeployments), "deployments")
 	b.ReportMetric(float64(*benchIncidents), "incidents")
 	b.ReportMetric(float64(len(services)), "services")
+	b.ReportMetric(float64(*benchDays), "days")
 	b.ReportMetric(imported.Seconds(), "import-s")
 }
 
