@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"reflect"
 	"strings"
@@ -74,8 +75,9 @@ func newEnv(t *testing.T) env {
 	store := dynamotest.Store(t)
 	cf := newCloudFormation(t)
 	return env{store: store, cf: cf, handler: &customresource.Handler{
-		Services:  incident.NewService(store, incident.Rules{}),
-		Responder: customresource.HTTPResponder{Client: cf.Client()},
+		Services: incident.NewService(store, incident.Rules{}),
+		// The test's CloudFormation is a local http server.
+		Responder: customresource.HTTPResponder{Client: cf.Client(), Allowed: func(*url.URL) bool { return true }},
 		Logger:    slog.New(slog.DiscardHandler),
 	}}
 }
@@ -281,4 +283,40 @@ func FuzzDecodeProperties(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Answers go to CloudFormation's S3 URLs alone, and follow no redirect:
+// whoever may invoke the seed function cannot aim its PUT elsewhere.
+func TestResponderAnswersCloudFormationAlone(t *testing.T) {
+	for _, tt := range []struct {
+		url  string
+		want bool
+	}{
+		{"https://cloudformation-custom-resource-response-eucentral1.s3.eu-central-1.amazonaws.com/arn?X-Amz-Signature=x", true},
+		{"https://cloudformation-custom-resource-response-cnnorth1.s3.cn-north-1.amazonaws.com.cn/arn", true},
+		{"http://cloudformation-custom-resource-response-eucentral1.s3.eu-central-1.amazonaws.com/arn", false},
+		{"https://169.254.169.254/latest/meta-data/", false},
+		{"https://amazonaws.com.evil.example/x", false},
+		{"https://user@bucket.s3.amazonaws.com/x", false},
+	} {
+		u, err := url.Parse(tt.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := customresource.CloudFormationURL(u); got != tt.want {
+			t.Errorf("CloudFormationURL(%s) = %v, want %v", tt.url, got, tt.want)
+		}
+	}
+	hit := false
+	target := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hit = true }))
+	defer target.Close()
+	if err := (customresource.HTTPResponder{}).Respond(context.Background(), target.URL+"/x", []byte("{}")); !errors.Is(err, customresource.ErrBadResponseURL) || hit {
+		t.Errorf("a local URL: got %v (reached: %v), want ErrBadResponseURL and no request", err, hit)
+	}
+	redirect := httptest.NewServer(http.RedirectHandler(target.URL+"/elsewhere", http.StatusTemporaryRedirect))
+	defer redirect.Close()
+	all := customresource.HTTPResponder{Allowed: func(*url.URL) bool { return true }}
+	if err := all.Respond(context.Background(), redirect.URL+"/answer", []byte("{}")); err == nil || hit {
+		t.Errorf("a redirect: got %v (followed: %v), want an error and no request to the target", err, hit)
+	}
 }
