@@ -57,15 +57,18 @@ func (a *API) getDORAPage(w http.ResponseWriter, r *http.Request, in dora.Input)
 	}
 	today := a.now().UTC()
 	from, to := dora.SnapshotDay(today.AddDate(0, 0, 1-doraTrendDays)), dora.SnapshotDay(today)
+	// One read for every scope: they share the window and the environment,
+	// so the first scope's records (all services', or the one service's)
+	// hold each scope's, and Compute keeps a scope's own (the same records
+	// GET /metrics/dora reads for it).
+	deps, incs, err := a.dora.DORARecords(ctx, scopes[0], in.Window)
+	if err != nil {
+		return err
+	}
 	rows := make([]doraRow, 0, len(scopes))
 	for _, sc := range scopes {
 		one := in
-		one.Scope = sc
-		var err error
-		one.Deployments, one.Incidents, err = a.dora.DORARecords(ctx, sc, in.Window)
-		if err != nil {
-			return err
-		}
+		one.Scope, one.Deployments, one.Incidents = sc, deps, incs
 		rep, err := dora.Compute(one)
 		if err != nil {
 			return err
