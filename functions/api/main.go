@@ -7,7 +7,6 @@
 package main
 
 import (
-	"context"
 	"log"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -25,7 +24,7 @@ func main() {
 	}
 	sm := secrets.NewClient(env.AWS)
 	a := wiring.AWSWithSlack(env, secrets.SlackReader(sm))
-	a.GitHubSecret = func(ctx context.Context) (string, error) { return env.GitHub(ctx, secrets.GitHubReader(sm)) }
+	a.GitHubReader = secrets.GitHubReader(sm)
 	a.Subscriber = sns.NewSubscriptions(sns.NewClient(env.AWS), env.PagingTopicARN, env.Logger)
 	h, err := wiring.API(env.Settings, a)
 	if err != nil {

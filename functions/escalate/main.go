@@ -9,7 +9,6 @@
 package main
 
 import (
-	"context"
 	"log"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -30,7 +29,7 @@ func main() {
 	a.Pager = &sns.Pager{Client: sns.NewClient(env.AWS), TopicARN: env.PagingTopicARN}
 	// Every SNS page carries an acknowledge link signed with ack_link_key
 	// of the platform's secret (README "Acknowledge from the page").
-	a.AckLinkKey = func(ctx context.Context) (string, error) { return env.AckLinkSecret(ctx, secrets.AckLinkReader(sm)) }
+	a.AckLinkReader = secrets.AckLinkReader(sm)
 	h, err := wiring.Escalate(env.Settings, a)
 	if err != nil {
 		log.Fatal(err)

@@ -11,7 +11,6 @@
 package main
 
 import (
-	"context"
 	"log"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -33,9 +32,7 @@ func main() {
 	a.Postmortems = func(bucket string) wiring.PostmortemStore { return s3.New(s3.NewClient(env.AWS), bucket) }
 	// GET and POST /ack/{token} verify acknowledge links with ack_link_key
 	// of the platform's secret (README "Acknowledge from the page").
-	a.AckLinkKey = func(ctx context.Context) (string, error) {
-		return env.AckLinkSecret(ctx, secrets.AckLinkReader(secrets.NewClient(env.AWS)))
-	}
+	a.AckLinkReader = secrets.AckLinkReader(secrets.NewClient(env.AWS))
 	h, err := wiring.Web(env.Settings, a)
 	if err != nil {
 		log.Fatal(err)

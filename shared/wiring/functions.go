@@ -96,7 +96,7 @@ func HTTPAPI(s settings.Settings, a Adapters) (http.Handler, error) {
 	}
 	// Like Slack's, an unreadable GitHub secret or a bad DEPLOY_SERVICES
 	// takes the webhook off (404) for this instance, not the API down.
-	if secret, err := githubSecret(context.Background(), s, a); err != nil {
+	if secret, err := s.GitHub(context.Background(), a.GitHubReader); err != nil {
 		a.Logger.Error("GitHub webhook off: the GitHub secret is unreadable", "error", err)
 	} else if services, err := s.DeployTargets(); err != nil {
 		a.Logger.Error("GitHub webhook off", "error", err)
@@ -177,7 +177,7 @@ func WebHTTP(s settings.Settings, a Adapters) (http.Handler, error) {
 	}
 	// An unreadable or missing key takes GET and POST /ack off (404) for
 	// this instance, as the Slack routes are without their secret.
-	if key, err := ackLinkKey(context.Background(), s, a); err != nil {
+	if key, err := s.AckLinkSecret(context.Background(), a.AckLinkReader); err != nil {
 		a.Logger.Error("acknowledge links off: the ack link key is unreadable", "error", err)
 	} else if key != "" {
 		signer, err := acklink.New(key, "", 0)
@@ -241,20 +241,11 @@ func Escalate(s settings.Settings, a Adapters) (lambda.Handler, error) {
 	return lambda.NewHandler(escalation.NewEscalator(cfg).Handle), nil
 }
 
-// ackLinkKey reads the key of acknowledge links: the adapter's reader (the
-// Secrets Manager secret in AWS), else the settings' ACK_LINK_KEY.
-func ackLinkKey(ctx context.Context, s settings.Settings, a Adapters) (string, error) {
-	if a.AckLinkKey != nil {
-		return a.AckLinkKey(ctx)
-	}
-	return s.AckLinkSecret(ctx, nil)
-}
-
 // ackLinkSigner makes the links of escalate's pages: nil without a key (the
 // operator has not set one), an error when the key is unreadable or the
 // settings are wrong.
 func ackLinkSigner(ctx context.Context, s settings.Settings, a Adapters) (*acklink.Signer, error) {
-	key, err := ackLinkKey(ctx, s, a)
+	key, err := s.AckLinkSecret(ctx, a.AckLinkReader)
 	if err != nil {
 		return nil, fmt.Errorf("the ack link key is unreadable: %w", err)
 	}
@@ -384,15 +375,6 @@ func DORA(s settings.Settings, a Adapters) (lambda.Handler, error) {
 		SuspectWindow: s.SuspectWindow, Metrics: a.Metrics, Logger: a.Logger,
 	})
 	return lambda.NewHandler(j.Handle), nil
-}
-
-// githubSecret reads the GitHub webhook's secret: the adapter's reader (the
-// Secrets Manager secret in AWS), else the settings' GITHUB_WEBHOOK_SECRET.
-func githubSecret(ctx context.Context, s settings.Settings, a Adapters) (string, error) {
-	if a.GitHubSecret != nil {
-		return a.GitHubSecret(ctx)
-	}
-	return s.GitHub(ctx, nil)
 }
 
 // slackCredentials reads the Slack app's bot token and signing secret; an

@@ -60,14 +60,14 @@ type Adapters struct {
 	// (in AWS: the secret SLACK_SECRET_ARN, through settings.Lambda.Slack);
 	// nil: Slack is off.
 	SlackCredentials func(ctx context.Context) (botToken, signingSecret string, err error)
-	// GitHubSecret returns the GitHub webhook's secret (in AWS: the secret
-	// GITHUB_SECRET_ARN, through settings.Lambda.GitHub); nil: the settings'
-	// GITHUB_WEBHOOK_SECRET.
-	GitHubSecret func(ctx context.Context) (string, error)
-	// AckLinkKey returns the key of acknowledge links (in AWS: ack_link_key
-	// of the secret ACK_LINK_SECRET_ARN, through
-	// settings.Lambda.AckLinkSecret); nil: the settings' ACK_LINK_KEY.
-	AckLinkKey func(ctx context.Context) (string, error)
+	// GitHubReader reads the GitHub webhook's secret from the secret
+	// GITHUB_SECRET_ARN (secrets.GitHubReader in AWS); settings.GitHub calls
+	// it, or takes GITHUB_WEBHOOK_SECRET without an ARN (locally).
+	GitHubReader settings.GitHubSecretReader
+	// AckLinkReader reads ack_link_key of the secret ACK_LINK_SECRET_ARN
+	// (secrets.AckLinkReader in AWS); settings.AckLinkSecret calls it, or
+	// takes ACK_LINK_KEY without an ARN (locally).
+	AckLinkReader settings.AckLinkSecretReader
 	// Slack returns the Slack client for a bot token; an empty token is
 	// Slack off (nil) and never reaches it.
 	Slack func(botToken string) slack.Messenger
