@@ -4,12 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/incidentd/incidentd/shared/auth"
@@ -83,76 +79,16 @@ func (s *Store) PutIntegrationKey(ctx context.Context, k auth.IntegrationKey) er
 // IntegrationKey returns the key with the id, or auth.ErrNotFound (a
 // consistent read: a revocation counts at once).
 func (s *Store) IntegrationKey(ctx context.Context, id string) (auth.IntegrationKey, error) {
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: aws.String(s.table), Key: integrationKey(id), ConsistentRead: aws.Bool(true),
-	})
-	if err != nil {
-		return auth.IntegrationKey{}, fmt.Errorf("get integration key %s: %w", id, err)
-	}
-	if out.Item == nil {
-		return auth.IntegrationKey{}, fmt.Errorf("integration key %s: %w", id, auth.ErrNotFound)
-	}
-	var it integrationKeyItem
-	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
-		return auth.IntegrationKey{}, fmt.Errorf("decode integration key %s: %w", id, err)
-	}
-	return it.key()
+	return getCredential(ctx, s, integrationKey(id), "integration key", id, integrationKeyItem.key)
 }
 
 // IntegrationKeys returns every integration key, oldest first.
 func (s *Store) IntegrationKeys(ctx context.Context) ([]auth.IntegrationKey, error) {
-	in := &dynamodb.QueryInput{
-		TableName:              aws.String(s.table),
-		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :sk)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: TokenPK},
-			":sk": &types.AttributeValueMemberS{Value: integrationSKPrefix},
-		},
-	}
-	var keys []auth.IntegrationKey
-	for {
-		out, err := s.db.Query(ctx, in)
-		if err != nil {
-			return nil, fmt.Errorf("list integration keys: %w", err)
-		}
-		for _, item := range out.Items {
-			var it integrationKeyItem
-			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-				return nil, fmt.Errorf("decode integration key: %w", err)
-			}
-			k, err := it.key()
-			if err != nil {
-				return nil, err
-			}
-			keys = append(keys, k)
-		}
-		if len(out.LastEvaluatedKey) == 0 {
-			break
-		}
-		in.ExclusiveStartKey = out.LastEvaluatedKey
-	}
-	slices.SortStableFunc(keys, func(a, b auth.IntegrationKey) int { return a.CreatedAt.Compare(b.CreatedAt) })
-	return keys, nil
+	return listCredentials(ctx, s, integrationSKPrefix, "integration key", integrationKeyItem.key,
+		func(k auth.IntegrationKey) time.Time { return k.CreatedAt })
 }
 
 // RevokeIntegrationKey marks the key revoked; revoking twice keeps the first time.
 func (s *Store) RevokeIntegrationKey(ctx context.Context, id string, at time.Time) error {
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:           aws.String(s.table),
-		Key:                 integrationKey(id),
-		UpdateExpression:    aws.String("SET revoked = :t, revoked_at = if_not_exists(revoked_at, :at)"),
-		ConditionExpression: aws.String("attribute_exists(pk)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":t":  &types.AttributeValueMemberBOOL{Value: true},
-			":at": &types.AttributeValueMemberS{Value: formatTokenTime(at)},
-		},
-	})
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
-		return fmt.Errorf("revoke integration key %s: %w", id, auth.ErrNotFound)
-	}
-	if err != nil {
-		return fmt.Errorf("revoke integration key %s: %w", id, err)
-	}
-	return nil
+	return s.revokeCredential(ctx, integrationKey(id), "integration key", id, at)
 }

@@ -4,12 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/incidentd/incidentd/shared/auth"
@@ -124,78 +120,15 @@ func (s *Store) PutAPIToken(ctx context.Context, t auth.Token) error {
 // consistently, so a revocation counts from the moment it is written (the API's
 // cache adds its own delay).
 func (s *Store) APIToken(ctx context.Context, id string) (auth.Token, error) {
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      aws.String(s.table),
-		Key:            tokenKey(id),
-		ConsistentRead: aws.Bool(true),
-	})
-	if err != nil {
-		return auth.Token{}, fmt.Errorf("get token %s: %w", id, err)
-	}
-	if out.Item == nil {
-		return auth.Token{}, fmt.Errorf("token %s: %w", id, auth.ErrNotFound)
-	}
-	var it tokenItem
-	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
-		return auth.Token{}, fmt.Errorf("decode token %s: %w", id, err)
-	}
-	return it.token()
+	return getCredential(ctx, s, tokenKey(id), "token", id, tokenItem.token)
 }
 
 // APITokens returns every stored token, oldest first.
 func (s *Store) APITokens(ctx context.Context) ([]auth.Token, error) {
-	in := &dynamodb.QueryInput{
-		TableName:              aws.String(s.table),
-		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :sk)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: TokenPK},
-			":sk": &types.AttributeValueMemberS{Value: tokenSKPrefix},
-		},
-	}
-	var tokens []auth.Token
-	for {
-		out, err := s.db.Query(ctx, in)
-		if err != nil {
-			return nil, fmt.Errorf("list tokens: %w", err)
-		}
-		for _, item := range out.Items {
-			var it tokenItem
-			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-				return nil, fmt.Errorf("decode token: %w", err)
-			}
-			t, err := it.token()
-			if err != nil {
-				return nil, err
-			}
-			tokens = append(tokens, t)
-		}
-		if len(out.LastEvaluatedKey) == 0 {
-			break
-		}
-		in.ExclusiveStartKey = out.LastEvaluatedKey
-	}
-	slices.SortStableFunc(tokens, func(a, b auth.Token) int { return a.CreatedAt.Compare(b.CreatedAt) })
-	return tokens, nil
+	return listCredentials(ctx, s, tokenSKPrefix, "token", tokenItem.token, func(t auth.Token) time.Time { return t.CreatedAt })
 }
 
 // RevokeAPIToken marks the token revoked. Revoking twice keeps the first time.
 func (s *Store) RevokeAPIToken(ctx context.Context, id string, at time.Time) error {
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:           aws.String(s.table),
-		Key:                 tokenKey(id),
-		UpdateExpression:    aws.String("SET revoked = :t, revoked_at = if_not_exists(revoked_at, :at)"),
-		ConditionExpression: aws.String("attribute_exists(pk)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":t":  &types.AttributeValueMemberBOOL{Value: true},
-			":at": &types.AttributeValueMemberS{Value: formatTokenTime(at)},
-		},
-	})
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
-		return fmt.Errorf("revoke token %s: %w", id, auth.ErrNotFound)
-	}
-	if err != nil {
-		return fmt.Errorf("revoke token %s: %w", id, err)
-	}
-	return nil
+	return s.revokeCredential(ctx, tokenKey(id), "token", id, at)
 }
