@@ -42,19 +42,8 @@ func runIntegration(ctx context.Context, args []string, stdout, stderr io.Writer
 	default:
 		return fmt.Errorf("unknown integration command %q\n%s", cmd, usage)
 	}
-	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
-		return nil // the flags' usage is printed: asking for help is no error
-	} else if err != nil {
+	if help, err := parseTable(fs, args, table, endpoint); help || err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
-	}
-	if *table == "" && *endpoint != "" {
-		*table = localTable
-	}
-	if *table == "" {
-		return errors.New("no table: pass --table or set TABLE_NAME")
 	}
 	switch cmd {
 	case "create":

@@ -111,19 +111,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, open open
 	default:
 		return fmt.Errorf("unknown command %q\n%s", cmd, usage)
 	}
-	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
-		return nil // the flags' usage is printed: asking for help is no error
-	} else if err != nil {
+	if help, err := parseTable(fs, args, table, endpoint); help || err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
-	}
-	if *table == "" && *endpoint != "" {
-		*table = localTable
-	}
-	if *table == "" {
-		return errors.New("no table: pass --table or set TABLE_NAME")
 	}
 	store, err := open(ctx, *table, *endpoint)
 	if err != nil {
@@ -210,4 +199,26 @@ func parseTTL(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("--ttl %q is not a positive duration (e.g. 90d, 12h)", s)
 	}
 	return d, nil
+}
+
+// parseTable parses a command's flags, whose --table (TABLE_NAME) and
+// --endpoint name the store: without a table, DynamoDB Local's table for an
+// endpoint. help is true (and err nil) when the flags' usage was asked for
+// and printed.
+func parseTable(fs *flag.FlagSet, args []string, table, endpoint *string) (help bool, err error) {
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		return true, nil // asking for help is no error
+	} else if err != nil {
+		return false, err
+	}
+	if fs.NArg() > 0 {
+		return false, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if *table == "" && *endpoint != "" {
+		*table = localTable
+	}
+	if *table == "" {
+		return false, errors.New("no table: pass --table or set TABLE_NAME")
+	}
+	return false, nil
 }
