@@ -270,22 +270,7 @@ h1{overflow-wrap:anywhere}`
 // ackHead starts an acknowledge page titled title: the pages' head with
 // the buttons' style.
 func ackHead(p *page, title string) {
-	p.printf(`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="color-scheme" content="light">
-<meta name="robots" content="noindex">
-<link rel="icon" href="data:,">
-<title>%s</title>
-<style>`, title)
-	p.raw(pageCSS + "\n" + ackCSS)
-	p.raw(`</style>
-</head>
-<body>
-<main>
-`)
+	p.headWith(title, `<meta name="robots" content="noindex">`+"\n", ackCSS)
 }
 
 // writeAckPage answers p with status; never cached (it holds a CSRF token

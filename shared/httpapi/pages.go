@@ -72,19 +72,28 @@ func escapeHTML(s string) string {
 }
 
 // head starts a page titled title.
-func (p *page) head(title string) {
-	p.printf(`<!doctype html>
+func (p *page) head(title string) { p.headWith(title, "", "") }
+
+// headWith starts a page titled title with meta (the page's own markup,
+// before the icon) and css besides pageCSS.
+func (p *page) headWith(title, meta, css string) {
+	p.raw(`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light">
-<link rel="icon" href="data:,">
+`)
+	p.raw(meta)
+	p.printf(`<link rel="icon" href="data:,">
 <title>%s</title>
 <style>`, title)
 	// The stylesheet is the page's own markup: not escaped (an escaped
 	// quote is no quote in <style>, where entities are not decoded).
 	p.raw(pageCSS)
+	if css != "" {
+		p.raw("\n" + css)
+	}
 	p.raw(`</style>
 </head>
 <body>
