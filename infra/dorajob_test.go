@@ -34,7 +34,7 @@ func TestDORAJob(t *testing.T) {
 		"FunctionName": ref(fn), "Qualifier": "$LATEST",
 		"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 3600,
 		"DestinationConfig": map[string]any{"OnFailure": map[string]any{
-			"Destination": arnOf(logicalID(t, "AWS::SQS::Queue", doraFn+"Failures")),
+			"Destination": arnOf(logicalID(t, "AWS::SQS::Queue", failuresQueue)),
 		}},
 	})
 	for _, r := range synthesized.resources {

@@ -11,6 +11,7 @@ import (
 	"github.com/incidentd/incidentd/infra/api"
 	"github.com/incidentd/incidentd/infra/deploys"
 	"github.com/incidentd/incidentd/infra/detection"
+	"github.com/incidentd/incidentd/infra/dlq"
 	"github.com/incidentd/incidentd/infra/dorajob"
 	"github.com/incidentd/incidentd/infra/escalation"
 	"github.com/incidentd/incidentd/infra/function"
@@ -83,7 +84,14 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 	// Every function defined with fns is recorded: grants and monitoring
 	// below follow from the constructs.
 	registry := &function.Registry{}
+	// One failure queue for the whole stack: every asynchronous function's
+	// on-failure destination, the stream mappings', AlarmTopic's
+	// subscription's and the EventBridge targets' dead letters, with one
+	// alarm (monitoring below). Each message names its source
+	// (infra/README.md, "The failure queue").
+	failures := dlq.New(stack, "Failures")
 	fns := function.Shared{
+		Failures:   failures,
 		Registry:   registry,
 		ModuleRoot: props.ModuleRoot,
 		Environment: map[string]*string{
@@ -211,19 +219,16 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 	// an incident opened: the functions that open incidents need no Step
 	// Functions permission.
 
-	// Self-monitoring: every function's failures (its failure queues, the
-	// API's 5xx answers, or its Errors), the other dead-letter queues, the
-	// paging path's throttling, the state machine, the stream's iterator age
-	// and the table's throttling alarm to OpsTopic, for the platform team.
+	// Self-monitoring: every function's failures (the failure queue, the
+	// API's 5xx answers, or its Errors), the paging path's throttling, the
+	// state machine, the stream's iterator age and the table's throttling
+	// alarm to OpsTopic, for the platform team.
 	ops := monitoring.New(stack, "Monitoring", monitoring.Props{
 		TopicKey:     topicKey,
 		Functions:    registry.Functions(),
 		APIFunctions: []*function.Function{httpAPI.Function, httpAPI.Web, httpAPI.Ingest},
 		PagingPath:   PagingPath,
-		Queues: []monitoring.Queue{
-			{Name: "alarm-topic-dead-letters", Queue: detect.AlarmTopicDeadLetters, Holds: "alarm notifications SNS could not deliver from AlarmTopic to the alarms function (deleted, or throttled throughout); see its Throttles and the subscription."},
-			{Name: "alarm-rule-dead-letters", Queue: detect.AlarmRuleDeadLetters, Holds: "alarm state change events EventBridge could not deliver to the alarms function within 2 hours; see its Throttles and the rule's FailedInvocations."},
-		},
+		Failures:     failures,
 		Escalation:   esc.StateMachine,
 		Stream:       stream.Function,
 		Table:        store.Table,

@@ -88,8 +88,7 @@ func New(scope constructs.Construct, id string, props Props) *Job {
 		// A run writes the day's snapshots (a PutItem each, replacing the
 		// day's), so a retry is safe; one still failing an hour later is
 		// superseded by the next run.
-		Async: &function.Async{RetryAttempts: 2, MaxEventAge: awscdk.Duration_Hours(jsii.Number(1)),
-			FailuresHold: "DORA job runs that failed twice more (the table could not be read or written): no snapshots or DORA metrics for that hour; the next run, an hour later, writes the day's snapshots again: see the dora function's log group."},
+		Async:   &function.Async{RetryAttempts: 2, MaxEventAge: awscdk.Duration_Hours(jsii.Number(1))},
 		OnError: "A DORA job run failed (the table could not be read or written): the day's snapshots and the DORA metrics are stale until a run succeeds; the next runs within the hour.",
 	})
 	j.Schedule = j.Function.Every(c, "Schedule", Rate, "incidentd: runs the DORA job every hour")
