@@ -227,8 +227,8 @@ func TestDefaultStackReferencesNothingOutside(t *testing.T) {
 }
 
 // The default stack still has everything of the platform: the functions, the
-// table, the custom resource (with no services), and no service alarms or
-// log filters.
+// table, the custom resource (with no services), and no service alarms, log
+// filters or DORA dashboard (off unless -c doraDashboard=true).
 func TestDefaultStackCounts(t *testing.T) {
 	got := map[string]int{}
 	for _, r := range defaultStack(t) {
@@ -239,6 +239,7 @@ func TestDefaultStackCounts(t *testing.T) {
 		"AWS::Logs::MetricFilter":       0,
 		"AWS::Logs::SubscriptionFilter": 0,
 		"AWS::CloudWatch::Alarm":        8, // self-monitoring alone (monitoring_test.go)
+		"AWS::CloudWatch::Dashboard":    0, // the DORA dashboard is off by default (context doraDashboard)
 		"Custom::ServicesFile":          1,
 		"AWS::DynamoDB::Table":          1,
 	}

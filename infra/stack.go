@@ -37,8 +37,9 @@ type StackProps struct {
 	LogLevel string
 	// ReopenWindow is every function's REOPEN_WINDOW (a Go duration).
 	ReopenWindow string
-	// NoDORADashboard leaves out the DORA metrics' CloudWatch dashboard.
-	NoDORADashboard bool
+	// DORADashboard adds the DORA metrics' CloudWatch dashboard (context
+	// doraDashboard; off by default: README, "DORA metrics").
+	DORADashboard bool
 	// DORASuspectWindow is every function's DORA_SUSPECT_WINDOW (a Go
 	// duration; "" leaves it unset: dora.DefaultSuspectWindow).
 	DORASuspectWindow string
@@ -185,7 +186,7 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 
 	// The DORA job: every hour, the day's DORA snapshots and the DORA
 	// metrics (embedded metric format).
-	dorajob.New(stack, "Dora", dorajob.Props{Functions: fns, Services: props.Services, NoDashboard: props.NoDORADashboard})
+	dorajob.New(stack, "Dora", dorajob.Props{Functions: fns, Services: props.Services, Dashboard: props.DORADashboard})
 
 	// Post-mortems: the versioned bucket, and the postmortem function on
 	// IncidentEventsTopic's incident.resolved and incident.postmortem_updated.

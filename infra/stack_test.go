@@ -90,6 +90,9 @@ func synthesize() error {
 		ReopenWindow:  "45m",
 		Tracing:       true,
 		PublicReports: true,
+		// -c doraDashboard=true (TestDORADashboard); the default stack
+		// has none (TestDefaultStackCounts).
+		DORADashboard: true,
 		FallbackUser:  "duty-manager",
 		Stakeholders:  "U01STAKE,U02HOLDER",
 		// 0 (none) is tested apart (TestNoReservedConcurrency).
@@ -266,7 +269,7 @@ func TestResourceCounts(t *testing.T) {
 		"AWS::ApiGatewayV2::Stage":         1,
 		"AWS::SecretsManager::Secret":      1, // the Slack app's bot token and signing secret, the GitHub webhook's secret
 		"AWS::StepFunctions::StateMachine": 1, // escalation
-		"AWS::CloudWatch::Dashboard":       1, // the DORA metrics
+		"AWS::CloudWatch::Dashboard":       1, // the DORA metrics (-c doraDashboard=true; none by default: TestDefaultStackCounts)
 		"AWS::S3::Bucket":                  1, // post-mortems (postmortems_test.go)
 		"AWS::S3::BucketPolicy":            1, // TLS only
 		"Custom::ServicesFile":             1, // the services file's services into the table at deploy (seed_test.go)
