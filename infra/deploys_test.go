@@ -14,7 +14,7 @@ func TestDeployRules(t *testing.T) {
 	testStack(t)
 	target := []any{like(map[string]any{
 		"Arn":              arnOf(logicalID(t, "AWS::Lambda::Function", deploysFn)),
-		"DeadLetterConfig": map[string]any{"Arn": arnOf(logicalID(t, "AWS::SQS::Queue", deployDLQ))},
+		"DeadLetterConfig": map[string]any{"Arn": arnOf(logicalID(t, "AWS::SQS::Queue", failuresQueue))},
 		"RetryPolicy":      map[string]any{"MaximumRetryAttempts": 8, "MaximumEventAgeInSeconds": 7200},
 	})}
 	has(t, "AWS::Events::Rule", map[string]any{

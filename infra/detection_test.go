@@ -93,7 +93,7 @@ func TestAlarmTopicSubscription(t *testing.T) {
 		"Protocol": "lambda",
 		"Endpoint": arnOf(logicalID(t, "AWS::Lambda::Function", alarmsFn)),
 		"RedrivePolicy": map[string]any{
-			"deadLetterTargetArn": arnOf(logicalID(t, "AWS::SQS::Queue", "DetectionAlarmTopicDeadLetters")),
+			"deadLetterTargetArn": arnOf(logicalID(t, "AWS::SQS::Queue", failuresQueue)),
 		},
 	})
 }
@@ -109,7 +109,7 @@ func TestAlarmStateChangeRule(t *testing.T) {
 		},
 		"Targets": []any{like(map[string]any{
 			"Arn":              arnOf(logicalID(t, "AWS::Lambda::Function", alarmsFn)),
-			"DeadLetterConfig": map[string]any{"Arn": arnOf(logicalID(t, "AWS::SQS::Queue", "DetectionAlarmRuleDeadLetters"))},
+			"DeadLetterConfig": map[string]any{"Arn": arnOf(logicalID(t, "AWS::SQS::Queue", failuresQueue))},
 			"RetryPolicy":      map[string]any{"MaximumRetryAttempts": 8, "MaximumEventAgeInSeconds": 7200},
 		})},
 	})

@@ -34,7 +34,7 @@ func TestDORAJob(t *testing.T) {
 		"FunctionName": ref(fn), "Qualifier": "$LATEST",
 		"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 3600,
 		"DestinationConfig": map[string]any{"OnFailure": map[string]any{
-			"Destination": arnOf(logicalID(t, "AWS::SQS::Queue", doraFn+"Failures")),
+			"Destination": arnOf(logicalID(t, "AWS::SQS::Queue", failuresQueue)),
 		}},
 	})
 	for _, r := range synthesized.resources {
@@ -47,7 +47,9 @@ func TestDORAJob(t *testing.T) {
 // TestDORADashboard: one CloudWatch dashboard draws the four keys the job
 // publishes, each graph a SEARCH of its metric over every service and
 // environment (so a new service appears without a deployment of the
-// stack), a point a day, in hours for the two durations.
+// stack), a point a day, in hours for the two durations. The test stack has
+// it as -c doraDashboard=true gives it (TestStackPropsFromContext); by
+// default there is none (TestDefaultStackCounts).
 func TestDORADashboard(t *testing.T) {
 	testStack(t)
 	var bodies []string

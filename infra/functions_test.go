@@ -141,11 +141,11 @@ func TestFunctionRoles(t *testing.T) {
 		after        []any  // and after it
 		whole        []any  // when set: every statement after the log group's
 	}{
-		{"alarms", alarmsFn, alarmsFn + "Failures", []any{map[string]any{
+		{"alarms", alarmsFn, failuresQueue, []any{map[string]any{
 			"Action": "cloudwatch:ListTagsForResource", "Effect": "Allow",
 			"Resource": "arn:aws:cloudwatch:" + testRegion + ":" + testAccount + ":alarm:*",
 		}}, nil, nil},
-		{"logs", logsFn, logsFn + "Failures", nil, nil, nil},
+		{"logs", logsFn, failuresQueue, nil, nil, nil},
 		// Responders' subscriptions to the PagingTopic (no KMS: only publishing
 		// needs the key): subscribing and listing on the topic alone; the
 		// actions on a subscription on "*", since SNS has no subscription
@@ -172,16 +172,16 @@ func TestFunctionRoles(t *testing.T) {
 		// The Slack secret (war-room announcements), the documents under
 		// postmortems/ (read, write) and the bucket's listing (a 404 for a
 		// key not written yet, not a 403).
-		{"postmortem", postmortemFn, postmortemFn + "Failures", []any{
+		{"postmortem", postmortemFn, failuresQueue, []any{
 			readSecret,
 			map[string]any{"Action": []any{"s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"}, "Effect": "Allow", "Resource": postmortemObjects(t)},
 			map[string]any{"Action": "s3:ListBucket", "Effect": "Allow", "Resource": arnOf(logicalID(t, "AWS::S3::Bucket", postmortemBucket))},
 		}, nil, nil},
 		// The table and its failure queue, nothing else.
-		{"deploys", deploysFn, deploysFn + "Failures", nil, nil, nil},
+		{"deploys", deploysFn, failuresQueue, nil, nil, nil},
 		// The table's items alone: the metrics are log lines (embedded
 		// metric format), no cloudwatch:PutMetricData.
-		{"dora", doraFn, doraFn + "Failures", nil, nil, nil},
+		{"dora", doraFn, failuresQueue, nil, nil, nil},
 		{"escalate", escalateFn, "", []any{
 			map[string]any{"Action": "sns:Publish", "Effect": "Allow", "Resource": ref(logicalID(t, "AWS::SNS::Topic", pagingTopic))},
 			map[string]any{"Action": []any{"kms:Decrypt", "kms:GenerateDataKey*"}, "Effect": "Allow",
@@ -203,14 +203,14 @@ func TestFunctionRoles(t *testing.T) {
 				"Resource": arnOf(logicalID(t, "AWS::KMS::Key", topicKey))},
 			readSecret,
 			map[string]any{"Action": []any{"sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"}, "Effect": "Allow",
-				"Resource": arnOf(logicalID(t, "AWS::SQS::Queue", "EscalationStreamFailures"))},
+				"Resource": arnOf(logicalID(t, "AWS::SQS::Queue", failuresQueue))},
 			map[string]any{"Action": []any{"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"}, "Effect": "Allow",
 				"Resource": map[string]any{"Fn::GetAtt": []any{tableID, "StreamArn"}}},
 			tableStatements[0], tableStatements[1], tableStatements[2],
 		}},
 		// Starts escalations, and describes and redrives the executions of
 		// this state machine alone (watchdog_test.go).
-		{"watchdog", watchdogFn, watchdogFn + "Failures", []any{start,
+		{"watchdog", watchdogFn, failuresQueue, []any{start,
 			executionsStatement(t, "states:DescribeExecution"), executionsStatement(t, "states:RedriveExecution")}, nil, nil},
 	}
 	for _, tt := range tests {
@@ -256,19 +256,23 @@ func TestFunctionRoles(t *testing.T) {
 }
 
 // TestAsyncFunctions checks that what AWS invokes asynchronously retries and then
-// lands in a dead-letter queue.
+// lands in the stack's one failure queue.
 func TestAsyncFunctions(t *testing.T) {
 	testStack(t)
-	for _, prefix := range []string{alarmsFn, logsFn} {
+	for _, prefix := range []string{alarmsFn, logsFn, watchdogFn, deploysFn, doraFn, postmortemFn} {
 		t.Run(prefix, func(t *testing.T) {
 			has(t, "AWS::Lambda::EventInvokeConfig", map[string]any{
-				"FunctionName":         ref(logicalID(t, "AWS::Lambda::Function", prefix)),
-				"Qualifier":            "$LATEST",
-				"MaximumRetryAttempts": 2,
+				"FunctionName": ref(logicalID(t, "AWS::Lambda::Function", prefix)),
+				"Qualifier":    "$LATEST",
 				"DestinationConfig": map[string]any{"OnFailure": map[string]any{
-					"Destination": arnOf(logicalID(t, "AWS::SQS::Queue", prefix+"Failures")),
+					"Destination": arnOf(logicalID(t, "AWS::SQS::Queue", failuresQueue)),
 				}},
 			})
+		})
+	}
+	for _, prefix := range []string{alarmsFn, logsFn} {
+		has(t, "AWS::Lambda::EventInvokeConfig", map[string]any{
+			"FunctionName": ref(logicalID(t, "AWS::Lambda::Function", prefix)), "MaximumRetryAttempts": 2,
 		})
 	}
 }
@@ -305,7 +309,7 @@ func TestStreamEventSource(t *testing.T) {
 				"MaximumRecordAgeInSeconds":  tt.maxAgeSecs,
 				"FunctionResponseTypes":      []any{"ReportBatchItemFailures"},
 				"DestinationConfig": map[string]any{"OnFailure": map[string]any{
-					"Destination": arnOf(logicalID(t, "AWS::SQS::Queue", "EscalationStreamFailures")),
+					"Destination": arnOf(logicalID(t, "AWS::SQS::Queue", failuresQueue)),
 				}},
 				"FilterCriteria": map[string]any{"Filters": filters(tt.patterns)},
 			})
@@ -321,48 +325,72 @@ func filters(patterns []string) []any {
 	return out
 }
 
-func TestDeadLetterQueues(t *testing.T) {
+// TestFailureQueue: one queue takes what every asynchronous delivery gave
+// up on (the async functions' destinations, the stream mappings', AlarmTopic's
+// subscription's, the three rules' targets'), encrypted, TLS only, kept 14
+// days; SNS and EventBridge may send to it only from the topic and the rules;
+// and it is the only queue.
+func TestFailureQueue(t *testing.T) {
 	testStack(t)
-	for _, prefix := range []string{alarmsFn + "Failures", logsFn + "Failures", "EscalationStreamFailures",
-		"DetectionAlarmTopicDeadLetters", "DetectionAlarmRuleDeadLetters"} {
-		t.Run(prefix, func(t *testing.T) {
-			q := logicalID(t, "AWS::SQS::Queue", prefix)
-			hasID(t, "AWS::SQS::Queue", q, map[string]any{
-				"SqsManagedSseEnabled":   true,
-				"MessageRetentionPeriod": 14 * 24 * 3600,
-			})
-			has(t, "AWS::SQS::QueuePolicy", map[string]any{
-				"Queues": []any{ref(q)},
-				"PolicyDocument": like(map[string]any{"Statement": arrayWith(map[string]any{
-					"Action":    "sqs:*",
-					"Effect":    "Deny",
-					"Principal": map[string]any{"AWS": "*"},
-					"Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}},
-					"Resource":  arnOf(q),
-				})}),
-			})
+	q := logicalID(t, "AWS::SQS::Queue", failuresQueue)
+	hasID(t, "AWS::SQS::Queue", q, map[string]any{
+		"SqsManagedSseEnabled":   true,
+		"MessageRetentionPeriod": 14 * 24 * 3600,
+	})
+	statement := func(principal string, source any) any {
+		return like(map[string]any{
+			"Action":    "sqs:SendMessage",
+			"Effect":    "Allow",
+			"Principal": map[string]any{"Service": principal},
+			"Condition": map[string]any{"ArnEquals": map[string]any{"aws:SourceArn": source}},
+			"Resource":  arnOf(q),
 		})
 	}
-	// SNS and EventBridge may put what they could not deliver into their queues,
-	// and only from the topic and the rule.
+	rule := func(prefix string) any { return arnOf(logicalID(t, "AWS::Events::Rule", prefix)) }
 	has(t, "AWS::SQS::QueuePolicy", map[string]any{
-		"Queues": []any{ref(logicalID(t, "AWS::SQS::Queue", "DetectionAlarmTopicDeadLetters"))},
-		"PolicyDocument": like(map[string]any{"Statement": arrayWith(like(map[string]any{
-			"Action":    "sqs:SendMessage",
-			"Effect":    "Allow",
-			"Principal": map[string]any{"Service": "sns.amazonaws.com"},
-			"Condition": map[string]any{"ArnEquals": map[string]any{"aws:SourceArn": ref(logicalID(t, "AWS::SNS::Topic", topic))}},
-		}))}),
+		"Queues": []any{ref(q)},
+		"PolicyDocument": like(map[string]any{"Statement": arrayWith(
+			map[string]any{
+				"Action":    "sqs:*",
+				"Effect":    "Deny",
+				"Principal": map[string]any{"AWS": "*"},
+				"Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}},
+				"Resource":  arnOf(q),
+			},
+			statement("sns.amazonaws.com", ref(logicalID(t, "AWS::SNS::Topic", topic))),
+			statement("events.amazonaws.com", rule("DetectionAlarmStateChange")),
+			statement("events.amazonaws.com", rule("DeploysPipelineExecutionStateChange")),
+			statement("events.amazonaws.com", rule("DeploysDeploymentStateChange")),
+		)}),
 	})
-	has(t, "AWS::SQS::QueuePolicy", map[string]any{
-		"Queues": []any{ref(logicalID(t, "AWS::SQS::Queue", "DetectionAlarmRuleDeadLetters"))},
-		"PolicyDocument": like(map[string]any{"Statement": arrayWith(like(map[string]any{
-			"Action":    "sqs:SendMessage",
-			"Effect":    "Allow",
-			"Principal": map[string]any{"Service": "events.amazonaws.com"},
-			"Condition": map[string]any{"ArnEquals": map[string]any{"aws:SourceArn": arnOf(logicalID(t, "AWS::Events::Rule", "DetectionAlarmStateChange"))}},
-		}))}),
-	})
+	// Every on-failure destination and dead-letter target of the template
+	// is this queue.
+	for id, r := range synthesized.resources {
+		var targets []any
+		p := properties(id)
+		switch r["Type"] {
+		case "AWS::Lambda::EventInvokeConfig", "AWS::Lambda::EventSourceMapping":
+			if d, ok := p["DestinationConfig"].(map[string]any); ok {
+				targets = append(targets, d["OnFailure"].(map[string]any)["Destination"])
+			}
+		case "AWS::SNS::Subscription":
+			if rp, ok := p["RedrivePolicy"].(map[string]any); ok {
+				targets = append(targets, rp["deadLetterTargetArn"])
+			}
+		case "AWS::Events::Rule":
+			ts, _ := p["Targets"].([]any)
+			for _, tg := range ts {
+				if d, ok := tg.(map[string]any)["DeadLetterConfig"].(map[string]any); ok {
+					targets = append(targets, d["Arn"])
+				}
+			}
+		}
+		for _, got := range targets {
+			if asJSON(t, got) != asJSON(t, arnOf(q)) {
+				t.Errorf("%s %s: failures go to %s, want the failure queue %s", r["Type"], id, asJSON(t, got), q)
+			}
+		}
+	}
 }
 
 func TestLambdaPermissions(t *testing.T) {

@@ -11,7 +11,8 @@
 //	apiRateLimit       API stage steady requests per second (50)
 //	apiBurstLimit      API stage burst (100)
 //	reopenWindow       REOPEN_WINDOW of every function, a Go duration (30m)
-//	doraDashboard      the CloudWatch dashboard of the DORA metrics ($3 a month beyond an account's first three) (true)
+//	doraDashboard      the CloudWatch dashboard of the DORA metrics ($3 a month beyond an account's first three;
+//	                   the DORA report page, GET /metrics/dora, shows the trends without it) (false)
 //	doraSuspectWindow  DORA_SUSPECT_WINDOW of every function, a Go duration, 1m to 168h (4h)
 //	fallbackUser       FALLBACK_USER of escalate: the responder paged when a policy has no fallback ("")
 //	stakeholders       STAKEHOLDERS of warroom: comma-separated Slack user ids invited to every war room ("")
@@ -152,11 +153,9 @@ func stackProps(app awscdk.App) (*StackProps, error) {
 	if props.PublicReports, err = ctx.bool("publicReports", false); err != nil {
 		return nil, err
 	}
-	dashboard, err := ctx.bool("doraDashboard", true)
-	if err != nil {
+	if props.DORADashboard, err = ctx.bool("doraDashboard", false); err != nil {
 		return nil, err
 	}
-	props.NoDORADashboard = !dashboard
 	if props.PublicStatus, err = ctx.bool("publicStatus", false); err != nil {
 		return nil, err
 	}

@@ -21,8 +21,10 @@ func TestStackPropsFromContext(t *testing.T) {
 		{name: "bad reopen window", give: map[string]any{"reopenWindow": "5s"}, wantErr: "context reopenWindow"},
 		{name: "DORA suspect window", give: map[string]any{"doraSuspectWindow": "2h"},
 			want: StackProps{LogLevel: "info", ReopenWindow: "30m", DORASuspectWindow: "2h"}},
-		{name: "no DORA dashboard", give: map[string]any{"doraDashboard": "false"},
-			want: StackProps{LogLevel: "info", ReopenWindow: "30m", NoDORADashboard: true}},
+		{name: "DORA dashboard turned on", give: map[string]any{"doraDashboard": "true"},
+			want: StackProps{LogLevel: "info", ReopenWindow: "30m", DORADashboard: true}},
+		{name: "DORA dashboard off, as by default", give: map[string]any{"doraDashboard": false},
+			want: StackProps{LogLevel: "info", ReopenWindow: "30m"}},
 		{name: "bad DORA suspect window", give: map[string]any{"doraSuspectWindow": "30d"}, wantErr: "context doraSuspectWindow"},
 		{name: "command line strings", give: map[string]any{"tracing": "true", "publicReports": "true", "logLevel": "debug",
 			"apiRateLimit": "20", "apiBurstLimit": "40", "fallbackUser": "duty-manager", "stakeholders": "U1,U2"},
@@ -56,12 +58,12 @@ func TestStackPropsFromContext(t *testing.T) {
 				got.RateLimit != tt.want.RateLimit || got.BurstLimit != tt.want.BurstLimit ||
 				got.ReopenWindow != tt.want.ReopenWindow ||
 				tt.want.DORASuspectWindow != "" && got.DORASuspectWindow != tt.want.DORASuspectWindow ||
-				got.NoDORADashboard != tt.want.NoDORADashboard ||
+				got.DORADashboard != tt.want.DORADashboard ||
 				got.FallbackUser != tt.want.FallbackUser || got.Stakeholders != tt.want.Stakeholders {
-				t.Errorf("stackProps: got log %q tracing %v public %v rate %v burst %v reopen %q fallback %q stakeholders %q, want %q %v %v %v %v %q %q %q",
-					got.LogLevel, got.Tracing, got.PublicReports, got.RateLimit, got.BurstLimit, got.ReopenWindow, got.FallbackUser, got.Stakeholders,
+				t.Errorf("stackProps: got log %q tracing %v public %v rate %v burst %v reopen %q fallback %q stakeholders %q DORA dashboard %v, want %q %v %v %v %v %q %q %q %v",
+					got.LogLevel, got.Tracing, got.PublicReports, got.RateLimit, got.BurstLimit, got.ReopenWindow, got.FallbackUser, got.Stakeholders, got.DORADashboard,
 					tt.want.LogLevel, tt.want.Tracing, tt.want.PublicReports, tt.want.RateLimit, tt.want.BurstLimit, tt.want.ReopenWindow,
-					tt.want.FallbackUser, tt.want.Stakeholders)
+					tt.want.FallbackUser, tt.want.Stakeholders, tt.want.DORADashboard)
 			}
 			wantFile := DefaultServicesFile
 			if f, ok := tt.give["services"].(string); ok {

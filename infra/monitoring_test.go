@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"maps"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -101,7 +102,7 @@ func metricStats(a map[string]any) []metricStat {
 // TestSelfMonitoringAlarmCounts counts the alarms by metric, and the metrics
 // they read (CloudWatch bills each metric of an alarm): Errors of the two
 // functions whose failures end in no queue (escalate, warroom), the paging
-// path's Throttles summed, 10 queues, the state machine's failed and timed out
+// path's Throttles summed, the one failure queue, the state machine's failed and timed out
 // executions summed, the stream's iterator age, the table's throttle events
 // (its indexes' summed in), the API's 5xx.
 func TestSelfMonitoringAlarmCounts(t *testing.T) {
@@ -111,7 +112,7 @@ func TestSelfMonitoringAlarmCounts(t *testing.T) {
 		"AWS/Lambda Errors":                          2,
 		"SUM(METRICS()) of AWS/Lambda Throttles":     1,
 		"AWS/Lambda IteratorAge":                     1,
-		"AWS/SQS ApproximateNumberOfMessagesVisible": 10, // the seed function's failures too
+		"AWS/SQS ApproximateNumberOfMessagesVisible": 1, // the failure queue of every source
 		"failed + timed_out of AWS/States ExecutionsFailed, AWS/States ExecutionsTimedOut": 1,
 	}
 	got := map[string]int{}
@@ -132,10 +133,10 @@ func TestSelfMonitoringAlarmCounts(t *testing.T) {
 			t.Errorf("self-monitoring alarms on %s: got %d, want %d", k, got[k], want[k])
 		}
 	}
-	// 2 Errors, 3 Throttles, 10 queues, 2 execution metrics, 1 iterator age,
+	// 2 Errors, 3 Throttles, 1 queue, 2 execution metrics, 1 iterator age,
 	// 5 throttle events (the table's reads and writes, 3 indexes' writes), 1 API 5xx.
 	indexes, _ := properties(logicalID(t, "AWS::DynamoDB::Table", table))["GlobalSecondaryIndexes"].([]any)
-	if want := 2 + len(PagingPath) + 10 + 2 + 1 + 2 + len(indexes) + 1; metrics != want {
+	if want := 2 + len(PagingPath) + 1 + 2 + 1 + 2 + len(indexes) + 1; metrics != want {
 		t.Errorf("metrics read by self-monitoring alarms: got %d, want %d", metrics, want)
 	}
 }
@@ -143,9 +144,10 @@ func TestSelfMonitoringAlarmCounts(t *testing.T) {
 // TestSelfMonitoringCoverage derives what must be alarmed on from the template,
 // each failure once:
 //   - every function: its Errors, or else every place its failed events end
-//     (the on-failure queues of its asynchronous invocations and of its event
+//     (the on-failure queue of its asynchronous invocations and of its event
 //     source mappings, each alarmed on its messages; a stream consumer's
-//     IteratorAge too), or else the 5xx answers of the HTTP API it serves;
+//     IteratorAge too), or else CloudFormation (a custom resource's
+//     function), or else the 5xx answers of the HTTP API it serves;
 //   - the functions of PagingPath: their Throttles;
 //   - every queue (visible messages), every state machine (failed and timed
 //     out executions), every table (read and write throttle events) and
@@ -221,8 +223,8 @@ func TestSelfMonitoringCoverage(t *testing.T) {
 			}
 		}
 	}
-	if n != 13+10+1+1+1 {
-		t.Errorf("resources to monitor: got %d, want 26 (13 functions, 10 queues, 1 state machine, 1 table, 1 HTTP API)", n)
+	if n != 13+1+1+1+1 {
+		t.Errorf("resources to monitor: got %d, want 17 (13 functions, 1 queue, 1 state machine, 1 table, 1 HTTP API)", n)
 	}
 	// The paging path's throttling delays pages silently: alarmed.
 	ids := map[string]string{"alarms": alarmsFn, "stream": streamFn, "escalate": escalateFn}
@@ -243,6 +245,14 @@ func functionUncovered(t *testing.T, id string, on func(metric, typ, id string) 
 	t.Helper()
 	if on("Errors", "AWS::Lambda::Function", id) {
 		return ""
+	}
+	// A custom resource's function: CloudFormation reports what it could
+	// not answer (the resource fails, the deploy rolls back).
+	for rid, r := range synthesized.resources {
+		if typ, _ := r["Type"].(string); strings.HasPrefix(typ, "Custom::") &&
+			asJSON(t, properties(rid)["ServiceToken"]) == asJSON(t, arnOf(id)) {
+			return ""
+		}
 	}
 	// Where its failed events end: queues of EventInvokeConfig and event
 	// source mappings.
@@ -414,4 +424,121 @@ func descriptionLength(d any) int {
 		return n
 	}
 	return 0
+}
+
+// TestFailuresAlarm: the failure queue's one alarm tells the operator how to
+// tell each message's source, and where the runbook is; the runbook
+// (infra/README.md, "The failure queue") has a row for every source that
+// sends to the queue in the template.
+func TestFailuresAlarm(t *testing.T) {
+	testStack(t)
+	q := logicalID(t, "AWS::SQS::Queue", failuresQueue)
+	var alarm map[string]any
+	for _, a := range selfAlarms(t) {
+		if a["AlarmName"] == monitoring.AlarmNamePrefix+monitoring.FailuresAlarm {
+			alarm = a
+		}
+	}
+	if alarm == nil {
+		t.Fatalf("no alarm named %s", monitoring.AlarmNamePrefix+monitoring.FailuresAlarm)
+	}
+	dims := asJSON(t, metricStats(alarm)[0].dimensions)
+	if want := asJSON(t, map[string]any{"QueueName": map[string]any{"Fn::GetAtt": []any{q, "QueueName"}}}); dims != want {
+		t.Errorf("dimensions: got %s, want %s", dims, want)
+	}
+	description := asJSON(t, alarm["AlarmDescription"])
+	for _, want := range []string{"requestContext.functionArn", "DDBStreamBatchInfo", "TopicArn", "RULE_ARN", "TARGET_ARN",
+		`infra/README.md, \"The failure queue\"`, "receive-message", "14 days"} {
+		if !strings.Contains(description, want) {
+			t.Errorf("description does not mention %s: %s", want, description)
+		}
+	}
+
+	// The sources in the template: each function with an on-failure
+	// destination (by its role's description), the topic whose subscription
+	// has a dead-letter queue, the rules whose targets have one.
+	sources := map[string]bool{}
+	names := map[string]string{} // function logical id → name
+	for id, r := range synthesized.resources {
+		if r["Type"] != "AWS::Lambda::Function" {
+			continue
+		}
+		role := getAtt(properties(id)["Role"])
+		d, _ := properties(role)["Description"].(string)
+		names[id] = strings.TrimPrefix(d, "incidentd function ")
+	}
+	for id, r := range synthesized.resources {
+		p := properties(id)
+		switch r["Type"] {
+		case "AWS::Lambda::EventInvokeConfig", "AWS::Lambda::EventSourceMapping":
+			if _, ok := p["DestinationConfig"]; ok {
+				fn, _ := p["FunctionName"].(map[string]any)["Ref"].(string)
+				sources["`"+names[fn]+"`"] = true
+			}
+		case "AWS::SNS::Subscription":
+			if _, ok := p["RedrivePolicy"]; ok {
+				sources["AlarmTopic"] = true
+			}
+		case "AWS::Events::Rule":
+			if strings.Contains(asJSON(t, p["Targets"]), "DeadLetterConfig") {
+				sources[asJSON(t, p["EventPattern"].(map[string]any)["source"])] = true
+			}
+		}
+	}
+	// 6 async functions, stream, AlarmTopic, the alarm rule, the two deploy rules.
+	if len(sources) != 11 {
+		t.Errorf("sources of the failure queue: got %d (%v), want 11", len(sources), slices.Sorted(maps.Keys(sources)))
+	}
+	runbook := readmeSection(t, "## The failure queue")
+	var rows []string
+	for _, line := range strings.Split(runbook, "\n") {
+		if strings.HasPrefix(line, "| ") && !strings.HasPrefix(line, "| ---") {
+			rows = append(rows, strings.SplitN(line, "|", 3)[1])
+		}
+	}
+	for source := range sources {
+		// A rule's source, e.g. ["aws.codepipeline"], is named in its row
+		// by its event source.
+		want := strings.Trim(source, `[]"`)
+		found := false
+		for _, r := range rows {
+			if strings.Contains(r, want) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("runbook (infra/README.md, \"The failure queue\"): no row for %s", want)
+		}
+	}
+}
+
+// getAtt is the logical id of {"Fn::GetAtt": [id, ...]}.
+func getAtt(v any) string {
+	m, _ := v.(map[string]any)
+	att, _ := m["Fn::GetAtt"].([]any)
+	if len(att) == 0 {
+		return ""
+	}
+	id, _ := att[0].(string)
+	return id
+}
+
+// readmeSection is the section of infra/README.md that begins with heading,
+// up to the next heading of its level.
+func readmeSection(t *testing.T, heading string) string {
+	t.Helper()
+	data, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(data)
+	i := strings.Index(s, "\n"+heading+"\n")
+	if i < 0 {
+		t.Fatalf("infra/README.md: no section %q", heading)
+	}
+	s = s[i+1+len(heading):]
+	if j := strings.Index(s, "\n"+strings.SplitN(heading, " ", 2)[0]+" "); j >= 0 {
+		s = s[:j]
+	}
+	return s
 }

@@ -61,7 +61,7 @@ func TestPostmortems(t *testing.T) {
 	has(t, "AWS::Lambda::EventInvokeConfig", map[string]any{
 		"FunctionName": ref(fn), "Qualifier": "$LATEST", "MaximumRetryAttempts": 2,
 		"DestinationConfig": map[string]any{"OnFailure": map[string]any{
-			"Destination": arnOf(logicalID(t, "AWS::SQS::Queue", postmortemFn+"Failures")),
+			"Destination": arnOf(logicalID(t, "AWS::SQS::Queue", failuresQueue)),
 		}},
 	})
 }

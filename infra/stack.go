@@ -11,6 +11,7 @@ import (
 	"github.com/incidentd/incidentd/infra/api"
 	"github.com/incidentd/incidentd/infra/deploys"
 	"github.com/incidentd/incidentd/infra/detection"
+	"github.com/incidentd/incidentd/infra/dlq"
 	"github.com/incidentd/incidentd/infra/dorajob"
 	"github.com/incidentd/incidentd/infra/escalation"
 	"github.com/incidentd/incidentd/infra/function"
@@ -36,8 +37,9 @@ type StackProps struct {
 	LogLevel string
 	// ReopenWindow is every function's REOPEN_WINDOW (a Go duration).
 	ReopenWindow string
-	// NoDORADashboard leaves out the DORA metrics' CloudWatch dashboard.
-	NoDORADashboard bool
+	// DORADashboard adds the DORA metrics' CloudWatch dashboard (context
+	// doraDashboard; off by default: README, "DORA metrics").
+	DORADashboard bool
 	// DORASuspectWindow is every function's DORA_SUSPECT_WINDOW (a Go
 	// duration; "" leaves it unset: dora.DefaultSuspectWindow).
 	DORASuspectWindow string
@@ -83,7 +85,14 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 	// Every function defined with fns is recorded: grants and monitoring
 	// below follow from the constructs.
 	registry := &function.Registry{}
+	// One failure queue for the whole stack: every asynchronous function's
+	// on-failure destination, the stream mappings', AlarmTopic's
+	// subscription's and the EventBridge targets' dead letters, with one
+	// alarm (monitoring below). Each message names its source
+	// (infra/README.md, "The failure queue").
+	failures := dlq.New(stack, "Failures")
 	fns := function.Shared{
+		Failures:   failures,
 		Registry:   registry,
 		ModuleRoot: props.ModuleRoot,
 		Environment: map[string]*string{
@@ -177,7 +186,7 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 
 	// The DORA job: every hour, the day's DORA snapshots and the DORA
 	// metrics (embedded metric format).
-	dorajob.New(stack, "Dora", dorajob.Props{Functions: fns, Services: props.Services, NoDashboard: props.NoDORADashboard})
+	dorajob.New(stack, "Dora", dorajob.Props{Functions: fns, Services: props.Services, Dashboard: props.DORADashboard})
 
 	// Post-mortems: the versioned bucket, and the postmortem function on
 	// IncidentEventsTopic's incident.resolved and incident.postmortem_updated.
@@ -211,19 +220,16 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 	// an incident opened: the functions that open incidents need no Step
 	// Functions permission.
 
-	// Self-monitoring: every function's failures (its failure queues, the
-	// API's 5xx answers, or its Errors), the other dead-letter queues, the
-	// paging path's throttling, the state machine, the stream's iterator age
-	// and the table's throttling alarm to OpsTopic, for the platform team.
+	// Self-monitoring: every function's failures (the failure queue, the
+	// API's 5xx answers, or its Errors), the paging path's throttling, the
+	// state machine, the stream's iterator age and the table's throttling
+	// alarm to OpsTopic, for the platform team.
 	ops := monitoring.New(stack, "Monitoring", monitoring.Props{
 		TopicKey:     topicKey,
 		Functions:    registry.Functions(),
 		APIFunctions: []*function.Function{httpAPI.Function, httpAPI.Web, httpAPI.Ingest},
 		PagingPath:   PagingPath,
-		Queues: []monitoring.Queue{
-			{Name: "alarm-topic-dead-letters", Queue: detect.AlarmTopicDeadLetters, Holds: "alarm notifications SNS could not deliver from AlarmTopic to the alarms function (deleted, or throttled throughout); see its Throttles and the subscription."},
-			{Name: "alarm-rule-dead-letters", Queue: detect.AlarmRuleDeadLetters, Holds: "alarm state change events EventBridge could not deliver to the alarms function within 2 hours; see its Throttles and the rule's FailedInvocations."},
-		},
+		Failures:     failures,
 		Escalation:   esc.StateMachine,
 		Stream:       stream.Function,
 		Table:        store.Table,

@@ -90,6 +90,9 @@ func synthesize() error {
 		ReopenWindow:  "45m",
 		Tracing:       true,
 		PublicReports: true,
+		// -c doraDashboard=true (TestDORADashboard); the default stack
+		// has none (TestDefaultStackCounts).
+		DORADashboard: true,
 		FallbackUser:  "duty-manager",
 		Stakeholders:  "U01STAKE,U02HOLDER",
 		// 0 (none) is tested apart (TestNoReservedConcurrency).
@@ -203,7 +206,7 @@ func properties(id string) map[string]any {
 }
 
 // Logical id prefixes. A function's construct (e.g. Detection/AlarmsFunction)
-// prefixes its parts: <prefix>Role, <prefix>Logs, <prefix>Failures; the Lambda
+// prefixes its parts: <prefix>Role, <prefix>Logs; the Lambda
 // function itself (.../Function) is <prefix> alone, as CDK drops a path
 // component its parent already ends with.
 const (
@@ -226,7 +229,8 @@ const (
 	slackSecret  = "EscalationSlackSecret"
 
 	deploysFn = "DeploysDeploysFunction"
-	deployDLQ = "DeploysDeploysFunctionFailures"
+	// The stack's one failure queue (infra/dlq).
+	failuresQueue = "Failures"
 
 	doraFn = "DoraJobFunction"
 	// The post-mortems (postmortems_test.go).
@@ -250,12 +254,12 @@ func TestResourceCounts(t *testing.T) {
 		"AWS::IAM::Role":                   14, // one per function, the state machine's
 		"AWS::IAM::Policy":                 14,
 		"AWS::Logs::LogGroup":              15, // one per function, API access logs, state machine
-		"AWS::Lambda::EventInvokeConfig":   7,  // alarms, logs, watchdog, deploys, dora, postmortem, seed
+		"AWS::Lambda::EventInvokeConfig":   7,  // alarms, logs, watchdog, deploys, dora, postmortem (to the failure queue), seed (retries alone)
 		"AWS::Lambda::EventSourceMapping":  2,  // the table's stream → stream: escalations, fan-out
-		"AWS::SQS::Queue":                  10, // alarms, logs, stream, watchdog, deploys (its rules' dead letters too), dora, postmortem and seed failures, topic and alarm rule dead letters
-		"AWS::SQS::QueuePolicy":            10, // TLS only (+ SNS, EventBridge may send)
+		"AWS::SQS::Queue":                  1,  // the failure queue of every source (TestFailureQueue)
+		"AWS::SQS::QueuePolicy":            1,  // TLS only, AlarmTopic and the three rules may send
 		"AWS::Events::Rule":                5,  // alarm state changes, the watchdog's and the DORA job's schedules, CodePipeline and CodeDeploy state changes
-		"AWS::CloudWatch::Alarm":           27, // checkout 5, payments 3, storefront 2; self-monitoring 17 (monitoring_test.go)
+		"AWS::CloudWatch::Alarm":           18, // checkout 5, payments 3, storefront 2; self-monitoring 8 (monitoring_test.go)
 		"AWS::Logs::MetricFilter":          3,  // one per service log group
 		"AWS::Logs::SubscriptionFilter":    3,
 		"AWS::Lambda::Permission":          25, // SNS (alarms, postmortem), EventBridge (alarms, the watchdog's and the DORA job's schedules, the 2 deploy rules), alarm action, 3 log groups, API Gateway ($default, and each route of httpapi.Routes: 13)
@@ -265,7 +269,7 @@ func TestResourceCounts(t *testing.T) {
 		"AWS::ApiGatewayV2::Stage":         1,
 		"AWS::SecretsManager::Secret":      1, // the Slack app's bot token and signing secret, the GitHub webhook's secret
 		"AWS::StepFunctions::StateMachine": 1, // escalation
-		"AWS::CloudWatch::Dashboard":       1, // the DORA metrics
+		"AWS::CloudWatch::Dashboard":       1, // the DORA metrics (-c doraDashboard=true; none by default: TestDefaultStackCounts)
 		"AWS::S3::Bucket":                  1, // post-mortems (postmortems_test.go)
 		"AWS::S3::BucketPolicy":            1, // TLS only
 		"Custom::ServicesFile":             1, // the services file's services into the table at deploy (seed_test.go)

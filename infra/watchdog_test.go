@@ -39,7 +39,7 @@ func TestWatchdog(t *testing.T) {
 		"FunctionName": ref(fn), "Qualifier": "$LATEST",
 		"MaximumRetryAttempts": 0, "MaximumEventAgeInSeconds": 60,
 		"DestinationConfig": map[string]any{"OnFailure": map[string]any{
-			"Destination": arnOf(logicalID(t, "AWS::SQS::Queue", watchdogFn+"Failures")),
+			"Destination": arnOf(logicalID(t, "AWS::SQS::Queue", failuresQueue)),
 		}},
 	})
 	// No other role may redrive.

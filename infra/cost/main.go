@@ -102,14 +102,16 @@ func Print(w io.Writer, r Result, c Counts, p Prices, template, counts string) {
 	}
 	fmt.Fprintf(w, "the platform alone (without the monitored services' checks, %s): %s a month: %s the target\n",
 		dollars(r.Services()), dollars(platform), verdict)
+	// The DORA dashboard: what leaving it out (the default) saves, or what
+	// turning it on adds.
 	if d := r.Dashboards(); d > 0 {
 		bare := platform - d
-		verdict = "within"
-		if bare > Target {
-			verdict = "OVER"
-		}
-		fmt.Fprintf(w, "the platform without the DORA dashboard (%s; free among an account's first three, or -c doraDashboard=false): %s a month: %s the target\n",
-			dollars(d), dollars(bare), verdict)
+		fmt.Fprintf(w, "the platform without the DORA dashboard (%s; the default, without -c doraDashboard=true; free among an account's first three anyway): %s a month: %s the target\n",
+			dollars(d), dollars(bare), within(bare))
+	} else {
+		with := platform + p.DashboardMonth
+		fmt.Fprintf(w, "the DORA dashboard (-c doraDashboard=true) adds %s a month beyond an account's first three dashboards: the platform with it %s a month: %s the target\n",
+			dollars(p.DashboardMonth), dollars(with), within(with))
 	}
 	fmt.Fprintf(w, "\nper unit, by service (each line: count per unit, cost per unit)\n")
 	for _, u := range r.Units {
@@ -124,6 +126,14 @@ func Print(w io.Writer, r Result, c Counts, p Prices, template, counts string) {
 			fmt.Fprintf(w, "    %-32s %14s  %10s\n", l.What, l.Detail, unitDollars(l.Monthly))
 		}
 	}
+}
+
+// within is "within" for a monthly total at or under Target, else "OVER".
+func within(v float64) string {
+	if v > Target {
+		return "OVER"
+	}
+	return "within"
 }
 
 func dollars(v float64) string { return fmt.Sprintf("$%.2f", v) }

@@ -111,8 +111,9 @@ func (c Counts) check(memory map[string]float64) error {
 // checks services.json asks for, which grow with the services monitored.
 const ServicesLine = "alarm metrics, monitored services"
 
-// DashboardsLine is the fixed line of the DORA dashboard (context
-// doraDashboard=false leaves it out).
+// DashboardsLine is the fixed line of the DORA dashboard: off by default,
+// context doraDashboard=true adds it (the DORA report page, GET
+// /metrics/dora, shows the trends without it).
 const DashboardsLine = "CloudWatch dashboards"
 
 // Line is one priced line of the table.
@@ -136,7 +137,7 @@ func Fixed(t Template, p Prices, runMS float64) []Line {
 			t.AlarmMetrics()-t.SelfAlarmMetrics, money(p.AlarmMetricMonth), len(t.Alarms)-t.SelfAlarms()),
 			float64(t.AlarmMetrics()-t.SelfAlarmMetrics) * p.AlarmMetricMonth},
 		{"Secrets Manager secrets", fmt.Sprintf("%d × %s", t.Secrets, money(p.SecretMonth)), float64(t.Secrets) * p.SecretMonth},
-		{DashboardsLine, fmt.Sprintf("%d × %s (the DORA dashboard; free among an account's first three)", t.Dashboards, money(p.DashboardMonth)),
+		{DashboardsLine, fmt.Sprintf("%d × %s (%s)", t.Dashboards, money(p.DashboardMonth), dashboardNote(t.Dashboards)),
 			float64(t.Dashboards) * p.DashboardMonth},
 	}
 	always := 0
@@ -155,6 +156,14 @@ func Fixed(t Template, p Prices, runMS float64) []Line {
 	}
 	lines = append(lines, Line{"schedules", fmt.Sprintf("%d, %.0f runs a month", len(t.Schedules), runs), cost})
 	return lines
+}
+
+// dashboardNote says where the dashboards line's count comes from.
+func dashboardNote(n int) string {
+	if n == 0 {
+		return "the DORA dashboard is off by default: -c doraDashboard=true adds it"
+	}
+	return "the DORA dashboard, -c doraDashboard=true; free among an account's first three"
 }
 
 // PerUnit prices one unit's operations, by service, at memory (function → MB).

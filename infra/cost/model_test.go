@@ -212,3 +212,38 @@ func TestBaselineCounts(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestPrintDashboardLine: the DORA dashboard is off by default, so the
+// table says what turning it on adds; with it on, what leaving it out saves.
+func TestPrintDashboardLine(t *testing.T) {
+	tests := []struct {
+		name     string
+		template string
+		want     []string
+	}{
+		{"off (the default)", strings.Replace(testTemplate, `"Board": {"Type": "AWS::CloudWatch::Dashboard", "Properties": {}},`, "", 1), []string{
+			"0 × $3.00 (the DORA dashboard is off by default: -c doraDashboard=true adds it)",
+			"the DORA dashboard (-c doraDashboard=true) adds $3.00 a month beyond an account's first three dashboards: the platform with it $6.18 a month: OVER the target",
+		}},
+		{"on (-c doraDashboard=true)", testTemplate, []string{
+			"1 × $3.00 (the DORA dashboard, -c doraDashboard=true; free among an account's first three)",
+			"the platform without the DORA dashboard ($3.00; the default, without -c doraDashboard=true; free among an account's first three anyway): $3.18 a month: within the target",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tpl, err := ParseTemplate([]byte(tt.template))
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := Counts{Measured: "2026-12-03"}
+			var b strings.Builder
+			Print(&b, Model(tpl, c, USEast1), c, USEast1, "t.json", "c.json")
+			for _, want := range tt.want {
+				if !strings.Contains(b.String(), want) {
+					t.Errorf("got\n%s\nwant a line with %q", b.String(), want)
+				}
+			}
+		})
+	}
+}

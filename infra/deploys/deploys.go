@@ -66,14 +66,13 @@ func New(scope constructs.Construct, id string, props Props) *Deploys {
 		Environment: env,
 		// Two retries: a record is merged on its id, so a retry changes
 		// nothing that was written.
-		Async: &function.Async{RetryAttempts: 2,
-			FailuresHold: "CodePipeline or CodeDeploy state changes the deploys function failed on after 2 retries, or that EventBridge could not deliver to it within 2 hours (the deployment is missing or stale in the DORA figures); see the deploys function's log group and Throttles, and the rules' FailedInvocations."},
-		OnError: "Deployment state changes are retried twice, then land in the deploys-failures queue: DORA figures may miss deployments.",
+		Async:   &function.Async{RetryAttempts: 2},
+		OnError: "Deployment state changes are retried twice, then land in the failure queue: DORA figures may miss deployments.",
 	})
 
-	// What EventBridge cannot deliver ends in the function's own failure
-	// queue: one queue and one alarm ($0.10 a month) for every deployment
-	// event that did not land.
+	// What EventBridge cannot deliver ends in the stack's failure queue, as
+	// what the function fails on does: one queue and one alarm for every
+	// deployment event that did not land (its RULE_ARN names the rule).
 	target := func() awsevents.IRuleTarget {
 		return awseventstargets.NewLambdaFunction(d.Function.Lambda, &awseventstargets.LambdaFunctionProps{
 			DeadLetterQueue: d.Function.Failures,

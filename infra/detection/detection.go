@@ -17,13 +17,11 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/incidentd/incidentd/infra/alarmtopic"
-	"github.com/incidentd/incidentd/infra/dlq"
 	"github.com/incidentd/incidentd/infra/function"
 	"github.com/incidentd/incidentd/infra/services"
 )
@@ -53,13 +51,6 @@ type Detection struct {
 	Logs *function.Function
 	// AlarmRule forwards "CloudWatch Alarm State Change" events to Alarms.
 	AlarmRule awsevents.Rule
-	// DeadLetterQueues are every queue a failed delivery ends in, for the
-	// self-monitoring alarms.
-	DeadLetterQueues []awssqs.IQueue
-	// AlarmTopicDeadLetters are AlarmTopic's undeliverable notifications,
-	// AlarmRuleDeadLetters AlarmRule's undeliverable events (both also in
-	// DeadLetterQueues, as are Alarms.Failures and Logs.Failures).
-	AlarmTopicDeadLetters, AlarmRuleDeadLetters awssqs.Queue
 	// ServiceAlarms are the alarms created for infra/services.json.
 	ServiceAlarms []awscloudwatch.Alarm
 }
@@ -76,9 +67,8 @@ func New(scope constructs.Construct, id string, props Props) *Detection {
 		Timeout:     awscdk.Duration_Seconds(jsii.Number(30)),
 		// Two retries: a signal is idempotent on its delivery id, so a retry after a
 		// partial failure cannot open a second incident.
-		Async: &function.Async{RetryAttempts: 2,
-			FailuresHold: "alarm state changes the alarms function failed on after 2 retries (no incident opened for them); see the alarms function's log group."},
-		OnError: "Alarm state changes are retried twice, then land in the alarms-failures queue: incidents from alarms may be missing.",
+		Async:   &function.Async{RetryAttempts: 2},
+		OnError: "Alarm state changes are retried twice, then land in the failure queue: incidents from alarms may be missing.",
 	})
 	// A map of strings always marshals.
 	logGroupServices, _ := json.Marshal(props.Services.LogGroupServices())
@@ -86,28 +76,24 @@ func New(scope constructs.Construct, id string, props Props) *Detection {
 		Name:        "logs",
 		Description: "incidentd: turns error lines from CloudWatch Logs subscriptions into incident signals",
 		Timeout:     awscdk.Duration_Seconds(jsii.Number(60)),
-		Async: &function.Async{RetryAttempts: 2,
-			FailuresHold: "log batches the logs function failed on after 2 retries (their errors opened no incident); see the logs function's log group."},
-		OnError: "Log batches are retried twice, then land in the logs-failures queue: incidents from log errors may be missing.",
+		Async:       &function.Async{RetryAttempts: 2},
+		OnError:     "Log batches are retried twice, then land in the failure queue: incidents from log errors may be missing.",
 		Environment: map[string]*string{
 			// Which service a log group's errors belong to (logscan.ParseServices).
 			// Lambda allows 4 KB of variables: about 70 log groups.
 			"LOG_GROUP_SERVICES": jsii.String(string(logGroupServices)),
 		},
 	})
-	d.DeadLetterQueues = append(d.DeadLetterQueues, d.Alarms.Failures, d.Logs.Failures)
 
 	d.AlarmTopic = alarmtopic.New(c, "AlarmTopic", alarmtopic.Props{
 		DisplayName: "incidentd alarms", Key: props.TopicKey,
 		PublishSid: "AllowCloudWatchAlarmsOfThisAccount", AlarmNames: "*",
 	})
 	// SNS retries a Lambda delivery for hours; what still fails (the function
-	// deleted, its invoke throttled throughout) lands here rather than vanishing.
-	topicDLQ := dlq.New(c, "AlarmTopicDeadLetters")
-	d.AlarmTopicDeadLetters = topicDLQ
+	// deleted, its invoke throttled throughout) lands in the stack's failure
+	// queue rather than vanishing (the queue's policy admits this topic).
 	d.AlarmTopic.AddSubscription(awssnssubscriptions.NewLambdaSubscription(d.Alarms.Lambda,
-		&awssnssubscriptions.LambdaSubscriptionProps{DeadLetterQueue: topicDLQ}))
-	d.DeadLetterQueues = append(d.DeadLetterQueues, topicDLQ)
+		&awssnssubscriptions.LambdaSubscriptionProps{DeadLetterQueue: props.Functions.Failures}))
 
 	// Alarms whose description carries no markers are routed by their tags,
 	// which the function looks up (shared/cloudwatch Tags).
@@ -133,8 +119,6 @@ func New(scope constructs.Construct, id string, props Props) *Detection {
 	// Alarms that have no action at all still emit an EventBridge event on every
 	// state change. Alarms with an SNS action emit it too: the alarms function
 	// folds both into one signal (same alarm, same state change time).
-	ruleDLQ := dlq.New(c, "AlarmRuleDeadLetters")
-	d.AlarmRuleDeadLetters = ruleDLQ
 	// INSUFFICIENT_DATA too: it is noted on an open incident (a monitor that
 	// stops reporting during an incident matters) and ignored otherwise.
 	detail := map[string]interface{}{
@@ -153,12 +137,13 @@ func New(scope constructs.Construct, id string, props Props) *Detection {
 			Detail:     &detail,
 		},
 	})
+	// What EventBridge cannot deliver within 2 hours lands in the stack's
+	// failure queue (the queue's policy admits this rule).
 	d.AlarmRule.AddTarget(awseventstargets.NewLambdaFunction(d.Alarms.Lambda, &awseventstargets.LambdaFunctionProps{
-		DeadLetterQueue: ruleDLQ,
+		DeadLetterQueue: props.Functions.Failures,
 		RetryAttempts:   jsii.Number(8),
 		MaxEventAge:     awscdk.Duration_Hours(jsii.Number(2)),
 	}))
-	d.DeadLetterQueues = append(d.DeadLetterQueues, ruleDLQ)
 
 	action := awscloudwatchactions.NewSnsAction(d.AlarmTopic)
 	for _, s := range props.Services.Services {

@@ -1,5 +1,9 @@
-// Package dlq creates the dead-letter queues that catch what an asynchronous
-// delivery (SNS, EventBridge, a Lambda's async invocation) could not deliver.
+// Package dlq creates the stack's failure queue: the one dead-letter queue
+// that catches what an asynchronous delivery gave up on (a Lambda's async
+// invocation, the table stream's event source mappings, AlarmTopic's
+// subscription, the EventBridge rules' targets). One queue and one alarm
+// rather than one per source (infra/README.md, "The failure queue"): each
+// message names its source, so the queue need not.
 package dlq
 
 import (
@@ -15,6 +19,8 @@ import (
 var Retention = awscdk.Duration_Days(jsii.Number(14))
 
 // New creates an encrypted dead-letter queue that accepts only TLS requests.
+// SNS and EventBridge add their send permissions to its policy when it is
+// given to them, Lambda destinations theirs to the function's role.
 //
 // Encryption is SQS-managed (SSE-SQS) rather than a customer key: SNS and
 // EventBridge deliver to it without a key policy, and the messages are copies of
@@ -27,7 +33,7 @@ func New(scope constructs.Construct, id string) awssqs.Queue {
 	})
 	cdknag.NagSuppressions_AddResourceSuppressions(q, &[]*cdknag.NagPackSuppression{{
 		Id:     jsii.String("AwsSolutions-SQS3"),
-		Reason: jsii.String("This queue is itself a dead-letter queue (the failure destination of an async Lambda, SNS subscription or EventBridge target); a DLQ of a DLQ would only move the same messages."),
+		Reason: jsii.String("This queue is itself a dead-letter queue (the failure destination of the async Lambdas, the stream's event source mappings, the SNS subscription and the EventBridge targets); a DLQ of a DLQ would only move the same messages."),
 	}}, jsii.Bool(true))
 	return q
 }

@@ -28,9 +28,10 @@ type Props struct {
 	// Services give DEPLOY_SERVICES: the services and environments whose
 	// scopes the job computes besides the configured services' production.
 	Services services.Config
-	// NoDashboard leaves the dashboard out ($3 a month beyond an account's
-	// first three).
-	NoDashboard bool
+	// Dashboard adds the CloudWatch dashboard of the DORA metrics ($3 a
+	// month beyond an account's first three; the DORA report page, GET
+	// /metrics/dora in a browser, shows the trends without it).
+	Dashboard bool
 }
 
 // Job is what the capability creates.
@@ -40,8 +41,8 @@ type Job struct {
 	Function *function.Function
 	// Schedule is the EventBridge rule that invokes it every hour.
 	Schedule awsevents.Rule
-	// Dashboard draws the four keys of every service (Panels); nil with
-	// Props.NoDashboard.
+	// Dashboard draws the four keys of every service (Panels); nil unless
+	// Props.Dashboard.
 	Dashboard awscloudwatch.Dashboard
 }
 
@@ -88,12 +89,11 @@ func New(scope constructs.Construct, id string, props Props) *Job {
 		// A run writes the day's snapshots (a PutItem each, replacing the
 		// day's), so a retry is safe; one still failing an hour later is
 		// superseded by the next run.
-		Async: &function.Async{RetryAttempts: 2, MaxEventAge: awscdk.Duration_Hours(jsii.Number(1)),
-			FailuresHold: "DORA job runs that failed twice more (the table could not be read or written): no snapshots or DORA metrics for that hour; the next run, an hour later, writes the day's snapshots again: see the dora function's log group."},
+		Async:   &function.Async{RetryAttempts: 2, MaxEventAge: awscdk.Duration_Hours(jsii.Number(1))},
 		OnError: "A DORA job run failed (the table could not be read or written): the day's snapshots and the DORA metrics are stale until a run succeeds; the next runs within the hour.",
 	})
 	j.Schedule = j.Function.Every(c, "Schedule", Rate, "incidentd: runs the DORA job every hour")
-	if !props.NoDashboard {
+	if props.Dashboard {
 		j.Dashboard = newDashboard(c)
 	}
 	return j

@@ -5,10 +5,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/incidentd/incidentd/infra/dlq"
 	"github.com/incidentd/incidentd/infra/function"
 )
 
@@ -27,11 +25,13 @@ import (
 // 6 hours old, to outlast a Slack outage. A DynamoDB stream
 // serves at most two readers per shard at once: these two are all this one
 // has room for.
+//
+// The records that failed after the retries are described (where in the
+// stream they are, not the records themselves) in the stack's failure queue
+// (StreamProps.Functions.Failures): a message with DDBStreamBatchInfo
+// (infra/README.md, "The failure queue").
 type Stream struct {
 	Function *function.Function
-	// Failures receives a description of the records that failed after the
-	// retries (where in the stream they are, not the records themselves).
-	Failures awssqs.Queue
 }
 
 // EscalationRecordAge is how long the escalation mapping retries a record
@@ -57,7 +57,7 @@ func (e *Escalation) AddStream(props StreamProps) *Stream {
 		Name: "stream",
 		Description: "incidentd: the table's DynamoDB stream (starts escalations of incidents that open, reopen or rise into a paging severity; " +
 			"posts timeline entries to the war room, publishes lifecycle events, closes answered Slack pages)",
-		OnError: "Stream batches are retried (escalations until 20 hours old, the fan-out until 6 hours old), then described in the stream-failures queue: escalations may not have started.",
+		OnError: "Stream batches are retried (escalations until 20 hours old, the fan-out until 6 hours old), then described in the failure queue: escalations may not have started.",
 		// A fan-out batch makes a few Slack calls per record, each bounded to
 		// 5 s; the handler starts none it could not finish in time.
 		Timeout: awscdk.Duration_Seconds(jsii.Number(30)),
@@ -76,9 +76,11 @@ func (e *Escalation) AddStream(props StreamProps) *Stream {
 			"kms:GenerateDataKey* is on the stack's topic key alone (CDK's publish grant to an encrypted topic): SNS needs a data key per publish.",
 		"Resource::*")
 	e.SlackSecret.GrantRead(s.Function.Lambda, nil)
-	s.Failures = dlq.New(e.Construct, "StreamFailures")
-	s.Function.AddFailureQueue("stream-failures", s.Failures, "descriptions (shard, sequence numbers) of table stream records the stream function failed on after its retries: "+
-		"escalations that never started, or war-room posts and events lost; see the stream function's log group.")
+	// Both mappings describe what they gave up on in the stack's failure
+	// queue: the function's failures end there (monitoring alarms on it and
+	// on the iterator age, not on its Errors).
+	failures := props.Functions.Failures
+	s.Function.Failures = failures
 	// Escalations: incident items.
 	s.Function.Lambda.AddEventSource(awslambdaeventsources.NewDynamoEventSource(props.Table, &awslambdaeventsources.DynamoEventSourceProps{
 		StartingPosition: awslambda.StartingPosition_LATEST,
@@ -99,7 +101,7 @@ func (e *Escalation) AddStream(props StreamProps) *Stream {
 		RetryAttempts:           jsii.Number(-1),
 		MaxRecordAge:            EscalationRecordAge,
 		ReportBatchItemFailures: jsii.Bool(true),
-		OnFailure:               awslambdaeventsources.NewSqsDlq(s.Failures),
+		OnFailure:               awslambdaeventsources.NewSqsDlq(failures),
 		// Only incident items and pending signals inserted (folded into
 		// their incidents: signal_count, last_signal_at, the signal's
 		// timeline entry) reach this mapping; timeline entries, dedup and
@@ -146,7 +148,7 @@ func (e *Escalation) AddStream(props StreamProps) *Stream {
 		RetryAttempts:           jsii.Number(-1),
 		MaxRecordAge:            awscdk.Duration_Hours(jsii.Number(6)),
 		ReportBatchItemFailures: jsii.Bool(true),
-		OnFailure:               awslambdaeventsources.NewSqsDlq(s.Failures),
+		OnFailure:               awslambdaeventsources.NewSqsDlq(failures),
 		Filters: &[]*map[string]interface{}{
 			awslambda.FilterCriteria_Filter(&map[string]interface{}{
 				"eventName": awslambda.FilterRule_IsEqual(jsii.String("INSERT")),

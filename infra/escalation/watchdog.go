@@ -47,9 +47,8 @@ func (e *Escalation) AddWatchdog(props WatchdogProps) *Watchdog {
 			"FALLBACK_USER": jsii.String(props.FallbackUser),
 		},
 		// A missed run is made up by the next, a minute later: no retry; a
-		// failed one is described in its failure queue.
-		Async: &function.Async{RetryAttempts: 0, MaxEventAge: awscdk.Duration_Seconds(jsii.Number(60)),
-			FailuresHold: "watchdog runs that failed (the open incidents could not be read); the next run, a minute later, does the same work: see the watchdog's log group."},
+		// failed one is described in the failure queue.
+		Async: &function.Async{RetryAttempts: 0, MaxEventAge: awscdk.Duration_Seconds(jsii.Number(60))},
 	})
 	e.GrantStart(w.Function)
 	// Redrive an execution of this state machine alone; the ARN pattern is

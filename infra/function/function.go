@@ -21,7 +21,6 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
-	"github.com/incidentd/incidentd/infra/dlq"
 	"github.com/incidentd/incidentd/infra/gobuild"
 )
 
@@ -54,7 +53,7 @@ func CheckLogLevel(level string) error {
 // Registry records every function defined with the Shared that holds it, so
 // that what every function needs follows from defining it: infra/stack.go
 // grants table item access to each and hands them to monitoring (an Errors
-// and a Throttles alarm each, and an alarm on each of their failure queues).
+// alarm for each whose failures end nowhere else).
 type Registry struct {
 	functions []*Function
 }
@@ -80,6 +79,11 @@ type Shared struct {
 	// account, and its ceiling. Absent or 0: none, the function shares the
 	// account's unreserved pool (infra/README.md, "Reserved concurrency").
 	ReservedConcurrency map[string]int
+	// Failures is the stack's one failure queue (infra/dlq): the on-failure
+	// destination of every asynchronous function (Props.Async), and where
+	// the other constructs send what their deliveries gave up on (infra/README.md,
+	// "The failure queue"). Required when a function is Async.
+	Failures awssqs.IQueue
 }
 
 // Props configure one function.
@@ -109,9 +113,12 @@ type Async struct {
 	RetryAttempts int
 	// MaxEventAge, if set, bounds how long Lambda keeps retrying (default 6 hours).
 	MaxEventAge awscdk.Duration
-	// FailuresHold tells the operator what a message in the Failures queue
-	// is and where to look; it goes into the queue's alarm description.
-	FailuresHold string
+	// FailuresReportedBy, when set, says who reports the function's failures
+	// instead of the failure queue: the caller that waits for its answer
+	// (CloudFormation, for a custom resource's function: no answer fails the
+	// deploy). Such a function gets no on-failure destination, and
+	// self-monitoring no alarm of it.
+	FailuresReportedBy string
 }
 
 // Function is a Go Lambda and what belongs to it alone.
@@ -124,29 +131,17 @@ type Function struct {
 	Lambda   awslambda.Function
 	Role     awsiam.Role
 	LogGroup awslogs.LogGroup
-	// Failures receives events that failed after all retries (async functions only).
-	Failures awssqs.Queue
-	// FailureQueues are every queue where this function's failed events end
-	// (Failures, and e.g. an event source mapping's on-failure destination),
-	// each alarmed on by infra/monitoring.
-	FailureQueues []Queue
+	// Failures is where the function's failed events end after all retries
+	// (Shared.Failures, the stack's one failure queue), nil if nowhere: set
+	// for an async function, and by a construct that gives the function
+	// another on-failure destination (e.g. an event source mapping's).
+	// infra/monitoring alarms on the queue, not on the function's Errors.
+	Failures awssqs.IQueue
+	// FailuresReportedBy is Props.Async.FailuresReportedBy.
+	FailuresReportedBy string
 	// ReservedConcurrency is Shared.ReservedConcurrency of this function (0:
 	// none); infra/monitoring names it in the Throttles alarm.
 	ReservedConcurrency int
-}
-
-// Queue is a queue where a function's failed events end.
-type Queue struct {
-	// Name is the queue's alarm name after the prefix, e.g. "alarms-failures".
-	Name  string
-	Queue awssqs.IQueue
-	// Holds tells the operator what a message in the queue is and where to look.
-	Holds string
-}
-
-// AddFailureQueue records another queue where the function's failed events end.
-func (f *Function) AddFailureQueue(name string, q awssqs.IQueue, holds string) {
-	f.FailureQueues = append(f.FailureQueues, Queue{Name: name, Queue: q, Holds: holds})
 }
 
 // New defines the function functions/<props.Name>.
@@ -205,12 +200,17 @@ func New(scope constructs.Construct, id string, shared Shared, props Props) *Fun
 	if f.ReservedConcurrency > 0 {
 		fp.ReservedConcurrentExecutions = jsii.Number(float64(f.ReservedConcurrency))
 	}
-	if props.Async != nil {
-		f.Failures = dlq.New(c, "Failures")
-		fp.RetryAttempts = jsii.Number(float64(props.Async.RetryAttempts))
-		fp.MaxEventAge = props.Async.MaxEventAge
-		fp.OnFailure = awslambdadestinations.NewSqsDestination(f.Failures)
-		f.AddFailureQueue(props.Name+"-failures", f.Failures, props.Async.FailuresHold)
+	if a := props.Async; a != nil {
+		fp.RetryAttempts = jsii.Number(float64(a.RetryAttempts))
+		fp.MaxEventAge = a.MaxEventAge
+		f.FailuresReportedBy = a.FailuresReportedBy
+		if a.FailuresReportedBy == "" {
+			if shared.Failures == nil {
+				panic(fmt.Sprintf("function %s: asynchronous, but Shared.Failures is not set", props.Name))
+			}
+			f.Failures = shared.Failures
+			fp.OnFailure = awslambdadestinations.NewSqsDestination(f.Failures)
+		}
 	}
 	f.Lambda = awslambda.NewFunction(c, jsii.String("Function"), fp)
 

@@ -103,7 +103,7 @@ func (a *asyncInvoker) postmortemEvent(ev incident.Event) {
 			case <-time.After(time.Second):
 			}
 		}
-		a.log.Error("postmortem function failed 3 times (local; in AWS: its failure queue)", slog.String("event_id", ev.EventID), slog.Any("error", err))
+		a.log.Error("postmortem function failed 3 times (local; in AWS: the failure queue)", slog.String("event_id", ev.EventID), slog.Any("error", err))
 	})
 }
 

@@ -322,7 +322,7 @@ func (p *streamPoller) refresh(ctx context.Context) {
 // checkpoint), waiting retryWait, doubled after each failure up to
 // maxRetryWait, until the mapping gives up: after its retries (retries < 0:
 // no count) or once the first record left is older than its maxAge; then it
-// logs the records given up (the DLQ in AWS).
+// logs the records given up (in AWS: described in the failure queue).
 func (p *streamPoller) deliver(ctx context.Context, batch []events.DynamoDBEventRecord) {
 	wait := p.retryWait
 	for attempt := 0; len(batch) > 0; attempt++ {
@@ -348,7 +348,7 @@ func (p *streamPoller) deliver(ctx context.Context, batch []events.DynamoDBEvent
 		}
 		batch = batch[from:]
 		if p.m.givesUp(attempt, batch[0], time.Now()) {
-			p.log.ErrorContext(ctx, "stream records given up after retries (the DLQ in AWS)", slog.Int("records", len(batch)),
+			p.log.ErrorContext(ctx, "stream records given up after retries (in AWS: the failure queue)", slog.Int("records", len(batch)),
 				slog.Int("retries", attempt), slog.String("first_sequence_number", batch[0].Change.SequenceNumber), slog.Any("error", err))
 			return
 		}

@@ -1,5 +1,5 @@
 // Package monitoring is the platform's self-monitoring (infra/README.md,
-// "Self-monitoring"): alarms on its own functions, failure queues,
+// "Self-monitoring"): alarms on its own functions, failure queue,
 // escalation state machine, table (throttling) and HTTP API (5xx answers), to
 // OpsTopic, a topic of their own for the platform team.
 //
@@ -16,11 +16,13 @@
 // Alarms only where someone acts, each failure reported once: CloudWatch
 // bills every metric an alarm reads ($0.10 a month each, a metric math alarm
 // per metric in it), so a failure that already ends in an alarmed place is not
-// alarmed again at its source. A function whose failed events end in failure
-// queues (alarms, logs, stream) is covered by those queues' alarms (and the
-// stream function by its iterator age), the api function by the API's 5xx
-// alarm; a function with neither (the state machine's tasks) has an Errors
-// alarm of its own. Throttling is alarmed on the paging path (PagingPath):
+// alarmed again at its source. The stack has one failure queue, with one
+// alarm, for every source of failed deliveries (infra/dlq): a function whose
+// failed events end there (the asynchronous ones, and stream) is covered by
+// it (and the stream function by its iterator age), the api functions by the
+// API's 5xx alarm, the seed function by CloudFormation (a deploy it fails
+// fails); a function with none of these (the state machine's tasks) has an
+// Errors alarm of its own. Throttling is alarmed on the paging path (PagingPath):
 // there it delays pages silently (asynchronous events are retried for hours);
 // elsewhere it surfaces as the failures above. infra/README.md,
 // "Self-monitoring", has the table.
@@ -40,6 +42,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -51,8 +54,8 @@ import (
 
 // AlarmNamePrefix begins the name of every self-monitoring alarm.
 //
-// The suffixes (errors, throttled, executions-failed, iterator-age, the
-// queues' names) are none of the services.json checks, so no service alarm
+// The suffixes (errors, throttled, executions-failed, iterator-age,
+// failures) are none of the services.json checks, so no service alarm
 // ("<service>-<check>") can take one of these names.
 const AlarmNamePrefix = "incidentd-"
 
@@ -68,9 +71,9 @@ type Props struct {
 	// TopicKey encrypts OpsTopic: the stack's one topic key
 	// (alarmtopic.NewKey), whose policy lets CloudWatch use it.
 	TopicKey awskms.IKey
-	// Functions are every function of the stack (function.Registry): each
-	// of its FailureQueues gets an alarm on its first visible message; a
-	// function without failure queues that is not one of APIFunctions gets
+	// Functions are every function of the stack (function.Registry): one
+	// whose failures end in no queue (Failures), that CloudFormation does not
+	// report (FailuresReportedBy) and that is not one of APIFunctions gets
 	// an Errors alarm, described with its OnError.
 	Functions []*function.Function
 	// APIFunctions are the functions behind API (each one of Functions: the
@@ -80,9 +83,9 @@ type Props struct {
 	// PagingPath names the functions between an alarm and a page (one of
 	// Functions each): one metric math alarm sums their Throttles.
 	PagingPath []string
-	// Queues are the dead-letter queues that belong to no function (e.g.
-	// a topic's or a rule's): each gets an alarm on its first visible message.
-	Queues []Queue
+	// Failures is the stack's one failure queue (infra/dlq): an alarm on
+	// its first visible message, incidentd-failures.
+	Failures awssqs.IQueue
 	// Escalation is the escalation state machine: alarms on failed, timed out
 	// and aborted executions.
 	Escalation awsstepfunctions.IStateMachine
@@ -99,12 +102,6 @@ type Props struct {
 	APIAccessLog awslogs.ILogGroup
 }
 
-// Queue is one queue where failed deliveries end: Name is the alarm's name
-// after the prefix (e.g. "alarm-topic-dead-letters"), Holds tells the
-// operator what a message in the queue is and where to look (it goes into the
-// alarm's description).
-type Queue = function.Queue
-
 // Monitoring holds OpsTopic and the alarms publishing to it.
 type Monitoring struct {
 	constructs.Construct
@@ -115,8 +112,8 @@ type Monitoring struct {
 	Alarms []awscloudwatch.Alarm
 }
 
-// New creates OpsTopic and an alarm for every function, queue and the state
-// machine of props.
+// New creates OpsTopic and the alarms on the functions, the failure queue,
+// the state machine, the table and the API of props.
 func New(scope constructs.Construct, id string, props Props) *Monitoring {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	m := &Monitoring{Construct: c}
@@ -145,21 +142,15 @@ func New(scope constructs.Construct, id string, props Props) *Monitoring {
 	sum := &awscloudwatch.MetricOptions{Period: Period, Statistic: jsii.String("Sum")}
 	maximum := &awscloudwatch.MetricOptions{Period: Period, Statistic: jsii.String("Maximum")}
 
-	// The functions' failure queues (each says which function's log group to
-	// read) and the other queues; an Errors alarm for each function whose
-	// failures end in no queue (the state machine's tasks), apart from the
-	// api function.
-	queues := []Queue{}
-	for _, f := range props.Functions {
-		queues = append(queues, f.FailureQueues...)
-	}
-	queues = append(queues, props.Queues...)
+	// An Errors alarm for each function whose failures end in no queue (the
+	// state machine's tasks), apart from the API's functions and those whose
+	// failures CloudFormation reports (seed).
 	var paging []*function.Function
 	for _, f := range props.Functions {
 		if slices.Contains(props.PagingPath, f.Name) {
 			paging = append(paging, f)
 		}
-		if len(f.FailureQueues) > 0 || slices.Contains(props.APIFunctions, f) {
+		if f.Failures != nil || f.FailuresReportedBy != "" || slices.Contains(props.APIFunctions, f) {
 			continue
 		}
 		fc := constructs.NewConstruct(c, jsii.String("Function-"+f.Name))
@@ -173,13 +164,9 @@ func New(scope constructs.Construct, id string, props Props) *Monitoring {
 			pagingThrottlesDescription(paging), 1)
 	}
 
-	for _, q := range queues {
-		qc := constructs.NewConstruct(c, jsii.String("Queue-"+q.Name))
-		add(qc, "Messages", q.Queue.MetricApproximateNumberOfMessagesVisible(maximum), q.Name,
-			fmt.Sprintf("The queue %s holds failed deliveries: %s "+
-				"Read the messages (aws sqs receive-message --queue-url %s), fix the cause, then redrive or delete them: "+
-				"they are kept %d days. The alarm stays on until the queue is empty.",
-				*q.Queue.QueueName(), q.Holds, *q.Queue.QueueUrl(), int(*dlq.Retention.ToDays(nil))), 1)
+	if q := props.Failures; q != nil {
+		add(constructs.NewConstruct(c, jsii.String("Failures")), "Messages", q.MetricApproximateNumberOfMessagesVisible(maximum), FailuresAlarm,
+			failuresDescription(*q.QueueUrl()), 1)
 	}
 
 	if sm := props.Escalation; sm != nil {
@@ -219,7 +206,7 @@ func New(scope constructs.Construct, id string, props Props) *Monitoring {
 		add(constructs.NewConstruct(c, jsii.String("Table")), "Throttles",
 			throttleEvents(props.Table, props.TableIndexes), "table-throttled",
 			fmt.Sprintf("DynamoDB throttled reads or writes of the incidentd table %s or writes of its indexes (%s) at least once in 5 minutes. "+
-				"The functions retry throttled calls with backoff; sustained throttling fails signals (retried, then failure queues), "+
+				"The functions retry throttled calls with backoff; sustained throttling fails signals (retried, then the failure queue), "+
 				"escalation steps (retried by the state machine) and API requests (503). The table is on demand: throttling means a hot partition "+
 				"(a surge on one incident or service), an index whose writes lag (throttling the table's writes) or the account's per-table quota. "+
 				"Look at ReadThrottleEvents and WriteThrottleEvents per index and ThrottledRequests per operation (AWS/DynamoDB).",
@@ -238,6 +225,23 @@ func New(scope constructs.Construct, id string, props Props) *Monitoring {
 				"API Gateway answers 500 or 503 itself when it cannot invoke the function."+logs, 1)
 	}
 	return m
+}
+
+// FailuresAlarm is the failure queue's alarm name after the prefix.
+const FailuresAlarm = "failures"
+
+// failuresDescription tells the operator how to read the failure queue (at
+// url): which source each message comes from, and where its runbook is.
+// CloudWatch takes 1,024 characters, the URL counted as 256 while a token.
+func failuresDescription(url string) string {
+	return fmt.Sprintf("Failed deliveries are in the incidentd failure queue, the one for every source. Each message names its source: "+
+		"a Lambda destination record has requestContext.functionArn (alarms, logs, watchdog, deploys, dora, postmortem); "+
+		"the stream function's mappings, DDBStreamBatchInfo (stream ARN, shard, sequence numbers); "+
+		"SNS's dead letter, AlarmTopic's TopicArn; EventBridge's, attributes RULE_ARN, TARGET_ARN, ERROR_CODE. "+
+		"Runbook per source: infra/README.md, \"The failure queue\". "+
+		"aws sqs receive-message --attribute-names All --message-attribute-names All --queue-url %s; "+
+		"fix the cause, then redrive or delete (kept %d days). On until the queue is empty.",
+		url, int(*dlq.Retention.ToDays(nil)))
 }
 
 // pagingThrottles sums the Throttles of fns, one 5-minute sum each.
@@ -270,7 +274,7 @@ func pagingThrottlesDescription(fns []*function.Function) string {
 		cause = fmt.Sprintf("all %d executions reserved for it were busy (its reserved concurrency, context pagingConcurrency, is also its ceiling).", reserved)
 	}
 	return fmt.Sprintf("Lambda refused to run a function of the paging path (%s) at least once in 5 minutes (throttled): %s "+
-		"Pages are late meanwhile: alarms' events are retried by Lambda for up to 6 hours (then the alarms-failures queue), "+
+		"Pages are late meanwhile: alarms' events are retried by Lambda for up to 6 hours (then the failure queue), "+
 		"stream's records wait (its iterator age rises), escalate's steps are retried by the state machine. "+
 		"Which function: the alarm's metrics, one per function (Throttles). Look at its ConcurrentExecutions and Duration: "+
 		"a surge, or slow calls holding executions? Raise pagingConcurrency if the surge is real.",
@@ -283,7 +287,7 @@ func pagingThrottlesDescription(fns []*function.Function) string {
 // 5-minute sum. The indexes' read throttles are left out (CloudWatch bills
 // each metric an alarm reads): a throttled list read fails the request after
 // the store's retries, a 503 that incidentd-api-5xx reports, or the
-// watchdog's run, which its failure queue's alarm reports.
+// watchdog's run, which the failure queue's alarm reports.
 func throttleEvents(table awsdynamodb.ITable, indexes []string) awscloudwatch.IMetric {
 	using := map[string]awscloudwatch.IMetric{}
 	metric := func(id, name, label string, dims map[string]*string) {

@@ -76,15 +76,14 @@ func New(scope constructs.Construct, id string, props Props) *Postmortems {
 	p.Function = function.New(c, "Function", props.Functions, function.Props{
 		Name:        "postmortem",
 		Description: "incidentd: renders an incident's post-mortem on incident.resolved and incident.postmortem_updated, stores it in the post-mortem bucket, announces it in the war room",
-		OnError:     "A post-mortem was not written or not announced (the table, the bucket or Slack failed): Lambda retries the event twice, then it is in postmortem-failures; a later PUT /incidents/{id}/postmortem or resolve writes it again.",
+		OnError:     "A post-mortem was not written or not announced (the table, the bucket or Slack failed): Lambda retries the event twice, then it is in the failure queue; a later PUT /incidents/{id}/postmortem or resolve writes it again.",
 		// A few table reads, one HeadObject and PutObject, one Slack call.
 		Timeout: awscdk.Duration_Seconds(jsii.Number(60)),
 		Environment: map[string]*string{
 			"POSTMORTEM_BUCKET": p.Bucket.BucketName(),
 			"SLACK_SECRET_ARN":  props.Secret.SecretArn(),
 		},
-		Async: &function.Async{RetryAttempts: 2,
-			FailuresHold: "lifecycle events whose post-mortem could not be written or announced after 3 attempts: see the postmortem function's log; replay by resolving again or PUT /incidents/{id}/postmortem."},
+		Async: &function.Async{RetryAttempts: 2},
 	})
 	props.Secret.GrantRead(p.Function.Lambda, nil)
 	p.GrantWrite(p.Function.Lambda)

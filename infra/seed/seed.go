@@ -10,6 +10,15 @@
 // transaction, shared/dynamo's refs.go), which the function does through the
 // same store as the API. CloudFormation invokes the function asynchronously
 // with the deployer's credentials, so the function needs no resource policy.
+//
+// Its failures need no failure queue: CloudFormation reports them. The
+// handler answers every request (SUCCESS, or FAILED with the reason) and
+// fails only when the answer cannot be delivered; then CloudFormation, with
+// no answer within the resource's ServiceTimeout (10 minutes), fails the
+// resource and rolls the deploy back, in front of whoever deploys. A queued
+// event would be a request of a deploy that has already rolled back, with
+// nothing left to redrive, and an alarm on it a second report of a failure
+// the deployer saw.
 package seed
 
 import (
@@ -62,7 +71,7 @@ func New(scope constructs.Construct, id string, props Props) *Seed {
 		Timeout: awscdk.Duration_Minutes(jsii.Number(1)),
 		// A retry applies the file again: the same items.
 		Async: &function.Async{RetryAttempts: 2, MaxEventAge: awscdk.Duration_Minutes(jsii.Number(30)),
-			FailuresHold: "ServicesFile custom resource requests of a deploy whose answer could not be delivered to CloudFormation: the deploy waited for its service timeout (10 minutes) and rolled back; see the seed function's log group."},
+			FailuresReportedBy: "CloudFormation: a request the function could not answer fails the ServicesFile resource after its 10-minute timeout, and the deploy rolls back"},
 		OnError: "The seed function could not answer CloudFormation during a deploy: that deploy waits for the ServicesFile resource's timeout (10 minutes), then rolls back; deploy again.",
 	})
 	s.Resource = awscdk.NewCustomResource(c, jsii.String("ServicesFile"), &awscdk.CustomResourceProps{

@@ -15,9 +15,11 @@
 // The physical id is fixed, so that an Update is never a replacement.
 //
 // Each request is answered, SUCCESS or FAILED with the reason; the handler
-// fails (and Lambda retries the asynchronous invocation, then keeps the
-// event in the function's failure queue) only when the answer cannot be
-// delivered. Applying a file twice changes nothing, so a retry is safe.
+// fails (and Lambda retries the asynchronous invocation) only when the answer
+// cannot be delivered; then CloudFormation, without an answer within the
+// resource's timeout, fails it and rolls the deploy back (the function has
+// no failure queue: infra/seed). Applying a file twice changes nothing, so a
+// retry is safe.
 package customresource
 
 import (

@@ -32,8 +32,9 @@ import (
 //
 // Each action is one log line; one incident's error is logged and the run
 // goes on. The run fails only when the open incidents cannot be listed (the
-// store is unreachable), so that its failure queue's alarm
-// (incidentd-watchdog-failures) means that.
+// store is unreachable), so that its record in the stack's failure queue
+// (a Lambda destination record naming the watchdog; infra/README.md, "The
+// failure queue") means that.
 
 // WatchdogActor is the actor of the watchdog's timeline entries.
 const WatchdogActor = "watchdog"
