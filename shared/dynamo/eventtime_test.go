@@ -6,7 +6,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/incidentd/incidentd/shared/clock/clocktest"
+	"github.com/incidentd/incidentd/shared/dynamo/dynamotest"
 	"github.com/incidentd/incidentd/shared/incident"
 	"github.com/incidentd/incidentd/shared/incident/incidenttest"
 )
@@ -81,6 +86,87 @@ func TestEventTimeOnTheStore(t *testing.T) {
 	}
 }
 
+// TestReopenProcessedAtOnTheStore: a reopen by a late ALARM stores its
+// processing time (reopen_processed_at) beside its event time (reopened_at);
+// a later change (an acknowledgement, written by an UpdateItem of what it
+// decided) keeps it; an item written before it was kept (no attribute)
+// reads as zero, so the watchdog falls back to the event time (README,
+// "Failure modes").
+func TestReopenProcessedAtOnTheStore(t *testing.T) {
+	clk := newClock()
+	start := clk.Now()
+	svc, store := newService(t, clk, incident.Rules{ReopenWindow: 30 * time.Minute})
+	ctx := context.Background()
+	if _, err := svc.PutServiceConfig(ctx, incident.ServiceConfig{Name: "checkout"}); err != nil {
+		t.Fatal(err)
+	}
+	alarm := func(at time.Time) incident.Result {
+		sig := incidenttest.Alarm("checkout", "checkout-cpu")
+		sig.At = at
+		res, err := svc.Ingest(ctx, sig)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	id := alarm(start).IncidentID
+	clk.Set(start.Add(10 * time.Minute))
+	if _, err := svc.Resolve(ctx, id, "alice", incident.Resolution{}); err != nil {
+		t.Fatal(err)
+	}
+	event, processed := start.Add(15*time.Minute), start.Add(25*time.Minute)
+	key := map[string]types.AttributeValue{
+		"pk": &types.AttributeValueMemberS{Value: "INC#" + id}, "sk": &types.AttributeValueMemberS{Value: "META"},
+	}
+	tests := []struct {
+		name          string
+		change        func(t *testing.T)
+		wantProcessed time.Time
+		wantAttribute string // reopen_processed_at as stored; "": none
+	}{
+		{name: "late ALARM reopens", change: func(t *testing.T) {
+			clk.Set(processed)
+			if res := alarm(event); res.Outcome != incident.Reopened {
+				t.Fatalf("got outcome %q, want %q", res.Outcome, incident.Reopened)
+			}
+		}, wantProcessed: processed, wantAttribute: processed.Format(time.RFC3339Nano)},
+		{name: "acknowledged", change: func(t *testing.T) {
+			clk.Set(processed.Add(time.Minute))
+			if _, err := svc.Acknowledge(ctx, id, "alice"); err != nil {
+				t.Fatal(err)
+			}
+		}, wantProcessed: processed, wantAttribute: processed.Format(time.RFC3339Nano)},
+		{name: "item written before the attribute was kept", change: func(t *testing.T) {
+			if _, err := dynamotest.Client(t).UpdateItem(ctx, &dynamodb.UpdateItemInput{
+				TableName: aws.String(store.Table()), Key: key, UpdateExpression: aws.String("REMOVE reopen_processed_at"),
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		tt.change(t)
+		inc, err := store.Incident(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := len(inc.ReopenedAt); n != 1 || !inc.ReopenedAt[0].Equal(event) || !inc.ReopenProcessedAt.Equal(tt.wantProcessed) {
+			t.Errorf("%s: got reopened_at %v, reopen_processed_at %v; want [%v], %v", tt.name, inc.ReopenedAt, inc.ReopenProcessedAt, event, tt.wantProcessed)
+		}
+		out, err := dynamotest.Client(t).GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(store.Table()), Key: key, ConsistentRead: aws.Bool(true)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got string
+		if v, ok := out.Item["reopen_processed_at"].(*types.AttributeValueMemberS); ok {
+			got = v.Value
+		}
+		if got != tt.wantAttribute {
+			t.Errorf("%s: got attribute reopen_processed_at %q, want %q", tt.name, got, tt.wantAttribute)
+		}
+	}
+}
+
 func TestFlappingIsStored(t *testing.T) {
 	clk := newClock()
 	start := clk.Now()
@@ -132,7 +218,8 @@ func flap(t *testing.T, svc *incident.Service, clk *clocktest.Clock, start time.
 // TestOpenIndexServesTheWatchdog: the watchdog decides from the open index's
 // items (incident.Service.List, status open): they carry what it reads, as
 // the item itself has it (status, severity, service, created_at,
-// reopen_count, reopened_at, flapping, recovered_at, last_signal_at). An
+// reopen_count, reopened_at, reopen_processed_at, flapping, recovered_at,
+// last_signal_at). An
 // index that stops projecting one of them fails here. And the flapping
 // incident, settled in OK and quiet for the window, is resolved once by
 // SettleFlapping on the store (its write conditioned on version and
@@ -165,11 +252,13 @@ func TestOpenIndexServesTheWatchdog(t *testing.T) {
 		CreatedAt, LastSignal time.Time
 		ReopenCount           int
 		ReopenedAt            []time.Time
+		ReopenProcessedAt     time.Time
 		Flapping              bool
 		RecoveredAt           *time.Time
 	}
 	of := func(inc incident.Incident) read {
-		return read{inc.Status, inc.Severity, inc.Service, inc.CreatedAt, inc.LastSignalAt, inc.ReopenCount, inc.ReopenedAt, inc.Flapping, inc.RecoveredAt}
+		return read{inc.Status, inc.Severity, inc.Service, inc.CreatedAt, inc.LastSignalAt, inc.ReopenCount, inc.ReopenedAt, inc.ReopenProcessedAt,
+			inc.Flapping, inc.RecoveredAt}
 	}
 	if got, w := of(page.Items[0]), of(want); !reflect.DeepEqual(got, w) {
 		t.Errorf("open index item: got %+v, want the item's %+v", got, w)

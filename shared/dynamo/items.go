@@ -50,6 +50,7 @@ type incidentItem struct {
 	ReopenCount         int            `dynamodbav:"reopen_count"`
 	AutoResolved        bool           `dynamodbav:"auto_resolved,omitempty"`
 	ReopenedAt          []time.Time    `dynamodbav:"reopened_at,omitempty"`
+	ReopenProcessedAt   *time.Time     `dynamodbav:"reopen_processed_at,omitempty"`
 	Flapping            bool           `dynamodbav:"flapping,omitempty"`
 	Reporters           []reporterItem `dynamodbav:"reporters,omitempty"`
 	PublicUpdate        *publicUpdate  `dynamodbav:"public_update,omitempty"`
@@ -100,6 +101,10 @@ func newIncidentItem(inc incident.Incident) incidentItem {
 	for _, t := range inc.ReopenedAt {
 		it.ReopenedAt = append(it.ReopenedAt, t.UTC())
 	}
+	if t := inc.ReopenProcessedAt; !t.IsZero() {
+		t = t.UTC()
+		it.ReopenProcessedAt = &t
+	}
 	for _, r := range inc.Reporters {
 		it.Reporters = append(it.Reporters, reporterItem{Reporter: r.Reporter, At: r.At.UTC()})
 	}
@@ -120,6 +125,9 @@ func (it incidentItem) incident() incident.Incident {
 		AutoResolved: it.AutoResolved, ReopenedAt: it.ReopenedAt, Flapping: it.Flapping,
 		Version:     it.Version,
 		ActionItems: it.ActionItems, WentWell: it.WentWell, WentWrong: it.WentWrong,
+	}
+	if it.ReopenProcessedAt != nil { // none on items written before it was kept
+		inc.ReopenProcessedAt = *it.ReopenProcessedAt
 	}
 	if it.PostmortemKey != "" {
 		inc.Postmortem = &incident.PostmortemLink{Key: it.PostmortemKey, VersionID: it.PostmortemVersion,

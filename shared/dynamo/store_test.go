@@ -35,7 +35,7 @@ func fullIncident() incident.Incident {
 		AcknowledgedAt: at(2 * time.Minute), IdentifiedAt: at(5 * time.Minute), RecoveredAt: at(8 * time.Minute),
 		Commander: "alice", WarRoomChannel: "C0123", CauseDeploymentID: "deploy-42", RootCause: "bad config", Fix: "rollback",
 		SignalCount: 3, LastSignalAt: t0.Add(4 * time.Minute), ReopenCount: 1,
-		AutoResolved: true, ReopenedAt: []time.Time{t0.Add(3 * time.Minute)}, Flapping: true,
+		AutoResolved: true, ReopenedAt: []time.Time{t0.Add(3 * time.Minute)}, ReopenProcessedAt: t0.Add(3*time.Minute + 40*time.Second), Flapping: true,
 		Reporters: []incident.ReporterMark{{Reporter: "bob@example.com", At: t0.Add(time.Minute)}},
 		Version:   1,
 	}

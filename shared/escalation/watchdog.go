@@ -210,18 +210,26 @@ func (w *Watchdog) check(ctx context.Context, rep *WatchdogReport, configs map[s
 	return w.escalate(ctx, rep, inc)
 }
 
-// openedAt is when inc opened or last reopened (the latest reopen's event
-// time).
+// openedAt is when inc opened or last reopened: the later of the latest
+// reopen's event time and when the platform processed it. A late ALARM
+// reopens at an event time minutes before it was processed; an earlier
+// escalation that stopped in between never saw the reopen, and the stream
+// starts the reopen's own escalation only once it is processed. An item
+// written before the processing time was kept has only the event time.
 func openedAt(inc incident.Incident) time.Time {
 	t := inc.CreatedAt
 	if n := len(inc.ReopenedAt); n > 0 && inc.ReopenedAt[n-1].After(t) {
 		t = inc.ReopenedAt[n-1]
 	}
+	if inc.ReopenProcessedAt.After(t) {
+		t = inc.ReopenProcessedAt
+	}
 	return t
 }
 
 // coveredByEarlier returns the name of an earlier escalation of the reopened
-// incident inc that ran to its end after inc reopened, or "". The stream
+// incident inc that ran to its end after inc reopened (openedAt: not before
+// the reopen was processed), or "". The stream
 // starts no escalation for a reopen while an earlier one runs ("one
 // escalation at a time": the running one pages the reopened incident), so a
 // missing inc-<id>-<n> is no lost start when the latest earlier execution

@@ -302,6 +302,72 @@ func TestWatchdogReopenedIncident(t *testing.T) {
 	}
 }
 
+// TestWatchdogLateAlarmReopen: two faults at once. An ALARM whose state
+// changed (event time) while the earlier escalation still watched the
+// resolved incident, but delivered late, reopens it after that escalation
+// ended; and the stream's start of the reopen's own escalation
+// (inc-<id>-1) is lost. The earlier run ended before the reopen was
+// processed, so it paged nothing of it: the watchdog starts inc-<id>-1. An
+// earlier run that ended after the reopen was processed did page it: nothing
+// to start.
+func TestWatchdogLateAlarmReopen(t *testing.T) {
+	tests := []struct {
+		name string
+		// stoppedAfterEvent is how long after the late ALARM's event time
+		// the earlier (succeeded) escalation stopped; the ALARM is
+		// processed 10 minutes after its event time.
+		stoppedAfterEvent time.Duration
+		wantStarted       bool
+	}{
+		{name: "earlier run stopped after the event time, before the reopen was processed", stoppedAfterEvent: 6 * time.Minute, wantStarted: true},
+		{name: "earlier run stopped after the reopen was processed", stoppedAfterEvent: 11 * time.Minute},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newWatchEnv(t, inMemory)
+			ctx := context.Background()
+			alarm := func(kind incident.SignalKind, at time.Time, i int) incident.Result {
+				res, err := e.svc.Ingest(ctx, incident.Signal{
+					Source: incident.SourceAlarm, Kind: kind, Service: "checkout", DedupKey: "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:checkout-cpu",
+					Title: "checkout-cpu", At: at, Actor: "alarm:checkout-cpu", DeliveryID: fmt.Sprint(i),
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return res
+			}
+			id := alarm(incident.Trigger, e.clock.Now(), 0).IncidentID
+			e.clock.Advance(time.Minute)
+			alarm(incident.Recover, e.clock.Now(), 1) // checkout auto-resolves
+			// The alarm fires again 25 minutes later (inside the reopen
+			// window); its state change reaches the platform 10 minutes late.
+			event := e.clock.Now().Add(25 * time.Minute)
+			e.clock.Set(event.Add(10 * time.Minute))
+			if res := alarm(incident.Trigger, event, 2); res.Outcome != incident.Reopened {
+				t.Fatalf("late ALARM: got outcome %q, want %q", res.Outcome, incident.Reopened)
+			}
+			inc, _, _, err := e.svc.Get(ctx, id)
+			if err != nil || inc.ReopenCount != 1 {
+				t.Fatalf("got reopen count %d, %v; want 1", inc.ReopenCount, err)
+			}
+			// The earlier escalation watched the resolved incident and ran
+			// to its end; the reopen's own start never happened.
+			first := escalation.RestartName(incident.Incident{ID: id}, 0)
+			e.b.status[first] = escalation.ExecutionSucceeded
+			e.b.stopped[first] = event.Add(tt.stoppedAfterEvent)
+			e.clock.Advance(escalation.DefaultWatchdogGrace + time.Second)
+			e.run(t)
+			want := []string(nil)
+			if tt.wantStarted {
+				want = []string{escalation.ExecutionName(inc)}
+			}
+			if !slices.Equal(e.b.started, want) {
+				t.Errorf("started: got %v, want %v", e.b.started, want)
+			}
+		})
+	}
+}
+
 // TestWatchdogGoesOnAfterAnError: one incident whose execution cannot be
 // asked about is logged and skipped; the others are handled and the run
 // succeeds. A store that cannot list fails the run.

@@ -93,15 +93,16 @@ func staleSignal(cur Incident, sig Signal, why string, now time.Time) Change {
 	return Change{Kind: Touch, Incident: inc, Entries: []Entry{e}, Result: Result{Outcome: Stale, IncidentID: inc.ID}}
 }
 
-// noteReopen records a reopen at t on inc and marks it flapping when it
-// reopened threshold times within window. It returns the flapping entry, if
-// it started flapping.
+// noteReopen records a reopen at event time t, processed at now, on inc and
+// marks it flapping when it reopened threshold times within window. It
+// returns the flapping entry, if it started flapping.
 func noteReopen(inc *Incident, t, now time.Time, threshold int, window time.Duration, actor string) []Entry {
 	times := append(append([]time.Time(nil), inc.ReopenedAt...), t)
 	if len(times) > threshold {
 		times = times[len(times)-threshold:]
 	}
 	inc.ReopenedAt = times
+	inc.ReopenProcessedAt = now
 	if inc.Flapping || len(times) < threshold || t.Sub(times[0]) > window {
 		return nil
 	}

@@ -150,6 +150,61 @@ func TestStaleDeliveryIsNotedOnce(t *testing.T) {
 	}
 }
 
+// TestReopenKeepsItsProcessingTime: a reopen records its event time
+// (reopened_at) and when the platform processed it (reopen_processed_at),
+// which a late ALARM puts minutes apart; the processing time is kept
+// through the changes after it, moved by the next reopen only, and zero on
+// an incident that never reopened. (The watchdog measures an earlier
+// escalation against it: README, "Failure modes".)
+func TestReopenKeepsItsProcessingTime(t *testing.T) {
+	const window = 30 * time.Minute
+	tests := []struct {
+		name          string
+		steps         []delivery
+		wantEvent     time.Duration // the latest reopened_at, from t0; -1: none
+		wantProcessed time.Duration // reopen_processed_at, from t0; -1: zero
+	}{
+		{name: "never reopened",
+			steps:     []delivery{{kind: incident.Trigger}, {kind: incident.Trigger, at: 5 * time.Minute}},
+			wantEvent: -1, wantProcessed: -1},
+		{name: "ALARM delivered on time",
+			steps:     []delivery{{kind: incident.Trigger}, {kind: personResolves, at: 10 * time.Minute}, {kind: incident.Trigger, at: 15 * time.Minute}},
+			wantEvent: 15 * time.Minute, wantProcessed: 15 * time.Minute},
+		{name: "ALARM delivered 10 minutes late",
+			steps:     []delivery{{kind: incident.Trigger}, {kind: personResolves, at: 10 * time.Minute}, {kind: incident.Trigger, at: 15 * time.Minute, deliver: 25 * time.Minute}},
+			wantEvent: 15 * time.Minute, wantProcessed: 25 * time.Minute},
+		{name: "kept through a recovery, a join and a stale delivery",
+			steps: []delivery{{kind: incident.Trigger}, {kind: personResolves, at: 10 * time.Minute}, {kind: incident.Trigger, at: 15 * time.Minute, deliver: 25 * time.Minute},
+				{kind: incident.Recover, at: 26 * time.Minute}, {kind: incident.Trigger, at: 27 * time.Minute}, {kind: incident.Recover, at: 20 * time.Minute, deliver: 28 * time.Minute}},
+			wantEvent: 15 * time.Minute, wantProcessed: 25 * time.Minute},
+		{name: "moved by the next reopen",
+			steps: []delivery{{kind: incident.Trigger}, {kind: personResolves, at: 10 * time.Minute}, {kind: incident.Trigger, at: 15 * time.Minute, deliver: 25 * time.Minute},
+				{kind: personResolves, at: 30 * time.Minute}, {kind: incident.Trigger, at: 32 * time.Minute, deliver: 33 * time.Minute}},
+			wantEvent: 32 * time.Minute, wantProcessed: 33 * time.Minute},
+	}
+	at := func(d time.Duration) time.Time {
+		if d < 0 {
+			return time.Time{}
+		}
+		return t0.Add(d)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, incident.Rules{ReopenWindow: window}, incident.ServiceConfig{Name: "checkout"})
+			_, id := play(t, e, tt.steps)
+			inc, _ := e.get(t, id)
+			var event time.Time
+			if n := len(inc.ReopenedAt); n > 0 {
+				event = inc.ReopenedAt[n-1]
+			}
+			if !event.Equal(at(tt.wantEvent)) || !inc.ReopenProcessedAt.Equal(at(tt.wantProcessed)) {
+				t.Errorf("got reopened at %s, processed at %s; want %s, %s", fmtTime(&event), fmtTime(&inc.ReopenProcessedAt),
+					at(tt.wantEvent).Format(time.RFC3339), at(tt.wantProcessed).Format(time.RFC3339))
+			}
+		})
+	}
+}
+
 func TestFlapping(t *testing.T) {
 	const window = 30 * time.Minute
 	tests := []struct {

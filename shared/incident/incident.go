@@ -157,6 +157,12 @@ type Incident struct {
 	// ReopenedAt are the event times of the latest reopens (at most
 	// Rules.FlapThreshold), to tell a flapping incident.
 	ReopenedAt []time.Time `json:"reopened_at,omitempty"`
+	// ReopenProcessedAt is when the platform processed the latest reopen
+	// (the now of that change), zero before the first reopen and on items
+	// written before it was kept. A late ALARM's event time can be minutes
+	// before it: the watchdog measures an earlier escalation against the
+	// later of the two (README, "Failure modes": lost escalation start).
+	ReopenProcessedAt time.Time `json:"reopen_processed_at,omitzero"`
 	// Flapping is set when the incident reopened Rules.FlapThreshold times
 	// within the reopen window: auto-resolve is suspended until its monitor
 	// stays quiet for the window (README, flapping).
