@@ -142,6 +142,11 @@ func run(n, dups, workers int, buildDir string) error {
 	fmt.Printf("  throughput:           %.0f signals/s (%d in %s)\n", float64(dups)/elapsed.Seconds(), dups, elapsed.Round(time.Millisecond))
 	printLatency("  latency under load", lat)
 	fmt.Printf("  incidents opened:     %d (want 1)\n", len(ids))
+	bare, err := barePuts(ctx, db, dups, workers)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("  the emulator's ceiling: %.0f bare conditional PutItems/s of new keys on one partition (%d, %d senders, no service code)\n", bare, dups, workers)
 	pending := store.TakePending()
 	msvc := incident.NewService(metered, incident.Rules{})
 	meter.Reset()
@@ -175,6 +180,49 @@ func run(n, dups, workers int, buildDir string) error {
 
 	fmt.Printf("\nLambda bootstrap sizes (linux/arm64, -tags lambda.norpc,timetzdata, the AWS modules not inlined, -s -w; budget %s bytes each)\n", thousands(maxBootstrap))
 	return printSizes(os.Stdout, buildDir)
+}
+
+// barePuts measures the rate at which DynamoDB Local takes n conditional
+// PutItems of new keys from workers senders, of items of a join's entry's
+// shape (about 20 attributes, ~500 bytes, on one incident's partition): the
+// most a join (one such PutItem) can reach on this machine. It is
+// measured right after the joins, on the same warm emulator.
+func barePuts(ctx context.Context, db *dynamodb.Client, n, workers int) (float64, error) {
+	item := func(i int) map[string]types.AttributeValue {
+		it := map[string]types.AttributeValue{
+			"pk": &types.AttributeValueMemberS{Value: "INC#bare"},
+			"sk": &types.AttributeValueMemberS{Value: fmt.Sprintf("TL#2026-12-03T15:49:29.%09dZ#sig-%d", i, i)},
+		}
+		for k := range 18 {
+			it[fmt.Sprintf("attribute_%d", k)] = &types.AttributeValueMemberS{Value: "a value of 20 bytes."}
+		}
+		return it
+	}
+	jobs := make(chan int)
+	errs := make(chan error, workers)
+	start := time.Now()
+	for range workers {
+		go func() {
+			var err error
+			for i := range jobs {
+				if err == nil {
+					_, err = db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("bench"), Item: item(i),
+						ConditionExpression: aws.String("attribute_not_exists(pk)")})
+				}
+			}
+			errs <- err
+		}()
+	}
+	for i := range n {
+		jobs <- i
+	}
+	close(jobs)
+	for range workers {
+		if err := <-errs; err != nil {
+			return 0, fmt.Errorf("bare puts: %w", err)
+		}
+	}
+	return float64(n) / time.Since(start).Seconds(), nil
 }
 
 // concurrentWarmUp is how many concurrent joins warm the emulator up: its
