@@ -198,16 +198,28 @@ func barePuts(ctx context.Context, db *dynamodb.Client, n, workers int) (float64
 		}
 		return it
 	}
+	start := time.Now()
+	if err := fanOut(n, workers, func(i int) error {
+		_, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("bench"), Item: item(i),
+			ConditionExpression: aws.String("attribute_not_exists(pk)")})
+		return err
+	}); err != nil {
+		return 0, fmt.Errorf("bare puts: %w", err)
+	}
+	return float64(n) / time.Since(start).Seconds(), nil
+}
+
+// fanOut calls do(0) … do(n-1) from workers goroutines and returns the first
+// error (a worker that failed does nothing more).
+func fanOut(n, workers int, do func(i int) error) error {
 	jobs := make(chan int)
 	errs := make(chan error, workers)
-	start := time.Now()
 	for range workers {
 		go func() {
 			var err error
 			for i := range jobs {
 				if err == nil {
-					_, err = db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("bench"), Item: item(i),
-						ConditionExpression: aws.String("attribute_not_exists(pk)")})
+					err = do(i)
 				}
 			}
 			errs <- err
@@ -217,12 +229,13 @@ func barePuts(ctx context.Context, db *dynamodb.Client, n, workers int) (float64
 		jobs <- i
 	}
 	close(jobs)
+	var first error
 	for range workers {
-		if err := <-errs; err != nil {
-			return 0, fmt.Errorf("bare puts: %w", err)
+		if err := <-errs; err != nil && first == nil {
+			first = err
 		}
 	}
-	return float64(n) / time.Since(start).Seconds(), nil
+	return first
 }
 
 // concurrentWarmUp is how many concurrent joins warm the emulator up: its
@@ -243,27 +256,11 @@ func warmUp(ctx context.Context, svc *incident.Service, store *dynamolocal.Strea
 			return err
 		}
 	}
-	jobs := make(chan int)
-	errs := make(chan error, workers)
-	for range workers {
-		go func() {
-			var err error
-			for i := range jobs {
-				if err == nil {
-					_, err = svc.Ingest(ctx, signal("warmup-dup", fmt.Sprintf("warmup-dup-%d", i)))
-				}
-			}
-			errs <- err
-		}()
-	}
-	for i := range concurrentWarmUp {
-		jobs <- i
-	}
-	close(jobs)
-	for range workers {
-		if err := <-errs; err != nil {
-			return err
-		}
+	if err := fanOut(concurrentWarmUp, workers, func(i int) error {
+		_, err := svc.Ingest(ctx, signal("warmup-dup", fmt.Sprintf("warmup-dup-%d", i)))
+		return err
+	}); err != nil {
+		return err
 	}
 	return fold(ctx, svc, store)
 }
