@@ -102,7 +102,8 @@ func metricStats(a map[string]any) []metricStat {
 // TestSelfMonitoringAlarmCounts counts the alarms by metric, and the metrics
 // they read (CloudWatch bills each metric of an alarm): Errors of the two
 // functions whose failures end in no queue (escalate, warroom), the paging
-// path's Throttles summed, the one failure queue, the state machine's failed and timed out
+// path's Throttles summed, the one failure queue (a record waiting, and a new
+// one arriving), the state machine's failed and timed out
 // executions summed, the stream's iterator age, the table's throttle events
 // (its indexes' summed in), the API's 5xx.
 func TestSelfMonitoringAlarmCounts(t *testing.T) {
@@ -112,7 +113,8 @@ func TestSelfMonitoringAlarmCounts(t *testing.T) {
 		"AWS/Lambda Errors":                          2,
 		"SUM(METRICS()) of AWS/Lambda Throttles":     1,
 		"AWS/Lambda IteratorAge":                     1,
-		"AWS/SQS ApproximateNumberOfMessagesVisible": 1, // the failure queue of every source
+		"AWS/SQS ApproximateNumberOfMessagesVisible": 1, // the failure queue of every source: one waits
+		"AWS/SQS NumberOfMessagesSent":               1, // a new one arrived
 		"failed + timed_out of AWS/States ExecutionsFailed, AWS/States ExecutionsTimedOut": 1,
 	}
 	got := map[string]int{}
@@ -133,10 +135,10 @@ func TestSelfMonitoringAlarmCounts(t *testing.T) {
 			t.Errorf("self-monitoring alarms on %s: got %d, want %d", k, got[k], want[k])
 		}
 	}
-	// 2 Errors, 3 Throttles, 1 queue, 2 execution metrics, 1 iterator age,
+	// 2 Errors, 3 Throttles, 2 queue metrics, 2 execution metrics, 1 iterator age,
 	// 5 throttle events (the table's reads and writes, 3 indexes' writes), 1 API 5xx.
 	indexes, _ := properties(logicalID(t, "AWS::DynamoDB::Table", table))["GlobalSecondaryIndexes"].([]any)
-	if want := 2 + len(PagingPath) + 1 + 2 + 1 + 2 + len(indexes) + 1; metrics != want {
+	if want := 2 + len(PagingPath) + 2 + 2 + 1 + 2 + len(indexes) + 1; metrics != want {
 		t.Errorf("metrics read by self-monitoring alarms: got %d, want %d", metrics, want)
 	}
 }
@@ -146,8 +148,7 @@ func TestSelfMonitoringAlarmCounts(t *testing.T) {
 //   - every function: its Errors, or else every place its failed events end
 //     (the on-failure queue of its asynchronous invocations and of its event
 //     source mappings, each alarmed on its messages; a stream consumer's
-//     IteratorAge too), or else CloudFormation (a custom resource's
-//     function), or else the 5xx answers of the HTTP API it serves;
+//     IteratorAge too), or else the 5xx answers of the HTTP API it serves;
 //   - the functions of PagingPath: their Throttles;
 //   - every queue (visible messages), every state machine (failed and timed
 //     out executions), every table (read and write throttle events) and
@@ -245,14 +246,6 @@ func functionUncovered(t *testing.T, id string, on func(metric, typ, id string) 
 	t.Helper()
 	if on("Errors", "AWS::Lambda::Function", id) {
 		return ""
-	}
-	// A custom resource's function: CloudFormation reports what it could
-	// not answer (the resource fails, the deploy rolls back).
-	for rid, r := range synthesized.resources {
-		if typ, _ := r["Type"].(string); strings.HasPrefix(typ, "Custom::") &&
-			asJSON(t, properties(rid)["ServiceToken"]) == asJSON(t, arnOf(id)) {
-			return ""
-		}
 	}
 	// Where its failed events end: queues of EventInvokeConfig and event
 	// source mappings.
@@ -485,9 +478,9 @@ func TestFailuresAlarm(t *testing.T) {
 			}
 		}
 	}
-	// 6 async functions, stream, AlarmTopic, the alarm rule, the two deploy rules.
-	if len(sources) != 11 {
-		t.Errorf("sources of the failure queue: got %d (%v), want 11", len(sources), slices.Sorted(maps.Keys(sources)))
+	// 7 async functions, stream, AlarmTopic, the alarm rule, the two deploy rules.
+	if len(sources) != 12 {
+		t.Errorf("sources of the failure queue: got %d (%v), want 12", len(sources), slices.Sorted(maps.Keys(sources)))
 	}
 	runbook := readmeSection(t, "## The failure queue")
 	var rows []string

@@ -38,7 +38,7 @@ type StackProps struct {
 	// ReopenWindow is every function's REOPEN_WINDOW (a Go duration).
 	ReopenWindow string
 	// DORADashboard adds the DORA metrics' CloudWatch dashboard (context
-	// doraDashboard; off by default: README, "DORA metrics").
+	// doraDashboard; off by default: README, "DORA job", Dashboard).
 	DORADashboard bool
 	// DORASuspectWindow is every function's DORA_SUSPECT_WINDOW (a Go
 	// duration; "" leaves it unset: dora.DefaultSuspectWindow).

@@ -259,7 +259,7 @@ func TestResourceCounts(t *testing.T) {
 		"AWS::SQS::Queue":                  1,  // the failure queue of every source (TestFailureQueue)
 		"AWS::SQS::QueuePolicy":            1,  // TLS only, AlarmTopic and the three rules may send
 		"AWS::Events::Rule":                5,  // alarm state changes, the watchdog's and the DORA job's schedules, CodePipeline and CodeDeploy state changes
-		"AWS::CloudWatch::Alarm":           18, // checkout 5, payments 3, storefront 2; self-monitoring 8 (monitoring_test.go)
+		"AWS::CloudWatch::Alarm":           19, // checkout 5, payments 3, storefront 2; self-monitoring 9 (monitoring_test.go)
 		"AWS::Logs::MetricFilter":          3,  // one per service log group
 		"AWS::Logs::SubscriptionFilter":    3,
 		"AWS::Lambda::Permission":          25, // SNS (alarms, postmortem), EventBridge (alarms, the watchdog's and the DORA job's schedules, the 2 deploy rules), alarm action, 3 log groups, API Gateway ($default, and each route of httpapi.Routes: 13)

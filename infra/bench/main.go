@@ -250,17 +250,17 @@ func warmUp(ctx context.Context, svc *incident.Service, store *dynamolocal.Strea
 	const n = 500
 	for i := range n {
 		if _, err := svc.Ingest(ctx, signal(fmt.Sprintf("warmup-%d", i), "")); err != nil {
-			return err
+			return fmt.Errorf("warm-up open %d: %w", i, err)
 		}
 		if _, err := svc.Ingest(ctx, signal("warmup-join", fmt.Sprintf("warmup-join-%d", i))); err != nil {
-			return err
+			return fmt.Errorf("warm-up join %d: %w", i, err)
 		}
 	}
 	if err := fanOut(concurrentWarmUp, workers, func(i int) error {
 		_, err := svc.Ingest(ctx, signal("warmup-dup", fmt.Sprintf("warmup-dup-%d", i)))
 		return err
 	}); err != nil {
-		return err
+		return fmt.Errorf("warm-up, concurrent joins: %w", err)
 	}
 	return fold(ctx, svc, store)
 }

@@ -71,7 +71,7 @@ func New(scope constructs.Construct, id string, props Props) *Deploys {
 	})
 
 	// What EventBridge cannot deliver ends in the stack's failure queue, as
-	// what the function fails on does: one queue and one alarm for every
+	// what the function fails on does: one queue, alarmed, for every
 	// deployment event that did not land (its RULE_ARN names the rule).
 	target := func() awsevents.IRuleTarget {
 		return awseventstargets.NewLambdaFunction(d.Function.Lambda, &awseventstargets.LambdaFunctionProps{

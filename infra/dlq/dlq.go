@@ -1,9 +1,9 @@
 // Package dlq creates the stack's failure queue: the one dead-letter queue
-// that catches what an asynchronous delivery gave up on (a Lambda's async
+// that catches what the asynchronous deliveries gave up on (a Lambda's async
 // invocation, the table stream's event source mappings, AlarmTopic's
-// subscription, the EventBridge rules' targets). One queue and one alarm
-// rather than one per source (infra/README.md, "The failure queue"): each
-// message names its source, so the queue need not.
+// subscription, the alarm and deployment rules' targets; the exceptions are
+// in infra/README.md, "The failure queue"). One queue rather than one per
+// source: each message names its source, so the queue need not.
 package dlq
 
 import (

@@ -113,12 +113,6 @@ type Async struct {
 	RetryAttempts int
 	// MaxEventAge, if set, bounds how long Lambda keeps retrying (default 6 hours).
 	MaxEventAge awscdk.Duration
-	// FailuresReportedBy, when set, says who reports the function's failures
-	// instead of the failure queue: the caller that waits for its answer
-	// (CloudFormation, for a custom resource's function: no answer fails the
-	// deploy). Such a function gets no on-failure destination, and
-	// self-monitoring no alarm of it.
-	FailuresReportedBy string
 }
 
 // Function is a Go Lambda and what belongs to it alone.
@@ -137,8 +131,6 @@ type Function struct {
 	// another on-failure destination (e.g. an event source mapping's).
 	// infra/monitoring alarms on the queue, not on the function's Errors.
 	Failures awssqs.IQueue
-	// FailuresReportedBy is Props.Async.FailuresReportedBy.
-	FailuresReportedBy string
 	// ReservedConcurrency is Shared.ReservedConcurrency of this function (0:
 	// none); infra/monitoring names it in the Throttles alarm.
 	ReservedConcurrency int
@@ -203,14 +195,11 @@ func New(scope constructs.Construct, id string, shared Shared, props Props) *Fun
 	if a := props.Async; a != nil {
 		fp.RetryAttempts = jsii.Number(float64(a.RetryAttempts))
 		fp.MaxEventAge = a.MaxEventAge
-		f.FailuresReportedBy = a.FailuresReportedBy
-		if a.FailuresReportedBy == "" {
-			if shared.Failures == nil {
-				panic(fmt.Sprintf("function %s: asynchronous, but Shared.Failures is not set", props.Name))
-			}
-			f.Failures = shared.Failures
-			fp.OnFailure = awslambdadestinations.NewSqsDestination(f.Failures)
+		if shared.Failures == nil {
+			panic(fmt.Sprintf("function %s: asynchronous, but Shared.Failures is not set", props.Name))
 		}
+		f.Failures = shared.Failures
+		fp.OnFailure = awslambdadestinations.NewSqsDestination(f.Failures)
 	}
 	f.Lambda = awslambda.NewFunction(c, jsii.String("Function"), fp)
 

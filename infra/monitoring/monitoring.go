@@ -16,13 +16,13 @@
 // Alarms only where someone acts, each failure reported once: CloudWatch
 // bills every metric an alarm reads ($0.10 a month each, a metric math alarm
 // per metric in it), so a failure that already ends in an alarmed place is not
-// alarmed again at its source. The stack has one failure queue, with one
-// alarm, for every source of failed deliveries (infra/dlq): a function whose
-// failed events end there (the asynchronous ones, and stream) is covered by
-// it (and the stream function by its iterator age), the api functions by the
-// API's 5xx alarm, the seed function by CloudFormation (a deploy it fails
-// fails); a function with none of these (the state machine's tasks) has an
-// Errors alarm of its own. Throttling is alarmed on the paging path (PagingPath):
+// alarmed again at its source. The stack has one failure queue, with two
+// alarms (a record waits; a new one arrived), for every source of failed
+// deliveries (infra/dlq): a function whose failed events end there (the
+// asynchronous ones, and stream) is covered by it (and the stream function
+// by its iterator age), the api functions by the API's 5xx alarm; a function
+// with none of these (the state machine's tasks) has an Errors alarm of its
+// own. Throttling is alarmed on the paging path (PagingPath):
 // there it delays pages silently (asynchronous events are retried for hours);
 // elsewhere it surfaces as the failures above. infra/README.md,
 // "Self-monitoring", has the table.
@@ -72,9 +72,8 @@ type Props struct {
 	// (alarmtopic.NewKey), whose policy lets CloudWatch use it.
 	TopicKey awskms.IKey
 	// Functions are every function of the stack (function.Registry): one
-	// whose failures end in no queue (Failures), that CloudFormation does not
-	// report (FailuresReportedBy) and that is not one of APIFunctions gets
-	// an Errors alarm, described with its OnError.
+	// whose failures end in no queue (Failures) and that is not one of
+	// APIFunctions gets an Errors alarm, described with its OnError.
 	Functions []*function.Function
 	// APIFunctions are the functions behind API (each one of Functions: the
 	// api, and those of httpapi.Routes): their failures are 5xx answers,
@@ -143,14 +142,13 @@ func New(scope constructs.Construct, id string, props Props) *Monitoring {
 	maximum := &awscloudwatch.MetricOptions{Period: Period, Statistic: jsii.String("Maximum")}
 
 	// An Errors alarm for each function whose failures end in no queue (the
-	// state machine's tasks), apart from the API's functions and those whose
-	// failures CloudFormation reports (seed).
+	// state machine's tasks), apart from the API's functions.
 	var paging []*function.Function
 	for _, f := range props.Functions {
 		if slices.Contains(props.PagingPath, f.Name) {
 			paging = append(paging, f)
 		}
-		if f.Failures != nil || f.FailuresReportedBy != "" || slices.Contains(props.APIFunctions, f) {
+		if f.Failures != nil || slices.Contains(props.APIFunctions, f) {
 			continue
 		}
 		fc := constructs.NewConstruct(c, jsii.String("Function-"+f.Name))
@@ -165,8 +163,17 @@ func New(scope constructs.Construct, id string, props Props) *Monitoring {
 	}
 
 	if q := props.Failures; q != nil {
-		add(constructs.NewConstruct(c, jsii.String("Failures")), "Messages", q.MetricApproximateNumberOfMessagesVisible(maximum), FailuresAlarm,
+		fc := constructs.NewConstruct(c, jsii.String("Failures"))
+		add(fc, "Messages", q.MetricApproximateNumberOfMessagesVisible(maximum), FailuresAlarm,
 			failuresDescription(*q.QueueUrl()), 1)
+		// The alarm above stays on while one record waits, and CloudWatch
+		// notifies only when an alarm's state changes: without this one a
+		// second failure (an alarm that opened no incident) behind a first
+		// (a post-mortem not rendered) would reach nobody.
+		add(fc, "Arrived", q.MetricNumberOfMessagesSent(sum), FailuresArrivedAlarm,
+			fmt.Sprintf("A new failed delivery reached the incidentd failure queue in the last 5 minutes (NumberOfMessagesSent). "+
+				"This alarm goes off again for each new failure, while %s%s stays on until the queue is empty: read the queue as that alarm's "+
+				"description says (infra/README.md, \"The failure queue\").", AlarmNamePrefix, FailuresAlarm), 1)
 	}
 
 	if sm := props.Escalation; sm != nil {
@@ -227,20 +234,25 @@ func New(scope constructs.Construct, id string, props Props) *Monitoring {
 	return m
 }
 
-// FailuresAlarm is the failure queue's alarm name after the prefix.
+// FailuresAlarm is the failure queue's alarm name after the prefix: on
+// while a failed delivery waits in it.
 const FailuresAlarm = "failures"
+
+// FailuresArrivedAlarm is the name after the prefix of the alarm that goes
+// off for each new failed delivery, while FailuresAlarm may already be on.
+const FailuresArrivedAlarm = "failures-arrived"
 
 // failuresDescription tells the operator how to read the failure queue (at
 // url): which source each message comes from, and where its runbook is.
 // CloudWatch takes 1,024 characters, the URL counted as 256 while a token.
 func failuresDescription(url string) string {
 	return fmt.Sprintf("Failed deliveries are in the incidentd failure queue, the one for every source. Each message names its source: "+
-		"a Lambda destination record has requestContext.functionArn (alarms, logs, watchdog, deploys, dora, postmortem); "+
+		"a Lambda destination record has requestContext.functionArn (alarms, logs, watchdog, deploys, dora, postmortem, seed); "+
 		"the stream function's mappings, DDBStreamBatchInfo (stream ARN, shard, sequence numbers); "+
 		"SNS's dead letter, AlarmTopic's TopicArn; EventBridge's, attributes RULE_ARN, TARGET_ARN, ERROR_CODE. "+
 		"Runbook per source: infra/README.md, \"The failure queue\". "+
 		"aws sqs receive-message --attribute-names All --message-attribute-names All --queue-url %s; "+
-		"fix the cause, then redrive or delete (kept %d days). On until the queue is empty.",
+		"fix the cause, replay per the runbook, then delete (kept %d days). On until the queue is empty.",
 		url, int(*dlq.Retention.ToDays(nil)))
 }
 

@@ -11,14 +11,15 @@
 // same store as the API. CloudFormation invokes the function asynchronously
 // with the deployer's credentials, so the function needs no resource policy.
 //
-// Its failures need no failure queue: CloudFormation reports them. The
-// handler answers every request (SUCCESS, or FAILED with the reason) and
-// fails only when the answer cannot be delivered; then CloudFormation, with
-// no answer within the resource's ServiceTimeout (10 minutes), fails the
-// resource and rolls the deploy back, in front of whoever deploys. A queued
-// event would be a request of a deploy that has already rolled back, with
-// nothing left to redrive, and an alarm on it a second report of a failure
-// the deployer saw.
+// The handler answers every request (SUCCESS, or FAILED with the reason)
+// and fails only when the answer cannot be delivered. Such a request ends,
+// after its retries, in the stack's failure queue like every asynchronous
+// function's (infra/README.md, "The failure queue"), and CloudFormation,
+// with no answer within the resource's ServiceTimeout (10 minutes), fails
+// the resource: a create or update rolls back; a rollback or delete ends in
+// UPDATE_ROLLBACK_FAILED or DELETE_FAILED, which `aws cloudformation
+// continue-update-rollback` (or deleting again) gets past once the function
+// can answer.
 package seed
 
 import (
@@ -70,8 +71,7 @@ func New(scope constructs.Construct, id string, props Props) *Seed {
 		// then a Query of the services and a delete per one removed.
 		Timeout: awscdk.Duration_Minutes(jsii.Number(1)),
 		// A retry applies the file again: the same items.
-		Async: &function.Async{RetryAttempts: 2, MaxEventAge: awscdk.Duration_Minutes(jsii.Number(30)),
-			FailuresReportedBy: "CloudFormation: a request the function could not answer fails the ServicesFile resource after its 10-minute timeout, and the deploy rolls back"},
+		Async:   &function.Async{RetryAttempts: 2, MaxEventAge: awscdk.Duration_Minutes(jsii.Number(30))},
 		OnError: "The seed function could not answer CloudFormation during a deploy: that deploy waits for the ServicesFile resource's timeout (10 minutes), then rolls back; deploy again.",
 	})
 	s.Resource = awscdk.NewCustomResource(c, jsii.String("ServicesFile"), &awscdk.CustomResourceProps{

@@ -215,12 +215,13 @@ func flap(t *testing.T, svc *incident.Service, clk *clocktest.Clock, start time.
 	return id
 }
 
-// TestOpenIndexServesTheWatchdog: the watchdog decides from the open index's
-// items (incident.Service.List, status open): they carry what it reads, as
-// the item itself has it (status, severity, service, created_at,
-// reopen_count, reopened_at, reopen_processed_at, flapping, recovered_at,
-// last_signal_at). An
-// index that stops projecting one of them fails here. And the flapping
+// TestOpenIndexServesTheWatchdog: the watchdog decides from the open
+// incidents a page of the open index lists (incident.Service.List, status
+// open; the index holds keys, the incidents are read whole by key): they
+// carry what it reads, as the item itself has it (status, severity,
+// service, created_at, reopen_count, reopened_at, reopen_processed_at,
+// flapping, recovered_at, last_signal_at); a list that read them from a
+// projection missing one would fail here. And the flapping
 // incident, settled in OK and quiet for the window, is resolved once by
 // SettleFlapping on the store (its write conditioned on version and
 // signal_count).

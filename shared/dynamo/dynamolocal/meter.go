@@ -15,9 +15,10 @@ import (
 
 // Meter counts what a DynamoDB client sends on the wire: each request (a
 // retry is a request of its own) by operation, and the capacity DynamoDB
-// reports it consumed (every request asks for ReturnConsumedCapacity TOTAL;
-// DynamoDB Local reports units as AWS would, indexes included). Install it
-// with Metered.
+// reports it consumed (every request asks for ReturnConsumedCapacity TOTAL,
+// indexes included; DynamoDB Local counts a transaction its own way, not by
+// AWS's rule of 2 units per item: README, "Benchmarks"). Install it with
+// Metered.
 type Meter struct {
 	mu    sync.Mutex
 	calls map[string]int
