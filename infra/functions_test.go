@@ -208,10 +208,11 @@ func TestFunctionRoles(t *testing.T) {
 				"Resource": map[string]any{"Fn::GetAtt": []any{tableID, "StreamArn"}}},
 			tableStatements[0], tableStatements[1], tableStatements[2],
 		}},
-		// Starts escalations, and describes and redrives the executions of
-		// this state machine alone (watchdog_test.go).
+		// Starts escalations, and describes, redrives and reads the history
+		// of the executions of this state machine alone (watchdog_test.go).
 		{"watchdog", watchdogFn, failuresQueue, []any{start,
-			executionsStatement(t, "states:DescribeExecution"), executionsStatement(t, "states:RedriveExecution")}, nil, nil},
+			executionsStatement(t, "states:DescribeExecution"), executionsStatement(t, "states:RedriveExecution"),
+			executionsStatement(t, "states:GetExecutionHistory")}, nil, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,8 +1,13 @@
 package main
 
 import (
+	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/incidentd/incidentd/infra/asl"
+	"github.com/incidentd/incidentd/shared/sfn"
 )
 
 // executionsStatement allows action on the executions of the escalation
@@ -19,8 +24,9 @@ func executionsStatement(t *testing.T, action string) map[string]any {
 // EventBridge could not deliver within a minute is superseded by the next);
 // a failed run is not retried (the next does the same work) and lands in its
 // failure queue. Its role's Step Functions rights (TestFunctionRoles) are
-// StartExecution on the state machine, DescribeExecution and
-// RedriveExecution on its executions, nothing else.
+// StartExecution on the state machine, DescribeExecution,
+// RedriveExecution and GetExecutionHistory on its executions, nothing else;
+// no other role may redrive or read histories.
 func TestWatchdog(t *testing.T) {
 	testStack(t)
 	fn := logicalID(t, "AWS::Lambda::Function", watchdogFn)
@@ -42,14 +48,38 @@ func TestWatchdog(t *testing.T) {
 			"Destination": arnOf(logicalID(t, "AWS::SQS::Queue", failuresQueue)),
 		}},
 	})
-	// No other role may redrive.
+	// No other role may redrive or read histories.
 	for _, r := range synthesized.resources {
 		if r["Type"] != "AWS::IAM::Policy" {
 			continue
 		}
 		doc := asJSON(t, r)
-		if strings.Contains(doc, "states:RedriveExecution") && !strings.Contains(doc, watchdogFn) {
-			t.Errorf("a policy other than the watchdog's allows states:RedriveExecution: %s", doc)
+		for _, action := range []string{"states:RedriveExecution", "states:GetExecutionHistory"} {
+			if strings.Contains(doc, action) && !strings.Contains(doc, watchdogFn) {
+				t.Errorf("a policy other than the watchdog's allows %s: %s", action, doc)
+			}
 		}
+	}
+}
+
+// TestWatchdogPageSteps: the page steps whose history the watchdog reads
+// (sfn.PageSteps) are exactly the synthesized state machine's Tasks that
+// invoke escalate.
+func TestWatchdogPageSteps(t *testing.T) {
+	testStack(t)
+	var def struct {
+		States map[string]state `json:"States"`
+	}
+	if err := json.Unmarshal(definition(t), &def); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for name, s := range def.States {
+		if s.Type == "Task" && s.Resource == asl.FunctionARN(logicalID(t, "AWS::Lambda::Function", escalateFn)) {
+			got = append(got, name)
+		}
+	}
+	if want := slices.Sorted(slices.Values(sfn.PageSteps)); !slices.Equal(slices.Sorted(slices.Values(got)), want) {
+		t.Errorf("Tasks invoking escalate: got %v, want sfn.PageSteps %v", got, want)
 	}
 }

@@ -31,8 +31,8 @@ type WatchdogProps struct {
 }
 
 // AddWatchdog creates the watchdog function and its schedule, allowed to
-// start executions of the state machine and to describe and redrive its
-// executions. The caller grants it the table's items.
+// start executions of the state machine and to describe, redrive and read
+// the history of its executions. The caller grants it the table's items.
 func (e *Escalation) AddWatchdog(props WatchdogProps) *Watchdog {
 	w := &Watchdog{}
 	w.Function = function.New(e.Construct, "WatchdogFunction", props.Functions, function.Props{
@@ -51,9 +51,12 @@ func (e *Escalation) AddWatchdog(props WatchdogProps) *Watchdog {
 		Async: &function.Async{RetryAttempts: 0, MaxEventAge: awscdk.Duration_Seconds(jsii.Number(60))},
 	})
 	e.GrantStart(w.Function)
-	// Redrive an execution of this state machine alone; the ARN pattern is
-	// the one GrantStart's DescribeExecution has, under the same suppression.
+	// Redrive an execution of this state machine alone, and read its
+	// history (when an earlier escalation of a reopened incident last ran
+	// a page step: infra/README.md, "The watchdog"); the ARN pattern is the
+	// one GrantStart's DescribeExecution has, under the same suppression.
 	e.StateMachine.GrantExecution(w.Function.Lambda, jsii.String("states:RedriveExecution"))
+	e.StateMachine.GrantExecution(w.Function.Lambda, jsii.String("states:GetExecutionHistory"))
 	w.Schedule = w.Function.Every(e.Construct, "WatchdogSchedule", WatchdogRate, "incidentd: runs the watchdog every minute")
 	return w
 }

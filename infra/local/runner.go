@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/incidentd/incidentd/shared/escalation"
+	"github.com/incidentd/incidentd/shared/sfn"
 )
 
 // DefaultTimeScale shortens escalation waits locally: a policy minute lasts a
@@ -68,6 +70,9 @@ type execution struct {
 	// redrivable is false for an execution stopped by maxRunSteps (as
 	// AWS's history limit refuses a redrive) or ended by a Fail state.
 	redrivable bool
+	// pageStarted is when its latest page step (sfn.PageSteps) started its
+	// latest invocation, as its history would show (zero: none yet).
+	pageStarted time.Time
 }
 
 var (
@@ -171,6 +176,29 @@ func (r *runner) Redrive(_ context.Context, name string) error {
 	r.log.Info("escalation execution redriven (local)", slog.String("execution", name), slog.String("state", ex.failedState))
 	r.launch(name, ex, ex.failedState, ex.failedInput)
 	return nil
+}
+
+// LastPageStarted implements escalation.ExecutionRedriver as the execution
+// history tells it in AWS (sfn.Executions.LastPageStarted): when the latest
+// page step of the execution called name started its latest invocation of
+// escalate; zero for none, or for an execution never started.
+func (r *runner) LastPageStarted(_ context.Context, name string) (time.Time, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if ex := r.execs[name]; ex != nil {
+		return ex.pageStarted, nil
+	}
+	return time.Time{}, nil
+}
+
+// notePageStarted records that a page step of the execution called name
+// invokes escalate now.
+func (r *runner) notePageStarted(name string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if ex := r.execs[name]; ex != nil {
+		ex.pageStarted = time.Now()
+	}
 }
 
 // startedFor counts the executions started for an incident (named
@@ -300,7 +328,11 @@ func (r *runner) task(ctx context.Context, log *slog.Logger, name string, s *asl
 		return nil, runtimeError(err)
 	}
 	attempts := make([]int, len(s.Retry))
+	page := slices.Contains(sfn.PageSteps, name)
 	for {
+		if page {
+			r.notePageStarted(ec.Name)
+		}
 		out, err := r.invoke(ctx, fn, payload)
 		if err == nil {
 			var result any

@@ -227,15 +227,37 @@ func openedAt(inc incident.Incident) time.Time {
 	return t
 }
 
+// ReopenReadMargin is how long after a reopen was processed the last page
+// step of an earlier escalation must have started for the watchdog to count
+// it as having read the reopen. ReopenProcessedAt is read from the clock
+// before the reopen is written, and Step Functions' clock is not the
+// function's: a second keeps a step that started in between from covering a
+// reopen it never saw. The price is rare and the project's rule: a step that
+// did see the reopen within that second gets a second escalation (a page
+// twice rather than never).
+const ReopenReadMargin = time.Second
+
 // coveredByEarlier returns the name of an earlier escalation of the reopened
-// incident inc that ran to its end after inc reopened (openedAt: not before
-// the reopen was processed), or "". The stream
-// starts no escalation for a reopen while an earlier one runs ("one
-// escalation at a time": the running one pages the reopened incident), so a
-// missing inc-<id>-<n> is no lost start when the latest earlier execution
-// went on past the reopen and succeeded: it paged this opening to its end.
-// Asking failed: "" (start one rather than risk no page).
+// incident inc that paged the reopen to its end, or "". The stream starts no
+// escalation for a reopen while an earlier one runs ("one escalation at a
+// time": the running one pages the reopened incident, since its PageLevel
+// reads the incident's status at every step), so a missing inc-<id>-<n> is
+// no lost start when the latest earlier execution
+//
+//   - SUCCEEDED and stopped after openedAt(inc) (not before the reopen was
+//     processed), and
+//   - ran a page step that started after openedAt(inc) (by more than
+//     ReopenReadMargin): that step's read saw the reopen, so the run paged
+//     it, and SUCCEEDED means it ran the policy to its end for it.
+//
+// An execution that stopped after the reopen but whose last page step read
+// the incident before it (still resolved: "done") covers nothing: the
+// stream saw it running a moment before it ended and started nothing
+// (README, "Failure modes", "Lost escalation start"). The history is read
+// only for that rare candidate. Asking failed, or the history cannot be
+// read: "" (start one rather than risk no page).
 func (w *Watchdog) coveredByEarlier(ctx context.Context, inc incident.Incident) string {
+	opened := openedAt(inc)
 	for _, name := range earlierExecutions(inc) {
 		state, stopped, err := w.cfg.Executions.State(ctx, name)
 		if err != nil {
@@ -244,9 +266,20 @@ func (w *Watchdog) coveredByEarlier(ctx context.Context, inc incident.Incident) 
 		if state == ExecutionMissing {
 			continue
 		}
-		if state == ExecutionSucceeded && stopped.After(openedAt(inc)) {
+		if state != ExecutionSucceeded || !stopped.After(opened) {
+			return ""
+		}
+		paged, err := w.cfg.Executions.LastPageStarted(ctx, name)
+		if err != nil {
+			w.cfg.Logger.WarnContext(ctx, "watchdog: the earlier escalation's history cannot be read: starting the reopen's own",
+				slog.String("incident_id", inc.ID), slog.String("earlier", name), slog.Any("error", err))
+			return ""
+		}
+		if paged.After(opened.Add(ReopenReadMargin)) {
 			return name
 		}
+		w.cfg.Logger.InfoContext(ctx, "watchdog: the earlier escalation ended after the reopen but its last page step read the incident before it",
+			slog.String("incident_id", inc.ID), slog.String("earlier", name), slog.Time("page_step_started", paged), slog.Time("reopen_processed", opened))
 		return ""
 	}
 	return ""

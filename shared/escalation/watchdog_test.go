@@ -33,10 +33,27 @@ type backend struct {
 	overlap map[string]bool
 	fail    map[string]error     // State answers this error
 	stopped map[string]time.Time // when an ended execution stopped
+	// pageStarted is when an execution's latest page step started (its
+	// history); historyFail, what LastPageStarted answers instead;
+	// historyAsked, whose history was read.
+	pageStarted  map[string]time.Time
+	historyFail  map[string]error
+	historyAsked []string
 }
 
 func newBackend() *backend {
-	return &backend{status: map[string]string{}, refuse: map[string]bool{}, overlap: map[string]bool{}, fail: map[string]error{}, stopped: map[string]time.Time{}}
+	return &backend{status: map[string]string{}, refuse: map[string]bool{}, overlap: map[string]bool{}, fail: map[string]error{},
+		stopped: map[string]time.Time{}, pageStarted: map[string]time.Time{}, historyFail: map[string]error{}}
+}
+
+func (b *backend) LastPageStarted(_ context.Context, name string) (time.Time, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.historyAsked = append(b.historyAsked, name)
+	if err := b.historyFail[name]; err != nil {
+		return time.Time{}, err
+	}
+	return b.pageStarted[name], nil
 }
 
 func (b *backend) Start(_ context.Context, name string, _ []byte) error {
@@ -183,6 +200,9 @@ func TestWatchdogStartsLostEscalations(t *testing.T) {
 			if rep.Open != 109 || rep.Started != 105 || rep.Errors != 0 {
 				t.Errorf("report %+v: want open 109, started 105, no errors", rep)
 			}
+			if len(e.b.historyAsked) != 0 { // none reopened: no history read
+				t.Errorf("histories read: got %v, want none", e.b.historyAsked)
+			}
 			// Idempotent: a second run finds them running.
 			if rep := e.run(t); rep.Started+rep.Redriven+rep.Restarted != 0 || len(e.b.started) != 105 {
 				t.Errorf("second run: report %+v, %d started in all; want nothing more", rep, len(e.b.started))
@@ -242,8 +262,9 @@ func TestWatchdogRedrivesFailedEscalations(t *testing.T) {
 
 // TestWatchdogReopenedIncident: a reopened incident whose own escalation
 // (inc-<id>-1) does not exist was paged by the earlier one if that one ran
-// past the reopen (the stream starts none while one runs) and succeeded:
-// nothing to start. One that ended before the reopen, or failed, means the
+// past the reopen (the stream starts none while one runs), with a page step
+// after it, and succeeded: nothing to start (TestWatchdogReopenRace: the
+// page step's time). One that ended before the reopen, or failed, means the
 // reopen's start was lost: it is started.
 func TestWatchdogReopenedIncident(t *testing.T) {
 	tests := []struct {
@@ -285,8 +306,9 @@ func TestWatchdogReopenedIncident(t *testing.T) {
 			e.b.status[first] = tt.earlier
 			if tt.earlier != escalation.ExecutionRunning {
 				e.b.stopped[first] = reopened.Add(-time.Second)
-				if tt.stoppedLate {
+				if tt.stoppedLate { // its last page step ran after the reopen
 					e.b.stopped[first] = reopened.Add(time.Minute)
+					e.b.pageStarted[first] = reopened.Add(30 * time.Second)
 				}
 			}
 			e.clock.Advance(escalation.DefaultWatchdogGrace + time.Second)
@@ -308,8 +330,8 @@ func TestWatchdogReopenedIncident(t *testing.T) {
 // ended; and the stream's start of the reopen's own escalation
 // (inc-<id>-1) is lost. The earlier run ended before the reopen was
 // processed, so it paged nothing of it: the watchdog starts inc-<id>-1. An
-// earlier run that ended after the reopen was processed did page it: nothing
-// to start.
+// earlier run that ended after the reopen was processed, its last page step
+// too, did page it: nothing to start.
 func TestWatchdogLateAlarmReopen(t *testing.T) {
 	tests := []struct {
 		name string
@@ -355,6 +377,8 @@ func TestWatchdogLateAlarmReopen(t *testing.T) {
 			first := escalation.RestartName(incident.Incident{ID: id}, 0)
 			e.b.status[first] = escalation.ExecutionSucceeded
 			e.b.stopped[first] = event.Add(tt.stoppedAfterEvent)
+			// Its last page step started a moment before it stopped.
+			e.b.pageStarted[first] = e.b.stopped[first].Add(-200 * time.Millisecond)
 			e.clock.Advance(escalation.DefaultWatchdogGrace + time.Second)
 			e.run(t)
 			want := []string(nil)
@@ -363,6 +387,82 @@ func TestWatchdogLateAlarmReopen(t *testing.T) {
 			}
 			if !slices.Equal(e.b.started, want) {
 				t.Errorf("started: got %v, want %v", e.b.started, want)
+			}
+		})
+	}
+}
+
+// TestWatchdogReopenRace: the earlier escalation's last page step reads the
+// incident (still resolved) just before the reopen is written and decides it
+// is done; the stream, processing the reopen a moment later, still finds that
+// execution running and starts nothing; the execution then stops, SUCCEEDED,
+// just after reopen_processed_at. It paged nothing of the reopen, so the
+// watchdog starts inc-<id>-1. Only an earlier execution whose last page step
+// started after the reopen was processed (by more than the margin
+// escalation.ReopenReadMargin) read the reopen and paged it to the end:
+// nothing to start, no second escalation. A history that cannot be read, or
+// holds no page step, covers nothing. The history is read once, for this
+// rare candidate alone.
+func TestWatchdogReopenRace(t *testing.T) {
+	tests := []struct {
+		name string
+		// pageStarted and stopped are relative to reopen_processed_at.
+		pageStarted time.Duration
+		noPageStep  bool
+		stopped     time.Duration
+		historyFail error
+		wantStarted bool
+	}{
+		{name: "last page step read before the reopen, stopped just after it", pageStarted: -50 * time.Millisecond, stopped: 100 * time.Millisecond, wantStarted: true},
+		{name: "last page step started within the margin after the reopen", pageStarted: 300 * time.Millisecond, stopped: 500 * time.Millisecond, wantStarted: true},
+		{name: "last page step started after the reopen", pageStarted: 30 * time.Second, stopped: 30*time.Second + 200*time.Millisecond},
+		{name: "history cannot be read", pageStarted: 30 * time.Second, stopped: 31 * time.Second, historyFail: errors.New("AccessDeniedException"), wantStarted: true},
+		{name: "history holds no page step", noPageStep: true, stopped: 31 * time.Second, wantStarted: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newWatchEnv(t, inMemory)
+			ctx := context.Background()
+			alarm := func(kind incident.SignalKind, i int) string {
+				res, err := e.svc.Ingest(ctx, incident.Signal{
+					Source: incident.SourceAlarm, Kind: kind, Service: "checkout", DedupKey: "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:checkout-cpu",
+					Title: "checkout-cpu", At: e.clock.Now(), Actor: "alarm:checkout-cpu", DeliveryID: fmt.Sprint(i),
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return res.IncidentID
+			}
+			id := alarm(incident.Trigger, 0)
+			e.clock.Advance(time.Minute)
+			alarm(incident.Recover, 1) // checkout auto-resolves
+			e.clock.Advance(time.Minute)
+			alarm(incident.Trigger, 2) // reopens; the stream finds inc-<id>-0 running and starts nothing
+			inc, _, _, err := e.svc.Get(ctx, id)
+			if err != nil || inc.ReopenCount != 1 || inc.ReopenProcessedAt.IsZero() {
+				t.Fatalf("got reopen count %d, processed at %v, %v; want 1, a time", inc.ReopenCount, inc.ReopenProcessedAt, err)
+			}
+			processed := inc.ReopenProcessedAt
+			first := escalation.RestartName(incident.Incident{ID: id}, 0)
+			e.b.status[first] = escalation.ExecutionSucceeded
+			e.b.stopped[first] = processed.Add(tt.stopped)
+			if !tt.noPageStep {
+				e.b.pageStarted[first] = processed.Add(tt.pageStarted)
+			}
+			if tt.historyFail != nil {
+				e.b.historyFail[first] = tt.historyFail
+			}
+			e.clock.Advance(escalation.DefaultWatchdogGrace + time.Second)
+			rep := e.run(t)
+			want := []string(nil)
+			if tt.wantStarted {
+				want = []string{escalation.ExecutionName(inc)}
+			}
+			if !slices.Equal(e.b.started, want) || rep.Errors != 0 {
+				t.Errorf("started: got %v (errors %d), want %v", e.b.started, rep.Errors, want)
+			}
+			if !slices.Equal(e.b.historyAsked, []string{first}) {
+				t.Errorf("histories read: got %v, want [%s]", e.b.historyAsked, first)
 			}
 		})
 	}

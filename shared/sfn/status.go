@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -115,4 +116,82 @@ func (e *Executions) Redrive(ctx context.Context, name string) error {
 		return fmt.Errorf("redrive execution %s: %w", name, err)
 	}
 	return nil
+}
+
+// PageSteps are the Task states of the escalation state machine that page:
+// they invoke the escalate function, which reads the incident's status
+// (infra/escalation's FirstPage and PageLevel; infra's
+// TestWatchdogPageSteps holds the two lists together).
+var PageSteps = []string{"FirstPage", "PageLevel"}
+
+// HistoryReader is the part of the Step Functions client LastPageStarted
+// uses; the SDK's client has it.
+type HistoryReader interface {
+	GetExecutionHistory(ctx context.Context, in *awssfn.GetExecutionHistoryInput, optFns ...func(*awssfn.Options)) (*awssfn.GetExecutionHistoryOutput, error)
+}
+
+// historyPage is how many events one GetExecutionHistory call reads, newest
+// first: the end of a succeeded execution back to its last page step is
+// about 15 events (Done?, Escalated, OpenWarRoom after FirstPage, a few
+// retried invocations), so one call nearly always answers.
+const historyPage = 50
+
+// maxHistoryPages bounds the calls of one LastPageStarted.
+const maxHistoryPages = 4
+
+// LastPageStarted returns when the latest page step (PageSteps) of the
+// execution called name started its latest attempt, zero when it ran none
+// (or does not exist) (escalation.ExecutionRedriver). It reads the history
+// newest first (GetExecutionHistory, ReverseOrder, without the data): the
+// latest TaskStateEntered of a page step, or the latest LambdaFunctionScheduled
+// (TaskScheduled for a service integration) inside it when Step Functions
+// retried the invocation; an invocation inside another Task state
+// (OpenWarRoom) is not a page step's. A page step not within
+// maxHistoryPages × historyPage events is an error. It needs
+// states:GetExecutionHistory on the state machine's executions.
+func (e *Executions) LastPageStarted(ctx context.Context, name string) (time.Time, error) {
+	h, ok := e.Client.(HistoryReader)
+	if !ok {
+		return time.Time{}, fmt.Errorf("history of execution %s: the client cannot read execution histories", name)
+	}
+	arn, err := ExecutionARN(e.StateMachineARN, name)
+	if err != nil {
+		return time.Time{}, err
+	}
+	in := &awssfn.GetExecutionHistoryInput{
+		ExecutionArn: aws.String(arn), ReverseOrder: true,
+		MaxResults: historyPage, IncludeExecutionData: aws.Bool(false),
+	}
+	var scheduled time.Time // the latest invocation of the Task state being read back
+	for range maxHistoryPages {
+		out, err := h.GetExecutionHistory(ctx, in)
+		var missing *types.ExecutionDoesNotExist
+		if errors.As(err, &missing) {
+			return time.Time{}, nil
+		}
+		if err != nil {
+			return time.Time{}, fmt.Errorf("history of execution %s: %w", name, err)
+		}
+		for _, ev := range out.Events {
+			switch ev.Type {
+			case types.HistoryEventTypeLambdaFunctionScheduled, types.HistoryEventTypeTaskScheduled:
+				if scheduled.IsZero() {
+					scheduled = aws.ToTime(ev.Timestamp)
+				}
+			case types.HistoryEventTypeTaskStateEntered:
+				if d := ev.StateEnteredEventDetails; d != nil && slices.Contains(PageSteps, aws.ToString(d.Name)) {
+					if scheduled.IsZero() {
+						scheduled = aws.ToTime(ev.Timestamp)
+					}
+					return scheduled, nil
+				}
+				scheduled = time.Time{}
+			}
+		}
+		if out.NextToken == nil {
+			return time.Time{}, nil
+		}
+		in.NextToken = out.NextToken
+	}
+	return time.Time{}, fmt.Errorf("history of execution %s: no page step in its latest %d events", name, maxHistoryPages*historyPage)
 }
