@@ -122,6 +122,20 @@ type watchEnv struct {
 // inMemory is the in-memory store, on the test's clock.
 func inMemory(_ testing.TB, now func() time.Time) incident.Store { return incidenttest.New(now) }
 
+// cpuAlarm gives the service a state change of checkout's CPU alarm, of
+// time at, delivered as delivery i.
+func (e *watchEnv) cpuAlarm(t *testing.T, kind incident.SignalKind, at time.Time, i int) incident.Result {
+	t.Helper()
+	res, err := e.svc.Ingest(context.Background(), incident.Signal{
+		Source: incident.SourceAlarm, Kind: kind, Service: "checkout", DedupKey: "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:checkout-cpu",
+		Title: "checkout-cpu", At: at, Actor: "alarm:checkout-cpu", DeliveryID: fmt.Sprint(i),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
 func newWatchEnv(t testing.TB, store func(testing.TB, func() time.Time) incident.Store) *watchEnv {
 	t.Helper()
 	clock := clocktest.New(now)
@@ -282,16 +296,7 @@ func TestWatchdogReopenedIncident(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newWatchEnv(t, inMemory)
 			ctx := context.Background()
-			alarm := func(kind incident.SignalKind, i int) string {
-				res, err := e.svc.Ingest(ctx, incident.Signal{
-					Source: incident.SourceAlarm, Kind: kind, Service: "checkout", DedupKey: "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:checkout-cpu",
-					Title: "checkout-cpu", At: e.clock.Now(), Actor: "alarm:checkout-cpu", DeliveryID: fmt.Sprint(i),
-				})
-				if err != nil {
-					t.Fatal(err)
-				}
-				return res.IncidentID
-			}
+			alarm := func(kind incident.SignalKind, i int) string { return e.cpuAlarm(t, kind, e.clock.Now(), i).IncidentID }
 			id := alarm(incident.Trigger, 0)
 			e.clock.Advance(time.Minute)
 			alarm(incident.Recover, 1) // checkout auto-resolves
@@ -348,16 +353,7 @@ func TestWatchdogLateAlarmReopen(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newWatchEnv(t, inMemory)
 			ctx := context.Background()
-			alarm := func(kind incident.SignalKind, at time.Time, i int) incident.Result {
-				res, err := e.svc.Ingest(ctx, incident.Signal{
-					Source: incident.SourceAlarm, Kind: kind, Service: "checkout", DedupKey: "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:checkout-cpu",
-					Title: "checkout-cpu", At: at, Actor: "alarm:checkout-cpu", DeliveryID: fmt.Sprint(i),
-				})
-				if err != nil {
-					t.Fatal(err)
-				}
-				return res
-			}
+			alarm := func(kind incident.SignalKind, at time.Time, i int) incident.Result { return e.cpuAlarm(t, kind, at, i) }
 			id := alarm(incident.Trigger, e.clock.Now(), 0).IncidentID
 			e.clock.Advance(time.Minute)
 			alarm(incident.Recover, e.clock.Now(), 1) // checkout auto-resolves
@@ -423,16 +419,7 @@ func TestWatchdogReopenRace(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newWatchEnv(t, inMemory)
 			ctx := context.Background()
-			alarm := func(kind incident.SignalKind, i int) string {
-				res, err := e.svc.Ingest(ctx, incident.Signal{
-					Source: incident.SourceAlarm, Kind: kind, Service: "checkout", DedupKey: "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:checkout-cpu",
-					Title: "checkout-cpu", At: e.clock.Now(), Actor: "alarm:checkout-cpu", DeliveryID: fmt.Sprint(i),
-				})
-				if err != nil {
-					t.Fatal(err)
-				}
-				return res.IncidentID
-			}
+			alarm := func(kind incident.SignalKind, i int) string { return e.cpuAlarm(t, kind, e.clock.Now(), i).IncidentID }
 			id := alarm(incident.Trigger, 0)
 			e.clock.Advance(time.Minute)
 			alarm(incident.Recover, 1) // checkout auto-resolves
