@@ -124,6 +124,13 @@ type Output struct {
 	Paged []Paged `json:"paged"`
 	// Reason says why the escalation stopped, when Done.
 	Reason string `json:"reason,omitempty"`
+	// ReopenCount is the incident's reopen count as this invocation last
+	// read it; nil when it read no incident (bad input, not found). The
+	// watchdog reads it back from the execution's history: a run whose last
+	// page step saw reopen n paged reopen n (README, "Failure modes", "Lost
+	// escalation start"). The next page step's Parameters leave it out, and
+	// the Choice and Wait read other fields: it only rides along.
+	ReopenCount *int `json:"reopen_count,omitempty"`
 }
 
 // Paged is one responder paged by a step.
@@ -306,6 +313,8 @@ func (e *Escalator) Page(ctx context.Context, in Input) (Output, error) {
 		if err != nil {
 			return out, fmt.Errorf("read incident: %w", err)
 		}
+		seen := inc.ReopenCount
+		out.ReopenCount = &seen
 		if r := stopped(inc.Status); r != "" {
 			if wait := e.watchResolved(inc); wait > 0 {
 				// The state stays at its step: a reopen goes on from there.

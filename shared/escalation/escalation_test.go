@@ -2,6 +2,7 @@ package escalation_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +18,7 @@ import (
 	"github.com/incidentd/incidentd/shared/errkind"
 	"github.com/incidentd/incidentd/shared/escalation"
 	"github.com/incidentd/incidentd/shared/incident"
+	"github.com/incidentd/incidentd/shared/incident/incidenttest"
 	"github.com/incidentd/incidentd/shared/oncall"
 	"github.com/incidentd/incidentd/shared/slack"
 )
@@ -528,6 +530,84 @@ func TestStepFailingPastItsDueTimePagesTheFallback(t *testing.T) {
 			}
 			if !slices.Equal(sns, tt.want) {
 				t.Errorf("SNS pages: got %v, want %v", sns, tt.want)
+			}
+		})
+	}
+}
+
+// TestOutputCarriesTheReopenCountItRead: every output of a step that read
+// the incident says which reopen it read (reopen_count, 0 included), so the
+// watchdog can tell from the history whether a run saw a reopen; a step
+// that read none (not found, not an id) says nothing. The field rides
+// along: the output, decoded as the next step's Input, drops it.
+func TestOutputCarriesTheReopenCountItRead(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	clock := now.Add(-10 * time.Minute)
+	nowFn := func() time.Time { return clock }
+	svc := incident.NewService(incidenttest.New(nowFn), incident.Rules{ReopenWindow: 30 * time.Minute}, incident.WithClock(nowFn))
+	esc := escalation.NewEscalator(escalation.Config{Incidents: svc, Directory: e.dir, Pager: e.pager,
+		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), Now: func() time.Time { return now }})
+	alarm := func(kind incident.SignalKind, at time.Time, i int) string {
+		t.Helper()
+		res, err := svc.Ingest(ctx, incident.Signal{
+			Source: incident.SourceAlarm, Kind: kind, Service: "checkout", DedupKey: "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:checkout-cpu",
+			Title: "checkout-cpu", At: at, Actor: "alarm:checkout-cpu", DeliveryID: fmt.Sprint(i),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.IncidentID
+	}
+	if _, err := svc.PutServiceConfig(ctx, incident.ServiceConfig{Name: "checkout", AutoResolve: true}); err != nil {
+		t.Fatal(err)
+	}
+	reopened := alarm(incident.Trigger, clock, 0)
+	clock = now.Add(-5 * time.Minute)
+	alarm(incident.Recover, clock, 1) // auto-resolved
+	clock = now
+	alarm(incident.Trigger, clock, 2) // reopened
+	acked, err := svc.Declare(ctx, incident.Declaration{Service: "checkout", Title: "down", Severity: incident.SEV1, Actor: "carol"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Acknowledge(ctx, acked.ID, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		id   string
+		want string // the output's reopen_count, as JSON; "" for none
+	}{
+		{name: "reopened once, paged", id: reopened, want: "1"},
+		{name: "never reopened, acknowledged: done", id: acked.ID, want: "0"},
+		{name: "not found", id: "01jzzzzzzzzzzzzzzzzzzzzzzz"},
+		{name: "not an incident id", id: "nope"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := esc.Page(ctx, escalation.Input{IncidentID: tt.id, State: oncall.Start(policy("primary"), nil)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := json.Marshal(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var fields map[string]json.RawMessage
+			if err := json.Unmarshal(b, &fields); err != nil {
+				t.Fatal(err)
+			}
+			if got := string(fields["reopen_count"]); got != tt.want {
+				t.Errorf("reopen_count: got %q, want %q (output %s)", got, tt.want, b)
+			}
+			var next escalation.Input
+			if err := json.Unmarshal(b, &next); err != nil || next.IncidentID != tt.id {
+				t.Fatalf("output as the next step's input: got %+v, %v", next, err)
+			}
+			again, err := json.Marshal(next)
+			if err != nil || strings.Contains(string(again), "reopen_count") {
+				t.Errorf("next step's input: got %s, %v; want no reopen_count", again, err)
 			}
 		})
 	}
