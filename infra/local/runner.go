@@ -70,9 +70,12 @@ type execution struct {
 	// redrivable is false for an execution stopped by maxRunSteps (as
 	// AWS's history limit refuses a redrive) or ended by a Fail state.
 	redrivable bool
-	// pageStarted is when its latest page step (sfn.PageSteps) started its
-	// latest invocation, as its history would show (zero: none yet).
-	pageStarted time.Time
+	// pageSaw is the reopen count its latest page step (sfn.PageSteps)
+	// read in its latest succeeded invocation of escalate (the output's
+	// reopen_count), as its history would show; pageSawKnown is false for
+	// none yet, or an output without one.
+	pageSaw      int
+	pageSawKnown bool
 }
 
 var (
@@ -178,26 +181,33 @@ func (r *runner) Redrive(_ context.Context, name string) error {
 	return nil
 }
 
-// LastPageStarted implements escalation.ExecutionRedriver as the execution
-// history tells it in AWS (sfn.Executions.LastPageStarted): when the latest
-// page step of the execution called name started its latest invocation of
-// escalate; zero for none, or for an execution never started.
-func (r *runner) LastPageStarted(_ context.Context, name string) (time.Time, error) {
+// LastPageSaw implements escalation.ExecutionRedriver as the execution
+// history tells it in AWS (sfn.Executions.LastPageSaw): the reopen count the
+// latest page step of the execution called name read in its latest
+// succeeded invocation of escalate; not known for none, an output without
+// one, or an execution never started.
+func (r *runner) LastPageSaw(_ context.Context, name string) (int, bool, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if ex := r.execs[name]; ex != nil {
-		return ex.pageStarted, nil
+		return ex.pageSaw, ex.pageSawKnown, nil
 	}
-	return time.Time{}, nil
+	return 0, false, nil
 }
 
-// notePageStarted records that a page step of the execution called name
-// invokes escalate now.
-func (r *runner) notePageStarted(name string) {
+// notePageSaw records the output of a page step's succeeded invocation of
+// escalate in the execution called name.
+func (r *runner) notePageSaw(name string, output any) {
+	n, known := 0, false
+	if m, ok := output.(map[string]any); ok {
+		if f, ok := m["reopen_count"].(float64); ok && f == math.Trunc(f) && f >= 0 {
+			n, known = int(f), true
+		}
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if ex := r.execs[name]; ex != nil {
-		ex.pageStarted = time.Now()
+		ex.pageSaw, ex.pageSawKnown = n, known
 	}
 }
 
@@ -330,14 +340,14 @@ func (r *runner) task(ctx context.Context, log *slog.Logger, name string, s *asl
 	attempts := make([]int, len(s.Retry))
 	page := slices.Contains(sfn.PageSteps, name)
 	for {
-		if page {
-			r.notePageStarted(ec.Name)
-		}
 		out, err := r.invoke(ctx, fn, payload)
 		if err == nil {
 			var result any
 			if err := json.Unmarshal(out, &result); err != nil {
 				return nil, runtimeError(fmt.Errorf("%s answered no JSON: %w", fn, err))
+			}
+			if page {
+				r.notePageSaw(ec.Name, result)
 			}
 			res, err := withResult(s.ResultPath, data, result)
 			if err != nil {

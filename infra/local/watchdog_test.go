@@ -115,60 +115,73 @@ func TestRunnerRedrivesAFailedExecution(t *testing.T) {
 	r.wait()
 }
 
-// TestRunnerLastPageStarted: the runner tells, as the execution history
-// does in AWS, when an execution's latest page step invoked escalate: the
-// PageLevel after the war room, not the war room itself; zero for an
-// execution never started.
-func TestRunnerLastPageStarted(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var mu sync.Mutex
-	var calls []string
-	var at []time.Time
-	r := &runner{
-		def: mustDefinition(t),
-		invoke: func(_ context.Context, fn string, _ []byte) ([]byte, error) {
-			mu.Lock()
-			defer mu.Unlock()
-			calls = append(calls, fn)
-			at = append(at, time.Now())
-			time.Sleep(5 * time.Millisecond) // steps apart in time
-			switch {
-			case fn == "warroom":
-				return []byte(`{"channel_id":"C1"}`), nil
-			case fn == "escalate" && len(calls) == 1: // FirstPage: level 1 paged, wait
-				return []byte(`{"incident_id":"01ABC","state":{},"done":false,"wait_seconds":0}`), nil
-			case fn == "escalate": // PageLevel: acknowledged
-				return []byte(`{"incident_id":"01ABC","state":{},"done":true}`), nil
+// TestRunnerLastPageSaw: the runner records, as the execution history
+// does in AWS, the reopen count escalate's output said in an execution's
+// latest page step: the PageLevel after the war room (whose output is not
+// a page step's), after a failed attempt of it; not known for an output
+// without one (an older version) or an execution never started.
+func TestRunnerLastPageSaw(t *testing.T) {
+	tests := []struct {
+		name      string
+		pageLevel string // PageLevel's output after its failed first attempt
+		want      int
+		wantKnown bool
+	}{
+		{name: "PageLevel read reopen 2", pageLevel: `{"incident_id":"01ABC","state":{},"done":true,"reopen_count":2}`, want: 2, wantKnown: true},
+		{name: "an output without reopen_count", pageLevel: `{"incident_id":"01ABC","state":{},"done":true}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var mu sync.Mutex
+			var calls []string
+			r := &runner{
+				def: mustDefinition(t),
+				invoke: func(_ context.Context, fn string, _ []byte) ([]byte, error) {
+					mu.Lock()
+					defer mu.Unlock()
+					calls = append(calls, fn)
+					switch {
+					case fn == "warroom": // no reopen_count in truth: shows it is not read
+						return []byte(`{"channel_id":"C1","reopen_count":9}`), nil
+					case fn == "escalate" && len(calls) == 1: // FirstPage: level 1 paged, wait
+						return []byte(`{"incident_id":"01ABC","state":{},"done":false,"wait_seconds":0,"reopen_count":1}`), nil
+					case fn == "escalate" && len(calls) == 3: // PageLevel's first attempt fails
+						return nil, errors.New("ThrottlingException")
+					case fn == "escalate":
+						return []byte(tt.pageLevel), nil
+					}
+					return nil, fmt.Errorf("no function %s", fn)
+				},
+				scale: 60, log: discardLogger(), ctx: ctx,
 			}
-			return nil, fmt.Errorf("no function %s", fn)
-		},
-		scale: 60, log: discardLogger(), ctx: ctx,
+			const name = "inc-01ABC-0"
+			if err := r.Start(ctx, name, []byte(`{"incident_id":"01ABC","state":{}}`)); err != nil {
+				t.Fatal(err)
+			}
+			for end := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+				if s, _, _ := r.State(ctx, name); s == escalation.ExecutionSucceeded {
+					break
+				}
+				if time.Now().After(end) {
+					t.Fatal("the execution did not succeed within 10 s")
+				}
+			}
+			mu.Lock()
+			if want := "escalate,warroom,escalate,escalate"; strings.Join(calls, ",") != want {
+				t.Fatalf("calls: got %v, want %s", calls, want)
+			}
+			mu.Unlock()
+			got, known, err := r.LastPageSaw(ctx, name)
+			if got != tt.want || known != tt.wantKnown || err != nil {
+				t.Errorf("last page step saw: got %d, known %v, %v; want %d, known %v", got, known, err, tt.want, tt.wantKnown)
+			}
+			if got, known, err := r.LastPageSaw(ctx, "inc-other-0"); got != 0 || known || err != nil {
+				t.Errorf("never started: got %d, known %v, %v; want not known", got, known, err)
+			}
+			cancel()
+			r.wait()
+		})
 	}
-	const name = "inc-01ABC-0"
-	if err := r.Start(ctx, name, []byte(`{"incident_id":"01ABC","state":{}}`)); err != nil {
-		t.Fatal(err)
-	}
-	for end := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
-		if s, _, _ := r.State(ctx, name); s == escalation.ExecutionSucceeded {
-			break
-		}
-		if time.Now().After(end) {
-			t.Fatal("the execution did not succeed within 5 s")
-		}
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if want := "escalate,warroom,escalate"; strings.Join(calls, ",") != want {
-		t.Fatalf("calls: got %v, want %s", calls, want)
-	}
-	got, err := r.LastPageStarted(ctx, name)
-	if err != nil || got.Before(at[1]) || got.After(at[2]) {
-		t.Errorf("last page step started: got %v, %v; want between the war room (%v) and PageLevel's call (%v)", got, err, at[1], at[2])
-	}
-	if got, err := r.LastPageStarted(ctx, "inc-other-0"); !got.IsZero() || err != nil {
-		t.Errorf("never started: got %v, %v; want zero", got, err)
-	}
-	cancel()
-	r.wait()
 }

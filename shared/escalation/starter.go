@@ -79,14 +79,16 @@ type ExecutionRedriver interface {
 	// (pages recorded already are skipped). One the backend refuses is
 	// ErrNotRedrivable (matched with errors.Is).
 	Redrive(ctx context.Context, name string) error
-	// LastPageStarted returns when the latest page step of the execution
-	// called name (a FirstPage or PageLevel state: the escalate function,
-	// which reads the incident's status) started its latest attempt; zero
-	// when it ran none. Step Functions answers it from the execution's
-	// history, the local runner from its own record. The watchdog asks it
-	// only for an earlier escalation of a reopened incident that may have
-	// paged the reopen (Watchdog.coveredByEarlier).
-	LastPageStarted(ctx context.Context, name string) (time.Time, error)
+	// LastPageSaw returns the reopen count the latest page step of the
+	// execution called name (a FirstPage or PageLevel state: the escalate
+	// function, which reads the incident) read in its latest succeeded
+	// invocation: Output's reopen_count. known is false when it ran none,
+	// its output has no reopen_count (a run of an older version), or the
+	// execution does not exist. Step Functions answers it from the
+	// execution's history, the local runner from its own record. The
+	// watchdog asks it only for a SUCCEEDED earlier escalation of a reopened
+	// incident that may have paged the reopen (Watchdog.coveredByEarlier).
+	LastPageSaw(ctx context.Context, name string) (reopenCount int, known bool, err error)
 }
 
 // maxRunningLookback bounds how many earlier executions of a reopened

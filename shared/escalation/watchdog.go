@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/incidentd/incidentd/shared/errkind"
@@ -92,7 +93,14 @@ type WatchdogConfig struct {
 }
 
 // Watchdog re-drives escalations and settles flapping incidents.
-type Watchdog struct{ cfg WatchdogConfig }
+type Watchdog struct {
+	cfg WatchdogConfig
+
+	mu sync.Mutex
+	// saw keeps LastPageSaw's answer for each SUCCEEDED execution asked
+	// about (lastPageSaw), at most maxSawCache of them.
+	saw map[string]pageSaw
+}
 
 // NewWatchdog returns a Watchdog.
 func NewWatchdog(cfg WatchdogConfig) *Watchdog {
@@ -105,7 +113,7 @@ func NewWatchdog(cfg WatchdogConfig) *Watchdog {
 	if cfg.Grace <= 0 {
 		cfg.Grace = DefaultWatchdogGrace
 	}
-	return &Watchdog{cfg: cfg}
+	return &Watchdog{cfg: cfg, saw: map[string]pageSaw{}}
 }
 
 // WatchdogReport counts what one run found and did.
@@ -227,35 +235,68 @@ func openedAt(inc incident.Incident) time.Time {
 	return t
 }
 
-// ReopenReadMargin is how long after a reopen was processed the last page
-// step of an earlier escalation must have started for the watchdog to count
-// it as having read the reopen. ReopenProcessedAt is read from the clock
-// before the reopen is written, and Step Functions' clock is not the
-// function's: a second keeps a step that started in between from covering a
-// reopen it never saw. The price is rare and the project's rule: a step that
-// did see the reopen within that second gets a second escalation (a page
-// twice rather than never).
-const ReopenReadMargin = time.Second
+// maxSawCache bounds the answers a Watchdog keeps of LastPageSaw: when full,
+// all are dropped (each costs one history read again).
+const maxSawCache = 10000
+
+// pageSaw is what an execution's last page step saw (LastPageSaw).
+type pageSaw struct {
+	reopenCount int
+	known       bool
+}
+
+// lastPageSaw is Executions.LastPageSaw of the SUCCEEDED execution called
+// name, read once per Watchdog: a succeeded execution's history no longer
+// changes, and a covered incident stays covered (and looked at) every
+// minute until someone answers it. A read error is not kept.
+func (w *Watchdog) lastPageSaw(ctx context.Context, name string) (pageSaw, error) {
+	w.mu.Lock()
+	saw, ok := w.saw[name]
+	w.mu.Unlock()
+	if ok {
+		return saw, nil
+	}
+	n, known, err := w.cfg.Executions.LastPageSaw(ctx, name)
+	if err != nil {
+		return pageSaw{}, err
+	}
+	saw = pageSaw{reopenCount: n, known: known}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.saw) >= maxSawCache {
+		clear(w.saw)
+	}
+	w.saw[name] = saw
+	return saw, nil
+}
 
 // coveredByEarlier returns the name of an earlier escalation of the reopened
-// incident inc that paged the reopen to its end, or "". The stream starts no
-// escalation for a reopen while an earlier one runs ("one escalation at a
-// time": the running one pages the reopened incident, since its PageLevel
-// reads the incident's status at every step), so a missing inc-<id>-<n> is
-// no lost start when the latest earlier execution
+// incident inc that pages the reopen, or paged it to its end, or "". The
+// stream starts no escalation for a reopen while an earlier one runs ("one
+// escalation at a time": the running one pages the reopened incident, since
+// its PageLevel reads the incident's status at every step), so a missing
+// inc-<id>-<n> is no lost start when the latest earlier execution
 //
-//   - SUCCEEDED and stopped after openedAt(inc) (not before the reopen was
-//     processed), and
-//   - ran a page step that started after openedAt(inc) (by more than
-//     ReopenReadMargin): that step's read saw the reopen, so the run paged
-//     it, and SUCCEEDED means it ran the policy to its end for it.
+//   - is RUNNING or PENDING_REDRIVE: it pages the reopen (for this run; the
+//     next run asks again, so one that ends without paging it is caught
+//     then, and no Starter asks a second time in between: a run ending
+//     SUCCEEDED between two questions started a second escalation), or
+//   - SUCCEEDED, stopped after openedAt(inc) (not before the reopen was
+//     processed: the history is not read then), and its last page step
+//     saw reopen count n or more (escalation.Output's reopen_count, read
+//     from the execution's history): that step read the reopened incident,
+//     so the run paged it, and SUCCEEDED means it ran the policy to its end
+//     for it.
 //
-// An execution that stopped after the reopen but whose last page step read
-// the incident before it (still resolved: "done") covers nothing: the
-// stream saw it running a moment before it ended and started nothing
-// (README, "Failure modes", "Lost escalation start"). The history is read
-// only for that rare candidate. Asking failed, or the history cannot be
-// read: "" (start one rather than risk no page).
+// No clock is compared: the reopen's processing time is taken before its
+// write, which may land seconds later under throttling. An execution whose
+// last page step read the incident before the reopen (still resolved:
+// "done") covers nothing: the stream saw it running a moment before it ended
+// and started nothing (README, "Failure modes", "Lost escalation start"); nor
+// does one whose output has no reopen_count (an older version's run). The
+// history is read for that candidate only, once per execution and Watchdog.
+// Asking failed, or the history cannot be read: "" (start one rather than
+// risk no page).
 func (w *Watchdog) coveredByEarlier(ctx context.Context, inc incident.Incident) string {
 	opened := openedAt(inc)
 	for _, name := range earlierExecutions(inc) {
@@ -263,23 +304,26 @@ func (w *Watchdog) coveredByEarlier(ctx context.Context, inc incident.Incident) 
 		if err != nil {
 			return ""
 		}
-		if state == ExecutionMissing {
+		switch {
+		case state == ExecutionMissing:
 			continue
-		}
-		if state != ExecutionSucceeded || !stopped.After(opened) {
+		case state == ExecutionRunning || state == ExecutionPendingRedrive:
+			return name
+		case state != ExecutionSucceeded || !stopped.After(opened):
 			return ""
 		}
-		paged, err := w.cfg.Executions.LastPageStarted(ctx, name)
+		saw, err := w.lastPageSaw(ctx, name)
 		if err != nil {
 			w.cfg.Logger.WarnContext(ctx, "watchdog: the earlier escalation's history cannot be read: starting the reopen's own",
 				slog.String("incident_id", inc.ID), slog.String("earlier", name), slog.Any("error", err))
 			return ""
 		}
-		if paged.After(opened.Add(ReopenReadMargin)) {
+		if saw.known && saw.reopenCount >= inc.ReopenCount {
 			return name
 		}
-		w.cfg.Logger.InfoContext(ctx, "watchdog: the earlier escalation ended after the reopen but its last page step read the incident before it",
-			slog.String("incident_id", inc.ID), slog.String("earlier", name), slog.Time("page_step_started", paged), slog.Time("reopen_processed", opened))
+		w.cfg.Logger.InfoContext(ctx, "watchdog: the earlier escalation ended after the reopen but its last page step did not see it",
+			slog.String("incident_id", inc.ID), slog.String("earlier", name), slog.Int("reopen_count", inc.ReopenCount),
+			slog.Int("page_step_saw", saw.reopenCount), slog.Bool("page_step_saw_known", saw.known))
 		return ""
 	}
 	return ""

@@ -33,27 +33,38 @@ type backend struct {
 	overlap map[string]bool
 	fail    map[string]error     // State answers this error
 	stopped map[string]time.Time // when an ended execution stopped
-	// pageStarted is when an execution's latest page step started (its
-	// history); historyFail, what LastPageStarted answers instead;
-	// historyAsked, whose history was read.
-	pageStarted  map[string]time.Time
+	// lastPage is an execution's latest page step as its history tells
+	// it; historyFail, what LastPageSaw answers instead; historyAsked,
+	// whose history was read.
+	lastPage     map[string]pageStep
 	historyFail  map[string]error
 	historyAsked []string
+	// then: the execution's status right after State answered for it
+	// (it ends between two questions; stopped says when).
+	then map[string]string
+}
+
+// pageStep is the latest page step of an execution: the reopen count its
+// invocation read (known: its output had one).
+type pageStep struct {
+	saw   int
+	known bool
 }
 
 func newBackend() *backend {
 	return &backend{status: map[string]string{}, refuse: map[string]bool{}, overlap: map[string]bool{}, fail: map[string]error{},
-		stopped: map[string]time.Time{}, pageStarted: map[string]time.Time{}, historyFail: map[string]error{}}
+		stopped: map[string]time.Time{}, lastPage: map[string]pageStep{}, historyFail: map[string]error{}, then: map[string]string{}}
 }
 
-func (b *backend) LastPageStarted(_ context.Context, name string) (time.Time, error) {
+func (b *backend) LastPageSaw(_ context.Context, name string) (int, bool, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.historyAsked = append(b.historyAsked, name)
 	if err := b.historyFail[name]; err != nil {
-		return time.Time{}, err
+		return 0, false, err
 	}
-	return b.pageStarted[name], nil
+	p := b.lastPage[name]
+	return p.saw, p.known, nil
 }
 
 func (b *backend) Start(_ context.Context, name string, _ []byte) error {
@@ -78,7 +89,12 @@ func (b *backend) State(_ context.Context, name string) (string, time.Time, erro
 	if err := b.fail[name]; err != nil {
 		return "", time.Time{}, err
 	}
-	return b.status[name], b.stopped[name], nil
+	status, stopped := b.status[name], b.stopped[name]
+	if next, ok := b.then[name]; ok {
+		delete(b.then, name)
+		b.status[name] = next
+	}
+	return status, stopped, nil
 }
 
 func (b *backend) Redrive(_ context.Context, name string) error {
@@ -276,19 +292,27 @@ func TestWatchdogRedrivesFailedEscalations(t *testing.T) {
 
 // TestWatchdogReopenedIncident: a reopened incident whose own escalation
 // (inc-<id>-1) does not exist was paged by the earlier one if that one ran
-// past the reopen (the stream starts none while one runs), with a page step
-// after it, and succeeded: nothing to start (TestWatchdogReopenRace: the
-// page step's time). One that ended before the reopen, or failed, means the
-// reopen's start was lost: it is started.
+// past the reopen (the stream starts none while one runs), its last page
+// step saw the reopen, and it succeeded: nothing to start
+// (TestWatchdogReopenRace: what the page step saw). One that ended before
+// the reopen, or failed, means the reopen's start was lost: it is started.
+// An earlier one that still runs (or waits for its redrive) pages the
+// reopen: nothing started, no history read, even when it ends SUCCEEDED
+// between the watchdog's question and the Starter's (a check-then-act race
+// that started a second escalation); the next run looks again.
 func TestWatchdogReopenedIncident(t *testing.T) {
 	tests := []struct {
 		name        string
 		earlier     string
-		stoppedLate bool // the earlier execution stopped after the reopen
+		then        string // the earlier's status right after the watchdog asked
+		stoppedLate bool   // the earlier execution stopped after the reopen
 		wantStarted bool
+		wantHistory bool
 	}{
-		{name: "earlier ran past the reopen and succeeded", earlier: escalation.ExecutionSucceeded, stoppedLate: true},
+		{name: "earlier ran past the reopen and succeeded", earlier: escalation.ExecutionSucceeded, stoppedLate: true, wantHistory: true},
 		{name: "earlier still runs", earlier: escalation.ExecutionRunning},
+		{name: "earlier waits for its redrive", earlier: escalation.ExecutionPendingRedrive},
+		{name: "earlier runs when asked and succeeds right after", earlier: escalation.ExecutionRunning, then: escalation.ExecutionSucceeded},
 		{name: "earlier succeeded before the reopen", earlier: escalation.ExecutionSucceeded, wantStarted: true},
 		{name: "earlier failed after the reopen", earlier: escalation.ExecutionFailed, stoppedLate: true, wantStarted: true},
 	}
@@ -309,12 +333,14 @@ func TestWatchdogReopenedIncident(t *testing.T) {
 			}
 			first := escalation.RestartName(incident.Incident{ID: id}, 0)
 			e.b.status[first] = tt.earlier
-			if tt.earlier != escalation.ExecutionRunning {
-				e.b.stopped[first] = reopened.Add(-time.Second)
-				if tt.stoppedLate { // its last page step ran after the reopen
-					e.b.stopped[first] = reopened.Add(time.Minute)
-					e.b.pageStarted[first] = reopened.Add(30 * time.Second)
-				}
+			// Its last page step ran after the reopen and saw it.
+			e.b.lastPage[first] = pageStep{saw: 1, known: true}
+			e.b.stopped[first] = reopened.Add(-time.Second)
+			if tt.stoppedLate || tt.then != "" {
+				e.b.stopped[first] = reopened.Add(time.Minute)
+			}
+			if tt.then != "" {
+				e.b.then[first] = tt.then
 			}
 			e.clock.Advance(escalation.DefaultWatchdogGrace + time.Second)
 			e.run(t)
@@ -324,6 +350,9 @@ func TestWatchdogReopenedIncident(t *testing.T) {
 			}
 			if !slices.Equal(e.b.started, want) {
 				t.Errorf("started: got %v, want %v", e.b.started, want)
+			}
+			if got := len(e.b.historyAsked) > 0; got != tt.wantHistory {
+				t.Errorf("histories read: got %v, want a read: %v", e.b.historyAsked, tt.wantHistory)
 			}
 		})
 	}
@@ -345,9 +374,10 @@ func TestWatchdogLateAlarmReopen(t *testing.T) {
 		// processed 10 minutes after its event time.
 		stoppedAfterEvent time.Duration
 		wantStarted       bool
+		wantHistory       bool
 	}{
 		{name: "earlier run stopped after the event time, before the reopen was processed", stoppedAfterEvent: 6 * time.Minute, wantStarted: true},
-		{name: "earlier run stopped after the reopen was processed", stoppedAfterEvent: 11 * time.Minute},
+		{name: "earlier run stopped after the reopen was processed", stoppedAfterEvent: 11 * time.Minute, wantHistory: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -373,8 +403,11 @@ func TestWatchdogLateAlarmReopen(t *testing.T) {
 			first := escalation.RestartName(incident.Incident{ID: id}, 0)
 			e.b.status[first] = escalation.ExecutionSucceeded
 			e.b.stopped[first] = event.Add(tt.stoppedAfterEvent)
-			// Its last page step started a moment before it stopped.
-			e.b.pageStarted[first] = e.b.stopped[first].Add(-200 * time.Millisecond)
+			// Its history says its last page step saw the reopen, which only a run that
+			// stopped after the reopen was processed can have: one that
+			// stopped before is not covered whatever its history says,
+			// and the history is not read.
+			e.b.lastPage[first] = pageStep{saw: 1, known: true}
 			e.clock.Advance(escalation.DefaultWatchdogGrace + time.Second)
 			e.run(t)
 			want := []string(nil)
@@ -384,36 +417,48 @@ func TestWatchdogLateAlarmReopen(t *testing.T) {
 			if !slices.Equal(e.b.started, want) {
 				t.Errorf("started: got %v, want %v", e.b.started, want)
 			}
+			if got := len(e.b.historyAsked) > 0; got != tt.wantHistory {
+				t.Errorf("histories read: got %v, want a read: %v", e.b.historyAsked, tt.wantHistory)
+			}
 		})
 	}
 }
 
 // TestWatchdogReopenRace: the earlier escalation's last page step reads the
-// incident (still resolved) just before the reopen is written and decides it
-// is done; the stream, processing the reopen a moment later, still finds that
-// execution running and starts nothing; the execution then stops, SUCCEEDED,
-// just after reopen_processed_at. It paged nothing of the reopen, so the
-// watchdog starts inc-<id>-1. Only an earlier execution whose last page step
-// started after the reopen was processed (by more than the margin
-// escalation.ReopenReadMargin) read the reopen and paged it to the end:
-// nothing to start, no second escalation. A history that cannot be read, or
-// holds no page step, covers nothing. The history is read once, for this
-// rare candidate alone.
+// incident still resolved (reopen count 0) and decides it is done; the
+// reopen is written a moment later, and the stream, processing it, still
+// finds that execution running and starts nothing; the execution then
+// stops, SUCCEEDED, after reopen_processed_at. It paged nothing of the
+// reopen, so the watchdog starts inc-<id>-1, however late after
+// reopen_processed_at that step started: the time is taken before the
+// reopen's lookups and its transaction with the SDK's retries, so under
+// throttling the write lands seconds after it. Only a last page step that
+// read reopen count 1 paged the reopen to the end: nothing to start. An
+// output without the count (a run of an older version), or a history that
+// cannot be read, covers nothing. The history is read once, for this rare
+// candidate alone.
 func TestWatchdogReopenRace(t *testing.T) {
 	tests := []struct {
 		name string
-		// pageStarted and stopped are relative to reopen_processed_at.
-		pageStarted time.Duration
-		noPageStep  bool
+		// stopped is relative to reopen_processed_at.
+		last        pageStep
 		stopped     time.Duration
 		historyFail error
 		wantStarted bool
 	}{
-		{name: "last page step read before the reopen, stopped just after it", pageStarted: -50 * time.Millisecond, stopped: 100 * time.Millisecond, wantStarted: true},
-		{name: "last page step started within the margin after the reopen", pageStarted: 300 * time.Millisecond, stopped: 500 * time.Millisecond, wantStarted: true},
-		{name: "last page step started after the reopen", pageStarted: 30 * time.Second, stopped: 30*time.Second + 200*time.Millisecond},
-		{name: "history cannot be read", pageStarted: 30 * time.Second, stopped: 31 * time.Second, historyFail: errors.New("AccessDeniedException"), wantStarted: true},
-		{name: "history holds no page step", noPageStep: true, stopped: 31 * time.Second, wantStarted: true},
+		{name: "last page step read before a throttled reopen write, started 1.5 s after reopen_processed_at",
+			last: pageStep{saw: 0, known: true}, stopped: 1700 * time.Millisecond, wantStarted: true},
+		{name: "last page step read before the reopen, stopped just after it",
+			last: pageStep{saw: 0, known: true}, stopped: 100 * time.Millisecond, wantStarted: true},
+		{name: "last page step saw the reopen, 0.3 s after reopen_processed_at",
+			last: pageStep{saw: 1, known: true}, stopped: 500 * time.Millisecond},
+		{name: "last page step saw the reopen",
+			last: pageStep{saw: 1, known: true}, stopped: 30*time.Second + 200*time.Millisecond},
+		{name: "last page step's output has no reopen count (an older version)",
+			last: pageStep{}, stopped: 31 * time.Second, wantStarted: true},
+		{name: "history cannot be read",
+			last: pageStep{saw: 1, known: true}, stopped: 31 * time.Second,
+			historyFail: errors.New("AccessDeniedException"), wantStarted: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -433,9 +478,7 @@ func TestWatchdogReopenRace(t *testing.T) {
 			first := escalation.RestartName(incident.Incident{ID: id}, 0)
 			e.b.status[first] = escalation.ExecutionSucceeded
 			e.b.stopped[first] = processed.Add(tt.stopped)
-			if !tt.noPageStep {
-				e.b.pageStarted[first] = processed.Add(tt.pageStarted)
-			}
+			e.b.lastPage[first] = tt.last
 			if tt.historyFail != nil {
 				e.b.historyFail[first] = tt.historyFail
 			}
@@ -452,6 +495,68 @@ func TestWatchdogReopenRace(t *testing.T) {
 				t.Errorf("histories read: got %v, want [%s]", e.b.historyAsked, first)
 			}
 		})
+	}
+}
+
+// TestWatchdogReadsACoveredHistoryOnce: an incident reopened while the
+// earlier escalation paged it, which then ran its policy to the end, stays
+// triggered and covered; every run looks at it again, but its history
+// (which no longer changes) is read once per watchdog: a fresh watchdog (a
+// new Lambda instance) reads it once more. A read that failed is not kept:
+// the next run reads again.
+func TestWatchdogReadsACoveredHistoryOnce(t *testing.T) {
+	e := newWatchEnv(t, inMemory)
+	ctx := context.Background()
+	alarm := func(kind incident.SignalKind, i int) string { return e.cpuAlarm(t, kind, e.clock.Now(), i).IncidentID }
+	id := alarm(incident.Trigger, 0)
+	e.clock.Advance(time.Minute)
+	alarm(incident.Recover, 1)
+	e.clock.Advance(time.Minute)
+	alarm(incident.Trigger, 2)
+	inc, _, _, err := e.svc.Get(ctx, id)
+	if err != nil || inc.ReopenCount != 1 {
+		t.Fatalf("got reopen count %d, %v; want 1", inc.ReopenCount, err)
+	}
+	first := escalation.RestartName(incident.Incident{ID: id}, 0)
+	e.b.status[first] = escalation.ExecutionSucceeded
+	e.b.stopped[first] = inc.ReopenProcessedAt.Add(10 * time.Minute)
+	e.b.lastPage[first] = pageStep{saw: 1, known: true}
+	e.b.historyFail[first] = errors.New("ThrottlingException")
+	e.clock.Advance(escalation.DefaultWatchdogGrace + time.Second)
+	reads := func() int { return len(e.b.historyAsked) }
+
+	e.run(t) // unreadable: a second escalation (a page twice rather than never)
+	if reads() != 1 || len(e.b.started) != 1 {
+		t.Fatalf("unreadable history: got %d reads, started %v; want 1 read and inc-<id>-1 started", reads(), e.b.started)
+	}
+	// Start over without that escalation: the history reads now.
+	delete(e.b.status, escalation.ExecutionName(inc))
+	e.b.started = nil
+	delete(e.b.historyFail, first)
+	for i := range 3 {
+		e.clock.Advance(time.Minute)
+		if rep := e.run(t); rep.Started != 0 || rep.Errors != 0 {
+			t.Fatalf("run %d: report %+v, want nothing started", i, rep)
+		}
+	}
+	if got := reads(); got != 2 {
+		t.Errorf("history reads after a failed one and 3 runs: got %d, want 2 (the failed one is not kept)", got)
+	}
+	fresh := escalation.NewWatchdog(escalation.WatchdogConfig{
+		Incidents: e.svc, Configs: configs{"checkout": {Name: "checkout", AutoResolve: true}}, Executions: e.b,
+		Starter:      escalation.NewStarter(escalation.StarterConfig{Configs: configs{}, Executions: e.b}),
+		ReopenWindow: watchWindow, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), Now: e.clock.Now,
+	})
+	for range 2 {
+		if rep, err := fresh.Run(ctx); err != nil || rep.Started != 0 {
+			t.Fatalf("fresh watchdog: report %+v, %v; want nothing started", rep, err)
+		}
+	}
+	if got := reads(); got != 3 {
+		t.Errorf("history reads with a fresh watchdog: got %d, want 3", got)
+	}
+	if len(e.b.started) != 0 {
+		t.Errorf("started: got %v, want none", e.b.started)
 	}
 }
 

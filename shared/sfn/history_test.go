@@ -57,18 +57,51 @@ func ev(typ types.HistoryEventType, at time.Duration, state ...string) types.His
 	return e
 }
 
-// task is a Task state entered at at whose invocations are scheduled at
-// each of attempts (all failing but the last).
-func task(state string, at time.Duration, attempts ...time.Duration) []types.HistoryEvent {
+// task is a Task state entered at at that invokes its function once per
+// output, 2 s apart: "" is an attempt that failed, anything else one that
+// succeeded with that output (LambdaFunctionSucceeded).
+func task(state string, at time.Duration, outputs ...string) []types.HistoryEvent {
 	events := []types.HistoryEvent{ev(types.HistoryEventTypeTaskStateEntered, at, state)}
-	for i, a := range attempts {
-		end := types.HistoryEventTypeLambdaFunctionSucceeded
-		if i < len(attempts)-1 {
-			end = types.HistoryEventTypeLambdaFunctionFailed
+	a := at
+	for _, out := range outputs {
+		a += 10 * time.Millisecond
+		end := ev(types.HistoryEventTypeLambdaFunctionFailed, a+50*time.Millisecond)
+		if out != "" {
+			end = ev(types.HistoryEventTypeLambdaFunctionSucceeded, a+50*time.Millisecond)
+			end.LambdaFunctionSucceededEventDetails = &types.LambdaFunctionSucceededEventDetails{
+				Output: aws.String(out), OutputDetails: &types.HistoryEventExecutionDataDetails{}}
 		}
-		events = append(events, ev(types.HistoryEventTypeLambdaFunctionScheduled, a), ev(types.HistoryEventTypeLambdaFunctionStarted, a+20*time.Millisecond), ev(end, a+50*time.Millisecond))
+		events = append(events, ev(types.HistoryEventTypeLambdaFunctionScheduled, a), ev(types.HistoryEventTypeLambdaFunctionStarted, a+20*time.Millisecond), end)
+		a += 2 * time.Second
 	}
-	return append(events, ev(types.HistoryEventTypeTaskStateExited, attempts[len(attempts)-1]+60*time.Millisecond))
+	return append(events, ev(types.HistoryEventTypeTaskStateExited, a))
+}
+
+// integration is a Task state entered at at that invokes its function
+// through the lambda:invoke service integration (TaskSucceeded), whose
+// result holds the function's output under Payload.
+func integration(state string, at time.Duration, output string) []types.HistoryEvent {
+	end := ev(types.HistoryEventTypeTaskSucceeded, at+50*time.Millisecond)
+	end.TaskSucceededEventDetails = &types.TaskSucceededEventDetails{
+		Resource: aws.String("invoke"), ResourceType: aws.String("lambda"),
+		Output: aws.String(`{"ExecutedVersion":"$LATEST","Payload":` + output + `,"StatusCode":200}`)}
+	return []types.HistoryEvent{
+		ev(types.HistoryEventTypeTaskStateEntered, at, state),
+		ev(types.HistoryEventTypeTaskScheduled, at+10*time.Millisecond), ev(types.HistoryEventTypeTaskStarted, at+20*time.Millisecond), end,
+		ev(types.HistoryEventTypeTaskStateExited, at+60*time.Millisecond),
+	}
+}
+
+// truncated marks the output of every succeeded invocation in events as
+// truncated (Step Functions cuts data beyond its size limit).
+func truncated(events []types.HistoryEvent) []types.HistoryEvent {
+	for _, e := range events {
+		if d := e.LambdaFunctionSucceededEventDetails; d != nil {
+			d.OutputDetails.Truncated = true
+			d.Output = aws.String(`{"incident_id":"01ABC","reopen_co`)
+		}
+	}
+	return events
 }
 
 // succeeded is the end of an execution after its last Task, at at.
@@ -97,36 +130,56 @@ func waits(n int, at time.Duration) []types.HistoryEvent {
 	return events
 }
 
-// TestLastPageStarted: when the execution's latest page step started its
-// latest invocation, read from the history newest first in one call of 50
-// events when it is near the end, without the execution's data; zero for an
-// execution that ran none or does not exist; an error when it cannot be told.
-func TestLastPageStarted(t *testing.T) {
+// saw is a page step's output that read reopen n.
+func saw(n int) string {
+	return `{"incident_id":"01ABC","execution":"inc-abc-0","state":{},"done":true,"wait_seconds":0,"paged":[],"reopen_count":` + strconv.Itoa(n) + `}`
+}
+
+// TestLastPageSaw: the reopen count the execution's latest page step read
+// in its latest succeeded invocation, from the history read newest first
+// with the execution's data, in one call of 50 events when it is near the
+// end; not known for an output without one (an older version's run), a
+// truncated one, an execution that ran no page step or does not exist; an
+// error when it cannot be told.
+func TestLastPageSaw(t *testing.T) {
 	sec := func(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 	tests := []struct {
 		name      string
 		give      *historian
-		want      time.Time
+		want      int
+		wantKnown bool
 		wantCalls int
 		wantErr   bool
 	}{
 		{name: "PageLevel then the end", give: &historian{events: history(
-			task("FirstPage", sec(0), sec(0.01)), task("OpenWarRoom", sec(1), sec(1.01)),
-			waits(1, sec(2)), task("PageLevel", sec(300), sec(300.01)), succeeded(sec(300.2)))},
-			want: t0.Add(sec(300.01)), wantCalls: 1},
-		{name: "a retried invocation: its latest attempt", give: &historian{events: history(
-			task("FirstPage", sec(0), sec(0.01)), task("OpenWarRoom", sec(1), sec(1.01)),
-			task("PageLevel", sec(300), sec(300.01), sec(302.1), sec(306.1)), succeeded(sec(306.3)))},
-			want: t0.Add(sec(306.1)), wantCalls: 1},
-		{name: "FirstPage found it done; the war room opened after: FirstPage's", give: &historian{events: history(
-			task("FirstPage", sec(0), sec(0.01)), task("OpenWarRoom", sec(1), sec(1.01), sec(2.1)), succeeded(sec(2.3)))},
-			want: t0.Add(sec(0.01)), wantCalls: 1},
+			task("FirstPage", sec(0), saw(0)), task("OpenWarRoom", sec(1), `{"channel_id":"C1"}`),
+			waits(1, sec(2)), task("PageLevel", sec(300), saw(1)), succeeded(sec(300.2)))},
+			want: 1, wantKnown: true, wantCalls: 1},
+		{name: "a retried invocation: a failed attempt, then the one that succeeded", give: &historian{events: history(
+			task("FirstPage", sec(0), saw(0)), task("OpenWarRoom", sec(1), `{"channel_id":"C1"}`),
+			task("PageLevel", sec(300), "", saw(2)), succeeded(sec(306.3)))},
+			want: 2, wantKnown: true, wantCalls: 1},
+		{name: "FirstPage found it done; the war room opened after: FirstPage's, not the war room's", give: &historian{events: history(
+			// A war room output with a reopen_count (it has none) shows it is not read.
+			task("FirstPage", sec(0), saw(1)), task("OpenWarRoom", sec(1), "", `{"channel_id":"C1","reopen_count":9}`), succeeded(sec(2.3)))},
+			want: 1, wantKnown: true, wantCalls: 1},
+		{name: "a lambda:invoke integration: TaskSucceeded's Payload", give: &historian{events: history(
+			integration("FirstPage", sec(0), saw(0)), waits(1, sec(1)), integration("PageLevel", sec(300), saw(3)), succeeded(sec(300.2)))},
+			want: 3, wantKnown: true, wantCalls: 1},
 		{name: "a page step further back than one call", give: &historian{events: history(
-			task("PageLevel", sec(60), sec(60.01)), waits(40, sec(61)), succeeded(sec(120)))},
-			want: t0.Add(sec(60.01)), wantCalls: 2},
+			task("PageLevel", sec(60), saw(1)), waits(40, sec(61)), succeeded(sec(120)))},
+			want: 1, wantKnown: true, wantCalls: 2},
+		{name: "the newest page step never succeeded: the one before it", give: &historian{events: history(
+			task("PageLevel", sec(60), saw(1)), waits(1, sec(61)), task("PageLevel", sec(120), "", "", ""), succeeded(sec(130)))},
+			want: 1, wantKnown: true, wantCalls: 1},
+		{name: "an output without reopen_count (an older version)", give: &historian{events: history(
+			task("FirstPage", sec(0), `{"incident_id":"01ABC","state":{},"done":true}`), succeeded(sec(1)))},
+			wantCalls: 1},
+		{name: "a truncated output", give: &historian{events: history(truncated(task("FirstPage", sec(0), saw(1))), succeeded(sec(1)))},
+			wantCalls: 1},
 		{name: "no page step in the history", give: &historian{events: history(succeeded(sec(1)))}, wantCalls: 1},
 		{name: "no page step within 200 events", give: &historian{events: history(
-			task("PageLevel", sec(60), sec(60.01)), waits(101, sec(61)), succeeded(sec(120)))},
+			task("PageLevel", sec(60), saw(1)), waits(101, sec(61)), succeeded(sec(120)))},
 			wantCalls: 4, wantErr: true},
 		{name: "does not exist", give: &historian{err: &types.ExecutionDoesNotExist{Message: aws.String("no")}}, wantCalls: 1},
 		{name: "access denied", give: &historian{err: errors.New("AccessDeniedException")}, wantCalls: 1, wantErr: true},
@@ -134,9 +187,9 @@ func TestLastPageStarted(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := &sfn.Executions{Client: tt.give, StateMachineARN: arn}
-			got, err := e.LastPageStarted(context.Background(), "inc-abc-0")
-			if !got.Equal(tt.want) || (err != nil) != tt.wantErr {
-				t.Errorf("got %v, %v; want %v, error %v", got, err, tt.want, tt.wantErr)
+			got, known, err := e.LastPageSaw(context.Background(), "inc-abc-0")
+			if got != tt.want || known != tt.wantKnown || (err != nil) != tt.wantErr {
+				t.Errorf("got %d, known %v, %v; want %d, known %v, error %v", got, known, err, tt.want, tt.wantKnown, tt.wantErr)
 			}
 			if len(tt.give.calls) != tt.wantCalls {
 				t.Errorf("got %d GetExecutionHistory calls, want %d", len(tt.give.calls), tt.wantCalls)
@@ -145,8 +198,8 @@ func TestLastPageStarted(t *testing.T) {
 				if got, want := aws.ToString(in.ExecutionArn), "arn:aws:states:us-east-1:123456789012:execution:esc:inc-abc-0"; got != want {
 					t.Errorf("got ARN %q, want %q", got, want)
 				}
-				if !in.ReverseOrder || in.MaxResults != 50 || aws.ToBool(in.IncludeExecutionData) {
-					t.Errorf("got ReverseOrder %v, MaxResults %d, IncludeExecutionData %v; want true, 50, false",
+				if !in.ReverseOrder || in.MaxResults != 50 || !aws.ToBool(in.IncludeExecutionData) {
+					t.Errorf("got ReverseOrder %v, MaxResults %d, IncludeExecutionData %v; want true, 50, true",
 						in.ReverseOrder, in.MaxResults, aws.ToBool(in.IncludeExecutionData))
 				}
 			}
@@ -154,9 +207,9 @@ func TestLastPageStarted(t *testing.T) {
 	}
 }
 
-func TestLastPageStartedWithoutHistoryIsAnError(t *testing.T) {
+func TestLastPageSawWithoutHistoryIsAnError(t *testing.T) {
 	e := &sfn.Executions{Client: &recorder{}, StateMachineARN: arn}
-	if got, err := e.LastPageStarted(context.Background(), "inc-abc-0"); !got.IsZero() || err == nil {
-		t.Errorf("got %v, %v; want zero and an error", got, err)
+	if got, known, err := e.LastPageSaw(context.Background(), "inc-abc-0"); got != 0 || known || err == nil {
+		t.Errorf("got %d, known %v, %v; want 0, not known and an error", got, known, err)
 	}
 }

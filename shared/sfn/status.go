@@ -2,6 +2,7 @@ package sfn
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -124,8 +125,8 @@ func (e *Executions) Redrive(ctx context.Context, name string) error {
 // TestWatchdogPageSteps holds the two lists together).
 var PageSteps = []string{"FirstPage", "PageLevel"}
 
-// HistoryReader is the part of the Step Functions client LastPageStarted
-// uses; the SDK's client has it.
+// HistoryReader is the part of the Step Functions client LastPageSaw uses;
+// the SDK's client has it.
 type HistoryReader interface {
 	GetExecutionHistory(ctx context.Context, in *awssfn.GetExecutionHistoryInput, optFns ...func(*awssfn.Options)) (*awssfn.GetExecutionHistoryOutput, error)
 }
@@ -136,62 +137,100 @@ type HistoryReader interface {
 // retried invocations), so one call nearly always answers.
 const historyPage = 50
 
-// maxHistoryPages bounds the calls of one LastPageStarted.
+// maxHistoryPages bounds the calls of one LastPageSaw.
 const maxHistoryPages = 4
 
-// LastPageStarted returns when the latest page step (PageSteps) of the
-// execution called name started its latest attempt, zero when it ran none
-// (or does not exist) (escalation.ExecutionRedriver). It reads the history
-// newest first (GetExecutionHistory, ReverseOrder, without the data): the
-// latest TaskStateEntered of a page step, or the latest LambdaFunctionScheduled
-// (TaskScheduled for a service integration) inside it when Step Functions
-// retried the invocation; an invocation inside another Task state
-// (OpenWarRoom) is not a page step's. A page step not within
-// maxHistoryPages × historyPage events is an error. It needs
+// LastPageSaw returns the reopen count the latest page step (PageSteps) of
+// the execution called name read in its latest succeeded invocation of
+// escalate: the reopen_count of that invocation's output
+// (escalation.Output) (escalation.ExecutionRedriver). known is false when
+// the execution does not exist, ran no page step that succeeded, or its
+// output has no reopen_count (a run of an older version) or cannot be read
+// (truncated). It reads the history newest first (GetExecutionHistory,
+// ReverseOrder, with the data): the newest LambdaFunctionSucceeded
+// (TaskSucceeded for a service integration, whose output holds the
+// function's under Payload) inside the newest page step's
+// TaskStateEntered; an invocation inside another Task state (OpenWarRoom)
+// is not a page step's. A newest page step without a succeeded invocation
+// (its failures caught into RetryLater) gives way to the one before it,
+// which read the incident earlier: it saw no later a reopen. A page step
+// not within maxHistoryPages × historyPage events is an error. It needs
 // states:GetExecutionHistory on the state machine's executions.
-func (e *Executions) LastPageStarted(ctx context.Context, name string) (time.Time, error) {
+func (e *Executions) LastPageSaw(ctx context.Context, name string) (reopenCount int, known bool, err error) {
 	h, ok := e.Client.(HistoryReader)
 	if !ok {
-		return time.Time{}, fmt.Errorf("history of execution %s: the client cannot read execution histories", name)
+		return 0, false, fmt.Errorf("history of execution %s: the client cannot read execution histories", name)
 	}
 	arn, err := ExecutionARN(e.StateMachineARN, name)
 	if err != nil {
-		return time.Time{}, err
+		return 0, false, err
 	}
 	in := &awssfn.GetExecutionHistoryInput{
 		ExecutionArn: aws.String(arn), ReverseOrder: true,
-		MaxResults: historyPage, IncludeExecutionData: aws.Bool(false),
+		MaxResults: historyPage, IncludeExecutionData: aws.Bool(true),
 	}
-	var scheduled time.Time // the latest invocation of the Task state being read back
+	// The newest succeeded invocation of the Task state being read back:
+	// whether there is one, its output, and whether that was truncated.
+	var found, truncated bool
+	var output string
+	note := func(out *string, d *types.HistoryEventExecutionDataDetails) {
+		if !found {
+			found, output, truncated = true, aws.ToString(out), d != nil && d.Truncated
+		}
+	}
 	for range maxHistoryPages {
 		out, err := h.GetExecutionHistory(ctx, in)
 		var missing *types.ExecutionDoesNotExist
 		if errors.As(err, &missing) {
-			return time.Time{}, nil
+			return 0, false, nil
 		}
 		if err != nil {
-			return time.Time{}, fmt.Errorf("history of execution %s: %w", name, err)
+			return 0, false, fmt.Errorf("history of execution %s: %w", name, err)
 		}
 		for _, ev := range out.Events {
-			switch ev.Type {
-			case types.HistoryEventTypeLambdaFunctionScheduled, types.HistoryEventTypeTaskScheduled:
-				if scheduled.IsZero() {
-					scheduled = aws.ToTime(ev.Timestamp)
-				}
-			case types.HistoryEventTypeTaskStateEntered:
-				if d := ev.StateEnteredEventDetails; d != nil && slices.Contains(PageSteps, aws.ToString(d.Name)) {
-					if scheduled.IsZero() {
-						scheduled = aws.ToTime(ev.Timestamp)
+			switch {
+			case ev.Type == types.HistoryEventTypeLambdaFunctionSucceeded && ev.LambdaFunctionSucceededEventDetails != nil:
+				note(ev.LambdaFunctionSucceededEventDetails.Output, ev.LambdaFunctionSucceededEventDetails.OutputDetails)
+			case ev.Type == types.HistoryEventTypeTaskSucceeded && ev.TaskSucceededEventDetails != nil:
+				note(ev.TaskSucceededEventDetails.Output, ev.TaskSucceededEventDetails.OutputDetails)
+			case ev.Type == types.HistoryEventTypeTaskStateEntered:
+				if d := ev.StateEnteredEventDetails; found && d != nil && slices.Contains(PageSteps, aws.ToString(d.Name)) {
+					if truncated {
+						return 0, false, nil
 					}
-					return scheduled, nil
+					n, ok := reopenCountOf(output)
+					return n, ok, nil
 				}
-				scheduled = time.Time{}
+				found = false
 			}
 		}
 		if out.NextToken == nil {
-			return time.Time{}, nil
+			return 0, false, nil
 		}
 		in.NextToken = out.NextToken
 	}
-	return time.Time{}, fmt.Errorf("history of execution %s: no page step in its latest %d events", name, maxHistoryPages*historyPage)
+	return 0, false, fmt.Errorf("history of execution %s: no succeeded page step in its latest %d events", name, maxHistoryPages*historyPage)
+}
+
+// reopenCountOf reads reopen_count from a page step's output: the escalate
+// function's response (LambdaFunctionSucceeded), or a lambda:invoke
+// integration's result with that response under Payload (TaskSucceeded).
+// false when it has none.
+func reopenCountOf(output string) (int, bool) {
+	var out struct {
+		ReopenCount *int `json:"reopen_count"`
+		Payload     *struct {
+			ReopenCount *int `json:"reopen_count"`
+		} `json:"Payload"`
+	}
+	if err := json.Unmarshal([]byte(output), &out); err != nil {
+		return 0, false
+	}
+	switch {
+	case out.ReopenCount != nil:
+		return *out.ReopenCount, true
+	case out.Payload != nil && out.Payload.ReopenCount != nil:
+		return *out.Payload.ReopenCount, true
+	}
+	return 0, false
 }
