@@ -295,6 +295,13 @@ func TestEscalationAcknowledgedAtLevelOne(t *testing.T) {
 	if out := r.output(t); !out.Done || !strings.Contains(out.Reason, "acknowledged") {
 		t.Errorf("output: got done=%v reason %q, want done, acknowledged", out.Done, out.Reason)
 	}
+	// The reopen count each page step read (what the watchdog reads back
+	// from the history) rides through the war room, Done? and the Wait
+	// (the page steps' Parameters pass incident_id, execution and state
+	// alone): the run ends with the last PageLevel's.
+	if out := r.output(t); out.ReopenCount == nil || *out.ReopenCount != 0 {
+		t.Errorf("output: got reopen_count %v, want 0 (%s)", out.ReopenCount, r.ex.Output)
+	}
 	if got, want := strings.Join(r.ex.States(), ","), "FirstPage,OpenWarRoom,Done?,Wait,PageLevel,Done?,Escalated"; got != want {
 		t.Errorf("states: got %s, want %s", got, want)
 	}
