@@ -12,7 +12,7 @@
 // policy snapshotted when the incident opened) from one PageLevel to the next:
 //
 //	PageLevel input:  {"incident_id": "...", "execution": "...", "state": {"policy": {...}, "fallback": {...}, "step": {...}}}
-//	PageLevel output: {"incident_id": "...", "execution": "...", "state": {... next step ...}, "done": false, "wait_seconds": 300, "paged": [...]}
+//	PageLevel output: {"incident_id": "...", "execution": "...", "state": {... next step ...}, "done": false, "wait_seconds": 300, "paged": [...], "reopen_count": 0}
 //
 // The output is the next PageLevel's input: a Wait state with
 // SecondsPath $.wait_seconds, then PageLevel again, until done.
