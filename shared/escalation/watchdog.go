@@ -277,10 +277,11 @@ func (w *Watchdog) lastPageSaw(ctx context.Context, name string) (pageSaw, error
 // its PageLevel reads the incident's status at every step), so a missing
 // inc-<id>-<n> is no lost start when the latest earlier execution
 //
-//   - is RUNNING or PENDING_REDRIVE: it pages the reopen (for this run; the
-//     next run asks again, so one that ends without paging it is caught
-//     then, and no Starter asks a second time in between: a run ending
-//     SUCCEEDED between two questions started a second escalation), or
+//   - is RUNNING or PENDING_REDRIVE: it pages the reopen, its page steps
+//     reading the incident. That holds for this run alone: the next run
+//     asks again. Answering here, not leaving it to the Starter's own
+//     question, keeps a run that ends SUCCEEDED between the two questions
+//     (having paged the reopen) from getting a second escalation; or
 //   - SUCCEEDED, stopped after openedAt(inc) (not before the reopen was
 //     processed: the history is not read then), and its last page step
 //     saw reopen count n or more (escalation.Output's reopen_count, read
