@@ -46,8 +46,19 @@ func TestLocalPostmortems(t *testing.T) {
 			}
 		}
 	}
+	// The POSTMORTEM line is printed when the object is written; the
+	// incident's link to it is recorded a moment later.
+	getWhen := func(want string) (int, http.Header, []byte) {
+		t.Helper()
+		for end := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			status, hdr, md := call(t, http.MethodGet, path, p.token, nil)
+			if (status == http.StatusOK && strings.Contains(string(md), want)) || time.Now().After(end) {
+				return status, hdr, md
+			}
+		}
+	}
 	waitLines(1)
-	status, hdr, md := call(t, http.MethodGet, path, p.token, nil)
+	status, hdr, md := getWhen("a cold cache after the deploy")
 	if status != http.StatusOK || hdr.Get("Content-Type") != "text/markdown; charset=utf-8" || !strings.Contains(string(md), "a cold cache after the deploy") {
 		t.Fatalf("GET: got %d %q\n%s\nwant the Markdown document with its root cause", status, hdr.Get("Content-Type"), md)
 	}
@@ -62,7 +73,7 @@ func TestLocalPostmortems(t *testing.T) {
 	if n := lines(); n != 2 {
 		t.Errorf("got %d versions written, want 2 (the resolve, the PUT)", n)
 	}
-	if _, _, md := call(t, http.MethodGet, path, p.token, nil); !strings.Contains(string(md), "- [ ] warm the cache before switching traffic") {
+	if _, _, md := getWhen("- [ ] warm the cache before switching traffic"); !strings.Contains(string(md), "- [ ] warm the cache before switching traffic") {
 		t.Errorf("GET after PUT: got\n%s\nwant the action item", md)
 	}
 }
