@@ -138,6 +138,22 @@ type watchEnv struct {
 // inMemory is the in-memory store, on the test's clock.
 func inMemory(_ testing.TB, now func() time.Time) incident.Store { return incidenttest.New(now) }
 
+// runAfterGrace runs the watchdog once the grace has passed and checks that
+// it started inc's own escalation if wantStarted, and nothing else, without
+// an error.
+func (e *watchEnv) runAfterGrace(t *testing.T, inc incident.Incident, wantStarted bool) {
+	t.Helper()
+	e.clock.Advance(escalation.DefaultWatchdogGrace + time.Second)
+	rep := e.run(t)
+	want := []string(nil)
+	if wantStarted {
+		want = []string{escalation.ExecutionName(inc)}
+	}
+	if !slices.Equal(e.b.started, want) || rep.Errors != 0 {
+		t.Errorf("started: got %v (errors %d), want %v", e.b.started, rep.Errors, want)
+	}
+}
+
 // cpuAlarm gives the service a state change of checkout's CPU alarm, of
 // time at, delivered as delivery i.
 func (e *watchEnv) cpuAlarm(t *testing.T, kind incident.SignalKind, at time.Time, i int) incident.Result {
@@ -342,15 +358,7 @@ func TestWatchdogReopenedIncident(t *testing.T) {
 			if tt.then != "" {
 				e.b.then[first] = tt.then
 			}
-			e.clock.Advance(escalation.DefaultWatchdogGrace + time.Second)
-			e.run(t)
-			want := []string(nil)
-			if tt.wantStarted {
-				want = []string{escalation.ExecutionName(inc)}
-			}
-			if !slices.Equal(e.b.started, want) {
-				t.Errorf("started: got %v, want %v", e.b.started, want)
-			}
+			e.runAfterGrace(t, inc, tt.wantStarted)
 			if got := len(e.b.historyAsked) > 0; got != tt.wantHistory {
 				t.Errorf("histories read: got %v, want a read: %v", e.b.historyAsked, tt.wantHistory)
 			}
@@ -408,15 +416,7 @@ func TestWatchdogLateAlarmReopen(t *testing.T) {
 			// stopped before is not covered whatever its history says,
 			// and the history is not read.
 			e.b.lastPage[first] = pageStep{saw: 1, known: true}
-			e.clock.Advance(escalation.DefaultWatchdogGrace + time.Second)
-			e.run(t)
-			want := []string(nil)
-			if tt.wantStarted {
-				want = []string{escalation.ExecutionName(inc)}
-			}
-			if !slices.Equal(e.b.started, want) {
-				t.Errorf("started: got %v, want %v", e.b.started, want)
-			}
+			e.runAfterGrace(t, inc, tt.wantStarted)
 			if got := len(e.b.historyAsked) > 0; got != tt.wantHistory {
 				t.Errorf("histories read: got %v, want a read: %v", e.b.historyAsked, tt.wantHistory)
 			}
@@ -482,15 +482,7 @@ func TestWatchdogReopenRace(t *testing.T) {
 			if tt.historyFail != nil {
 				e.b.historyFail[first] = tt.historyFail
 			}
-			e.clock.Advance(escalation.DefaultWatchdogGrace + time.Second)
-			rep := e.run(t)
-			want := []string(nil)
-			if tt.wantStarted {
-				want = []string{escalation.ExecutionName(inc)}
-			}
-			if !slices.Equal(e.b.started, want) || rep.Errors != 0 {
-				t.Errorf("started: got %v (errors %d), want %v", e.b.started, rep.Errors, want)
-			}
+			e.runAfterGrace(t, inc, tt.wantStarted)
 			if !slices.Equal(e.b.historyAsked, []string{first}) {
 				t.Errorf("histories read: got %v, want [%s]", e.b.historyAsked, first)
 			}
