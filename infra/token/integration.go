@@ -3,10 +3,8 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"os"
 	"text/tabwriter"
 	"time"
 
@@ -23,10 +21,7 @@ func runIntegration(ctx context.Context, args []string, stdout, stderr io.Writer
 		return errors.New(usage)
 	}
 	cmd, args := args[0], args[1:]
-	fs := flag.NewFlagSet("token integration "+cmd, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	table := fs.String("table", os.Getenv("TABLE_NAME"), "the platform's DynamoDB table")
-	endpoint := fs.String("endpoint", "", "DynamoDB Local's URL")
+	fs, table, endpoint := tableFlags("token integration "+cmd, stderr)
 	var service, kind, name, id *string
 	switch cmd {
 	case "create":

@@ -92,10 +92,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, open open
 	if cmd == "integration" {
 		return runIntegration(ctx, args, stdout, stderr, open, now)
 	}
-	fs := flag.NewFlagSet("token "+cmd, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	table := fs.String("table", os.Getenv("TABLE_NAME"), "the platform's DynamoDB table")
-	endpoint := fs.String("endpoint", "", "DynamoDB Local's URL")
+	fs, table, endpoint := tableFlags("token "+cmd, stderr)
 	var name, scopes, ttl, id *string
 	switch cmd {
 	case "create":
@@ -199,6 +196,16 @@ func parseTTL(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("--ttl %q is not a positive duration (e.g. 90d, 12h)", s)
 	}
 	return d, nil
+}
+
+// tableFlags returns the flag set of a command called name with its
+// --table and --endpoint flags, read by parseTable.
+func tableFlags(name string, stderr io.Writer) (fs *flag.FlagSet, table, endpoint *string) {
+	fs = flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	table = fs.String("table", os.Getenv("TABLE_NAME"), "the platform's DynamoDB table")
+	endpoint = fs.String("endpoint", "", "DynamoDB Local's URL")
+	return fs, table, endpoint
 }
 
 // parseTable parses a command's flags, whose --table (TABLE_NAME) and

@@ -187,8 +187,7 @@ func (h *handler) genieKey(w http.ResponseWriter, r *http.Request, start time.Ti
 func (h *handler) ogFailed(w http.ResponseWriter, r *http.Request, start time.Time, err error) {
 	switch {
 	case errors.Is(err, errkind.Invalid):
-		h.og(w, start, http.StatusUnprocessableEntity, ogAnswer{Message: "Request body is not processable. Please check the errors.",
-			Errors: map[string]string{"request": domainMessage(err)}})
+		h.ogUnprocessable(w, start, map[string]string{"request": domainMessage(err)})
 	case errors.Is(err, errkind.NotFound):
 		h.og(w, start, http.StatusNotFound, ogAnswer{Message: domainMessage(err)})
 	case errors.Is(err, errkind.Unavailable):
@@ -198,6 +197,22 @@ func (h *handler) ogFailed(w http.ResponseWriter, r *http.Request, start time.Ti
 		h.log.ErrorContext(r.Context(), "integration event failed", "kind", "opsgenie", "error", err.Error())
 		h.og(w, start, http.StatusInternalServerError, ogAnswer{Message: "Internal error"})
 	}
+}
+
+// genieRequest authenticates an Opsgenie request and reads its body; false
+// when it answered already (401/403, 413).
+func (h *handler) genieRequest(w http.ResponseWriter, r *http.Request, start time.Time) (auth.IntegrationKey, []byte, bool) {
+	key, ok := h.genieKey(w, r, start)
+	if !ok {
+		return key, nil, false
+	}
+	body, ok := h.ogBody(w, r, start)
+	return key, body, ok
+}
+
+// ogUnprocessable answers 422 naming the body's fields in errs.
+func (h *handler) ogUnprocessable(w http.ResponseWriter, start time.Time, errs map[string]string) {
+	h.og(w, start, http.StatusUnprocessableEntity, ogAnswer{Message: "Request body is not processable. Please check the errors.", Errors: errs})
 }
 
 func (h *handler) ogBody(w http.ResponseWriter, r *http.Request, start time.Time) ([]byte, bool) {
@@ -211,17 +226,13 @@ func (h *handler) ogBody(w http.ResponseWriter, r *http.Request, start time.Time
 
 func (h *handler) createAlert(w http.ResponseWriter, r *http.Request) {
 	start := h.now()
-	key, ok := h.genieKey(w, r, start)
-	if !ok {
-		return
-	}
-	body, ok := h.ogBody(w, r, start)
+	key, body, ok := h.genieRequest(w, r, start)
 	if !ok {
 		return
 	}
 	a, errs := ParseOpsgenieAlert(body)
 	if errs != nil {
-		h.og(w, start, http.StatusUnprocessableEntity, ogAnswer{Message: "Request body is not processable. Please check the errors.", Errors: errs})
+		h.ogUnprocessable(w, start, errs)
 		return
 	}
 	sig := a.Signal(key.Service, key.Actor(), h.now())
@@ -238,17 +249,13 @@ func (h *handler) createAlert(w http.ResponseWriter, r *http.Request) {
 
 func (h *handler) alertAction(w http.ResponseWriter, r *http.Request, close bool) {
 	start := h.now()
-	key, ok := h.genieKey(w, r, start)
-	if !ok {
-		return
-	}
-	body, ok := h.ogBody(w, r, start)
+	key, body, ok := h.genieRequest(w, r, start)
 	if !ok {
 		return
 	}
 	act, errs := ParseOpsgenieAction(body)
 	if errs != nil {
-		h.og(w, start, http.StatusUnprocessableEntity, ogAnswer{Message: "Request body is not processable. Please check the errors.", Errors: errs})
+		h.ogUnprocessable(w, start, errs)
 		return
 	}
 	identifier := r.PathValue("identifier")
@@ -293,10 +300,7 @@ func (h *handler) alertAction(w http.ResponseWriter, r *http.Request, close bool
 
 func (h *handler) alertUpdate(w http.ResponseWriter, r *http.Request) {
 	start := h.now()
-	if _, ok := h.genieKey(w, r, start); !ok {
-		return
-	}
-	if _, ok := h.ogBody(w, r, start); !ok {
+	if _, _, ok := h.genieRequest(w, r, start); !ok {
 		return
 	}
 	h.og(w, start, http.StatusAccepted, ogAnswer{Result: "Request will be processed"})

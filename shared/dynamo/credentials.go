@@ -19,6 +19,23 @@ import (
 // integration keys (sk INTKEY#<id>), are read, listed and revoked alike: an
 // item I decoded into a credential C.
 
+// putCredential stores the new credential item of id; an id already taken
+// is an error (ids are random, so it never happens by chance). what names
+// it in errors.
+func putCredential(ctx context.Context, s *Store, item any, what, id string) error {
+	if id == "" {
+		return fmt.Errorf("put %s: no id", what)
+	}
+	taken, err := s.putNew(ctx, item)
+	if taken {
+		return fmt.Errorf("put %s %s: the id is taken", what, id)
+	}
+	if err != nil {
+		return fmt.Errorf("put %s %s: %w", what, id, err)
+	}
+	return nil
+}
+
 // getCredential reads the credential of key consistently (a revocation
 // counts from the moment it is written), or auth.ErrNotFound. what and id
 // name it in errors.

@@ -2,7 +2,6 @@ package dynamo
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -59,21 +58,11 @@ func (it integrationKeyItem) key() (auth.IntegrationKey, error) {
 
 // PutIntegrationKey stores a new integration key; an id already taken is an error.
 func (s *Store) PutIntegrationKey(ctx context.Context, k auth.IntegrationKey) error {
-	if k.ID == "" {
-		return errors.New("put integration key: no id")
-	}
-	taken, err := s.putNew(ctx, integrationKeyItem{
+	return putCredential(ctx, s, integrationKeyItem{
 		PK: TokenPK, SK: integrationSKPrefix + k.ID, ID: k.ID, Name: k.Name, Kind: string(k.Kind), Service: k.Service,
 		Hash: k.Hash, CreatedAt: formatTokenTime(k.CreatedAt), Revoked: k.Revoked, RevokedAt: formatTokenTime(k.RevokedAt),
 		Type: TypeIntegrationKey,
-	})
-	if taken {
-		return fmt.Errorf("put integration key %s: the id is taken", k.ID)
-	}
-	if err != nil {
-		return fmt.Errorf("put integration key %s: %w", k.ID, err)
-	}
-	return nil
+	}, "integration key", k.ID)
 }
 
 // IntegrationKey returns the key with the id, or auth.ErrNotFound (a

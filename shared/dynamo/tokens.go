@@ -2,7 +2,6 @@ package dynamo
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -103,17 +102,7 @@ func (it tokenItem) token() (auth.Token, error) {
 // PutAPIToken stores a new token. An id already taken is an error (ids are
 // random, so it never happens by chance).
 func (s *Store) PutAPIToken(ctx context.Context, t auth.Token) error {
-	if t.ID == "" {
-		return errors.New("put token: no id")
-	}
-	taken, err := s.putNew(ctx, toTokenItem(t))
-	if taken {
-		return fmt.Errorf("put token %s: the id is taken", t.ID)
-	}
-	if err != nil {
-		return fmt.Errorf("put token %s: %w", t.ID, err)
-	}
-	return nil
+	return putCredential(ctx, s, toTokenItem(t), "token", t.ID)
 }
 
 // APIToken returns the token with the id, or auth.ErrNotFound. It reads
