@@ -99,15 +99,15 @@ func run(ctx context.Context) error {
 	if logPath != "" {
 		fmt.Printf("JSON logs: %s (LOCAL_LOG_FILE=- puts them on the terminal; LOG_LEVEL=debug adds them there)\n", logPath)
 	}
-	apiPort, err := portEnv("LOCAL_API_PORT", 3000)
+	apiPort, err := portEnv(os.Getenv, "LOCAL_API_PORT", 3000, 1)
 	if err != nil {
 		return err
 	}
-	lambdaPort, err := portEnv("LOCAL_LAMBDA_PORT", 3001)
+	lambdaPort, err := portEnv(os.Getenv, "LOCAL_LAMBDA_PORT", 3001, 1)
 	if err != nil {
 		return err
 	}
-	dbPort, err := portEnv("LOCAL_DYNAMODB_PORT", 8000)
+	dbPort, err := portEnv(os.Getenv, "LOCAL_DYNAMODB_PORT", 8000, 1)
 	if err != nil {
 		return err
 	}
@@ -163,13 +163,16 @@ func run(ctx context.Context) error {
 	return err
 }
 
-func portEnv(name string, def int) (int, error) {
-	v := os.Getenv(name)
+// portEnv is the port number of the environment variable name (read by
+// getenv), def when it is unset; lowest is the least one allowed (0: a free
+// port).
+func portEnv(getenv func(string) string, name string, def, lowest int) (int, error) {
+	v := getenv(name)
 	if v == "" {
 		return def, nil
 	}
 	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 || n > 65535 {
+	if err != nil || n < lowest || n > 65535 {
 		return 0, fmt.Errorf("%s %q is not a port number", name, v)
 	}
 	return n, nil

@@ -210,7 +210,7 @@ func newPlatform(ctx context.Context, endpoint string, getenv func(string) strin
 	}
 	// The post-mortem bucket: gofakes3 in process (LOCAL_S3_PORT, default
 	// a free port), versioned as the stack's bucket.
-	s3Port, err := portEnv2(getenv, "LOCAL_S3_PORT", 0)
+	s3Port, err := portEnv(getenv, "LOCAL_S3_PORT", 0, 0)
 	if err != nil {
 		return nil, err
 	}

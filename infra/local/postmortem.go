@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"slices"
-	"strconv"
 	"sync"
 	"time"
 
@@ -19,19 +18,6 @@ import (
 	"github.com/incidentd/incidentd/shared/s3"
 	"github.com/incidentd/incidentd/shared/text"
 )
-
-// portEnv2 is portEnv through getenv; 0 is allowed (a free port).
-func portEnv2(getenv func(string) string, name string, def int) (int, error) {
-	v := getenv(name)
-	if v == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 0 || n > 65535 {
-		return 0, fmt.Errorf("%s %q is not a port number", name, v)
-	}
-	return n, nil
-}
 
 // printDocuments is the local post-mortem bucket: gofakes3 through the
 // same adapter as in AWS, and one readable line per version written, e.g.

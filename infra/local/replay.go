@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/incidentd/incidentd/shared/dynamo/dynamolocal"
+	"github.com/incidentd/incidentd/shared/text"
 )
 
 // fixtureIncidentID stands for an incident id in the paths of the
@@ -235,12 +236,9 @@ func replayLine(r replayResult) string {
 	return line
 }
 
+// clip is s trimmed, its first n bytes.
 func clip(s string, n int) string {
-	s = strings.TrimSpace(s)
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
+	return text.Clip(strings.TrimSpace(s), n, "…", text.MarkExtra)
 }
 
 // runReplay is `go run ./infra/local replay` (`make replay`): every fixture

@@ -45,6 +45,7 @@ import (
 
 	"github.com/incidentd/incidentd/shared/dora"
 	"github.com/incidentd/incidentd/shared/incident"
+	"github.com/incidentd/incidentd/shared/text"
 )
 
 // Config is where the platform is and how the tour runs.
@@ -238,12 +239,9 @@ func (t *tour) expect(ctx context.Context, method, path string, body any, want i
 	return nil
 }
 
+// clip is an answer's body for a message: trimmed, its first 300 bytes.
 func clip(b []byte) string {
-	s := strings.TrimSpace(string(b))
-	if len(s) > 300 {
-		s = s[:300] + "…"
-	}
-	return s
+	return text.Clip(strings.TrimSpace(string(b)), 300, "…", text.MarkExtra)
 }
 
 // getIncident reads an incident with its timeline.

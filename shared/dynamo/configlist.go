@@ -2,10 +2,8 @@ package dynamo
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -248,8 +246,7 @@ func encodeConfigCursor(kind, after string) string {
 	if after == "" {
 		return ""
 	}
-	b, _ := json.Marshal(configCursor{List: kind, After: after}) // strings always encode
-	return base64.RawURLEncoding.EncodeToString(b)
+	return encodeOpaque(configCursor{List: kind, After: after})
 }
 
 // decodeConfigCursor returns the id a cursor of kind's list continues after
@@ -258,22 +255,14 @@ func decodeConfigCursor(kind, cursor string) (string, error) {
 	if cursor == "" {
 		return "", nil
 	}
-	invalid := errkind.Invalidf("cursor is not valid")
-	if len(cursor) > maxCursor {
-		return "", invalid
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(cursor)
-	if err != nil {
-		return "", invalid
-	}
 	var c configCursor
-	dec := json.NewDecoder(strings.NewReader(string(raw)))
-	dec.DisallowUnknownFields()
+	if err := decodeOpaque(cursor, &c); err != nil {
+		return "", err
+	}
 	// Only the very cursor a page answered is taken (not one with bytes
 	// added, or fields reordered).
-	if err := dec.Decode(&c); err != nil || c.List != kind || oncall.ValidateID("after", c.After) != nil ||
-		encodeConfigCursor(kind, c.After) != cursor {
-		return "", invalid
+	if c.List != kind || oncall.ValidateID("after", c.After) != nil || encodeConfigCursor(kind, c.After) != cursor {
+		return "", errkind.Invalidf("cursor is not valid")
 	}
 	return c.After, nil
 }

@@ -68,10 +68,8 @@ func importItems(ctx context.Context, db BatchWriter, table string, items []any)
 				return fmt.Errorf("import: %d items left unprocessed after %d tries", len(pending[table]), try)
 			}
 			if try > 0 {
-				select {
-				case <-ctx.Done():
-					return ctx.Err()
-				case <-time.After(backoff):
+				if err := wait(ctx, backoff); err != nil {
+					return err
 				}
 				backoff *= 2
 			}

@@ -281,8 +281,34 @@ type cursor struct {
 }
 
 func encodeCursor(q incident.Query, pos string) string {
-	b, _ := json.Marshal(cursor{Status: q.Status, Service: q.Service, After: pos}) // strings always encode
+	return encodeOpaque(cursor{Status: q.Status, Service: q.Service, After: pos})
+}
+
+// encodeOpaque is a cursor's value v (of string fields: it always encodes)
+// as JSON, base64url-encoded: opaque to callers.
+func encodeOpaque(v any) string {
+	b, _ := json.Marshal(v)
 	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// decodeOpaque decodes a cursor made by encodeOpaque into v (a pointer),
+// refusing one too long, not base64url, not JSON or with fields v has not:
+// the cursor is not valid (errkind.Invalid).
+func decodeOpaque(s string, v any) error {
+	invalid := errkind.Invalidf("cursor is not valid")
+	if len(s) > maxCursor {
+		return invalid
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return invalid
+	}
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec.DisallowUnknownFields()
+	if dec.Decode(v) != nil {
+		return invalid
+	}
+	return nil
 }
 
 // decodeCursor returns the list position a query's cursor continues after
@@ -293,17 +319,11 @@ func decodeCursor(q incident.Query) (string, error) {
 		return "", nil
 	}
 	invalid := errkind.Invalidf("cursor is not valid")
-	if len(q.Cursor) > maxCursor {
-		return "", invalid
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(q.Cursor)
-	if err != nil {
-		return "", invalid
-	}
 	var c cursor
-	dec := json.NewDecoder(strings.NewReader(string(raw)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil || c.Status != q.Status || c.Service != q.Service {
+	if err := decodeOpaque(q.Cursor, &c); err != nil {
+		return "", err
+	}
+	if c.Status != q.Status || c.Service != q.Service {
 		return "", invalid
 	}
 	_, id, _ := strings.Cut(c.After, "#")

@@ -115,6 +115,7 @@ func (a *API) statusOf(ctx context.Context, now time.Time) (statusView, error) {
 		service(n)
 	}
 	since := now.Add(-statusRecentDays * 24 * time.Hour)
+	openSeverities := map[string][]incident.Severity{}
 	for _, inc := range append(open.Items, resolved.Items...) {
 		if !inc.Status.Open() && (inc.ResolvedAt == nil || inc.ResolvedAt.Before(since)) {
 			continue
@@ -127,13 +128,14 @@ func (a *API) statusOf(ctx context.Context, now time.Time) (statusView, error) {
 		if u := inc.PublicUpdate; u != nil {
 			iv.Update = &incident.PublicUpdate{At: u.At.UTC(), Text: u.Text}
 		}
-		if inc.Status.Open() && iv.Impact.Worse(s.Status) {
-			s.Status = iv.Impact
+		if inc.Status.Open() {
+			openSeverities[inc.Service] = append(openSeverities[inc.Service], inc.Severity)
 		}
 		s.Incidents = append(s.Incidents, iv)
 	}
 	v.Services = make([]serviceStatusView, 0, len(byName))
-	for _, s := range byName {
+	for name, s := range byName {
+		s.Status = incident.StateOf(openSeverities[name])
 		// Open ones first, then the latest resolved; newest first in each.
 		sort.Slice(s.Incidents, func(i, j int) bool {
 			a, b := s.Incidents[i], s.Incidents[j]
